@@ -1,0 +1,121 @@
+/* ifx — payload codecs: JSON (validate, compact, navigate), UTF-8 validation, base64.
+ *
+ * All functions take untrusted bytes with an explicit length (no NUL needed), never read past it,
+ * and report the byte offset of the first problem in ifx_err.offset. None keeps a pointer to its
+ * input after returning, except the ifx_json_val spans, which point into the caller's input.
+ *
+ * Thread safety: all functions are reentrant; they share no state.
+ */
+#ifndef IFX_CODEC_H
+#define IFX_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ifx/buf.h"
+#include "ifx/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- UTF-8 ---------------------------------------------------------------------------------- */
+
+/* True when p[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF). On false, *bad_offset (when not NULL) is the offset of the first bad byte. */
+bool ifx_utf8_valid(const void *p, size_t len, size_t *bad_offset);
+
+/* The same check with an error: IFX_E_INVALID "invalid UTF-8 at byte N (...)", offset set. */
+ifx_rc ifx_utf8_check(const void *p, size_t len, ifx_err *err);
+
+/* ---- base64 (RFC 4648 standard alphabet, with padding) ------------------------------------- */
+
+/* Length of the encoding of n bytes (a multiple of 4). */
+size_t ifx_base64_encoded_len(size_t n);
+
+/* Appends the base64 encoding of p[0..n) to out. IFX_E_FULL/IFX_E_NOMEM leave out unchanged. */
+ifx_rc ifx_base64_encode(const void *p, size_t n, ifx_buf *out);
+
+/* Strict decode appended to out: the length must be a multiple of 4, padding only at the end,
+ * unused bits zero, no whitespace. IFX_E_INVALID names the offending offset; out is unchanged. */
+ifx_rc ifx_base64_decode(const char *s, size_t len, ifx_buf *out, ifx_err *err);
+
+/* ---- JSON (RFC 8259) ------------------------------------------------------------------------ */
+
+/* Deepest nesting of arrays and objects accepted; deeper input is refused, not recursed. */
+#define IFX_JSON_MAX_DEPTH 256
+
+typedef enum ifx_json_type {
+    IFX_JSON_NONE = 0,
+    IFX_JSON_OBJECT,
+    IFX_JSON_ARRAY,
+    IFX_JSON_STRING,
+    IFX_JSON_NUMBER,
+    IFX_JSON_TRUE,
+    IFX_JSON_FALSE,
+    IFX_JSON_NULL
+} ifx_json_type;
+
+/* Flags of an ifx_json_val. */
+#define IFX_JSON_F_ESCAPED 0x1u /* string: contains at least one backslash escape */
+#define IFX_JSON_F_FRAC    0x2u /* number: has a fraction or an exponent */
+#define IFX_JSON_F_NEG     0x4u /* number: starts with '-' */
+
+/* A value inside a validated JSON text. p/len span its exact bytes in the input: a string's span
+ * includes its quotes, a container's its brackets. Borrowed: valid while the input is. */
+typedef struct ifx_json_val {
+    ifx_json_type type;
+    unsigned flags;
+    const char *p;
+    size_t len;
+} ifx_json_val;
+
+/* Checks that in[0..len) is exactly one JSON value, optionally surrounded by whitespace, and
+ * appends its compact form (no insignificant whitespace) to out. Strings and numbers are copied
+ * byte for byte, so integers of any length stay exact. One pass, no tree. On IFX_E_INVALID the
+ * message says what was expected and ifx_err.offset is the byte offset; out is left unchanged.
+ * out may be NULL to validate only. */
+ifx_rc ifx_json_compact(const char *in, size_t len, ifx_buf *out, ifx_err *err);
+
+/* Validates in[0..len) like ifx_json_compact and describes the single top-level value in *out. */
+ifx_rc ifx_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err);
+
+/* Iteration over a validated object or array (from ifx_json_parse or a previous iteration).
+ * Iterating a value of another type yields nothing. */
+typedef struct ifx_json_iter {
+    const char *p;
+    const char *end;
+} ifx_json_iter;
+
+void ifx_json_iter_init(ifx_json_iter *it, const ifx_json_val *container);
+
+/* Next member of an object: true with *key (a string) and *value set, false at the end. */
+bool ifx_json_object_next(ifx_json_iter *it, ifx_json_val *key, ifx_json_val *value);
+
+/* Next element of an array: true with *value set, false at the end. */
+bool ifx_json_array_next(ifx_json_iter *it, ifx_json_val *value);
+
+/* Finds the first member named key (compared after unescaping) in an object. */
+bool ifx_json_object_get(const ifx_json_val *obj, const char *key, ifx_json_val *value);
+
+/* True when the string value s decodes exactly to the NUL-terminated text lit. */
+bool ifx_json_string_eq(const ifx_json_val *s, const char *lit);
+
+/* Appends the decoded (unescaped, UTF-8) contents of string value s to out, without quotes.
+ * \u escapes with surrogate pairs become UTF-8; a lone surrogate is IFX_E_INVALID. */
+ifx_rc ifx_json_string_decode(const ifx_json_val *s, ifx_buf *out, ifx_err *err);
+
+/* Number conversions. IFX_E_INVALID (with the literal in the message) when the value is not a
+ * number, has a fraction or exponent (integers only), or lies outside the target range. */
+ifx_rc ifx_json_get_i64(const ifx_json_val *v, int64_t *out, ifx_err *err);
+ifx_rc ifx_json_get_u64(const ifx_json_val *v, uint64_t *out, ifx_err *err);
+/* Any number, as the nearest double; IFX_E_INVALID when it overflows to infinity. */
+ifx_rc ifx_json_get_double(const ifx_json_val *v, double *out, ifx_err *err);
+
+/* "object", "array", "string", "number", "true", "false", "null" ("none" for NONE). */
+const char *ifx_json_type_name(ifx_json_type t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,125 @@
+/* ifx — one configuration for every InfluxDB version, sink and source.
+ *
+ * Parsed from the JSON object the Iggy runtime hands a plugin as [plugin_config] (compact JSON,
+ * or the 4 bytes "null" when the table is absent). Every key of the upstream Rust connectors is
+ * accepted with the same meaning and default (../shared/spec/upstream-rust-connector.md §2);
+ * unlike upstream, a malformed value is an error naming the key and the value, an unknown key is
+ * an error naming the closest valid key, and out-of-range values are refused with the range.
+ *
+ * Ownership: ifx_config owns every string in it; ifx_config_free releases them.
+ * Thread safety: a parsed config is read-only and may be shared between threads.
+ */
+#ifndef IFX_CONFIG_H
+#define IFX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ifx/error.h"
+#include "ifx/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ifx_role {
+    IFX_ROLE_DETECT = 0, /* for parsing only: a source if the object has "query", else a sink */
+    IFX_ROLE_SINK = 1,
+    IFX_ROLE_SOURCE = 2
+} ifx_role;
+
+typedef enum ifx_payload_format {
+    IFX_PAYLOAD_JSON = 0, /* "json" */
+    IFX_PAYLOAD_TEXT,     /* "text" or "utf8" */
+    IFX_PAYLOAD_BASE64    /* "base64" or "raw" */
+} ifx_payload_format;
+
+typedef struct ifx_config {
+    ifx_role role;
+    ifx_version version; /* "version"; absent means v2 */
+
+    /* connection: all versions */
+    char *url;   /* required; http or https; a trailing '/' removed */
+    char *token; /* secret; v2: required; v3: optional (servers without auth); v1: the password */
+    /* v2 */
+    char *org;    /* required for v2 */
+    char *bucket; /* required for a v2 sink (a v2 source names its bucket in the Flux query) */
+    /* v1 and v3 */
+    char *db;               /* required for v1 and v3; "database" is accepted as an alias */
+    char *retention_policy; /* v1 only, optional */
+    char *username;         /* v1 only, optional */
+    char *password;         /* v1 only, optional, secret */
+
+    /* sink */
+    char *measurement;       /* default "iggy_messages"; validated as a line-protocol measurement */
+    ifx_precision precision; /* default us */
+    uint32_t batch_size;     /* sink and source; default 500; 1..100000 */
+    bool include_metadata;   /* default true (sink and source) */
+    bool include_checksum;   /* default true */
+    bool include_origin_timestamp;  /* default true */
+    bool include_stream_tag;        /* default true */
+    bool include_topic_tag;         /* default true */
+    bool include_partition_tag;     /* default true */
+    ifx_payload_format payload_format; /* sink and source; default json */
+
+    /* source */
+    char *query;               /* required for a source */
+    uint64_t poll_interval_ns; /* default 5s */
+    char *cursor_field;        /* default "_time" for v2, "time" for v1 and v3 */
+    char *initial_offset;      /* RFC 3339 with zone; NULL means 1970-01-01T00:00:00Z */
+    int64_t initial_offset_ns; /* parsed initial_offset (0 when NULL) */
+    char *payload_column;      /* NULL when not set; "" is refused */
+    uint32_t stuck_batch_cap_factor; /* default 10; 0 or 2..100 */
+
+    /* shared */
+    bool verbose_logging;               /* default false */
+    uint32_t max_retries;               /* total attempts per request; default 3; 1..100 */
+    uint64_t retry_delay_ns;            /* default 1s */
+    uint64_t timeout_ns;                /* default 30s for the sink, 10s for the source */
+    uint32_t max_open_retries;          /* default 10; 1..1000 */
+    uint64_t open_retry_max_delay_ns;   /* default 60s */
+    uint64_t retry_max_delay_ns;        /* default 5s */
+    uint32_t circuit_breaker_threshold; /* default 5; 1..10000 */
+    uint64_t circuit_breaker_cool_down_ns; /* default 30s */
+} ifx_config;
+
+/* Every problem found while parsing, one message per line, in input order. Caller-owned. */
+typedef struct ifx_problems {
+    char **items;
+    size_t count;
+} ifx_problems;
+
+void ifx_problems_free(ifx_problems *p);
+
+/* Fills c with the defaults for role (SINK or SOURCE) and version v2. Allocates only the
+ * default strings; free with ifx_config_free. */
+ifx_rc ifx_config_init(ifx_config *c, ifx_role role, ifx_err *err);
+
+/* Parses a JSON object (or "null", meaning {}) into c, which it initialises itself: do not call
+ * ifx_config_init first. role may be IFX_ROLE_DETECT. Checks every key and every cross-key rule
+ * (required keys per version and role). On failure returns IFX_E_CONFIG, err->msg holds the first
+ * problem (with "(and N more)" when there are several), problems (when not NULL) receives all of
+ * them, and c is left freed (safe to pass to ifx_config_free again). Secret values never appear in
+ * messages. */
+ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, size_t len,
+                             ifx_problems *problems, ifx_err *err);
+
+/* Writes the normalised configuration as a pretty JSON object into *out (caller frees with
+ * free()): every key with its effective value, durations as strings ("30s"), keys that do not
+ * apply to the role or version left out, and every secret (token, password, and a password inside
+ * the url) replaced by "***". */
+ifx_rc ifx_config_to_json(const ifx_config *c, char **out, ifx_err *err);
+
+/* Releases every string of c and zeroes it. Safe on a zeroed or already-freed config. */
+void ifx_config_free(ifx_config *c);
+
+/* "sink" or "source". */
+const char *ifx_role_name(ifx_role r);
+
+/* "json", "text" or "base64". */
+const char *ifx_payload_format_name(ifx_payload_format f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,45 @@
+/* ifx — time values: RFC 3339 timestamps and human durations ("5s", "1m30s", "200ms").
+ *
+ * Timestamps are signed nanoseconds since the Unix epoch (UTC). Durations are unsigned
+ * nanoseconds. All functions are pure and reentrant.
+ */
+#ifndef IFX_TIMEUTIL_H
+#define IFX_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ifx/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IFX_NS_PER_US  1000LL
+#define IFX_NS_PER_MS  1000000LL
+#define IFX_NS_PER_SEC 1000000000LL
+
+/* Parses an RFC 3339 date-time with a zone ("2024-01-02T03:04:05.123456789Z", "…+02:00"; 't',
+ * 'z' and a space instead of 'T' are accepted; up to 9 fraction digits). Dates outside what
+ * int64 nanoseconds can hold (about 1677-09-21 to 2262-04-11) are IFX_E_INVALID. */
+ifx_rc ifx_time_parse_rfc3339(const char *s, size_t len, int64_t *ns, ifx_err *err);
+
+/* Writes ns as "YYYY-MM-DDTHH:MM:SS[.fffffffff]Z" (fraction trimmed of trailing zeros, left out
+ * when zero) into out, which must hold IFX_RFC3339_MAX bytes. Returns the length written. */
+#define IFX_RFC3339_MAX 40
+size_t ifx_time_format_rfc3339(int64_t ns, char *out);
+
+/* Parses a duration: one or more "<integer><unit>" parts, optionally separated by spaces, with
+ * units ns, us, µs, ms, s, m, h, d, w and the long forms nsec, usec, msec, sec(s), second(s),
+ * min(s), minute(s), hr(s), hour(s), day(s), week(s). "0" alone means zero. Anything else, or an
+ * overflow, is IFX_E_INVALID naming the bad part. */
+ifx_rc ifx_duration_parse(const char *s, size_t len, uint64_t *ns, ifx_err *err);
+
+/* Writes a duration in the shortest exact form ("30s", "1m30s", "1500ms", "0s") into out, which
+ * must hold IFX_DURATION_MAX bytes. Returns the length written. */
+#define IFX_DURATION_MAX 64
+size_t ifx_duration_format(uint64_t ns, char *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,94 @@
+/* ifx — error reporting (see include/ifx/error.h). */
+#include "ifx/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void ifx_err_clear(ifx_err *err)
+{
+    if (!err)
+        return;
+    err->code = IFX_OK;
+    err->offset = IFX_NO_OFFSET;
+    err->http_status = 0;
+    err->msg[0] = '\0';
+}
+
+static ifx_rc err_vset(ifx_err *err, ifx_rc code, size_t offset, const char *fmt, va_list ap)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    err->offset = offset;
+    err->http_status = 0;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    return code;
+}
+
+ifx_rc ifx_err_set(ifx_err *err, ifx_rc code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(err, code, IFX_NO_OFFSET, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+ifx_rc ifx_err_set_at(ifx_err *err, ifx_rc code, size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(err, code, offset, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+ifx_rc ifx_err_prefix(ifx_err *err, const char *fmt, ...)
+{
+    char old[sizeof err->msg];
+    va_list ap;
+    size_t n;
+
+    if (!err)
+        return IFX_E_USAGE;
+    memcpy(old, err->msg, sizeof old);
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    /* The message is cut, never overflowed, when prefix and old text together are too long. */
+    n = strlen(err->msg);
+    if (n + 2 < sizeof err->msg) {
+        memcpy(err->msg + n, ": ", 3);
+        n += 2;
+        size_t rest = strnlen(old, sizeof old - 1);
+        if (rest > sizeof err->msg - 1 - n)
+            rest = sizeof err->msg - 1 - n;
+        memcpy(err->msg + n, old, rest);
+        err->msg[n + rest] = '\0';
+    }
+    return err->code;
+}
+
+const char *ifx_rc_name(ifx_rc rc)
+{
+    switch (rc) {
+    case IFX_OK:
+        return "ok";
+    case IFX_E_INVALID:
+        return "invalid";
+    case IFX_E_UNSUPPORTED:
+        return "unsupported";
+    case IFX_E_CONFIG:
+        return "config";
+    case IFX_E_FULL:
+        return "full";
+    case IFX_E_NOMEM:
+        return "nomem";
+    case IFX_E_IO:
+        return "io";
+    case IFX_E_USAGE:
+        return "usage";
+    }
+    return "unknown";
+}
