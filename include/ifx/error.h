@@ -24,7 +24,14 @@ typedef enum ifx_rc {
     IFX_E_FULL,        /* a capped buffer would grow past its cap; nothing was written */
     IFX_E_NOMEM,       /* an allocation failed */
     IFX_E_IO,          /* a file or system call failed */
-    IFX_E_USAGE        /* a function was called out of order or with bad arguments */
+    IFX_E_USAGE,       /* a function was called out of order or with bad arguments */
+    /* Outcomes of talking to a server (see include/ifx/client.h). */
+    IFX_E_TRANSIENT,   /* worth retrying: connection error, timeout, 408, 429, 5xx */
+    IFX_E_AUTH,        /* 401 or 403: the credentials are wrong or lack permission */
+    IFX_E_TOO_LARGE,   /* 413: the request body is over the server's limit; split it */
+    IFX_E_REJECTED,    /* the server refused the request for good (other 4xx, query errors) */
+    IFX_E_PARTIAL,     /* a write stored some lines and rejected others (details per line) */
+    IFX_E_BREAKER_OPEN /* not attempted: the circuit breaker is open */
 } ifx_rc;
 
 /* No known offset: ifx_err.offset holds this when the problem has no position. */

@@ -89,6 +89,18 @@ const char *ifx_rc_name(ifx_rc rc)
         return "io";
     case IFX_E_USAGE:
         return "usage";
+    case IFX_E_TRANSIENT:
+        return "transient";
+    case IFX_E_AUTH:
+        return "auth";
+    case IFX_E_TOO_LARGE:
+        return "too-large";
+    case IFX_E_REJECTED:
+        return "rejected";
+    case IFX_E_PARTIAL:
+        return "partial";
+    case IFX_E_BREAKER_OPEN:
+        return "breaker-open";
     }
     return "unknown";
 }
