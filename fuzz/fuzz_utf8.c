@@ -1,0 +1,97 @@
+/* Fuzz target: the fast UTF-8 validator against a plain byte-by-byte decoder. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ifx/codec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* RFC 3629 read literally: decode each sequence to its code point, then refuse what is too long
+ * for its value, a surrogate or past U+10FFFF. Problems are blamed on the sequence's first byte. */
+static bool reference_valid(const uint8_t *s, size_t n, size_t *bad)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        uint32_t c = s[i], cp, min;
+        size_t len, k;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+            min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+            min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+            min = 0x10000;
+        } else {
+            goto bad;
+        }
+        if (n - i < len)
+            goto bad;
+        for (k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                goto bad;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            goto bad;
+        i += len;
+    }
+    return true;
+bad:
+    *bad = i;
+    return false;
+}
+
+static void check_one(const uint8_t *data, size_t size)
+{
+    size_t bad = SIZE_MAX, ref_bad = SIZE_MAX;
+    bool ok = ifx_utf8_valid(data, size, &bad);
+    bool ref = reference_valid(data, size, &ref_bad);
+    ifx_err err;
+    char prefix[64];
+
+    CHECK(ok == ref);
+    CHECK(ifx_utf8_valid(data, size, NULL) == ok);
+    ifx_err_clear(&err);
+    if (ok) {
+        CHECK(ifx_utf8_check(data, size, &err) == IFX_OK);
+        return;
+    }
+    CHECK(bad == ref_bad);
+    CHECK(bad < size);
+    /* Everything before the reported byte is well-formed. */
+    CHECK(ifx_utf8_valid(data, bad, NULL));
+    CHECK(ifx_utf8_check(data, size, &err) == IFX_E_INVALID);
+    CHECK(err.code == IFX_E_INVALID && err.offset == bad);
+    snprintf(prefix, sizeof prefix, "invalid UTF-8 at byte %zu (", bad);
+    CHECK(strncmp(err.msg, prefix, strlen(prefix)) == 0);
+    CHECK(err.msg[strlen(err.msg) - 1] == ')');
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    check_one(data, size);
+    /* Another alignment for the word-at-a-time loop. */
+    if (size > 1)
+        check_one(data + 1, size - 1);
+    return 0;
+}
