@@ -1,1 +1,570 @@
-/* placeholder: being written */
+/* ifx — line protocol builder (see include/ifx/lp.h and ../shared/spec/line-protocol.md §6).
+ *
+ * A line is assembled in private buffers (measurement, tags, fields) and copied into the batch
+ * only when it is complete and valid, so a refused element never leaves half a line behind and
+ * tags can be sorted whatever order they were added in.
+ */
+#include "ifx/lp.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ifx/codec.h"
+
+struct ifx_lp_tag {
+    size_t koff, klen; /* escaped key in tagtext */
+    size_t voff, vlen; /* escaped value in tagtext */
+};
+
+struct ifx_lp_key {
+    size_t off, len; /* escaped field key in fkeytext */
+};
+
+/* Which element is being escaped: decides the characters that need a backslash. */
+typedef enum { EL_MEASUREMENT, EL_TAG_KEY, EL_TAG_VALUE, EL_FIELD_KEY } element;
+
+static const char *element_name(element el)
+{
+    switch (el) {
+    case EL_MEASUREMENT:
+        return "measurement";
+    case EL_TAG_KEY:
+        return "tag key";
+    case EL_TAG_VALUE:
+        return "tag value";
+    case EL_FIELD_KEY:
+        break;
+    }
+    return "field key";
+}
+
+/* Renders at most 48 bytes of s for an error message, with control bytes made visible. */
+static const char *shown(const char *s, size_t len, char out[120])
+{
+    size_t k = 0, i;
+    for (i = 0; i < len && i < 48 && k < 110; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\t') {
+            out[k++] = '\\';
+            out[k++] = 't';
+        } else if (c == '\n') {
+            out[k++] = '\\';
+            out[k++] = 'n';
+        } else if (c == '\r') {
+            out[k++] = '\\';
+            out[k++] = 'r';
+        } else if (c < 0x20 || c == 0x7f) {
+            k += (size_t)snprintf(out + k, 8, "\\x%02x", c);
+        } else {
+            out[k++] = (char)c;
+        }
+    }
+    if (i < len) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+    out[k] = '\0';
+    return out;
+}
+
+/* Writes v in decimal at out (at least 21 bytes); returns the length. snprintf costs more than
+ * the rest of a line on the hot path. */
+static size_t format_u64(uint64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0, k = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        out[k++] = tmp[--n];
+    return k;
+}
+
+static size_t format_i64(int64_t v, char *out)
+{
+    if (v < 0) {
+        out[0] = '-';
+        return 1 + format_u64((uint64_t)0 - (uint64_t)v, out + 1);
+    }
+    return format_u64((uint64_t)v, out);
+}
+
+static ifx_rc buf_fail(ifx_rc rc, ifx_err *err)
+{
+    if (rc == IFX_E_NOMEM)
+        return ifx_err_set(err, rc, "out of memory while building a line");
+    return ifx_err_set(err, rc, "line protocol buffer limit reached");
+}
+
+/* Checks the rules every name and tag value shares (line-protocol.md §2): length, UTF-8,
+ * TAB/CR/LF, and in portable mode the backslash sequences that v3 and 1.x/2.x read differently.
+ * `owner` (the tag key a value belongs to, or NULL) is rendered only when there is an error. */
+static ifx_rc check_element(ifx_version target, element el, const char *s, size_t len,
+                            const char *owner_key, size_t owner_len, ifx_err *err)
+{
+    char a[120], b[120];
+    size_t bad;
+#define OWNER (owner_key ? " of " : ""), (owner_key ? shown(owner_key, owner_len, b) : "")
+
+    if (len == 0)
+        return ifx_err_set(err, IFX_E_INVALID, "%s must not be empty", element_name(el));
+    if (len > IFX_LP_MAX_ELEMENT)
+        return ifx_err_set(err, IFX_E_INVALID, "%s \"%s\" is %zu bytes, over the limit of %d",
+                           element_name(el), shown(s, len, a), len, IFX_LP_MAX_ELEMENT);
+    if (!ifx_utf8_valid(s, len, &bad))
+        return ifx_err_set(err, IFX_E_INVALID, "%s%s%s is not valid UTF-8 (bad byte at offset %zu)",
+                           element_name(el), OWNER, bad);
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '\t' || c == '\r' || c == '\n')
+            return ifx_err_set(err, IFX_E_INVALID,
+                               "%s \"%s\"%s%s contains a %s, which line protocol cannot carry in "
+                               "a %s",
+                               element_name(el), shown(s, len, a), OWNER,
+                               c == '\t'   ? "TAB"
+                               : c == '\r' ? "carriage return"
+                                           : "line feed",
+                               element_name(el));
+        if (c == '\\' && target != IFX_VERSION_V3) {
+            char next = i + 1 < len ? s[i + 1] : '\0';
+            if (i + 1 == len || next == '\\' || next == ',' || next == '=' || next == ' ')
+                return ifx_err_set(
+                    err, IFX_E_UNSUPPORTED,
+                    "%s \"%s\" has a backslash %s, which InfluxDB %s and 3.x read differently; "
+                    "such a value can only be written to v3",
+                    element_name(el), shown(s, len, a),
+                    i + 1 == len ? "at its end" : "before a space, ',', '=' or '\\'",
+                    target == IFX_VERSION_V1 ? "1.x" : "2.x");
+        }
+    }
+    if (el == EL_MEASUREMENT && s[0] == '#')
+        return ifx_err_set(err, IFX_E_INVALID,
+                           "measurement \"%s\" starts with '#', which makes the line a comment",
+                           shown(s, len, a));
+#undef OWNER
+    return IFX_OK;
+}
+
+/* Appends s escaped for element el. Room for the worst case (every byte escaped) is reserved
+ * first, so the loop writes straight into the buffer; unescaped runs are copied whole. */
+static bool needs_escape(element el, ifx_version target, char c)
+{
+    return c == ',' || c == ' ' || (c == '=' && el != EL_MEASUREMENT) ||
+           (c == '\\' && target == IFX_VERSION_V3);
+}
+
+/* Reserves room for len bytes plus their escapes: the worst case (2 * len) when the cap allows,
+ * else the exact count, so that a buffer near its cap is not reported full too early. */
+static ifx_rc reserve_escaped(ifx_buf *out, const char *s, size_t len, element el,
+                              ifx_version target, bool in_string)
+{
+    size_t extra = 0;
+    ifx_rc rc = ifx_buf_reserve(out, 2 * len + 2);
+    if (rc != IFX_E_FULL)
+        return rc;
+    for (size_t i = 0; i < len; i++)
+        extra += in_string ? (s[i] == '"' || s[i] == '\\') : needs_escape(el, target, s[i]);
+    return ifx_buf_reserve(out, len + extra + 2);
+}
+
+static ifx_rc append_escaped(ifx_buf *out, ifx_version target, element el, const char *s,
+                             size_t len)
+{
+    ifx_rc rc = reserve_escaped(out, s, len, el, target, false);
+    char *w;
+    size_t run = 0;
+
+    if (rc)
+        return rc;
+    w = out->data + out->len;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!needs_escape(el, target, c))
+            continue;
+        memcpy(w, s + run, i - run);
+        w += i - run;
+        *w++ = '\\';
+        *w++ = c;
+        run = i + 1;
+    }
+    memcpy(w, s + run, len - run);
+    w += len - run;
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
+    return IFX_OK;
+}
+
+void ifx_lp_init(ifx_lp *lp, ifx_version target, ifx_precision precision, size_t batch_cap)
+{
+    memset(lp, 0, sizeof *lp);
+    lp->target = target == IFX_VERSION_AUTO ? IFX_VERSION_V2 : target;
+    lp->precision = precision;
+    ifx_buf_init(&lp->batch, batch_cap);
+    /* A line can never be larger than the batch, so the same cap bounds each part of it. */
+    ifx_buf_init(&lp->measurement, batch_cap);
+    ifx_buf_init(&lp->tagtext, batch_cap);
+    ifx_buf_init(&lp->fields, batch_cap);
+    ifx_buf_init(&lp->fkeytext, batch_cap);
+}
+
+void ifx_lp_free(ifx_lp *lp)
+{
+    ifx_buf_free(&lp->batch);
+    ifx_buf_free(&lp->measurement);
+    ifx_buf_free(&lp->tagtext);
+    ifx_buf_free(&lp->fields);
+    ifx_buf_free(&lp->fkeytext);
+    free(lp->tags);
+    free(lp->fkeys);
+    lp->tags = NULL;
+    lp->fkeys = NULL;
+    lp->ntags = lp->tags_alloc = lp->nfields = lp->fkeys_alloc = 0;
+    lp->lines = 0;
+    lp->open = false;
+}
+
+void ifx_lp_abort_line(ifx_lp *lp)
+{
+    lp->open = false;
+    ifx_buf_reset(&lp->measurement);
+    ifx_buf_reset(&lp->tagtext);
+    ifx_buf_reset(&lp->fields);
+    ifx_buf_reset(&lp->fkeytext);
+    lp->ntags = 0;
+    lp->nfields = 0;
+}
+
+void ifx_lp_clear_batch(ifx_lp *lp)
+{
+    ifx_buf_reset(&lp->batch);
+    lp->lines = 0;
+}
+
+void ifx_lp_reset(ifx_lp *lp)
+{
+    ifx_lp_abort_line(lp);
+    ifx_lp_clear_batch(lp);
+}
+
+ifx_rc ifx_lp_check_measurement(ifx_version target, const char *name, size_t len, ifx_err *err)
+{
+    return check_element(target == IFX_VERSION_AUTO ? IFX_VERSION_V2 : target, EL_MEASUREMENT, name,
+                         len, NULL, 0, err);
+}
+
+ifx_rc ifx_lp_begin_line(ifx_lp *lp, const char *name, size_t len, ifx_err *err)
+{
+    ifx_rc rc;
+    ifx_lp_abort_line(lp);
+    rc = check_element(lp->target, EL_MEASUREMENT, name, len, NULL, 0, err);
+    if (rc)
+        return rc;
+    rc = append_escaped(&lp->measurement, lp->target, EL_MEASUREMENT, name, len);
+    if (rc) {
+        ifx_lp_abort_line(lp);
+        return buf_fail(rc, err);
+    }
+    lp->open = true;
+    return IFX_OK;
+}
+
+static ifx_rc need_open(ifx_lp *lp, ifx_err *err)
+{
+    if (!lp->open)
+        return ifx_err_set(err, IFX_E_USAGE, "no line is open: call ifx_lp_begin_line first");
+    return IFX_OK;
+}
+
+/* Discards the open line and passes rc through: every refusal ends the line. */
+static ifx_rc fail_line(ifx_lp *lp, ifx_rc rc)
+{
+    ifx_lp_abort_line(lp);
+    return rc;
+}
+
+/* A NUL-terminated copy of a key for messages; keys longer than the buffer are cut. */
+static const char *key_text(const char *k, size_t klen, char out[120])
+{
+    return shown(k, klen, out);
+}
+
+ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val, size_t vlen,
+                      ifx_err *err)
+{
+    char a[120];
+    struct ifx_lp_tag t;
+    size_t start, pos;
+    ifx_rc rc;
+
+    if ((rc = need_open(lp, err)))
+        return rc;
+    if ((rc = check_element(lp->target, EL_TAG_KEY, key, klen, NULL, 0, err)))
+        return fail_line(lp, rc);
+    if (klen == 4 && memcmp(key, "time", 4) == 0)
+        return fail_line(
+            lp, ifx_err_set(err, IFX_E_INVALID, "tag key \"time\" is reserved by InfluxDB"));
+    if (vlen == 0)
+        return IFX_OK; /* every server refuses an empty tag value; clients leave the tag out */
+    if ((rc = check_element(lp->target, EL_TAG_VALUE, val, vlen, key, klen, err)))
+        return fail_line(lp, rc);
+
+    start = lp->tagtext.len;
+    if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_KEY, key, klen)))
+        return fail_line(lp, buf_fail(rc, err));
+    t.koff = start;
+    t.klen = lp->tagtext.len - start;
+    t.voff = lp->tagtext.len;
+    if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_VALUE, val, vlen)))
+        return fail_line(lp, buf_fail(rc, err));
+    t.vlen = lp->tagtext.len - t.voff;
+
+    /* Insertion keeps the tags sorted by escaped key bytes and finds duplicates on the way. */
+    pos = lp->ntags;
+    for (size_t i = 0; i < lp->ntags; i++) {
+        const struct ifx_lp_tag *o = &lp->tags[i];
+        size_t n = o->klen < t.klen ? o->klen : t.klen;
+        int c = memcmp(lp->tagtext.data + o->koff, lp->tagtext.data + t.koff, n);
+        if (c == 0 && o->klen == t.klen)
+            return fail_line(lp, ifx_err_set(err, IFX_E_INVALID, "duplicate tag key \"%s\"",
+                                             key_text(key, klen, a)));
+        if (c > 0 || (c == 0 && o->klen > t.klen)) {
+            pos = i;
+            break;
+        }
+    }
+    if (lp->ntags == lp->tags_alloc) {
+        size_t n = lp->tags_alloc ? lp->tags_alloc * 2 : 16;
+        struct ifx_lp_tag *p = realloc(lp->tags, n * sizeof *p);
+        if (!p)
+            return fail_line(lp, buf_fail(IFX_E_NOMEM, err));
+        lp->tags = p;
+        lp->tags_alloc = n;
+    }
+    memmove(lp->tags + pos + 1, lp->tags + pos, (lp->ntags - pos) * sizeof *lp->tags);
+    lp->tags[pos] = t;
+    lp->ntags++;
+    return IFX_OK;
+}
+
+/* Checks and records a field key, then appends ",<escaped key>=" to the field text. */
+static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
+{
+    char a[120];
+    struct ifx_lp_key k;
+    ifx_rc rc;
+
+    if ((rc = need_open(lp, err)))
+        return rc;
+    if ((rc = check_element(lp->target, EL_FIELD_KEY, key, klen, NULL, 0, err)))
+        return fail_line(lp, rc);
+    if (klen == 4 && memcmp(key, "time", 4) == 0)
+        return fail_line(
+            lp, ifx_err_set(err, IFX_E_INVALID, "field key \"time\" is reserved by InfluxDB"));
+    k.off = lp->fkeytext.len;
+    if ((rc = append_escaped(&lp->fkeytext, lp->target, EL_FIELD_KEY, key, klen)))
+        return fail_line(lp, buf_fail(rc, err));
+    k.len = lp->fkeytext.len - k.off;
+    for (size_t i = 0; i < lp->nfields; i++) {
+        if (lp->fkeys[i].len == k.len &&
+            memcmp(lp->fkeytext.data + lp->fkeys[i].off, lp->fkeytext.data + k.off, k.len) == 0)
+            return fail_line(lp, ifx_err_set(err, IFX_E_INVALID, "duplicate field key \"%s\"",
+                                             key_text(key, klen, a)));
+    }
+    if (lp->nfields == lp->fkeys_alloc) {
+        size_t n = lp->fkeys_alloc ? lp->fkeys_alloc * 2 : 16;
+        struct ifx_lp_key *p = realloc(lp->fkeys, n * sizeof *p);
+        if (!p)
+            return fail_line(lp, buf_fail(IFX_E_NOMEM, err));
+        lp->fkeys = p;
+        lp->fkeys_alloc = n;
+    }
+    lp->fkeys[lp->nfields++] = k;
+    if ((rc = ifx_buf_putc(&lp->fields, ',')) ||
+        (rc = ifx_buf_append(&lp->fields, lp->fkeytext.data + k.off, k.len)) ||
+        (rc = ifx_buf_putc(&lp->fields, '=')))
+        return fail_line(lp, buf_fail(rc, err));
+    return IFX_OK;
+}
+
+static ifx_rc field_text(ifx_lp *lp, const char *text, size_t n, ifx_err *err)
+{
+    ifx_rc rc = ifx_buf_append(&lp->fields, text, n);
+    return rc ? fail_line(lp, buf_fail(rc, err)) : IFX_OK;
+}
+
+ifx_rc ifx_lp_add_float(ifx_lp *lp, const char *key, size_t klen, double v, ifx_err *err)
+{
+    char num[IFX_LP_FLOAT_MAX], a[120];
+    size_t n = ifx_lp_format_float(v, num);
+    ifx_rc rc;
+
+    if (n == 0) {
+        if ((rc = need_open(lp, err)))
+            return rc;
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                         "field \"%s\" is %s, which line protocol cannot carry",
+                                         key_text(key, klen, a),
+                                         v != v ? "NaN" : (v > 0 ? "+Inf" : "-Inf")));
+    }
+    if ((rc = begin_field(lp, key, klen, err)))
+        return rc;
+    return field_text(lp, num, n, err);
+}
+
+ifx_rc ifx_lp_add_int(ifx_lp *lp, const char *key, size_t klen, int64_t v, ifx_err *err)
+{
+    char num[32];
+    size_t n = format_i64(v, num);
+    ifx_rc rc = begin_field(lp, key, klen, err);
+    num[n++] = 'i';
+    return rc ? rc : field_text(lp, num, n, err);
+}
+
+ifx_rc ifx_lp_add_uint(ifx_lp *lp, const char *key, size_t klen, uint64_t v, ifx_err *err)
+{
+    char num[32], a[120];
+    size_t n;
+    ifx_rc rc;
+
+    if (lp->target == IFX_VERSION_V1) {
+        if ((rc = need_open(lp, err)))
+            return rc;
+        return fail_line(lp, ifx_err_set(err, IFX_E_UNSUPPORTED,
+                                         "field \"%s\" is unsigned, which InfluxDB 1.x cannot "
+                                         "store; send it as an integer or a float",
+                                         key_text(key, klen, a)));
+    }
+    n = format_u64(v, num);
+    num[n++] = 'u';
+    if ((rc = begin_field(lp, key, klen, err)))
+        return rc;
+    return field_text(lp, num, n, err);
+}
+
+ifx_rc ifx_lp_add_bool(ifx_lp *lp, const char *key, size_t klen, bool v, ifx_err *err)
+{
+    ifx_rc rc = begin_field(lp, key, klen, err);
+    return rc ? rc : field_text(lp, v ? "true" : "false", v ? 4 : 5, err);
+}
+
+ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v, size_t vlen,
+                         ifx_err *err)
+{
+    char a[120];
+    size_t bad, run = 0;
+    ifx_buf *out = &lp->fields;
+    ifx_rc rc;
+
+    if ((rc = need_open(lp, err)))
+        return rc;
+    if (vlen > IFX_LP_MAX_ELEMENT)
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                         "string field \"%s\" is %zu bytes, over the limit of %d",
+                                         key_text(key, klen, a), vlen, IFX_LP_MAX_ELEMENT));
+    if (!ifx_utf8_valid(v, vlen, &bad))
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                         "string field \"%s\" is not valid UTF-8 (bad byte at "
+                                         "offset %zu)",
+                                         key_text(key, klen, a), bad));
+    if ((rc = begin_field(lp, key, klen, err)))
+        return rc;
+    /* Inside quotes only '"' and '\' need escaping; a raw LF is stored as is (spec V11). The
+     * worst case is reserved first so the loop writes straight into the buffer. */
+    if ((rc = reserve_escaped(out, v, vlen, EL_FIELD_KEY, lp->target, true)))
+        return fail_line(lp, buf_fail(rc, err));
+    char *w = out->data + out->len;
+    *w++ = '"';
+    for (size_t i = 0; i < vlen; i++) {
+        if (v[i] != '"' && v[i] != '\\')
+            continue;
+        memcpy(w, v + run, i - run);
+        w += i - run;
+        *w++ = '\\';
+        *w++ = v[i];
+        run = i + 1;
+    }
+    memcpy(w, v + run, vlen - run);
+    w += vlen - run;
+    *w++ = '"';
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
+    return IFX_OK;
+}
+
+/* Floor division, so that a negative time keeps its order after scaling (-1 ns is -1 us). */
+static int64_t scale_time(int64_t ns, ifx_precision p)
+{
+    int64_t d = ifx_precision_ns(p);
+    int64_t q = ns / d;
+    if (ns % d != 0 && ns < 0)
+        q--;
+    return q;
+}
+
+ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
+{
+    char ts[32];
+    size_t tslen = 0, series = 0, maxkey = 0, total;
+    ifx_buf *b = &lp->batch;
+    ifx_rc rc;
+
+    if ((rc = need_open(lp, err)))
+        return rc;
+    if (lp->nfields == 0)
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                         "the point has no fields; a line needs at least one"));
+    if (has_time) {
+        ts[0] = ' ';
+        tslen = 1 + format_i64(scale_time(time_ns, lp->precision), ts + 1);
+    }
+
+    series = lp->measurement.len;
+    for (size_t i = 0; i < lp->ntags; i++)
+        series += 2 + lp->tags[i].klen + lp->tags[i].vlen;
+    if (lp->target != IFX_VERSION_V3) {
+        for (size_t i = 0; i < lp->nfields; i++)
+            if (lp->fkeys[i].len > maxkey)
+                maxkey = lp->fkeys[i].len;
+        if (series + maxkey >= IFX_LP_MAX_SERIES_KEY)
+            return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                             "measurement, tags and field key take %zu bytes; "
+                                             "InfluxDB %s allows fewer than %d",
+                                             series + maxkey,
+                                             lp->target == IFX_VERSION_V1 ? "1.x" : "2.x",
+                                             IFX_LP_MAX_SERIES_KEY));
+    }
+    /* series + ' ' + fields (its leading ',' becomes the space) + timestamp + '\n' */
+    total = series + lp->fields.len + tslen + 1;
+    if (total > b->cap)
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                         "the line is %zu bytes, larger than the whole batch "
+                                         "limit of %zu bytes",
+                                         total, b->cap));
+    if ((rc = ifx_buf_reserve(b, total))) {
+        if (rc == IFX_E_FULL)
+            return ifx_err_set(err, IFX_E_FULL,
+                               "the batch is full (%zu of %zu bytes); send it and retry the line",
+                               b->len, b->cap);
+        return buf_fail(rc, err);
+    }
+    /* Room is reserved: the appends below cannot fail. */
+    ifx_buf_append(b, lp->measurement.data, lp->measurement.len);
+    for (size_t i = 0; i < lp->ntags; i++) {
+        const struct ifx_lp_tag *t = &lp->tags[i];
+        ifx_buf_putc(b, ',');
+        ifx_buf_append(b, lp->tagtext.data + t->koff, t->klen);
+        ifx_buf_putc(b, '=');
+        ifx_buf_append(b, lp->tagtext.data + t->voff, t->vlen);
+    }
+    ifx_buf_putc(b, ' ');
+    ifx_buf_append(b, lp->fields.data + 1, lp->fields.len - 1);
+    ifx_buf_append(b, ts, tslen);
+    ifx_buf_putc(b, '\n');
+    lp->lines++;
+    ifx_lp_abort_line(lp);
+    return IFX_OK;
+}

@@ -1,7 +1,250 @@
-/* placeholder */
+/* Line protocol builder: the encoder rules of line-protocol.md §6 through the C API. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-int main(void) { return 0; }
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ifx/lp.h"
+
+#define S(x) x, strlen(x)
+
+static void assert_msg_has(const ifx_err *e, const char *part)
+{
+    if (!strstr(e->msg, part))
+        fail_msg("message \"%s\" does not contain \"%s\"", e->msg, part);
+}
+
+static void test_basic_line_and_batch(void **state)
+{
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+    ifx_lp_init(&lp, IFX_VERSION_V2, IFX_PRECISION_NS, 1 << 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("cpu"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("region"), S("west"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("host"), S("A"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_float(&lp, S("usage_system"), 64.2, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, true, 1590488773254420000LL, &e), IFX_OK);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("i"), -3, &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_uint(&lp, S("u"), 7, &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_bool(&lp, S("b"), false, &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_string(&lp, S("s"), S("a\"b\\c\nd"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK);
+    assert_string_equal(lp.batch.data,
+                        "cpu,host=A,region=west usage_system=64.2 1590488773254420000\n"
+                        "m i=-3i,u=7u,b=false,s=\"a\\\"b\\\\c\nd\"\n");
+    assert_int_equal(lp.lines, 2);
+    ifx_lp_free(&lp);
+}
+
+static void test_precision_scaling(void **state)
+{
+    static const struct {
+        ifx_precision p;
+        int64_t ns;
+        const char *want;
+    } cases[] = {
+        {IFX_PRECISION_NS, 1500, "m f=1i 1500\n"},
+        {IFX_PRECISION_US, 1500, "m f=1i 1\n"},
+        {IFX_PRECISION_MS, 2999999, "m f=1i 2\n"},
+        {IFX_PRECISION_S, 1999999999, "m f=1i 1\n"},
+        {IFX_PRECISION_US, -1, "m f=1i -1\n"},
+        {IFX_PRECISION_S, -1000000000, "m f=1i -1\n"},
+        {IFX_PRECISION_S, -1000000001, "m f=1i -2\n"},
+        {IFX_PRECISION_NS, INT64_MIN, "m f=1i -9223372036854775808\n"},
+    };
+    ifx_err e;
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ifx_lp lp;
+        ifx_lp_init(&lp, IFX_VERSION_V3, cases[i].p, 4096);
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_OK);
+        assert_int_equal(ifx_lp_end_line(&lp, true, cases[i].ns, &e), IFX_OK);
+        assert_string_equal(lp.batch.data, cases[i].want);
+        ifx_lp_free(&lp);
+    }
+}
+
+static void test_refusals_keep_batch(void **state)
+{
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+    ifx_lp_init(&lp, IFX_VERSION_V1, IFX_PRECISION_NS, 1 << 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("ok"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK);
+
+    /* NaN and infinities */
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_float(&lp, S("x"), NAN, &e), IFX_E_INVALID);
+    assert_msg_has(&e, "field \"x\" is NaN");
+    assert_false(lp.open);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_float(&lp, S("x"), -INFINITY, &e), IFX_E_INVALID);
+    assert_msg_has(&e, "-Inf");
+
+    /* unsigned on v1 */
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_uint(&lp, S("u"), 1, &e), IFX_E_UNSUPPORTED);
+    assert_msg_has(&e, "InfluxDB 1.x cannot store");
+
+    /* duplicates */
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("a"), S("1"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("a"), S("2"), &e), IFX_E_INVALID);
+    assert_string_equal(e.msg, "duplicate tag key \"a\"");
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("v"), 1, &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_float(&lp, S("v"), 2, &e), IFX_E_INVALID);
+    assert_string_equal(e.msg, "duplicate field key \"v\"");
+
+    /* no fields; calls without an open line */
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("t"), S("x"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_E_INVALID);
+    assert_msg_has(&e, "no fields");
+    assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_E_USAGE);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_E_USAGE);
+
+    /* invalid UTF-8 in a tag value and in a string field */
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("t"), "a\xff", 2, &e), IFX_E_INVALID);
+    assert_msg_has(&e, "tag value of t is not valid UTF-8 (bad byte at offset 1)");
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_string(&lp, S("s"), "\xc0\x80", 2, &e), IFX_E_INVALID);
+    assert_msg_has(&e, "string field \"s\" is not valid UTF-8");
+
+    /* an aborted line leaves nothing */
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_OK);
+    ifx_lp_abort_line(&lp);
+
+    assert_string_equal(lp.batch.data, "ok f=1i\n");
+    assert_int_equal(lp.lines, 1);
+    ifx_lp_free(&lp);
+}
+
+static void test_size_limits(void **state)
+{
+    ifx_lp lp;
+    ifx_err e;
+    char *big = malloc(IFX_LP_MAX_ELEMENT + 2);
+    (void)state;
+    memset(big, 'x', IFX_LP_MAX_ELEMENT + 1);
+    ifx_lp_init(&lp, IFX_VERSION_V3, IFX_PRECISION_NS, 1 << 20);
+
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_string(&lp, S("s"), big, IFX_LP_MAX_ELEMENT, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK);
+    assert_int_equal(lp.batch.len, strlen("m s=\"\"\n") + IFX_LP_MAX_ELEMENT);
+
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_string(&lp, S("s"), big, IFX_LP_MAX_ELEMENT + 1, &e),
+                     IFX_E_INVALID);
+    assert_msg_has(&e, "string field \"s\" is 65537 bytes, over the limit of 65536");
+    assert_int_equal(ifx_lp_begin_line(&lp, big, IFX_LP_MAX_ELEMENT + 1, &e), IFX_E_INVALID);
+    assert_msg_has(&e, "is 65537 bytes");
+    ifx_lp_free(&lp);
+
+    /* 1.x/2.x: measurement + tags + field key must stay under 64 KiB */
+    ifx_lp_init(&lp, IFX_VERSION_V2, IFX_PRECISION_NS, 1 << 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("t"), big, 40000, &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("u"), big, 40000, &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_E_INVALID);
+    assert_msg_has(&e, "InfluxDB 2.x allows fewer than 65535");
+    ifx_lp_free(&lp);
+    free(big);
+}
+
+static void test_batch_full_keeps_line(void **state)
+{
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+    ifx_lp_init(&lp, IFX_VERSION_V2, IFX_PRECISION_NS, 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK); /* "m f=1i\n": 7 bytes */
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("f"), 2, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK); /* 14 bytes */
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("f"), 3, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_E_FULL);
+    assert_true(lp.open);
+    assert_string_equal(lp.batch.data, "m f=1i\nm f=2i\n");
+    ifx_lp_clear_batch(&lp);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK);
+    assert_string_equal(lp.batch.data, "m f=3i\n");
+
+    /* a line that can never fit is refused, not reported as full */
+    assert_int_equal(ifx_lp_begin_line(&lp, S("measurement"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_string(&lp, S("s"), S("0123456789"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_E_INVALID);
+    assert_msg_has(&e, "larger than the whole batch limit of 20 bytes");
+    assert_false(lp.open);
+    ifx_lp_free(&lp);
+}
+
+/* Once the buffers have grown, building the same shape of line again allocates nothing: the
+ * buffers keep their addresses. */
+static void test_warm_reuse(void **state)
+{
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+    ifx_lp_init(&lp, IFX_VERSION_V3, IFX_PRECISION_US, 1 << 20);
+    void *ptrs[6] = {0};
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 100; i++) {
+            assert_int_equal(ifx_lp_begin_line(&lp, S("iggy_messages"), &e), IFX_OK);
+            assert_int_equal(ifx_lp_add_tag(&lp, S("stream"), S("orders"), &e), IFX_OK);
+            assert_int_equal(ifx_lp_add_tag(&lp, S("topic"), S("eu"), &e), IFX_OK);
+            assert_int_equal(ifx_lp_add_string(&lp, S("payload_json"), S("{\"a\":1}"), &e), IFX_OK);
+            assert_int_equal(ifx_lp_add_uint(&lp, S("iggy_checksum"), 99, &e), IFX_OK);
+            assert_int_equal(ifx_lp_end_line(&lp, true, 1000 * i, &e), IFX_OK);
+        }
+        void *now[6] = {
+            lp.batch.data, lp.measurement.data, lp.tagtext.data, lp.fields.data, lp.tags, lp.fkeys};
+        if (round > 0)
+            assert_memory_equal(ptrs, now, sizeof now);
+        memcpy(ptrs, now, sizeof now);
+        ifx_lp_reset(&lp);
+    }
+    ifx_lp_free(&lp);
+}
+
+static void test_check_measurement(void **state)
+{
+    ifx_err e;
+    (void)state;
+    assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_V2, S("iggy_messages"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_V2, S("a\tb"), &e), IFX_E_INVALID);
+    assert_string_equal(e.msg, "measurement \"a\\tb\" contains a TAB, which line protocol cannot "
+                               "carry in a measurement");
+    assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_V3, S("#x"), &e), IFX_E_INVALID);
+    assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_V1, S("x\\ y"), &e), IFX_E_UNSUPPORTED);
+    assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_V3, S("x\\ y"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_AUTO, S(""), &e), IFX_E_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic_line_and_batch),  cmocka_unit_test(test_precision_scaling),
+        cmocka_unit_test(test_refusals_keep_batch),   cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_batch_full_keeps_line), cmocka_unit_test(test_warm_reuse),
+        cmocka_unit_test(test_check_measurement),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
