@@ -34,6 +34,16 @@ typedef enum ifx_payload_format {
     IFX_PAYLOAD_BASE64    /* "base64" or "raw" */
 } ifx_payload_format;
 
+typedef enum ifx_write_endpoint {
+    IFX_WRITE_ENDPOINT_NATIVE = 0, /* "native": v3 /api/v3/write_lp */
+    IFX_WRITE_ENDPOINT_V2_COMPAT   /* "v2_compat": v3 /api/v2/write */
+} ifx_write_endpoint;
+
+typedef enum ifx_query_language {
+    IFX_QUERY_LANGUAGE_SQL = 0, /* "sql" */
+    IFX_QUERY_LANGUAGE_INFLUXQL /* "influxql" */
+} ifx_query_language;
+
 typedef struct ifx_config {
     ifx_role role;
     ifx_version version; /* "version"; absent means v2 */
@@ -56,31 +66,47 @@ typedef struct ifx_config {
     uint32_t batch_size;     /* sink and source; default 500; 1..100000 */
     bool include_metadata;   /* default true (sink and source) */
     bool include_checksum;   /* default true */
-    bool include_origin_timestamp;  /* default true */
-    bool include_stream_tag;        /* default true */
-    bool include_topic_tag;         /* default true */
-    bool include_partition_tag;     /* default true */
+    bool include_origin_timestamp;     /* default true */
+    bool include_stream_tag;           /* default true */
+    bool include_topic_tag;            /* default true */
+    bool include_partition_tag;        /* default true */
     ifx_payload_format payload_format; /* sink and source; default json */
 
     /* source */
-    char *query;               /* required for a source */
-    uint64_t poll_interval_ns; /* default 5s */
-    char *cursor_field;        /* default "_time" for v2, "time" for v1 and v3 */
-    char *initial_offset;      /* RFC 3339 with zone; NULL means 1970-01-01T00:00:00Z */
-    int64_t initial_offset_ns; /* parsed initial_offset (0 when NULL) */
-    char *payload_column;      /* NULL when not set; "" is refused */
-    uint32_t stuck_batch_cap_factor; /* default 10; 0 or 2..100 */
+    char *query;                     /* required for a source */
+    uint64_t poll_interval_ns;       /* default 5s */
+    char *cursor_field;              /* default "_time" for v2, "time" for v1 and v3 */
+    char *initial_offset;            /* RFC 3339 with zone, stored normalised to UTC ("...Z");
+                                        NULL means 1970-01-01T00:00:00Z */
+    int64_t initial_offset_ns;       /* parsed initial_offset (0 when NULL) */
+    char *payload_column;            /* NULL when not set; "" is refused */
+    uint32_t stuck_batch_cap_factor; /* default 10; 0 or 2..100 (every version) */
 
     /* shared */
-    bool verbose_logging;               /* default false */
-    uint32_t max_retries;               /* total attempts per request; default 3; 1..100 */
-    uint64_t retry_delay_ns;            /* default 1s */
-    uint64_t timeout_ns;                /* default 30s for the sink, 10s for the source */
-    uint32_t max_open_retries;          /* default 10; 1..1000 */
-    uint64_t open_retry_max_delay_ns;   /* default 60s */
-    uint64_t retry_max_delay_ns;        /* default 5s */
-    uint32_t circuit_breaker_threshold; /* default 5; 1..10000 */
+    bool verbose_logging;                  /* default false */
+    uint32_t max_retries;                  /* total attempts per request; default 3; 1..100 */
+    uint64_t retry_delay_ns;               /* default 1s */
+    uint64_t timeout_ns;                   /* default 30s for the sink, 10s for the source */
+    uint32_t max_open_retries;             /* default 10; 1..1000 */
+    uint64_t open_retry_max_delay_ns;      /* default 60s */
+    uint64_t retry_max_delay_ns;           /* default 5s */
+    uint32_t circuit_breaker_threshold;    /* default 5; 1..10000 */
     uint64_t circuit_breaker_cool_down_ns; /* default 30s */
+    uint64_t retry_after_max_ns;           /* default 60s; 0..24h */
+
+    /* HTTP */
+    bool gzip;                     /* default true */
+    uint32_t gzip_threshold;       /* bytes; default 1024 */
+    char *tls_ca_file;             /* optional */
+    char *tls_cert_file;           /* optional */
+    char *tls_key_file;            /* optional */
+    bool tls_insecure_skip_verify; /* default false */
+
+    /* v3 */
+    bool accept_partial;               /* sink; default true */
+    bool no_sync;                      /* sink; default false */
+    ifx_write_endpoint write_endpoint; /* sink; default native */
+    ifx_query_language query_language; /* source; default sql */
 } ifx_config;
 
 /* Every problem found while parsing, one message per line, in input order. Caller-owned. */
@@ -92,7 +118,8 @@ typedef struct ifx_problems {
 void ifx_problems_free(ifx_problems *p);
 
 /* Fills c with the defaults for role (SINK or SOURCE) and version v2. Allocates only the
- * default strings; free with ifx_config_free. */
+ * default strings; free with ifx_config_free. Every field gets its default, including those of
+ * keys that do not apply to the role (a source still has measurement "iggy_messages"). */
 ifx_rc ifx_config_init(ifx_config *c, ifx_role role, ifx_err *err);
 
 /* Parses a JSON object (or "null", meaning {}) into c, which it initialises itself: do not call
@@ -100,14 +127,20 @@ ifx_rc ifx_config_init(ifx_config *c, ifx_role role, ifx_err *err);
  * (required keys per version and role). On failure returns IFX_E_CONFIG, err->msg holds the first
  * problem (with "(and N more)" when there are several), problems (when not NULL) receives all of
  * them, and c is left freed (safe to pass to ifx_config_free again). Secret values never appear in
- * messages. */
+ * messages. *problems is overwritten, not appended to (it is empty after a success); the caller
+ * frees it with ifx_problems_free. IFX_E_NOMEM and IFX_E_USAGE (bad arguments) leave it empty.
+ * With version "auto", only url (and query for a source) are required here: the keys a version
+ * needs can only be checked once the server has said which version it is. */
 ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, size_t len,
                              ifx_problems *problems, ifx_err *err);
 
 /* Writes the normalised configuration as a pretty JSON object into *out (caller frees with
- * free()): every key with its effective value, durations as strings ("30s"), keys that do not
- * apply to the role or version left out, and every secret (token, password, and a password inside
- * the url) replaced by "***". */
+ * free()): 2-space indent, no trailing newline, "version" and "role" first, then every key in a
+ * fixed order with its effective value, durations as strings ("30s"), optional strings that are
+ * not set as null, keys that do not apply to the role or version left out, and every secret
+ * (token, password, and a password inside the url) replaced by "***" (left out when not set).
+ * "role" is informative: it is not an input key. IFX_E_USAGE when c has no role (not parsed or
+ * initialised). */
 ifx_rc ifx_config_to_json(const ifx_config *c, char **out, ifx_err *err);
 
 /* Releases every string of c and zeroes it. Safe on a zeroed or already-freed config. */
