@@ -1,1 +1,79 @@
-/* placeholder */
+/* ifx command line: input helpers. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+FILE *cli_open_input(const char *path, ifx_err *err)
+{
+    FILE *f;
+    if (!path || strcmp(path, "-") == 0)
+        return stdin;
+    f = fopen(path, "rb");
+    if (!f)
+        ifx_err_set(err, IFX_E_IO, "cannot open %s: %s", path, strerror(errno));
+    return f;
+}
+
+ifx_rc cli_read_file(const char *path, size_t cap, ifx_buf *out, ifx_err *err)
+{
+    char chunk[65536];
+    size_t n;
+    ifx_rc rc = IFX_OK;
+    FILE *f = cli_open_input(path, err);
+
+    if (!f)
+        return IFX_E_IO;
+    ifx_buf_init(out, cap);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (ifx_buf_append(out, chunk, n)) {
+            rc = ifx_err_set(err, IFX_E_FULL, "%s is larger than %zu bytes", path, cap);
+            goto out;
+        }
+    }
+    if (ferror(f))
+        rc = ifx_err_set(err, IFX_E_IO, "cannot read %s: %s", path, strerror(errno));
+out:
+    if (f != stdin)
+        fclose(f);
+    if (rc)
+        ifx_buf_free(out);
+    return rc;
+}
+
+ifx_rc cli_read_line(FILE *in, ifx_buf *line, bool *eof, ifx_err *err)
+{
+    int c;
+    bool too_long = false, any = false;
+
+    ifx_buf_reset(line);
+    while ((c = getc_unlocked(in)) != EOF) {
+        any = true;
+        if (c == '\n')
+            break;
+        if (!too_long && ifx_buf_putc(line, (char)c))
+            too_long = true;
+    }
+    if (c == EOF && ferror(in))
+        return ifx_err_set(err, IFX_E_IO, "read error: %s", strerror(errno));
+    *eof = !any;
+    if (too_long)
+        return ifx_err_set(err, IFX_E_FULL, "line longer than %zu bytes", line->cap);
+    return IFX_OK;
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("ifx: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
