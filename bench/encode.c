@@ -1,0 +1,137 @@
+/* bench_encode — how fast ifx turns typical Iggy messages into a line-protocol batch.
+ *
+ * Each message is what the upstream-compatible sink writes by default: measurement
+ * iggy_messages; tags stream, topic, partition, offset; fields message_id, iggy_checksum,
+ * iggy_origin_timestamp and payload_json (a ~200-byte JSON object, validated and compacted);
+ * timestamp in microseconds. Batches of 500 lines are built, then reset, like the sink does.
+ *
+ * Prints messages per second, MB/s of payload in and of line protocol out, allocations per
+ * message after warm-up (malloc/calloc/realloc calls counted by interposing them in this
+ * executable), and peak RSS. Usage: bench_encode [messages] (default 2000000).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "ifx/codec.h"
+#include "ifx/lp.h"
+
+/* Allocation counting. The only global state here; the library has none. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+static unsigned long long alloc_calls;
+
+void *malloc(size_t n)
+{
+    alloc_calls++;
+    return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b)
+{
+    alloc_calls++;
+    return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n)
+{
+    alloc_calls++;
+    return __libc_realloc(p, n);
+}
+void free(void *p)
+{
+    __libc_free(p);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define BATCH    500
+#define VARIANTS 64
+
+int main(int argc, char **argv)
+{
+    long total = argc > 1 ? atol(argv[1]) : 2000000;
+    static char payloads[VARIANTS][512];
+    size_t plen[VARIANTS], payload_bytes = 0, lp_bytes = 0;
+    ifx_lp lp;
+    ifx_buf json;
+    ifx_err err;
+    unsigned long long allocs_before = 0;
+    double t0 = 0;
+    long warm = BATCH * 4;
+
+    /* Pretty-ish JSON payloads of about 200 bytes, as a producer would send them. */
+    for (int i = 0; i < VARIANTS; i++) {
+        int n = snprintf(payloads[i], sizeof payloads[i],
+                         "{\"order_id\": %d, \"customer\": \"c-%05d\", \"items\": [{\"sku\": "
+                         "\"A-%03d\", \"qty\": %d}, {\"sku\": \"B-7\", \"qty\": 1}], \"total\": "
+                         "%d.%02d, \"currency\": \"EUR\", \"paid\": true, \"note\": \"leave at "
+                         "door \\\"B\\\"\", \"ts\": \"2026-11-26T01:00:%02dZ\"}",
+                         100000 + i * 7919, i * 31, i, 1 + i % 5, 10 + i, i % 100, i % 60);
+        plen[i] = (size_t)n;
+    }
+    ifx_lp_init(&lp, IFX_VERSION_V2, IFX_PRECISION_US, 8u << 20);
+    ifx_buf_init(&json, 1u << 20);
+
+    for (long m = 0; m < total + warm; m++) {
+        const char *p = payloads[m % VARIANTS];
+        size_t n = plen[m % VARIANTS];
+        char num[48];
+        if (m == warm) {
+            allocs_before = alloc_calls;
+            t0 = now_s();
+        }
+        ifx_buf_reset(&json);
+        if (ifx_json_compact(p, n, &json, &err) ||
+            ifx_lp_begin_line(&lp, "iggy_messages", 13, &err) ||
+            ifx_lp_add_tag(&lp, "stream", 6, "orders", 6, &err) ||
+            ifx_lp_add_tag(&lp, "topic", 5, "eu-west", 7, &err) ||
+            ifx_lp_add_tag(&lp, "partition", 9, "3", 1, &err))
+            goto fail;
+        int k = snprintf(num, sizeof num, "%ld", m);
+        if (ifx_lp_add_tag(&lp, "offset", 6, num, (size_t)k, &err))
+            goto fail;
+        k = snprintf(num, sizeof num, "3402823669209384634633746%ld", m);
+        if (ifx_lp_add_string(&lp, "message_id", 10, num, (size_t)k, &err) ||
+            ifx_lp_add_uint(&lp, "iggy_checksum", 13, 0x9e3779b97f4a7c15ull ^ (uint64_t)m, &err) ||
+            ifx_lp_add_uint(&lp, "iggy_origin_timestamp", 21, 1764118800000000ull + (uint64_t)m,
+                            &err) ||
+            ifx_lp_add_string(&lp, "payload_json", 12, json.data, json.len, &err) ||
+            ifx_lp_end_line(&lp, true, (1764118800000000LL + m) * 1000, &err))
+            goto fail;
+        if (m >= warm)
+            payload_bytes += n;
+        if (lp.lines == BATCH) {
+            if (m >= warm)
+                lp_bytes += lp.batch.len;
+            ifx_lp_clear_batch(&lp);
+        }
+    }
+    double secs = now_s() - t0;
+    unsigned long long allocs = alloc_calls - allocs_before;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("bench_encode: %ld messages, batches of %d, v2 line layout of the upstream sink\n",
+           total, BATCH);
+    printf("  throughput        %.0f messages/s\n", (double)total / secs);
+    printf("  payload in        %.1f MB/s (%.0f bytes/message)\n",
+           (double)payload_bytes / secs / 1e6, (double)payload_bytes / (double)total);
+    printf("  line protocol out %.1f MB/s\n", (double)lp_bytes / secs / 1e6);
+    printf("  allocations       %.4f per message (%llu in the timed phase)\n",
+           (double)allocs / (double)total, allocs);
+    printf("  peak RSS          %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+    ifx_lp_free(&lp);
+    ifx_buf_free(&json);
+    return 0;
+fail:
+    fprintf(stderr, "bench_encode: %s\n", err.msg);
+    return 1;
+}
