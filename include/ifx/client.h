@@ -1,0 +1,124 @@
+/* ifx — talking to an InfluxDB server: one HTTP engine (libcurl) and a transport per server
+ * generation behind one set of operations (see ../shared/DESIGN.md, "The client operations").
+ *
+ *     ifx_client *c;
+ *     ifx_client_new(&cfg, &c, &err);          // copies what it needs from cfg
+ *     ifx_write_result res;
+ *     ifx_write_result_init(&res);
+ *     rc = ifx_client_write(c, lp, len, IFX_PRECISION_NS, &res, &err);
+ *     ...
+ *     ifx_write_result_free(&res);
+ *     ifx_client_free(c);
+ *
+ * One call is one HTTP request: retries, backoff and the circuit breaker are layered on top
+ * (include/ifx/resilience.h). Every answer is classified into an ifx_rc:
+ *   IFX_OK            2xx (a 207 counts as partial, should a proxy send one);
+ *   IFX_E_PARTIAL     some lines rejected: v3 400/422 with a per-line "data" list; v1 400 and
+ *                     v2 422 "partial write" bodies. res->lines names the rejected lines;
+ *   IFX_E_TRANSIENT   connection errors, timeouts, 408, 429, 5xx (res->retry_after_ms set when
+ *                     the server sent Retry-After, in seconds or as an HTTP date);
+ *   IFX_E_AUTH        401, 403;
+ *   IFX_E_TOO_LARGE   413;
+ *   IFX_E_REJECTED    any other 4xx (the whole request refused).
+ * err->http_status holds the status and err->msg a one-line summary with the server's message;
+ * res->body the raw response body (capped). Secrets never appear in either.
+ *
+ * Thread safety: an ifx_client may be used from many threads at once. It keeps a small pool of
+ * libcurl handles (each with its own keep-alive connections) guarded by a mutex; a request takes
+ * one handle for its duration.
+ */
+#ifndef IFX_CLIENT_H
+#define IFX_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ifx/buf.h"
+#include "ifx/config.h"
+#include "ifx/error.h"
+#include "ifx/rows.h"
+#include "ifx/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest response body kept (bytes). Query answers up to this size are read whole. */
+#define IFX_MAX_RESPONSE_BODY (256u << 20)
+/* Largest error body kept for messages (bytes). */
+#define IFX_MAX_ERROR_BODY (64u << 10)
+
+typedef struct ifx_client ifx_client;
+
+/* One rejected line of a partial write. */
+typedef struct ifx_line_error {
+    size_t line;   /* 1-based line number in the request body */
+    char *message; /* the server's reason (owned) */
+} ifx_line_error;
+
+typedef struct ifx_write_result {
+    int status;               /* HTTP status, 0 when no answer came */
+    ifx_line_error *lines;    /* rejected lines the server named, in body order */
+    size_t nlines, cap_lines;
+    size_t unnamed_rejects;   /* rejected lines the server counted but did not name */
+    uint64_t retry_after_ms;  /* from Retry-After, 0 when absent */
+    ifx_buf body;             /* the response body, at most IFX_MAX_ERROR_BODY bytes */
+} ifx_write_result;
+
+void ifx_write_result_init(ifx_write_result *r);
+void ifx_write_result_reset(ifx_write_result *r); /* empties it for reuse, keeps memory */
+void ifx_write_result_free(ifx_write_result *r);
+
+/* Creates a client for cfg (version v1, v2 or v3; AUTO must be resolved first with
+ * ifx_detect). Copies every value it needs; cfg may be freed afterwards. Optional TLS and proxy
+ * settings come from the config and the standard proxy environment variables. */
+ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err);
+void ifx_client_free(ifx_client *c);
+
+/* The server generation this client talks to. */
+ifx_version ifx_client_version(const ifx_client *c);
+
+/* Writes a batch of line protocol (lines separated by '\n', no blank or comment lines) with the
+ * given timestamp precision. One HTTP request; classified as described above. */
+ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision precision,
+                        ifx_write_result *res, ifx_err *err);
+
+/* The query language of a request: v1 InfluxQL, v2 Flux, v3 SQL or InfluxQL. */
+typedef enum ifx_query_lang {
+    IFX_QUERY_DEFAULT = 0, /* the version's own: InfluxQL on v1, Flux on v2, SQL on v3 */
+    IFX_QUERY_SQL,
+    IFX_QUERY_INFLUXQL,
+    IFX_QUERY_FLUX
+} ifx_query_lang;
+
+/* Runs a query and leaves the raw answer in body (reset first) with its format in *fmt, ready
+ * for ifx_rows_read. v1: /query (epoch=ns); v2: /api/v2/query, annotated CSV; v3: query_sql or
+ * query_influxql with format=jsonl (or v3_format when not 0: JSON or CSV). Status classes as for
+ * writes; a 200 answer with an in-band error is found by the reader. */
+ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, size_t len,
+                        ifx_result_format v3_format, ifx_buf *body, ifx_result_format *fmt,
+                        ifx_err *err);
+
+/* Checks that the server is up and the credentials work: v1 /ping, v2 /health, v3 /health with
+ * the token (v3 authenticates it). */
+ifx_rc ifx_client_health(ifx_client *c, ifx_err *err);
+
+/* What ifx_detect found. */
+typedef struct ifx_detect_result {
+    ifx_version version;
+    char product[64];   /* "InfluxDB 1.x", "InfluxDB 2.x OSS", "InfluxDB 3 Core", ... */
+    char server_version[64];
+    char build[32];     /* X-Influxdb-Build: "OSS", "Core", "Enterprise", or "" */
+    bool auth_required; /* the probe was answered 401 without credentials */
+} ifx_detect_result;
+
+/* Asks the server at url which generation it is: /ping headers (X-Influxdb-Version,
+ * X-Influxdb-Build) and status (204 on 1.x/2.x, 200 with a JSON body on 3.x, 401 on a secured
+ * 3.x), then /health when needed. token may be NULL. Uses timeout_ns per request. */
+ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_detect_result *out,
+                  ifx_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,89 @@
+/* ifx — retries and the circuit breaker, shared by the sink, the source and the CLI.
+ *
+ * Retry policy: exponential backoff with full jitter (a random delay between 0 and
+ * min(cap, base * 2^(retry-1))), a bounded number of attempts, and Retry-After honoured in both
+ * forms (seconds or an HTTP date) but never beyond retry_after_max.
+ *
+ * Circuit breaker: closed -> open after `threshold` consecutive failures -> half-open when the
+ * cool-down has passed, letting exactly one probe through at a time -> closed when the probe
+ * succeeds, open again (a fresh cool-down) when it fails. Only transient and auth failures count;
+ * a request the server answered and refused (400, 413, a partial write) shows the server is up.
+ *
+ * Thread safety: ifx_breaker is safe to share between threads (it has its own mutex); the
+ * other functions are pure.
+ */
+#ifndef IFX_RESILIENCE_H
+#define IFX_RESILIENCE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ifx/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ifx_retry_policy {
+    uint32_t max_attempts;    /* total attempts, >= 1 (config: max_retries) */
+    uint64_t base_ns;         /* config: retry_delay */
+    uint64_t cap_ns;          /* config: retry_max_delay */
+    uint64_t retry_after_max_ns; /* the longest Retry-After obeyed */
+} ifx_retry_policy;
+
+/* The delay before retry number `retry` (1 for the first retry): full jitter over
+ * min(cap, base * 2^(retry-1)). *rng is a caller-owned xorshift state (any non-zero seed). */
+uint64_t ifx_backoff_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t *rng);
+
+/* The delay to wait before retrying after an answer: Retry-After when the server sent one
+ * (capped by retry_after_max), else the jittered backoff. */
+uint64_t ifx_retry_delay_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t retry_after_ms,
+                            uint64_t *rng);
+
+/* Parses a Retry-After value: delta-seconds ("120") or an HTTP date
+ * ("Sun, 06 Nov 1994 08:49:37 GMT", also the RFC 850 and asctime forms), relative to
+ * now_unix_s. A date in the past gives 0. IFX_E_INVALID for anything else. */
+ifx_rc ifx_parse_retry_after(const char *s, size_t len, int64_t now_unix_s, uint64_t *delay_ms);
+
+typedef enum ifx_breaker_state {
+    IFX_BREAKER_CLOSED = 0,
+    IFX_BREAKER_OPEN,
+    IFX_BREAKER_HALF_OPEN
+} ifx_breaker_state;
+
+typedef struct ifx_breaker {
+    pthread_mutex_t lock;
+    ifx_breaker_state state;
+    uint32_t threshold;
+    uint64_t cool_down_ns;
+    uint32_t failures;     /* consecutive */
+    uint64_t opened_at_ns; /* monotonic */
+    bool probe_in_flight;
+    uint64_t times_opened;
+} ifx_breaker;
+
+void ifx_breaker_init(ifx_breaker *b, uint32_t threshold, uint64_t cool_down_ns);
+void ifx_breaker_destroy(ifx_breaker *b);
+
+/* May a request go out now? IFX_OK (in half-open: this caller is the probe and must report its
+ * outcome), or IFX_E_BREAKER_OPEN with *wait_ns (when not NULL) the time left in the cool-down. */
+ifx_rc ifx_breaker_allow(ifx_breaker *b, uint64_t now_ns, uint64_t *wait_ns);
+
+/* Reports the outcome of an allowed request. */
+void ifx_breaker_success(ifx_breaker *b);
+void ifx_breaker_failure(ifx_breaker *b, uint64_t now_ns);
+
+ifx_breaker_state ifx_breaker_get_state(ifx_breaker *b);
+const char *ifx_breaker_state_name(ifx_breaker_state s);
+
+/* True for the outcomes that count against the breaker (transient and auth failures). */
+bool ifx_rc_counts_as_failure(ifx_rc rc);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t ifx_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,746 @@
+/* ifx — the HTTP engine (libcurl) behind every version transport (see include/ifx/client.h).
+ *
+ * Connection reuse: each pooled curl handle keeps its own keep-alive connections, and a request
+ * borrows one handle for its duration, so concurrent callers never share a handle and sequential
+ * callers reuse warm connections. The pool is the only state shared between threads.
+ */
+#include <curl/curl.h>
+#include <libdeflate.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ifx/resilience.h"
+#include "ifx_build_version.h"
+#include "transport/transport.h"
+
+#define POOL_MAX 8
+
+typedef struct conn {
+    CURL *curl;
+    struct libdeflate_compressor *gz;
+    ifx_buf gzbody;
+    ifx_buf url;
+    ifx_buf auth;
+} conn;
+
+struct ifx_client {
+    const ifx_transport *t;
+    ifx_client_settings s;
+    bool gzip;
+    size_t gzip_threshold;
+    long timeout_ms, connect_timeout_ms;
+    char *tls_ca_file, *tls_cert_file, *tls_key_file;
+    bool tls_insecure;
+    char user_agent[48];
+
+    pthread_mutex_t lock;
+    conn *idle[POOL_MAX];
+    size_t nidle;
+};
+
+/* What a request brings back. */
+typedef struct response {
+    long status;
+    ifx_buf *body;
+    bool truncated;
+    uint64_t retry_after_ms;
+    char version[64]; /* X-Influxdb-Version */
+    char build[32];   /* X-Influxdb-Build */
+} response;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void init_curl(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ---- helpers shared by the version files ------------------------------------------------- */
+
+ifx_rc ifx_url_append_escaped(ifx_buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    ifx_rc rc = ifx_buf_reserve(out, 3 * len);
+    if (rc)
+        return rc;
+    char *w = out->data + out->len;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            *w++ = (char)c;
+        } else {
+            *w++ = '%';
+            *w++ = hex[c >> 4];
+            *w++ = hex[c & 15];
+        }
+    }
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
+    return IFX_OK;
+}
+
+ifx_rc ifx_url_add_param(ifx_buf *out, const char *name, const char *value)
+{
+    ifx_rc rc;
+    bool first = !out->data || !memchr(out->data, '?', out->len);
+    if ((rc = ifx_buf_putc(out, first ? '?' : '&')) || (rc = ifx_buf_puts(out, name)) ||
+        (rc = ifx_buf_putc(out, '=')))
+        return rc;
+    return ifx_url_append_escaped(out, value ? value : "", value ? strlen(value) : 0);
+}
+
+void ifx_write_result_init(ifx_write_result *r)
+{
+    memset(r, 0, sizeof *r);
+    ifx_buf_init(&r->body, IFX_MAX_ERROR_BODY);
+}
+
+void ifx_write_result_reset(ifx_write_result *r)
+{
+    for (size_t i = 0; i < r->nlines; i++)
+        free(r->lines[i].message);
+    r->nlines = 0;
+    r->status = 0;
+    r->unnamed_rejects = 0;
+    r->retry_after_ms = 0;
+    ifx_buf_reset(&r->body);
+}
+
+void ifx_write_result_free(ifx_write_result *r)
+{
+    ifx_write_result_reset(r);
+    free(r->lines);
+    r->lines = NULL;
+    r->cap_lines = 0;
+    ifx_buf_free(&r->body);
+}
+
+ifx_rc ifx_write_result_add_line(ifx_write_result *res, size_t line, const char *msg,
+                                 size_t msg_len)
+{
+    if (res->nlines == res->cap_lines) {
+        size_t n = res->cap_lines ? res->cap_lines * 2 : 8;
+        ifx_line_error *p = realloc(res->lines, n * sizeof *p);
+        if (!p)
+            return IFX_E_NOMEM;
+        res->lines = p;
+        res->cap_lines = n;
+    }
+    char *m = malloc(msg_len + 1);
+    if (!m)
+        return IFX_E_NOMEM;
+    memcpy(m, msg, msg_len);
+    m[msg_len] = '\0';
+    res->lines[res->nlines].line = line;
+    res->lines[res->nlines].message = m;
+    res->nlines++;
+    return IFX_OK;
+}
+
+size_t ifx_lp_find_line(const char *lp, size_t lp_len, const char *text, size_t text_len)
+{
+    size_t line = 1, start = 0;
+    for (size_t i = 0; i <= lp_len; i++) {
+        if (i == lp_len || lp[i] == '\n') {
+            if (i - start == text_len && memcmp(lp + start, text, text_len) == 0)
+                return line;
+            /* A raw LF inside a quoted string field does not end a line, but the servers' own
+             * messages quote such a line whole; counting every LF keeps the simple cases exact
+             * and a miss only leaves the line unnamed. */
+            line++;
+            start = i + 1;
+        }
+    }
+    return 0;
+}
+
+size_t ifx_read_go_parse_errors(const char *msg, size_t len, const char *lp, size_t lp_len,
+                                ifx_write_result *res)
+{
+    static const char tag[] = "unable to parse '";
+    const char *p = msg, *end = msg + len;
+    size_t named = 0;
+
+    while ((p = strstr(p, tag)) && p < end) {
+        const char *line = p + sizeof tag - 1;
+        /* The quoted line ends at the "': " before the reason; a line may itself hold "'". */
+        const char *q = strstr(line, "': ");
+        if (!q)
+            break;
+        const char *reason = q + 3;
+        const char *reason_end = strchr(reason, '\n');
+        if (!reason_end)
+            reason_end = end;
+        size_t n = ifx_lp_find_line(lp, lp_len, line, (size_t)(q - line));
+        if (n) {
+            /* " dropped=N" closes a partial write message, not the reason. */
+            const char *d = strstr(reason, " dropped=");
+            size_t rlen = (size_t)(reason_end - reason);
+            if (d && d < reason_end)
+                rlen = (size_t)(d - reason);
+            ifx_write_result_add_line(res, n, reason, rlen);
+            named++;
+        }
+        p = reason;
+    }
+    return named;
+}
+
+/* ---- client --------------------------------------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
+{
+    ifx_client *c;
+
+    *out = NULL;
+    pthread_once(&curl_once, init_curl);
+    if (curl_init_rc != CURLE_OK)
+        return ifx_err_set(err, IFX_E_IO, "libcurl failed to initialise: %s",
+                           curl_easy_strerror(curl_init_rc));
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+    switch (cfg->version) {
+    case IFX_VERSION_V1:
+        c->t = &ifx_transport_v1;
+        break;
+    case IFX_VERSION_V2:
+        c->t = &ifx_transport_v2;
+        break;
+    case IFX_VERSION_V3:
+        c->t = &ifx_transport_v3;
+        break;
+    case IFX_VERSION_AUTO:
+        free(c);
+        return ifx_err_set(err, IFX_E_USAGE,
+                           "version \"auto\" must be resolved with ifx_detect before a client "
+                           "is made");
+    }
+    c->s.base_url = dup_or_null(cfg->url);
+    c->s.org = dup_or_null(cfg->org);
+    c->s.bucket = dup_or_null(cfg->bucket);
+    c->s.db = dup_or_null(cfg->db);
+    c->s.retention_policy = dup_or_null(cfg->retention_policy);
+    c->s.username = dup_or_null(cfg->username);
+    c->s.password = dup_or_null(cfg->password);
+    c->s.token = dup_or_null(cfg->token);
+    c->s.accept_partial = cfg->accept_partial;
+    c->s.no_sync = cfg->no_sync;
+    c->s.v2_compat_write = cfg->write_endpoint == IFX_WRITE_ENDPOINT_V2_COMPAT;
+    c->gzip = cfg->gzip;
+    c->gzip_threshold = cfg->gzip_threshold;
+    c->timeout_ms = (long)(cfg->timeout_ns / 1000000ULL);
+    if (c->timeout_ms < 1)
+        c->timeout_ms = 1;
+    c->connect_timeout_ms = c->timeout_ms < 10000 ? c->timeout_ms : 10000;
+    c->tls_ca_file = dup_or_null(cfg->tls_ca_file);
+    c->tls_cert_file = dup_or_null(cfg->tls_cert_file);
+    c->tls_key_file = dup_or_null(cfg->tls_key_file);
+    c->tls_insecure = cfg->tls_insecure_skip_verify;
+    snprintf(c->user_agent, sizeof c->user_agent, "ifx/%s", IFX_VERSION_STRING);
+    pthread_mutex_init(&c->lock, NULL);
+    if (!c->s.base_url) {
+        ifx_client_free(c);
+        return ifx_err_set(err, IFX_E_CONFIG, "no url configured");
+    }
+    *out = c;
+    return IFX_OK;
+}
+
+static void conn_free(conn *k)
+{
+    if (!k)
+        return;
+    curl_easy_cleanup(k->curl);
+    if (k->gz)
+        libdeflate_free_compressor(k->gz);
+    ifx_buf_free(&k->gzbody);
+    ifx_buf_free(&k->url);
+    if (k->auth.data)
+        memset(k->auth.data, 0, k->auth.alloc);
+    ifx_buf_free(&k->auth);
+    free(k);
+}
+
+void ifx_client_free(ifx_client *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nidle; i++)
+        conn_free(c->idle[i]);
+    pthread_mutex_destroy(&c->lock);
+    free(c->s.base_url);
+    free(c->s.org);
+    free(c->s.bucket);
+    free(c->s.db);
+    free(c->s.retention_policy);
+    free(c->s.username);
+    wipe_free(c->s.password);
+    wipe_free(c->s.token);
+    free(c->tls_ca_file);
+    free(c->tls_cert_file);
+    free(c->tls_key_file);
+    free(c);
+}
+
+ifx_version ifx_client_version(const ifx_client *c)
+{
+    return c->t->version;
+}
+
+static conn *conn_take(ifx_client *c, ifx_err *err)
+{
+    conn *k = NULL;
+    pthread_mutex_lock(&c->lock);
+    if (c->nidle)
+        k = c->idle[--c->nidle];
+    pthread_mutex_unlock(&c->lock);
+    if (k)
+        return k;
+    k = calloc(1, sizeof *k);
+    if (!k || !(k->curl = curl_easy_init())) {
+        free(k);
+        ifx_err_set(err, IFX_E_NOMEM, "cannot create an HTTP handle");
+        return NULL;
+    }
+    ifx_buf_init(&k->gzbody, (size_t)1 << 31);
+    ifx_buf_init(&k->url, 1 << 20);
+    ifx_buf_init(&k->auth, 1 << 16);
+    return k;
+}
+
+static void conn_give(ifx_client *c, conn *k)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->nidle < POOL_MAX) {
+        c->idle[c->nidle++] = k;
+        k = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    conn_free(k);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    response *r = ud;
+    size_t len = size * n;
+    if (ifx_buf_append(r->body, p, len)) {
+        r->truncated = true;
+        return 0; /* stops the transfer: the answer is over its cap */
+    }
+    return len;
+}
+
+static void copy_header_value(const char *v, size_t len, char *out, size_t cap)
+{
+    while (len && (*v == ' ' || *v == '\t')) {
+        v++;
+        len--;
+    }
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+        len--;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, v, len);
+    out[len] = '\0';
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    response *r = ud;
+    size_t len = size * n;
+    const char *colon = memchr(p, ':', len);
+    char value[128];
+
+    if (!colon)
+        return len;
+    size_t nlen = (size_t)(colon - p);
+    const char *v = colon + 1;
+    size_t vlen = len - nlen - 1;
+    if (nlen == 11 && strncasecmp(p, "Retry-After", 11) == 0) {
+        uint64_t ms;
+        copy_header_value(v, vlen, value, sizeof value);
+        if (ifx_parse_retry_after(value, strlen(value), (int64_t)time(NULL), &ms) == IFX_OK)
+            r->retry_after_ms = ms ? ms : 1;
+    } else if (nlen == 18 && strncasecmp(p, "X-Influxdb-Version", 18) == 0) {
+        copy_header_value(v, vlen, r->version, sizeof r->version);
+    } else if (nlen == 16 && strncasecmp(p, "X-Influxdb-Build", 16) == 0) {
+        copy_header_value(v, vlen, r->build, sizeof r->build);
+    }
+    return len;
+}
+
+/* The server's message from an error body: the "error" or "message" key of a JSON body (v3 error
+ * bodies carry no Content-Type, so JSON is tried first), else the text itself; one line, cut. */
+static void server_message(const char *body, size_t len, char *out, size_t cap)
+{
+    size_t k = 0;
+    const char *m = body;
+    size_t mlen = len;
+    const char *keys[] = {"\"error\"", "\"message\""};
+
+    for (size_t i = 0; i < 2; i++) {
+        const char *p = len ? strstr(body, keys[i]) : NULL;
+        if (p && body[0] == '{') {
+            p = strchr(p + strlen(keys[i]), '"');
+            if (p) {
+                const char *e = p + 1;
+                while (*e && *e != '"')
+                    e += (*e == '\\' && e[1]) ? 2 : 1;
+                m = p + 1;
+                mlen = (size_t)(e - m);
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < mlen && k + 1 < cap; i++)
+        out[k++] = (m[i] == '\n' || m[i] == '\r') ? ' ' : m[i];
+    out[k] = '\0';
+}
+
+/* Performs one request. path_and_query is appended to the base URL. body may be NULL (GET). */
+static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *path_and_query,
+                      const char *body, size_t body_len, const char *content_type,
+                      const char *accept, bool send_auth, bool allow_gzip, response *r,
+                      ifx_err *err)
+{
+    struct curl_slist *hdr = NULL;
+    char line[160];
+    CURLcode cc;
+    ifx_rc rc = IFX_OK;
+    CURL *h = k->curl;
+
+    ifx_buf_reset(&k->url);
+    if (ifx_buf_puts(&k->url, c->s.base_url) || ifx_buf_puts(&k->url, path_and_query))
+        return ifx_err_set(err, IFX_E_INVALID, "request URL too long");
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, k->url.data);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c->tls_ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->tls_ca_file);
+    if (c->tls_cert_file)
+        curl_easy_setopt(h, CURLOPT_SSLCERT, c->tls_cert_file);
+    if (c->tls_key_file)
+        curl_easy_setopt(h, CURLOPT_SSLKEY, c->tls_key_file);
+    if (c->tls_insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (body) {
+        if (allow_gzip && c->gzip && body_len >= c->gzip_threshold) {
+            if (!k->gz && !(k->gz = libdeflate_alloc_compressor(6)))
+                return ifx_err_set(err, IFX_E_NOMEM, "cannot create a gzip compressor");
+            size_t bound = libdeflate_gzip_compress_bound(k->gz, body_len);
+            ifx_buf_reset(&k->gzbody);
+            if (ifx_buf_reserve(&k->gzbody, bound))
+                return ifx_err_set(err, IFX_E_NOMEM, "out of memory compressing a request");
+            size_t n = libdeflate_gzip_compress(k->gz, body, body_len, k->gzbody.data, bound);
+            if (n > 0) {
+                k->gzbody.len = n;
+                body = k->gzbody.data;
+                body_len = n;
+                hdr = curl_slist_append(hdr, "Content-Encoding: gzip");
+            }
+        }
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    if (content_type) {
+        snprintf(line, sizeof line, "Content-Type: %s", content_type);
+        hdr = curl_slist_append(hdr, line);
+    }
+    if (accept) {
+        snprintf(line, sizeof line, "Accept: %s", accept);
+        hdr = curl_slist_append(hdr, line);
+    } else {
+        hdr = curl_slist_append(hdr, "Accept:"); /* removes curl's default */
+    }
+    hdr = curl_slist_append(hdr, "Expect:"); /* no 100-continue round trip */
+    if (send_auth) {
+        ifx_buf_reset(&k->auth);
+        if (c->t->auth_header(&c->s, &k->auth))
+            return ifx_err_set(err, IFX_E_NOMEM, "cannot build the Authorization header");
+        if (k->auth.len)
+            hdr = curl_slist_append(hdr, k->auth.data);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+
+    cc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    /* The header list held the token: clear it before it is freed. */
+    for (struct curl_slist *s = hdr; s; s = s->next)
+        if (strncmp(s->data, "Authorization:", 14) == 0)
+            memset(s->data, 0, strlen(s->data));
+    curl_slist_free_all(hdr);
+    if (cc != CURLE_OK) {
+        if (r->truncated)
+            rc = ifx_err_set(err, IFX_E_TRANSIENT,
+                             "%s %s: the answer is larger than %zu bytes; ask for less", method,
+                             path_and_query, r->body->cap);
+        else
+            rc = ifx_err_set(err, IFX_E_TRANSIENT, "%s %s%s: %s", method, c->s.base_url,
+                             path_and_query, curl_easy_strerror(cc));
+        r->status = 0;
+    }
+    return rc;
+}
+
+/* The class of an HTTP status, for everything the version file did not explain. */
+static ifx_rc classify_status(long status)
+{
+    if (status >= 200 && status < 300)
+        return IFX_OK;
+    if (status == 408 || status == 429 || status >= 500)
+        return IFX_E_TRANSIENT;
+    if (status == 401 || status == 403)
+        return IFX_E_AUTH;
+    if (status == 413)
+        return IFX_E_TOO_LARGE;
+    return IFX_E_REJECTED;
+}
+
+/* Where the path ends in a "path?query" string, for messages without parameters. */
+static int path_len(const char *pq)
+{
+    const char *q = strchr(pq, '?');
+    return q ? (int)(q - pq) : (int)strlen(pq);
+}
+
+static ifx_rc status_error(const char *pq, long status, const ifx_buf *body, ifx_rc rc,
+                           ifx_err *err)
+{
+    char msg[300];
+    server_message(body->data ? body->data : "", body->len, msg, sizeof msg);
+    ifx_err_set(err, rc, "HTTP %ld from %.*s: %s", status, path_len(pq), pq,
+                msg[0] ? msg : "(no message)");
+    if (err)
+        err->http_status = (int)status;
+    return rc;
+}
+
+ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision precision,
+                        ifx_write_result *res, ifx_err *err)
+{
+    ifx_buf target;
+    response r = {0};
+    conn *k;
+    ifx_rc rc;
+
+    ifx_write_result_reset(res);
+    ifx_buf_init(&target, 64 * 1024);
+    if ((rc = c->t->write_target(&c->s, precision, &target))) {
+        ifx_buf_free(&target);
+        return ifx_err_set(err, rc, "cannot build the write URL");
+    }
+    if (!(k = conn_take(c, err))) {
+        ifx_buf_free(&target);
+        return IFX_E_NOMEM;
+    }
+    r.body = &res->body;
+    rc = perform(c, k, "POST", target.data, lp, len, "text/plain; charset=utf-8", NULL, true,
+                 true, &r, err);
+    conn_give(c, k);
+    res->status = (int)r.status;
+    res->retry_after_ms = r.retry_after_ms;
+    if (rc)
+        goto out;
+    if (r.status >= 200 && r.status < 300 && r.status != 207)
+        goto out;
+    /* The version file reads what its server says about individual lines. */
+    rc = c->t->read_write_error(&c->s, (int)r.status, res->body.data ? res->body.data : "",
+                                res->body.len, lp, len, res);
+    if (rc == IFX_OK)
+        rc = classify_status(r.status);
+    if (rc == IFX_OK) /* a 207 that named nothing */
+        goto out;
+    status_error(target.data, r.status, &res->body, rc, err);
+    if (rc == IFX_E_PARTIAL && err) {
+        size_t rejected = res->nlines + res->unnamed_rejects;
+        char first[200] = "";
+        if (res->nlines)
+            snprintf(first, sizeof first, " (line %zu: %s)", res->lines[0].line,
+                     res->lines[0].message);
+        ifx_err_set(err, IFX_E_PARTIAL, "HTTP %ld from %.*s: partial write, %zu line%s rejected%s",
+                    r.status, path_len(target.data), target.data, rejected,
+                    rejected == 1 ? "" : "s", first);
+        err->http_status = (int)r.status;
+    }
+out:
+    ifx_buf_free(&target);
+    return rc;
+}
+
+ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, size_t len,
+                        ifx_result_format v3_format, ifx_buf *body, ifx_result_format *fmt,
+                        ifx_err *err)
+{
+    ifx_query_request q;
+    response r = {0};
+    conn *k;
+    ifx_rc rc;
+
+    ifx_buf_reset(body);
+    ifx_buf_init(&q.path_and_query, 64 * 1024);
+    ifx_buf_init(&q.body, 64u << 20);
+    q.content_type = NULL;
+    q.accept = NULL;
+    if (lang == IFX_QUERY_DEFAULT)
+        lang = c->t->default_lang;
+    if ((rc = c->t->query_request(&c->s, lang, query, len, v3_format, &q, err)))
+        goto out;
+    if (!(k = conn_take(c, err))) {
+        rc = IFX_E_NOMEM;
+        goto out;
+    }
+    r.body = body;
+    rc = perform(c, k, "POST", q.path_and_query.data, q.body.data ? q.body.data : "", q.body.len,
+                 q.content_type, q.accept, true, true, &r, err);
+    conn_give(c, k);
+    if (rc)
+        goto out;
+    *fmt = q.format;
+    if ((rc = classify_status(r.status)))
+        status_error(q.path_and_query.data, r.status, body, rc, err);
+out:
+    ifx_buf_free(&q.path_and_query);
+    ifx_buf_free(&q.body);
+    return rc;
+}
+
+ifx_rc ifx_client_health(ifx_client *c, ifx_err *err)
+{
+    ifx_buf body;
+    response r = {0};
+    conn *k = conn_take(c, err);
+    ifx_rc rc;
+
+    if (!k)
+        return IFX_E_NOMEM;
+    ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
+    r.body = &body;
+    rc = perform(c, k, "GET", c->t->health_path, NULL, 0, NULL, NULL, c->t->health_sends_auth,
+                 false, &r, err);
+    conn_give(c, k);
+    if (rc == IFX_OK && (rc = classify_status(r.status)))
+        status_error(c->t->health_path, r.status, &body, rc, err);
+    ifx_buf_free(&body);
+    return rc;
+}
+
+/* ---- detection ------------------------------------------------------------------------------ */
+
+ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_detect_result *out,
+                  ifx_err *err)
+{
+    /* A throwaway client: v3's transport sends "Bearer <token>", which 3.x requires on /ping;
+     * 1.x and 2.x do not authenticate /ping at all. */
+    ifx_config cfg;
+    ifx_client *c = NULL;
+    ifx_buf body;
+    response r = {0};
+    conn *k = NULL;
+    ifx_rc rc;
+
+    memset(out, 0, sizeof *out);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.version = IFX_VERSION_V3;
+    cfg.url = (char *)url;
+    cfg.token = (char *)token;
+    cfg.timeout_ns = timeout_ns;
+    ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
+    if ((rc = ifx_client_new(&cfg, &c, err)))
+        goto out;
+    if (!(k = conn_take(c, err))) {
+        rc = IFX_E_NOMEM;
+        goto out;
+    }
+    r.body = &body;
+    if ((rc = perform(c, k, "GET", "/ping", NULL, 0, NULL, NULL, token != NULL, false, &r, err)))
+        goto out;
+    snprintf(out->server_version, sizeof out->server_version, "%s", r.version);
+    snprintf(out->build, sizeof out->build, "%s", r.build);
+    if (r.status == 401) {
+        /* Only 3.x authenticates /ping. */
+        out->version = IFX_VERSION_V3;
+        out->auth_required = true;
+        snprintf(out->product, sizeof out->product, "InfluxDB 3 (authentication required)");
+    } else if (r.status == 200 && body.len && strstr(body.data, "\"product_name\"")) {
+        char name[64] = "InfluxDB 3";
+        const char *p = strstr(body.data, "\"product_name\"");
+        p = strchr(p + 14, '"');
+        if (p) {
+            const char *e = strchr(p + 1, '"');
+            if (e && (size_t)(e - p - 1) < sizeof name)
+                snprintf(name, sizeof name, "%.*s", (int)(e - p - 1), p + 1);
+        }
+        out->version = IFX_VERSION_V3;
+        snprintf(out->product, sizeof out->product, "%s", name);
+        if (!out->server_version[0]) {
+            const char *v = strstr(body.data, "\"version\"");
+            const char *q = v ? strchr(v + 9, '"') : NULL;
+            const char *e = q ? strchr(q + 1, '"') : NULL;
+            if (e)
+                snprintf(out->server_version, sizeof out->server_version, "%.*s",
+                         (int)(e - q - 1), q + 1);
+        }
+    } else if (r.status == 204) {
+        /* 1.x and 2.x both answer 204; the version header tells them apart ("1.8.10",
+         * "v2.7.11", "2.7.11"). 2.x builds also send X-Influxdb-Build: OSS. */
+        const char *v = out->server_version[0] == 'v' ? out->server_version + 1
+                                                      : out->server_version;
+        if (v[0] == '1') {
+            out->version = IFX_VERSION_V1;
+            snprintf(out->product, sizeof out->product, "InfluxDB 1.x");
+        } else if (v[0] >= '2' && v[0] <= '9') {
+            out->version = v[0] == '2' ? IFX_VERSION_V2 : IFX_VERSION_V3;
+            snprintf(out->product, sizeof out->product, "InfluxDB %c.x%s%s", v[0],
+                     out->build[0] ? " " : "", out->build);
+        } else {
+            rc = ifx_err_set(err, IFX_E_REJECTED,
+                             "%s/ping answered 204 without a version header; set \"version\" "
+                             "explicitly",
+                             url);
+        }
+    } else {
+        rc = status_error("/ping", r.status, &body, classify_status(r.status), err);
+        if (rc == IFX_OK)
+            rc = ifx_err_set(err, IFX_E_REJECTED,
+                             "%s/ping answered %ld, which no InfluxDB sends; is this InfluxDB?",
+                             url, r.status);
+    }
+out:
+    if (k)
+        conn_give(c, k);
+    ifx_client_free(c);
+    ifx_buf_free(&body);
+    return rc;
+}

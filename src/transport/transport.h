@@ -1,0 +1,75 @@
+/* ifx — what a version transport (v1.c, v2.c, v3.c) provides to the HTTP engine (http.c).
+ * A version file holds only what differs between server generations: URLs and parameters, the
+ * authentication header, precision names, the query request shape, and how its error bodies
+ * name rejected lines. Internal header. */
+#ifndef IFX_TRANSPORT_H
+#define IFX_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ifx/buf.h"
+#include "ifx/client.h"
+#include "ifx/error.h"
+
+/* The settings of a client that the version files read. Strings are owned by the client. */
+typedef struct ifx_client_settings {
+    char *base_url; /* without a trailing '/' */
+    char *org, *bucket, *db, *retention_policy, *username, *password, *token;
+    bool accept_partial, no_sync;
+    bool v2_compat_write; /* v3: write through /api/v2/write */
+} ifx_client_settings;
+
+/* A query request, as a version builds it. */
+typedef struct ifx_query_request {
+    ifx_buf path_and_query; /* "/api/v2/query?org=..." */
+    ifx_buf body;
+    const char *content_type;
+    const char *accept; /* NULL: no Accept header at all */
+    ifx_result_format format;
+} ifx_query_request;
+
+typedef struct ifx_transport {
+    ifx_version version;
+    const char *name; /* "InfluxDB 1.x", ... */
+    /* Appends path and query string of a write with precision p. */
+    ifx_rc (*write_target)(const ifx_client_settings *s, ifx_precision p, ifx_buf *out);
+    /* Appends the Authorization header line ("Authorization: ..."), or nothing. */
+    ifx_rc (*auth_header)(const ifx_client_settings *s, ifx_buf *out);
+    /* The precision parameter value. */
+    const char *(*precision_param)(ifx_precision p);
+    /* Fills q for a query in lang (IFX_QUERY_DEFAULT already resolved by the caller). */
+    ifx_rc (*query_request)(const ifx_client_settings *s, ifx_query_lang lang, const char *query,
+                            size_t len, ifx_result_format v3_format, ifx_query_request *q,
+                            ifx_err *err);
+    ifx_query_lang default_lang;
+    const char *health_path;
+    bool health_sends_auth;
+    /* Reads a non-2xx (or 207) write answer: names the rejected lines in res and returns
+     * IFX_E_PARTIAL when the rest of the batch was stored, IFX_E_REJECTED when nothing was, or
+     * IFX_OK when the body says nothing about lines (the engine then classifies by status). */
+    ifx_rc (*read_write_error)(const ifx_client_settings *s, int status, const char *body,
+                               size_t len, const char *lp, size_t lp_len, ifx_write_result *res);
+} ifx_transport;
+
+extern const ifx_transport ifx_transport_v1;
+extern const ifx_transport ifx_transport_v2;
+extern const ifx_transport ifx_transport_v3;
+
+/* Shared helpers of the version files (http.c). */
+
+/* Appends s percent-encoded for a URL query component. */
+ifx_rc ifx_url_append_escaped(ifx_buf *out, const char *s, size_t len);
+/* Appends "name=value" (value escaped), preceded by '?' or '&' as needed. */
+ifx_rc ifx_url_add_param(ifx_buf *out, const char *name, const char *value);
+/* Records a rejected line in res (copies message). */
+ifx_rc ifx_write_result_add_line(ifx_write_result *res, size_t line, const char *msg,
+                                 size_t msg_len);
+/* Finds the 1-based number of the line of lp equal to text, or 0. */
+size_t ifx_lp_find_line(const char *lp, size_t lp_len, const char *text, size_t text_len);
+/* Go servers (1.x, 2.x): names each line quoted in "unable to parse '<line>': <reason>" messages.
+ * Returns how many it named. */
+size_t ifx_read_go_parse_errors(const char *msg, size_t len, const char *lp, size_t lp_len,
+                                ifx_write_result *res);
+
+#endif
