@@ -515,7 +515,7 @@ static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *pa
 }
 
 /* The class of an HTTP status, for everything the version file did not explain. */
-static ifx_rc classify_status(long status)
+ifx_rc ifx_http_classify_status(long status)
 {
     if (status >= 200 && status < 300)
         return IFX_OK;
@@ -579,7 +579,7 @@ ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision
     rc = c->t->read_write_error(&c->s, (int)r.status, res->body.data ? res->body.data : "",
                                 res->body.len, lp, len, res);
     if (rc == IFX_OK)
-        rc = classify_status(r.status);
+        rc = ifx_http_classify_status(r.status);
     if (rc == IFX_OK) /* a 207 that named nothing */
         goto out;
     status_error(target.data, r.status, &res->body, rc, err);
@@ -628,7 +628,7 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
     if (rc)
         goto out;
     *fmt = q.format;
-    if ((rc = classify_status(r.status)))
+    if ((rc = ifx_http_classify_status(r.status)))
         status_error(q.path_and_query.data, r.status, body, rc, err);
 out:
     ifx_buf_free(&q.path_and_query);
@@ -650,7 +650,7 @@ ifx_rc ifx_client_health(ifx_client *c, ifx_err *err)
     rc = perform(c, k, "GET", c->t->health_path, NULL, 0, NULL, NULL, c->t->health_sends_auth,
                  false, &r, err);
     conn_give(c, k);
-    if (rc == IFX_OK && (rc = classify_status(r.status)))
+    if (rc == IFX_OK && (rc = ifx_http_classify_status(r.status)))
         status_error(c->t->health_path, r.status, &body, rc, err);
     ifx_buf_free(&body);
     return rc;
@@ -731,7 +731,7 @@ ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_d
                              url);
         }
     } else {
-        rc = status_error("/ping", r.status, &body, classify_status(r.status), err);
+        rc = status_error("/ping", r.status, &body, ifx_http_classify_status(r.status), err);
         if (rc == IFX_OK)
             rc = ifx_err_set(err, IFX_E_REJECTED,
                              "%s/ping answered %ld, which no InfluxDB sends; is this InfluxDB?",

@@ -58,6 +58,10 @@ extern const ifx_transport ifx_transport_v3;
 
 /* Shared helpers of the version files (http.c). */
 
+/* The class of an HTTP status: 2xx OK; 408, 429, 5xx transient; 401, 403 auth; 413 too large;
+ * any other status rejected. */
+ifx_rc ifx_http_classify_status(long status);
+
 /* Appends s percent-encoded for a URL query component. */
 ifx_rc ifx_url_append_escaped(ifx_buf *out, const char *s, size_t len);
 /* Appends "name=value" (value escaped), preceded by '?' or '&' as needed. */
