@@ -35,13 +35,13 @@ typedef struct ifx_value {
     ifx_value_type type;
     union {
         bool b;
-        int64_t i;    /* I64, and TIME in nanoseconds */
-        uint64_t u;   /* U64 */
-        double f;     /* F64 (may be NaN or infinite in v2 CSV) */
+        int64_t i;  /* I64, and TIME in nanoseconds */
+        uint64_t u; /* U64 */
+        double f;   /* F64 (may be NaN or infinite in v2 CSV) */
         struct {
             const char *p;
             size_t len;
-        } s;          /* STRING: UTF-8, not NUL-terminated */
+        } s; /* STRING: UTF-8 (but see IFX_RESULT_V2_CSV), not NUL-terminated */
     } v;
 } ifx_value;
 
@@ -59,14 +59,31 @@ typedef struct ifx_row {
      * InfluxQL: the iox::measurement column; v2: the _measurement column); else NULL/0. */
     const char *measurement;
     size_t measurement_len;
-    /* v2: the Flux table number of the row; v1: the series index; else 0. Rows of different
-     * tables may share a timestamp (several series in one query). */
+    /* v2: the Flux table number of the row (the `table` cell); v1: the series index, counted
+     * from 0 across every result and chunk of the body; else 0. Rows of different tables may
+     * share a timestamp (several series in one query). */
     int64_t table;
 } ifx_row;
 
 /* Return IFX_OK to continue, anything else to stop: ifx_rows_read then returns that code. */
 typedef ifx_rc (*ifx_row_fn)(void *ud, const ifx_row *row, ifx_err *err);
 
+/* The columns of a row, per format:
+ * - V1_JSON: the series "columns", then one STRING column per series tag (GROUP BY), in the
+ *   server's order. A tag value "" (how a series without the tag, or a null tag, is rendered;
+ *   InfluxDB has no empty tag values) is NULL. JSON values are typed as for v3 JSON below, JSON
+ *   null is NULL. Several documents separated by newlines (chunked=true) are read in turn;
+ *   "partial" is ignored. "time" integers are taken as nanoseconds: query with epoch=ns or none.
+ * - V2_CSV: every column but the annotation column 0, so `result` and `table` come first, typed
+ *   by #datatype alone (string, long, unsignedLong, double with +Inf/-Inf/NaN, boolean,
+ *   dateTime[:RFC3339|:RFC3339Nano]); without #datatype every cell is a STRING. An empty cell is
+ *   the column's #default, else NULL. Cells are passed on byte for byte: a STRING holds
+ *   whatever bytes the server stored, which 2.x does not check to be UTF-8.
+ * - V3_JSONL, V3_JSON: the keys of each object, in order; v3 leaves null values out, so the set
+ *   of columns can differ from row to row: look columns up by name (ifx_row_find) per row. An
+ *   integer is I64, or U64 above INT64_MAX, or F64 beyond both ranges; other numbers are F64;
+ *   a nested array or object is a STRING holding its compact JSON text.
+ * - V3_CSV: the header names; cells are STRING (the "time" column TIME), empty cells NULL. */
 typedef enum ifx_result_format {
     IFX_RESULT_V1_JSON = 1, /* {"results":[{"series":[{"name","tags","columns","values"}]}]} */
     IFX_RESULT_V2_CSV,      /* Flux annotated CSV with #datatype (and #group, #default) */
@@ -76,29 +93,37 @@ typedef enum ifx_result_format {
 } ifx_result_format;
 
 typedef struct ifx_rows_reader {
-    ifx_buf scratch;   /* unescaped strings of the current row */
-    ifx_column *cols;  /* current header / row keys */
+    ifx_buf scratch;  /* unescaped strings of the current row */
+    ifx_column *cols; /* current header / row keys */
     ifx_value *vals;
     size_t cap_cols;
-    void *priv;        /* format-specific state */
+    void *priv; /* format-specific state */
 } ifx_rows_reader;
 
 /* Sets up an empty reader. Allocates nothing until the first row. */
 void ifx_rows_reader_init(ifx_rows_reader *r);
 void ifx_rows_reader_free(ifx_rows_reader *r);
 
-/* Reads every row of body[0..len) in format fmt and calls fn for each.
+/* Reads every row of body[0..len) in format fmt and calls fn for each. Borrows body (which
+ * needs no NUL) for the call only; never reads past len.
  * Time columns become IFX_VAL_TIME: v2 dateTime columns; in v1 and v3 the column named "time"
- * (RFC 3339 with Z, v3's ISO form without a zone read as UTC, or integer nanoseconds).
- * Errors (IFX_E_INVALID with the byte offset in err->offset and a message naming the problem):
- * malformed JSON/CSV, a truncated body (v3 streams errors by cutting the body), data rows before a
- * header, a row wider than its header, an unknown #datatype, a value that does not fit its
- * datatype. A server-reported error inside a 200 answer (v1 statement "error", the v2 in-band
- * error table) is IFX_E_REJECTED with the server's message, after the rows before it. */
+ * (RFC 3339 with Z, v3's ISO form without a zone read as UTC, or integer nanoseconds; null is
+ * NULL, anything else there is IFX_E_INVALID).
+ * Errors (IFX_E_INVALID with the byte offset in err->offset and a message naming the format, the
+ * line or row, and the problem): malformed JSON/CSV, a truncated body (v3 streams errors by
+ * cutting the body: a last line without its line end, an unterminated JSON array, an empty v3
+ * JSON or v1 body), data rows before a header, a row wider or narrower than its header, an
+ * unknown #datatype, a value that does not fit its datatype. A server-reported error inside a 200
+ * answer (v1 statement or top-level "error", the v2 in-band error table) is IFX_E_REJECTED with
+ * the server's message (v2: plus " (reference N)"). The rows before an error have already been
+ * delivered: on any error, treat the whole answer as failed. When fn stops the read, its code is
+ * returned, with its message if it set one in err (never NULL for fn), else one saying so. err
+ * may be NULL. */
 ifx_rc ifx_rows_read(ifx_rows_reader *r, ifx_result_format fmt, const char *body, size_t len,
                      ifx_row_fn fn, void *ud, ifx_err *err);
 
-/* Finds a column by name in a row; returns its index or -1. */
+/* Finds a column by name (NUL-terminated) in a row; returns the index of the first column with
+ * that name, or -1 (also for a NULL row or name). */
 long ifx_row_find(const ifx_row *row, const char *name);
 
 #ifdef __cplusplus

@@ -1,0 +1,113 @@
+/* ifx — query result readers: what rows.c (JSON formats, dispatch) and rows_csv.c (CSV formats)
+ * share. Not part of the public API. */
+#ifndef IFX_ROWS_INTERNAL_H
+#define IFX_ROWS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ifx/rows.h"
+
+/* Value types of an annotated CSV column (#datatype). */
+enum ifx_rows_coltype {
+    IFX_COL_STRING = 0,
+    IFX_COL_LONG,
+    IFX_COL_ULONG,
+    IFX_COL_DOUBLE,
+    IFX_COL_BOOL,
+    IFX_COL_TIME
+};
+
+/* One CSV cell of the current record. */
+typedef struct ifx_rows_cell {
+    const char *p; /* into the body, or into the scratch buffer once the record is complete */
+    size_t len;
+    size_t at;  /* byte offset of the cell (its opening quote, if quoted) in the body */
+    size_t off; /* offset of the unescaped text in the scratch buffer, or SIZE_MAX */
+    bool quoted;
+} ifx_rows_cell;
+
+/* What a CSV schema block says about one column (annotated CSV: one per header column). */
+typedef struct ifx_rows_colinfo {
+    unsigned char type; /* enum ifx_rows_coltype */
+    bool has_default;
+    size_t name_off; /* offset of the name in keep, or SIZE_MAX when it points into the body */
+    size_t def_off;  /* #default text in keep */
+    size_t def_len;
+    size_t def_at; /* byte offset of the #default cell in the body, for messages */
+    ifx_value def; /* the parsed #default value */
+} ifx_rows_colinfo;
+
+/* ifx_rows_reader.priv. Every array grows with the widest row or header only. */
+typedef struct ifx_rows_priv {
+    ifx_rows_cell *cells;
+    size_t cap_cells;
+    ifx_rows_colinfo *info;
+    size_t cap_info;
+    /* Text that outlives one row: CSV header names and #default values (until the next schema
+     * block), v1 series names, column names and tags (until the next series). */
+    ifx_buf keep;
+} ifx_rows_priv;
+
+/* One ifx_rows_read call. */
+typedef struct ifx_rows_ctx {
+    ifx_rows_reader *r;
+    ifx_rows_priv *pv;
+    const char *body;
+    size_t len;
+    ifx_row_fn fn;
+    void *ud;
+    ifx_err *err;     /* never NULL */
+    const char *what; /* the format, for messages: "annotated CSV", "v3 JSONL", ... */
+    const char *unit; /* what numbers places in messages: "line", "row" */
+} ifx_rows_ctx;
+
+/* Cap of the scratch and keep buffers: the body itself is capped by whoever fetched it, and no
+ * row takes more scratch than its own bytes in the body. */
+#define IFX_ROWS_BUF_CAP (SIZE_MAX / 4)
+
+/* IFX_E_INVALID at byte at: "<what>, <unit> <n>: <message>" ("<what>: <message>" when n is 0). */
+ifx_rc ifx_rows_fail(ifx_rows_ctx *c, size_t n, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The body stopped in the middle of a row (v3 streams its errors that way). */
+ifx_rc ifx_rows_truncated(ifx_rows_ctx *c, size_t n, size_t at);
+
+/* IFX_E_NOMEM or IFX_E_FULL from a buffer or an allocation, with a message. */
+ifx_rc ifx_rows_oom(ifx_rows_ctx *c, ifx_rc rc);
+
+/* Makes room for n columns and values in the reader. */
+ifx_rc ifx_rows_ensure_cols(ifx_rows_ctx *c, size_t n);
+
+/* Grows arr (*cap items of elem bytes) to hold at least need items: returns the new array and
+ * updates *cap, or returns NULL (arr and *cap unchanged) when memory runs out. */
+void *ifx_rows_grow(void *arr, size_t *cap, size_t need, size_t elem);
+
+/* Hands a row to the callback; a refusal keeps the callback's code, with a message. */
+ifx_rc ifx_rows_deliver(ifx_rows_ctx *c, const ifx_row *row);
+
+/* RFC 3339 with a zone, or v3's ISO form without one, read as UTC. On failure terr holds the
+ * reason from ifx_time_parse_rfc3339. */
+ifx_rc ifx_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr);
+
+/* Copies at most about 40 bytes of p into out (size >= 48) for a message: control bytes become
+ * '?', a cut never splits a UTF-8 sequence and is marked "...". Returns out. */
+const char *ifx_rows_excerpt(const char *p, size_t len, char *out, size_t size);
+
+/* Whether p[0..len) is exactly the NUL-terminated lit. */
+static inline bool ifx_rows_eq(const char *p, size_t len, const char *lit)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (lit[i] == '\0' || lit[i] != p[i])
+            return false;
+    }
+    return lit[len] == '\0';
+}
+
+ifx_rc ifx_rows_read_v2_csv(ifx_rows_ctx *c);
+ifx_rc ifx_rows_read_v3_csv(ifx_rows_ctx *c);
+
+#endif
