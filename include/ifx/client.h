@@ -57,12 +57,12 @@ typedef struct ifx_line_error {
 } ifx_line_error;
 
 typedef struct ifx_write_result {
-    int status;               /* HTTP status, 0 when no answer came */
-    ifx_line_error *lines;    /* rejected lines the server named, in body order */
+    int status;            /* HTTP status, 0 when no answer came */
+    ifx_line_error *lines; /* rejected lines the server named, in body order */
     size_t nlines, cap_lines;
-    size_t unnamed_rejects;   /* rejected lines the server counted but did not name */
-    uint64_t retry_after_ms;  /* from Retry-After, 0 when absent */
-    ifx_buf body;             /* the response body, at most IFX_MAX_ERROR_BODY bytes */
+    size_t unnamed_rejects;  /* rejected lines the server counted but did not name */
+    uint64_t retry_after_ms; /* from Retry-After, 0 when absent */
+    ifx_buf body;            /* the response body, at most IFX_MAX_ERROR_BODY bytes */
 } ifx_write_result;
 
 void ifx_write_result_init(ifx_write_result *r);
@@ -106,7 +106,7 @@ ifx_rc ifx_client_health(ifx_client *c, ifx_err *err);
 /* What ifx_detect found. */
 typedef struct ifx_detect_result {
     ifx_version version;
-    char product[64];   /* "InfluxDB 1.x", "InfluxDB 2.x OSS", "InfluxDB 3 Core", ... */
+    char product[64]; /* "InfluxDB 1.x", "InfluxDB 2.x OSS", "InfluxDB 3 Core", ... */
     char server_version[64];
     char build[32];     /* X-Influxdb-Build: "OSS", "Core", "Enterprise", or "" */
     bool auth_required; /* the probe was answered 401 without credentials */
@@ -117,6 +117,11 @@ typedef struct ifx_detect_result {
  * 3.x), then /health when needed. token may be NULL. Uses timeout_ns per request. */
 ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_detect_result *out,
                   ifx_err *err);
+
+/* Resolves version "auto" in cfg by asking the server (ifx_detect), then checks that the keys the
+ * found version needs are there (v1 and v3: db; v2: org, and bucket for a sink). Does nothing
+ * for an explicit version. found may be NULL. */
+ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found, ifx_err *err);
 
 #ifdef __cplusplus
 }

@@ -111,6 +111,11 @@ void ifx_lp_clear_batch(ifx_lp *lp);
  * configuration at open time). Same rules and messages as ifx_lp_begin_line. */
 ifx_rc ifx_lp_check_measurement(ifx_version target, const char *name, size_t len, ifx_err *err);
 
+/* Length of the line-protocol line at p (without its terminating '\n'): a line feed inside a
+ * quoted string field belongs to the line, as every server reads it. For splitting batches and
+ * input files into lines. */
+size_t ifx_lp_line_length(const char *p, size_t len);
+
 /* Formats a finite double as the shortest decimal that reads back to the same value, without an
  * exponent ("3", "64.2", "1000000000000000000000", "0.0000001"). out must hold
  * IFX_LP_FLOAT_MAX bytes. Returns the length, or 0 for NaN and infinities (nothing written). */

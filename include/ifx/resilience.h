@@ -26,9 +26,9 @@ extern "C" {
 #endif
 
 typedef struct ifx_retry_policy {
-    uint32_t max_attempts;    /* total attempts, >= 1 (config: max_retries) */
-    uint64_t base_ns;         /* config: retry_delay */
-    uint64_t cap_ns;          /* config: retry_max_delay */
+    uint32_t max_attempts;       /* total attempts, >= 1 (config: max_retries) */
+    uint64_t base_ns;            /* config: retry_delay */
+    uint64_t cap_ns;             /* config: retry_max_delay */
     uint64_t retry_after_max_ns; /* the longest Retry-After obeyed */
 } ifx_retry_policy;
 

@@ -29,6 +29,11 @@ ifx_rc cli_read_line(FILE *in, ifx_buf *line, bool *eof, ifx_err *err);
 /* Opens path for reading ("-" or NULL means stdin). */
 FILE *cli_open_input(const char *path, ifx_err *err);
 
+struct ifx_config;
+/* Reads and parses the configuration at path for role; on failure prints one line per problem
+ * ("<path>: <problem>") on stderr and returns false. */
+bool cli_load_config(const char *path, int role, struct ifx_config *cfg);
+
 /* Prints "ifx: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -37,5 +42,9 @@ bool cli_is_help(const char *arg);
 
 int cmd_check(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
+int cmd_health(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_write(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 
 #endif

@@ -23,9 +23,7 @@ int cmd_check(int argc, char **argv)
 {
     const char *path = NULL;
     ifx_role role = IFX_ROLE_DETECT;
-    ifx_buf text;
-    ifx_config cfg;
-    ifx_problems problems = {0};
+    ifx_config cfg = {0};
     ifx_err err;
     char *json = NULL;
     int status = CLI_EXIT_FAILURE;
@@ -51,17 +49,8 @@ int cmd_check(int argc, char **argv)
         cli_error("check: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;
     }
-    if (cli_read_file(path, CLI_MAX_CONFIG, &text, &err)) {
-        cli_error("check: %s", err.msg);
-        return CLI_EXIT_FAILURE;
-    }
-    if (ifx_config_parse_json(&cfg, role, text.data ? text.data : "", text.len, &problems, &err)) {
-        if (problems.count == 0)
-            fprintf(stderr, "%s: %s\n", path, err.msg);
-        for (size_t i = 0; i < problems.count; i++)
-            fprintf(stderr, "%s: %s\n", path, problems.items[i]);
+    if (!cli_load_config(path, role, &cfg))
         goto out;
-    }
     if (ifx_config_to_json(&cfg, &json, &err)) {
         cli_error("check: %s", err.msg);
         goto out;
@@ -70,8 +59,6 @@ int cmd_check(int argc, char **argv)
     status = CLI_EXIT_OK;
 out:
     free(json);
-    ifx_problems_free(&problems);
     ifx_config_free(&cfg);
-    ifx_buf_free(&text);
     return status;
 }

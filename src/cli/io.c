@@ -1,6 +1,8 @@
 /* ifx command line: input helpers. */
 #include "cli/cli.h"
 
+#include "ifx/config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -76,4 +78,29 @@ void cli_error(const char *fmt, ...)
 bool cli_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+bool cli_load_config(const char *path, int role, ifx_config *cfg)
+{
+    ifx_buf text;
+    ifx_problems problems = {0};
+    ifx_err err;
+    bool ok;
+
+    ifx_err_clear(&err);
+    if (cli_read_file(path, CLI_MAX_CONFIG, &text, &err)) {
+        cli_error("%s", err.msg);
+        return false;
+    }
+    ok = ifx_config_parse_json(cfg, (ifx_role)role, text.data ? text.data : "", text.len, &problems,
+                               &err) == IFX_OK;
+    if (!ok) {
+        if (problems.count == 0)
+            fprintf(stderr, "%s: %s\n", path, err.msg);
+        for (size_t i = 0; i < problems.count; i++)
+            fprintf(stderr, "%s: %s\n", path, problems.items[i]);
+    }
+    ifx_problems_free(&problems);
+    ifx_buf_free(&text);
+    return ok;
 }

@@ -13,6 +13,10 @@ static const char usage[] =
     "Commands:\n"
     "  check    validate a connector configuration and print it normalised\n"
     "  encode   turn JSONL points into InfluxDB line protocol\n"
+    "  write    write line protocol to the configured server\n"
+    "  query    run a query on the configured server and print the rows\n"
+    "  health   check that the configured server answers and accepts the credentials\n"
+    "  detect   ask a server which InfluxDB it is\n"
     "  version  print the ifx version\n"
     "  help     print this help, or a command's help: ifx help COMMAND\n"
     "\n"
@@ -24,8 +28,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"check", cmd_check},
-    {"encode", cmd_encode},
+    {"check", cmd_check}, {"encode", cmd_encode}, {"write", cmd_write},
+    {"query", cmd_query}, {"health", cmd_health}, {"detect", cmd_detect},
 };
 
 static const struct command *find_command(const char *name)

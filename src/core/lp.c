@@ -568,3 +568,33 @@ ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
     ifx_lp_abort_line(lp);
     return IFX_OK;
 }
+
+size_t ifx_lp_line_length(const char *p, size_t len)
+{
+    /* 0: measurement and tags, 1: fields, 2: timestamp. Only inside a field's quoted string is
+     * a line feed part of the line. */
+    int section = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '\n')
+            return i;
+        if (c == '\\') {
+            i++;
+        } else if (c == ' ' && section < 2) {
+            section++;
+            while (i + 1 < len && p[i + 1] == ' ')
+                i++;
+        } else if (c == '"' && section == 1 && i > 0 && p[i - 1] == '=') {
+            in_string = true;
+        }
+    }
+    return len;
+}

@@ -39,8 +39,8 @@ uint64_t ifx_retry_delay_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t 
                             uint64_t *rng)
 {
     if (retry_after_ms > 0) {
-        uint64_t ns = retry_after_ms > UINT64_MAX / 1000000ULL ? UINT64_MAX
-                                                                : retry_after_ms * 1000000ULL;
+        uint64_t ns =
+            retry_after_ms > UINT64_MAX / 1000000ULL ? UINT64_MAX : retry_after_ms * 1000000ULL;
         return ns > p->retry_after_max_ns ? p->retry_after_max_ns : ns;
     }
     return ifx_backoff_ns(p, retry, rng);
@@ -131,8 +131,8 @@ ifx_rc ifx_parse_retry_after(const char *s, size_t len, int64_t now_unix_s, uint
 have_date:
     if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
         return IFX_E_INVALID;
-    int64_t when = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 +
-                   mm * 60 + ss;
+    int64_t when =
+        days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mm * 60 + ss;
     *delay_ms = when > now_unix_s ? (uint64_t)(when - now_unix_s) * 1000 : 0;
     return IFX_OK;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ifx/lp.h"
 #include "ifx/resilience.h"
 #include "ifx_build_version.h"
 #include "transport/transport.h"
@@ -144,17 +145,13 @@ ifx_rc ifx_write_result_add_line(ifx_write_result *res, size_t line, const char 
 
 size_t ifx_lp_find_line(const char *lp, size_t lp_len, const char *text, size_t text_len)
 {
-    size_t line = 1, start = 0;
-    for (size_t i = 0; i <= lp_len; i++) {
-        if (i == lp_len || lp[i] == '\n') {
-            if (i - start == text_len && memcmp(lp + start, text, text_len) == 0)
-                return line;
-            /* A raw LF inside a quoted string field does not end a line, but the servers' own
-             * messages quote such a line whole; counting every LF keeps the simple cases exact
-             * and a miss only leaves the line unnamed. */
-            line++;
-            start = i + 1;
-        }
+    size_t line = 1, pos = 0;
+    while (pos < lp_len) {
+        size_t n = ifx_lp_line_length(lp + pos, lp_len - pos);
+        if (n == text_len && memcmp(lp + pos, text, text_len) == 0)
+            return line;
+        line++;
+        pos += n + 1;
     }
     return 0;
 }
@@ -566,8 +563,8 @@ ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision
         return IFX_E_NOMEM;
     }
     r.body = &res->body;
-    rc = perform(c, k, "POST", target.data, lp, len, "text/plain; charset=utf-8", NULL, true,
-                 true, &r, err);
+    rc = perform(c, k, "POST", target.data, lp, len, "text/plain; charset=utf-8", NULL, true, true,
+                 &r, err);
     conn_give(c, k);
     res->status = (int)r.status;
     res->retry_after_ms = r.retry_after_ms;
@@ -583,7 +580,7 @@ ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision
     if (rc == IFX_OK) /* a 207 that named nothing */
         goto out;
     status_error(target.data, r.status, &res->body, rc, err);
-    if (rc == IFX_E_PARTIAL && err) {
+    if (rc == IFX_E_PARTIAL && err && res->nlines) {
         size_t rejected = res->nlines + res->unnamed_rejects;
         char first[200] = "";
         if (res->nlines)
@@ -622,8 +619,9 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
         goto out;
     }
     r.body = body;
+    /* Query bodies are small, and 1.x does not decode a gzip form body. */
     rc = perform(c, k, "POST", q.path_and_query.data, q.body.data ? q.body.data : "", q.body.len,
-                 q.content_type, q.accept, true, true, &r, err);
+                 q.content_type, q.accept, true, false, &r, err);
     conn_give(c, k);
     if (rc)
         goto out;
@@ -709,14 +707,14 @@ ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_d
             const char *q = v ? strchr(v + 9, '"') : NULL;
             const char *e = q ? strchr(q + 1, '"') : NULL;
             if (e)
-                snprintf(out->server_version, sizeof out->server_version, "%.*s",
-                         (int)(e - q - 1), q + 1);
+                snprintf(out->server_version, sizeof out->server_version, "%.*s", (int)(e - q - 1),
+                         q + 1);
         }
     } else if (r.status == 204) {
         /* 1.x and 2.x both answer 204; the version header tells them apart ("1.8.10",
          * "v2.7.11", "2.7.11"). 2.x builds also send X-Influxdb-Build: OSS. */
-        const char *v = out->server_version[0] == 'v' ? out->server_version + 1
-                                                      : out->server_version;
+        const char *v =
+            out->server_version[0] == 'v' ? out->server_version + 1 : out->server_version;
         if (v[0] == '1') {
             out->version = IFX_VERSION_V1;
             snprintf(out->product, sizeof out->product, "InfluxDB 1.x");
@@ -743,4 +741,29 @@ out:
     ifx_client_free(c);
     ifx_buf_free(&body);
     return rc;
+}
+
+ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found, ifx_err *err)
+{
+    ifx_detect_result d;
+    ifx_rc rc;
+
+    if (cfg->version != IFX_VERSION_AUTO)
+        return IFX_OK;
+    if ((rc = ifx_detect(cfg->url, cfg->token ? cfg->token : cfg->password, cfg->timeout_ns, &d,
+                         err)))
+        return ifx_err_prefix(err, "version \"auto\": cannot tell which InfluxDB this is");
+    if (found)
+        *found = d;
+    if ((d.version == IFX_VERSION_V1 || d.version == IFX_VERSION_V3) && !cfg->db)
+        return ifx_err_set(err, IFX_E_CONFIG, "the server is %s, which needs the key 'db'",
+                           d.product);
+    if (d.version == IFX_VERSION_V2 &&
+        (!cfg->org || (cfg->role == IFX_ROLE_SINK && !cfg->bucket) || !cfg->token))
+        return ifx_err_set(err, IFX_E_CONFIG,
+                           "the server is %s, which needs the keys 'org', "
+                           "'token'%s",
+                           d.product, cfg->role == IFX_ROLE_SINK ? " and 'bucket'" : "");
+    cfg->version = d.version;
+    return IFX_OK;
 }

@@ -52,9 +52,9 @@ out:
     return rc;
 }
 
-static ifx_rc v1_query_request(const ifx_client_settings *s, ifx_query_lang lang,
-                               const char *query, size_t len, ifx_result_format v3_format,
-                               ifx_query_request *q, ifx_err *err)
+static ifx_rc v1_query_request(const ifx_client_settings *s, ifx_query_lang lang, const char *query,
+                               size_t len, ifx_result_format v3_format, ifx_query_request *q,
+                               ifx_err *err)
 {
     ifx_rc rc;
     (void)v3_format;
@@ -68,8 +68,7 @@ static ifx_rc v1_query_request(const ifx_client_settings *s, ifx_query_lang lang
         goto fail;
     if (s->retention_policy &&
         ((rc = ifx_buf_puts(&q->body, "&rp=")) ||
-         (rc = ifx_url_append_escaped(&q->body, s->retention_policy,
-                                      strlen(s->retention_policy)))))
+         (rc = ifx_url_append_escaped(&q->body, s->retention_policy, strlen(s->retention_policy)))))
         goto fail;
     if ((rc = ifx_buf_puts(&q->body, "&epoch=ns&q=")) ||
         (rc = ifx_url_append_escaped(&q->body, query, len)))

@@ -15,8 +15,7 @@ static const char *v2_precision(ifx_precision p)
 static ifx_rc v2_write_target(const ifx_client_settings *s, ifx_precision p, ifx_buf *out)
 {
     ifx_rc rc;
-    if ((rc = ifx_buf_puts(out, "/api/v2/write")) ||
-        (rc = ifx_url_add_param(out, "org", s->org)) ||
+    if ((rc = ifx_buf_puts(out, "/api/v2/write")) || (rc = ifx_url_add_param(out, "org", s->org)) ||
         (rc = ifx_url_add_param(out, "bucket", s->bucket)))
         return rc;
     return ifx_url_add_param(out, "precision", v2_precision(p));
@@ -33,9 +32,9 @@ static ifx_rc v2_auth_header(const ifx_client_settings *s, ifx_buf *out)
     return ifx_buf_puts(out, s->token);
 }
 
-static ifx_rc v2_query_request(const ifx_client_settings *s, ifx_query_lang lang,
-                               const char *query, size_t len, ifx_result_format v3_format,
-                               ifx_query_request *q, ifx_err *err)
+static ifx_rc v2_query_request(const ifx_client_settings *s, ifx_query_lang lang, const char *query,
+                               size_t len, ifx_result_format v3_format, ifx_query_request *q,
+                               ifx_err *err)
 {
     ifx_rc rc;
     (void)v3_format;

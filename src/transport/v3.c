@@ -40,9 +40,9 @@ static ifx_rc v3_auth_header(const ifx_client_settings *s, ifx_buf *out)
     return ifx_buf_puts(out, s->token);
 }
 
-static ifx_rc v3_query_request(const ifx_client_settings *s, ifx_query_lang lang,
-                               const char *query, size_t len, ifx_result_format v3_format,
-                               ifx_query_request *q, ifx_err *err)
+static ifx_rc v3_query_request(const ifx_client_settings *s, ifx_query_lang lang, const char *query,
+                               size_t len, ifx_result_format v3_format, ifx_query_request *q,
+                               ifx_err *err)
 {
     const char *format = "jsonl";
     ifx_rc rc;

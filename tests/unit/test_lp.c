@@ -238,13 +238,27 @@ static void test_check_measurement(void **state)
     assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_AUTO, S(""), &e), IFX_E_INVALID);
 }
 
+static void test_line_length(void **state)
+{
+    (void)state;
+    const char *a = "m s=\"x\ny\" 5\nm f=1i\n";
+    assert_int_equal(ifx_lp_line_length(a, strlen(a)), 11);
+    assert_int_equal(ifx_lp_line_length(a + 12, strlen(a) - 12), 6);
+    /* quotes in names and escaped quotes in strings do not open or close strings */
+    const char *b = "m\\\"x,t=a\"b s=\"q\\\"\n\\\"\",g=1i\nnext f=1i";
+    assert_int_equal(ifx_lp_line_length(b, strlen(b)), strlen(b) - strlen("\nnext f=1i"));
+    /* no newline: the whole rest */
+    assert_int_equal(ifx_lp_line_length("m f=1i", 6), 6);
+    assert_int_equal(ifx_lp_line_length("", 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_line_and_batch),  cmocka_unit_test(test_precision_scaling),
         cmocka_unit_test(test_refusals_keep_batch),   cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_batch_full_keeps_line), cmocka_unit_test(test_warm_reuse),
-        cmocka_unit_test(test_check_measurement),
+        cmocka_unit_test(test_check_measurement),     cmocka_unit_test(test_line_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,8 +15,8 @@
 
 static void test_backoff_full_jitter_and_cap(void **state)
 {
-    ifx_retry_policy p = {.max_attempts = 5, .base_ns = 100 * MS, .cap_ns = 1 * SEC,
-                          .retry_after_max_ns = 60 * SEC};
+    ifx_retry_policy p = {
+        .max_attempts = 5, .base_ns = 100 * MS, .cap_ns = 1 * SEC, .retry_after_max_ns = 60 * SEC};
     uint64_t rng = 42, maxseen[6] = {0}, minseen[6];
     (void)state;
     for (int r = 1; r <= 5; r++)
@@ -36,7 +36,7 @@ static void test_backoff_full_jitter_and_cap(void **state)
     }
     /* the whole window is used: close to 0 and close to the ceiling */
     assert_true(maxseen[1] > 95 * MS && minseen[1] < 5 * MS);
-    assert_true(maxseen[4] > 750 * MS); /* 800 ms ceiling */
+    assert_true(maxseen[4] > 750 * MS);                      /* 800 ms ceiling */
     assert_true(maxseen[5] > 950 * MS && maxseen[5] <= SEC); /* capped at 1 s, not 1.6 s */
     /* a huge retry number does not overflow */
     assert_true(ifx_backoff_ns(&p, 200, &rng) <= SEC);
@@ -44,8 +44,8 @@ static void test_backoff_full_jitter_and_cap(void **state)
 
 static void test_retry_after_wins_but_is_capped(void **state)
 {
-    ifx_retry_policy p = {.max_attempts = 3, .base_ns = 1 * SEC, .cap_ns = 5 * SEC,
-                          .retry_after_max_ns = 30 * SEC};
+    ifx_retry_policy p = {
+        .max_attempts = 3, .base_ns = 1 * SEC, .cap_ns = 5 * SEC, .retry_after_max_ns = 30 * SEC};
     uint64_t rng = 7;
     (void)state;
     assert_int_equal(ifx_retry_delay_ns(&p, 1, 2000, &rng), 2 * SEC);

@@ -44,8 +44,9 @@ static void test_write_targets(void **state)
                   "/write?db=iggy&rp=one%20week&precision=ms");
     expect_target(&ifx_transport_v2, &s, IFX_PRECISION_US,
                   "/api/v2/write?org=my%20org&bucket=events%2F7d&precision=us");
-    expect_target(&ifx_transport_v3, &s, IFX_PRECISION_NS,
-                  "/api/v3/write_lp?db=iggy&precision=nanosecond&accept_partial=true&no_sync=false");
+    expect_target(
+        &ifx_transport_v3, &s, IFX_PRECISION_NS,
+        "/api/v3/write_lp?db=iggy&precision=nanosecond&accept_partial=true&no_sync=false");
     s.accept_partial = false;
     s.no_sync = true;
     expect_target(&ifx_transport_v3, &s, IFX_PRECISION_S,

@@ -1,0 +1,82 @@
+/* ifx — delivering a batch of lines: the write half of the delivery contract
+ * (../shared/DESIGN.md). Shared by the sink engine and `ifx write`.
+ *
+ * ifx_writer_write sends a batch and keeps at it until every line has a final outcome:
+ *  - written: the server stored it;
+ *  - rejected: the server refused that line (the reject callback gets its index and reason).
+ * Lines the server named are rejected alone and the rest is sent again when it was not stored.
+ * Partial writes that only count their drops (1.x, 2.x storage errors) and 400/422 answers that
+ * name nothing are narrowed down by halving the batch, so only the bad lines are rejected
+ * (writing a point twice stores the same point). A 413 splits the batch in halves; a single line
+ * still too large is rejected. Transient failures are retried with backoff and Retry-After.
+ *
+ * When it cannot finish, it returns the failure and the lines not yet written or rejected are
+ * pending (the caller keeps them): IFX_E_TRANSIENT (attempts used up), IFX_E_AUTH,
+ * IFX_E_BREAKER_OPEN, or IFX_E_REJECTED for a refusal of the whole request that no line explains
+ * (an unknown database or bucket: a configuration error, not bad data). The report then counts
+ * only what was settled before.
+ *
+ * Thread safety: one ifx_writer per thread; its client and breaker may be shared.
+ */
+#ifndef IFX_WRITER_H
+#define IFX_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ifx/buf.h"
+#include "ifx/client.h"
+#include "ifx/resilience.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A line of a batch: its bytes in the batch body, without the '\n'. */
+typedef struct ifx_line_span {
+    size_t off, len;
+} ifx_line_span;
+
+/* Called once per rejected line: index into the span array, and the server's reason. */
+typedef void (*ifx_reject_fn)(void *ud, size_t index, const char *reason);
+
+/* Waits ns nanoseconds; returns false when the wait was cut short (shutting down). */
+typedef bool (*ifx_sleep_fn)(void *ud, uint64_t ns);
+
+typedef struct ifx_write_report {
+    size_t written;
+    size_t rejected;
+} ifx_write_report;
+
+typedef struct ifx_writer {
+    ifx_client *client;    /* borrowed */
+    ifx_breaker *breaker;  /* borrowed; NULL for none */
+    ifx_retry_policy policy;
+    ifx_precision precision;
+    ifx_sleep_fn sleep;    /* NULL: nanosleep */
+    void *sleep_ud;
+    uint64_t rng;
+    /* counters, cumulative */
+    uint64_t requests, retries, bytes_sent;
+    /* reused between calls */
+    ifx_write_result res;
+    ifx_buf body;
+} ifx_writer;
+
+/* Sets up a writer from the retry settings of cfg. Borrows client and breaker. */
+void ifx_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker,
+                     const ifx_config *cfg, ifx_precision precision);
+void ifx_writer_free(ifx_writer *w);
+
+/* Splits body into line spans (a line feed inside a quoted string field stays in its line; blank
+ * lines are skipped). Appends to *spans (realloc'd; caller frees) and returns the count. */
+size_t ifx_split_lines(const char *body, size_t len, ifx_line_span **spans, size_t *cap);
+
+/* Delivers the lines of body given by spans[0..n). See the top of this file. */
+ifx_rc ifx_writer_write(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
+                        ifx_reject_fn on_reject, void *ud, ifx_write_report *rep, ifx_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,106 @@
+/* ifx health, ifx detect: is the server there, and which one is it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "ifx/client.h"
+#include "ifx/codec.h"
+#include "ifx/config.h"
+
+static const char health_usage[] =
+    "usage: ifx health -c FILE\n"
+    "\n"
+    "Checks that the server of a configuration answers and accepts its credentials:\n"
+    "v1 /ping, v2 /health, v3 /health with the token. Prints one line.\n"
+    "Exit status: 0 healthy; 1 not; 2 usage error.\n";
+
+int cmd_health(int argc, char **argv)
+{
+    const char *path = NULL;
+    ifx_config cfg = {0};
+    ifx_client *client = NULL;
+    ifx_err err;
+    int status = CLI_EXIT_FAILURE;
+
+    ifx_err_clear(&err);
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(health_usage, stdout);
+            return CLI_EXIT_OK;
+        } else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
+            path = argv[++i];
+        } else {
+            cli_error("health: unexpected argument '%s'\n%s", argv[i], health_usage);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!path) {
+        cli_error("health: missing -c FILE\n%s", health_usage);
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_load_config(path, IFX_ROLE_DETECT, &cfg))
+        goto out;
+    if (ifx_config_resolve_version(&cfg, NULL, &err) || ifx_client_new(&cfg, &client, &err) ||
+        ifx_client_health(client, &err)) {
+        printf("unhealthy: %s\n", err.msg);
+        goto out;
+    }
+    printf("healthy: %s at %s\n", ifx_version_name(cfg.version), cfg.url);
+    status = CLI_EXIT_OK;
+out:
+    ifx_client_free(client);
+    ifx_config_free(&cfg);
+    return status;
+}
+
+static const char detect_usage[] =
+    "usage: ifx detect URL [--token T]\n"
+    "\n"
+    "Asks the server at URL which InfluxDB it is (/ping status, headers and body) and prints it\n"
+    "as JSON: {\"version\":\"v3\",\"product\":...,\"server_version\":...,\"build\":...}.\n"
+    "The token can also come from the environment variable IFX_TOKEN.\n"
+    "Exit status: 0 found; 1 not InfluxDB or unreachable; 2 usage error.\n";
+
+int cmd_detect(int argc, char **argv)
+{
+    const char *url = NULL, *token = getenv("IFX_TOKEN");
+    ifx_detect_result d;
+    ifx_err err;
+
+    ifx_err_clear(&err);
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(detect_usage, stdout);
+            return CLI_EXIT_OK;
+        } else if (!strcmp(argv[i], "--token") && i + 1 < argc) {
+            token = argv[++i];
+        } else if (argv[i][0] != '-' && !url) {
+            url = argv[i];
+        } else {
+            cli_error("detect: unexpected argument '%s'\n%s", argv[i], detect_usage);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!url) {
+        cli_error("detect: missing URL\n%s", detect_usage);
+        return CLI_EXIT_USAGE;
+    }
+    if (ifx_detect(url, token && *token ? token : NULL, 10ULL * 1000000000ULL, &d, &err)) {
+        cli_error("detect: %s", err.msg);
+        return CLI_EXIT_FAILURE;
+    }
+    /* The texts come from the server: escape them. */
+    ifx_buf out;
+    ifx_buf_init(&out, 4096);
+    ifx_buf_printf(&out, "{\"version\":\"%s\",\"product\":", ifx_version_name(d.version));
+    ifx_json_append_string(&out, d.product, strlen(d.product));
+    ifx_buf_puts(&out, ",\"server_version\":");
+    ifx_json_append_string(&out, d.server_version, strlen(d.server_version));
+    ifx_buf_puts(&out, ",\"build\":");
+    ifx_json_append_string(&out, d.build, strlen(d.build));
+    ifx_buf_printf(&out, ",\"auth_required\":%s}", d.auth_required ? "true" : "false");
+    puts(out.data);
+    ifx_buf_free(&out);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,226 @@
+/* The server commands of the ifx binary (detect, health, write, query) against a real
+ * InfluxDB 1.x and the v3 test server: stdout, stderr and exit status as a user sees them. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+static fixture v1, v3;
+static char dir[] = "/tmp/ifx-cli-server-XXXXXX";
+static char v1cfg[256], v3cfg[256], downcfg[256];
+
+typedef struct {
+    int status;
+    char *out, *err;
+} result;
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 1 << 16, n = 0, k;
+    char *s = malloc(cap + 1);
+    while (f && (k = fread(s + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap)
+            s = realloc(s, (cap *= 2) + 1);
+    }
+    if (f)
+        fclose(f);
+    s[n] = '\0';
+    return s;
+}
+
+static result run(const char *args, const char *input)
+{
+    char cmd[4096], in[300], out[300], err[300];
+    result r;
+    snprintf(in, sizeof in, "%s/in", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(err, sizeof err, "%s/err", dir);
+    FILE *f = fopen(in, "wb");
+    fputs(input ? input : "", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s %s <%s >%s 2>%s", IFX_BIN, args, in, out, err);
+    int st = system(cmd);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+}
+
+static void done(result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static void has(const char *hay, const char *needle)
+{
+    if (!strstr(hay, needle))
+        fail_msg("[%s] does not contain [%s]", hay, needle);
+}
+
+static void write_cfg(char *path, const char *name, const char *json)
+{
+    snprintf(path, 256, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    fputs(json, f);
+    fclose(f);
+}
+
+static void test_detect_and_health(void **state)
+{
+    char args[512];
+    (void)state;
+    snprintf(args, sizeof args, "detect http://127.0.0.1:%d", v1.port);
+    result r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    has(r.out, "{\"version\":\"v1\",\"product\":\"InfluxDB 1.x\"");
+    done(&r);
+    snprintf(args, sizeof args, "detect http://127.0.0.1:%d --token ifx-test-token", v3.port);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    has(r.out, "\"version\":\"v3\",\"product\":\"InfluxDB 3 Core\"");
+    done(&r);
+
+    snprintf(args, sizeof args, "health -c %s", v1cfg);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    has(r.out, "healthy: v1 at http://127.0.0.1:");
+    done(&r);
+    snprintf(args, sizeof args, "health -c %s", downcfg);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    has(r.out, "unhealthy: GET http://127.0.0.1:9/health: Couldn't connect to server");
+    done(&r);
+}
+
+static void test_write_and_query_v1(void **state)
+{
+    char args[512];
+    (void)state;
+    snprintf(args, sizeof args, "query -c %s \"CREATE DATABASE cli\"", v1cfg);
+    result r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    done(&r);
+
+    snprintf(args, sizeof args, "write -c %s --precision s", v1cfg);
+    r = run(args, "m,host=a f=1i,s=\"x,y\" 1\n\nm,host=a f= 2\nm,host=b f=3i,s=\"q\" 3\n");
+    assert_int_equal(r.status, 3);
+    assert_string_equal(r.out, "{\"written\":2,\"rejected\":1,\"errors\":[{\"line\":3,\"message\":"
+                               "\"missing field value\"}]}\n");
+    done(&r);
+
+    snprintf(args, sizeof args, "query -c %s --format csv \"SELECT f, s, host FROM m\"", v1cfg);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "time,f,s,host\n"
+                               "1970-01-01T00:00:01Z,1,\"x,y\",a\n"
+                               "1970-01-01T00:00:03Z,3,q,b\n");
+    done(&r);
+    snprintf(args, sizeof args, "query -c %s \"SELECT f FROM m WHERE host = 'b'\"", v1cfg);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "{\"time\":\"1970-01-01T00:00:03Z\",\"f\":3}\n");
+    done(&r);
+    snprintf(args, sizeof args, "query -c %s --format table \"SELECT f FROM m\"", v1cfg);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "time                  f\n"
+                               "-----------------------\n"
+                               "1970-01-01T00:00:01Z  1\n"
+                               "1970-01-01T00:00:03Z  3\n");
+    done(&r);
+    snprintf(args, sizeof args, "query -c %s \"SELEC nonsense\"", v1cfg);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    has(r.err, "ifx: query: HTTP 400 from /query: error parsing query");
+    done(&r);
+}
+
+static void test_write_and_query_v3(void **state)
+{
+    char args[512];
+    (void)state;
+    /* the configuration's precision is the upstream default, us: 1000 is 1 ms */
+    snprintf(args, sizeof args, "write -c %s", v3cfg);
+    result r = run(args, "cpu,host=a usage=0.5 1000\ncpu,host=b usage=1.5 2000\n");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "{\"written\":2,\"rejected\":0,\"errors\":[]}\n");
+    done(&r);
+    snprintf(args, sizeof args, "query -c %s \"SELECT host, usage, time FROM cpu ORDER BY time\"",
+             v3cfg);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out,
+                        "{\"host\":\"a\",\"usage\":0.5,\"time\":\"1970-01-01T00:00:00.001Z\"}\n"
+                        "{\"host\":\"b\",\"usage\":1.5,\"time\":\"1970-01-01T00:00:00.002Z\"}\n");
+    done(&r);
+}
+
+static void test_write_server_down(void **state)
+{
+    char args[512];
+    (void)state;
+    snprintf(args, sizeof args, "write -c %s", downcfg);
+    result r = run(args, "m f=1i 1\nm f=2i 2\n");
+    assert_int_equal(r.status, 1);
+    has(r.out, "{\"written\":0,\"rejected\":0,\"pending\":2,\"error\":\"POST http://127.0.0.1:9/api/v3/"
+               "write_lp?db=x&precision=microsecond");
+    has(r.out, "Couldn't connect to server");
+    done(&r);
+}
+
+static int setup(void **state)
+{
+    char *a1[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py", "--influxd", INFLUXD,
+                  NULL};
+    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v3",
+                  "--token", "ifx-test-token", NULL};
+    char json[512];
+    (void)state;
+    if (!mkdtemp(dir) || fixture_start(&v1, a1, 90) || fixture_start(&v3, a3, 30))
+        return -1;
+    snprintf(json, sizeof json,
+             "{\"version\":\"v1\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"cli\"}", v1.port);
+    write_cfg(v1cfg, "v1.json", json);
+    snprintf(json, sizeof json,
+             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"cli\","
+             "\"token\":\"ifx-test-token\"}",
+             v3.port);
+    write_cfg(v3cfg, "v3.json", json);
+    write_cfg(downcfg, "down.json",
+              "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:9\",\"db\":\"x\",\"max_retries\":2,"
+              "\"retry_delay\":\"10ms\"}");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    (void)state;
+    fixture_stop(&v1);
+    fixture_stop(&v3);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_detect_and_health),
+        cmocka_unit_test(test_write_and_query_v1),
+        cmocka_unit_test(test_write_and_query_v3),
+        cmocka_unit_test(test_write_server_down),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

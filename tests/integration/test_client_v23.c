@@ -1,0 +1,614 @@
+/* The HTTP engine, the v2 and v3 transports and the writer against the project's test server
+ * (tests/fixtures/influxdb_server.py, which answers as the spec says real v2 and v3 servers do):
+ * detection, auth, writes checked field by field, partial writes in both v3 modes and as v2 422s,
+ * the v2-compatible endpoint, gzip, retries with Retry-After (seconds and HTTP date, capped), the
+ * circuit breaker opening and recovering, 413 splitting, and queries in SQL, InfluxQL and Flux. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "fixture.h"
+#include "ifx/client.h"
+#include "ifx/config.h"
+#include "ifx/rows.h"
+#include "ifx/writer.h"
+
+#define TOKEN "ifx-test-token"
+
+static fixture v3, v2;
+
+static ifx_client *client(ifx_config *cfg, int version, const char *extra)
+{
+    char json[1024];
+    ifx_client *c;
+    ifx_err e;
+    if (version == 3)
+        snprintf(json, sizeof json,
+                 "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\","
+                 "\"token\":\"" TOKEN "\",\"retry_delay\":\"10ms\",\"retry_max_delay\":"
+                 "\"50ms\"%s%s}",
+                 v3.port, extra ? "," : "", extra ? extra : "");
+    else
+        snprintf(json, sizeof json,
+                 "{\"url\":\"http://127.0.0.1:%d\",\"org\":\"iggy\",\"bucket\":\"events\","
+                 "\"token\":\"" TOKEN "\",\"retry_delay\":\"10ms\",\"retry_max_delay\":"
+                 "\"50ms\"%s%s}",
+                 v2.port, extra ? "," : "", extra ? extra : "");
+    if (ifx_config_parse_json(cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e))
+        fail_msg("config: %s", e.msg);
+    if (ifx_client_new(cfg, &c, &e))
+        fail_msg("client: %s", e.msg);
+    return c;
+}
+
+typedef struct rejects {
+    size_t n;
+    size_t index[16];
+    char reason[16][256];
+} rejects;
+
+static void on_reject(void *ud, size_t index, const char *reason)
+{
+    rejects *r = ud;
+    if (r->n < 16) {
+        r->index[r->n] = index;
+        snprintf(r->reason[r->n], sizeof r->reason[0], "%s", reason);
+    }
+    r->n++;
+}
+
+static ifx_rc write_text(ifx_client *c, const ifx_config *cfg, ifx_breaker *b, const char *text,
+                         ifx_write_report *rep, rejects *rj, uint64_t *requests, ifx_err *e)
+{
+    ifx_writer w;
+    ifx_line_span *spans = NULL;
+    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap);
+    memset(rj, 0, sizeof *rj);
+    ifx_writer_init(&w, c, b, cfg, IFX_PRECISION_NS);
+    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, e);
+    if (requests)
+        *requests = w.requests;
+    ifx_writer_free(&w);
+    free(spans);
+    return rc;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void reset(fixture *f)
+{
+    json_decref(admin_call(f->port, "POST", "/__admin/reset", NULL));
+}
+
+static void fault(fixture *f, const char *json)
+{
+    json_decref(admin_call(f->port, "POST", "/__admin/fault", json));
+}
+
+/* The stored field of the only point at time t of measurement m, as {"type","value"}. */
+static json_t *stored_field(json_t *points, const char *m, long long t, const char *field)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(points, i, p)
+    {
+        if (strcmp(json_string_value(json_object_get(p, "measurement")), m) == 0 &&
+            json_integer_value(json_object_get(p, "time")) == t)
+            return json_object_get(json_object_get(p, "fields"), field);
+    }
+    return NULL;
+}
+
+static void expect_field(json_t *points, const char *m, long long t, const char *field,
+                         const char *type, const char *value_json)
+{
+    json_t *f = stored_field(points, m, t, field);
+    if (!f)
+        fail_msg("%s %lld: no field %s", m, t, field);
+    assert_string_equal(json_string_value(json_object_get(f, "type")), type);
+    char *v = json_dumps(json_object_get(f, "value"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    if (strcmp(v, value_json) != 0)
+        fail_msg("%s %lld %s: stored %s, want %s", m, t, field, v, value_json);
+    free(v);
+}
+
+static json_t *last_requests(fixture *f)
+{
+    return admin_call(f->port, "GET", "/__admin/requests", NULL);
+}
+
+/* ---- v3 --------------------------------------------------------------------------------- */
+
+static void test_v3_detect_and_health(void **state)
+{
+    ifx_detect_result d;
+    ifx_config cfg;
+    ifx_client *c;
+    ifx_err e;
+    char url[64];
+    (void)state;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", v3.port);
+    assert_int_equal(ifx_detect(url, TOKEN, 5000000000ULL, &d, &e), IFX_OK);
+    assert_int_equal(d.version, IFX_VERSION_V3);
+    assert_string_equal(d.product, "InfluxDB 3 Core");
+    assert_string_equal(d.build, "Core");
+    /* without the token a secured v3 answers /ping with 401: still recognisable */
+    assert_int_equal(ifx_detect(url, NULL, 5000000000ULL, &d, &e), IFX_OK);
+    assert_int_equal(d.version, IFX_VERSION_V3);
+    assert_true(d.auth_required);
+
+    c = client(&cfg, 3, NULL);
+    assert_int_equal(ifx_client_health(c, &e), IFX_OK);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+    /* a wrong token: /health is authenticated on v3 */
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"version\":\"v3\",\"url\":\"%s\",\"db\":\"iggy\",\"token\":\"wr0ng-s3cret\"}", url);
+    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(ifx_client_health(c, &e), IFX_E_AUTH);
+    assert_int_equal(e.http_status, 401);
+    assert_string_equal(e.msg, "HTTP 401 from /health: the request was not authenticated");
+    ifx_write_result res;
+    ifx_write_result_init(&res);
+    assert_int_equal(ifx_client_write(c, "m f=1i", 6, IFX_PRECISION_NS, &res, &e), IFX_E_AUTH);
+    assert_null(strstr(e.msg, "wr0ng"));
+    ifx_write_result_free(&res);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+static void test_v3_write_field_by_field(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"gzip_threshold\":100");
+    ifx_write_report rep;
+    rejects rj;
+    ifx_err e;
+    (void)state;
+    reset(&v3);
+    assert_int_equal(write_text(c, &cfg, NULL,
+                                "cpu,host=a usage=64.2,n=-3i,u=42u,ok=true,s=\"x \\\"y\\\"\nz\" 5\n"
+                                "cpu,host=b usage=1,n=1i,u=1u,ok=false,s=\"\" 6\n",
+                                &rep, &rj, NULL, &e),
+                     IFX_OK);
+    assert_int_equal(rep.written, 2);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    expect_field(pts, "cpu", 5, "usage", "float", "64.2");
+    expect_field(pts, "cpu", 5, "n", "integer", "-3");
+    expect_field(pts, "cpu", 5, "u", "unsigned", "42");
+    expect_field(pts, "cpu", 5, "ok", "boolean", "true");
+    expect_field(pts, "cpu", 5, "s", "string", "\"x \\\"y\\\"\\nz\"");
+    expect_field(pts, "cpu", 6, "s", "string", "\"\"");
+    json_decref(pts);
+    /* the request: native endpoint, long precision name, Bearer, gzip above the threshold */
+    json_t *reqs = last_requests(&v3), *last = json_array_get(reqs, json_array_size(reqs) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "path")), "/api/v3/write_lp");
+    assert_string_equal(json_string_value(json_object_get(last, "query")),
+                        "db=iggy&precision=nanosecond&accept_partial=true&no_sync=false");
+    assert_string_equal(json_string_value(json_object_get(last, "content_encoding")), "gzip");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(last, "headers"), "authorization")),
+        "Bearer ***");
+    json_decref(reqs);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+static void test_v3_partial_writes(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, NULL);
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    ifx_err e;
+    (void)state;
+    reset(&v3);
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_OK);
+    /* accept_partial=true: one request, the good lines stored, the bad one named */
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=2i 2\nm f=2.5 3\nm f=4i 4\n", &rep, &rj,
+                                &requests, &e),
+                     IFX_OK);
+    assert_int_equal(requests, 1);
+    assert_int_equal(rep.written, 2);
+    assert_int_equal(rep.rejected, 1);
+    assert_int_equal(rj.index[0], 1);
+    assert_string_equal(rj.reason[0],
+                        "invalid column type for column 'f', expected iox::column_type::field::"
+                        "integer, got iox::column_type::field::float");
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+
+    /* accept_partial=false: nothing stored, the first bad line named; the rest is sent again */
+    c = client(&cfg, 3, "\"accept_partial\":false");
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=5i 5\nm f=5.5 6\nm f=7i 7\nm f=\"x\" 8\n",
+                                &rep, &rj, &requests, &e),
+                     IFX_OK);
+    assert_int_equal(rep.written, 2);
+    assert_int_equal(rep.rejected, 2);
+    assert_int_equal(rj.index[0], 1);
+    assert_int_equal(rj.index[1], 3);
+    assert_int_equal(requests, 3);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 5); /* times 1, 2, 4, 5, 7 */
+    expect_field(pts, "m", 7, "f", "integer", "7");
+    assert_null(stored_field(pts, "m", 6, "f"));
+    json_decref(pts);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+static void test_v3_v2_compat_endpoint(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"write_endpoint\":\"v2_compat\"");
+    ifx_write_report rep;
+    rejects rj;
+    ifx_err e;
+    (void)state;
+    reset(&v3);
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=1i 1\nm f=2i 2\n", &rep, &rj, NULL, &e),
+                     IFX_OK);
+    assert_int_equal(rep.written, 2);
+    json_t *reqs = last_requests(&v3), *last = json_array_get(reqs, json_array_size(reqs) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "path")), "/api/v2/write");
+    assert_string_equal(json_string_value(json_object_get(last, "query")),
+                        "bucket=iggy&precision=ns");
+    json_decref(reqs);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+static void test_v3_retries_and_retry_after(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"max_retries\":3,\"retry_after_max\":\"1s\"");
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    ifx_err e;
+    double t0;
+    char json[256];
+    (void)state;
+    reset(&v3);
+    /* two 503s asking for 1 s each: the third attempt succeeds after about 2 s */
+    fault(&v3, "{\"count\":2,\"status\":503,\"retry_after\":\"1\",\"paths\":[\"/api/v3/write_lp\"]}");
+    t0 = now_s();
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=1i 1\n", &rep, &rj, &requests, &e), IFX_OK);
+    assert_true(now_s() - t0 >= 1.9);
+    assert_int_equal(requests, 3);
+    assert_int_equal(rep.written, 1);
+    /* an HTTP date one to two seconds ahead */
+    time_t when = time(NULL) + 2;
+    struct tm g;
+    gmtime_r(&when, &g);
+    char date[64];
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &g);
+    snprintf(json, sizeof json, "{\"count\":1,\"status\":429,\"retry_after\":\"%s\"}", date);
+    fault(&v3, json);
+    t0 = now_s();
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=2i 2\n", &rep, &rj, &requests, &e), IFX_OK);
+    assert_true(now_s() - t0 >= 0.9);
+    assert_true(now_s() - t0 < 3.5);
+    /* an hour asked for, one second obeyed (retry_after_max) */
+    fault(&v3, "{\"count\":1,\"status\":429,\"retry_after\":\"3600\"}");
+    t0 = now_s();
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=3i 3\n", &rep, &rj, &requests, &e), IFX_OK);
+    assert_true(now_s() - t0 < 2.5);
+    /* attempts used up: the lines stay pending, nothing rejected */
+    fault(&v3, "{\"count\":3,\"status\":500,\"body\":\"boom\"}");
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=4i 4\n", &rep, &rj, &requests, &e),
+                     IFX_E_TRANSIENT);
+    assert_int_equal(rep.written + rep.rejected, 0);
+    assert_string_equal(e.msg, "HTTP 500 from /api/v3/write_lp: boom");
+    /* a connection closed without an answer: sent again (by libcurl itself when the connection
+     * was a reused one, else by the retry), and stored once */
+    fault(&v3, "{\"count\":1,\"close\":true}");
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=5i 5\n", &rep, &rj, &requests, &e), IFX_OK);
+    assert_int_equal(rep.written, 1);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+static void test_v3_breaker(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"max_retries\":1");
+    ifx_breaker b;
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    ifx_err e;
+    struct timespec pause = {0, 350 * 1000000L};
+    (void)state;
+    reset(&v3);
+    ifx_breaker_init(&b, 2, 300 * 1000000ULL);
+    fault(&v3, "{\"count\":4,\"status\":500}");
+    assert_int_equal(write_text(c, &cfg, &b, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_E_TRANSIENT);
+    assert_int_equal(write_text(c, &cfg, &b, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_E_TRANSIENT);
+    assert_int_equal(ifx_breaker_get_state(&b), IFX_BREAKER_OPEN);
+    /* open: refused without a request */
+    assert_int_equal(write_text(c, &cfg, &b, "m f=1i 1\n", &rep, &rj, &requests, &e),
+                     IFX_E_BREAKER_OPEN);
+    assert_int_equal(requests, 0);
+    /* after the cool-down one probe goes out; it fails, so the breaker opens again */
+    nanosleep(&pause, NULL);
+    assert_int_equal(write_text(c, &cfg, &b, "m f=1i 1\n", &rep, &rj, &requests, &e),
+                     IFX_E_TRANSIENT);
+    assert_int_equal(requests, 1);
+    assert_int_equal(ifx_breaker_get_state(&b), IFX_BREAKER_OPEN);
+    nanosleep(&pause, NULL);
+    assert_int_equal(write_text(c, &cfg, &b, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_E_TRANSIENT);
+    /* the server is back: the next probe closes the breaker */
+    nanosleep(&pause, NULL);
+    assert_int_equal(write_text(c, &cfg, &b, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_OK);
+    assert_int_equal(ifx_breaker_get_state(&b), IFX_BREAKER_CLOSED);
+    assert_int_equal(b.times_opened, 3);
+    ifx_breaker_destroy(&b);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+static void test_v3_413_splits(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"gzip\":false");
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    ifx_buf text;
+    ifx_err e;
+    (void)state;
+    reset(&v3);
+    ifx_buf_init(&text, 1 << 22);
+    /* the server's limit is 65536 bytes (--max-body): 1000 lines of ~110 bytes need splitting */
+    for (int i = 0; i < 1000; i++)
+        ifx_buf_printf(&text, "big s=\"%0100d\" %d\n", i, i + 1);
+    assert_int_equal(write_text(c, &cfg, NULL, text.data, &rep, &rj, &requests, &e), IFX_OK);
+    assert_int_equal(rep.written, 1000);
+    assert_true(requests >= 3);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 1000);
+    json_decref(pts);
+    ifx_buf_free(&text);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+typedef struct rows {
+    size_t n;
+    char text[32][200];
+} rows;
+
+static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
+{
+    rows *r = ud;
+    size_t k = 0;
+    char *t = r->text[r->n < 32 ? r->n : 31];
+    (void)err;
+    for (size_t i = 0; i < row->ncols && k < 190; i++) {
+        const ifx_value *v = &row->vals[i];
+        k += (size_t)snprintf(t + k, 200 - k, "%s%.*s=", i ? " " : "", (int)row->cols[i].len,
+                              row->cols[i].name);
+        if (v->type == IFX_VAL_STRING)
+            k += (size_t)snprintf(t + k, 200 - k, "%.*s", (int)v->v.s.len, v->v.s.p);
+        else if (v->type == IFX_VAL_F64)
+            k += (size_t)snprintf(t + k, 200 - k, "%g", v->v.f);
+        else if (v->type == IFX_VAL_U64)
+            k += (size_t)snprintf(t + k, 200 - k, "%lluu", (unsigned long long)v->v.u);
+        else if (v->type == IFX_VAL_BOOL)
+            k += (size_t)snprintf(t + k, 200 - k, "%s", v->v.b ? "true" : "false");
+        else if (v->type == IFX_VAL_NULL)
+            k += (size_t)snprintf(t + k, 200 - k, "null");
+        else
+            k += (size_t)snprintf(t + k, 200 - k, "%lld%s", (long long)v->v.i,
+                                  v->type == IFX_VAL_TIME ? "ns" : "");
+    }
+    r->n++;
+    return IFX_OK;
+}
+
+static ifx_rc run_query(ifx_client *c, ifx_query_lang lang, const char *q, rows *out, ifx_err *e)
+{
+    ifx_buf body;
+    ifx_result_format fmt;
+    ifx_rows_reader rd;
+    ifx_rc rc;
+    memset(out, 0, sizeof *out);
+    ifx_buf_init(&body, 1 << 24);
+    ifx_rows_reader_init(&rd);
+    rc = ifx_client_query(c, lang, q, strlen(q), 0, &body, &fmt, e);
+    if (rc == IFX_OK)
+        rc = ifx_rows_read(&rd, fmt, body.data ? body.data : "", body.len, keep_row, out, e);
+    ifx_rows_reader_free(&rd);
+    ifx_buf_free(&body);
+    return rc;
+}
+
+static void test_v3_queries(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, NULL);
+    ifx_write_report rep;
+    rejects rj;
+    rows r;
+    ifx_err e;
+    (void)state;
+    reset(&v3);
+    assert_int_equal(write_text(c, &cfg, NULL,
+                                "cpu,host=a usage=0.5,n=1i 1000000000\n"
+                                "cpu,host=b usage=1.5,n=2i 2000000000\n",
+                                &rep, &rj, NULL, &e),
+                     IFX_OK);
+    assert_int_equal(run_query(c, IFX_QUERY_SQL,
+                               "SELECT * FROM cpu WHERE time > '1970-01-01T00:00:01Z' ORDER BY time",
+                               &r, &e),
+                     IFX_OK);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.text[0], "host=b n=2 usage=1.5 time=2000000000ns");
+    assert_int_equal(run_query(c, IFX_QUERY_INFLUXQL, "SELECT usage FROM cpu ORDER BY time", &r,
+                               &e),
+                     IFX_OK);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.text[0], "iox::measurement=cpu time=1000000000ns usage=0.5");
+    /* errors: an unknown table, an unknown database */
+    assert_int_equal(run_query(c, IFX_QUERY_SQL, "SELECT * FROM nope", &r, &e), IFX_E_REJECTED);
+    assert_int_equal(e.http_status, 400);
+    assert_non_null(strstr(e.msg, "table 'public.iox.nope' not found"));
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"missing\","
+             "\"token\":\"" TOKEN "\"}",
+             v3.port);
+    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(run_query(c, IFX_QUERY_SQL, "SELECT 1", &r, &e), IFX_E_REJECTED);
+    assert_int_equal(e.http_status, 404);
+    assert_string_equal(e.msg, "HTTP 404 from /api/v3/query_sql: query error: database not "
+                               "found: missing");
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+/* ---- v2 --------------------------------------------------------------------------------- */
+
+static void test_v2_detect_write_query(void **state)
+{
+    ifx_detect_result d;
+    ifx_config cfg;
+    ifx_client *c;
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    rows r;
+    ifx_err e;
+    char url[64];
+    (void)state;
+    reset(&v2);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", v2.port);
+    assert_int_equal(ifx_detect(url, NULL, 5000000000ULL, &d, &e), IFX_OK);
+    assert_int_equal(d.version, IFX_VERSION_V2);
+    assert_string_equal(d.build, "OSS");
+
+    c = client(&cfg, 2, "\"gzip_threshold\":0");
+    assert_int_equal(ifx_client_health(c, &e), IFX_OK);
+    assert_int_equal(write_text(c, &cfg, NULL,
+                                "cpu,host=a usage=0.5,u=7u 1000000000\n"
+                                "cpu,host=b usage=1.5,u=8u 2000000000\n",
+                                &rep, &rj, NULL, &e),
+                     IFX_OK);
+    assert_int_equal(rep.written, 2);
+    json_t *pts = admin_call(v2.port, "GET", "/__admin/points?db=events", NULL);
+    expect_field(pts, "cpu", 1000000000LL, "usage", "float", "0.5");
+    expect_field(pts, "cpu", 2000000000LL, "u", "unsigned", "8");
+    json_decref(pts);
+    json_t *reqs = last_requests(&v2), *last = json_array_get(reqs, json_array_size(reqs) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "query")),
+                        "org=iggy&bucket=events&precision=ns");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(last, "headers"), "authorization")),
+        "Token ***");
+    assert_string_equal(json_string_value(json_object_get(last, "content_encoding")), "gzip");
+    json_decref(reqs);
+
+    /* storage partial write: 422 counting one drop; halving finds the line */
+    assert_int_equal(write_text(c, &cfg, NULL,
+                                "cpu,host=a usage=2.5 3000000000\ncpu,host=a usage=3i "
+                                "4000000000\ncpu,host=a usage=4.5 5000000000\n",
+                                &rep, &rj, &requests, &e),
+                     IFX_OK);
+    assert_int_equal(rep.written, 2);
+    assert_int_equal(rep.rejected, 1);
+    assert_int_equal(rj.index[0], 1);
+    assert_non_null(strstr(rj.reason[0], "field type conflict"));
+    /* parse errors: all or nothing, the bad line named, the rest sent again */
+    assert_int_equal(write_text(c, &cfg, NULL, "cpu,host=a usage=6.5 6\ncpu,host=a usage= 7\n",
+                                &rep, &rj, &requests, &e),
+                     IFX_OK);
+    assert_int_equal(rep.written, 1);
+    assert_int_equal(rep.rejected, 1);
+    assert_int_equal(rj.index[0], 1);
+    assert_int_equal(requests, 2);
+
+    /* Flux: two series, annotated CSV */
+    assert_int_equal(run_query(c, IFX_QUERY_FLUX,
+                               "from(bucket: \"events\") |> range(start: 0) |> filter(fn: (r) => "
+                               "r._measurement == \"cpu\" and r._field == \"u\")",
+                               &r, &e),
+                     IFX_OK);
+    assert_int_equal(r.n, 2);
+    assert_non_null(strstr(r.text[0], "_value=7u"));
+    assert_non_null(strstr(r.text[0], "host=a"));
+    assert_non_null(strstr(r.text[1], "_value=8u"));
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+
+    /* a wrong token */
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"url\":\"%s\",\"org\":\"iggy\",\"bucket\":\"events\",\"token\":\"n0pe\"}", url);
+    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_E_AUTH);
+    assert_string_equal(e.msg, "HTTP 401 from /api/v2/write: unauthorized access");
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+static int setup(void **state)
+{
+    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v3",
+                  "--token", TOKEN, "--max-body", "65536", NULL};
+    char *a2[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v2",
+                  "--token", TOKEN, NULL};
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (fixture_start(&v3, a3, 30))
+        return -1;
+    return fixture_start(&v2, a2, 30);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fixture_stop(&v3);
+    fixture_stop(&v2);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_v3_detect_and_health),
+        cmocka_unit_test(test_v3_write_field_by_field),
+        cmocka_unit_test(test_v3_partial_writes),
+        cmocka_unit_test(test_v3_v2_compat_endpoint),
+        cmocka_unit_test(test_v3_retries_and_retry_after),
+        cmocka_unit_test(test_v3_breaker),
+        cmocka_unit_test(test_v3_413_splits),
+        cmocka_unit_test(test_v3_queries),
+        cmocka_unit_test(test_v2_detect_write_query),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
