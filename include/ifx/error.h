@@ -59,6 +59,12 @@ ifx_rc ifx_err_set_at(ifx_err *err, ifx_rc code, size_t offset, const char *fmt,
 /* Puts "prefix: " in front of the current message of err (when not NULL). Returns err->code. */
 ifx_rc ifx_err_prefix(ifx_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Renders at most max bytes of s for an error message: TAB, CR and LF become \t, \r, \n and
+ * other control bytes \xNN, so a message stays on one line; a cut never splits a UTF-8
+ * sequence and is marked "...". out must hold IFX_EXCERPT_SIZE(max) bytes. Returns out. */
+#define IFX_EXCERPT_SIZE(max) (4 * (max) + 4)
+const char *ifx_excerpt(const char *s, size_t len, size_t max, char *out);
+
 /* A short, stable name for a result code ("invalid", "full", ...). Never NULL. */
 const char *ifx_rc_name(ifx_rc rc);
 

@@ -14,6 +14,9 @@
 extern "C" {
 #endif
 
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1..12, d 1..31). */
+long long ifx_days_from_civil(long long y, int m, int d);
+
 #define IFX_NS_PER_US  1000LL
 #define IFX_NS_PER_MS  1000000LL
 #define IFX_NS_PER_SEC 1000000000LL

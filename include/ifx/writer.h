@@ -49,11 +49,11 @@ typedef struct ifx_write_report {
 } ifx_write_report;
 
 typedef struct ifx_writer {
-    ifx_client *client;    /* borrowed */
-    ifx_breaker *breaker;  /* borrowed; NULL for none */
+    ifx_client *client;   /* borrowed */
+    ifx_breaker *breaker; /* borrowed; NULL for none */
     ifx_retry_policy policy;
     ifx_precision precision;
-    ifx_sleep_fn sleep;    /* NULL: nanosleep */
+    ifx_sleep_fn sleep; /* NULL: nanosleep */
     void *sleep_ud;
     uint64_t rng;
     /* counters, cumulative */
@@ -64,8 +64,8 @@ typedef struct ifx_writer {
 } ifx_writer;
 
 /* Sets up a writer from the retry settings of cfg. Borrows client and breaker. */
-void ifx_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker,
-                     const ifx_config *cfg, ifx_precision precision);
+void ifx_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker, const ifx_config *cfg,
+                     ifx_precision precision);
 void ifx_writer_free(ifx_writer *w);
 
 /* Splits body into line spans (a line feed inside a quoted string field stays in its line; blank

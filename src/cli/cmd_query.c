@@ -58,7 +58,10 @@ static void value_text(ifx_buf *b, const ifx_value *v, bool json)
         if (ifx_lp_format_float(v->v.f, tmp))
             ifx_buf_puts(b, tmp);
         else /* JSON has no NaN or infinity */
-            ifx_buf_puts(b, json ? "null" : v->v.f != v->v.f ? "NaN" : v->v.f > 0 ? "+Inf" : "-Inf");
+            ifx_buf_puts(b, json               ? "null"
+                            : v->v.f != v->v.f ? "NaN"
+                            : v->v.f > 0       ? "+Inf"
+                                               : "-Inf");
         break;
     case IFX_VAL_STRING:
         if (json)
@@ -113,8 +116,7 @@ static void flush_table(printer *p)
     for (size_t r = 0; r < p->nrows + 1; r++) {
         for (size_t c = 0; c < p->ncols; c++) {
             size_t n = strlen(cell);
-            printf("%s%s%*s", c ? "  " : "", cell, c + 1 < p->ncols ? (int)(width[c] - n) : 0,
-                   "");
+            printf("%s%s%*s", c ? "  " : "", cell, c + 1 < p->ncols ? (int)(width[c] - n) : 0, "");
             cell += n + 1;
         }
         putchar('\n');

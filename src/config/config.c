@@ -21,7 +21,7 @@
 /* Values and key names quoted in messages are cut to about this many bytes. */
 #define SHOW_MAX 40
 /* Room for a shown value: SHOW_MAX bytes, "...", quotes, a cut query marker and the NUL. */
-#define SHOW_BUF (SHOW_MAX + 16)
+#define SHOW_BUF (IFX_EXCERPT_SIZE(SHOW_MAX) + 16)
 
 /* Unknown keys longer than this get no suggestion (and the distance table stays small). */
 #define SUGGEST_MAX_LEN 64
@@ -519,26 +519,9 @@ static bool name_is_ci(const char *s, size_t len, const char *name)
     return name[len] == '\0';
 }
 
-/* Copies at most SHOW_MAX bytes of s into out (SHOW_MAX + 4 bytes) for a message: control bytes
- * become '?' so that a message stays on one line, and a cut never splits a UTF-8 sequence. */
 static void show_text(const char *s, size_t len, char *out)
 {
-    size_t n = len, i;
-
-    if (n > SHOW_MAX) {
-        n = SHOW_MAX;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        out[i] = (ch < 0x20 || ch == 0x7F) ? '?' : (char)ch;
-    }
-    if (n < len) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
+    ifx_excerpt(s, len, SHOW_MAX, out);
 }
 
 static const char *json_kind(const json_t *v)
@@ -563,13 +546,13 @@ static const char *json_kind(const json_t *v)
 }
 
 /* How a value appears after "got": its JSON text, cut to SHOW_MAX bytes, or only its kind for a
- * secret. out holds SHOW_MAX + 4 bytes. */
+ * secret. out holds IFX_EXCERPT_SIZE(SHOW_MAX) bytes. */
 static void show_value(const json_t *v, bool secret, char *out)
 {
     char *text = secret ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
     if (!text) {
-        snprintf(out, SHOW_MAX + 4, "%s", json_kind(v));
+        snprintf(out, IFX_EXCERPT_SIZE(SHOW_MAX), "%s", json_kind(v));
         return;
     }
     show_text(text, strlen(text), out);
@@ -608,7 +591,7 @@ static char *redact_url(const char *url)
  * (?u=&p=). */
 static void show_url(const char *url, char *out)
 {
-    char *safe = redact_url(url), text[SHOW_MAX + 4];
+    char *safe = redact_url(url), text[IFX_EXCERPT_SIZE(SHOW_MAX)];
     size_t n;
 
     if (!safe) {
@@ -1176,7 +1159,7 @@ static const char *closest_key(const char *name)
 
 static void unknown_key(struct parse_ctx *p, const char *name)
 {
-    char shown[SHOW_MAX + 4];
+    char shown[IFX_EXCERPT_SIZE(SHOW_MAX)];
     const char *near = closest_key(name);
 
     show_text(name, strlen(name), shown);

@@ -9,8 +9,8 @@
 
 #include "ifx/lp.h"
 
-void ifx_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker,
-                     const ifx_config *cfg, ifx_precision precision)
+void ifx_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker, const ifx_config *cfg,
+                     ifx_precision precision)
 {
     memset(w, 0, sizeof *w);
     w->client = client;
@@ -123,8 +123,7 @@ static ifx_rc send_with_retries(job *j, const size_t *idx, size_t n, ifx_err *er
         if (rc != IFX_E_TRANSIENT || attempt >= w->policy.max_attempts)
             return rc;
         w->retries++;
-        if (!pause_for(w, ifx_retry_delay_ns(&w->policy, attempt, w->res.retry_after_ms,
-                                             &w->rng)))
+        if (!pause_for(w, ifx_retry_delay_ns(&w->policy, attempt, w->res.retry_after_ms, &w->rng)))
             return rc;
     }
 }
@@ -177,8 +176,9 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, int depth, ifx_err *err)
         }
         if (rc == IFX_E_TOO_LARGE) {
             if (n == 1) {
-                reject(j, idx[0], "the line alone is larger than the server accepts in one "
-                                  "request (HTTP 413)");
+                reject(j, idx[0],
+                       "the line alone is larger than the server accepts in one "
+                       "request (HTTP 413)");
                 return IFX_OK;
             }
             return halves(j, idx, n, depth, err);

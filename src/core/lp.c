@@ -40,33 +40,13 @@ static const char *element_name(element el)
     return "field key";
 }
 
-/* Renders at most 48 bytes of s for an error message, with control bytes made visible. */
-static const char *shown(const char *s, size_t len, char out[120])
+/* How much of a name or value an error message shows. */
+#define SHOWN      48
+#define SHOWN_SIZE IFX_EXCERPT_SIZE(SHOWN)
+
+static const char *shown(const char *s, size_t len, char out[SHOWN_SIZE])
 {
-    size_t k = 0, i;
-    for (i = 0; i < len && i < 48 && k < 110; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\t') {
-            out[k++] = '\\';
-            out[k++] = 't';
-        } else if (c == '\n') {
-            out[k++] = '\\';
-            out[k++] = 'n';
-        } else if (c == '\r') {
-            out[k++] = '\\';
-            out[k++] = 'r';
-        } else if (c < 0x20 || c == 0x7f) {
-            k += (size_t)snprintf(out + k, 8, "\\x%02x", c);
-        } else {
-            out[k++] = (char)c;
-        }
-    }
-    if (i < len) {
-        memcpy(out + k, "...", 3);
-        k += 3;
-    }
-    out[k] = '\0';
-    return out;
+    return ifx_excerpt(s, len, SHOWN, out);
 }
 
 /* Writes v in decimal at out (at least 21 bytes); returns the length. snprintf costs more than
@@ -106,7 +86,7 @@ static ifx_rc buf_fail(ifx_rc rc, ifx_err *err)
 static ifx_rc check_element(ifx_version target, element el, const char *s, size_t len,
                             const char *owner_key, size_t owner_len, ifx_err *err)
 {
-    char a[120], b[120];
+    char a[SHOWN_SIZE], b[SHOWN_SIZE];
     size_t bad;
 #define OWNER (owner_key ? " of " : ""), (owner_key ? shown(owner_key, owner_len, b) : "")
 
@@ -287,7 +267,7 @@ static ifx_rc fail_line(ifx_lp *lp, ifx_rc rc)
 }
 
 /* A NUL-terminated copy of a key for messages; keys longer than the buffer are cut. */
-static const char *key_text(const char *k, size_t klen, char out[120])
+static const char *key_text(const char *k, size_t klen, char out[SHOWN_SIZE])
 {
     return shown(k, klen, out);
 }
@@ -295,7 +275,7 @@ static const char *key_text(const char *k, size_t klen, char out[120])
 ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val, size_t vlen,
                       ifx_err *err)
 {
-    char a[120];
+    char a[SHOWN_SIZE];
     struct ifx_lp_tag t;
     size_t start, pos;
     ifx_rc rc;
@@ -353,7 +333,7 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
 /* Checks and records a field key, then appends ",<escaped key>=" to the field text. */
 static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
 {
-    char a[120];
+    char a[SHOWN_SIZE];
     struct ifx_lp_key k;
     ifx_rc rc;
 
@@ -398,7 +378,7 @@ static ifx_rc field_text(ifx_lp *lp, const char *text, size_t n, ifx_err *err)
 
 ifx_rc ifx_lp_add_float(ifx_lp *lp, const char *key, size_t klen, double v, ifx_err *err)
 {
-    char num[IFX_LP_FLOAT_MAX], a[120];
+    char num[IFX_LP_FLOAT_MAX], a[SHOWN_SIZE];
     size_t n = ifx_lp_format_float(v, num);
     ifx_rc rc;
 
@@ -426,7 +406,7 @@ ifx_rc ifx_lp_add_int(ifx_lp *lp, const char *key, size_t klen, int64_t v, ifx_e
 
 ifx_rc ifx_lp_add_uint(ifx_lp *lp, const char *key, size_t klen, uint64_t v, ifx_err *err)
 {
-    char num[32], a[120];
+    char num[32], a[SHOWN_SIZE];
     size_t n;
     ifx_rc rc;
 
@@ -454,7 +434,7 @@ ifx_rc ifx_lp_add_bool(ifx_lp *lp, const char *key, size_t klen, bool v, ifx_err
 ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v, size_t vlen,
                          ifx_err *err)
 {
-    char a[120];
+    char a[SHOWN_SIZE];
     size_t bad, run = 0;
     ifx_buf *out = &lp->fields;
     ifx_rc rc;

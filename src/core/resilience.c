@@ -1,6 +1,8 @@
 /* ifx — retry policy and circuit breaker (see include/ifx/resilience.h). */
 #include "ifx/resilience.h"
 
+#include "ifx/timeutil.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -44,17 +46,6 @@ uint64_t ifx_retry_delay_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t 
         return ns > p->retry_after_max_ns ? p->retry_after_max_ns : ns;
     }
     return ifx_backoff_ns(p, retry, rng);
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
 }
 
 static int month_index(const char *s)
@@ -131,8 +122,7 @@ ifx_rc ifx_parse_retry_after(const char *s, size_t len, int64_t now_unix_s, uint
 have_date:
     if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
         return IFX_E_INVALID;
-    int64_t when =
-        days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mm * 60 + ss;
+    int64_t when = ifx_days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss;
     *delay_ms = when > now_unix_s ? (uint64_t)(when - now_unix_s) * 1000 : 0;
     return IFX_OK;
 }

@@ -23,26 +23,9 @@
 #define MAX_SECS      9223372036LL
 #define MAX_SECS_FRAC 854775807LL
 
-/* Copies at most QUOTE_MAX bytes of s into out (QUOTE_MAX + 4 bytes) for a message: control
- * bytes become '?' so a message stays on one line, and a cut never splits a UTF-8 sequence. */
 static void quote_text(const char *s, size_t len, char *out)
 {
-    size_t n = len, i;
-
-    if (n > QUOTE_MAX) {
-        n = QUOTE_MAX;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        out[i] = (ch < 0x20 || ch == 0x7F) ? '?' : (char)ch;
-    }
-    if (n < len) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
+    ifx_excerpt(s, len, QUOTE_MAX, out);
 }
 
 static bool is_digit(char ch)
@@ -64,7 +47,7 @@ static int days_in_month(long long y, int m)
 /* Days since 1970-01-01 of a proleptic Gregorian date. Counting years from March makes the leap
  * day the last day of its year, so every month before it has a fixed length and the day of the
  * year is a linear formula; eras of 400 years repeat exactly. */
-static long long days_from_civil(long long y, int m, int d)
+long long ifx_days_from_civil(long long y, int m, int d)
 {
     long long era, yoe, doy, doe;
 
@@ -77,7 +60,7 @@ static long long days_from_civil(long long y, int m, int d)
     return era * 146097 + doe - 719468; /* 719468: days from 0000-03-01 to 1970-01-01 */
 }
 
-/* The inverse of days_from_civil. */
+/* The inverse of ifx_days_from_civil. */
 static void civil_from_days(long long z, long long *y, int *m, int *d)
 {
     long long era, doe, yoe, doy, mp;
@@ -125,7 +108,7 @@ static ifx_rc time_refuse(ifx_err *err, size_t at, const char *s, size_t len, co
 
 static ifx_rc time_refuse(ifx_err *err, size_t at, const char *s, size_t len, const char *fmt, ...)
 {
-    char shown[QUOTE_MAX + 4], detail[256];
+    char shown[IFX_EXCERPT_SIZE(QUOTE_MAX)], detail[256];
     va_list ap;
 
     quote_text(s, len, shown);
@@ -200,7 +183,7 @@ ifx_rc ifx_time_parse_rfc3339(const char *s, size_t len, int64_t *ns, ifx_err *e
     if (pos != len)
         return time_refuse(err, pos, s, len, "unexpected text after the zone");
 
-    secs = days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600LL + min * 60LL + sec -
+    secs = ifx_days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600LL + min * 60LL + sec -
            off_sign * (off_h * 3600LL + off_m * 60LL);
     if (secs < MIN_SECS || (secs == MIN_SECS && frac < MIN_SECS_FRAC) || secs > MAX_SECS ||
         (secs == MAX_SECS && frac > MAX_SECS_FRAC))
@@ -304,7 +287,7 @@ static ifx_rc duration_refuse(ifx_err *err, size_t at, const char *s, size_t len
 static ifx_rc duration_refuse(ifx_err *err, size_t at, const char *s, size_t len, const char *fmt,
                               ...)
 {
-    char shown[QUOTE_MAX + 4], detail[256];
+    char shown[IFX_EXCERPT_SIZE(QUOTE_MAX)], detail[256];
     va_list ap;
 
     quote_text(s, len, shown);
@@ -326,7 +309,7 @@ static uint64_t duration_unit_ns(const char *name, size_t len)
 
 ifx_rc ifx_duration_parse(const char *s, size_t len, uint64_t *ns, ifx_err *err)
 {
-    char part[QUOTE_MAX + 4];
+    char part[IFX_EXCERPT_SIZE(QUOTE_MAX)];
     size_t pos = 0;
     uint64_t total = 0;
 

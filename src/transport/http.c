@@ -532,8 +532,8 @@ static int path_len(const char *pq)
     return q ? (int)(q - pq) : (int)strlen(pq);
 }
 
-static ifx_rc status_error(const char *pq, long status, const ifx_buf *body, ifx_rc rc,
-                           ifx_err *err)
+ifx_rc ifx_http_status_error(const char *pq, long status, const ifx_buf *body, ifx_rc rc,
+                             ifx_err *err)
 {
     char msg[300];
     server_message(body->data ? body->data : "", body->len, msg, sizeof msg);
@@ -579,7 +579,7 @@ ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision
         rc = ifx_http_classify_status(r.status);
     if (rc == IFX_OK) /* a 207 that named nothing */
         goto out;
-    status_error(target.data, r.status, &res->body, rc, err);
+    ifx_http_status_error(target.data, r.status, &res->body, rc, err);
     if (rc == IFX_E_PARTIAL && err && res->nlines) {
         size_t rejected = res->nlines + res->unnamed_rejects;
         char first[200] = "";
@@ -627,143 +627,41 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
         goto out;
     *fmt = q.format;
     if ((rc = ifx_http_classify_status(r.status)))
-        status_error(q.path_and_query.data, r.status, body, rc, err);
+        ifx_http_status_error(q.path_and_query.data, r.status, body, rc, err);
 out:
     ifx_buf_free(&q.path_and_query);
     ifx_buf_free(&q.body);
     return rc;
 }
 
-ifx_rc ifx_client_health(ifx_client *c, ifx_err *err)
+ifx_rc ifx_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_reply *reply,
+                    ifx_err *err)
 {
-    ifx_buf body;
     response r = {0};
     conn *k = conn_take(c, err);
     ifx_rc rc;
 
     if (!k)
         return IFX_E_NOMEM;
-    ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
-    r.body = &body;
-    rc = perform(c, k, "GET", c->t->health_path, NULL, 0, NULL, NULL, c->t->health_sends_auth,
-                 false, &r, err);
+    r.body = reply->body;
+    rc = perform(c, k, "GET", path, NULL, 0, NULL, NULL, send_auth, false, &r, err);
     conn_give(c, k);
-    if (rc == IFX_OK && (rc = ifx_http_classify_status(r.status)))
-        status_error(c->t->health_path, r.status, &body, rc, err);
-    ifx_buf_free(&body);
+    reply->status = r.status;
+    memcpy(reply->version, r.version, sizeof reply->version);
+    memcpy(reply->build, r.build, sizeof reply->build);
     return rc;
 }
 
-/* ---- detection ------------------------------------------------------------------------------ */
-
-ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_detect_result *out,
-                  ifx_err *err)
+ifx_rc ifx_client_health(ifx_client *c, ifx_err *err)
 {
-    /* A throwaway client: v3's transport sends "Bearer <token>", which 3.x requires on /ping;
-     * 1.x and 2.x do not authenticate /ping at all. */
-    ifx_config cfg;
-    ifx_client *c = NULL;
     ifx_buf body;
-    response r = {0};
-    conn *k = NULL;
+    ifx_http_reply r = {.body = &body};
     ifx_rc rc;
 
-    memset(out, 0, sizeof *out);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.version = IFX_VERSION_V3;
-    cfg.url = (char *)url;
-    cfg.token = (char *)token;
-    cfg.timeout_ns = timeout_ns;
     ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
-    if ((rc = ifx_client_new(&cfg, &c, err)))
-        goto out;
-    if (!(k = conn_take(c, err))) {
-        rc = IFX_E_NOMEM;
-        goto out;
-    }
-    r.body = &body;
-    if ((rc = perform(c, k, "GET", "/ping", NULL, 0, NULL, NULL, token != NULL, false, &r, err)))
-        goto out;
-    snprintf(out->server_version, sizeof out->server_version, "%s", r.version);
-    snprintf(out->build, sizeof out->build, "%s", r.build);
-    if (r.status == 401) {
-        /* Only 3.x authenticates /ping. */
-        out->version = IFX_VERSION_V3;
-        out->auth_required = true;
-        snprintf(out->product, sizeof out->product, "InfluxDB 3 (authentication required)");
-    } else if (r.status == 200 && body.len && strstr(body.data, "\"product_name\"")) {
-        char name[64] = "InfluxDB 3";
-        const char *p = strstr(body.data, "\"product_name\"");
-        p = strchr(p + 14, '"');
-        if (p) {
-            const char *e = strchr(p + 1, '"');
-            if (e && (size_t)(e - p - 1) < sizeof name)
-                snprintf(name, sizeof name, "%.*s", (int)(e - p - 1), p + 1);
-        }
-        out->version = IFX_VERSION_V3;
-        snprintf(out->product, sizeof out->product, "%s", name);
-        if (!out->server_version[0]) {
-            const char *v = strstr(body.data, "\"version\"");
-            const char *q = v ? strchr(v + 9, '"') : NULL;
-            const char *e = q ? strchr(q + 1, '"') : NULL;
-            if (e)
-                snprintf(out->server_version, sizeof out->server_version, "%.*s", (int)(e - q - 1),
-                         q + 1);
-        }
-    } else if (r.status == 204) {
-        /* 1.x and 2.x both answer 204; the version header tells them apart ("1.8.10",
-         * "v2.7.11", "2.7.11"). 2.x builds also send X-Influxdb-Build: OSS. */
-        const char *v =
-            out->server_version[0] == 'v' ? out->server_version + 1 : out->server_version;
-        if (v[0] == '1') {
-            out->version = IFX_VERSION_V1;
-            snprintf(out->product, sizeof out->product, "InfluxDB 1.x");
-        } else if (v[0] >= '2' && v[0] <= '9') {
-            out->version = v[0] == '2' ? IFX_VERSION_V2 : IFX_VERSION_V3;
-            snprintf(out->product, sizeof out->product, "InfluxDB %c.x%s%s", v[0],
-                     out->build[0] ? " " : "", out->build);
-        } else {
-            rc = ifx_err_set(err, IFX_E_REJECTED,
-                             "%s/ping answered 204 without a version header; set \"version\" "
-                             "explicitly",
-                             url);
-        }
-    } else {
-        rc = status_error("/ping", r.status, &body, ifx_http_classify_status(r.status), err);
-        if (rc == IFX_OK)
-            rc = ifx_err_set(err, IFX_E_REJECTED,
-                             "%s/ping answered %ld, which no InfluxDB sends; is this InfluxDB?",
-                             url, r.status);
-    }
-out:
-    if (k)
-        conn_give(c, k);
-    ifx_client_free(c);
+    rc = ifx_http_get(c, c->t->health_path, c->t->health_sends_auth, &r, err);
+    if (rc == IFX_OK && (rc = ifx_http_classify_status(r.status)))
+        ifx_http_status_error(c->t->health_path, r.status, &body, rc, err);
     ifx_buf_free(&body);
     return rc;
-}
-
-ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found, ifx_err *err)
-{
-    ifx_detect_result d;
-    ifx_rc rc;
-
-    if (cfg->version != IFX_VERSION_AUTO)
-        return IFX_OK;
-    if ((rc = ifx_detect(cfg->url, cfg->token ? cfg->token : cfg->password, cfg->timeout_ns, &d,
-                         err)))
-        return ifx_err_prefix(err, "version \"auto\": cannot tell which InfluxDB this is");
-    if (found)
-        *found = d;
-    if ((d.version == IFX_VERSION_V1 || d.version == IFX_VERSION_V3) && !cfg->db)
-        return ifx_err_set(err, IFX_E_CONFIG, "the server is %s, which needs the key 'db'",
-                           d.product);
-    if (d.version == IFX_VERSION_V2 &&
-        (!cfg->org || (cfg->role == IFX_ROLE_SINK && !cfg->bucket) || !cfg->token))
-        return ifx_err_set(err, IFX_E_CONFIG,
-                           "the server is %s, which needs the keys 'org', "
-                           "'token'%s",
-                           d.product, cfg->role == IFX_ROLE_SINK ? " and 'bucket'" : "");
-    cfg->version = d.version;
-    return IFX_OK;
 }

@@ -76,4 +76,19 @@ size_t ifx_lp_find_line(const char *lp, size_t lp_len, const char *text, size_t 
 size_t ifx_read_go_parse_errors(const char *msg, size_t len, const char *lp, size_t lp_len,
                                 ifx_write_result *res);
 
+/* One GET on the client's server, for probes (internal to the transport layer). */
+typedef struct ifx_http_reply {
+    long status; /* 0 when no answer came */
+    ifx_buf *body;
+    char version[64]; /* X-Influxdb-Version */
+    char build[32];   /* X-Influxdb-Build */
+} ifx_http_reply;
+
+ifx_rc ifx_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_reply *reply,
+                    ifx_err *err);
+
+/* Sets err from a non-2xx answer: "HTTP <status> from <path>: <server message>". Returns rc. */
+ifx_rc ifx_http_status_error(const char *path_and_query, long status, const ifx_buf *body,
+                             ifx_rc rc, ifx_err *err);
+
 #endif

@@ -174,8 +174,9 @@ static void test_write_server_down(void **state)
     snprintf(args, sizeof args, "write -c %s", downcfg);
     result r = run(args, "m f=1i 1\nm f=2i 2\n");
     assert_int_equal(r.status, 1);
-    has(r.out, "{\"written\":0,\"rejected\":0,\"pending\":2,\"error\":\"POST http://127.0.0.1:9/api/v3/"
-               "write_lp?db=x&precision=microsecond");
+    has(r.out,
+        "{\"written\":0,\"rejected\":0,\"pending\":2,\"error\":\"POST http://127.0.0.1:9/api/v3/"
+        "write_lp?db=x&precision=microsecond");
     has(r.out, "Couldn't connect to server");
     done(&r);
 }
@@ -184,8 +185,10 @@ static int setup(void **state)
 {
     char *a1[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py", "--influxd", INFLUXD,
                   NULL};
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v3",
-                  "--token", "ifx-test-token", NULL};
+    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
+                  "--mode",  "v3",
+                  "--token", "ifx-test-token",
+                  NULL};
     char json[512];
     (void)state;
     if (!mkdtemp(dir) || fixture_start(&v1, a1, 90) || fixture_start(&v3, a3, 30))

@@ -216,9 +216,8 @@ static void test_partial_writes(void **state)
 
     /* A field type conflict: 1.x stores the others and only counts the drop; the writer
      * halves the batch until it finds the line. */
-    assert_int_equal(write_text(c, &cfg,
-                                "m f=2i 10\nm f=3i 20\nm f=1.5 30\nm f=4i 40\nm f=5i 50\n", &rep,
-                                &rj, &st, &e),
+    assert_int_equal(write_text(c, &cfg, "m f=2i 10\nm f=3i 20\nm f=1.5 30\nm f=4i 40\nm f=5i 50\n",
+                                &rep, &rj, &st, &e),
                      IFX_OK);
     assert_int_equal(rep.written, 4);
     assert_int_equal(rep.rejected, 1);
@@ -299,9 +298,8 @@ static void test_statement_error(void **state)
     (void)state;
     ifx_buf_init(&body, 1 << 20);
     ifx_rows_reader_init(&r);
-    assert_int_equal(ifx_client_query(c, IFX_QUERY_DEFAULT, "SELECT * FROM m", 15, 0, &body,
-                                      &fmt, &e),
-                     IFX_OK);
+    assert_int_equal(
+        ifx_client_query(c, IFX_QUERY_DEFAULT, "SELECT * FROM m", 15, 0, &body, &fmt, &e), IFX_OK);
     assert_int_equal(ifx_rows_read(&r, fmt, body.data, body.len, collect, &rows, &e),
                      IFX_E_REJECTED);
     assert_non_null(strstr(e.msg, "database not found: nosuchdb"));
@@ -319,9 +317,12 @@ static void test_statement_error(void **state)
 static int setup(void **state)
 {
     /* A small body limit, so that a 413 is easy to provoke. */
-    char *argv[] = {"python3",         IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py",
-                    "--influxd",       INFLUXD,
-                    "--max-body-size", "20000",
+    char *argv[] = {"python3",
+                    IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py",
+                    "--influxd",
+                    INFLUXD,
+                    "--max-body-size",
+                    "20000",
                     NULL};
     (void)state;
     return fixture_start(&server, argv, 90);

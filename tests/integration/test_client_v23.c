@@ -223,9 +223,9 @@ static void test_v3_partial_writes(void **state)
     reset(&v3);
     assert_int_equal(write_text(c, &cfg, NULL, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_OK);
     /* accept_partial=true: one request, the good lines stored, the bad one named */
-    assert_int_equal(write_text(c, &cfg, NULL, "m f=2i 2\nm f=2.5 3\nm f=4i 4\n", &rep, &rj,
-                                &requests, &e),
-                     IFX_OK);
+    assert_int_equal(
+        write_text(c, &cfg, NULL, "m f=2i 2\nm f=2.5 3\nm f=4i 4\n", &rep, &rj, &requests, &e),
+        IFX_OK);
     assert_int_equal(requests, 1);
     assert_int_equal(rep.written, 2);
     assert_int_equal(rep.rejected, 1);
@@ -238,8 +238,8 @@ static void test_v3_partial_writes(void **state)
 
     /* accept_partial=false: nothing stored, the first bad line named; the rest is sent again */
     c = client(&cfg, 3, "\"accept_partial\":false");
-    assert_int_equal(write_text(c, &cfg, NULL, "m f=5i 5\nm f=5.5 6\nm f=7i 7\nm f=\"x\" 8\n",
-                                &rep, &rj, &requests, &e),
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=5i 5\nm f=5.5 6\nm f=7i 7\nm f=\"x\" 8\n", &rep,
+                                &rj, &requests, &e),
                      IFX_OK);
     assert_int_equal(rep.written, 2);
     assert_int_equal(rep.rejected, 2);
@@ -289,7 +289,8 @@ static void test_v3_retries_and_retry_after(void **state)
     (void)state;
     reset(&v3);
     /* two 503s asking for 1 s each: the third attempt succeeds after about 2 s */
-    fault(&v3, "{\"count\":2,\"status\":503,\"retry_after\":\"1\",\"paths\":[\"/api/v3/write_lp\"]}");
+    fault(&v3,
+          "{\"count\":2,\"status\":503,\"retry_after\":\"1\",\"paths\":[\"/api/v3/write_lp\"]}");
     t0 = now_s();
     assert_int_equal(write_text(c, &cfg, NULL, "m f=1i 1\n", &rep, &rj, &requests, &e), IFX_OK);
     assert_true(now_s() - t0 >= 1.9);
@@ -457,15 +458,14 @@ static void test_v3_queries(void **state)
                                 "cpu,host=b usage=1.5,n=2i 2000000000\n",
                                 &rep, &rj, NULL, &e),
                      IFX_OK);
-    assert_int_equal(run_query(c, IFX_QUERY_SQL,
-                               "SELECT * FROM cpu WHERE time > '1970-01-01T00:00:01Z' ORDER BY time",
-                               &r, &e),
-                     IFX_OK);
+    assert_int_equal(
+        run_query(c, IFX_QUERY_SQL,
+                  "SELECT * FROM cpu WHERE time > '1970-01-01T00:00:01Z' ORDER BY time", &r, &e),
+        IFX_OK);
     assert_int_equal(r.n, 1);
     assert_string_equal(r.text[0], "host=b n=2 usage=1.5 time=2000000000ns");
-    assert_int_equal(run_query(c, IFX_QUERY_INFLUXQL, "SELECT usage FROM cpu ORDER BY time", &r,
-                               &e),
-                     IFX_OK);
+    assert_int_equal(
+        run_query(c, IFX_QUERY_INFLUXQL, "SELECT usage FROM cpu ORDER BY time", &r, &e), IFX_OK);
     assert_int_equal(r.n, 2);
     assert_string_equal(r.text[0], "iox::measurement=cpu time=1000000000ns usage=0.5");
     /* errors: an unknown table, an unknown database */
@@ -578,10 +578,15 @@ static void test_v2_detect_write_query(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v3",
-                  "--token", TOKEN, "--max-body", "65536", NULL};
-    char *a2[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v2",
-                  "--token", TOKEN, NULL};
+    char *a3[] = {"python3",    IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
+                  "--mode",     "v3",
+                  "--token",    TOKEN,
+                  "--max-body", "65536",
+                  NULL};
+    char *a2[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
+                  "--mode",  "v2",
+                  "--token", TOKEN,
+                  NULL};
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (fixture_start(&v3, a3, 30))
