@@ -21,6 +21,7 @@
 
 typedef struct conn {
     CURL *curl;
+    char errbuf[CURL_ERROR_SIZE];
     struct libdeflate_compressor *gz;
     ifx_buf gzbody;
     ifx_buf url;
@@ -413,6 +414,13 @@ static void server_message(const char *body, size_t len, char *out, size_t cap)
     out[k] = '\0';
 }
 
+/* Where the path ends in a "path?query" string, for messages without parameters. */
+static int path_len(const char *pq)
+{
+    const char *q = strchr(pq, '?');
+    return q ? (int)(q - pq) : (int)strlen(pq);
+}
+
 /* Performs one request. path_and_query is appended to the base URL. body may be NULL (GET). */
 static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *path_and_query,
                       const char *body, size_t body_len, const char *content_type,
@@ -430,6 +438,8 @@ static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *pa
         return ifx_err_set(err, IFX_E_INVALID, "request URL too long");
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, k->url.data);
+    k->errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, k->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
@@ -499,13 +509,22 @@ static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *pa
             memset(s->data, 0, strlen(s->data));
     curl_slist_free_all(hdr);
     if (cc != CURLE_OK) {
+        const char *why = k->errbuf[0] ? k->errbuf : curl_easy_strerror(cc);
         if (r->truncated)
-            rc = ifx_err_set(err, IFX_E_TRANSIENT,
-                             "%s %s: the answer is larger than %zu bytes; ask for less", method,
-                             path_and_query, r->body->cap);
+            /* Asking again gets the same answer: not transient. */
+            rc = ifx_err_set(err, IFX_E_REJECTED,
+                             "%s %.*s: the answer is larger than %zu bytes; ask for fewer rows",
+                             method, path_len(path_and_query), path_and_query, r->body->cap);
+        else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+                 cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR ||
+                 cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+            /* The server could not be trusted or our certificate was unusable: retrying will
+             * not help, fixing tls_ca_file / tls_cert_file / tls_key_file will. */
+            rc = ifx_err_set(err, IFX_E_AUTH, "%s %s%.*s: TLS: %s", method, c->s.base_url,
+                             path_len(path_and_query), path_and_query, why);
         else
             rc = ifx_err_set(err, IFX_E_TRANSIENT, "%s %s%s: %s", method, c->s.base_url,
-                             path_and_query, curl_easy_strerror(cc));
+                             path_and_query, why);
         r->status = 0;
     }
     return rc;
@@ -523,13 +542,6 @@ ifx_rc ifx_http_classify_status(long status)
     if (status == 413)
         return IFX_E_TOO_LARGE;
     return IFX_E_REJECTED;
-}
-
-/* Where the path ends in a "path?query" string, for messages without parameters. */
-static int path_len(const char *pq)
-{
-    const char *q = strchr(pq, '?');
-    return q ? (int)(q - pq) : (int)strlen(pq);
 }
 
 ifx_rc ifx_http_status_error(const char *pq, long status, const ifx_buf *body, ifx_rc rc,

@@ -100,7 +100,8 @@ static void test_detect_and_health(void **state)
     snprintf(args, sizeof args, "health -c %s", downcfg);
     r = run(args, NULL);
     assert_int_equal(r.status, 1);
-    has(r.out, "unhealthy: GET http://127.0.0.1:9/health: Couldn't connect to server");
+    has(r.out, "unhealthy: GET http://127.0.0.1:9/health: Failed to connect to 127.0.0.1 port 9");
+    has(r.out, "Couldn't connect to server");
     done(&r);
 }
 
