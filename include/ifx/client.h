@@ -36,6 +36,7 @@
 #include "ifx/buf.h"
 #include "ifx/config.h"
 #include "ifx/error.h"
+#include "ifx/resilience.h"
 #include "ifx/rows.h"
 #include "ifx/types.h"
 
@@ -102,6 +103,13 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
 /* Checks that the server is up and the credentials work: v1 /ping, v2 /health, v3 /health with
  * the token (v3 authenticates it). */
 ifx_rc ifx_client_health(ifx_client *c, ifx_err *err);
+
+/* The health probe at start: ifx_client_health up to cfg->max_open_retries times, waiting
+ * between tries with full-jitter backoff from retry_delay up to open_retry_max_delay. Stops at
+ * once on an auth failure or a refusal (retrying cannot fix credentials or a wrong URL path).
+ * sleep may be NULL (ifx_sleep); *attempts (when not NULL) gets the number of probes made. */
+ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_config *cfg, ifx_sleep_fn sleep,
+                               void *sleep_ud, uint32_t *attempts, ifx_err *err);
 
 /* What ifx_detect found. */
 typedef struct ifx_detect_result {

@@ -80,6 +80,13 @@ const char *ifx_breaker_state_name(ifx_breaker_state s);
 /* True for the outcomes that count against the breaker (transient and auth failures). */
 bool ifx_rc_counts_as_failure(ifx_rc rc);
 
+/* Waits ns nanoseconds; returns false when the wait was cut short (shutting down). Engines take
+ * one of these so that close can interrupt a backoff. */
+typedef bool (*ifx_sleep_fn)(void *ud, uint64_t ns);
+
+/* The plain ifx_sleep_fn: nanosleep, resumed after signals; ud is unused. Always true. */
+bool ifx_sleep(void *ud, uint64_t ns);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t ifx_now_ns(void);
 

@@ -40,9 +40,6 @@ typedef struct ifx_line_span {
 /* Called once per rejected line: index into the span array, and the server's reason. */
 typedef void (*ifx_reject_fn)(void *ud, size_t index, const char *reason);
 
-/* Waits ns nanoseconds; returns false when the wait was cut short (shutting down). */
-typedef bool (*ifx_sleep_fn)(void *ud, uint64_t ns);
-
 typedef struct ifx_write_report {
     size_t written;
     size_t rejected;

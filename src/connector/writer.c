@@ -1,7 +1,6 @@
 /* ifx — batch delivery with retries, splitting and per-line rejection (see ifx/writer.h). */
 #include "ifx/writer.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,19 +59,9 @@ size_t ifx_split_lines(const char *body, size_t len, ifx_line_span **spans, size
     return n;
 }
 
-static bool default_sleep(void *ud, uint64_t ns)
-{
-    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL),
-                          .tv_nsec = (long)(ns % 1000000000ULL)};
-    (void)ud;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-    return true;
-}
-
 static bool pause_for(ifx_writer *w, uint64_t ns)
 {
-    return w->sleep ? w->sleep(w->sleep_ud, ns) : default_sleep(NULL, ns);
+    return w->sleep ? w->sleep(w->sleep_ud, ns) : ifx_sleep(NULL, ns);
 }
 
 /* The state of one delivery: the batch, the callback and the running report. */

@@ -3,6 +3,7 @@
 
 #include "ifx/timeutil.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +12,16 @@ uint64_t ifx_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+bool ifx_sleep(void *ud, uint64_t ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL),
+                          .tv_nsec = (long)(ns % 1000000000ULL)};
+    (void)ud;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    return true;
 }
 
 static uint64_t next_random(uint64_t *s)

@@ -76,7 +76,8 @@ ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_d
                              url);
         }
     } else {
-        rc = ifx_http_status_error("/ping", r.status, &body, ifx_http_classify_status(r.status), err);
+        rc = ifx_http_status_error("/ping", r.status, &body, ifx_http_classify_status(r.status),
+                                   err);
         if (rc == IFX_OK)
             rc = ifx_err_set(err, IFX_E_REJECTED,
                              "%s/ping answered %ld, which no InfluxDB sends; is this InfluxDB?",
@@ -87,7 +88,6 @@ out:
     ifx_buf_free(&body);
     return rc;
 }
-
 
 ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found, ifx_err *err)
 {

@@ -677,3 +677,29 @@ ifx_rc ifx_client_health(ifx_client *c, ifx_err *err)
     ifx_buf_free(&body);
     return rc;
 }
+
+ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_config *cfg, ifx_sleep_fn sleep,
+                               void *sleep_ud, uint32_t *attempts, ifx_err *err)
+{
+    ifx_retry_policy p = {.max_attempts = cfg->max_open_retries ? cfg->max_open_retries : 1,
+                          .base_ns = cfg->retry_delay_ns,
+                          .cap_ns = cfg->open_retry_max_delay_ns,
+                          .retry_after_max_ns = cfg->open_retry_max_delay_ns};
+    uint64_t rng = ifx_now_ns() | 1;
+    ifx_rc rc;
+    uint32_t n = 0;
+
+    for (;;) {
+        n++;
+        rc = ifx_client_health(c, err);
+        if (rc != IFX_E_TRANSIENT || n >= p.max_attempts)
+            break;
+        if (!(sleep ? sleep : ifx_sleep)(sleep_ud, ifx_backoff_ns(&p, n, &rng)))
+            break;
+    }
+    if (attempts)
+        *attempts = n;
+    if (rc == IFX_E_TRANSIENT && n > 1)
+        ifx_err_prefix(err, "server not healthy after %u attempts", n);
+    return rc;
+}

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +491,91 @@ static void test_v3_queries(void **state)
     ifx_config_free(&cfg);
 }
 
+static void test_v3_wait_healthy(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"max_open_retries\":3,\"open_retry_max_delay\":\"20ms\"");
+    uint32_t attempts;
+    ifx_err e;
+    (void)state;
+    reset(&v3);
+    fault(&v3, "{\"count\":2,\"status\":503,\"paths\":[\"/health\"]}");
+    assert_int_equal(ifx_client_wait_healthy(c, &cfg, NULL, NULL, &attempts, &e), IFX_OK);
+    assert_int_equal(attempts, 3);
+    fault(&v3, "{\"count\":5,\"status\":503,\"body\":\"starting\",\"paths\":[\"/health\"]}");
+    assert_int_equal(ifx_client_wait_healthy(c, &cfg, NULL, NULL, &attempts, &e), IFX_E_TRANSIENT);
+    assert_int_equal(attempts, 3);
+    assert_string_equal(e.msg, "server not healthy after 3 attempts: HTTP 503 from /health: "
+                               "starting");
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+    /* wrong credentials are not retried */
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\","
+             "\"token\":\"bad\",\"max_open_retries\":5}",
+             v3.port);
+    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(ifx_client_wait_healthy(c, &cfg, NULL, NULL, &attempts, &e), IFX_E_AUTH);
+    assert_int_equal(attempts, 1);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+/* One client shared by 8 threads: every write lands, none is lost or mixed up. */
+struct writer_thread {
+    ifx_client *c;
+    const ifx_config *cfg;
+    int id;
+    ifx_rc rc;
+    size_t written;
+};
+
+static void *write_many(void *arg)
+{
+    struct writer_thread *t = arg;
+    char text[4096];
+    for (int i = 0; i < 25 && t->rc == IFX_OK; i++) {
+        size_t k = 0;
+        for (int j = 0; j < 20; j++)
+            k += (size_t)snprintf(text + k, sizeof text - k, "conc,t=%d v=%di %d\n", t->id,
+                                  i * 20 + j, i * 20 + j + 1);
+        ifx_write_report rep;
+        rejects rj;
+        ifx_err e;
+        t->rc = write_text(t->c, t->cfg, NULL, text, &rep, &rj, NULL, &e);
+        t->written += rep.written;
+    }
+    return NULL;
+}
+
+static void test_v3_concurrent_writes(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"gzip_threshold\":200");
+    pthread_t th[8];
+    struct writer_thread t[8];
+    (void)state;
+    reset(&v3);
+    for (int i = 0; i < 8; i++) {
+        t[i] = (struct writer_thread){.c = c, .cfg = &cfg, .id = i};
+        pthread_create(&th[i], NULL, write_many, &t[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(t[i].rc, IFX_OK);
+        assert_int_equal(t[i].written, 500);
+    }
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 8 * 500);
+    json_decref(pts);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
 /* ---- v2 --------------------------------------------------------------------------------- */
 
 static void test_v2_detect_write_query(void **state)
@@ -613,6 +699,8 @@ int main(void)
         cmocka_unit_test(test_v3_breaker),
         cmocka_unit_test(test_v3_413_splits),
         cmocka_unit_test(test_v3_queries),
+        cmocka_unit_test(test_v3_wait_healthy),
+        cmocka_unit_test(test_v3_concurrent_writes),
         cmocka_unit_test(test_v2_detect_write_query),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
