@@ -29,10 +29,35 @@ typedef enum ifx_role {
 } ifx_role;
 
 typedef enum ifx_payload_format {
-    IFX_PAYLOAD_JSON = 0, /* "json" */
-    IFX_PAYLOAD_TEXT,     /* "text" or "utf8" */
-    IFX_PAYLOAD_BASE64    /* "base64" or "raw" */
+    IFX_PAYLOAD_JSON = 0,   /* "json": the payload as one compact JSON string field */
+    IFX_PAYLOAD_TEXT,       /* "text" or "utf8" */
+    IFX_PAYLOAD_BASE64,     /* "base64" or "raw" */
+    IFX_PAYLOAD_JSON_FIELDS /* "json_fields" (sink): a JSON object payload as typed fields */
 } ifx_payload_format;
+
+typedef enum ifx_timestamp_source {
+    IFX_TS_IGGY = 0, /* "iggy": the server's append time (upstream) */
+    IFX_TS_ORIGIN,   /* "origin": the producer's time */
+    IFX_TS_PAYLOAD   /* "payload": a field of a JSON payload (timestamp_field) */
+} ifx_timestamp_source;
+
+typedef enum ifx_offset_as {
+    IFX_OFFSET_TAG = 0, /* "tag": upstream's layout, one series per message */
+    IFX_OFFSET_FIELD    /* "field": an iggy_offset field; points stay unique by timestamp */
+} ifx_offset_as;
+
+/* A list of strings (owned). */
+typedef struct ifx_strlist {
+    char **items;
+    size_t n;
+} ifx_strlist;
+
+/* Ordered key/value strings (owned). */
+typedef struct ifx_strmap {
+    char **keys;
+    char **values;
+    size_t n;
+} ifx_strmap;
 
 typedef enum ifx_write_endpoint {
     IFX_WRITE_ENDPOINT_NATIVE = 0, /* "native": v3 /api/v3/write_lp */
@@ -71,6 +96,17 @@ typedef struct ifx_config {
     bool include_topic_tag;            /* default true */
     bool include_partition_tag;        /* default true */
     ifx_payload_format payload_format; /* sink and source; default json */
+    ifx_strlist tag_keys;              /* sink, json_fields: payload keys that become tags */
+    ifx_strlist field_keys; /* sink, json_fields: only these payload keys become fields */
+    ifx_timestamp_source timestamp_source; /* sink; default iggy */
+    char *timestamp_field;                 /* sink; the payload key of timestamp_source "payload" */
+    ifx_precision timestamp_unit; /* sink; unit of a numeric payload timestamp; default ms */
+    ifx_offset_as offset_as;      /* sink; default tag */
+    ifx_strmap default_tags;      /* sink; static tags on every line */
+    uint32_t max_batch_bytes;     /* sink; default 8 MiB */
+    char *dead_letter_file;       /* sink; JSONL file of rejected messages; NULL: log them */
+    char *spool_dir;              /* sink; durable queue of pending batches; NULL: backpressure */
+    uint64_t stats_interval_ns;   /* sink and source; default 60s; 0: only at close */
 
     /* source */
     char *query;                     /* required for a source */

@@ -27,15 +27,17 @@
 #define SUGGEST_MAX_LEN 64
 
 enum key_type {
-    KT_VERSION,   /* "v1", "v2", "v3" or "auto" */
-    KT_STRING,    /* char * */
-    KT_SECRET,    /* char *, never shown */
-    KT_BOOL,      /* bool */
-    KT_U32,       /* uint32_t within min..max */
-    KT_DURATION,  /* uint64_t nanoseconds within min..max, written as "30s" */
-    KT_PRECISION, /* ifx_precision */
-    KT_ENUM,      /* an enum, named by the key's enums table */
-    KT_RFC3339    /* char * (normalised to UTC) plus int64_t nanoseconds at aux_offset */
+    KT_VERSION,     /* "v1", "v2", "v3" or "auto" */
+    KT_STRING,      /* char * */
+    KT_SECRET,      /* char *, never shown */
+    KT_BOOL,        /* bool */
+    KT_U32,         /* uint32_t within min..max */
+    KT_DURATION,    /* uint64_t nanoseconds within min..max, written as "30s" */
+    KT_PRECISION,   /* ifx_precision */
+    KT_ENUM,        /* an enum, named by the key's enums table */
+    KT_STRING_LIST, /* ifx_strlist: a JSON array of strings */
+    KT_STRING_MAP,  /* ifx_strmap: a JSON object of strings */
+    KT_RFC3339      /* char * (normalised to UTC) plus int64_t nanoseconds at aux_offset */
 };
 
 /* Masks of the roles and versions a key applies to. */
@@ -87,9 +89,17 @@ struct key_desc {
     const char *doc;               /* one line for docs/configuration.md */
 };
 
-static const struct enum_name payload_formats[] = {
-    {"json", IFX_PAYLOAD_JSON},     {"text", IFX_PAYLOAD_TEXT},  {"utf8", IFX_PAYLOAD_TEXT},
-    {"base64", IFX_PAYLOAD_BASE64}, {"raw", IFX_PAYLOAD_BASE64}, {NULL, 0}};
+static const struct enum_name payload_formats[] = {{"json", IFX_PAYLOAD_JSON},
+                                                   {"text", IFX_PAYLOAD_TEXT},
+                                                   {"utf8", IFX_PAYLOAD_TEXT},
+                                                   {"base64", IFX_PAYLOAD_BASE64},
+                                                   {"raw", IFX_PAYLOAD_BASE64},
+                                                   {"json_fields", IFX_PAYLOAD_JSON_FIELDS},
+                                                   {NULL, 0}};
+static const struct enum_name timestamp_sources[] = {
+    {"iggy", IFX_TS_IGGY}, {"origin", IFX_TS_ORIGIN}, {"payload", IFX_TS_PAYLOAD}, {NULL, 0}};
+static const struct enum_name offset_as_names[] = {
+    {"tag", IFX_OFFSET_TAG}, {"field", IFX_OFFSET_FIELD}, {NULL, 0}};
 static const struct enum_name write_endpoints[] = {
     {"native", IFX_WRITE_ENDPOINT_NATIVE}, {"v2_compat", IFX_WRITE_ENDPOINT_V2_COMPAT}, {NULL, 0}};
 static const struct enum_name query_languages[] = {
@@ -383,6 +393,90 @@ static const struct key_desc keys[] = {
      .max = 24 * HOUR,
      .def = "30s",
      .doc = "how long the open breaker refuses requests"},
+    {.name = "tag_keys",
+     .type = KT_STRING_LIST,
+     .offset = OFF(tag_keys),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .doc = "payload_format \"json_fields\": top-level payload keys written as tags"},
+    {.name = "field_keys",
+     .type = KT_STRING_LIST,
+     .offset = OFF(field_keys),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .doc =
+         "payload_format \"json_fields\": only these payload keys become fields (all when unset)"},
+    {.name = "timestamp_source",
+     .type = KT_ENUM,
+     .enums = timestamp_sources,
+     .offset = OFF(timestamp_source),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .def = "iggy",
+     .doc = "point time: \"iggy\" (append time), \"origin\" (producer time) or \"payload\""},
+    {.name = "timestamp_field",
+     .type = KT_STRING,
+     .offset = OFF(timestamp_field),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .check = check_not_blank,
+     .doc = "timestamp_source \"payload\": the top-level JSON key holding the time"},
+    {.name = "timestamp_unit",
+     .type = KT_PRECISION,
+     .offset = OFF(timestamp_unit),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .def = "ms",
+     .doc = "unit of a numeric payload time: \"ns\", \"us\", \"ms\" or \"s\" (RFC 3339 strings "
+            "are read as such)"},
+    {.name = "offset_as",
+     .type = KT_ENUM,
+     .enums = offset_as_names,
+     .offset = OFF(offset_as),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .def = "tag",
+     .doc = "the Iggy offset as a \"tag\" (upstream, one series per message) or a \"field\""},
+    {.name = "default_tags",
+     .type = KT_STRING_MAP,
+     .offset = OFF(default_tags),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .doc = "static tags added to every line, as an object of strings"},
+    {.name = "max_batch_bytes",
+     .type = KT_U32,
+     .offset = OFF(max_batch_bytes),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .min = 1024,
+     .max = 64u << 20,
+     .def = "8388608",
+     .doc = "largest request body in bytes (InfluxDB 3 refuses more than 10 MiB by default)"},
+    {.name = "dead_letter_file",
+     .type = KT_STRING,
+     .offset = OFF(dead_letter_file),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .check = check_not_blank,
+     .doc = "JSONL file that receives every rejected message with its reason; a log line each "
+            "when unset"},
+    {.name = "spool_dir",
+     .type = KT_STRING,
+     .offset = OFF(spool_dir),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .check = check_not_blank,
+     .doc = "directory of a durable queue that keeps pending batches across restarts; without "
+            "it, consume waits while the server is down"},
+    {.name = "stats_interval",
+     .type = KT_DURATION,
+     .offset = OFF(stats_interval_ns),
+     .roles = FOR_BOTH,
+     .versions = V_ALL,
+     .min = 0,
+     .max = 24 * HOUR,
+     .def = "60s",
+     .doc = "how often the counters are logged; \"0s\": only at close"},
     {.name = "retry_after_max",
      .type = KT_DURATION,
      .offset = OFF(retry_after_max_ns),
@@ -502,6 +596,27 @@ static void free_string(char **slot, bool secret)
         explicit_bzero(*slot, strlen(*slot)); /* leave no copy of a secret in freed memory */
     free(*slot);
     *slot = NULL;
+}
+
+static void strlist_free(ifx_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+static void strmap_free(ifx_strmap *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->keys[i]);
+        free(m->values[i]);
+    }
+    free(m->keys);
+    free(m->values);
+    m->keys = m->values = NULL;
+    m->n = 0;
 }
 
 static char ascii_lower(char ch)
@@ -663,6 +778,8 @@ const char *ifx_payload_format_name(ifx_payload_format f)
         return "text";
     case IFX_PAYLOAD_BASE64:
         return "base64";
+    case IFX_PAYLOAD_JSON_FIELDS:
+        return "json_fields";
     case IFX_PAYLOAD_JSON:
         break;
     }
@@ -728,6 +845,12 @@ static void expectation(const struct key_desc *k, char *out, size_t size)
     case KT_RFC3339:
         snprintf(out, size, "an RFC 3339 timestamp string such as \"2024-01-01T00:00:00Z\"");
         return;
+    case KT_STRING_LIST:
+        snprintf(out, size, "an array of non-empty strings");
+        return;
+    case KT_STRING_MAP:
+        snprintf(out, size, "an object whose values are non-empty strings");
+        return;
     }
 }
 
@@ -756,6 +879,9 @@ static ifx_rc store_text(ifx_config *c, const struct key_desc *k, const char *s,
     char norm[IFX_RFC3339_MAX];
 
     switch (k->type) {
+    case KT_STRING_LIST:
+    case KT_STRING_MAP:
+        return IFX_E_INVALID; /* never given as text; store_json reads them */
     case KT_VERSION:
         return ifx_version_parse(s, len, SLOT(ifx_version, c, k), why);
     case KT_STRING:
@@ -866,6 +992,58 @@ static void store_json(struct parse_ctx *p, const struct key_desc *k, const char
             goto wrong;
         *SLOT(bool, p->c, k) = json_is_true(v);
         break;
+    case KT_STRING_LIST: {
+        ifx_strlist *l = SLOT(ifx_strlist, p->c, k);
+        size_t i;
+        json_t *item;
+        if (!json_is_array(v))
+            goto wrong;
+        json_array_foreach(v, i,
+                           item) if (!json_is_string(item) || !json_string_length(item)) goto wrong;
+        strlist_free(l);
+        l->items = calloc(json_array_size(v) + 1, sizeof *l->items);
+        if (!l->items) {
+            p->nomem = true;
+            return;
+        }
+        json_array_foreach(v, i, item)
+        {
+            if (!(l->items[l->n] = strdup(json_string_value(item)))) {
+                p->nomem = true;
+                return;
+            }
+            l->n++;
+        }
+        break;
+    }
+    case KT_STRING_MAP: {
+        ifx_strmap *m = SLOT(ifx_strmap, p->c, k);
+        const char *key;
+        json_t *val;
+        if (!json_is_object(v))
+            goto wrong;
+        json_object_foreach((json_t *)v, key, val) if (!json_is_string(val) ||
+                                                       !json_string_length(val) ||
+                                                       !*key) goto wrong;
+        strmap_free(m);
+        m->keys = calloc(json_object_size(v) + 1, sizeof *m->keys);
+        m->values = calloc(json_object_size(v) + 1, sizeof *m->values);
+        if (!m->keys || !m->values) {
+            p->nomem = true;
+            return;
+        }
+        json_object_foreach((json_t *)v, key, val)
+        {
+            m->keys[m->n] = strdup(key);
+            m->values[m->n] = strdup(json_string_value(val));
+            m->n++;
+            if (!m->keys[m->n - 1] || !m->values[m->n - 1]) {
+                p->nomem = true;
+                return;
+            }
+        }
+        break;
+    }
     case KT_U32:
         if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)k->min ||
             json_integer_value(v) > (json_int_t)k->max)
@@ -1271,6 +1449,16 @@ static void check_cross_keys(struct parse_ctx *p)
     }
     if (p->c->version == IFX_VERSION_V1 && p->c->token && p->c->password)
         problem(p, "keys 'token' and 'password' both set the v1 password; give only one");
+    if (p->c->role == IFX_ROLE_SOURCE && p->c->payload_format == IFX_PAYLOAD_JSON_FIELDS)
+        problem(p, "payload_format \"json_fields\" applies to the sink; a source payload is "
+                   "\"json\", \"text\" or \"raw\"");
+    if (p->c->role == IFX_ROLE_SINK && p->c->payload_format != IFX_PAYLOAD_JSON_FIELDS &&
+        (p->c->tag_keys.n || p->c->field_keys.n))
+        problem(p, "keys 'tag_keys' and 'field_keys' need payload_format \"json_fields\"");
+    if (p->c->role == IFX_ROLE_SINK && p->c->timestamp_source == IFX_TS_PAYLOAD &&
+        !p->c->timestamp_field)
+        problem(p, "timestamp_source \"payload\" needs the key 'timestamp_field' (the payload "
+                   "key that holds the time)");
     check_required(p);
 }
 
@@ -1402,6 +1590,20 @@ static json_t *value_json(const ifx_config *c, const struct key_desc *k, bool *n
     json_t *out;
 
     switch (k->type) {
+    case KT_STRING_LIST: {
+        const ifx_strlist *l = SLOT_C(ifx_strlist, c, k);
+        out = json_array();
+        for (size_t i = 0; out && i < l->n; i++)
+            json_array_append_new(out, json_string(l->items[i]));
+        return out;
+    }
+    case KT_STRING_MAP: {
+        const ifx_strmap *m = SLOT_C(ifx_strmap, c, k);
+        out = json_object();
+        for (size_t i = 0; out && i < m->n; i++)
+            json_object_set_new(out, m->keys[i], json_string(m->values[i]));
+        return out;
+    }
     case KT_VERSION:
         return json_string(ifx_version_name(c->version));
     case KT_SECRET:
@@ -1482,6 +1684,10 @@ void ifx_config_free(ifx_config *c)
         const struct key_desc *k = &keys[i];
         if (k->type == KT_STRING || k->type == KT_SECRET || k->type == KT_RFC3339)
             free_string(str_slot(c, k), is_secret(k));
+        else if (k->type == KT_STRING_LIST)
+            strlist_free(SLOT(ifx_strlist, c, k));
+        else if (k->type == KT_STRING_MAP)
+            strmap_free(SLOT(ifx_strmap, c, k));
     }
     memset(c, 0, sizeof *c);
 }

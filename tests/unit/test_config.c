@@ -835,10 +835,10 @@ static void test_precision_and_payload_format(void **state)
     /* never a silent fallback to JSON (upstream S16) */
     expect_problem(IFX_ROLE_SINK, "{" V2_SINK ",\"payload_format\":\"xml\"}",
                    "key 'payload_format' must be one of \"json\", \"text\", \"utf8\", "
-                   "\"base64\", \"raw\", got \"xml\"");
+                   "\"base64\", \"raw\", \"json_fields\", got \"xml\"");
     expect_problem(IFX_ROLE_SOURCE, "{" V2_SOURCE ",\"payload_format\":1}",
                    "key 'payload_format' must be one of \"json\", \"text\", \"utf8\", "
-                   "\"base64\", \"raw\", got 1");
+                   "\"base64\", \"raw\", \"json_fields\", got 1");
     expect_problem(IFX_ROLE_SINK, "{" V2_SINK ",\"precision\":\"u\"}",
                    "key 'precision' must be one of \"ns\", \"us\", \"ms\", \"s\", got \"u\"");
     parse_ok(IFX_ROLE_SINK, "{" V2_SINK ",\"precision\":null,\"payload_format\":null}", &c);
@@ -963,7 +963,7 @@ static void test_many_problems_in_order(void **state)
         "key 'database' does not apply to version v2 (it is used by v1 and v3)",
         "key 'org' must not be empty", "key 'include_metadata' must be true or false, got \"no\"",
         "key 'payload_format' must be one of \"json\", \"text\", \"utf8\", "
-        "\"base64\", \"raw\", got \"xml\"",
+        "\"base64\", \"raw\", \"json_fields\", got \"xml\"",
         "keys 'db' and 'database' name the same setting; give only one",
         "missing key 'token' (required for v2)", "missing key 'bucket' (required for a v2 sink)");
     /* the version is read first, so keys before it are judged by it */
@@ -1051,6 +1051,7 @@ static void test_to_json_exact(void **state)
                                "  \"open_retry_max_delay\": \"1m\",\n"
                                "  \"circuit_breaker_threshold\": 5,\n"
                                "  \"circuit_breaker_cool_down\": \"30s\",\n"
+                               "  \"stats_interval\": \"1m\",\n"
                                "  \"retry_after_max\": \"1m\",\n"
                                "  \"gzip\": true,\n"
                                "  \"gzip_threshold\": 1024,\n"
@@ -1135,6 +1136,68 @@ static void test_names(void **state)
     ifx_problems_free(NULL);
 }
 
+static void test_sink_extensions(void **state)
+{
+    ifx_config c;
+    (void)state;
+    parse_ok(IFX_ROLE_SINK,
+             "{" V2_SINK ",\"payload_format\":\"json_fields\",\"tag_keys\":[\"region\"],"
+             "\"field_keys\":[\"a\",\"b\"],\"timestamp_source\":\"payload\","
+             "\"timestamp_field\":\"ts\",\"timestamp_unit\":\"s\",\"offset_as\":\"field\","
+             "\"default_tags\":{\"env\":\"prod\",\"dc\":\"eu\"},\"max_batch_bytes\":65536,"
+             "\"dead_letter_file\":\"/tmp/dl.jsonl\",\"spool_dir\":\"/tmp/spool\","
+             "\"stats_interval\":\"0s\"}",
+             &c);
+    assert_int_equal(c.payload_format, IFX_PAYLOAD_JSON_FIELDS);
+    assert_int_equal(c.tag_keys.n, 1);
+    assert_string_equal(c.tag_keys.items[0], "region");
+    assert_int_equal(c.field_keys.n, 2);
+    assert_string_equal(c.field_keys.items[1], "b");
+    assert_int_equal(c.timestamp_source, IFX_TS_PAYLOAD);
+    assert_string_equal(c.timestamp_field, "ts");
+    assert_int_equal(c.timestamp_unit, IFX_PRECISION_S);
+    assert_int_equal(c.offset_as, IFX_OFFSET_FIELD);
+    assert_int_equal(c.default_tags.n, 2);
+    assert_string_equal(c.default_tags.keys[0], "env");
+    assert_string_equal(c.default_tags.values[1], "eu");
+    assert_int_equal(c.max_batch_bytes, 65536);
+    assert_string_equal(c.spool_dir, "/tmp/spool");
+    assert_int_equal(c.stats_interval_ns, 0);
+    char *out = to_json(&c);
+    assert_non_null(
+        strstr(out, "\"default_tags\": {\n    \"env\": \"prod\",\n    \"dc\": \"eu\"\n  }"));
+    assert_non_null(strstr(out, "\"tag_keys\": [\n    \"region\"\n  ]"));
+    free(out);
+    ifx_config_free(&c);
+
+    /* defaults */
+    parse_ok(IFX_ROLE_SINK, "{" V2_SINK "}", &c);
+    assert_int_equal(c.timestamp_source, IFX_TS_IGGY);
+    assert_int_equal(c.offset_as, IFX_OFFSET_TAG);
+    assert_int_equal(c.max_batch_bytes, 8u << 20);
+    assert_int_equal(c.stats_interval_ns, 60ull * 1000000000ull);
+    assert_null(c.spool_dir);
+    ifx_config_free(&c);
+
+    expect_problem(IFX_ROLE_SINK, "{" V2_SINK ",\"timestamp_source\":\"payload\"}",
+                   "timestamp_source \"payload\" needs the key 'timestamp_field' (the payload key "
+                   "that holds the time)");
+    expect_problem(IFX_ROLE_SINK, "{" V2_SINK ",\"tag_keys\":[\"a\"]}",
+                   "keys 'tag_keys' and 'field_keys' need payload_format \"json_fields\"");
+    expect_problem(IFX_ROLE_SINK, "{" V2_SINK ",\"tag_keys\":[\"a\",3]}",
+                   "key 'tag_keys' must be an array of non-empty strings, got [\"a\",3]");
+    expect_problem(IFX_ROLE_SINK, "{" V2_SINK ",\"default_tags\":{\"a\":1}}",
+                   "key 'default_tags' must be an object whose values are non-empty strings, got "
+                   "{\"a\":1}");
+    expect_problem(IFX_ROLE_SINK, "{" V2_SINK ",\"offset_as\":\"column\"}",
+                   "key 'offset_as' must be one of \"tag\", \"field\", got \"column\"");
+    expect_problem(IFX_ROLE_SINK, "{" V2_SINK ",\"max_batch_bytes\":100}",
+                   "key 'max_batch_bytes' must be an integer from 1024 to 67108864, got 100");
+    expect_problem(IFX_ROLE_SOURCE, "{" V2_SOURCE ",\"payload_format\":\"json_fields\"}",
+                   "payload_format \"json_fields\" applies to the sink; a source payload is "
+                   "\"json\", \"text\" or \"raw\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1167,6 +1230,7 @@ int main(void)
         cmocka_unit_test(test_to_json_exact),
         cmocka_unit_test(test_to_json_roles_and_versions),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_sink_extensions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
