@@ -31,6 +31,7 @@ typedef struct conn {
 struct ifx_client {
     const ifx_transport *t;
     ifx_client_settings s;
+    char *shown_url; /* base_url with a password in it replaced by ***, for messages */
     bool gzip;
     size_t gzip_threshold;
     long timeout_ms, connect_timeout_ms;
@@ -191,6 +192,22 @@ size_t ifx_read_go_parse_errors(const char *msg, size_t len, const char *lp, siz
 
 /* ---- client --------------------------------------------------------------------------------- */
 
+/* The url with the password of its userinfo, if any, replaced by "***". Caller frees. */
+static char *redacted_url(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    const char *host = scheme ? scheme + 3 : url;
+    const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+    const char *colon;
+    char *out;
+    if (!at || (slash && slash < at) || !(colon = memchr(host, ':', (size_t)(at - host))))
+        return strdup(url);
+    out = malloc(strlen(url) + 4);
+    if (out)
+        sprintf(out, "%.*s***%s", (int)(colon + 1 - url), url, at);
+    return out;
+}
+
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -233,6 +250,7 @@ ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
                            "is made");
     }
     c->s.base_url = dup_or_null(cfg->url);
+    c->shown_url = cfg->url ? redacted_url(cfg->url) : NULL;
     c->s.org = dup_or_null(cfg->org);
     c->s.bucket = dup_or_null(cfg->bucket);
     c->s.db = dup_or_null(cfg->db);
@@ -255,7 +273,7 @@ ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
     c->tls_insecure = cfg->tls_insecure_skip_verify;
     snprintf(c->user_agent, sizeof c->user_agent, "ifx/%s", IFX_VERSION_STRING);
     pthread_mutex_init(&c->lock, NULL);
-    if (!c->s.base_url) {
+    if (!c->s.base_url || !c->shown_url) {
         ifx_client_free(c);
         return ifx_err_set(err, IFX_E_CONFIG, "no url configured");
     }
@@ -285,7 +303,8 @@ void ifx_client_free(ifx_client *c)
     for (size_t i = 0; i < c->nidle; i++)
         conn_free(c->idle[i]);
     pthread_mutex_destroy(&c->lock);
-    free(c->s.base_url);
+    wipe_free(c->s.base_url); /* it may hold a password */
+    free(c->shown_url);
     free(c->s.org);
     free(c->s.bucket);
     free(c->s.db);
@@ -421,6 +440,29 @@ static int path_len(const char *pq)
     return q ? (int)(q - pq) : (int)strlen(pq);
 }
 
+/* A TLS failure that retrying cannot fix. Certificate problems on our side have their own codes;
+ * a server refusing our client certificate arrives as a handshake or receive error whose text
+ * carries the TLS alert (TLS 1.2: CURLE_SSL_CONNECT_ERROR; 1.3: CURLE_RECV_ERROR), so those
+ * codes count only with a certificate alert in the text: they also cover real network trouble. */
+static bool tls_refusal(CURLcode cc, const char *why)
+{
+    static const char *const alerts[] = {
+        "alert certificate required", "alert bad certificate", "alert unsupported certificate",
+        "alert certificate unknown",  "alert unknown ca",      "alert certificate expired",
+        "alert certificate revoked",  "alert access denied",
+    };
+    if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+        cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR ||
+        cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+        return true;
+    if (cc != CURLE_SSL_CONNECT_ERROR && cc != CURLE_RECV_ERROR && cc != CURLE_SEND_ERROR)
+        return false;
+    for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++)
+        if (strstr(why, alerts[i]))
+            return true;
+    return false;
+}
+
 /* Performs one request. path_and_query is appended to the base URL. body may be NULL (GET). */
 static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *path_and_query,
                       const char *body, size_t body_len, const char *content_type,
@@ -515,16 +557,15 @@ static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *pa
             rc = ifx_err_set(err, IFX_E_REJECTED,
                              "%s %.*s: the answer is larger than %zu bytes; ask for fewer rows",
                              method, path_len(path_and_query), path_and_query, r->body->cap);
-        else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
-                 cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR ||
-                 cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
-            /* The server could not be trusted or our certificate was unusable: retrying will
-             * not help, fixing tls_ca_file / tls_cert_file / tls_key_file will. */
-            rc = ifx_err_set(err, IFX_E_AUTH, "%s %s%.*s: TLS: %s", method, c->s.base_url,
+        else if (tls_refusal(cc, why))
+            /* The server could not be trusted, or it refused our certificate, or ours was
+             * unusable: retrying will not help, fixing tls_ca_file / tls_cert_file /
+             * tls_key_file will. */
+            rc = ifx_err_set(err, IFX_E_AUTH, "%s %s%.*s: TLS: %s", method, c->shown_url,
                              path_len(path_and_query), path_and_query, why);
         else
-            rc = ifx_err_set(err, IFX_E_TRANSIENT, "%s %s%s: %s", method, c->s.base_url,
-                             path_and_query, why);
+            rc = ifx_err_set(err, IFX_E_TRANSIENT, "%s %s%.*s: %s", method, c->shown_url,
+                             path_len(path_and_query), path_and_query, why);
         r->status = 0;
     }
     return rc;

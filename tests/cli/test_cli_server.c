@@ -177,7 +177,7 @@ static void test_write_server_down(void **state)
     assert_int_equal(r.status, 1);
     has(r.out,
         "{\"written\":0,\"rejected\":0,\"pending\":2,\"error\":\"POST http://127.0.0.1:9/api/v3/"
-        "write_lp?db=x&precision=microsecond");
+        "write_lp: Failed to connect");
     has(r.out, "Couldn't connect to server");
     done(&r);
 }

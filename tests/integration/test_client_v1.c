@@ -110,7 +110,7 @@ static ifx_rc write_text(ifx_client *c, const ifx_config *cfg, const char *text,
     size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap);
     memset(rj, 0, sizeof *rj);
     ifx_writer_init(&w, c, NULL, cfg, IFX_PRECISION_NS);
-    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, e);
+    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
     if (stats) {
         stats->requests = w.requests;
         stats->retries = w.retries;
@@ -282,6 +282,18 @@ static void test_unreachable_is_transient(void **state)
     assert_int_equal(st.retries, 2);
     assert_non_null(strstr(e.msg, "Couldn't connect to server"));
     assert_int_equal(ifx_client_health(c, &e), IFX_E_TRANSIENT);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+
+    /* a password inside the url never reaches a message */
+    const char *json = "{\"version\":\"v1\",\"url\":\"http://admin:pw-s3cret@127.0.0.1:9\","
+                       "\"db\":\"x\",\"max_retries\":1}";
+    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(ifx_client_health(c, &e), IFX_E_TRANSIENT);
+    assert_null(strstr(e.msg, "pw-s3cret"));
+    assert_non_null(strstr(e.msg, "GET http://admin:***@127.0.0.1:9/ping: "));
     ifx_client_free(c);
     ifx_config_free(&cfg);
 }
