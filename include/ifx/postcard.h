@@ -4,8 +4,13 @@
  *
  * Decoding never allocates and never reads past the input; strings and byte vectors in decoded
  * values point into the input (borrowed for as long as the input lives). Every malformed input is
- * IFX_E_INVALID with the byte offset and what was expected. Like postcard itself, decoders accept
- * over-long varints within the maximum length and ignore trailing bytes after a value.
+ * IFX_E_INVALID with the byte offset and what was expected, in the form "<where>: <field>:
+ * <problem> at byte N" (for example "RawMessage 3: offset: truncated varint at byte 57"; messages
+ * and header entries are counted from 0, offsets from the start of the buffer given). Like postcard
+ * itself, decoders accept over-long varints within the maximum length (5 bytes for u32, 10 for u64
+ * and lengths, 19 for u128, the last byte holding only the top bits) and ignore trailing bytes
+ * after a value. A declared count that the remaining bytes cannot hold, even with the smallest
+ * encoding of each element, is refused before anything is decoded.
  *
  * Thread safety: all functions are reentrant.
  */
@@ -59,7 +64,7 @@ typedef struct ifx_u128 {
     uint64_t hi, lo;
 } ifx_u128;
 
-/* Writes v in decimal into out (at least 40 bytes); returns the length. */
+/* Writes v in decimal into out (at least 40 bytes), NUL-terminated; returns the length. */
 size_t ifx_u128_format(ifx_u128 v, char *out);
 
 typedef struct ifx_topic_meta {
@@ -100,10 +105,11 @@ typedef struct ifx_pc_messages {
     uint64_t remaining; /* not yet returned */
 } ifx_pc_messages;
 
-/* Reads the schema and the message count. An unknown schema index is IFX_E_INVALID. */
+/* Reads the schema and the message count; borrows p. An unknown schema index is IFX_E_INVALID. */
 ifx_rc ifx_pc_messages_begin(ifx_pc_messages *it, const uint8_t *p, size_t len, ifx_err *err);
 /* Decodes the next message into *out: IFX_OK, or IFX_E_INVALID (offset relative to the whole
- * buffer). *done is set true, and nothing decoded, when every message has been returned. */
+ * buffer). *done is set true, and nothing decoded, when every message has been returned. After an
+ * error the iterator stays on the bad message (and fails again if called). */
 ifx_rc ifx_pc_messages_next(ifx_pc_messages *it, ifx_raw_message *out, bool *done, ifx_err *err);
 
 /* One user header: kind and raw bytes of key and value (base64 already decoded). */
@@ -119,18 +125,26 @@ typedef struct ifx_header {
 /* Decodes a header map (the nested bytes of RawMessage.headers, or an inline map) into at most
  * max entries of out, with the decoded key and value bytes stored in scratch (reset first; the
  * entries point into it, so do not append to scratch while using them). Base64 with or without
- * padding is accepted, as the runtime does. *count gets the number of entries. An empty input is
- * an empty map. */
+ * padding is accepted, as the runtime does (an unpadded text is padded in scratch's spare room, so
+ * scratch needs room for it). *count gets the number of entries (0 on error). An empty input is
+ * an empty map; trailing bytes after the last entry are ignored. More than max entries is
+ * IFX_E_INVALID ("more than N headers"); IFX_E_FULL/IFX_E_NOMEM when scratch cannot hold the
+ * decoded bytes. Error offsets count from p. */
 ifx_rc ifx_pc_decode_headers(const uint8_t *p, size_t len, ifx_header *out, size_t max,
                              size_t *count, ifx_buf *scratch, ifx_err *err);
 
 /* Appends a header value as text, for a line-protocol tag or field: String as is; integers
- * (128-bit included) in decimal from little-endian bytes; floats as the shortest round-trip
- * decimal; Bool as true/false; Raw as base64. IFX_E_INVALID when a fixed-size kind has the wrong
- * number of bytes. */
+ * (128-bit included) in decimal from little-endian bytes; floats as the shortest decimal that
+ * reads back to the same float32 or float64, without an exponent; Bool as true/false; Raw as
+ * padded base64. IFX_E_INVALID (out unchanged) when a fixed-size kind has the wrong number of
+ * bytes, a Bool byte is not 0 or 1, a float is NaN or infinite (line protocol has no spelling for
+ * them), or the kind is unknown. To render a key, pass a copy of h with value set to the key. */
 ifx_rc ifx_header_value_text(const ifx_header *h, ifx_buf *out);
 
 /* ---- encoding ---------------------------------------------------------------------------- */
+
+/* Encoders write canonical (shortest) varints, as the runtime does. On any failure (IFX_E_FULL,
+ * IFX_E_NOMEM, IFX_E_USAGE for an unknown schema or header kind) out is left unchanged. */
 
 ifx_rc ifx_pc_put_varint(ifx_buf *out, uint64_t v);
 ifx_rc ifx_pc_put_u128(ifx_buf *out, ifx_u128 v);
@@ -167,13 +181,53 @@ typedef struct ifx_produced_message {
     uint64_t origin_timestamp;
     const ifx_header_in *headers; /* NULL: None */
     size_t nheaders;
-    const void *payload; /* non-empty */
+    const void *payload; /* non-empty: the runtime NACKs the whole batch otherwise */
     size_t payload_len;
 } ifx_produced_message;
 
-/* Appends ProducedMessages{schema, messages, state}; state NULL means None. */
+/* Appends ProducedMessages{schema, messages, state}; state NULL means None. checksum is always
+ * None (the runtime ignores it). An empty payload is IFX_E_USAGE. */
 ifx_rc ifx_pc_encode_produced(ifx_buf *out, ifx_schema schema, const ifx_produced_message *msgs,
                               size_t n, const void *state, size_t state_len);
+
+/* ---- decoding source-side buffers (for test hosts that play the runtime) --------------------- */
+
+/* One ProducedMessage as decoded (§7.4); has_* false means None. Borrowed from the input. */
+typedef struct ifx_produced_view {
+    bool has_id;
+    ifx_u128 id;
+    bool has_checksum;
+    uint64_t checksum;
+    bool has_timestamp;
+    uint64_t timestamp;
+    bool has_origin_timestamp;
+    uint64_t origin_timestamp;
+    bool has_headers;
+    const uint8_t *headers; /* the inline map's bytes, for ifx_pc_decode_headers */
+    size_t headers_len;
+    const uint8_t *payload; /* may be empty: valid postcard, though the runtime NACKs it */
+    size_t payload_len;
+} ifx_produced_view;
+
+/* Iterates a ProducedMessages buffer without allocating. */
+typedef struct ifx_pc_produced {
+    const uint8_t *start, *p, *end;
+    ifx_schema schema;
+    uint64_t count;     /* as declared by the buffer */
+    uint64_t remaining; /* not yet returned */
+    /* Set once next has reported done: the trailing Option<ConnectorState>. */
+    bool state_read;
+    bool has_state;
+    const uint8_t *state;
+    size_t state_len;
+} ifx_pc_produced;
+
+/* Reads the schema and the message count; borrows p. */
+ifx_rc ifx_pc_produced_begin(ifx_pc_produced *it, const uint8_t *p, size_t len, ifx_err *err);
+/* Decodes the next message into *out, like ifx_pc_messages_next. The inline header map's structure
+ * (count, kinds, lengths) is checked here, its base64 by ifx_pc_decode_headers. After the last
+ * message, decodes the state into it->has_state/state/state_len and sets *done. */
+ifx_rc ifx_pc_produced_next(ifx_pc_produced *it, ifx_produced_view *out, bool *done, ifx_err *err);
 
 #ifdef __cplusplus
 }
