@@ -98,6 +98,7 @@ typedef struct ifx_config {
     ifx_payload_format payload_format; /* sink and source; default json */
     ifx_strlist tag_keys;              /* sink, json_fields: payload keys that become tags */
     ifx_strlist field_keys; /* sink, json_fields: only these payload keys become fields */
+    bool json_integers;     /* sink, json_fields: integer literals as integers; default false */
     ifx_timestamp_source timestamp_source; /* sink; default iggy */
     char *timestamp_field;                 /* sink; the payload key of timestamp_source "payload" */
     ifx_precision timestamp_unit; /* sink; unit of a numeric payload timestamp; default ms */
@@ -178,6 +179,9 @@ ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, siz
  * "role" is informative: it is not an input key. IFX_E_USAGE when c has no role (not parsed or
  * initialised). */
 ifx_rc ifx_config_to_json(const ifx_config *c, char **out, ifx_err *err);
+
+/* Makes dst an independent deep copy of src (free it with ifx_config_free). */
+ifx_rc ifx_config_copy(ifx_config *dst, const ifx_config *src, ifx_err *err);
 
 /* Releases every string of c and zeroes it. Safe on a zeroed or already-freed config. */
 void ifx_config_free(ifx_config *c);

@@ -69,9 +69,15 @@ void ifx_writer_free(ifx_writer *w);
  * lines are skipped). Appends to *spans (realloc'd; caller frees) and returns the count. */
 size_t ifx_split_lines(const char *body, size_t len, ifx_line_span **spans, size_t *cap);
 
-/* Delivers the lines of body given by spans[0..n). See the top of this file. */
+/* Per-line outcome, for callers that retry what a failed call left pending. */
+enum { IFX_LINE_PENDING = 0, IFX_LINE_WRITTEN = 1, IFX_LINE_REJECTED = 2 };
+
+/* Delivers the lines of body given by spans[0..n). See the top of this file. line_state, when
+ * not NULL, holds n entries that receive IFX_LINE_WRITTEN or IFX_LINE_REJECTED as lines settle
+ * (entries of lines still pending are left as they were). */
 ifx_rc ifx_writer_write(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
-                        ifx_reject_fn on_reject, void *ud, ifx_write_report *rep, ifx_err *err);
+                        ifx_reject_fn on_reject, void *ud, ifx_write_report *rep,
+                        uint8_t *line_state, ifx_err *err);
 
 #ifdef __cplusplus
 }

@@ -46,5 +46,6 @@ int cmd_health(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_sink(int argc, char **argv);
 
 #endif

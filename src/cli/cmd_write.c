@@ -125,7 +125,7 @@ int cmd_write(int argc, char **argv)
             bytes += spans[done + n++].len + 1;
         ifx_write_report rep;
         r.base = done;
-        rc = ifx_writer_write(&w, text.data, spans + done, n, on_reject, &r, &rep, &err);
+        rc = ifx_writer_write(&w, text.data, spans + done, n, on_reject, &r, &rep, NULL, &err);
         written += rep.written;
         rejected += rep.rejected;
         if (rc)

@@ -13,6 +13,7 @@ static const char usage[] =
     "Commands:\n"
     "  check    validate a connector configuration and print it normalised\n"
     "  encode   turn JSONL points into InfluxDB line protocol\n"
+    "  sink     run the sink engine on a JSONL stream of messages\n"
     "  write    write line protocol to the configured server\n"
     "  query    run a query on the configured server and print the rows\n"
     "  health   check that the configured server answers and accepts the credentials\n"
@@ -28,8 +29,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"check", cmd_check}, {"encode", cmd_encode}, {"write", cmd_write},
-    {"query", cmd_query}, {"health", cmd_health}, {"detect", cmd_detect},
+    {"check", cmd_check},   {"encode", cmd_encode}, {"write", cmd_write}, {"query", cmd_query},
+    {"health", cmd_health}, {"detect", cmd_detect}, {"sink", cmd_sink},
 };
 
 static const struct command *find_command(const char *name)

@@ -406,6 +406,14 @@ static const struct key_desc keys[] = {
      .versions = V_ALL,
      .doc =
          "payload_format \"json_fields\": only these payload keys become fields (all when unset)"},
+    {.name = "json_integers",
+     .type = KT_BOOL,
+     .offset = OFF(json_integers),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .def = "false",
+     .doc = "payload_format \"json_fields\": write integer literals as integers; by default every "
+            "JSON number is a float, so that 1 and 1.5 in one field never clash"},
     {.name = "timestamp_source",
      .type = KT_ENUM,
      .enums = timestamp_sources,
@@ -1690,4 +1698,61 @@ void ifx_config_free(ifx_config *c)
             strmap_free(SLOT(ifx_strmap, c, k));
     }
     memset(c, 0, sizeof *c);
+}
+
+ifx_rc ifx_config_copy(ifx_config *dst, const ifx_config *src, ifx_err *err)
+{
+    *dst = *src; /* scalars; every owned pointer is replaced below */
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key_desc *k = &keys[i];
+        if (k->type == KT_STRING || k->type == KT_SECRET || k->type == KT_RFC3339) {
+            char **slot = str_slot(dst, k);
+            if (*slot && !(*slot = strdup(*slot)))
+                goto nomem;
+        } else if (k->type == KT_STRING_LIST) {
+            ifx_strlist *l = SLOT(ifx_strlist, dst, k);
+            const ifx_strlist *from = SLOT_C(ifx_strlist, src, k);
+            l->items = NULL;
+            l->n = 0;
+            if (from->n && !(l->items = calloc(from->n, sizeof *l->items)))
+                goto nomem;
+            for (; l->n < from->n; l->n++)
+                if (!(l->items[l->n] = strdup(from->items[l->n])))
+                    goto nomem;
+        } else if (k->type == KT_STRING_MAP) {
+            ifx_strmap *m = SLOT(ifx_strmap, dst, k);
+            const ifx_strmap *from = SLOT_C(ifx_strmap, src, k);
+            m->keys = m->values = NULL;
+            m->n = 0;
+            if (from->n && (!(m->keys = calloc(from->n, sizeof *m->keys)) ||
+                            !(m->values = calloc(from->n, sizeof *m->values))))
+                goto nomem;
+            for (; m->n < from->n; m->n++) {
+                m->keys[m->n] = strdup(from->keys[m->n]);
+                m->values[m->n] = strdup(from->values[m->n]);
+                if (!m->keys[m->n] || !m->values[m->n]) {
+                    m->n++;
+                    goto nomem;
+                }
+            }
+        }
+    }
+    return IFX_OK;
+nomem:
+    /* Pointers not yet replaced still belong to src: clear them before freeing dst. */
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key_desc *k = &keys[i];
+        if (k->type == KT_STRING || k->type == KT_SECRET || k->type == KT_RFC3339) {
+            if (*str_slot(dst, k) == *str_slot_c(src, k))
+                *str_slot(dst, k) = NULL;
+        } else if (k->type == KT_STRING_LIST) {
+            if (SLOT(ifx_strlist, dst, k)->items == SLOT_C(ifx_strlist, src, k)->items)
+                memset(SLOT(ifx_strlist, dst, k), 0, sizeof(ifx_strlist));
+        } else if (k->type == KT_STRING_MAP) {
+            if (SLOT(ifx_strmap, dst, k)->keys == SLOT_C(ifx_strmap, src, k)->keys)
+                memset(SLOT(ifx_strmap, dst, k), 0, sizeof(ifx_strmap));
+        }
+    }
+    ifx_config_free(dst);
+    return ifx_err_set(err, IFX_E_NOMEM, "out of memory copying the configuration");
 }

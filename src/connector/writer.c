@@ -72,13 +72,24 @@ typedef struct job {
     ifx_reject_fn on_reject;
     void *ud;
     ifx_write_report *rep;
+    uint8_t *state;
 } job;
 
 static void reject(job *j, size_t index, const char *reason)
 {
     j->rep->rejected++;
+    if (j->state)
+        j->state[index] = IFX_LINE_REJECTED;
     if (j->on_reject)
         j->on_reject(j->ud, index, reason);
+}
+
+static void mark_written(job *j, const size_t *idx, size_t n)
+{
+    j->rep->written += n;
+    if (j->state)
+        for (size_t i = 0; i < n; i++)
+            j->state[idx[i]] = IFX_LINE_WRITTEN;
 }
 
 /* One request with retries for transient failures. The lines are idx[0..n) of the batch. */
@@ -160,7 +171,7 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, int depth, ifx_err *err)
     while (n > 0) {
         rc = send_with_retries(j, idx, n, err);
         if (rc == IFX_OK) {
-            j->rep->written += n;
+            mark_written(j, idx, n);
             return IFX_OK;
         }
         if (rc == IFX_E_TOO_LARGE) {
@@ -178,7 +189,7 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, int depth, ifx_err *err)
             snprintf(reason, sizeof reason, "%s", err ? err->msg : "partial write");
             n = reject_named(j, idx, n);
             if (unnamed == 0) {
-                j->rep->written += n; /* the server stored every line it did not name */
+                mark_written(j, idx, n); /* the server stored every line it did not name */
                 return IFX_OK;
             }
             if (n == 0)
@@ -211,9 +222,10 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, int depth, ifx_err *err)
 }
 
 ifx_rc ifx_writer_write(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
-                        ifx_reject_fn on_reject, void *ud, ifx_write_report *rep, ifx_err *err)
+                        ifx_reject_fn on_reject, void *ud, ifx_write_report *rep,
+                        uint8_t *line_state, ifx_err *err)
 {
-    job j = {w, body, spans, on_reject, ud, rep};
+    job j = {w, body, spans, on_reject, ud, rep, line_state};
     size_t *idx;
     ifx_rc rc;
 

@@ -75,7 +75,7 @@ static ifx_rc write_text(ifx_client *c, const ifx_config *cfg, ifx_breaker *b, c
     size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap);
     memset(rj, 0, sizeof *rj);
     ifx_writer_init(&w, c, b, cfg, IFX_PRECISION_NS);
-    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, e);
+    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
     if (requests)
         *requests = w.requests;
     ifx_writer_free(&w);

@@ -13,12 +13,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return ifx_buf_append(ud, p, size * n) ? 0 : size * n;
 }
 
-json_t *admin_call(int port, const char *method, const char *path, const char *body)
+char *admin_text(int port, const char *method, const char *path, const char *body)
 {
     char url[512];
     ifx_buf reply;
     CURL *c = curl_easy_init();
-    json_t *j = NULL;
 
     ifx_buf_init(&reply, 64u << 20);
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
@@ -34,8 +33,17 @@ json_t *admin_call(int port, const char *method, const char *path, const char *b
         abort();
     }
     curl_easy_cleanup(c);
-    if (reply.len)
-        j = json_loadb(reply.data, reply.len, 0, NULL);
-    ifx_buf_free(&reply);
+    return ifx_buf_detach(&reply);
+}
+
+json_t *admin_call(int port, const char *method, const char *path, const char *body)
+{
+    char *text = admin_text(port, method, path, body);
+    json_t *j = text && *text ? json_loadb(text, strlen(text), 0, NULL) : NULL;
+    if (text && *text && !j) {
+        fprintf(stderr, "admin %s %s: the answer is not JSON jansson can read\n", method, path);
+        abort();
+    }
+    free(text);
     return j;
 }

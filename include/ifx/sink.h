@@ -1,0 +1,100 @@
+/* ifx — the sink engine: Iggy messages into InfluxDB, with the delivery contract of
+ * ../shared/DESIGN.md. Hosts (the Iggy plugin, `ifx sink`) decode their input into
+ * ifx_sink_message values and call ifx_sink_consume.
+ *
+ * Every message ends as exactly one of:
+ *  - written: stored by the server;
+ *  - rejected: refused by the encoder (invalid JSON, non-UTF-8 text, a TAB in a tag, a value over
+ *    64 KiB, ...) or by the server for that line; it goes to dead_letter_file (JSONL, with its
+ *    coordinates, the reason, and the payload or line) or to a WARN log line, and its neighbours
+ *    carry on;
+ *  - pending: not yet written because the server is unavailable. Without spool_dir, consume keeps
+ *    retrying (backpressure: it returns only when the batch is settled or the sink closes); with
+ *    spool_dir, the batch is appended durably to the spool and delivered in order by a background
+ *    thread, also after a restart.
+ * Counters add up: received = written + rejected + pending (+ spooled batches not yet delivered).
+ *
+ * Thread safety: ifx_sink_consume may run concurrently on one sink; ifx_sink_close may be called
+ * while a consume runs (it interrupts waits; the consume then returns IFX_E_BREAKER_OPEN or the last
+ * failure, with its undelivered messages counted as pending).
+ */
+#ifndef IFX_SINK_H
+#define IFX_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ifx/config.h"
+#include "ifx/error.h"
+#include "ifx/postcard.h"
+#include "ifx/resilience.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Log levels, as the Iggy runtime numbers them. */
+enum { IFX_LOG_TRACE = 0, IFX_LOG_DEBUG = 1, IFX_LOG_INFO = 2, IFX_LOG_WARN = 3, IFX_LOG_ERROR = 4 };
+
+/* Receives one log line (no newline). Must be thread-safe. */
+typedef void (*ifx_log_fn)(void *ud, int level, const char *msg);
+
+/* A message as the sink sees it. Everything is borrowed for the duration of the call. */
+typedef struct ifx_sink_message {
+    const char *stream;
+    size_t stream_len;
+    const char *topic;
+    size_t topic_len;
+    uint32_t partition;
+    uint64_t offset;
+    ifx_u128 id;
+    uint64_t checksum;
+    uint64_t timestamp_us;        /* Iggy append time */
+    uint64_t origin_timestamp_us; /* producer time */
+    const uint8_t *payload;
+    size_t payload_len;
+} ifx_sink_message;
+
+typedef struct ifx_sink_stats {
+    uint64_t received;     /* messages given to consume */
+    uint64_t written;      /* stored by the server */
+    uint64_t rejected;     /* refused (dead-lettered) */
+    uint64_t pending;      /* not written yet (in a blocked consume, or left at close) */
+    uint64_t spooled;      /* messages appended to the spool */
+    uint64_t spool_records;/* spool records not yet delivered */
+    uint64_t retried;      /* HTTP retries */
+    uint64_t requests;     /* HTTP write requests */
+    uint64_t bytes_sent;   /* line-protocol bytes sent (before gzip) */
+    ifx_breaker_state breaker;
+} ifx_sink_stats;
+
+typedef struct ifx_sink ifx_sink;
+
+/* Opens a sink for cfg (role sink): resolves version "auto", probes the server's health with
+ * retries (an unreachable server is logged and retried later, not fatal: the sink starts in
+ * backpressure; wrong credentials are fatal), opens the dead-letter file and the spool, and
+ * starts the spool's delivery thread. Copies what it needs from cfg. log may be NULL. */
+ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_sink **out,
+                     ifx_err *err);
+
+/* Encodes and delivers n messages (see the top of this file). IFX_OK when every message is
+ * written, rejected, or safely spooled. */
+ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx_err *err);
+
+void ifx_sink_get_stats(ifx_sink *s, ifx_sink_stats *out);
+
+/* Formats the counters as one log line. */
+void ifx_sink_stats_line(const ifx_sink_stats *st, char *out, size_t cap);
+
+/* Asks the sink to stop without waiting: blocked consumes and the spool thread wake up and
+ * return soon. For hosts that must release their own references before ifx_sink_close. */
+void ifx_sink_request_stop(ifx_sink *s);
+
+/* Stops the sink: interrupts waits, joins the delivery thread, logs the counters and what is
+ * left pending, frees everything. NULL is ignored. */
+void ifx_sink_close(ifx_sink *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

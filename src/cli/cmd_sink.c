@@ -1,0 +1,340 @@
+/* ifx sink: the sink engine on a JSONL stream of messages instead of the Iggy runtime. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "ifx/codec.h"
+#include "ifx/config.h"
+#include "ifx/resilience.h"
+#include "ifx/sink.h"
+
+static const char usage[] =
+    "usage: ifx sink -c FILE [--input FILE|-] [--batch N] [--verbose]\n"
+    "\n"
+    "Runs the sink engine of the Iggy plugin on messages read as JSONL, one per line:\n"
+    "  {\"stream\":\"s\",\"topic\":\"t\",\"partition\":0,\"offset\":7,\"id\":7,\n"
+    "   \"timestamp\":<us>,\"origin_timestamp\":<us>,\"checksum\":0,\"payload\":<any JSON>}\n"
+    "Every key is optional. The payload is \"payload\" (its compact JSON text), \"payload_text\"\n"
+    "(a string's UTF-8 bytes) or \"payload_base64\" (raw bytes). Missing: stream and topic \"cli\",\n"
+    "partition 0, offset and id the line number from 0, timestamps the wall clock.\n"
+    "With spool_dir in the configuration, pending messages survive a crash and are delivered at\n"
+    "the next start; a rejected message goes to dead_letter_file. Progress goes to stderr when it\n"
+    "is a terminal; a JSON summary of the counters to stdout at the end.\n"
+    "\n"
+    "  --input FILE   messages (default: stdin)\n"
+    "  --batch N      messages per consume call, like the runtime's batch_length (default 1000)\n"
+    "  --verbose      log at DEBUG instead of INFO\n"
+    "\n"
+    "Exit status: 0 all written; 3 some rejected; 1 some not written (or a failure); 2 usage.\n";
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct log_ctx {
+    int min_level;
+} log_ctx;
+
+static void log_line(void *ud, int level, const char *msg)
+{
+    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
+    log_ctx *l = ud;
+    if (level < l->min_level)
+        return;
+    fprintf(stderr, "ifx: sink: %s %s\n", names[level >= 0 && level <= 4 ? level : 4], msg);
+}
+
+/* A batch of messages whose strings and payloads live in one arena. */
+typedef struct batch {
+    ifx_sink_message *msgs;
+    size_t n, cap;
+    ifx_buf arena;
+    /* arena offsets, turned into pointers when the batch is complete */
+    size_t *stream_off, *topic_off, *payload_off;
+} batch;
+
+static ifx_rc put_text(batch *b, const ifx_json_val *v, size_t *off, size_t *len, ifx_err *err)
+{
+    size_t start = b->arena.len;
+    ifx_rc rc = ifx_json_string_decode(v, &b->arena, err);
+    *off = start;
+    *len = b->arena.len - start;
+    return rc;
+}
+
+static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lineno, ifx_err *err)
+{
+    ifx_json_val root, k, v;
+    ifx_json_iter it;
+    ifx_sink_message *m;
+    size_t i;
+    ifx_rc rc;
+    bool have_offset = false, have_id = false, have_payload = false;
+
+    if ((rc = ifx_json_parse(line, len, &root, err)))
+        return rc;
+    if (root.type != IFX_JSON_OBJECT)
+        return ifx_err_set(err, IFX_E_INVALID, "a message must be a JSON object");
+    if (b->n == b->cap) {
+        size_t c = b->cap ? b->cap * 2 : 1024;
+        void *p1 = realloc(b->msgs, c * sizeof *b->msgs);
+        if (p1)
+            b->msgs = p1;
+        void *p2 = realloc(b->stream_off, c * sizeof(size_t));
+        if (p2)
+            b->stream_off = p2;
+        void *p3 = realloc(b->topic_off, c * sizeof(size_t));
+        if (p3)
+            b->topic_off = p3;
+        void *p4 = realloc(b->payload_off, c * sizeof(size_t));
+        if (p4)
+            b->payload_off = p4;
+        if (!p1 || !p2 || !p3 || !p4)
+            return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+        b->cap = c;
+    }
+    i = b->n;
+    m = &b->msgs[i];
+    memset(m, 0, sizeof *m);
+    b->stream_off[i] = b->topic_off[i] = b->payload_off[i] = SIZE_MAX;
+    ifx_json_iter_init(&it, &root);
+    while (ifx_json_object_next(&it, &k, &v)) {
+        uint64_t u;
+        if (ifx_json_string_eq(&k, "stream") || ifx_json_string_eq(&k, "topic")) {
+            bool st = ifx_json_string_eq(&k, "stream");
+            if (v.type != IFX_JSON_STRING)
+                return ifx_err_set(err, IFX_E_INVALID, "\"%s\" must be a string",
+                                   st ? "stream" : "topic");
+            if ((rc = put_text(b, &v, st ? &b->stream_off[i] : &b->topic_off[i],
+                               st ? &m->stream_len : &m->topic_len, err)))
+                return rc;
+        } else if (ifx_json_string_eq(&k, "payload")) {
+            b->payload_off[i] = b->arena.len;
+            if ((rc = ifx_json_compact(v.p, v.len, &b->arena, err)))
+                return rc;
+            m->payload_len = b->arena.len - b->payload_off[i];
+            have_payload = true;
+        } else if (ifx_json_string_eq(&k, "payload_text")) {
+            if (v.type != IFX_JSON_STRING)
+                return ifx_err_set(err, IFX_E_INVALID, "\"payload_text\" must be a string");
+            if ((rc = put_text(b, &v, &b->payload_off[i], &m->payload_len, err)))
+                return rc;
+            have_payload = true;
+        } else if (ifx_json_string_eq(&k, "payload_base64")) {
+            if (v.type != IFX_JSON_STRING)
+                return ifx_err_set(err, IFX_E_INVALID, "\"payload_base64\" must be a string");
+            b->payload_off[i] = b->arena.len;
+            if ((rc = ifx_base64_decode(v.p + 1, v.len - 2, &b->arena, err)))
+                return ifx_err_prefix(err, "\"payload_base64\"");
+            m->payload_len = b->arena.len - b->payload_off[i];
+            have_payload = true;
+        } else if (ifx_json_string_eq(&k, "headers")) {
+            continue; /* accepted; the sink does not write headers yet */
+        } else {
+            const char *name = ifx_json_string_eq(&k, "partition")          ? "partition"
+                               : ifx_json_string_eq(&k, "offset")           ? "offset"
+                               : ifx_json_string_eq(&k, "id")               ? "id"
+                               : ifx_json_string_eq(&k, "timestamp")        ? "timestamp"
+                               : ifx_json_string_eq(&k, "origin_timestamp") ? "origin_timestamp"
+                               : ifx_json_string_eq(&k, "checksum")         ? "checksum"
+                                                                            : NULL;
+            if (!name)
+                return ifx_err_set(err, IFX_E_INVALID, "unknown key %.*s in a message",
+                                   (int)(k.len > 40 ? 40 : k.len), k.p);
+            if (ifx_json_get_u64(&v, &u, err))
+                return ifx_err_prefix(err, "\"%s\"", name);
+            if (!strcmp(name, "partition")) {
+                if (u > UINT32_MAX)
+                    return ifx_err_set(err, IFX_E_INVALID, "\"partition\" is over 2^32-1");
+                m->partition = (uint32_t)u;
+            } else if (!strcmp(name, "offset")) {
+                m->offset = u;
+                have_offset = true;
+            } else if (!strcmp(name, "id")) {
+                m->id.lo = u;
+                have_id = true;
+            } else if (!strcmp(name, "timestamp")) {
+                m->timestamp_us = u;
+            } else if (!strcmp(name, "origin_timestamp")) {
+                m->origin_timestamp_us = u;
+            } else {
+                m->checksum = u;
+            }
+        }
+    }
+    if (!have_payload)
+        return ifx_err_set(err, IFX_E_INVALID, "the message has no payload");
+    if (!have_offset)
+        m->offset = lineno - 1;
+    if (!have_id)
+        m->id.lo = m->offset;
+    b->n++;
+    return IFX_OK;
+}
+
+static void resolve(batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        ifx_sink_message *m = &b->msgs[i];
+        if (b->stream_off[i] == SIZE_MAX) {
+            m->stream = "cli";
+            m->stream_len = 3;
+        } else {
+            m->stream = b->arena.data + b->stream_off[i];
+        }
+        if (b->topic_off[i] == SIZE_MAX) {
+            m->topic = "cli";
+            m->topic_len = 3;
+        } else {
+            m->topic = b->arena.data + b->topic_off[i];
+        }
+        m->payload = (const uint8_t *)(b->arena.data ? b->arena.data + b->payload_off[i] : "");
+    }
+}
+
+int cmd_sink(int argc, char **argv)
+{
+    const char *path = NULL, *input = NULL;
+    size_t batch_len = 1000;
+    ifx_config cfg = {0};
+    ifx_sink *sink = NULL;
+    log_ctx lg = {IFX_LOG_INFO};
+    batch b = {0};
+    ifx_buf line;
+    ifx_err err;
+    FILE *in = NULL;
+    uint64_t lineno = 0, bad_input = 0;
+    bool eof = false, tty = isatty(2);
+    int status = CLI_EXIT_FAILURE;
+    ifx_rc failed = IFX_OK;
+    uint64_t last_progress = 0;
+
+    ifx_err_clear(&err);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        } else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
+            path = argv[++i];
+        } else if (!strcmp(a, "--input") && i + 1 < argc) {
+            input = argv[++i];
+        } else if (!strcmp(a, "--batch") && i + 1 < argc) {
+            long v = atol(argv[++i]);
+            if (v < 1 || v > 1000000) {
+                cli_error("sink: --batch must be from 1 to 1000000");
+                return CLI_EXIT_USAGE;
+            }
+            batch_len = (size_t)v;
+        } else if (!strcmp(a, "--verbose")) {
+            lg.min_level = IFX_LOG_DEBUG;
+        } else {
+            cli_error("sink: unexpected argument '%s'\n%s", a, usage);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!path) {
+        cli_error("sink: missing -c FILE\n%s", usage);
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_load_config(path, IFX_ROLE_SINK, &cfg))
+        return CLI_EXIT_FAILURE;
+    if (!(in = cli_open_input(input, &err))) {
+        cli_error("sink: %s", err.msg);
+        goto out;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    if (ifx_sink_open(&cfg, log_line, &lg, &sink, &err)) {
+        cli_error("sink: %s", err.msg);
+        goto out;
+    }
+    ifx_buf_init(&line, CLI_MAX_LINE);
+    ifx_buf_init(&b.arena, (size_t)1 << 31);
+    while (!eof && !stop_requested) {
+        ifx_rc rc = cli_read_line(in, &line, &eof, &err);
+        if (!eof) {
+            lineno++;
+            if (rc == IFX_OK && line.len) {
+                const char *p = line.data;
+                size_t n = line.len;
+                while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+                    n--;
+                if (n)
+                    rc = parse_message(&b, p, n, lineno, &err);
+            }
+            if (rc) {
+                fprintf(stderr, "ifx: sink: input line %llu: %s\n", (unsigned long long)lineno,
+                        err.msg);
+                bad_input++;
+            }
+        }
+        if (b.n && (b.n >= batch_len || eof)) {
+            resolve(&b);
+            if (ifx_sink_consume(sink, b.msgs, b.n, &err) && !failed) {
+                failed = err.code;
+                cli_error("sink: %s", err.msg);
+            }
+            b.n = 0;
+            ifx_buf_reset(&b.arena);
+        }
+        if (tty && ifx_now_ns() - last_progress > 1000000000ULL) {
+            ifx_sink_stats st;
+            ifx_sink_get_stats(sink, &st);
+            fprintf(stderr, "\rifx: sink: received %llu, written %llu, rejected %llu, spooled %llu",
+                    (unsigned long long)st.received, (unsigned long long)st.written,
+                    (unsigned long long)st.rejected, (unsigned long long)st.spooled);
+            last_progress = ifx_now_ns();
+        }
+    }
+    if (tty)
+        fputc('\n', stderr);
+    ifx_buf_free(&line);
+    /* Give the spool's delivery thread the time to finish what it has, unless interrupted. */
+    if (cfg.spool_dir) {
+        ifx_sink_stats st;
+        for (;;) {
+            ifx_sink_get_stats(sink, &st);
+            if (st.spool_records == 0 || stop_requested)
+                break;
+            ifx_sleep(NULL, 20000000ULL);
+        }
+    }
+    ifx_sink_stats st;
+    ifx_sink_get_stats(sink, &st);
+    ifx_sink_close(sink);
+    sink = NULL;
+    printf("{\"received\":%llu,\"written\":%llu,\"rejected\":%llu,\"pending\":%llu,"
+           "\"spooled\":%llu,\"spool_records\":%llu,\"requests\":%llu,\"retried\":%llu,"
+           "\"invalid_input_lines\":%llu}\n",
+           (unsigned long long)st.received, (unsigned long long)st.written,
+           (unsigned long long)st.rejected, (unsigned long long)st.pending,
+           (unsigned long long)st.spooled, (unsigned long long)st.spool_records,
+           (unsigned long long)st.requests, (unsigned long long)st.retried,
+           (unsigned long long)bad_input);
+    if (failed || st.pending || st.spool_records || stop_requested)
+        status = CLI_EXIT_FAILURE;
+    else if (st.rejected || bad_input)
+        status = 3;
+    else
+        status = CLI_EXIT_OK;
+out:
+    ifx_sink_close(sink);
+    if (in && in != stdin)
+        fclose(in);
+    free(b.msgs);
+    free(b.stream_off);
+    free(b.topic_off);
+    free(b.payload_off);
+    ifx_buf_free(&b.arena);
+    ifx_config_free(&cfg);
+    return status;
+}

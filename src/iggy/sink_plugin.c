@@ -1,0 +1,243 @@
+/* ifx — libiggy_connector_influxdb_sink.so: the sink engine behind the Iggy connectors runtime's
+ * C interface (../shared/spec/iggy-plugin-abi.md §2, §4, §7, §11).
+ *
+ * The runtime identifies instances by id only, calls consume concurrently for one id, and may
+ * call close while a consume runs, twice, or for an id whose open failed. So the one piece of
+ * global state here is the id -> instance table the interface forces, guarded by a mutex, with a
+ * reference count per instance so that close frees nothing a consume still uses.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ifx/config.h"
+#include "ifx/postcard.h"
+#include "ifx/sink.h"
+#include "iggy/iggy_abi.h"
+#include "ifx_build_version.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+typedef struct instance {
+    uint32_t id;
+    ifx_sink *sink;
+    iggy_log_callback log;
+    int refs;      /* consumes using sink */
+    bool removed;  /* close has taken it out of the table */
+    struct instance *next;
+} instance;
+
+/* The id table: the only global mutable state, as the plugin interface requires. */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t table_cond = PTHREAD_COND_INITIALIZER;
+static instance *table;
+
+static const char target[] = "ifx_influxdb_sink";
+
+static void runtime_log(iggy_log_callback cb, int level, uint32_t id, const char *msg)
+{
+    char line[1200];
+    int n;
+    if (!cb)
+        return;
+    n = snprintf(line, sizeof line, "[sink %u] %s", id, msg);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line)
+        n = sizeof line - 1;
+    /* never a NULL pointer, even for an empty message (§4) */
+    cb((uint8_t)level, (const uint8_t *)target, sizeof target - 1, (const uint8_t *)line,
+       (size_t)n);
+}
+
+typedef struct log_ud {
+    iggy_log_callback cb;
+    uint32_t id;
+} log_ud;
+
+static void engine_log(void *ud, int level, const char *msg)
+{
+    log_ud *l = ud;
+    runtime_log(l->cb, level, l->id, msg);
+}
+
+/* Looks up id and takes a reference; NULL when unknown or closing. */
+static instance *acquire(uint32_t id)
+{
+    instance *it;
+    pthread_mutex_lock(&table_lock);
+    for (it = table; it && it->id != id; it = it->next)
+        ;
+    if (it)
+        it->refs++;
+    pthread_mutex_unlock(&table_lock);
+    return it;
+}
+
+static void release(instance *it)
+{
+    pthread_mutex_lock(&table_lock);
+    it->refs--;
+    pthread_cond_broadcast(&table_cond);
+    pthread_mutex_unlock(&table_lock);
+}
+
+EXPORT const char *iggy_sink_version(void)
+{
+    return "ifx-influxdb-sink " IFX_VERSION_STRING;
+}
+
+EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t config_len,
+                              iggy_log_callback log_callback)
+{
+    ifx_config cfg;
+    ifx_problems problems = {0};
+    ifx_err err;
+    instance *it;
+    log_ud *lu;
+
+    pthread_mutex_lock(&table_lock);
+    for (it = table; it && it->id != id; it = it->next)
+        ;
+    pthread_mutex_unlock(&table_lock);
+    if (it) {
+        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: this id is already open");
+        return -1;
+    }
+    if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, config_ptr ? (const char *)config_ptr : "null",
+                              config_ptr ? config_len : 4, &problems, &err)) {
+        for (size_t i = 0; i < problems.count; i++) {
+            char line[700];
+            snprintf(line, sizeof line, "configuration: %s", problems.items[i]);
+            runtime_log(log_callback, IFX_LOG_ERROR, id, line);
+        }
+        if (!problems.count)
+            runtime_log(log_callback, IFX_LOG_ERROR, id, err.msg);
+        ifx_problems_free(&problems);
+        return -1;
+    }
+    it = calloc(1, sizeof *it + sizeof *lu);
+    if (!it) {
+        ifx_config_free(&cfg);
+        return -1;
+    }
+    /* The log context lives right after the instance, as long as it. */
+    lu = (log_ud *)(it + 1);
+    lu->cb = log_callback;
+    lu->id = id;
+    it->id = id;
+    it->log = log_callback;
+    if (ifx_sink_open(&cfg, engine_log, lu, &it->sink, &err)) {
+        char line[700];
+        snprintf(line, sizeof line, "open failed: %s", err.msg);
+        runtime_log(log_callback, IFX_LOG_ERROR, id, line);
+        ifx_config_free(&cfg);
+        free(it);
+        return 1;
+    }
+    ifx_config_free(&cfg);
+    pthread_mutex_lock(&table_lock);
+    it->next = table;
+    table = it;
+    pthread_mutex_unlock(&table_lock);
+    return 0;
+}
+
+EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr,
+                                 size_t topic_meta_len, const uint8_t *messages_meta_ptr,
+                                 size_t messages_meta_len, const uint8_t *messages_ptr,
+                                 size_t messages_len)
+{
+    ifx_topic_meta tm;
+    ifx_messages_meta mm;
+    ifx_pc_messages iter;
+    ifx_sink_message *msgs = NULL;
+    ifx_err err;
+    int32_t result = -1;
+    instance *it = acquire(id);
+
+    if (!it)
+        return -1;
+    if (ifx_pc_decode_topic_meta(topic_meta_ptr, topic_meta_len, &tm, &err) ||
+        ifx_pc_decode_messages_meta(messages_meta_ptr, messages_meta_len, &mm, &err) ||
+        ifx_pc_messages_begin(&iter, messages_ptr, messages_len, &err)) {
+        char line[700];
+        snprintf(line, sizeof line, "consume: cannot decode the batch: %s", err.msg);
+        runtime_log(it->log, IFX_LOG_ERROR, id, line);
+        goto out;
+    }
+    if (iter.count == 0) {
+        result = 0;
+        goto out;
+    }
+    /* The declared count is checked against the bytes as messages are decoded. */
+    size_t cap = iter.count < 65536 ? (size_t)iter.count : 65536, n = 0;
+    msgs = malloc(cap * sizeof *msgs);
+    if (!msgs)
+        goto out;
+    for (;;) {
+        ifx_raw_message rm;
+        bool done;
+        if (ifx_pc_messages_next(&iter, &rm, &done, &err)) {
+            char line[700];
+            snprintf(line, sizeof line, "consume: cannot decode message %zu: %s", n, err.msg);
+            runtime_log(it->log, IFX_LOG_ERROR, id, line);
+            goto out;
+        }
+        if (done)
+            break;
+        if (n == cap) {
+            ifx_sink_message *p = realloc(msgs, 2 * cap * sizeof *p);
+            if (!p)
+                goto out;
+            msgs = p;
+            cap *= 2;
+        }
+        msgs[n++] = (ifx_sink_message){.stream = tm.stream,
+                                       .stream_len = tm.stream_len,
+                                       .topic = tm.topic,
+                                       .topic_len = tm.topic_len,
+                                       .partition = mm.partition_id,
+                                       .offset = rm.offset,
+                                       .id = rm.id,
+                                       .checksum = rm.checksum,
+                                       .timestamp_us = rm.timestamp,
+                                       .origin_timestamp_us = rm.origin_timestamp,
+                                       .payload = rm.payload,
+                                       .payload_len = rm.payload_len};
+    }
+    /* 0 only once every message is written, rejected or spooled (§9: the return value is
+     * ignored today, but upstream plans to honour it). */
+    result = ifx_sink_consume(it->sink, msgs, n, &err) == IFX_OK ? 0 : 1;
+out:
+    free(msgs);
+    release(it);
+    return result;
+}
+
+EXPORT int32_t iggy_sink_close(uint32_t id)
+{
+    instance **pp, *it = NULL;
+
+    pthread_mutex_lock(&table_lock);
+    for (pp = &table; *pp; pp = &(*pp)->next) {
+        if ((*pp)->id == id) {
+            it = *pp;
+            *pp = it->next; /* later calls for this id find nothing */
+            break;
+        }
+    }
+    pthread_mutex_unlock(&table_lock);
+    if (!it)
+        return -1; /* unknown, never opened, or already closed */
+    ifx_sink_request_stop(it->sink);
+    pthread_mutex_lock(&table_lock);
+    while (it->refs > 0)
+        pthread_cond_wait(&table_cond, &table_lock);
+    pthread_mutex_unlock(&table_lock);
+    ifx_sink_close(it->sink);
+    free(it);
+    return 0;
+}
