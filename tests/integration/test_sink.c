@@ -38,11 +38,12 @@ static void config(ifx_config *cfg, const char *extra)
 {
     char json[2048];
     ifx_err e;
-    snprintf(json, sizeof json,
-             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
-             "\",\"retry_delay\":\"10ms\",\"retry_max_delay\":\"50ms\",\"max_open_retries\":2,"
-             "\"stats_interval\":\"0s\"%s%s}",
-             v3.port, extra ? "," : "", extra ? extra : "");
+    snprintf(
+        json, sizeof json,
+        "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
+        "\",\"retry_delay\":\"10ms\",\"retry_max_delay\":\"50ms\",\"max_open_retries\":2,"
+        "\"stats_interval\":\"0s\"%s%s}",
+        v3.port, extra ? "," : "", extra ? extra : "");
     if (ifx_config_parse_json(cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e))
         fail_msg("config: %s", e.msg);
 }
@@ -133,8 +134,9 @@ static char *slurp(const char *path)
 static void test_upstream_layout(void **state)
 {
     ifx_sink *s = open_sink(NULL);
-    ifx_sink_message m[2] = {msg(7, "{ \"a\": 1, \"b\": [true, null], \"n\": 12345678901234567890 }"),
-                             msg(8, "{\"a\":2}")};
+    ifx_sink_message m[2] = {
+        msg(7, "{ \"a\": 1, \"b\": [true, null], \"n\": 12345678901234567890 }"),
+        msg(8, "{\"a\":2}")};
     ifx_sink_stats st;
     ifx_err e;
     (void)state;
@@ -167,6 +169,57 @@ static void test_upstream_layout(void **state)
     assert_non_null(strstr(raw, "\"iggy_checksum\":{\"type\":\"unsigned\",\"value\":"
                                 "18446744073709551615}"));
     free(raw);
+    ifx_sink_close(s);
+}
+
+/* Upstream's own sink tests that apply (spec §5.1): metadata as fields when the tags are off,
+ * include_metadata off, the wall clock for a zero timestamp, chunking by batch_size, the
+ * content type. */
+static void test_upstream_cases(void **state)
+{
+    ifx_sink_message m[5];
+    ifx_err e;
+    (void)state;
+    reset();
+    ifx_sink *s = open_sink("\"include_stream_tag\":false,\"include_topic_tag\":false,"
+                            "\"include_partition_tag\":false,\"batch_size\":2");
+    for (int i = 0; i < 5; i++)
+        m[i] = msg((uint64_t)(50 + i), "{}");
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/requests", NULL));
+    assert_int_equal(ifx_sink_consume(s, m, 5, &e), IFX_OK);
+    json_t *reqs = admin_call(v3.port, "GET", "/__admin/requests", NULL);
+    assert_int_equal(json_array_size(reqs), 3); /* 5 messages, batch_size 2 */
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(reqs, 0), "headers"), "content-type")),
+                        "text/plain; charset=utf-8");
+    json_decref(reqs);
+    json_t *pts = points(), *p = point_at(pts, (1764118800000000LL + 50) * 1000);
+    assert_null(tag(p, "stream"));
+    assert_null(tag(p, "topic"));
+    assert_null(tag(p, "partition"));
+    assert_string_equal(tag(p, "offset"), "50");
+    expect_field(p, "iggy_stream", "string", "\"orders\"");
+    expect_field(p, "iggy_topic", "string", "\"eu\"");
+    expect_field(p, "iggy_partition", "unsigned", "3");
+    json_decref(pts);
+    ifx_sink_close(s);
+
+    reset();
+    s = open_sink("\"include_metadata\":false");
+    ifx_sink_message z = msg(60, "{}");
+    z.timestamp_us = 0; /* no time: the wall clock, as upstream */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    assert_int_equal(ifx_sink_consume(s, &z, 1, &e), IFX_OK);
+    pts = points();
+    p = json_array_get(pts, 0);
+    assert_null(tag(p, "stream"));
+    assert_null(field(p, "iggy_stream"));
+    assert_string_equal(tag(p, "offset"), "60");
+    long long t = json_integer_value(json_object_get(p, "time"));
+    long long wall = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+    assert_true(t > wall - 5000000000LL && t < wall + 5000000000LL);
+    json_decref(pts);
     ifx_sink_close(s);
 }
 
@@ -227,10 +280,10 @@ static void test_json_fields_and_options(void **state)
         "\"default_tags\":{\"env\":\"test\"},\"include_checksum\":false,"
         "\"include_origin_timestamp\":false,\"measurement\":\"orders\"");
     ifx_sink_message m[3] = {
-        msg(1, "{\"ts\":1700000000,\"region\":\"eu\",\"total\":9.5,\"qty\":2,\"paid\":true,"
-               "\"customer\":{\"id\":\"c-1\",\"tier\":{\"level\":3}},\"items\":[1,2],\"note\":null}"),
-        msg(2, "{\"ts\":\"2023-11-14T22:13:21Z\",\"total\":1}"),
-        msg(3, "[1,2,3]")};
+        msg(1,
+            "{\"ts\":1700000000,\"region\":\"eu\",\"total\":9.5,\"qty\":2,\"paid\":true,"
+            "\"customer\":{\"id\":\"c-1\",\"tier\":{\"level\":3}},\"items\":[1,2],\"note\":null}"),
+        msg(2, "{\"ts\":\"2023-11-14T22:13:21Z\",\"total\":1}"), msg(3, "[1,2,3]")};
     assert_int_equal(ifx_sink_consume(s, m, 3, &e), IFX_OK);
     ifx_sink_get_stats(s, &st);
     assert_int_equal(st.written, 2);
@@ -463,8 +516,10 @@ static void test_real_v1(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v3",
-                  "--token", TOKEN, NULL};
+    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
+                  "--mode",  "v3",
+                  "--token", TOKEN,
+                  NULL};
     char *a1[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py", "--influxd", INFLUXD,
                   NULL};
     (void)state;
@@ -488,6 +543,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upstream_layout),
+        cmocka_unit_test(test_upstream_cases),
         cmocka_unit_test(test_poison_and_text),
         cmocka_unit_test(test_json_fields_and_options),
         cmocka_unit_test(test_server_partial_write),

@@ -1,0 +1,308 @@
+/* The upstream Rust sink's defects (../shared/spec/upstream-rust-connector.md §6.2) as
+ * regressions, plus the fault scenarios of the delivery contract: the server down at start,
+ * a kill -9 of `ifx sink` with a spool. Each test states the upstream behaviour it guards
+ * against. (S1 backpressure/spool, S2 poison, S5 partial writes, S6 offset_as, S8 newlines and
+ * S14 timestamp sources are in test_sink.c; S9, S12, S16 in test_config.c; S11, S13 in
+ * test_client_v23.c and test_resilience.c.) */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "fixture.h"
+#include "ifx/config.h"
+#include "ifx/resilience.h"
+#include "ifx/sink.h"
+
+#define TOKEN "ifx-test-token"
+
+static fixture v3, v2;
+static char dir[] = "/tmp/ifx-sink-defects-XXXXXX";
+
+static void quiet_log(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    if (getenv("IFX_TEST_VERBOSE"))
+        fprintf(stderr, "[sink %d] %s\n", level, msg);
+}
+
+static ifx_rc open_v3(const char *extra, ifx_sink **s, ifx_err *e)
+{
+    char json[1024];
+    ifx_config cfg;
+    snprintf(json, sizeof json,
+             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"retry_delay\":"
+             "\"10ms\",\"retry_max_delay\":\"50ms\",\"max_open_retries\":2,\"stats_interval\":"
+             "\"0s\"%s%s}",
+             v3.port, extra ? "," : "", extra ? extra : "");
+    if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, e))
+        fail_msg("config: %s", e->msg);
+    ifx_rc rc = ifx_sink_open(&cfg, quiet_log, NULL, s, e);
+    ifx_config_free(&cfg);
+    return rc;
+}
+
+static ifx_sink_message msg(uint64_t offset, const char *payload, size_t len)
+{
+    ifx_sink_message m = {.stream = "s", .stream_len = 1, .topic = "t", .topic_len = 1,
+                          .partition = 1, .offset = offset, .id = {0, offset},
+                          .timestamp_us = 1700000000000000ULL + offset,
+                          .payload = (const uint8_t *)payload, .payload_len = len};
+    return m;
+}
+
+static size_t stored(fixture *f, const char *db)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/__admin/points?db=%s", db);
+    json_t *p = admin_call(f->port, "GET", path, NULL);
+    size_t n = json_array_size(p);
+    json_decref(p);
+    return n;
+}
+
+/* S3/S4: upstream's health check sends no token, so a secured v3 fails it, and a wrong token
+ * passes open and then loses every write. ifx authenticates the probe: the right token opens,
+ * a wrong one is refused at open. */
+static void test_s3_s4_token_checked_at_open(void **state)
+{
+    ifx_sink *s;
+    ifx_err e;
+    (void)state;
+    assert_int_equal(open_v3("\"token\":\"" TOKEN "\"", &s, &e), IFX_OK);
+    ifx_sink_close(s);
+    assert_int_equal(open_v3("\"token\":\"wrong\"", &s, &e), IFX_E_AUTH);
+    assert_non_null(strstr(e.msg, "HTTP 401 from /health"));
+}
+
+struct consume_arg {
+    ifx_sink *s;
+    ifx_sink_message *m;
+    size_t n;
+    ifx_rc rc;
+};
+
+static void *consume_thread(void *p)
+{
+    struct consume_arg *a = p;
+    ifx_err e;
+    a->rc = ifx_sink_consume(a->s, a->m, a->n, &e);
+    return NULL;
+}
+
+/* S3: upstream drops a batch answered 404 (unknown bucket). ifx keeps it pending: it is a
+ * configuration error, not bad data; the counters say so at close. */
+static void test_s3_unknown_bucket_is_not_dropped(void **state)
+{
+    char json[512];
+    ifx_config cfg;
+    ifx_sink *s;
+    ifx_err e;
+    pthread_t th;
+    (void)state;
+    snprintf(json, sizeof json,
+             "{\"url\":\"http://127.0.0.1:%d\",\"org\":\"iggy\",\"bucket\":\"nope\",\"token\":\"" TOKEN
+             "\",\"retry_delay\":\"10ms\",\"stats_interval\":\"0s\"}",
+             v2.port);
+    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_sink_open(&cfg, quiet_log, NULL, &s, &e), IFX_OK);
+    ifx_config_free(&cfg);
+    ifx_sink_message m[2] = {msg(1, "{}", 2), msg(2, "{}", 2)};
+    struct consume_arg a = {s, m, 2, IFX_OK};
+    pthread_create(&th, NULL, consume_thread, &a);
+    ifx_sleep(NULL, 300000000ULL);
+    ifx_sink_stats st;
+    ifx_sink_get_stats(s, &st);
+    assert_int_equal(st.pending, 2);
+    assert_int_equal(st.rejected, 0);
+    ifx_sink_request_stop(s);
+    pthread_join(th, NULL);
+    assert_int_not_equal(a.rc, IFX_OK);
+    ifx_sink_close(s);
+}
+
+/* S10: upstream sends anything and loses the whole chunk to a 413 or a >64 KiB string. ifx
+ * rejects the oversized message alone and keeps requests under max_batch_bytes. */
+static void test_s10_size_guards(void **state)
+{
+    ifx_sink *s;
+    ifx_err e;
+    ifx_sink_stats st;
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    assert_int_equal(open_v3("\"token\":\"" TOKEN "\",\"max_batch_bytes\":4096,\"gzip\":false",
+                             &s, &e),
+                     IFX_OK);
+    static char big[70000];
+    big[0] = '"';
+    memset(big + 1, 'x', sizeof big - 3);
+    big[sizeof big - 2] = '"';
+    big[sizeof big - 1] = '\0';
+    static char medium[1100];
+    snprintf(medium, sizeof medium, "\"%01000d\"", 7);
+    ifx_sink_message m[21];
+    for (int i = 0; i < 20; i++)
+        m[i] = msg((uint64_t)i, medium, strlen(medium));
+    m[20] = msg(20, big, strlen(big));
+    assert_int_equal(ifx_sink_consume(s, m, 21, &e), IFX_OK);
+    ifx_sink_get_stats(s, &st);
+    assert_int_equal(st.written, 20);
+    assert_int_equal(st.rejected, 1);
+    assert_true(st.requests >= 5); /* 20 lines of ~1.2 KB in requests of at most 4 KiB */
+    json_t *reqs = admin_call(v3.port, "GET", "/__admin/requests", NULL);
+    size_t i;
+    json_t *r;
+    json_array_foreach(reqs, i, r) assert_true(json_integer_value(json_object_get(r, "body_len")) <=
+                                               4096);
+    json_decref(reqs);
+    assert_int_equal(stored(&v3, "iggy"), 20);
+    ifx_sink_close(s);
+}
+
+/* The server down at start (every request fails, /health included): open succeeds and warns,
+ * consume holds the batch, and it is written once the server answers. */
+static void test_server_down_at_start(void **state)
+{
+    ifx_sink *s;
+    ifx_err e;
+    pthread_t th;
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault", "{\"count\":100000,\"close\":true}"));
+    assert_int_equal(open_v3("\"token\":\"" TOKEN "\"", &s, &e), IFX_OK);
+    ifx_sink_message m[3] = {msg(1, "{}", 2), msg(2, "{}", 2), msg(3, "{}", 2)};
+    struct consume_arg a = {s, m, 3, IFX_E_USAGE};
+    pthread_create(&th, NULL, consume_thread, &a);
+    ifx_sleep(NULL, 400000000ULL);
+    assert_int_equal(stored(&v3, "iggy"), 0);
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+    pthread_join(th, NULL);
+    assert_int_equal(a.rc, IFX_OK);
+    assert_int_equal(stored(&v3, "iggy"), 3);
+    ifx_sink_close(s);
+}
+
+static int run_ifx(const char *args, pid_t *pid_out)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "exec %s %s >%s/out.json 2>%s/err.txt", IFX_BIN, args, dir, dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    if (pid_out) {
+        *pid_out = pid;
+        return 0;
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* kill -9 of `ifx sink` while its spool holds a batch the server refused: the next start
+ * delivers it, and every message is stored exactly once. */
+static void test_kill9_with_spool(void **state)
+{
+    char cfgpath[256], input[256], args[1024], json[512];
+    FILE *f;
+    pid_t pid;
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    snprintf(cfgpath, sizeof cfgpath, "%s/sink.json", dir);
+    snprintf(json, sizeof json,
+             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
+             "\",\"spool_dir\":\"%s/spool\",\"retry_delay\":\"10ms\",\"retry_max_delay\":\"100ms\","
+             "\"stats_interval\":\"0s\"}",
+             v3.port, dir);
+    f = fopen(cfgpath, "w");
+    fputs(json, f);
+    fclose(f);
+    snprintf(input, sizeof input, "%s/messages.jsonl", dir);
+    f = fopen(input, "w");
+    for (int i = 0; i < 300; i++)
+        fprintf(f, "{\"offset\":%d,\"timestamp\":%lld,\"payload\":{\"n\":%d}}\n", i,
+                1700000000000000LL + i, i);
+    fclose(f);
+
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
+                           "{\"count\":100000,\"status\":503,\"paths\":[\"/api/v3/write_lp\"]}"));
+    snprintf(args, sizeof args, "sink -c %s --input %s", cfgpath, input);
+    run_ifx(args, &pid);
+    /* the batch is in the spool once the deliverer has tried to write it */
+    bool tried = false;
+    for (int i = 0; i < 200 && !tried; i++) {
+        char *log = admin_text(v3.port, "GET", "/__admin/requests", NULL);
+        tried = strstr(log, "/api/v3/write_lp") != NULL;
+        free(log);
+        if (!tried)
+            ifx_sleep(NULL, 50000000ULL);
+    }
+    assert_true(tried);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(stored(&v3, "iggy"), 0);
+
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+    snprintf(args, sizeof args, "sink -c %s --input /dev/null", cfgpath);
+    assert_int_equal(run_ifx(args, NULL), 0);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 300);
+    bool seen[300] = {false};
+    size_t i;
+    json_t *p;
+    json_array_foreach(pts, i, p)
+    {
+        int off = atoi(json_string_value(json_object_get(json_object_get(p, "tags"), "offset")));
+        assert_true(off >= 0 && off < 300 && !seen[off]);
+        seen[off] = true;
+    }
+    json_decref(pts);
+}
+
+static int setup(void **state)
+{
+    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v3",
+                  "--token", TOKEN, NULL};
+    char *a2[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v2",
+                  "--token", TOKEN, NULL};
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!mkdtemp(dir) || fixture_start(&v3, a3, 30))
+        return -1;
+    return fixture_start(&v2, a2, 30);
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    (void)state;
+    fixture_stop(&v3);
+    fixture_stop(&v2);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_s3_s4_token_checked_at_open),
+        cmocka_unit_test(test_s3_unknown_bucket_is_not_dropped),
+        cmocka_unit_test(test_s10_size_guards),
+        cmocka_unit_test(test_server_down_at_start),
+        cmocka_unit_test(test_kill9_with_spool),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
