@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ifx/codec.h"
 #include "ifx/config.h"
 #include "ifx/postcard.h"
 #include "ifx/sink.h"
@@ -24,8 +25,8 @@ typedef struct instance {
     uint32_t id;
     ifx_sink *sink;
     iggy_log_callback log;
-    int refs;      /* consumes using sink */
-    bool removed;  /* close has taken it out of the table */
+    int refs;     /* consumes using sink */
+    bool removed; /* close has taken it out of the table */
     struct instance *next;
 } instance;
 
@@ -47,6 +48,10 @@ static void runtime_log(iggy_log_callback cb, int level, uint32_t id, const char
         return;
     if ((size_t)n >= sizeof line)
         n = sizeof line - 1;
+    /* The runtime replaces a whole message that is not UTF-8 by "<invalid utf8>": mend the bytes
+     * a cut (or a server's body) may have broken, so the rest still reads. */
+    for (size_t k = 0, bad; !ifx_utf8_valid(line + k, (size_t)n - k, &bad); k += bad + 1)
+        line[k + bad] = '?';
     /* never a NULL pointer, even for an empty message (§4) */
     cb((uint8_t)level, (const uint8_t *)target, sizeof target - 1, (const uint8_t *)line,
        (size_t)n);
@@ -139,16 +144,27 @@ EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t con
     }
     ifx_config_free(&cfg);
     pthread_mutex_lock(&table_lock);
-    it->next = table;
-    table = it;
+    instance *dup;
+    for (dup = table; dup && dup->id != id; dup = dup->next)
+        ;
+    if (!dup) {
+        it->next = table;
+        table = it;
+    }
     pthread_mutex_unlock(&table_lock);
+    if (dup) {
+        /* another open of this id won the race while this one probed the server */
+        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: this id is already open");
+        ifx_sink_close(it->sink);
+        free(it);
+        return -1;
+    }
     return 0;
 }
 
-EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr,
-                                 size_t topic_meta_len, const uint8_t *messages_meta_ptr,
-                                 size_t messages_meta_len, const uint8_t *messages_ptr,
-                                 size_t messages_len)
+EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, size_t topic_meta_len,
+                                 const uint8_t *messages_meta_ptr, size_t messages_meta_len,
+                                 const uint8_t *messages_ptr, size_t messages_len)
 {
     ifx_topic_meta tm;
     ifx_messages_meta mm;
