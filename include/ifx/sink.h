@@ -15,8 +15,8 @@
  * Counters add up: received = written + rejected + pending (+ spooled batches not yet delivered).
  *
  * Thread safety: ifx_sink_consume may run concurrently on one sink; ifx_sink_close may be called
- * while a consume runs (it interrupts waits; the consume then returns IFX_E_BREAKER_OPEN or the last
- * failure, with its undelivered messages counted as pending).
+ * while a consume runs (it interrupts waits; the consume then returns IFX_E_BREAKER_OPEN or the
+ * last failure, with its undelivered messages counted as pending).
  */
 #ifndef IFX_SINK_H
 #define IFX_SINK_H
@@ -34,7 +34,13 @@ extern "C" {
 #endif
 
 /* Log levels, as the Iggy runtime numbers them. */
-enum { IFX_LOG_TRACE = 0, IFX_LOG_DEBUG = 1, IFX_LOG_INFO = 2, IFX_LOG_WARN = 3, IFX_LOG_ERROR = 4 };
+enum {
+    IFX_LOG_TRACE = 0,
+    IFX_LOG_DEBUG = 1,
+    IFX_LOG_INFO = 2,
+    IFX_LOG_WARN = 3,
+    IFX_LOG_ERROR = 4
+};
 
 /* Receives one log line (no newline). Must be thread-safe. */
 typedef void (*ifx_log_fn)(void *ud, int level, const char *msg);
@@ -56,15 +62,15 @@ typedef struct ifx_sink_message {
 } ifx_sink_message;
 
 typedef struct ifx_sink_stats {
-    uint64_t received;     /* messages given to consume */
-    uint64_t written;      /* stored by the server */
-    uint64_t rejected;     /* refused (dead-lettered) */
-    uint64_t pending;      /* not written yet (in a blocked consume, or left at close) */
-    uint64_t spooled;      /* messages appended to the spool */
-    uint64_t spool_records;/* spool records not yet delivered */
-    uint64_t retried;      /* HTTP retries */
-    uint64_t requests;     /* HTTP write requests */
-    uint64_t bytes_sent;   /* line-protocol bytes sent (before gzip) */
+    uint64_t received;      /* messages given to consume */
+    uint64_t written;       /* stored by the server */
+    uint64_t rejected;      /* refused (dead-lettered) */
+    uint64_t pending;       /* not written yet (in a blocked consume, or left at close) */
+    uint64_t spooled;       /* messages appended to the spool */
+    uint64_t spool_records; /* spool records not yet delivered */
+    uint64_t retried;       /* HTTP retries */
+    uint64_t requests;      /* HTTP write requests */
+    uint64_t bytes_sent;    /* line-protocol bytes sent (before gzip) */
     ifx_breaker_state breaker;
 } ifx_sink_stats;
 

@@ -22,10 +22,10 @@
  * sink allocates nothing per message. */
 typedef struct encoder {
     ifx_lp lp;
-    ifx_buf json;  /* compacted payload */
-    ifx_buf text;  /* decoded strings, numbers */
-    ifx_buf key;   /* flattened json_fields key */
-    ifx_buf rec;   /* a spool record */
+    ifx_buf json; /* compacted payload */
+    ifx_buf text; /* decoded strings, numbers */
+    ifx_buf key;  /* flattened json_fields key */
+    ifx_buf rec;  /* a spool record */
     ifx_line_span *spans;
     size_t cap_spans;
     size_t *line_msg; /* line index -> message index */
@@ -78,7 +78,8 @@ struct ifx_sink {
 
 /* ---- logging and dead letters ------------------------------------------------------------ */
 
-static void slog(ifx_sink *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void slog(ifx_sink *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void slog(ifx_sink *s, int level, const char *fmt, ...)
 {
     char msg[1024];
@@ -122,8 +123,7 @@ static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t l
         size_t before = b.len;
         if (ifx_buf_puts(&b, ",\"payload\":") == IFX_OK &&
             ifx_json_compact((const char *)o->payload, o->payload_len, &b, NULL) == IFX_OK) {
-        } else if (ifx_buf_truncate(&b, before),
-                   ifx_utf8_valid(o->payload, o->payload_len, NULL)) {
+        } else if (ifx_buf_truncate(&b, before), ifx_utf8_valid(o->payload, o->payload_len, NULL)) {
             ifx_buf_puts(&b, ",\"payload_text\":");
             ifx_json_append_string(&b, (const char *)o->payload, o->payload_len);
         } else {
@@ -383,8 +383,7 @@ static ifx_rc point_time(ifx_sink *s, const ifx_sink_message *m, const ifx_json_
         long long unit = ifx_precision_ns(s->cfg.timestamp_unit);
         if (!(v.flags & IFX_JSON_F_FRAC) && ifx_json_get_i64(&v, &i, NULL) == IFX_OK) {
             if (i > INT64_MAX / unit || i < INT64_MIN / unit)
-                return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is out of range",
-                                   f);
+                return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is out of range", f);
             *ns = i * unit;
             return IFX_OK;
         }
@@ -443,9 +442,9 @@ static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err
             goto fail;
     }
     for (size_t i = 0; i < c->default_tags.n; i++)
-        if ((rc = ifx_lp_add_tag(&e->lp, c->default_tags.keys[i], strlen(c->default_tags.keys[i]),
-                                 c->default_tags.values[i], strlen(c->default_tags.values[i]),
-                                 err)))
+        if ((rc =
+                 ifx_lp_add_tag(&e->lp, c->default_tags.keys[i], strlen(c->default_tags.keys[i]),
+                                c->default_tags.values[i], strlen(c->default_tags.values[i]), err)))
             goto fail;
 
     size_t idlen = ifx_u128_format(m->id, num);
@@ -467,7 +466,8 @@ static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err
     if (c->include_origin_timestamp &&
         (rc = add_u64(s, e, "iggy_origin_timestamp", m->origin_timestamp_us, false, err)))
         goto fail;
-    if (c->offset_as == IFX_OFFSET_FIELD && (rc = add_u64(s, e, "iggy_offset", m->offset, false, err)))
+    if (c->offset_as == IFX_OFFSET_FIELD &&
+        (rc = add_u64(s, e, "iggy_offset", m->offset, false, err)))
         goto fail;
 
     const char *p = (const char *)m->payload;
@@ -493,8 +493,7 @@ static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err
     case IFX_PAYLOAD_BASE64:
         ifx_buf_reset(&e->text);
         if ((rc = ifx_base64_encode(p, plen, &e->text)) ||
-            (rc = ifx_lp_add_string(&e->lp, "payload_base64", 14, e->text.data, e->text.len,
-                                    err)))
+            (rc = ifx_lp_add_string(&e->lp, "payload_base64", 14, e->text.data, e->text.len, err)))
             goto fail;
         break;
     case IFX_PAYLOAD_JSON_FIELDS:
@@ -518,8 +517,8 @@ static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err
                 continue;
             ifx_buf_reset(&e->text);
             if ((rc = scalar_text(e, &tv, &t, &tl, err)) ||
-                (rc = ifx_lp_add_tag(&e->lp, c->tag_keys.items[i], strlen(c->tag_keys.items[i]),
-                                     t, tl, err)))
+                (rc = ifx_lp_add_tag(&e->lp, c->tag_keys.items[i], strlen(c->tag_keys.items[i]), t,
+                                     tl, err)))
                 goto fail;
         }
         ifx_buf_reset(&e->key);
@@ -783,8 +782,8 @@ static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
     }
     for (size_t i = 0; i < n; i++) {
         const ifx_sink_message *m = &msgs[e->line_msg[i]];
-        o[i] = (origin){m->stream, m->stream_len, m->topic, m->topic_len, m->partition,
-                        m->offset, m->id, m->payload, m->payload_len};
+        o[i] = (origin){m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
+                        m->offset, m->id,         m->payload, m->payload_len};
     }
     atomic_fetch_add(&s->pending, n);
     size_t left = deliver(s, e, e->lp.batch.data, e->spans, o, n);
@@ -838,8 +837,7 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
     for (size_t i = 0; i < n; i++) {
         const ifx_sink_message *m = &msgs[i];
         ifx_err why;
-        if (!grow((void **)&e->line_msg, &e->cap_line_msg, e->lp.lines + 1,
-                  sizeof *e->line_msg)) {
+        if (!grow((void **)&e->line_msg, &e->cap_line_msg, e->lp.lines + 1, sizeof *e->line_msg)) {
             rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
             break;
         }
@@ -854,8 +852,8 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
         if (rc == IFX_OK) {
             e->line_msg[e->lp.lines - 1] = i;
         } else {
-            origin o = {m->stream, m->stream_len, m->topic, m->topic_len, m->partition,
-                        m->offset, m->id, m->payload, m->payload_len};
+            origin o = {m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
+                        m->offset, m->id,         m->payload, m->payload_len};
             dead_letter(s, &o, NULL, 0, why.msg);
             rc = IFX_OK;
         }
@@ -1034,8 +1032,9 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
         uint64_t recs, bytes;
         ifx_spool_pending(s->spool, &recs, &bytes);
         if (recs)
-            slog(s, IFX_LOG_INFO, "spool %s holds %llu batches (%llu bytes) from before; "
-                                  "delivering them first",
+            slog(s, IFX_LOG_INFO,
+                 "spool %s holds %llu batches (%llu bytes) from before; "
+                 "delivering them first",
                  s->cfg.spool_dir, (unsigned long long)recs, (unsigned long long)bytes);
         if (pthread_create(&s->deliverer, NULL, deliver_spool, s) != 0) {
             rc = ifx_err_set(err, IFX_E_NOMEM, "cannot start the spool delivery thread");

@@ -20,8 +20,8 @@ const char *iggy_sink_version(void);
 
 /* Function pointer types, for hosts that dlsym the symbols. */
 typedef int32_t (*iggy_sink_open_fn)(uint32_t, const uint8_t *, size_t, iggy_log_callback);
-typedef int32_t (*iggy_sink_consume_fn)(uint32_t, const uint8_t *, size_t, const uint8_t *,
-                                        size_t, const uint8_t *, size_t);
+typedef int32_t (*iggy_sink_consume_fn)(uint32_t, const uint8_t *, size_t, const uint8_t *, size_t,
+                                        const uint8_t *, size_t);
 typedef int32_t (*iggy_sink_close_fn)(uint32_t);
 typedef const char *(*iggy_sink_version_fn)(void);
 

@@ -55,10 +55,16 @@ static ifx_rc open_v3(const char *extra, ifx_sink **s, ifx_err *e)
 
 static ifx_sink_message msg(uint64_t offset, const char *payload, size_t len)
 {
-    ifx_sink_message m = {.stream = "s", .stream_len = 1, .topic = "t", .topic_len = 1,
-                          .partition = 1, .offset = offset, .id = {0, offset},
+    ifx_sink_message m = {.stream = "s",
+                          .stream_len = 1,
+                          .topic = "t",
+                          .topic_len = 1,
+                          .partition = 1,
+                          .offset = offset,
+                          .id = {0, offset},
                           .timestamp_us = 1700000000000000ULL + offset,
-                          .payload = (const uint8_t *)payload, .payload_len = len};
+                          .payload = (const uint8_t *)payload,
+                          .payload_len = len};
     return m;
 }
 
@@ -111,10 +117,11 @@ static void test_s3_unknown_bucket_is_not_dropped(void **state)
     ifx_err e;
     pthread_t th;
     (void)state;
-    snprintf(json, sizeof json,
-             "{\"url\":\"http://127.0.0.1:%d\",\"org\":\"iggy\",\"bucket\":\"nope\",\"token\":\"" TOKEN
-             "\",\"retry_delay\":\"10ms\",\"stats_interval\":\"0s\"}",
-             v2.port);
+    snprintf(
+        json, sizeof json,
+        "{\"url\":\"http://127.0.0.1:%d\",\"org\":\"iggy\",\"bucket\":\"nope\",\"token\":\"" TOKEN
+        "\",\"retry_delay\":\"10ms\",\"stats_interval\":\"0s\"}",
+        v2.port);
     assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
                      IFX_OK);
     assert_int_equal(ifx_sink_open(&cfg, quiet_log, NULL, &s, &e), IFX_OK);
@@ -142,9 +149,8 @@ static void test_s10_size_guards(void **state)
     ifx_sink_stats st;
     (void)state;
     json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
-    assert_int_equal(open_v3("\"token\":\"" TOKEN "\",\"max_batch_bytes\":4096,\"gzip\":false",
-                             &s, &e),
-                     IFX_OK);
+    assert_int_equal(
+        open_v3("\"token\":\"" TOKEN "\",\"max_batch_bytes\":4096,\"gzip\":false", &s, &e), IFX_OK);
     static char big[70000];
     big[0] = '"';
     memset(big + 1, 'x', sizeof big - 3);
@@ -164,8 +170,8 @@ static void test_s10_size_guards(void **state)
     json_t *reqs = admin_call(v3.port, "GET", "/__admin/requests", NULL);
     size_t i;
     json_t *r;
-    json_array_foreach(reqs, i, r) assert_true(json_integer_value(json_object_get(r, "body_len")) <=
-                                               4096);
+    json_array_foreach(reqs, i, r)
+        assert_true(json_integer_value(json_object_get(r, "body_len")) <= 4096);
     json_decref(reqs);
     assert_int_equal(stored(&v3, "iggy"), 20);
     ifx_sink_close(s);
@@ -222,11 +228,12 @@ static void test_kill9_with_spool(void **state)
     (void)state;
     json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
     snprintf(cfgpath, sizeof cfgpath, "%s/sink.json", dir);
-    snprintf(json, sizeof json,
-             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
-             "\",\"spool_dir\":\"%s/spool\",\"retry_delay\":\"10ms\",\"retry_max_delay\":\"100ms\","
-             "\"stats_interval\":\"0s\"}",
-             v3.port, dir);
+    snprintf(
+        json, sizeof json,
+        "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
+        "\",\"spool_dir\":\"%s/spool\",\"retry_delay\":\"10ms\",\"retry_max_delay\":\"100ms\","
+        "\"stats_interval\":\"0s\"}",
+        v3.port, dir);
     f = fopen(cfgpath, "w");
     fputs(json, f);
     fclose(f);
@@ -274,10 +281,14 @@ static void test_kill9_with_spool(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v3",
-                  "--token", TOKEN, NULL};
-    char *a2[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py", "--mode", "v2",
-                  "--token", TOKEN, NULL};
+    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
+                  "--mode",  "v3",
+                  "--token", TOKEN,
+                  NULL};
+    char *a2[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
+                  "--mode",  "v2",
+                  "--token", TOKEN,
+                  NULL};
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (!mkdtemp(dir) || fixture_start(&v3, a3, 30))
