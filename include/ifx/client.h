@@ -76,6 +76,10 @@ void ifx_write_result_free(ifx_write_result *r);
 ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err);
 void ifx_client_free(ifx_client *c);
 
+/* Aborts every request in flight and makes every later one fail at once (IFX_E_TRANSIENT,
+ * "cancelled"). For shutdown: safe from any thread, not undoable. */
+void ifx_client_cancel(ifx_client *c);
+
 /* The server generation this client talks to. */
 ifx_version ifx_client_version(const ifx_client *c);
 

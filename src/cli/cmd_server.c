@@ -9,15 +9,17 @@
 #include "ifx/config.h"
 
 static const char health_usage[] =
-    "usage: ifx health -c FILE\n"
+    "usage: ifx health -c FILE [--wait]\n"
     "\n"
     "Checks that the server of a configuration answers and accepts its credentials:\n"
-    "v1 /ping, v2 /health, v3 /health with the token. Prints one line.\n"
+    "v1 /ping, v2 /health, v3 /health with the token. Prints one line. With --wait, retries\n"
+    "up to max_open_retries times (backoff up to open_retry_max_delay) while it is unreachable.\n"
     "Exit status: 0 healthy; 1 not; 2 usage error.\n";
 
 int cmd_health(int argc, char **argv)
 {
     const char *path = NULL;
+    bool wait = false;
     ifx_config cfg = {0};
     ifx_client *client = NULL;
     ifx_err err;
@@ -30,6 +32,8 @@ int cmd_health(int argc, char **argv)
             return CLI_EXIT_OK;
         } else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
             path = argv[++i];
+        } else if (!strcmp(argv[i], "--wait")) {
+            wait = true;
         } else {
             cli_error("health: unexpected argument '%s'\n%s", argv[i], health_usage);
             return CLI_EXIT_USAGE;
@@ -42,7 +46,8 @@ int cmd_health(int argc, char **argv)
     if (!cli_load_config(path, IFX_ROLE_DETECT, &cfg))
         goto out;
     if (ifx_config_resolve_version(&cfg, NULL, &err) || ifx_client_new(&cfg, &client, &err) ||
-        ifx_client_health(client, &err)) {
+        (wait ? ifx_client_wait_healthy(client, &cfg, NULL, NULL, NULL, &err)
+              : ifx_client_health(client, &err))) {
         printf("unhealthy: %s\n", err.msg);
         goto out;
     }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "connector/engine.h"
 #include "ifx/client.h"
 #include "ifx/codec.h"
 #include "ifx/lp.h"
@@ -78,19 +79,7 @@ struct ifx_sink {
 
 /* ---- logging and dead letters ------------------------------------------------------------ */
 
-static void slog(ifx_sink *s, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void slog(ifx_sink *s, int level, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    if (!s->log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    s->log(s->log_ud, level, msg);
-}
+#define slog(s, level, ...) ifx_engine_log((s)->log, (s)->log_ud, level, __VA_ARGS__)
 
 static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t line_len,
                         const char *reason)
@@ -394,6 +383,8 @@ static ifx_rc point_time(ifx_sink *s, const ifx_sink_message *m, const ifx_json_
         return IFX_OK;
     }
     case IFX_TS_IGGY:
+    case IFX_TS_ROW: /* source values: refused for a sink by the configuration */
+    case IFX_TS_POLL:
         us = m->timestamp_us;
         break;
     }
@@ -546,23 +537,7 @@ fail:
 static bool sink_wait(void *ud, uint64_t ns)
 {
     ifx_sink *s = ud;
-    struct timespec until;
-    bool open;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(ns / 1000000000ULL);
-    until.tv_nsec += (long)(ns % 1000000000ULL);
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&s->lock);
-    while (!s->closing) {
-        if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT)
-            break;
-    }
-    open = !s->closing;
-    pthread_mutex_unlock(&s->lock);
-    return open;
+    return ifx_wait_unless_stopped(&s->lock, &s->wake, &s->closing, ns);
 }
 
 static bool is_closing(ifx_sink *s)
@@ -986,7 +961,6 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
 {
     ifx_sink *s;
     ifx_rc rc;
-    uint32_t attempts;
 
     *out = NULL;
     if (cfg->role != IFX_ROLE_SINK)
@@ -1009,7 +983,9 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
     ifx_breaker_init(&s->breaker, s->cfg.circuit_breaker_threshold,
                      s->cfg.circuit_breaker_cool_down_ns);
     s->has_breaker = true;
-    rc = ifx_client_wait_healthy(s->client, &s->cfg, NULL, NULL, &attempts, err);
+    /* One probe: the runtime opens connectors one after another, so open must not wait on an
+     * unreachable server (delivery retries on its own); wrong credentials are fatal. */
+    rc = ifx_client_health(s->client, err);
     if (rc == IFX_E_AUTH)
         goto fail; /* wrong credentials: nothing will ever be written */
     if (rc)
@@ -1058,6 +1034,9 @@ void ifx_sink_request_stop(ifx_sink *s)
     s->closing = true;
     pthread_cond_broadcast(&s->wake);
     pthread_mutex_unlock(&s->lock);
+    /* a write in flight ends now instead of at its timeout; its lines stay pending */
+    if (s->client)
+        ifx_client_cancel(s->client);
 }
 
 void ifx_sink_close(ifx_sink *s)
@@ -1067,6 +1046,8 @@ void ifx_sink_close(ifx_sink *s)
 
     if (!s)
         return;
+    if (s->client)
+        ifx_client_cancel(s->client);
     pthread_mutex_lock(&s->lock);
     s->closing = true;
     pthread_cond_broadcast(&s->wake);

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <libdeflate.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ struct ifx_client {
     char *tls_ca_file, *tls_cert_file, *tls_key_file;
     bool tls_insecure;
     char user_agent[48];
+
+    _Atomic int cancelled;
 
     pthread_mutex_t lock;
     conn *idle[POOL_MAX];
@@ -318,6 +321,20 @@ void ifx_client_free(ifx_client *c)
     free(c);
 }
 
+void ifx_client_cancel(ifx_client *c)
+{
+    atomic_store(&c->cancelled, 1);
+}
+
+/* libcurl's progress callback: a non-zero return aborts the transfer. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    ifx_client *c = ud;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return atomic_load(&c->cancelled) ? 1 : 0;
+}
+
 ifx_version ifx_client_version(const ifx_client *c)
 {
     return c->t->version;
@@ -475,6 +492,9 @@ static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *pa
     ifx_rc rc = IFX_OK;
     CURL *h = k->curl;
 
+    if (atomic_load(&c->cancelled))
+        return ifx_err_set(err, IFX_E_TRANSIENT, "%s %.*s: cancelled (shutting down)", method,
+                           path_len(path_and_query), path_and_query);
     ifx_buf_reset(&k->url);
     if (ifx_buf_puts(&k->url, c->s.base_url) || ifx_buf_puts(&k->url, path_and_query))
         return ifx_err_set(err, IFX_E_INVALID, "request URL too long");
@@ -491,6 +511,9 @@ static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *pa
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
     if (c->tls_ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->tls_ca_file);
     if (c->tls_cert_file)
