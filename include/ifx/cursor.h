@@ -1,0 +1,99 @@
+/* ifx — exactly-once row tracking for a polling source (the source's cursor).
+ *
+ * The cursor is a time T and the identities (64-bit hashes) of the rows at exactly T that
+ * were already delivered. Every row with a time before T was delivered. A query asks for rows from
+ * T - 1 ns on (so that a template written with '>' and one written with '>=' both return the rows
+ * at T), sorted by time, with a limit of batch_size plus the number of rows already seen at T, so
+ * that a full answer always holds new rows even when more rows share T than any batch holds.
+ * Rows before T, and rows at T already seen, are dropped on the client: nothing depends on the
+ * order of rows that share a timestamp (servers do not keep one; upstream defect R19).
+ *
+ * Rows with the same time and hash are copies of one value (say two hosts reporting the same
+ * number, merged into one series by an InfluxQL query without GROUP BY *). They are counted, not
+ * collapsed: seen holds one entry per delivered copy, an answer with m copies of a hash seen k
+ * times delivers m - k more, and the limit counts the copies too, so a full answer still brings
+ * new rows. (Collapsing them would lose the copies, and a full answer made only of copies would
+ * make no progress at all.)
+ *
+ * Several result tables (Flux tables, InfluxQL series) each obey the limit separately (R3): a
+ * table that came back full may have more rows after its last one, so no row later than the
+ * earliest last time of a full table is emitted; it will come again in the next answer.
+ *
+ * A template written with '>=' also returns the rows at T - 1 ns, which count against the limit;
+ * should batch_size or more of them share that one nanosecond, a full answer could hold nothing
+ * new, and ifx_cursor_plan refuses it rather than loop (write '>' to avoid this).
+ *
+ * Thread safety: none; a cursor belongs to one source.
+ */
+#ifndef IFX_CURSOR_H
+#define IFX_CURSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ifx/buf.h"
+#include "ifx/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ifx_cursor {
+    int64_t time_ns; /* T: every row before T was delivered */
+    uint64_t *seen;  /* hashes of the rows at exactly T already delivered, sorted; a hash
+                        appears once per delivered copy (see above) */
+    size_t nseen, cap;
+} ifx_cursor;
+
+/* Starts at start_ns (initial_offset): nothing delivered yet. */
+void ifx_cursor_init(ifx_cursor *c, int64_t start_ns);
+void ifx_cursor_free(ifx_cursor *c);
+/* dst becomes an independent copy (dst must be initialised or freed). */
+ifx_rc ifx_cursor_copy(ifx_cursor *dst, const ifx_cursor *src);
+
+/* The time to put in the query for $cursor: T - 1 ns (INT64_MIN stays INT64_MIN). */
+int64_t ifx_cursor_query_time(const ifx_cursor *c);
+
+/* The $limit of the next query: batch_size + rows already seen at T. */
+uint64_t ifx_cursor_query_limit(const ifx_cursor *c, uint32_t batch_size);
+
+/* A row of an answer as the cursor sees it. */
+typedef struct ifx_cursor_row {
+    int64_t time_ns;
+    uint64_t hash; /* identity of the row (see ifx_row_hash) */
+    int64_t table; /* result table / series the row belongs to */
+} ifx_cursor_row;
+
+/* Decides which rows of an answer (rows[0..n), in the server's order) to deliver: emit[i] is set
+ * for each. *next receives the cursor to commit once those rows are acknowledged (initialised by
+ * the call, on failure too; free it with ifx_cursor_free). *full is true when some table came
+ * back with `limit` rows (or more): more rows may be waiting, so query again at once. Borrows
+ * c and rows. Rows sharing a time and hash are counted as copies (see above). On any failure
+ * nothing is emitted, *next is a copy of c and *full is false. IFX_E_INVALID when:
+ *   - a table's rows are not in ascending time order (the message names the table and the two
+ *     times, and says to add ORDER BY time / |> sort(columns: ["_time"]));
+ *   - a full answer can make no progress: a full table ends before T ("the query returned rows
+ *     before the cursor; check that it filters on $cursor"), or it holds nothing new because rows
+ *     before T or a limit below ifx_cursor_query_limit took up its rows. */
+ifx_rc ifx_cursor_plan(const ifx_cursor *c, const ifx_cursor_row *rows, size_t n, uint64_t limit,
+                       bool *emit, ifx_cursor *next, bool *full, ifx_err *err);
+
+/* The persisted form (the runtime's state bytes), version 1, little-endian:
+ *   "IFXC" | u8 version=1 | i64 T | u32 count | count x u64 hash (ascending; repeats allowed)
+ * ifx_cursor_encode appends it to out (IFX_E_FULL past its cap or beyond 2^32 - 1 hashes; out is
+ * then unchanged). ifx_cursor_decode refuses any other magic or version, a short or overlong
+ * buffer, and unsorted hashes, naming the problem and setting err->offset ("cursor state: unknown
+ * magic", "... version 2 is not supported", "... truncated at byte N", "... hashes not sorted at
+ * entry K", "... N trailing bytes"): a silent reset would deliver everything again. *out is
+ * initialised by the call; on failure it is empty and owns nothing. */
+ifx_rc ifx_cursor_encode(const ifx_cursor *c, ifx_buf *out);
+ifx_rc ifx_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err *err);
+
+/* A 64-bit hash with good avalanche, for row identities (not cryptographic). The value depends
+ * only on the bytes, len and seed, never on the machine (it is persisted): do not change it. */
+uint64_t ifx_hash64(const void *p, size_t len, uint64_t seed);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
