@@ -36,9 +36,11 @@ typedef enum ifx_payload_format {
 } ifx_payload_format;
 
 typedef enum ifx_timestamp_source {
-    IFX_TS_IGGY = 0, /* "iggy": the server's append time (upstream) */
-    IFX_TS_ORIGIN,   /* "origin": the producer's time */
-    IFX_TS_PAYLOAD   /* "payload": a field of a JSON payload (timestamp_field) */
+    IFX_TS_IGGY = 0, /* sink "iggy": the server's append time (upstream) */
+    IFX_TS_ORIGIN,   /* sink "origin": the producer's time */
+    IFX_TS_PAYLOAD,  /* sink "payload": a field of a JSON payload (timestamp_field) */
+    IFX_TS_ROW,      /* source "row": the row's time (default) */
+    IFX_TS_POLL      /* source "poll": the time of the poll (upstream) */
 } ifx_timestamp_source;
 
 typedef enum ifx_offset_as {
@@ -185,6 +187,10 @@ ifx_rc ifx_config_copy(ifx_config *dst, const ifx_config *src, ifx_err *err);
 
 /* Releases every string of c and zeroes it. Safe on a zeroed or already-freed config. */
 void ifx_config_free(ifx_config *c);
+
+/* Writes the reference of every configuration key as Markdown (docs/configuration.md is this
+ * text, checked by a test so that it cannot drift from the code). Caller frees *out. */
+ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err);
 
 /* "sink" or "source". */
 const char *ifx_role_name(ifx_role r);

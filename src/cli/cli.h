@@ -47,5 +47,6 @@ int cmd_detect(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_sink(int argc, char **argv);
+int cmd_source(int argc, char **argv);
 
 #endif

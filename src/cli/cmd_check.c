@@ -8,6 +8,7 @@
 
 static const char usage[] =
     "usage: ifx check -c FILE [--sink | --source]\n"
+    "       ifx check --reference   (print every key, type, default and meaning as Markdown)\n"
     "\n"
     "Parses and validates a connector configuration (the JSON object the Iggy runtime passes as\n"
     "[plugin_config]) and prints it normalised as JSON, with every default filled in and every\n"
@@ -36,6 +37,15 @@ int cmd_check(int argc, char **argv)
         } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
                    i + 1 < argc) {
             path = argv[++i];
+        } else if (strcmp(argv[i], "--reference") == 0) {
+            char *md;
+            if (ifx_config_reference_markdown(&md, &err)) {
+                cli_error("check: %s", err.msg);
+                return CLI_EXIT_FAILURE;
+            }
+            fputs(md, stdout);
+            free(md);
+            return CLI_EXIT_OK;
         } else if (strcmp(argv[i], "--sink") == 0) {
             role = IFX_ROLE_SINK;
         } else if (strcmp(argv[i], "--source") == 0) {

@@ -14,6 +14,7 @@ static const char usage[] =
     "  check    validate a connector configuration and print it normalised\n"
     "  encode   turn JSONL points into InfluxDB line protocol\n"
     "  sink     run the sink engine on a JSONL stream of messages\n"
+    "  source   run the source engine, printing JSONL messages\n"
     "  write    write line protocol to the configured server\n"
     "  query    run a query on the configured server and print the rows\n"
     "  health   check that the configured server answers and accepts the credentials\n"
@@ -30,7 +31,7 @@ struct command {
 
 static const struct command commands[] = {
     {"check", cmd_check},   {"encode", cmd_encode}, {"write", cmd_write}, {"query", cmd_query},
-    {"health", cmd_health}, {"detect", cmd_detect}, {"sink", cmd_sink},
+    {"health", cmd_health}, {"detect", cmd_detect}, {"sink", cmd_sink},   {"source", cmd_source},
 };
 
 static const struct command *find_command(const char *name)

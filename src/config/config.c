@@ -97,7 +97,8 @@ static const struct enum_name payload_formats[] = {{"json", IFX_PAYLOAD_JSON},
                                                    {"json_fields", IFX_PAYLOAD_JSON_FIELDS},
                                                    {NULL, 0}};
 static const struct enum_name timestamp_sources[] = {
-    {"iggy", IFX_TS_IGGY}, {"origin", IFX_TS_ORIGIN}, {"payload", IFX_TS_PAYLOAD}, {NULL, 0}};
+    {"iggy", IFX_TS_IGGY}, {"origin", IFX_TS_ORIGIN}, {"payload", IFX_TS_PAYLOAD},
+    {"row", IFX_TS_ROW},   {"poll", IFX_TS_POLL},     {NULL, 0}};
 static const struct enum_name offset_as_names[] = {
     {"tag", IFX_OFFSET_TAG}, {"field", IFX_OFFSET_FIELD}, {NULL, 0}};
 static const struct enum_name write_endpoints[] = {
@@ -365,7 +366,9 @@ static const struct key_desc keys[] = {
      .min = 1,
      .max = 1000,
      .def = "10",
-     .doc = "health checks tried at startup before giving up"},
+     .doc = "health probes of `ifx health --wait`; the plugins probe once at open (wrong "
+            "credentials fail it) and then retry while running, so the runtime's start-up never "
+            "waits on an unreachable server"},
     {.name = "open_retry_max_delay",
      .type = KT_DURATION,
      .offset = OFF(open_retry_max_delay_ns),
@@ -374,7 +377,7 @@ static const struct key_desc keys[] = {
      .min = 0,
      .max = 24 * HOUR,
      .def = "60s",
-     .doc = "longest pause between startup health checks"},
+     .doc = "longest pause between the probes of `ifx health --wait`"},
     {.name = "circuit_breaker_threshold",
      .type = KT_U32,
      .offset = OFF(circuit_breaker_threshold),
@@ -418,10 +421,13 @@ static const struct key_desc keys[] = {
      .type = KT_ENUM,
      .enums = timestamp_sources,
      .offset = OFF(timestamp_source),
-     .roles = FOR_SINK,
+     .roles = FOR_BOTH,
      .versions = V_ALL,
      .def = "iggy",
-     .doc = "point time: \"iggy\" (append time), \"origin\" (producer time) or \"payload\""},
+     .def_rule = DEF_SOURCE_ALT,
+     .def_alt = "row",
+     .doc = "sink: the point's time, \"iggy\" (append time), \"origin\" (producer time) or "
+            "\"payload\"; source: the message's time, \"row\" (the row's) or \"poll\""},
     {.name = "timestamp_field",
      .type = KT_STRING,
      .offset = OFF(timestamp_field),
@@ -1463,6 +1469,12 @@ static void check_cross_keys(struct parse_ctx *p)
     if (p->c->role == IFX_ROLE_SINK && p->c->payload_format != IFX_PAYLOAD_JSON_FIELDS &&
         (p->c->tag_keys.n || p->c->field_keys.n))
         problem(p, "keys 'tag_keys' and 'field_keys' need payload_format \"json_fields\"");
+    if (p->c->role == IFX_ROLE_SINK &&
+        (p->c->timestamp_source == IFX_TS_ROW || p->c->timestamp_source == IFX_TS_POLL))
+        problem(p, "timestamp_source for a sink is \"iggy\", \"origin\" or \"payload\"");
+    if (p->c->role == IFX_ROLE_SOURCE && p->c->timestamp_source != IFX_TS_ROW &&
+        p->c->timestamp_source != IFX_TS_POLL)
+        problem(p, "timestamp_source for a source is \"row\" or \"poll\"");
     if (p->c->role == IFX_ROLE_SINK && p->c->timestamp_source == IFX_TS_PAYLOAD &&
         !p->c->timestamp_field)
         problem(p, "timestamp_source \"payload\" needs the key 'timestamp_field' (the payload "
@@ -1755,4 +1767,105 @@ nomem:
     }
     ifx_config_free(dst);
     return ifx_err_set(err, IFX_E_NOMEM, "out of memory copying the configuration");
+}
+
+static const char *type_words(const struct key_desc *k)
+{
+    switch (k->type) {
+    case KT_VERSION:
+        return "string: v1, v2, v3, auto";
+    case KT_STRING:
+        return "string";
+    case KT_SECRET:
+        return "string (secret)";
+    case KT_BOOL:
+        return "boolean";
+    case KT_U32:
+        return "integer";
+    case KT_DURATION:
+        return "duration";
+    case KT_PRECISION:
+        return "string: ns, us, ms, s";
+    case KT_ENUM:
+        return "string";
+    case KT_STRING_LIST:
+        return "array of strings";
+    case KT_STRING_MAP:
+        return "object of strings";
+    case KT_RFC3339:
+        return "RFC 3339 time";
+    }
+    return "";
+}
+
+ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err)
+{
+    ifx_buf b;
+    char vers[64], lo[IFX_DURATION_MAX], hi[IFX_DURATION_MAX];
+
+    ifx_buf_init(&b, 1 << 20);
+    ifx_buf_puts(&b, "# Configuration reference\n\n"
+                     "Every key of the JSON object the Iggy runtime passes as `[plugin_config]` "
+                     "(and that `ifx` commands read with `-c`). Generated from the key table in "
+                     "`src/config/config.c` by `ifx check --reference`; a test fails when this "
+                     "file and the code differ.\n\n"
+                     "| key | for | versions | type | default | meaning |\n"
+                     "| --- | --- | --- | --- | --- | --- |\n");
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key_desc *k = &keys[i];
+        const char *for_ = k->roles == FOR_BOTH   ? "sink, source"
+                           : k->roles == FOR_SINK ? "sink"
+                                                  : "source";
+        if ((k->versions & (V_1 | V_2 | V_3)) == (V_1 | V_2 | V_3))
+            snprintf(vers, sizeof vers, "all");
+        else
+            version_list(k->versions, vers, sizeof vers);
+        ifx_buf_printf(&b, "| `%s`%s%s%s | %s | %s | %s", k->name, k->alias ? " (or `" : "",
+                       k->alias ? k->alias : "", k->alias ? "`)" : "", for_, vers, type_words(k));
+        if (k->type == KT_ENUM) {
+            ifx_buf_puts(&b, ":");
+            for (const struct enum_name *e = k->enums; e->name; e++)
+                ifx_buf_printf(&b, "%s %s", e == k->enums ? "" : ",", e->name);
+        } else if (k->type == KT_U32) {
+            ifx_buf_printf(&b, ", %llu to %llu", (unsigned long long)k->min,
+                           (unsigned long long)k->max);
+        } else if (k->type == KT_DURATION) {
+            ifx_duration_format(k->min, lo);
+            ifx_duration_format(k->max, hi);
+            ifx_buf_printf(&b, ", %s to %s", lo, hi);
+        }
+        ifx_buf_puts(&b, " | ");
+        if (k->required)
+            ifx_buf_puts(&b, k->required == V_ALL ? "required" : "required for ");
+        if (k->required && k->required != V_ALL) {
+            version_list(k->required, vers, sizeof vers);
+            ifx_buf_puts(&b, vers);
+        } else if (!k->required && k->def) {
+            switch (k->def_rule) {
+            case DEF_SOURCE_ALT:
+                ifx_buf_printf(&b, "`%s` (sink), `%s` (source)", k->def, k->def_alt);
+                break;
+            case DEF_V2_ELSE_ALT:
+                ifx_buf_printf(&b, "`%s` (v2), `%s` (v1, v3)", k->def, k->def_alt);
+                break;
+            case DEF_SAME:
+                ifx_buf_printf(&b, "`%s`", k->def);
+            }
+        } else if (!k->required) {
+            ifx_buf_puts(&b, "none");
+        }
+        ifx_buf_printf(&b, " | %s |\n", k->doc ? k->doc : "");
+    }
+    ifx_buf_puts(&b,
+                 "\nDurations are written like `\"500ms\"`, `\"30s\"`, `\"1m30s\"` (units ns, us, "
+                 "ms, s, m, h, d, w). Unknown keys, keys of another version or role, bad "
+                 "values and out-of-range numbers are refused with the key named; every "
+                 "problem is listed at once. Secrets (`token`, `password`, a password in "
+                 "`url`) never appear in any output.\n");
+    if (b.len == 0 || !b.data) {
+        ifx_buf_free(&b);
+        return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+    }
+    *out = ifx_buf_detach(&b);
+    return IFX_OK;
 }

@@ -197,6 +197,21 @@ static void test_check(void **state)
     done(&r);
 }
 
+/* docs/configuration.md is generated from the key table: it must match the code. */
+static void test_reference_matches_docs(void **state)
+{
+    (void)state;
+    run_result r = run("check --reference", NULL);
+    assert_int_equal(r.status, 0);
+    char *doc = slurp(IFX_SOURCE_DIR "/docs/configuration.md");
+    if (strcmp(r.out, doc) != 0)
+        fail_msg("docs/configuration.md is out of date: regenerate it with "
+                 "'build/ifx check --reference > docs/configuration.md'");
+    assert_non_null(strstr(doc, "| `spool_dir` | sink |"));
+    free(doc);
+    done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_encode_good_and_refused),
         cmocka_unit_test(test_encode_versions_and_precision),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_reference_matches_docs),
     };
     if (!mkdtemp(tmpdir))
         return 1;

@@ -1051,6 +1051,7 @@ static void test_to_json_exact(void **state)
                                "  \"open_retry_max_delay\": \"1m\",\n"
                                "  \"circuit_breaker_threshold\": 5,\n"
                                "  \"circuit_breaker_cool_down\": \"30s\",\n"
+                               "  \"timestamp_source\": \"row\",\n"
                                "  \"stats_interval\": \"1m\",\n"
                                "  \"retry_after_max\": \"1m\",\n"
                                "  \"gzip\": true,\n"

@@ -1,0 +1,203 @@
+/* ifx source: the source engine writing JSONL messages to stdout instead of to Iggy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "ifx/codec.h"
+#include "ifx/config.h"
+#include "ifx/source.h"
+
+static const char usage[] =
+    "usage: ifx source -c FILE [--once] [--state FILE] [--verbose]\n"
+    "\n"
+    "Runs the source engine of the Iggy plugin and prints one JSON message per line on stdout:\n"
+    "  {\"id\":\"<u128>\",\"timestamp\":<us>,\"schema\":\"json\",\"payload\":<the row>}\n"
+    "(a text payload is a JSON string; a raw one is \"payload_base64\").\n"
+    "\n"
+    "  --state FILE  read the cursor from FILE at start, and save it there after each batch has\n"
+    "                been written to stdout and flushed: a restart goes on where it stopped\n"
+    "  --once        stop after the first answer that is not full (no more rows for now)\n"
+    "  --verbose     log at DEBUG instead of INFO (logs go to stderr)\n"
+    "\n"
+    "Exit status: 0 stopped normally (--once, SIGINT or SIGTERM); 1 failure; 2 usage error.\n";
+
+/* SIGINT and SIGTERM are blocked in every thread and taken by this one with sigwait, so that
+ * stopping the source (a mutex and a condition) happens outside a signal handler. */
+static void *signal_watch(void *arg)
+{
+    sigset_t set;
+    int sig;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    if (sigwait(&set, &sig) == 0 && sig != SIGUSR1)
+        ifx_source_request_stop(arg);
+    return NULL;
+}
+
+typedef struct host {
+    ifx_source *src;
+    const char *state_path;
+    ifx_buf line;
+    ifx_err err;
+} host;
+
+static void log_line(void *ud, int level, const char *msg)
+{
+    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
+    int *min = ud;
+    if (level >= *min)
+        fprintf(stderr, "ifx: source: %s %s\n", names[level >= 0 && level <= 4 ? level : 4], msg);
+}
+
+/* Replaces path atomically with state (write a temp file, fsync, rename, fsync the directory). */
+static ifx_rc save_state(const char *path, const uint8_t *state, size_t len, ifx_err *err)
+{
+    char tmp[4096];
+    int fd;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return ifx_err_set(err, IFX_E_IO, "cannot write %s: %s", tmp, strerror(errno));
+    if (write(fd, state, len) != (ssize_t)len || fsync(fd) != 0) {
+        close(fd);
+        return ifx_err_set(err, IFX_E_IO, "cannot write %s: %s", tmp, strerror(errno));
+    }
+    close(fd);
+    if (rename(tmp, path) != 0)
+        return ifx_err_set(err, IFX_E_IO, "cannot replace %s: %s", path, strerror(errno));
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    return IFX_OK;
+}
+
+static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
+{
+    host *h = ud;
+    char id[48];
+    for (size_t i = 0; i < b->n; i++) {
+        const ifx_source_message *m = &b->msgs[i];
+        ifx_buf_reset(&h->line);
+        ifx_u128_format(m->id, id);
+        ifx_buf_printf(&h->line, "{\"id\":\"%s\",\"timestamp\":%llu,\"schema\":\"%s\",", id,
+                       (unsigned long long)m->timestamp_us, ifx_schema_name(b->schema));
+        if (b->schema == IFX_SCHEMA_JSON) {
+            ifx_buf_puts(&h->line, "\"payload\":");
+            ifx_buf_append(&h->line, m->payload, m->payload_len);
+        } else if (b->schema == IFX_SCHEMA_TEXT) {
+            ifx_buf_puts(&h->line, "\"payload\":");
+            ifx_json_append_string(&h->line, (const char *)m->payload, m->payload_len);
+        } else {
+            ifx_buf_puts(&h->line, "\"payload_base64\":\"");
+            ifx_base64_encode(m->payload, m->payload_len, &h->line);
+            ifx_buf_putc(&h->line, '"');
+        }
+        ifx_buf_puts(&h->line, "}\n");
+        if (fwrite(h->line.data, 1, h->line.len, stdout) != h->line.len) {
+            ifx_err_set(&h->err, IFX_E_IO, "cannot write to stdout: %s", strerror(errno));
+            return IFX_E_IO;
+        }
+    }
+    /* The cursor moves only once the rows are really out. */
+    if (fflush(stdout) != 0) {
+        ifx_err_set(&h->err, IFX_E_IO, "cannot write to stdout: %s", strerror(errno));
+        return IFX_E_IO;
+    }
+    if (h->state_path && save_state(h->state_path, b->state, b->state_len, &h->err))
+        return IFX_E_IO;
+    ifx_source_verdict(h->src, b->seq, true);
+    return IFX_OK;
+}
+
+int cmd_source(int argc, char **argv)
+{
+    const char *path = NULL, *state_path = NULL;
+    bool once = false;
+    int min_level = IFX_LOG_INFO;
+    ifx_config cfg = {0};
+    ifx_buf state;
+    host h = {0};
+    ifx_err err;
+    int status = CLI_EXIT_FAILURE;
+
+    ifx_err_clear(&err);
+    ifx_err_clear(&h.err);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        } else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
+            path = argv[++i];
+        } else if (!strcmp(a, "--state") && i + 1 < argc) {
+            state_path = argv[++i];
+        } else if (!strcmp(a, "--once")) {
+            once = true;
+        } else if (!strcmp(a, "--verbose")) {
+            min_level = IFX_LOG_DEBUG;
+        } else {
+            cli_error("source: unexpected argument '%s'\n%s", a, usage);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!path) {
+        cli_error("source: missing -c FILE\n%s", usage);
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_load_config(path, IFX_ROLE_SOURCE, &cfg))
+        return CLI_EXIT_FAILURE;
+    ifx_buf_init(&state, 1u << 30);
+    if (state_path && access(state_path, F_OK) == 0 &&
+        cli_read_file(state_path, 1u << 30, &state, &err)) {
+        cli_error("source: %s", err.msg);
+        goto out;
+    }
+    if (ifx_source_open(&cfg, (const uint8_t *)state.data, state.len, log_line, &min_level,
+                        &h.src, &err)) {
+        cli_error("source: %s", err.msg);
+        goto out;
+    }
+    h.state_path = state_path;
+    ifx_buf_init(&h.line, 1u << 30);
+    sigset_t set;
+    pthread_t watcher;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_create(&watcher, NULL, signal_watch, h.src);
+    ifx_rc rc = ifx_source_run(h.src, send_batch, &h, once, &err);
+    pthread_kill(watcher, SIGUSR1); /* ends the watcher if no signal came */
+    pthread_join(watcher, NULL);
+    if (rc) {
+        cli_error("source: %s", err.msg);
+        goto out;
+    }
+    if (h.err.code) {
+        cli_error("source: %s", h.err.msg);
+        goto out;
+    }
+    status = CLI_EXIT_OK;
+out:
+    ifx_source_close(h.src);
+    ifx_buf_free(&h.line);
+    ifx_buf_free(&state);
+    ifx_config_free(&cfg);
+    return status;
+}

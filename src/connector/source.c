@@ -1,0 +1,639 @@
+/* ifx — the source engine (see include/ifx/source.h). */
+#include "ifx/source.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "connector/engine.h"
+#include "ifx/client.h"
+#include "ifx/codec.h"
+#include "ifx/cursor.h"
+#include "ifx/lp.h"
+#include "ifx/resilience.h"
+#include "ifx/rows.h"
+#include "ifx/timeutil.h"
+
+/* How long a batch may wait for its verdict before it counts as a Nack (the SDK's default). */
+#define VERDICT_TIMEOUT_NS (30ULL * 1000000000ULL)
+
+/* One row of an answer, as kept between reading and sending. */
+typedef struct kept_row {
+    size_t payload_off, payload_len;
+    ifx_u128 id;
+    uint64_t timestamp_us;
+} kept_row;
+
+struct ifx_source {
+    ifx_config cfg;
+    ifx_client *client;
+    ifx_breaker breaker;
+    bool has_breaker;
+    ifx_log_fn log;
+    void *log_ud;
+    ifx_query_lang lang;
+
+    ifx_cursor cursor; /* committed */
+    ifx_rows_reader reader;
+    ifx_buf query, body, arena, state, scratch;
+    kept_row *kept;
+    ifx_cursor_row *crow;
+    size_t nrows, cap_rows;
+    ifx_source_message *msgs;
+    bool *emit;
+    size_t cap_msgs;
+    ifx_err row_err; /* the first problem met while reading rows */
+
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    uint64_t seq, verdict_seq;
+    int verdict; /* -1 none yet, 0 nack, 1 ack */
+
+    ifx_rc last_failure; /* logged once per change */
+    ifx_source_stats stats;
+};
+
+#define slog(s, level, ...) ifx_engine_log((s)->log, (s)->log_ud, level, __VA_ARGS__)
+
+/* ---- the query template ------------------------------------------------------------------- */
+
+static bool ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_';
+}
+
+/* Is "$name" at t[i] a placeholder (not followed by an identifier character)? */
+static bool placeholder_at(const char *t, size_t i, const char *name)
+{
+    size_t n = strlen(name);
+    return t[i] == '$' && strncmp(t + i + 1, name, n) == 0 && !ident_char(t[i + 1 + n]);
+}
+
+ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, uint64_t limit, ifx_buf *out,
+                               ifx_err *err)
+{
+    char when[IFX_RFC3339_MAX];
+    ifx_rc rc = IFX_OK;
+
+    ifx_buf_reset(out);
+    ifx_time_format_rfc3339(cursor_ns, when);
+    for (size_t i = 0; tmpl[i] && !rc; i++) {
+        /* The values are ours (a timestamp, digits): nothing a row holds reaches the text. */
+        if (placeholder_at(tmpl, i, "cursor")) {
+            rc = ifx_buf_puts(out, when);
+            i += 6;
+        } else if (placeholder_at(tmpl, i, "limit")) {
+            rc = ifx_buf_printf(out, "%llu", (unsigned long long)limit);
+            i += 5;
+        } else if (placeholder_at(tmpl, i, "offset")) {
+            rc = ifx_buf_putc(out, '0'); /* ifx never pages with OFFSET (upstream R19) */
+            i += 6;
+        } else {
+            rc = ifx_buf_putc(out, tmpl[i]);
+        }
+    }
+    return rc ? ifx_err_set(err, rc, "the rendered query is too large") : IFX_OK;
+}
+
+/* $cursor must appear outside comments: without it every poll returns the same rows. */
+static ifx_rc check_template(const char *q, ifx_err *err)
+{
+    bool in_line = false, in_block = false;
+    char quote = 0;
+    for (size_t i = 0; q[i]; i++) {
+        if (in_line) {
+            in_line = q[i] != '\n';
+        } else if (in_block) {
+            if (q[i] == '*' && q[i + 1] == '/')
+                in_block = false, i++;
+        } else if (quote) {
+            if (q[i] == '\\' && q[i + 1])
+                i++;
+            else if (q[i] == quote)
+                quote = 0;
+            if (placeholder_at(q, i, "cursor"))
+                return IFX_OK; /* "$cursor" inside quotes: the usual way to write it */
+        } else if ((q[i] == '-' && q[i + 1] == '-') || (q[i] == '/' && q[i + 1] == '/')) {
+            in_line = true;
+        } else if (q[i] == '/' && q[i + 1] == '*') {
+            in_block = true, i++;
+        } else if (q[i] == '\'' || q[i] == '"') {
+            quote = q[i];
+        } else if (placeholder_at(q, i, "cursor")) {
+            return IFX_OK;
+        }
+    }
+    return ifx_err_set(err, IFX_E_CONFIG,
+                       "key 'query' must use the $cursor placeholder outside comments, e.g. "
+                       "WHERE time > '$cursor' ORDER BY time LIMIT $limit: without it every poll "
+                       "returns the same rows");
+}
+
+/* ---- rows to messages ----------------------------------------------------------------------- */
+
+/* Columns that describe the query rather than the data. */
+static bool bookkeeping(const ifx_column *c)
+{
+    static const char *const names[] = {"result", "table", "_start", "_stop"};
+    for (size_t i = 0; i < 4; i++)
+        if (c->len == strlen(names[i]) && memcmp(c->name, names[i], c->len) == 0)
+            return true;
+    return false;
+}
+
+static bool named(const ifx_column *c, const char *name)
+{
+    return c->len == strlen(name) && memcmp(c->name, name, c->len) == 0;
+}
+
+static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
+{
+    char tmp[IFX_LP_FLOAT_MAX > IFX_RFC3339_MAX ? IFX_LP_FLOAT_MAX : IFX_RFC3339_MAX];
+    switch (v->type) {
+    case IFX_VAL_NULL:
+        return ifx_buf_puts(b, "null");
+    case IFX_VAL_BOOL:
+        return ifx_buf_puts(b, v->v.b ? "true" : "false");
+    case IFX_VAL_I64:
+        return ifx_buf_printf(b, "%lld", (long long)v->v.i);
+    case IFX_VAL_U64:
+        return ifx_buf_printf(b, "%llu", (unsigned long long)v->v.u);
+    case IFX_VAL_F64:
+        /* JSON has no NaN or infinity */
+        return ifx_lp_format_float(v->v.f, tmp) ? ifx_buf_puts(b, tmp) : ifx_buf_puts(b, "null");
+    case IFX_VAL_STRING:
+        return ifx_json_append_string(b, v->v.s.p, v->v.s.len);
+    case IFX_VAL_TIME:
+        ifx_time_format_rfc3339(v->v.i, tmp);
+        return ifx_json_append_string(b, tmp, strlen(tmp));
+    }
+    return IFX_E_USAGE;
+}
+
+/* Feeds a value into the identity hash: type and bytes, so that 1 and "1" differ. */
+static uint64_t hash_value(uint64_t h, const ifx_value *v)
+{
+    uint8_t t = (uint8_t)v->type;
+    h = ifx_hash64(&t, 1, h);
+    switch (v->type) {
+    case IFX_VAL_STRING:
+        return ifx_hash64(v->v.s.p, v->v.s.len, h);
+    case IFX_VAL_BOOL:
+        return ifx_hash64(&v->v.b, sizeof v->v.b, h);
+    case IFX_VAL_F64:
+        return ifx_hash64(&v->v.f, sizeof v->v.f, h);
+    case IFX_VAL_NULL:
+        return h;
+    default:
+        return ifx_hash64(&v->v.i, sizeof v->v.i, h);
+    }
+}
+
+static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
+{
+    ifx_source *s = ud;
+    const ifx_config *c = &s->cfg;
+    long tcol = ifx_row_find(row, c->cursor_field);
+    int64_t t;
+    ifx_rc rc;
+
+    if (tcol < 0)
+        return ifx_err_set(err, IFX_E_INVALID,
+                           "a row has no column '%s' (cursor_field); the query must return it",
+                           c->cursor_field);
+    const ifx_value *tv = &row->vals[tcol];
+    if (tv->type == IFX_VAL_TIME)
+        t = tv->v.i;
+    else if (tv->type == IFX_VAL_STRING) {
+        if (ifx_time_parse_rfc3339(tv->v.s.p, tv->v.s.len, &t, err))
+            return ifx_err_prefix(err, "column '%s'", c->cursor_field);
+    } else
+        return ifx_err_set(err, IFX_E_INVALID, "column '%s' (cursor_field) is not a time",
+                           c->cursor_field);
+    if (s->nrows == s->cap_rows) {
+        size_t n = s->cap_rows ? s->cap_rows * 2 : 1024;
+        kept_row *k = realloc(s->kept, n * sizeof *k);
+        if (k)
+            s->kept = k;
+        ifx_cursor_row *cr = realloc(s->crow, n * sizeof *cr);
+        if (cr)
+            s->crow = cr;
+        if (!k || !cr)
+            return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+        s->cap_rows = n;
+    }
+    kept_row *k = &s->kept[s->nrows];
+    ifx_cursor_row *cr = &s->crow[s->nrows];
+
+    /* identity: the measurement and every data column, names included */
+    uint64_t h1 = 0x243F6A8885A308D3ULL, h2 = 0x13198A2E03707344ULL;
+    if (row->measurement) {
+        h1 = ifx_hash64(row->measurement, row->measurement_len, h1);
+        h2 = ifx_hash64(row->measurement, row->measurement_len, h2);
+    }
+    for (size_t i = 0; i < row->ncols; i++) {
+        if (bookkeeping(&row->cols[i]))
+            continue;
+        h1 = hash_value(ifx_hash64(row->cols[i].name, row->cols[i].len, h1), &row->vals[i]);
+        h2 = hash_value(ifx_hash64(row->cols[i].name, row->cols[i].len, h2), &row->vals[i]);
+    }
+    cr->time_ns = t;
+    cr->hash = h1;
+    cr->table = row->table;
+    if (s->lang == IFX_QUERY_INFLUXQL && s->cfg.version == IFX_VERSION_V3 && row->measurement)
+        /* v3 InfluxQL limits each measurement separately and lists them one after the other,
+         * as Flux does its tables (upstream R3); the v3 reader numbers no tables, so the
+         * measurement does. */
+        cr->table = (int64_t)(ifx_hash64(row->measurement, row->measurement_len, 0) >> 1);
+    k->id.hi = h2;
+    k->id.lo = h1;
+    if (k->id.hi == 0 && k->id.lo == 0)
+        k->id.lo = 1; /* id 0 means "assign one" to the runtime */
+    if (c->timestamp_source == IFX_TS_POLL) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        k->timestamp_us = (uint64_t)now.tv_sec * 1000000ULL + (uint64_t)now.tv_nsec / 1000;
+    } else {
+        k->timestamp_us = t > 0 ? (uint64_t)(t / 1000) : 0;
+    }
+
+    /* payload */
+    k->payload_off = s->arena.len;
+    if (c->payload_column) {
+        long pc = ifx_row_find(row, c->payload_column);
+        if (pc < 0)
+            return ifx_err_set(err, IFX_E_INVALID, "a row has no column '%s' (payload_column)",
+                               c->payload_column);
+        const ifx_value *v = &row->vals[pc];
+        switch (c->payload_format) {
+        case IFX_PAYLOAD_TEXT:
+            rc = v->type == IFX_VAL_STRING ? ifx_buf_append(&s->arena, v->v.s.p, v->v.s.len)
+                                           : json_value(&s->arena, v);
+            break;
+        case IFX_PAYLOAD_BASE64:
+            if (v->type != IFX_VAL_STRING)
+                return ifx_err_set(err, IFX_E_INVALID,
+                                   "payload_column '%s' must hold base64 text for payload_format "
+                                   "\"raw\"",
+                                   c->payload_column);
+            if ((rc = ifx_base64_decode(v->v.s.p, v->v.s.len, &s->arena, err)))
+                return ifx_err_prefix(err, "payload_column '%s'", c->payload_column);
+            break;
+        default: /* json: a string column holds JSON text, any other value is its JSON */
+            if (v->type == IFX_VAL_STRING) {
+                if ((rc = ifx_json_compact(v->v.s.p, v->v.s.len, &s->arena, err)))
+                    return ifx_err_prefix(err, "payload_column '%s' is not JSON",
+                                          c->payload_column);
+            } else {
+                rc = json_value(&s->arena, v);
+            }
+        }
+    } else {
+        bool first = true;
+        rc = ifx_buf_putc(&s->arena, '{');
+        for (size_t i = 0; i < row->ncols && !rc; i++) {
+            const ifx_column *col = &row->cols[i];
+            if (named(col, "result") || named(col, "table"))
+                continue;
+            if (!c->include_metadata &&
+                (named(col, "_start") || named(col, "_stop") || named(col, "iox::measurement")))
+                continue;
+            if ((!first && (rc = ifx_buf_putc(&s->arena, ','))) ||
+                (rc = ifx_json_append_string(&s->arena, col->name, col->len)) ||
+                (rc = ifx_buf_putc(&s->arena, ':')) || (rc = json_value(&s->arena, &row->vals[i])))
+                break;
+            first = false;
+        }
+        if (!rc)
+            rc = ifx_buf_putc(&s->arena, '}');
+    }
+    if (rc)
+        return ifx_err_set(err, rc, "a row is too large");
+    k->payload_len = s->arena.len - k->payload_off;
+    if (k->payload_len == 0)
+        return ifx_err_set(err, IFX_E_INVALID,
+                           "payload_column '%s' is empty in a row; Iggy refuses empty payloads",
+                           c->payload_column);
+    s->nrows++;
+    return IFX_OK;
+}
+
+/* "Not there yet" answers: an empty database or a table not written yet is no rows, not an
+ * error storm (upstream R14). */
+static bool not_found_yet(const ifx_err *e)
+{
+    return (e->http_status == 404 || e->http_status == 400 || e->http_status == 0) &&
+           (strstr(e->msg, "database not found") || strstr(e->msg, "table '") ||
+            strstr(e->msg, "not found: table") || strstr(e->msg, "measurement not found"));
+}
+
+/* ---- the loop ------------------------------------------------------------------------------- */
+
+static bool wait_or_stop(ifx_source *s, uint64_t ns)
+{
+    return ifx_wait_unless_stopped(&s->lock, &s->wake, &s->stopping, ns);
+}
+
+static void note(ifx_source *s, ifx_rc rc, const char *msg)
+{
+    if (rc == s->last_failure)
+        return;
+    s->last_failure = rc;
+    if (rc)
+        slog(s, IFX_LOG_WARN, "queries are failing (%s); retrying: %s", ifx_rc_name(rc), msg);
+    else
+        slog(s, IFX_LOG_INFO, "queries succeed again");
+}
+
+/* One query. On success: *n_emit messages staged in s->msgs, *next the cursor to commit. */
+static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *full,
+                        ifx_err *err)
+{
+    uint64_t limit = ifx_cursor_query_limit(&s->cursor, s->cfg.batch_size);
+    ifx_result_format fmt;
+    ifx_rc rc;
+
+    *n_emit = 0;
+    *full = false;
+    ifx_cursor_init(next, s->cursor.time_ns);
+    if ((rc = ifx_source_render_query(s->cfg.query, ifx_cursor_query_time(&s->cursor), limit,
+                                      &s->query, err)))
+        return rc;
+    s->stats.polls++;
+    s->nrows = 0;
+    ifx_buf_reset(&s->arena);
+    rc = ifx_client_query(s->client, s->lang, s->query.data, s->query.len, 0, &s->body, &fmt, err);
+    if (rc == IFX_OK)
+        rc = ifx_rows_read(&s->reader, fmt, s->body.data ? s->body.data : "", s->body.len,
+                           keep_row, s, err);
+    if (rc && not_found_yet(err)) {
+        /* nothing to read yet: the cursor stays */
+        ifx_cursor_free(next);
+        return ifx_cursor_copy(next, &s->cursor);
+    }
+    if (rc)
+        return rc;
+    s->stats.rows += s->nrows;
+    if (s->nrows > s->cap_msgs) {
+        ifx_source_message *m = realloc(s->msgs, s->nrows * sizeof *m);
+        if (m)
+            s->msgs = m;
+        bool *e = realloc(s->emit, s->nrows * sizeof *e);
+        if (e)
+            s->emit = e;
+        if (!m || !e)
+            return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+        s->cap_msgs = s->nrows;
+    }
+    ifx_cursor_free(next);
+    if ((rc = ifx_cursor_plan(&s->cursor, s->crow, s->nrows, limit, s->emit, next, full, err)))
+        return rc;
+    for (size_t i = 0; i < s->nrows; i++) {
+        if (!s->emit[i])
+            continue;
+        s->msgs[*n_emit] = (ifx_source_message){
+            .id = s->kept[i].id,
+            .timestamp_us = s->kept[i].timestamp_us,
+            .payload = (const uint8_t *)s->arena.data + s->kept[i].payload_off,
+            .payload_len = s->kept[i].payload_len};
+        (*n_emit)++;
+    }
+    return IFX_OK;
+}
+
+void ifx_source_verdict(ifx_source *s, uint64_t seq, bool ack)
+{
+    pthread_mutex_lock(&s->lock);
+    if (seq == s->seq && s->verdict < 0) {
+        s->verdict = ack ? 1 : 0;
+        pthread_cond_broadcast(&s->wake);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void ifx_source_request_stop(ifx_source *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    /* a query in flight ends now instead of at its timeout */
+    if (s->client)
+        ifx_client_cancel(s->client);
+}
+
+/* Sends the staged batch and waits for its verdict. true when acknowledged. */
+static bool deliver(ifx_source *s, size_t n, const ifx_cursor *next, ifx_source_send_fn send,
+                    void *ud)
+{
+    ifx_source_batch b;
+    struct timespec until;
+
+    ifx_buf_reset(&s->state);
+    if (ifx_cursor_encode(next, &s->state))
+        return false;
+    pthread_mutex_lock(&s->lock);
+    b.seq = ++s->seq;
+    s->verdict = -1;
+    pthread_mutex_unlock(&s->lock);
+    b.msgs = s->msgs;
+    b.n = n;
+    b.schema = !s->cfg.payload_column                          ? IFX_SCHEMA_JSON
+               : s->cfg.payload_format == IFX_PAYLOAD_TEXT     ? IFX_SCHEMA_TEXT
+               : s->cfg.payload_format == IFX_PAYLOAD_BASE64   ? IFX_SCHEMA_RAW
+                                                               : IFX_SCHEMA_JSON;
+    b.state = (const uint8_t *)s->state.data;
+    b.state_len = s->state.len;
+    if (send(ud, &b) != IFX_OK)
+        return false;
+    ifx_deadline_in(&until, VERDICT_TIMEOUT_NS);
+    pthread_mutex_lock(&s->lock);
+    while (s->verdict < 0 && !s->stopping &&
+           pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
+        ;
+    bool ack = s->verdict == 1;
+    if (s->verdict < 0)
+        s->seq++; /* a late verdict for this batch is ignored */
+    pthread_mutex_unlock(&s->lock);
+    return ack;
+}
+
+ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool once, ifx_err *err)
+{
+    ifx_retry_policy policy = {.max_attempts = 1,
+                               .base_ns = s->cfg.retry_delay_ns ? s->cfg.retry_delay_ns
+                                                                : 100000000ULL,
+                               .cap_ns = s->cfg.poll_interval_ns > s->cfg.retry_max_delay_ns
+                                             ? s->cfg.poll_interval_ns
+                                             : s->cfg.retry_max_delay_ns};
+    uint64_t rng = ifx_now_ns() | 1;
+    uint32_t failures = 0, nacks = 0;
+    ifx_err local;
+
+    if (!err)
+        err = &local;
+    for (;;) {
+        uint64_t wait = 0;
+        pthread_mutex_lock(&s->lock);
+        bool stop = s->stopping;
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            return IFX_OK;
+        if (ifx_breaker_allow(&s->breaker, ifx_now_ns(), &wait)) {
+            wait_or_stop(s, wait);
+            continue;
+        }
+        size_t n;
+        bool full;
+        ifx_cursor next;
+        ifx_err_clear(err);
+        ifx_rc rc = poll_once(s, &n, &next, &full, err);
+        if (ifx_rc_counts_as_failure(rc))
+            ifx_breaker_failure(&s->breaker, ifx_now_ns());
+        else
+            ifx_breaker_success(&s->breaker);
+        if (rc) {
+            ifx_cursor_free(&next);
+            s->stats.query_errors++;
+            note(s, rc, err->msg);
+            failures++;
+            /* transient: back off; permanent (a bad query, auth): retry at the poll interval */
+            uint64_t d = rc == IFX_E_TRANSIENT ? ifx_backoff_ns(&policy, failures, &rng)
+                                               : s->cfg.poll_interval_ns;
+            if (!wait_or_stop(s, d < 10000000ULL ? 10000000ULL : d))
+                return IFX_OK;
+            continue;
+        }
+        failures = 0;
+        note(s, IFX_OK, "");
+        bool acked = true;
+        if (n > 0) {
+            acked = deliver(s, n, &next, send, ud);
+            if (acked) {
+                s->stats.messages += n;
+                s->stats.batches_acked++;
+            } else {
+                s->stats.batches_nacked++;
+            }
+        }
+        if (acked) {
+            ifx_cursor_free(&s->cursor);
+            s->cursor = next; /* commit */
+            nacks = 0;
+        } else {
+            ifx_cursor_free(&next);
+            /* the same rows come again: back off 100 ms x 2^(n-1), at most 5 s (the SDK's) */
+            uint64_t d = 100000000ULL << (nacks < 6 ? nacks : 6);
+            nacks++;
+            if (!wait_or_stop(s, d > 5000000000ULL ? 5000000000ULL : d))
+                return IFX_OK;
+            continue;
+        }
+        if (full)
+            continue; /* catch up: more rows are waiting (upstream R12 slept here) */
+        if (once)
+            return IFX_OK;
+        if (!wait_or_stop(s, s->cfg.poll_interval_ns))
+            return IFX_OK;
+    }
+}
+
+void ifx_source_get_stats(ifx_source *s, ifx_source_stats *out)
+{
+    *out = s->stats;
+}
+
+ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state_len,
+                       ifx_log_fn log, void *log_ud, ifx_source **out, ifx_err *err)
+{
+    ifx_source *s;
+    ifx_rc rc;
+
+    *out = NULL;
+    if (cfg->role != IFX_ROLE_SOURCE)
+        return ifx_err_set(err, IFX_E_CONFIG, "the configuration is not a source's");
+    if ((rc = check_template(cfg->query, err)))
+        return rc;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+    s->log = log;
+    s->log_ud = log_ud;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    ifx_rows_reader_init(&s->reader);
+    ifx_buf_init(&s->query, 16u << 20);
+    ifx_buf_init(&s->body, IFX_MAX_RESPONSE_BODY);
+    ifx_buf_init(&s->arena, (size_t)1 << 31);
+    ifx_buf_init(&s->state, (size_t)1 << 30);
+    ifx_buf_init(&s->scratch, 1 << 20);
+    ifx_cursor_init(&s->cursor, cfg->initial_offset_ns);
+    if ((rc = ifx_config_copy(&s->cfg, cfg, err)))
+        goto fail;
+    if (state && state_len) {
+        ifx_cursor restored;
+        if ((rc = ifx_cursor_decode(state, state_len, &restored, err))) {
+            ifx_err_prefix(err, "the saved state cannot be read, and starting over would "
+                                "deliver every row again; remove the state file to do that");
+            rc = IFX_E_CONFIG;
+            goto fail;
+        }
+        ifx_cursor_free(&s->cursor);
+        s->cursor = restored;
+    }
+    if ((rc = ifx_config_resolve_version(&s->cfg, NULL, err)) ||
+        (rc = ifx_client_new(&s->cfg, &s->client, err)))
+        goto fail;
+    s->lang = s->cfg.version == IFX_VERSION_V1   ? IFX_QUERY_INFLUXQL
+              : s->cfg.version == IFX_VERSION_V2 ? IFX_QUERY_FLUX
+              : s->cfg.query_language == IFX_QUERY_LANGUAGE_INFLUXQL ? IFX_QUERY_INFLUXQL
+                                                                     : IFX_QUERY_SQL;
+    ifx_breaker_init(&s->breaker, s->cfg.circuit_breaker_threshold,
+                     s->cfg.circuit_breaker_cool_down_ns);
+    s->has_breaker = true;
+    /* One probe: open must not hold up the runtime's start-up (polling retries on its own). */
+    rc = ifx_client_health(s->client, err);
+    if (rc == IFX_E_AUTH)
+        goto fail;
+    if (rc)
+        slog(s, IFX_LOG_WARN, "InfluxDB is not reachable yet (%s); polling will wait for it",
+             err->msg);
+    char when[IFX_RFC3339_MAX];
+    ifx_time_format_rfc3339(s->cursor.time_ns, when);
+    slog(s, IFX_LOG_INFO, "InfluxDB source open: %s at %s, from %s (%zu rows already seen there)",
+         ifx_version_name(s->cfg.version), s->cfg.url, when, s->cursor.nseen);
+    *out = s;
+    return IFX_OK;
+fail:
+    ifx_source_close(s);
+    return rc;
+}
+
+void ifx_source_close(ifx_source *s)
+{
+    if (!s)
+        return;
+    ifx_client_free(s->client);
+    if (s->has_breaker)
+        ifx_breaker_destroy(&s->breaker);
+    ifx_cursor_free(&s->cursor);
+    ifx_rows_reader_free(&s->reader);
+    ifx_buf_free(&s->query);
+    ifx_buf_free(&s->body);
+    ifx_buf_free(&s->arena);
+    ifx_buf_free(&s->state);
+    ifx_buf_free(&s->scratch);
+    free(s->kept);
+    free(s->crow);
+    free(s->msgs);
+    free(s->emit);
+    ifx_config_free(&s->cfg);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

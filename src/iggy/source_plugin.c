@@ -1,0 +1,351 @@
+/* ifx — libiggy_connector_influxdb_source.so: the source engine behind the Iggy connectors
+ * runtime's C interface (../shared/spec/iggy-plugin-abi.md §3, §4, §5, §7.4, §8, §11).
+ *
+ * handle_v2 runs on one of the runtime's blocking-pool threads and must return at once, so each
+ * instance polls on a thread of its own; the verdicts arrive through batch_result on other
+ * threads, and close may come while a verdict or a send is in flight, twice, or for an id whose
+ * open failed. So the one piece of global state here is the id -> instance table the interface
+ * forces, guarded by a mutex, with a reference count per instance so that close frees nothing a
+ * batch_result or handle_v2 still uses, and close joins the polling thread (no plugin thread may
+ * outlive close, §1.2).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ifx/codec.h"
+#include "ifx/config.h"
+#include "ifx/postcard.h"
+#include "ifx/source.h"
+#include "iggy/iggy_abi.h"
+#include "ifx_build_version.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* Largest ProducedMessages buffer: the engine's row arena (2 GiB) plus the framing. */
+#define MAX_BATCH_BYTES ((size_t)5 << 29)
+
+typedef struct log_ud {
+    iggy_log_callback cb;
+    uint32_t id;
+} log_ud;
+
+typedef struct instance {
+    uint32_t id;
+    ifx_source *src;
+    log_ud lu; /* the engine's log context */
+
+    /* set by handle_v2 under table_lock; read by close once refs is 0 */
+    bool started;
+    pthread_t thread;
+    iggy_send_callback send;
+
+    /* used only by the polling thread */
+    ifx_buf out;
+    ifx_produced_message *pm;
+    size_t cap_pm;
+    bool refused; /* the last send was refused (logged once per streak) */
+
+    int refs; /* handle_v2 and batch_result calls using the instance */
+    struct instance *next;
+} instance;
+
+/* The id table: the only global mutable state, as the plugin interface requires. */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t table_cond = PTHREAD_COND_INITIALIZER;
+static instance *table;
+
+static const char target[] = "ifx_influxdb_source";
+
+static void runtime_log(iggy_log_callback cb, int level, uint32_t id, const char *msg)
+{
+    char line[1200];
+    int n;
+    if (!cb)
+        return;
+    n = snprintf(line, sizeof line, "[source %u] %s", id, msg);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line)
+        n = sizeof line - 1;
+    /* The runtime replaces a whole message that is not UTF-8 by "<invalid utf8>": mend the bytes
+     * a cut (or a server's body) may have broken, so the rest still reads. */
+    for (size_t k = 0, bad; !ifx_utf8_valid(line + k, (size_t)n - k, &bad); k += bad + 1)
+        line[k + bad] = '?';
+    /* never a NULL pointer, even for an empty message (§4) */
+    cb((uint8_t)level, (const uint8_t *)target, sizeof target - 1, (const uint8_t *)line,
+       (size_t)n);
+}
+
+static void engine_log(void *ud, int level, const char *msg)
+{
+    log_ud *l = ud;
+    runtime_log(l->cb, level, l->id, msg);
+}
+
+static instance *find_locked(uint32_t id)
+{
+    instance *it;
+    for (it = table; it && it->id != id; it = it->next)
+        ;
+    return it;
+}
+
+/* Looks up id and takes a reference; NULL when unknown or closing. */
+static instance *acquire(uint32_t id)
+{
+    pthread_mutex_lock(&table_lock);
+    instance *it = find_locked(id);
+    if (it)
+        it->refs++;
+    pthread_mutex_unlock(&table_lock);
+    return it;
+}
+
+static void release(instance *it)
+{
+    pthread_mutex_lock(&table_lock);
+    it->refs--;
+    pthread_cond_broadcast(&table_cond);
+    pthread_mutex_unlock(&table_lock);
+}
+
+static void free_instance(instance *it)
+{
+    ifx_source_close(it->src);
+    ifx_buf_free(&it->out);
+    free(it->pm);
+    free(it);
+}
+
+/* ---- producing ------------------------------------------------------------------------------ */
+
+/* The engine's send: one ProducedMessages buffer, handed to the runtime and reused next time
+ * (the runtime decodes it before the callback returns, §3.2). */
+static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
+{
+    instance *it = ud;
+    char line[300];
+    ifx_rc rc;
+
+    if (b->n > it->cap_pm) {
+        ifx_produced_message *p = realloc(it->pm, b->n * sizeof *p);
+        if (!p) {
+            runtime_log(it->lu.cb, IFX_LOG_ERROR, it->id, "out of memory for a batch");
+            return IFX_E_NOMEM;
+        }
+        it->pm = p;
+        it->cap_pm = b->n;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        it->pm[i] = (ifx_produced_message){.has_id = true,
+                                           .id = b->msgs[i].id,
+                                           .has_timestamp = true,
+                                           .timestamp = b->msgs[i].timestamp_us,
+                                           .payload = b->msgs[i].payload,
+                                           .payload_len = b->msgs[i].payload_len};
+    ifx_buf_reset(&it->out);
+    /* The state is Some on every batch: the runtime saves it only once the batch is in Iggy. */
+    if ((rc = ifx_pc_encode_produced(&it->out, b->schema, it->pm, b->n, b->state,
+                                     b->state ? b->state_len : 0))) {
+        snprintf(line, sizeof line, "batch %llu of %zu messages cannot be encoded (%s)",
+                 (unsigned long long)b->seq, b->n, ifx_rc_name(rc));
+        runtime_log(it->lu.cb, IFX_LOG_ERROR, it->id, line);
+        return rc;
+    }
+    if (it->send(it->id, b->seq, (const uint8_t *)it->out.data, it->out.len) != 0) {
+        /* No batch_result will come for it (§3.2): the engine takes it as a Nack and produces
+         * the same rows again after a backoff. */
+        if (!it->refused) {
+            snprintf(line, sizeof line,
+                     "the runtime refused batch %llu (connector stopping or queue closed); "
+                     "its rows will be produced again",
+                     (unsigned long long)b->seq);
+            runtime_log(it->lu.cb, IFX_LOG_WARN, it->id, line);
+        }
+        it->refused = true;
+        return IFX_E_TRANSIENT;
+    }
+    if (it->refused)
+        runtime_log(it->lu.cb, IFX_LOG_INFO, it->id, "the runtime accepts batches again");
+    it->refused = false;
+    return IFX_OK;
+}
+
+static void *run_source(void *p)
+{
+    instance *it = p;
+    ifx_err err;
+    ifx_err_clear(&err);
+    ifx_rc rc = ifx_source_run(it->src, send_batch, it, false, &err);
+    if (rc) {
+        char line[700];
+        snprintf(line, sizeof line, "polling stopped: %s", err.msg);
+        runtime_log(it->lu.cb, IFX_LOG_ERROR, it->id, line);
+    }
+    return NULL;
+}
+
+/* ---- the exported interface ------------------------------------------------------------------ */
+
+EXPORT const char *iggy_source_version(void)
+{
+    return "ifx-influxdb-source " IFX_VERSION_STRING;
+}
+
+EXPORT int32_t iggy_source_open(uint32_t id, const uint8_t *config_ptr, size_t config_len,
+                                const uint8_t *state_ptr, size_t state_len,
+                                iggy_log_callback log_callback)
+{
+    ifx_config cfg;
+    ifx_problems problems = {0};
+    ifx_err err;
+    instance *it;
+
+    pthread_mutex_lock(&table_lock);
+    it = find_locked(id);
+    pthread_mutex_unlock(&table_lock);
+    if (it) {
+        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: this id is already open");
+        return -1;
+    }
+    if (ifx_config_parse_json(&cfg, IFX_ROLE_SOURCE, config_ptr ? (const char *)config_ptr : "null",
+                              config_ptr ? config_len : 4, &problems, &err)) {
+        for (size_t i = 0; i < problems.count; i++) {
+            char line[700];
+            snprintf(line, sizeof line, "configuration: %s", problems.items[i]);
+            runtime_log(log_callback, IFX_LOG_ERROR, id, line);
+        }
+        if (!problems.count)
+            runtime_log(log_callback, IFX_LOG_ERROR, id, err.msg);
+        ifx_problems_free(&problems);
+        return -1;
+    }
+    it = calloc(1, sizeof *it);
+    if (!it) {
+        ifx_config_free(&cfg);
+        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: out of memory");
+        return -1;
+    }
+    it->id = id;
+    it->lu = (log_ud){log_callback, id};
+    ifx_buf_init(&it->out, MAX_BATCH_BYTES);
+    /* NULL/0 is "no state" (§3.1), and an empty state equals none (§8.2). The engine decodes the
+     * bytes before returning, so borrowing them for the call is enough. */
+    if (ifx_source_open(&cfg, state_ptr && state_len ? state_ptr : NULL, state_ptr ? state_len : 0,
+                        engine_log, &it->lu, &it->src, &err)) {
+        char line[700];
+        snprintf(line, sizeof line, "open failed: %s", err.msg);
+        runtime_log(log_callback, IFX_LOG_ERROR, id, line);
+        ifx_config_free(&cfg);
+        free_instance(it);
+        return 1;
+    }
+    ifx_config_free(&cfg);
+    pthread_mutex_lock(&table_lock);
+    instance *dup = find_locked(id);
+    if (!dup) {
+        it->next = table;
+        table = it;
+    }
+    pthread_mutex_unlock(&table_lock);
+    if (dup) {
+        /* another open of this id won the race while this one probed the server */
+        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: this id is already open");
+        free_instance(it);
+        return -1;
+    }
+    return 0;
+}
+
+EXPORT int32_t iggy_source_handle_v2(uint32_t id, iggy_send_callback callback)
+{
+    instance *it = acquire(id);
+    sigset_t all, old;
+    int32_t result = -1;
+    int e;
+
+    if (!it)
+        return -1;
+    if (!callback) {
+        runtime_log(it->lu.cb, IFX_LOG_ERROR, id, "handle: no send callback");
+        goto out;
+    }
+    /* The runtime's signals are for the runtime's threads: the poller inherits a full mask. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_mutex_lock(&table_lock);
+    if (it->started) { /* handle_v2 again for a producing id */
+        e = -1;
+    } else {
+        it->send = callback;
+        e = pthread_create(&it->thread, NULL, run_source, it);
+        it->started = e == 0;
+    }
+    pthread_mutex_unlock(&table_lock);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e) {
+        runtime_log(it->lu.cb, IFX_LOG_ERROR, id,
+                    e < 0 ? "handle: already producing" : "handle: cannot start a thread");
+        goto out;
+    }
+    result = 0;
+out:
+    release(it);
+    return result;
+}
+
+EXPORT int32_t iggy_source_batch_result(uint32_t plugin_id, uint64_t batch_id, uint8_t result)
+{
+    instance *it = acquire(plugin_id);
+    if (!it)
+        return -1; /* unknown or closed: the runtime ignores it while stopping (§3.3) */
+    /* 0 is Ack, 1 Nack, and nothing else is sent; anything but Ack delivers the rows again.
+     * A verdict for a batch other than the one in flight is ignored by the engine. */
+    ifx_source_verdict(it->src, batch_id, result == 0);
+    release(it);
+    return 0;
+}
+
+EXPORT int32_t iggy_source_close(uint32_t id)
+{
+    instance **pp, *it = NULL;
+
+    pthread_mutex_lock(&table_lock);
+    for (pp = &table; *pp; pp = &(*pp)->next) {
+        if ((*pp)->id == id) {
+            it = *pp;
+            *pp = it->next; /* later calls for this id find nothing */
+            break;
+        }
+    }
+    pthread_mutex_unlock(&table_lock);
+    if (!it)
+        return -1; /* unknown, never opened, or already closed */
+    ifx_source_request_stop(it->src);
+    pthread_mutex_lock(&table_lock);
+    while (it->refs > 0)
+        pthread_cond_wait(&table_cond, &table_lock);
+    bool started = it->started;
+    pthread_mutex_unlock(&table_lock);
+    /* No plugin thread outlives close (§1.2): a send in flight returns, a verdict wait ends at
+     * the stop request, and an unacknowledged batch simply leaves the cursor where it was. */
+    if (started)
+        pthread_join(it->thread, NULL);
+
+    ifx_source_stats st;
+    char line[400];
+    ifx_source_get_stats(it->src, &st);
+    snprintf(line, sizeof line,
+             "closed: %llu polls, %llu rows read, %llu messages delivered, %llu batches acked, "
+             "%llu nacked, %llu query errors",
+             (unsigned long long)st.polls, (unsigned long long)st.rows,
+             (unsigned long long)st.messages, (unsigned long long)st.batches_acked,
+             (unsigned long long)st.batches_nacked, (unsigned long long)st.query_errors);
+    runtime_log(it->lu.cb, IFX_LOG_INFO, id, line);
+    free_instance(it);
+    return 0;
+}

@@ -1,0 +1,271 @@
+/* `ifx source` as a user runs it, against the v3 test server: the exact JSONL it prints, the
+ * --state file that makes a second run go on where the first stopped (nothing printed twice),
+ * and rows written afterwards (one of them at the time the cursor stopped at) printed exactly
+ * once by the next run. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "ifx/client.h"
+#include "ifx/config.h"
+
+#define TOKEN "ifx-test-token"
+
+static fixture v3;
+static char dir[] = "/tmp/ifx-cli-source-XXXXXX";
+static char cfgpath[256];
+
+typedef struct {
+    int status;
+    char *out, *err;
+} result;
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 1 << 16, n = 0, k;
+    char *s = malloc(cap + 1);
+    while (f && (k = fread(s + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap)
+            s = realloc(s, (cap *= 2) + 1);
+    }
+    if (f)
+        fclose(f);
+    s[n] = '\0';
+    return s;
+}
+
+static result run(const char *args)
+{
+    char cmd[4096], out[300], err[300];
+    result r;
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(err, sizeof err, "%s/err", dir);
+    snprintf(cmd, sizeof cmd, "%s %s </dev/null >%s 2>%s", IFX_BIN, args, out, err);
+    int st = system(cmd);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+}
+
+static void done(result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static void write_lp(const char *lp)
+{
+    char json[512];
+    ifx_config cfg;
+    ifx_client *c;
+    ifx_write_result res;
+    ifx_err e;
+    snprintf(json, sizeof json,
+             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"cli\","
+             "\"token\":\"" TOKEN "\"}",
+             v3.port);
+    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    ifx_write_result_init(&res);
+    if (ifx_client_write(c, lp, strlen(lp), IFX_PRECISION_NS, &res, &e))
+        fail_msg("write: %s", e.msg);
+    ifx_write_result_free(&res);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+/* Replaces the value of every "id" with ID, keeping the ids (in order) in ids[]. */
+static char *mask_ids(const char *out, char ids[][48], size_t max, size_t *n)
+{
+    char *m = malloc(strlen(out) + 1), *w = m;
+    const char *p = out;
+    *n = 0;
+    while (*p) {
+        const char *q = strstr(p, "{\"id\":\"");
+        if (!q) {
+            strcpy(w, p);
+            return m;
+        }
+        q += 7;
+        memcpy(w, p, (size_t)(q - p));
+        w += q - p;
+        const char *end = strchr(q, '"');
+        assert_non_null(end);
+        assert_true(end - q > 0 && end - q < 48);
+        for (const char *d = q; d < end; d++)
+            assert_true(*d >= '0' && *d <= '9'); /* a u128 in decimal */
+        if (*n < max) {
+            memcpy(ids[*n], q, (size_t)(end - q));
+            ids[*n][end - q] = '\0';
+        }
+        (*n)++;
+        memcpy(w, "ID", 2);
+        w += 2;
+        p = end;
+    }
+    *w = '\0';
+    return m;
+}
+
+#define LINE(ts, payload)                                                                          \
+    "{\"id\":\"ID\",\"timestamp\":" ts ",\"schema\":\"json\",\"payload\":" payload "}\n"
+
+static const char *const first3 =
+    LINE("1704067201000000", "{\"host\":\"a\",\"note\":\"x y\",\"v\":1,"
+                             "\"time\":\"2024-01-01T00:00:01Z\"}")
+        LINE("1704067201000000", "{\"host\":\"b\",\"note\":\"x y\",\"v\":2,"
+                                 "\"time\":\"2024-01-01T00:00:01Z\"}")
+            LINE("1704067202500000", "{\"host\":\"a\",\"note\":\"z\",\"v\":3,"
+                                     "\"time\":\"2024-01-01T00:00:02.5Z\"}");
+static const char *const next2 =
+    LINE("1704067202500000", "{\"host\":\"b\",\"note\":\"late\",\"v\":4,"
+                             "\"time\":\"2024-01-01T00:00:02.5Z\"}")
+        LINE("1704067203000000", "{\"host\":\"c\",\"note\":\"new\",\"v\":5,"
+                                 "\"time\":\"2024-01-01T00:00:03Z\"}");
+
+static void expect_output(const char *out, const char *want, char ids[][48], size_t max, size_t *n)
+{
+    char *masked = mask_ids(out, ids, max, n);
+    if (strcmp(masked, want) != 0)
+        fail_msg("ifx source printed\n%s\nwant\n%s", masked, want);
+    free(masked);
+}
+
+static void test_source_once_with_state(void **state)
+{
+    char args[1024], ids[8][48], again[8][48], all[16][48];
+    size_t n;
+    (void)state;
+    write_lp("m,host=a note=\"x y\",v=1i 1704067201000000000\n"
+             "m,host=b note=\"x y\",v=2i 1704067201000000000\n"
+             "m,host=a note=\"z\",v=3i 1704067202500000000");
+
+    snprintf(args, sizeof args, "source -c %s --once --state %s/state", cfgpath, dir);
+    result r = run(args);
+    if (r.status != 0)
+        fail_msg("exit %d: %s", r.status, r.err);
+    expect_output(r.out, first3, ids, 8, &n);
+    assert_int_equal(n, 3);
+    assert_true(strcmp(ids[0], ids[1]) != 0 && strcmp(ids[1], ids[2]) != 0 &&
+                strcmp(ids[0], ids[2]) != 0);
+    done(&r);
+
+    /* the same state: nothing new */
+    r = run(args);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "");
+    done(&r);
+
+    /* two more points, one at the time the cursor stopped at */
+    write_lp("m,host=b note=\"late\",v=4i 1704067202500000000\n"
+             "m,host=c note=\"new\",v=5i 1704067203000000000");
+    r = run(args);
+    assert_int_equal(r.status, 0);
+    expect_output(r.out, next2, again, 8, &n);
+    assert_int_equal(n, 2);
+    done(&r);
+    r = run(args);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "");
+    done(&r);
+
+    /* from scratch (a new state file): all five, with the ids printed before */
+    snprintf(args, sizeof args, "source -c %s --once --state %s/state2", cfgpath, dir);
+    r = run(args);
+    assert_int_equal(r.status, 0);
+    char want[4096];
+    snprintf(want, sizeof want, "%s%s", first3, next2);
+    /* the late row sorts with its time: the fresh run sees it between rows 3 and 5 */
+    char *masked = mask_ids(r.out, all, 16, &n);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(all[i], ids[i]);
+    bool late = false, fresh = false;
+    for (size_t i = 3; i < 5; i++) {
+        late |= strcmp(all[i], again[0]) == 0;
+        fresh |= strcmp(all[i], again[1]) == 0;
+    }
+    assert_true(late && fresh);
+    /* same lines as the two runs together, up to the order of the tie at 2.5 s */
+    char *p = want;
+    for (int i = 0; i < 5; i++) {
+        char *nl = strchr(p, '\n');
+        *nl = '\0';
+        if (!strstr(masked, p))
+            fail_msg("the fresh run lacks\n%s\nin\n%s", p, masked);
+        p = nl + 1;
+    }
+    free(masked);
+    done(&r);
+
+    /* a state file that is not a cursor is refused, and left alone */
+    char junk[300];
+    snprintf(junk, sizeof junk, "%s/junk", dir);
+    FILE *f = fopen(junk, "wb");
+    fputs("not a cursor", f);
+    fclose(f);
+    snprintf(args, sizeof args, "source -c %s --once --state %s", cfgpath, junk);
+    r = run(args);
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, "");
+    if (!strstr(r.err, "state"))
+        fail_msg("stderr does not name the state: %s", r.err);
+    done(&r);
+    char *kept = slurp(junk);
+    assert_string_equal(kept, "not a cursor");
+    free(kept);
+}
+
+static int setup(void **state)
+{
+    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
+                  "--mode",  "v3",
+                  "--token", TOKEN,
+                  NULL};
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!mkdtemp(dir) || fixture_start(&v3, a3, 30))
+        return -1;
+    snprintf(cfgpath, sizeof cfgpath, "%s/source.json", dir);
+    FILE *f = fopen(cfgpath, "wb");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"cli\","
+            "\"token\":\"" TOKEN "\",\"query\":\"SELECT * FROM m WHERE time > '$cursor' "
+            "ORDER BY time LIMIT $limit\",\"batch_size\":2,\"poll_interval\":\"50ms\"}\n",
+            v3.port);
+    fclose(f);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    (void)state;
+    fixture_stop(&v3);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_source_once_with_state),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
