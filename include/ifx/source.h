@@ -11,7 +11,8 @@
  * bookkeeping: result, table, _start, _stop), so a re-delivered row carries the same id and Iggy's
  * de-duplication can drop it; timestamp = the row's time (timestamp_source "row", the default) or
  * the poll time ("poll"); payload = the row as a JSON object (integers stay integers, unsigned
- * exact, nulls null, times as RFC 3339 strings), or with payload_column that column as json, text
+ * exact, nulls null, times as RFC 3339 strings; without the query's own columns result, table,
+ * _start and _stop), or with payload_column that column as json, text
  * or raw (base64-decoded) — the same whatever the server version.
  *
  * Thread safety: ifx_source_run runs on one thread; ifx_source_verdict and
@@ -68,7 +69,8 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
 /* Polls until stopped: query; when there are rows to deliver, send them and wait for the
  * verdict; query again at once after a full answer, after poll_interval after a short one;
  * back off through the circuit breaker on failures (logged once per change, not per poll).
- * With once, returns after the first short answer has been delivered. */
+ * With once, returns after the first short answer has been delivered, or with the error at the
+ * first failure that is not transient (a bad query, bad rows, wrong credentials). */
 ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool once, ifx_err *err);
 
 /* The host's verdict on the batch in flight (seq must match; other values are ignored). */

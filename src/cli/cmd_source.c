@@ -167,8 +167,8 @@ int cmd_source(int argc, char **argv)
         cli_error("source: %s", err.msg);
         goto out;
     }
-    if (ifx_source_open(&cfg, (const uint8_t *)state.data, state.len, log_line, &min_level,
-                        &h.src, &err)) {
+    if (ifx_source_open(&cfg, (const uint8_t *)state.data, state.len, log_line, &min_level, &h.src,
+                        &err)) {
         cli_error("source: %s", err.msg);
         goto out;
     }

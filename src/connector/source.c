@@ -298,10 +298,11 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
         rc = ifx_buf_putc(&s->arena, '{');
         for (size_t i = 0; i < row->ncols && !rc; i++) {
             const ifx_column *col = &row->cols[i];
-            if (named(col, "result") || named(col, "table"))
+            /* result, table, _start and _stop describe the query, not the row (_stop is the
+             * query's "now"): a re-delivered row must carry the same payload */
+            if (bookkeeping(col))
                 continue;
-            if (!c->include_metadata &&
-                (named(col, "_start") || named(col, "_stop") || named(col, "iox::measurement")))
+            if (!c->include_metadata && named(col, "iox::measurement"))
                 continue;
             if ((!first && (rc = ifx_buf_putc(&s->arena, ','))) ||
                 (rc = ifx_json_append_string(&s->arena, col->name, col->len)) ||
@@ -351,8 +352,7 @@ static void note(ifx_source *s, ifx_rc rc, const char *msg)
 }
 
 /* One query. On success: *n_emit messages staged in s->msgs, *next the cursor to commit. */
-static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *full,
-                        ifx_err *err)
+static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *full, ifx_err *err)
 {
     uint64_t limit = ifx_cursor_query_limit(&s->cursor, s->cfg.batch_size);
     ifx_result_format fmt;
@@ -369,8 +369,8 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     ifx_buf_reset(&s->arena);
     rc = ifx_client_query(s->client, s->lang, s->query.data, s->query.len, 0, &s->body, &fmt, err);
     if (rc == IFX_OK)
-        rc = ifx_rows_read(&s->reader, fmt, s->body.data ? s->body.data : "", s->body.len,
-                           keep_row, s, err);
+        rc = ifx_rows_read(&s->reader, fmt, s->body.data ? s->body.data : "", s->body.len, keep_row,
+                           s, err);
     if (rc && not_found_yet(err)) {
         /* nothing to read yet: the cursor stays */
         ifx_cursor_free(next);
@@ -396,11 +396,11 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     for (size_t i = 0; i < s->nrows; i++) {
         if (!s->emit[i])
             continue;
-        s->msgs[*n_emit] = (ifx_source_message){
-            .id = s->kept[i].id,
-            .timestamp_us = s->kept[i].timestamp_us,
-            .payload = (const uint8_t *)s->arena.data + s->kept[i].payload_off,
-            .payload_len = s->kept[i].payload_len};
+        s->msgs[*n_emit] =
+            (ifx_source_message){.id = s->kept[i].id,
+                                 .timestamp_us = s->kept[i].timestamp_us,
+                                 .payload = (const uint8_t *)s->arena.data + s->kept[i].payload_off,
+                                 .payload_len = s->kept[i].payload_len};
         (*n_emit)++;
     }
     return IFX_OK;
@@ -443,10 +443,10 @@ static bool deliver(ifx_source *s, size_t n, const ifx_cursor *next, ifx_source_
     pthread_mutex_unlock(&s->lock);
     b.msgs = s->msgs;
     b.n = n;
-    b.schema = !s->cfg.payload_column                          ? IFX_SCHEMA_JSON
-               : s->cfg.payload_format == IFX_PAYLOAD_TEXT     ? IFX_SCHEMA_TEXT
-               : s->cfg.payload_format == IFX_PAYLOAD_BASE64   ? IFX_SCHEMA_RAW
-                                                               : IFX_SCHEMA_JSON;
+    b.schema = !s->cfg.payload_column                        ? IFX_SCHEMA_JSON
+               : s->cfg.payload_format == IFX_PAYLOAD_TEXT   ? IFX_SCHEMA_TEXT
+               : s->cfg.payload_format == IFX_PAYLOAD_BASE64 ? IFX_SCHEMA_RAW
+                                                             : IFX_SCHEMA_JSON;
     b.state = (const uint8_t *)s->state.data;
     b.state_len = s->state.len;
     if (send(ud, &b) != IFX_OK)
@@ -465,12 +465,11 @@ static bool deliver(ifx_source *s, size_t n, const ifx_cursor *next, ifx_source_
 
 ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool once, ifx_err *err)
 {
-    ifx_retry_policy policy = {.max_attempts = 1,
-                               .base_ns = s->cfg.retry_delay_ns ? s->cfg.retry_delay_ns
-                                                                : 100000000ULL,
-                               .cap_ns = s->cfg.poll_interval_ns > s->cfg.retry_max_delay_ns
-                                             ? s->cfg.poll_interval_ns
-                                             : s->cfg.retry_max_delay_ns};
+    ifx_retry_policy policy = {
+        .max_attempts = 1,
+        .base_ns = s->cfg.retry_delay_ns ? s->cfg.retry_delay_ns : 100000000ULL,
+        .cap_ns = s->cfg.poll_interval_ns > s->cfg.retry_max_delay_ns ? s->cfg.poll_interval_ns
+                                                                      : s->cfg.retry_max_delay_ns};
     uint64_t rng = ifx_now_ns() | 1;
     uint32_t failures = 0, nacks = 0;
     ifx_err local;
@@ -501,6 +500,8 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
             ifx_cursor_free(&next);
             s->stats.query_errors++;
             note(s, rc, err->msg);
+            if (once && rc != IFX_E_TRANSIENT)
+                return rc; /* a bad query or bad rows will not mend themselves */
             failures++;
             /* transient: back off; permanent (a bad query, auth): retry at the poll interval */
             uint64_t d = rc == IFX_E_TRANSIENT ? ifx_backoff_ns(&policy, failures, &rng)
@@ -589,8 +590,8 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     if ((rc = ifx_config_resolve_version(&s->cfg, NULL, err)) ||
         (rc = ifx_client_new(&s->cfg, &s->client, err)))
         goto fail;
-    s->lang = s->cfg.version == IFX_VERSION_V1   ? IFX_QUERY_INFLUXQL
-              : s->cfg.version == IFX_VERSION_V2 ? IFX_QUERY_FLUX
+    s->lang = s->cfg.version == IFX_VERSION_V1                       ? IFX_QUERY_INFLUXQL
+              : s->cfg.version == IFX_VERSION_V2                     ? IFX_QUERY_FLUX
               : s->cfg.query_language == IFX_QUERY_LANGUAGE_INFLUXQL ? IFX_QUERY_INFLUXQL
                                                                      : IFX_QUERY_SQL;
     ifx_breaker_init(&s->breaker, s->cfg.circuit_breaker_threshold,

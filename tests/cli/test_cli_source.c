@@ -230,6 +230,28 @@ static void test_source_once_with_state(void **state)
     free(kept);
 }
 
+/* --once ends with the error when the query itself is wrong, instead of retrying forever. */
+static void test_once_stops_on_a_bad_query(void **state)
+{
+    char bad[300], args[400];
+    (void)state;
+    write_lp("m,host=a v=1i 1000000000\n");
+    snprintf(bad, sizeof bad, "%s/bad.json", dir);
+    FILE *f = fopen(bad, "wb");
+    fprintf(f,
+            "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"cli\","
+            "\"token\":\"" TOKEN "\",\"query\":\"SELEC * FROM m WHERE time > '$cursor'\","
+            "\"poll_interval\":\"50ms\"}\n",
+            v3.port);
+    fclose(f);
+    snprintf(args, sizeof args, "source -c %s --once", bad);
+    result r = run(args);
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, "");
+    assert_non_null(strstr(r.err, "ifx: source: HTTP 400 from /api/v3/query_sql"));
+    done(&r);
+}
+
 static int setup(void **state)
 {
     char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
@@ -266,6 +288,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_once_with_state),
+        cmocka_unit_test(test_once_stops_on_a_bad_query),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
