@@ -399,6 +399,11 @@ static ifx_rc point_time(ifx_sink *s, const ifx_sink_message *m, const ifx_json_
         return ifx_err_set(err, IFX_E_INVALID, "timestamp %llu us is beyond what InfluxDB stores",
                            (unsigned long long)us);
     *ns = (int64_t)us * 1000;
+    /* Without the offset tag, two messages appended in the same microsecond would be the same
+     * point and the second would overwrite the first: at ns precision the offset's last three
+     * digits keep them apart (the time is unchanged at us precision and coarser). */
+    if (s->cfg.offset_as == IFX_OFFSET_FIELD && s->cfg.precision == IFX_PRECISION_NS)
+        *ns += (int64_t)(m->offset % 1000);
     return IFX_OK;
 }
 
@@ -1018,6 +1023,18 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
         }
         s->has_deliverer = true;
     }
+    if (s->cfg.offset_as == IFX_OFFSET_FIELD && s->cfg.precision != IFX_PRECISION_NS)
+        slog(s, IFX_LOG_WARN,
+             "offset_as \"field\" with precision \"%s\": messages of one partition with the same "
+             "time become one point (the last wins); use precision \"ns\" to keep them apart",
+             ifx_precision_name(s->cfg.precision));
+    if (s->cfg.offset_as == IFX_OFFSET_TAG &&
+        (!s->cfg.include_metadata || !s->cfg.include_partition_tag || !s->cfg.include_topic_tag ||
+         !s->cfg.include_stream_tag))
+        slog(s, IFX_LOG_WARN,
+             "stream, topic or partition is not a tag: messages of different partitions or topics "
+             "with the same offset and time become one point (upstream S7); keep them as tags to "
+             "keep every message");
     slog(s, IFX_LOG_INFO, "InfluxDB sink open: %s at %s, measurement %s, %s",
          ifx_version_name(s->cfg.version), s->cfg.url, s->cfg.measurement,
          s->spool ? "spool on" : "no spool (backpressure while the server is down)");

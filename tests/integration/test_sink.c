@@ -223,6 +223,26 @@ static void test_upstream_cases(void **state)
     ifx_sink_close(s);
 }
 
+/* offset_as "field" at ns precision: two messages of one partition appended in the same
+ * microsecond stay two points. */
+static void test_offset_field_keeps_points_apart(void **state)
+{
+    ifx_err e;
+    (void)state;
+    reset();
+    ifx_sink *s = open_sink("\"offset_as\":\"field\",\"precision\":\"ns\"");
+    ifx_sink_message m[2] = {msg(1001, "{}"), msg(1002, "{}")};
+    m[1].timestamp_us = m[0].timestamp_us;
+    assert_int_equal(ifx_sink_consume(s, m, 2, &e), IFX_OK);
+    json_t *pts = points();
+    assert_int_equal(json_array_size(pts), 2);
+    long long t = (long long)m[0].timestamp_us * 1000;
+    assert_non_null(point_at(pts, t + 1));
+    assert_non_null(point_at(pts, t + 2));
+    json_decref(pts);
+    ifx_sink_close(s);
+}
+
 /* S2: one bad message is rejected alone; S8: a newline in a text payload survives. */
 static void test_poison_and_text(void **state)
 {
@@ -544,6 +564,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upstream_layout),
         cmocka_unit_test(test_upstream_cases),
+        cmocka_unit_test(test_offset_field_keeps_points_apart),
         cmocka_unit_test(test_poison_and_text),
         cmocka_unit_test(test_json_fields_and_options),
         cmocka_unit_test(test_server_partial_write),
