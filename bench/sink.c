@@ -2,9 +2,9 @@
  * real libiggy_connector_influxdb_sink.so (dlopen'ed as the connectors runtime does) until the
  * server has answered every write.
  *
- * The server is a small HTTP/1.1 sink inside this program (a listening thread on 127.0.0.1 and a
- * thread per connection) that answers GET with 200 and every write with 204 No Content,
- * keep-alive, and counts the lines and bytes it received, after answering, so that it costs the
+ * The server is the benchmarks' small HTTP/1.1 server (http_server.h: a listening thread on
+ * 127.0.0.1 and a thread per connection, keep-alive) answering GET with 200 and every write with
+ * 204 No Content; it counts the lines and bytes it received after answering, so that it costs the
  * client as little as possible. The Python test server is far slower than the connector.
  *
  * Configuration: v3, default sink options, batch_size 500. Each run sends batches of 1000
@@ -17,14 +17,10 @@
  *
  * Usage: bench_sink [batches per run] (default 500). Plugin path: IFX_SINK_PLUGIN, or argv[2].
  */
-#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libdeflate.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,15 +28,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "http_server.h"
 #include "ifx/buf.h"
 #include "ifx/postcard.h"
 #include "iggy/iggy_abi.h"
 
 #define PER_BATCH 1000
+#define MAX_BODY  (16u << 20) /* the largest write body taken, and inflated */
 #define WARMUP    5
 #define VARIANTS  64
 
@@ -98,39 +94,16 @@ static double now_s(void)
 
 /* ---- the HTTP sink server ------------------------------------------------------------------ */
 
-#define MAX_CONNS  16
-#define MAX_HEADER 16384
-#define MAX_BODY   (16u << 20)
-
-typedef struct server {
-    int listen_fd;
-    int port;
-    pthread_t acceptor;
-    pthread_mutex_t lock;
-    pthread_t conns[MAX_CONNS];
-    int nconns;
-    _Atomic unsigned long long received, counted; /* requests read in full, and counted */
+/* What the server received: the lines of every write, counted after the answer (http_server.h). */
+typedef struct sink_counts {
     _Atomic unsigned long long writes, other_requests, lines, wire_bytes, raw_bytes, bad_bodies;
-} server;
+} sink_counts;
 
-typedef struct conn {
-    server *srv;
-    int fd;
-} conn;
-
-static bool send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return false;
-        p += k;
-        n -= (size_t)k;
-    }
-    return true;
-}
+/* A connection's gzip state, made on its first gzip body and kept for the next ones. */
+typedef struct sink_conn {
+    struct libdeflate_decompressor *inflater;
+    char *plain;
+} sink_conn;
 
 static size_t count_lines(const char *p, size_t n)
 {
@@ -145,173 +118,60 @@ static size_t count_lines(const char *p, size_t n)
     return lines;
 }
 
-/* Case-insensitive header lookup in the raw header block; the value's start or NULL. */
-static const char *header(const char *head, const char *name)
+static void sink_answer(void *ud, const bench_http_request *req, bench_http_response *res)
 {
-    size_t n = strlen(name);
-    for (const char *p = strstr(head, "\r\n"); p && p[2] != '\r'; p = strstr(p + 2, "\r\n"))
-        if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':') {
-            const char *v = p + 3 + n;
-            while (*v == ' ')
-                v++;
-            return v;
-        }
-    return NULL;
-}
-
-/* The end of the header block (its CRLF CRLF) in the first n bytes, or NULL. */
-static char *header_end(char *p, size_t n)
-{
-    for (size_t i = 3; i < n; i++)
-        if (p[i] == '\n' && p[i - 1] == '\r' && p[i - 2] == '\n' && p[i - 3] == '\r')
-            return p + i - 3;
-    return NULL;
-}
-
-static void *serve_conn(void *arg)
-{
-    conn c = *(conn *)arg;
-    server *s = c.srv;
-    /* Buffers are allocated once per connection, never per request. */
-    char *buf = malloc(MAX_HEADER + MAX_BODY), *plain = malloc(MAX_BODY);
-    struct libdeflate_decompressor *inflater = libdeflate_alloc_decompressor();
-    size_t have = 0;
-    free(arg);
-
-    while (buf && plain && inflater) {
-        /* headers */
-        char *end = NULL;
-        while (!(end = header_end(buf, have))) {
-            if (have == MAX_HEADER)
-                goto out;
-            ssize_t k = recv(c.fd, buf + have, MAX_HEADER - have, 0);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0)
-                goto out;
-            have += (size_t)k;
-        }
-        size_t head_len = (size_t)(end - buf) + 4;
-        char saved = buf[head_len - 2];
-        buf[head_len - 2] = '\0'; /* the header block as a string, ending in one CRLF */
-        const char *cl = header(buf, "Content-Length");
-        const char *ce = header(buf, "Content-Encoding");
-        const char *ex = header(buf, "Expect");
-        bool is_get = strncmp(buf, "GET ", 4) == 0;
-        bool gzip = ce && strncasecmp(ce, "gzip", 4) == 0;
-        bool expect = ex && strncasecmp(ex, "100-continue", 12) == 0;
-        size_t body_len = cl ? strtoull(cl, NULL, 10) : 0;
-        buf[head_len - 2] = saved;
-        if (body_len > MAX_BODY)
-            goto out;
-        if (expect && !send_all(c.fd, "HTTP/1.1 100 Continue\r\n\r\n", 25))
-            goto out;
-        /* body */
-        while (have < head_len + body_len) {
-            ssize_t k = recv(c.fd, buf + have, head_len + body_len - have, 0);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0)
-                goto out;
-            have += (size_t)k;
-        }
-        /* before the answer: once the client has it, the wait at the end of a run sees this */
-        atomic_fetch_add(&s->received, 1);
-        static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                                 "Content-Length: 2\r\n\r\nOK";
-        static const char no_content[] = "HTTP/1.1 204 No Content\r\n\r\n";
-        if (is_get ? !send_all(c.fd, ok, sizeof ok - 1)
-                   : !send_all(c.fd, no_content, sizeof no_content - 1))
-            goto out;
-        /* counted after the answer, while the client builds its next batch */
-        const char *body = buf + head_len;
-        if (is_get) {
-            atomic_fetch_add(&s->other_requests, 1);
-        } else {
-            size_t n = body_len;
-            if (gzip) {
-                size_t out_len = 0;
-                if (libdeflate_gzip_decompress(inflater, body, body_len, plain, MAX_BODY,
-                                               &out_len) != LIBDEFLATE_SUCCESS) {
-                    atomic_fetch_add(&s->bad_bodies, 1);
-                    out_len = 0;
-                }
-                body = plain;
-                n = out_len;
-            }
-            atomic_fetch_add(&s->wire_bytes, body_len);
-            atomic_fetch_add(&s->raw_bytes, n);
-            atomic_fetch_add(&s->lines, count_lines(body, n));
-            atomic_fetch_add(&s->writes, 1);
-        }
-        atomic_fetch_add(&s->counted, 1);
-        /* keep what belongs to the next request (pipelining is not used, but be exact) */
-        size_t used = head_len + body_len;
-        memmove(buf, buf + used, have - used);
-        have -= used;
-    }
-out:
-    close(c.fd);
-    libdeflate_free_decompressor(inflater);
-    free(buf);
-    free(plain);
-    return NULL;
-}
-
-static void *accept_loop(void *arg)
-{
-    server *s = arg;
-    for (;;) {
-        int fd = accept(s->listen_fd, NULL, NULL);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            return NULL; /* the listening socket was shut down */
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        conn *c = malloc(sizeof *c);
-        pthread_mutex_lock(&s->lock);
-        bool room = c && s->nconns < MAX_CONNS;
-        if (room) {
-            *c = (conn){s, fd};
-            room = pthread_create(&s->conns[s->nconns], NULL, serve_conn, c) == 0;
-            if (room)
-                s->nconns++;
-        }
-        pthread_mutex_unlock(&s->lock);
-        if (!room) {
-            close(fd);
-            free(c);
-        }
+    (void)ud;
+    if (strcmp(req->method, "GET") == 0) {
+        *res = (bench_http_response){
+            .status = 200, .content_type = "text/plain", .body = "OK", .body_len = 2};
+    } else {
+        res->status = 204;
     }
 }
 
-static int server_start(server *s)
+/* Counted after the answer, while the client builds its next batch. */
+static void sink_count(void *ud, const bench_http_request *req, const bench_http_response *res)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    socklen_t alen = sizeof a;
-    memset(s, 0, sizeof *s);
-    pthread_mutex_init(&s->lock, NULL);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(s->listen_fd, 16) != 0 ||
-        getsockname(s->listen_fd, (struct sockaddr *)&a, &alen) != 0)
-        return -1;
-    s->port = ntohs(a.sin_port);
-    return pthread_create(&s->acceptor, NULL, accept_loop, s) == 0 ? 0 : -1;
+    sink_counts *k = ud;
+    const char *ce = bench_http_header(req, "Content-Encoding");
+    const char *body = req->body;
+    size_t n = req->body_len;
+    (void)res;
+
+    if (strcmp(req->method, "GET") == 0) {
+        atomic_fetch_add(&k->other_requests, 1);
+        return;
+    }
+    if (ce && strncasecmp(ce, "gzip", 4) == 0) {
+        sink_conn *c = *req->conn_state;
+        size_t out_len = 0;
+        if (!c && (c = calloc(1, sizeof *c)) != NULL) {
+            c->inflater = libdeflate_alloc_decompressor();
+            c->plain = malloc(MAX_BODY);
+            *req->conn_state = c;
+        }
+        if (!c || !c->inflater || !c->plain ||
+            libdeflate_gzip_decompress(c->inflater, req->body, req->body_len, c->plain, MAX_BODY,
+                                       &out_len) != LIBDEFLATE_SUCCESS) {
+            atomic_fetch_add(&k->bad_bodies, 1);
+            out_len = 0;
+        }
+        body = c ? c->plain : NULL;
+        n = out_len;
+    }
+    atomic_fetch_add(&k->wire_bytes, req->body_len);
+    atomic_fetch_add(&k->raw_bytes, n);
+    atomic_fetch_add(&k->lines, count_lines(body, n));
+    atomic_fetch_add(&k->writes, 1);
 }
 
-/* Stops accepting and waits for every connection to end (the client closes them). */
-static void server_stop(server *s)
+static void sink_conn_end(void *ud, void *state)
 {
-    shutdown(s->listen_fd, SHUT_RDWR);
-    pthread_join(s->acceptor, NULL);
-    close(s->listen_fd);
-    for (int i = 0; i < s->nconns; i++)
-        pthread_join(s->conns[i], NULL);
-    pthread_mutex_destroy(&s->lock);
+    sink_conn *c = state;
+    (void)ud;
+    libdeflate_free_decompressor(c->inflater);
+    free(c->plain);
+    free(c);
 }
 
 /* ---- the runtime's side ------------------------------------------------------------------- */
@@ -389,16 +249,18 @@ typedef struct run_result {
 } run_result;
 
 /* One pass: open a new id, warm up, time `batches` batches, close, check the server's count. */
-static int run(server *s, uint32_t id, bool gzip, long batches, batch_bufs *bb, run_result *r)
+static int run(bench_http_server *srv, sink_counts *k, uint32_t id, bool gzip, long batches,
+               batch_bufs *bb, run_result *r)
 {
     char cfg[512];
     int n = snprintf(cfg, sizeof cfg,
                      "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"bench\","
                      "\"token\":\"bench-token\",\"batch_size\":500,\"gzip\":%s}",
-                     s->port, gzip ? "true" : "false");
+                     bench_http_port(srv), gzip ? "true" : "false");
     uint8_t *exact = malloc((size_t)n); /* not NUL-terminated, as the runtime passes it */
-    unsigned long long lines0 = atomic_load(&s->lines), writes0 = atomic_load(&s->writes),
-                       wire0 = atomic_load(&s->wire_bytes), raw0 = atomic_load(&s->raw_bytes);
+    unsigned long long lines0 = atomic_load(&k->lines), writes0 = atomic_load(&k->writes),
+                       wire0 = atomic_load(&k->wire_bytes), raw0 = atomic_load(&k->raw_bytes);
+    bench_http_counters hc;
 
     memset(r, 0, sizeof *r);
     memcpy(exact, cfg, (size_t)n);
@@ -435,20 +297,23 @@ static int run(server *s, uint32_t id, bool gzip, long batches, batch_bufs *bb, 
     }
     /* The server counts after answering: wait until it has counted every request it read. */
     for (int i = 0; i < 500; i++) {
-        if (atomic_load(&s->counted) == atomic_load(&s->received))
+        bench_http_counters_get(srv, &hc);
+        if (hc.completed == hc.requests)
             break;
         struct timespec t = {0, 10000000L};
         nanosleep(&t, NULL);
     }
-    unsigned long long lines = atomic_load(&s->lines) - lines0;
+    unsigned long long lines = atomic_load(&k->lines) - lines0;
     unsigned long long expect = (unsigned long long)(WARMUP + batches) * PER_BATCH;
-    r->requests = atomic_load(&s->writes) - writes0;
-    r->wire_bytes = atomic_load(&s->wire_bytes) - wire0;
-    r->lp_bytes = atomic_load(&s->raw_bytes) - raw0;
-    if (lines != expect || atomic_load(&s->bad_bodies)) {
+    r->requests = atomic_load(&k->writes) - writes0;
+    r->wire_bytes = atomic_load(&k->wire_bytes) - wire0;
+    r->lp_bytes = atomic_load(&k->raw_bytes) - raw0;
+    bench_http_counters_get(srv, &hc);
+    if (lines != expect || atomic_load(&k->bad_bodies) || hc.bad_requests) {
         fprintf(stderr,
-                "bench_sink: the server received %llu lines, expected %llu (%llu bad bodies)\n",
-                lines, expect, (unsigned long long)atomic_load(&s->bad_bodies));
+                "bench_sink: the server received %llu lines, expected %llu (%llu bad bodies, "
+                "%llu bad requests)\n",
+                lines, expect, (unsigned long long)atomic_load(&k->bad_bodies), hc.bad_requests);
         return -1;
     }
     return 0;
@@ -472,7 +337,13 @@ int main(int argc, char **argv)
 {
     long batches = argc > 1 ? atol(argv[1]) : 500;
     const char *path = argc > 2 ? argv[2] : IFX_SINK_PLUGIN;
-    server srv;
+    static sink_counts counts;
+    bench_http_config hcfg = {.handle = sink_answer,
+                              .after = sink_count,
+                              .conn_end = sink_conn_end,
+                              .ud = &counts,
+                              .max_body = MAX_BODY};
+    bench_http_server *srv;
     static batch_bufs bb;
     run_result gz, plain;
 
@@ -492,7 +363,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_sink: %s lacks a sink symbol\n", path);
         return 1;
     }
-    if (server_start(&srv) != 0) {
+    if (!(srv = bench_http_start(&hcfg))) {
         fprintf(stderr, "bench_sink: cannot start the HTTP sink server: %s\n", strerror(errno));
         return 1;
     }
@@ -505,9 +376,10 @@ int main(int argc, char **argv)
     printf("  v3 to a local 204 server, batch_size 500, %ld batches of %d messages per run "
            "(+%d warm-up), ~%zu-byte JSON payloads\n",
            batches, PER_BATCH, WARMUP, payload_lens[0]);
-    if (run(&srv, 1, true, batches, &bb, &gz) || run(&srv, 2, false, batches, &bb, &plain))
+    if (run(srv, &counts, 1, true, batches, &bb, &gz) ||
+        run(srv, &counts, 2, false, batches, &bb, &plain))
         return 1;
-    server_stop(&srv);
+    bench_http_stop(srv);
     print_run("gzip on", &gz);
     print_run("gzip off", &plain);
     struct rusage ru;
@@ -515,9 +387,9 @@ int main(int argc, char **argv)
     printf("  peak RSS  %.1f MiB (the whole process: plugin, server threads and batches)\n",
            (double)ru.ru_maxrss / 1024.0);
     printf("  server    received exactly %llu lines in %llu writes (+%llu other requests)\n",
-           (unsigned long long)atomic_load(&srv.lines),
-           (unsigned long long)atomic_load(&srv.writes),
-           (unsigned long long)atomic_load(&srv.other_requests));
+           (unsigned long long)atomic_load(&counts.lines),
+           (unsigned long long)atomic_load(&counts.writes),
+           (unsigned long long)atomic_load(&counts.other_requests));
     ifx_buf_free(&bb.tm);
     ifx_buf_free(&bb.mm);
     ifx_buf_free(&bb.raw);

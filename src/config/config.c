@@ -270,7 +270,9 @@ static const struct key_desc keys[] = {
      .max = 100,
      .def = "10",
      .check = check_stuck_cap,
-     .doc = "most a batch stuck on one timestamp may grow, times batch_size; 0 turns it off"},
+     .doc = "accepted so that upstream v3 configurations load; it has no effect: ifx never "
+            "pages ties with OFFSET, its cursor remembers the rows already delivered at the last "
+            "time instead"},
     {.name = "include_metadata",
      .type = KT_BOOL,
      .offset = OFF(include_metadata),

@@ -435,8 +435,13 @@ static bool deliver(ifx_source *s, size_t n, const ifx_cursor *next, ifx_source_
     struct timespec until;
 
     ifx_buf_reset(&s->state);
-    if (ifx_cursor_encode(next, &s->state))
+    if (ifx_cursor_encode(next, &s->state)) {
+        slog(s, IFX_LOG_ERROR,
+             "cannot encode the cursor state (%zu rows at one time); the batch "
+             "is not sent",
+             next->nseen);
         return false;
+    }
     pthread_mutex_lock(&s->lock);
     b.seq = ++s->seq;
     s->verdict = -1;
