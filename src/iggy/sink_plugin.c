@@ -17,6 +17,7 @@
 #include "ifx/postcard.h"
 #include "ifx/sink.h"
 #include "iggy/iggy_abi.h"
+#include "iggy/plugin_log.h"
 #include "ifx_build_version.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -39,33 +40,8 @@ static const char target[] = "ifx_influxdb_sink";
 
 static void runtime_log(iggy_log_callback cb, int level, uint32_t id, const char *msg)
 {
-    char line[1200];
-    int n;
-    if (!cb)
-        return;
-    n = snprintf(line, sizeof line, "[sink %u] %s", id, msg);
-    if (n < 0)
-        return;
-    if ((size_t)n >= sizeof line)
-        n = sizeof line - 1;
-    /* The runtime replaces a whole message that is not UTF-8 by "<invalid utf8>": mend the bytes
-     * a cut (or a server's body) may have broken, so the rest still reads. */
-    for (size_t k = 0, bad; !ifx_utf8_valid(line + k, (size_t)n - k, &bad); k += bad + 1)
-        line[k + bad] = '?';
-    /* never a NULL pointer, even for an empty message (§4) */
-    cb((uint8_t)level, (const uint8_t *)target, sizeof target - 1, (const uint8_t *)line,
-       (size_t)n);
-}
-
-typedef struct log_ud {
-    iggy_log_callback cb;
-    uint32_t id;
-} log_ud;
-
-static void engine_log(void *ud, int level, const char *msg)
-{
-    log_ud *l = ud;
-    runtime_log(l->cb, level, l->id, msg);
+    ifx_plugin_log l = {cb, target, "sink", id};
+    ifx_plugin_log_line(&l, level, msg);
 }
 
 /* Looks up id and takes a reference; NULL when unknown or closing. */
@@ -101,7 +77,7 @@ EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t con
     ifx_problems problems = {0};
     ifx_err err;
     instance *it;
-    log_ud *lu;
+    ifx_plugin_log *lu;
 
     pthread_mutex_lock(&table_lock);
     for (it = table; it && it->id != id; it = it->next)
@@ -129,12 +105,11 @@ EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t con
         return -1;
     }
     /* The log context lives right after the instance, as long as it. */
-    lu = (log_ud *)(it + 1);
-    lu->cb = log_callback;
-    lu->id = id;
+    lu = (ifx_plugin_log *)(it + 1);
+    *lu = (ifx_plugin_log){log_callback, target, "sink", id};
     it->id = id;
     it->log = log_callback;
-    if (ifx_sink_open(&cfg, engine_log, lu, &it->sink, &err)) {
+    if (ifx_sink_open(&cfg, ifx_plugin_engine_log, lu, &it->sink, &err)) {
         char line[700];
         snprintf(line, sizeof line, "open failed: %s", err.msg);
         runtime_log(log_callback, IFX_LOG_ERROR, id, line);

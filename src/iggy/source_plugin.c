@@ -21,6 +21,7 @@
 #include "ifx/postcard.h"
 #include "ifx/source.h"
 #include "iggy/iggy_abi.h"
+#include "iggy/plugin_log.h"
 #include "ifx_build_version.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -28,15 +29,10 @@
 /* Largest ProducedMessages buffer: the engine's row arena (2 GiB) plus the framing. */
 #define MAX_BATCH_BYTES ((size_t)5 << 29)
 
-typedef struct log_ud {
-    iggy_log_callback cb;
-    uint32_t id;
-} log_ud;
-
 typedef struct instance {
     uint32_t id;
     ifx_source *src;
-    log_ud lu; /* the engine's log context */
+    ifx_plugin_log lu; /* the engine's log context */
 
     /* set by handle_v2 under table_lock; read by close once refs is 0 */
     bool started;
@@ -62,28 +58,8 @@ static const char target[] = "ifx_influxdb_source";
 
 static void runtime_log(iggy_log_callback cb, int level, uint32_t id, const char *msg)
 {
-    char line[1200];
-    int n;
-    if (!cb)
-        return;
-    n = snprintf(line, sizeof line, "[source %u] %s", id, msg);
-    if (n < 0)
-        return;
-    if ((size_t)n >= sizeof line)
-        n = sizeof line - 1;
-    /* The runtime replaces a whole message that is not UTF-8 by "<invalid utf8>": mend the bytes
-     * a cut (or a server's body) may have broken, so the rest still reads. */
-    for (size_t k = 0, bad; !ifx_utf8_valid(line + k, (size_t)n - k, &bad); k += bad + 1)
-        line[k + bad] = '?';
-    /* never a NULL pointer, even for an empty message (§4) */
-    cb((uint8_t)level, (const uint8_t *)target, sizeof target - 1, (const uint8_t *)line,
-       (size_t)n);
-}
-
-static void engine_log(void *ud, int level, const char *msg)
-{
-    log_ud *l = ud;
-    runtime_log(l->cb, level, l->id, msg);
+    ifx_plugin_log l = {cb, target, "source", id};
+    ifx_plugin_log_line(&l, level, msg);
 }
 
 static instance *find_locked(uint32_t id)
@@ -231,12 +207,12 @@ EXPORT int32_t iggy_source_open(uint32_t id, const uint8_t *config_ptr, size_t c
         return -1;
     }
     it->id = id;
-    it->lu = (log_ud){log_callback, id};
+    it->lu = (ifx_plugin_log){log_callback, target, "source", id};
     ifx_buf_init(&it->out, MAX_BATCH_BYTES);
     /* NULL/0 is "no state" (§3.1), and an empty state equals none (§8.2). The engine decodes the
      * bytes before returning, so borrowing them for the call is enough. */
     if (ifx_source_open(&cfg, state_ptr && state_len ? state_ptr : NULL, state_ptr ? state_len : 0,
-                        engine_log, &it->lu, &it->src, &err)) {
+                        ifx_plugin_engine_log, &it->lu, &it->src, &err)) {
         char line[700];
         snprintf(line, sizeof line, "open failed: %s", err.msg);
         runtime_log(log_callback, IFX_LOG_ERROR, id, line);

@@ -1,0 +1,29 @@
+/* ifx — logging through the Iggy runtime's callback (see plugin_log.h). */
+#include "iggy/plugin_log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ifx/codec.h"
+
+void ifx_plugin_log_line(const ifx_plugin_log *l, int level, const char *msg)
+{
+    char line[1200];
+    int n;
+    if (!l->cb)
+        return;
+    n = snprintf(line, sizeof line, "[%s %u] %s", l->kind, l->id, msg);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line)
+        n = sizeof line - 1;
+    for (size_t k = 0, bad; !ifx_utf8_valid(line + k, (size_t)n - k, &bad); k += bad + 1)
+        line[k + bad] = '?';
+    l->cb((uint8_t)level, (const uint8_t *)l->target, strlen(l->target), (const uint8_t *)line,
+          (size_t)n);
+}
+
+void ifx_plugin_engine_log(void *ud, int level, const char *msg)
+{
+    ifx_plugin_log_line(ud, level, msg);
+}
