@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "connector/engine.h"
@@ -132,6 +133,29 @@ static ifx_rc check_template(const char *q, ifx_err *err)
                        "key 'query' must use the $cursor placeholder outside comments, e.g. "
                        "WHERE time > '$cursor' ORDER BY time LIMIT $limit: without it every poll "
                        "returns the same rows");
+}
+
+/* True when the template has GROUP BY outside quotes (ASCII case ignored). */
+static bool has_group_by(const char *q)
+{
+    char quote = 0;
+    for (size_t i = 0; q[i]; i++) {
+        if (quote) {
+            if (q[i] == '\\' && q[i + 1])
+                i++;
+            else if (q[i] == quote)
+                quote = 0;
+        } else if (q[i] == '\'' || q[i] == '"') {
+            quote = q[i];
+        } else if (strncasecmp(q + i, "group", 5) == 0 && (i == 0 || !ident_char(q[i - 1]))) {
+            size_t j = i + 5;
+            while (q[j] == ' ' || q[j] == '\t' || q[j] == '\n' || q[j] == '\r')
+                j++;
+            if (j > i + 5 && strncasecmp(q + j, "by", 2) == 0 && !ident_char(q[j + 2]))
+                return true;
+        }
+    }
+    return false;
 }
 
 /* ---- rows to messages ----------------------------------------------------------------------- */
@@ -599,6 +623,16 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
               : s->cfg.version == IFX_VERSION_V2                     ? IFX_QUERY_FLUX
               : s->cfg.query_language == IFX_QUERY_LANGUAGE_INFLUXQL ? IFX_QUERY_INFLUXQL
                                                                      : IFX_QUERY_SQL;
+    if (s->cfg.version == IFX_VERSION_V3 && s->lang == IFX_QUERY_INFLUXQL &&
+        has_group_by(s->cfg.query)) {
+        /* v3 answers InfluxQL in JSONL without saying where one series ends and the next
+         * begins, and LIMIT applies per series: the cursor could skip rows. */
+        rc = ifx_err_set(err, IFX_E_CONFIG,
+                         "key 'query': GROUP BY is not supported for InfluxQL on InfluxDB 3 (the "
+                         "answer does not mark its series, and LIMIT applies per series); remove "
+                         "it, or use SQL (query_language \"sql\")");
+        goto fail;
+    }
     ifx_breaker_init(&s->breaker, s->cfg.circuit_breaker_threshold,
                      s->cfg.circuit_breaker_cool_down_ns);
     s->has_breaker = true;

@@ -1092,6 +1092,21 @@ static void test_open_checks(void **state)
     if (!strstr(e.msg, "state"))
         fail_msg("the message does not name the state: %s", e.msg);
     ifx_config_free(&cfg);
+    /* v3 InfluxQL with GROUP BY: series are not marked in the answer, so it is refused */
+    source_config(&cfg, T_V3_INFLUXQL, "r1", 10,
+                  "SELECT * FROM m WHERE time > '$cursor' GROUP BY host ORDER BY time LIMIT $limit",
+                  NULL);
+    assert_int_equal(ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e), IFX_E_CONFIG);
+    assert_non_null(strstr(e.msg, "GROUP BY is not supported for InfluxQL on InfluxDB 3"));
+    ifx_config_free(&cfg);
+    /* ...but a "group by" inside a string literal is data, not a clause */
+    source_config(&cfg, T_V3_INFLUXQL, "r1", 10,
+                  "SELECT * FROM m WHERE time > '$cursor' AND note = 'group by x' ORDER BY time "
+                  "LIMIT $limit",
+                  NULL);
+    assert_int_equal(ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e), IFX_OK);
+    ifx_source_close(s);
+    ifx_config_free(&cfg);
 }
 
 static void render(const char *tmpl, int64_t ns, uint64_t limit, const char *want)
