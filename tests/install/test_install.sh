@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the build into a temporary prefix, then builds and runs a program against the installed
+# libifx with pkg-config, both shared and static, and checks the installed files.
+set -euo pipefail
+build=$1 src=$2
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+lib=$(ls -d "$prefix"/lib* | head -n 1)
+for f in "$prefix/bin/ifx" "$prefix/include/ifx/lp.h" "$lib/pkgconfig/ifx.pc" \
+         "$lib/libifx.a" "$lib/libiggy_connector_influxdb_sink.so" \
+         "$lib/libiggy_connector_influxdb_source.so"; do
+  [ -e "$f" ] || { echo "missing after install: $f"; exit 1; }
+done
+ls "$lib"/libifx.so.0* >/dev/null || { echo "no versioned libifx.so.0"; exit 1; }
+export PKG_CONFIG_PATH="$lib/pkgconfig"
+cc -std=c11 -Wall -Werror "$src/tests/install/hello.c" -o "$prefix/hello" $(pkg-config --cflags --libs ifx)
+out=$(LD_LIBRARY_PATH="$lib" "$prefix/hello")
+[ "$out" = "cpu,host=a usage=64.2 1" ] || { echo "shared: got [$out]"; exit 1; }
+# libifx.a itself, with its dependencies as the system's shared libraries
+cc -std=c11 -Wall -Werror "$src/tests/install/hello.c" -o "$prefix/hello-static" \
+  $(pkg-config --cflags ifx) "$lib/libifx.a" $(pkg-config --libs jansson libcurl libdeflate) \
+  -lpthread -lm
+out=$("$prefix/hello-static")
+[ "$out" = "cpu,host=a usage=64.2 1" ] || { echo "static: got [$out]"; exit 1; }
+"$prefix/bin/ifx" version | grep -q '^ifx ' || { echo "installed ifx does not run"; exit 1; }
+echo "install test: 3 passed, 0 failed"
