@@ -321,7 +321,8 @@ static const struct key_desc keys[] = {
      .roles = FOR_BOTH,
      .versions = V_ALL,
      .def = "false",
-     .doc = "log per-batch statistics at info instead of debug level"},
+     .doc = "sink: log the counters after every consume at INFO (the source logs its state "
+            "changes either way)"},
     {.name = "max_retries",
      .type = KT_U32,
      .offset = OFF(max_retries),

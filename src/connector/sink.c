@@ -844,6 +844,17 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
         first = rc;
     dead_letter_sync(s);
     encoder_give(s, e);
+    if (s->cfg.verbose_logging) {
+        /* upstream's per-consume statistics at INFO */
+        ifx_sink_stats st;
+        ifx_sink_get_stats(s, &st);
+        slog(s, IFX_LOG_INFO,
+             "consumed %zu messages: received=%llu written=%llu rejected=%llu "
+             "pending=%llu spooled=%llu",
+             n, (unsigned long long)st.received, (unsigned long long)st.written,
+             (unsigned long long)st.rejected, (unsigned long long)st.pending,
+             (unsigned long long)st.spooled);
+    }
     maybe_log_stats(s);
 done:
     pthread_mutex_lock(&s->lock);
