@@ -56,6 +56,7 @@ struct ifx_source {
     int verdict; /* -1 none yet, 0 nack, 1 ack */
 
     ifx_rc last_failure; /* logged once per change */
+    uint64_t last_stats_ns;
     ifx_source_stats stats;
 };
 
@@ -375,6 +376,16 @@ static void note(ifx_source *s, ifx_rc rc, const char *msg)
         slog(s, IFX_LOG_INFO, "queries succeed again");
 }
 
+static void log_stats(ifx_source *s)
+{
+    slog(s, IFX_LOG_INFO,
+         "source stats: polls=%llu rows=%llu messages=%llu batches_acked=%llu "
+         "batches_nacked=%llu query_errors=%llu",
+         (unsigned long long)s->stats.polls, (unsigned long long)s->stats.rows,
+         (unsigned long long)s->stats.messages, (unsigned long long)s->stats.batches_acked,
+         (unsigned long long)s->stats.batches_nacked, (unsigned long long)s->stats.query_errors);
+}
+
 /* One query. On success: *n_emit messages staged in s->msgs, *next the cursor to commit. */
 static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *full, ifx_err *err)
 {
@@ -519,6 +530,11 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
         size_t n;
         bool full;
         ifx_cursor next;
+        if (s->cfg.stats_interval_ns &&
+            ifx_now_ns() - s->last_stats_ns >= s->cfg.stats_interval_ns) {
+            log_stats(s);
+            s->last_stats_ns = ifx_now_ns();
+        }
         ifx_err_clear(err);
         ifx_rc rc = poll_once(s, &n, &next, &full, err);
         if (ifx_rc_counts_as_failure(rc))
@@ -594,6 +610,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
         return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
     s->log = log;
     s->log_ud = log_ud;
+    s->last_stats_ns = ifx_now_ns();
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     ifx_rows_reader_init(&s->reader);
@@ -658,6 +675,8 @@ void ifx_source_close(ifx_source *s)
 {
     if (!s)
         return;
+    if (s->client)
+        log_stats(s);
     ifx_client_free(s->client);
     if (s->has_breaker)
         ifx_breaker_destroy(&s->breaker);

@@ -312,16 +312,7 @@ EXPORT int32_t iggy_source_close(uint32_t id)
     if (started)
         pthread_join(it->thread, NULL);
 
-    ifx_source_stats st;
-    char line[400];
-    ifx_source_get_stats(it->src, &st);
-    snprintf(line, sizeof line,
-             "closed: %llu polls, %llu rows read, %llu messages delivered, %llu batches acked, "
-             "%llu nacked, %llu query errors",
-             (unsigned long long)st.polls, (unsigned long long)st.rows,
-             (unsigned long long)st.messages, (unsigned long long)st.batches_acked,
-             (unsigned long long)st.batches_nacked, (unsigned long long)st.query_errors);
-    runtime_log(it->lu.cb, IFX_LOG_INFO, id, line);
+    /* the engine logs its counters as it closes (free_instance) */
     free_instance(it);
     return 0;
 }
