@@ -15,21 +15,17 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
-#include <dirent.h>
 #include <dlfcn.h>
-#include <elf.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "abi_host.h"
 #include "admin.h"
 #include "fixture.h"
 #include "ifx/buf.h"
@@ -52,128 +48,14 @@ static iggy_sink_consume_fn sink_consume;
 static iggy_sink_close_fn sink_close;
 static iggy_sink_version_fn sink_version;
 
-/* The runtime allocates ids from one counter and never reuses them (§2.2). */
-static atomic_uint next_id = 1;
-
-static uint32_t new_id(void)
-{
-    return atomic_fetch_add(&next_id, 1);
-}
-
-/* ---- the runtime's log callback: records every line and checks the contract of §4 --------- */
-
-typedef struct log_line {
-    int level;
-    char target[64];
-    char msg[1400];
-} log_line;
-
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static log_line *log_lines;
-static size_t log_count, log_cap;
-static atomic_int log_violations; /* NULL pointers, empty target, invalid UTF-8 */
-
-static bool utf8_ok(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint8_t c = p[i];
-        size_t k;
-        if (c < 0x80)
-            k = 0;
-        else if ((c & 0xE0) == 0xC0)
-            k = 1;
-        else if ((c & 0xF0) == 0xE0)
-            k = 2;
-        else if ((c & 0xF8) == 0xF0)
-            k = 3;
-        else
-            return false;
-        if (k && i + k >= n)
-            return false;
-        for (size_t j = 1; j <= k; j++)
-            if ((p[i + j] & 0xC0) != 0x80)
-                return false;
-        i += k + 1;
-    }
-    return true;
-}
-
-static void record_log(uint8_t level, const uint8_t *target, size_t target_len, const uint8_t *msg,
-                       size_t msg_len)
-{
-    if (!target || !msg || target_len == 0 || !utf8_ok(target, target_len) ||
-        !utf8_ok(msg, msg_len)) {
-        atomic_fetch_add(&log_violations, 1);
-        if (!target || !msg)
-            return;
-    }
-    pthread_mutex_lock(&log_lock);
-    if (log_count == log_cap) {
-        size_t cap = log_cap ? log_cap * 2 : 256;
-        log_line *p = realloc(log_lines, cap * sizeof *p);
-        if (!p) {
-            pthread_mutex_unlock(&log_lock);
-            return;
-        }
-        log_lines = p;
-        log_cap = cap;
-    }
-    log_line *l = &log_lines[log_count++];
-    l->level = level;
-    snprintf(l->target, sizeof l->target, "%.*s", (int)target_len, (const char *)target);
-    snprintf(l->msg, sizeof l->msg, "%.*s", (int)msg_len, (const char *)msg);
-    pthread_mutex_unlock(&log_lock);
-    if (getenv("IFX_TEST_VERBOSE"))
-        fprintf(stderr, "[%u %.*s] %.*s\n", level, (int)target_len, (const char *)target,
-                (int)msg_len, (const char *)msg);
-}
-
-static size_t log_mark(void)
-{
-    pthread_mutex_lock(&log_lock);
-    size_t n = log_count;
-    pthread_mutex_unlock(&log_lock);
-    return n;
-}
-
-/* True when a line recorded since mark, at level or above, contains every given substring. */
-static bool log_has(size_t mark, int level, const char *a, const char *b)
-{
-    bool found = false;
-    pthread_mutex_lock(&log_lock);
-    for (size_t i = mark; i < log_count && !found; i++)
-        found = log_lines[i].level >= level && strstr(log_lines[i].msg, a) &&
-                (!b || strstr(log_lines[i].msg, b));
-    pthread_mutex_unlock(&log_lock);
-    return found;
-}
-
-static void dump_log(size_t mark)
-{
-    pthread_mutex_lock(&log_lock);
-    for (size_t i = mark; i < log_count; i++)
-        fprintf(stderr, "  log[%d %s] %s\n", log_lines[i].level, log_lines[i].target,
-                log_lines[i].msg);
-    pthread_mutex_unlock(&log_lock);
-}
-
 /* ---- calls through the bound symbols, with exact-size buffers ------------------------------- */
-
-static void *exact_copy(const void *p, size_t n)
-{
-    void *q = malloc(n ? n : 1);
-    assert_non_null(q);
-    if (n)
-        memcpy(q, p, n);
-    return q;
-}
 
 /* Opens id with the JSON text, handed over without its NUL as the runtime does. */
 static int32_t open_json(uint32_t id, const char *json)
 {
     size_t n = strlen(json);
-    uint8_t *cfg = exact_copy(json, n);
-    int32_t rc = sink_open(id, cfg, n, record_log);
+    uint8_t *cfg = abi_exact_copy(json, n);
+    int32_t rc = sink_open(id, cfg, n, abi_record_log);
     memset(cfg, 0xA5, n); /* the plugin must have copied what it keeps */
     free(cfg);
     return rc;
@@ -181,8 +63,8 @@ static int32_t open_json(uint32_t id, const char *json)
 
 static int32_t consume_raw(uint32_t id, const ifx_buf *tm, const ifx_buf *mm, const ifx_buf *raw)
 {
-    uint8_t *a = exact_copy(tm->data, tm->len), *b = exact_copy(mm->data, mm->len),
-            *c = exact_copy(raw->data, raw->len);
+    uint8_t *a = abi_exact_copy(tm->data, tm->len), *b = abi_exact_copy(mm->data, mm->len),
+            *c = abi_exact_copy(raw->data, raw->len);
     int32_t rc = sink_consume(id, a, tm->len, b, mm->len, c, raw->len);
     memset(c, 0xA5, raw->len);
     free(a);
@@ -490,79 +372,10 @@ static char *v3_config(const char *db, const char *extra)
     return json;
 }
 
-static int count_threads(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    int n = 0;
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- loading ------------------------------------------------------------------------------ */
 
-/* The defined, global dynamic symbols of an ELF64 shared object: what `nm -D --defined-only`
- * lists. Calls seen(name) for each. */
-static void exported_symbols(const char *path, void (*seen)(const char *name, void *ud), void *ud)
-{
-    int fd = open(path, O_RDONLY);
-    struct stat st;
-    assert_true(fd >= 0);
-    assert_int_equal(fstat(fd, &st), 0);
-    const uint8_t *img = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    assert_true(img != MAP_FAILED);
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
-    assert_memory_equal(eh->e_ident, ELFMAG, SELFMAG);
-    assert_int_equal(eh->e_ident[EI_CLASS], ELFCLASS64);
-    const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
-    bool found = false;
-    for (unsigned i = 0; i < eh->e_shnum; i++) {
-        if (sh[i].sh_type != SHT_DYNSYM)
-            continue;
-        found = true;
-        const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh[i].sh_offset);
-        const char *names = (const char *)(img + sh[sh[i].sh_link].sh_offset);
-        size_t n = sh[i].sh_size / sizeof *sym;
-        for (size_t k = 1; k < n; k++) {
-            int bind = ELF64_ST_BIND(sym[k].st_info);
-            if (sym[k].st_shndx == SHN_UNDEF || (bind != STB_GLOBAL && bind != STB_WEAK))
-                continue;
-            seen(names + sym[k].st_name, ud);
-        }
-    }
-    assert_true(found);
-    munmap((void *)img, (size_t)st.st_size);
-    close(fd);
-}
-
-struct export_list {
-    int iggy, other;
-    char others[512];
-};
-
-static void on_export(const char *name, void *ud)
-{
-    struct export_list *l = ud;
-    if (strcmp(name, "iggy_sink_open") == 0 || strcmp(name, "iggy_sink_consume") == 0 ||
-        strcmp(name, "iggy_sink_close") == 0 || strcmp(name, "iggy_sink_version") == 0) {
-        l->iggy++;
-        return;
-    }
-    l->other++;
-    size_t n = strlen(l->others);
-    snprintf(l->others + n, sizeof l->others - n, " %s", name);
-}
+static const char *const sink_symbols[] = {"iggy_sink_open", "iggy_sink_consume", "iggy_sink_close",
+                                           "iggy_sink_version"};
 
 static void test_load_and_version(void **state)
 {
@@ -576,20 +389,13 @@ static void test_load_and_version(void **state)
     assert_null(dlsym(lib, "ifx_lp_begin_line"));
     assert_null(dlsym(lib, "ifx_sink_consume"));
     assert_null(dlsym(lib, "ifx_pc_messages_begin"));
-    struct export_list l = {0};
-    exported_symbols(IFX_SINK_PLUGIN, on_export, &l);
+    abi_exports l;
+    abi_exports_of(IFX_SINK_PLUGIN, sink_symbols, 4, &l);
     if (l.iggy != 4 || l.other != 0)
         fail_msg("the plugin exports %d of the 4 sink symbols and %d others:%s", l.iggy, l.other,
                  l.others);
     /* the same file opened again is the same handle: one load per path (§1.2) */
-    void *again = dlopen(IFX_SINK_PLUGIN, RTLD_LAZY | RTLD_LOCAL);
-    assert_ptr_equal(again, lib);
-    dlclose(again);
-
-    const char *v = sink_version();
-    assert_non_null(v);
-    assert_non_null(strstr(v, "ifx"));
-    assert_ptr_equal(sink_version(), v); /* static */
+    abi_check_reload_and_version(lib, IFX_SINK_PLUGIN, sink_version);
 }
 
 /* ---- (a) (b): the test servers ------------------------------------------------------------ */
@@ -603,12 +409,12 @@ static void run_layout_case(int port, const char *config, const char *db)
     static tmsg m[NBATCH][PER];
     const uint32_t partitions[NBATCH] = {1, 7, 4294967295u};
     const uint64_t poison_offset = 1 * 100 + 5;
-    uint32_t id = new_id();
-    size_t mark = log_mark();
+    uint32_t id = abi_new_id();
+    size_t mark = abi_log_mark();
 
     reset_server(port);
     assert_int_equal(open_json(id, config), 0);
-    assert_true(log_has(mark, 2, "InfluxDB sink open", NULL));
+    assert_true(abi_log_has(mark, 2, "InfluxDB sink open", NULL));
     for (int b = 0; b < NBATCH; b++) {
         for (int i = 0; i < PER; i++) {
             uint64_t off = (uint64_t)b * 100 + (uint64_t)i;
@@ -619,8 +425,8 @@ static void run_layout_case(int port, const char *config, const char *db)
     /* the poison message was refused alone, and said so */
     char want[64];
     snprintf(want, sizeof want, "offset=%llu", (unsigned long long)poison_offset);
-    if (!log_has(mark, 3, want, "not valid JSON")) {
-        dump_log(mark);
+    if (!abi_log_has(mark, 3, want, "not valid JSON")) {
+        abi_dump_log(mark);
         fail_msg("the poison message was not reported through the log callback");
     }
     assert_int_equal(sink_close(id), 0);
@@ -732,8 +538,8 @@ static void test_real_influxdb1(void **state)
 {
     static tmsg m[2][PER];
     char config[512], keys[512];
-    uint32_t id = new_id();
-    size_t mark = log_mark();
+    uint32_t id = abi_new_id();
+    size_t mark = abi_log_mark();
     (void)state;
 
     json_decref(v1_query("POST", "q=CREATE%20DATABASE%20abi"));
@@ -749,7 +555,7 @@ static void test_real_influxdb1(void **state)
         }
         assert_int_equal(consume_batch(id, "orders", "eu-west", 2 + (uint32_t)b, m[b], PER), 0);
     }
-    assert_true(log_has(mark, 3, "offset=7", "not valid JSON"));
+    assert_true(abi_log_has(mark, 3, "offset=7", "not valid JSON"));
     assert_int_equal(sink_close(id), 0);
 
     /* which keys are tags and which fields, with the field types 1.x stored */
@@ -836,7 +642,7 @@ static void test_concurrent_consume(void **state)
 {
     pthread_t th[CONC_THREADS];
     struct conc_arg args[CONC_THREADS];
-    uint32_t id = new_id();
+    uint32_t id = abi_new_id();
     const size_t total = CONC_THREADS * CONC_BATCHES * CONC_PER;
     (void)state;
 
@@ -880,7 +686,7 @@ static void test_concurrent_consume(void **state)
 static void test_two_instances(void **state)
 {
     static tmsg ma[4][5], mb[4][5];
-    uint32_t a = new_id(), b = new_id();
+    uint32_t a = abi_new_id(), b = abi_new_id();
     (void)state;
 
     reset_server(v3.port);
@@ -923,7 +729,7 @@ static void test_two_instances(void **state)
 static void test_lifecycle_errors(void **state)
 {
     tmsg m;
-    uint32_t id = new_id();
+    uint32_t id = abi_new_id();
     size_t mark;
     (void)state;
 
@@ -931,9 +737,9 @@ static void test_lifecycle_errors(void **state)
     make_msg(&m, 1, 0, false);
     assert_int_equal(open_json(id, v3_config("life", NULL)), 0);
     /* a second open of a live id: -1, and the live instance is untouched */
-    mark = log_mark();
+    mark = abi_log_mark();
     assert_int_equal(open_json(id, v3_config("other", NULL)), -1);
-    assert_true(log_has(mark, 4, "already open", NULL));
+    assert_true(abi_log_has(mark, 4, "already open", NULL));
     assert_int_equal(consume_batch(id, "s", "t", 0, &m, 1), 0);
     /* close twice: the second finds nothing */
     assert_int_equal(sink_close(id), 0);
@@ -952,38 +758,38 @@ static void test_lifecycle_errors(void **state)
     json_decref(other);
 
     /* invalid configurations: non-zero, the problem logged, and the id stays unusable */
-    uint32_t bad = new_id();
-    mark = log_mark();
+    uint32_t bad = abi_new_id();
+    mark = abi_log_mark();
     assert_int_not_equal(open_json(bad, "{\"version\":\"v9\"}"), 0);
-    if (!log_has(mark, 4, "version", NULL)) {
-        dump_log(mark);
+    if (!abi_log_has(mark, 4, "version", NULL)) {
+        abi_dump_log(mark);
         fail_msg("a bad version was not logged");
     }
     assert_int_not_equal(consume_batch(bad, "s", "t", 0, &m, 1), 0);
     assert_int_not_equal(sink_close(bad), 0); /* close after a failed open (§2.3) */
 
     /* the literal null: the empty configuration, which lacks the url */
-    bad = new_id();
-    mark = log_mark();
+    bad = abi_new_id();
+    mark = abi_log_mark();
     assert_int_not_equal(open_json(bad, "null"), 0);
-    if (!log_has(mark, 4, "url", NULL)) {
-        dump_log(mark);
+    if (!abi_log_has(mark, 4, "url", NULL)) {
+        abi_dump_log(mark);
         fail_msg("a missing url was not logged");
     }
     assert_int_not_equal(sink_close(bad), 0);
 
     /* not JSON at all, and an empty configuration */
-    bad = new_id();
-    mark = log_mark();
+    bad = abi_new_id();
+    mark = abi_log_mark();
     assert_int_not_equal(open_json(bad, "{\"version\":\"v3\",\"url\":"), 0);
-    assert_true(log_has(mark, 4, "JSON", NULL));
-    bad = new_id();
-    mark = log_mark();
-    assert_int_not_equal(sink_open(bad, (const uint8_t *)"{}", 0, record_log), 0);
-    assert_true(log_has(mark, 4, "empty", NULL));
+    assert_true(abi_log_has(mark, 4, "JSON", NULL));
+    bad = abi_new_id();
+    mark = abi_log_mark();
+    assert_int_not_equal(sink_open(bad, (const uint8_t *)"{}", 0, abi_record_log), 0);
+    assert_true(abi_log_has(mark, 4, "empty", NULL));
 
     /* after all of that the library still serves a new id */
-    id = new_id();
+    id = abi_new_id();
     assert_int_equal(open_json(id, v3_config("life", NULL)), 0);
     make_msg(&m, 2, 0, false);
     assert_int_equal(consume_batch(id, "s", "t", 0, &m, 1), 0);
@@ -1014,40 +820,35 @@ static void *blocked_consume(void *p)
 
 static void test_close_while_blocked(void **state)
 {
-    struct blocked_arg a = {new_id(), 0, false};
+    struct blocked_arg a = {abi_new_id(), 0, false};
     pthread_t th;
     (void)state;
 
     reset_server(v3.port);
-    int threads_before = count_threads();
+    int threads_before = abi_count_threads();
     assert_int_equal(open_json(a.id, v3_config("blocked", NULL)), 0);
     json_decref(
         admin_call(v3.port, "POST", "/__admin/fault", "{\"count\":1000000,\"status\":503}"));
-    size_t mark = log_mark();
+    size_t mark = abi_log_mark();
     assert_int_equal(pthread_create(&th, NULL, blocked_consume, &a), 0);
     struct timespec pause = {0, 600000000L};
     nanosleep(&pause, NULL);
     assert_false(atomic_load(&a.returned)); /* held by backpressure, as documented */
 
-    double t0 = now_s();
+    double t0 = abi_now_s();
     assert_int_equal(sink_close(a.id), 0);
-    double took = now_s() - t0;
+    double took = abi_now_s() - t0;
     pthread_join(th, NULL);
     json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
     if (took >= 2.0)
         fail_msg("close took %.2f s while a consume was blocked", took);
     assert_int_not_equal(a.rc, 0);
-    if (!log_has(mark, 3, "not written before close", NULL)) {
-        dump_log(mark);
+    if (!abi_log_has(mark, 3, "not written before close", NULL)) {
+        abi_dump_log(mark);
         fail_msg("the loss at close was not logged");
     }
     /* every plugin thread for the id is gone once close returned (§1.2) */
-    int threads_after = count_threads();
-    for (int i = 0; i < 50 && threads_after != threads_before; i++) {
-        struct timespec t = {0, 20000000L};
-        nanosleep(&t, NULL);
-        threads_after = count_threads();
-    }
+    int threads_after = abi_wait_threads(threads_before);
     assert_int_equal(threads_after, threads_before);
     assert_int_not_equal(consume_batch(a.id, "s", "t", 0, NULL, 0), 0);
 }
@@ -1056,7 +857,7 @@ static void test_close_while_blocked(void **state)
 
 static void test_empty_batch(void **state)
 {
-    uint32_t id = new_id();
+    uint32_t id = abi_new_id();
     (void)state;
     reset_server(v3.port);
     assert_int_equal(open_json(id, v3_config("empty", NULL)), 0);
@@ -1075,7 +876,7 @@ static void test_malformed_batches(void **state)
     tmsg m[3];
     ifx_raw_message rm[3];
     ifx_buf tm, mm, raw, cut;
-    uint32_t id = new_id();
+    uint32_t id = abi_new_id();
     size_t mark;
     (void)state;
 
@@ -1101,10 +902,10 @@ static void test_malformed_batches(void **state)
     for (size_t len = raw.len - 1;; len = len > 40 ? len - 37 : len - 1) {
         ifx_buf_reset(&cut);
         assert_int_equal(ifx_buf_append(&cut, raw.data, len), IFX_OK);
-        mark = log_mark();
+        mark = abi_log_mark();
         assert_int_not_equal(consume_raw(id, &tm, &mm, &cut), 0);
-        if (!log_has(mark, 4, "cannot decode", NULL)) {
-            dump_log(mark);
+        if (!abi_log_has(mark, 4, "cannot decode", NULL)) {
+            abi_dump_log(mark);
             fail_msg("a batch truncated to %zu bytes was refused without a log line", len);
         }
         if (len == 0)
@@ -1114,9 +915,9 @@ static void test_malformed_batches(void **state)
     static const uint8_t huge_count[] = {0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x01, 0x02};
     ifx_buf_reset(&cut);
     ifx_buf_append(&cut, huge_count, sizeof huge_count);
-    mark = log_mark();
+    mark = abi_log_mark();
     assert_int_not_equal(consume_raw(id, &tm, &mm, &cut), 0);
-    assert_true(log_has(mark, 4, "cannot decode", NULL));
+    assert_true(abi_log_has(mark, 4, "cannot decode", NULL));
     /* an unknown schema index */
     static const uint8_t bad_schema[] = {0x09, 0x00};
     ifx_buf_reset(&cut);
@@ -1125,9 +926,9 @@ static void test_malformed_batches(void **state)
     /* broken metadata around a good batch */
     ifx_buf_reset(&cut);
     ifx_buf_append(&cut, tm.data, 1);
-    mark = log_mark();
+    mark = abi_log_mark();
     assert_int_not_equal(consume_raw(id, &cut, &mm, &raw), 0);
-    assert_true(log_has(mark, 4, "cannot decode", NULL));
+    assert_true(abi_log_has(mark, 4, "cannot decode", NULL));
     ifx_buf_reset(&cut);
     ifx_buf_append(&cut, "\x80", 1);
     assert_int_not_equal(consume_raw(id, &tm, &cut, &raw), 0);
@@ -1158,16 +959,7 @@ static void test_malformed_batches(void **state)
 static void test_log_contract(void **state)
 {
     (void)state;
-    assert_int_equal(atomic_load(&log_violations), 0);
-    assert_true(log_mark() > 0);
-    pthread_mutex_lock(&log_lock);
-    for (size_t i = 0; i < log_count; i++) {
-        if (strstr(log_lines[i].msg, TOKEN))
-            fail_msg("a log line shows the token: %s", log_lines[i].msg);
-        assert_true(log_lines[i].target[0] != '\0');
-        assert_true(log_lines[i].level >= 0 && log_lines[i].level <= 4);
-    }
-    pthread_mutex_unlock(&log_lock);
+    abi_check_log_contract(TOKEN);
 }
 
 /* ---- setup -------------------------------------------------------------------------------- */
@@ -1188,20 +980,12 @@ static int setup(void **state)
                   NULL};
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    lib = dlopen(IFX_SINK_PLUGIN, RTLD_LAZY | RTLD_LOCAL);
-    if (!lib) {
-        fprintf(stderr, "dlopen %s: %s\n", IFX_SINK_PLUGIN, dlerror());
-        return -1;
-    }
     /* a missing symbol fails the whole load, as in the runtime */
-    *(void **)&sink_open = dlsym(lib, "iggy_sink_open");
-    *(void **)&sink_consume = dlsym(lib, "iggy_sink_consume");
-    *(void **)&sink_close = dlsym(lib, "iggy_sink_close");
-    *(void **)&sink_version = dlsym(lib, "iggy_sink_version");
-    if (!sink_open || !sink_consume || !sink_close || !sink_version) {
-        fprintf(stderr, "the plugin lacks a sink symbol\n");
+    void **const slots[] = {(void **)&sink_open, (void **)&sink_consume, (void **)&sink_close,
+                            (void **)&sink_version};
+    lib = abi_load(IFX_SINK_PLUGIN, sink_symbols, slots, 4, "sink");
+    if (!lib)
         return -1;
-    }
     if (fixture_start(&v3, a3, 30) || fixture_start(&v2, a2, 30))
         return -1;
     return fixture_start(&v1, a1, 90);
@@ -1214,7 +998,7 @@ static int teardown(void **state)
     fixture_stop(&v2);
     fixture_stop(&v1);
     /* the runtime never unloads a plugin while it runs; nor does this host */
-    free(log_lines);
+    abi_log_free();
     curl_global_cleanup();
     return 0;
 }

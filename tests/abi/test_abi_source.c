@@ -17,10 +17,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
-#include <dirent.h>
 #include <dlfcn.h>
-#include <elf.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,11 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "abi_host.h"
 #include "admin.h"
 #include "fixture.h"
 #include "ifx/buf.h"
@@ -59,146 +55,12 @@ static iggy_source_batch_result_fn src_result;
 static iggy_source_close_fn src_close;
 static iggy_source_version_fn src_version;
 
-/* The runtime allocates ids from one counter and never reuses them (§3.3). */
-static atomic_uint next_id = 1;
-
-static uint32_t new_id(void)
-{
-    return atomic_fetch_add(&next_id, 1);
-}
-
-/* ---- the runtime's log callback: records every line and checks the contract of §4 --------- */
-
-typedef struct log_line {
-    int level;
-    char target[64];
-    char msg[1400];
-} log_line;
-
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static log_line *log_lines;
-static size_t log_count, log_cap;
-static atomic_int log_violations; /* NULL pointers, empty target, invalid UTF-8 */
-
-static bool utf8_ok(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint8_t c = p[i];
-        size_t k;
-        if (c < 0x80)
-            k = 0;
-        else if ((c & 0xE0) == 0xC0)
-            k = 1;
-        else if ((c & 0xF0) == 0xE0)
-            k = 2;
-        else if ((c & 0xF8) == 0xF0)
-            k = 3;
-        else
-            return false;
-        if (k && i + k >= n)
-            return false;
-        for (size_t j = 1; j <= k; j++)
-            if ((p[i + j] & 0xC0) != 0x80)
-                return false;
-        i += k + 1;
-    }
-    return true;
-}
-
-static void record_log(uint8_t level, const uint8_t *target, size_t target_len, const uint8_t *msg,
-                       size_t msg_len)
-{
-    if (!target || !msg || target_len == 0 || !utf8_ok(target, target_len) ||
-        !utf8_ok(msg, msg_len)) {
-        atomic_fetch_add(&log_violations, 1);
-        if (!target || !msg)
-            return;
-    }
-    pthread_mutex_lock(&log_lock);
-    if (log_count == log_cap) {
-        size_t cap = log_cap ? log_cap * 2 : 256;
-        log_line *p = realloc(log_lines, cap * sizeof *p);
-        if (!p) {
-            pthread_mutex_unlock(&log_lock);
-            return;
-        }
-        log_lines = p;
-        log_cap = cap;
-    }
-    log_line *l = &log_lines[log_count++];
-    l->level = level;
-    snprintf(l->target, sizeof l->target, "%.*s", (int)target_len, (const char *)target);
-    snprintf(l->msg, sizeof l->msg, "%.*s", (int)msg_len, (const char *)msg);
-    pthread_mutex_unlock(&log_lock);
-    if (getenv("IFX_TEST_VERBOSE"))
-        fprintf(stderr, "[%u %.*s] %.*s\n", level, (int)target_len, (const char *)target,
-                (int)msg_len, (const char *)msg);
-}
-
-static size_t log_mark(void)
-{
-    pthread_mutex_lock(&log_lock);
-    size_t n = log_count;
-    pthread_mutex_unlock(&log_lock);
-    return n;
-}
-
-/* True when a line recorded since mark, at level or above, contains every given substring. */
-static bool log_has(size_t mark, int level, const char *a, const char *b)
-{
-    bool found = false;
-    pthread_mutex_lock(&log_lock);
-    for (size_t i = mark; i < log_count && !found; i++)
-        found = log_lines[i].level >= level && strstr(log_lines[i].msg, a) &&
-                (!b || strstr(log_lines[i].msg, b));
-    pthread_mutex_unlock(&log_lock);
-    return found;
-}
-
-static void dump_log(size_t mark)
-{
-    pthread_mutex_lock(&log_lock);
-    for (size_t i = mark; i < log_count; i++)
-        fprintf(stderr, "  log[%d %s] %s\n", log_lines[i].level, log_lines[i].target,
-                log_lines[i].msg);
-    pthread_mutex_unlock(&log_lock);
-}
-
 /* ---- small helpers ------------------------------------------------------------------------ */
-
-static void *exact_copy(const void *p, size_t n)
-{
-    void *q = malloc(n ? n : 1);
-    assert_non_null(q);
-    if (n)
-        memcpy(q, p, n);
-    return q;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_ms(long ms)
 {
     struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&t, NULL);
-}
-
-static int count_threads(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    int n = 0;
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
 }
 
 static const char *source_config(void)
@@ -217,9 +79,9 @@ static const char *source_config(void)
 static int32_t open_with(uint32_t id, const char *json, const uint8_t *state, size_t state_len)
 {
     size_t n = strlen(json);
-    uint8_t *cfg = exact_copy(json, n);
-    uint8_t *st = state ? exact_copy(state, state_len) : NULL;
-    int32_t rc = src_open(id, cfg, n, st, state_len, record_log);
+    uint8_t *cfg = abi_exact_copy(json, n);
+    uint8_t *st = state ? abi_exact_copy(state, state_len) : NULL;
+    int32_t rc = src_open(id, cfg, n, st, state_len, abi_record_log);
     memset(cfg, 0xA5, n);
     free(cfg);
     if (st) {
@@ -396,7 +258,7 @@ static int32_t host_send(uint32_t plugin_id, uint64_t batch_id, const uint8_t *p
         violate(s, "the send callback ran on the thread that called handle_v2");
     if (!s->active)
         violate(s, "a batch was sent after close returned");
-    rbatch b = {.batch_id = batch_id, .copy = exact_copy(p, len)};
+    rbatch b = {.batch_id = batch_id, .copy = abi_exact_copy(p, len)};
     if (ifx_pc_produced_begin(&it, b.copy, len, &e)) {
         violate(s, "batch %llu: %s", (unsigned long long)batch_id, e.msg);
         free(b.copy);
@@ -513,9 +375,9 @@ static session *session_new(uint32_t id)
 static void session_start(session *s)
 {
     assert_int_equal(pthread_create(&s->forwarder, NULL, forwarder, s), 0);
-    double t0 = now_s();
+    double t0 = abi_now_s();
     assert_int_equal(src_handle(s->id, host_send), 0);
-    double took = now_s() - t0;
+    double took = abi_now_s() - t0;
     if (took > 0.5)
         fail_msg("handle_v2 took %.2f s: it runs on the runtime's blocking pool", took);
 }
@@ -523,12 +385,12 @@ static void session_start(session *s)
 /* Waits until at least `messages` messages were acknowledged (or the forwarder holds). */
 static bool session_wait(session *s, size_t messages, size_t acks_held, double timeout_s)
 {
-    double until = now_s() + timeout_s;
+    double until = abi_now_s() + timeout_s;
     bool ok;
     pthread_mutex_lock(&s->lock);
     for (;;) {
         ok = acks_held ? s->acks >= acks_held && s->n > s->next : s->acked >= messages;
-        if (ok || now_s() > until)
+        if (ok || abi_now_s() > until)
             break;
         struct timespec t;
         clock_gettime(CLOCK_REALTIME, &t);
@@ -546,9 +408,9 @@ static bool session_wait(session *s, size_t messages, size_t acks_held, double t
 /* Closes the plugin id as the runtime stops a connector (close first), then the forwarder. */
 static double session_close(session *s)
 {
-    double t0 = now_s();
+    double t0 = abi_now_s();
     assert_int_equal(src_close(s->id), 0);
-    double took = now_s() - t0;
+    double took = abi_now_s() - t0;
     pthread_mutex_lock(&s->lock);
     s->active = false;
     s->stop = true;
@@ -691,11 +553,11 @@ static void expect_exactly_once(const delivery *d)
  * session's policy says otherwise. */
 static void run_all(session *s, delivery *d)
 {
-    size_t mark = log_mark();
+    size_t mark = abi_log_mark();
     assert_int_equal(open_with(s->id, source_config(), NULL, 0), 0);
     session_start(s);
     if (!session_wait(s, NROWS, 0, 60)) {
-        dump_log(mark);
+        abi_dump_log(mark);
         fail_msg("only %zu of %d rows acknowledged", s->acked, NROWS);
     }
     sleep_ms(400); /* several poll intervals: nothing more may come */
@@ -707,63 +569,9 @@ static void run_all(session *s, delivery *d)
 
 /* ---- loading ------------------------------------------------------------------------------ */
 
-/* The defined, global dynamic symbols of an ELF64 shared object: what `nm -D --defined-only`
- * lists. Calls seen(name) for each. */
-static void exported_symbols(const char *path, void (*seen)(const char *name, void *ud), void *ud)
-{
-    int fd = open(path, O_RDONLY);
-    struct stat st;
-    assert_true(fd >= 0);
-    assert_int_equal(fstat(fd, &st), 0);
-    const uint8_t *img = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    assert_true(img != MAP_FAILED);
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
-    assert_memory_equal(eh->e_ident, ELFMAG, SELFMAG);
-    assert_int_equal(eh->e_ident[EI_CLASS], ELFCLASS64);
-    const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
-    bool found = false;
-    for (unsigned i = 0; i < eh->e_shnum; i++) {
-        if (sh[i].sh_type != SHT_DYNSYM)
-            continue;
-        found = true;
-        const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh[i].sh_offset);
-        const char *names = (const char *)(img + sh[sh[i].sh_link].sh_offset);
-        size_t n = sh[i].sh_size / sizeof *sym;
-        for (size_t k = 1; k < n; k++) {
-            int bind = ELF64_ST_BIND(sym[k].st_info);
-            if (sym[k].st_shndx == SHN_UNDEF || (bind != STB_GLOBAL && bind != STB_WEAK))
-                continue;
-            seen(names + sym[k].st_name, ud);
-        }
-    }
-    assert_true(found);
-    munmap((void *)img, (size_t)st.st_size);
-    close(fd);
-}
-
-struct export_list {
-    int iggy, ifx, other;
-    char others[512];
-};
-
-static void on_export(const char *name, void *ud)
-{
-    static const char *const want[] = {"iggy_source_open", "iggy_source_handle_v2",
-                                       "iggy_source_batch_result", "iggy_source_close",
-                                       "iggy_source_version"};
-    struct export_list *l = ud;
-    for (size_t i = 0; i < 5; i++) {
-        if (strcmp(name, want[i]) == 0) {
-            l->iggy++;
-            return;
-        }
-    }
-    if (strncmp(name, "ifx_", 4) == 0)
-        l->ifx++;
-    l->other++;
-    size_t n = strlen(l->others);
-    snprintf(l->others + n, sizeof l->others - n, " %s", name);
-}
+static const char *const source_symbols[] = {"iggy_source_open", "iggy_source_handle_v2",
+                                             "iggy_source_batch_result", "iggy_source_close",
+                                             "iggy_source_version"};
 
 static void test_load_and_version(void **state)
 {
@@ -779,19 +587,12 @@ static void test_load_and_version(void **state)
     assert_null(dlsym(lib, "ifx_pc_encode_produced"));
     assert_null(dlsym(lib, "ifx_cursor_decode"));
     assert_null(dlsym(lib, "iggy_sink_open"));
-    struct export_list l = {0};
-    exported_symbols(IFX_SOURCE_PLUGIN, on_export, &l);
+    abi_exports l;
+    abi_exports_of(IFX_SOURCE_PLUGIN, source_symbols, 5, &l);
     if (l.iggy != 5 || l.other != 0)
         fail_msg("the plugin exports %d of the 5 source symbols and %d others (%d ifx_*):%s",
                  l.iggy, l.other, l.ifx, l.others);
-    void *again = dlopen(IFX_SOURCE_PLUGIN, RTLD_LAZY | RTLD_LOCAL);
-    assert_ptr_equal(again, lib);
-    dlclose(again);
-
-    const char *v = src_version();
-    assert_non_null(v);
-    assert_non_null(strstr(v, "ifx"));
-    assert_ptr_equal(src_version(), v); /* static */
+    abi_check_reload_and_version(lib, IFX_SOURCE_PLUGIN, src_version);
 }
 
 /* ---- (a) every row exactly once, in time order, same ids every run ------------------------ */
@@ -801,7 +602,7 @@ static void test_deliver_all(void **state)
     static delivery d1, d2;
     (void)state;
 
-    session *s = session_new(new_id());
+    session *s = session_new(abi_new_id());
     run_all(s, &d1);
     expect_exactly_once(&d1);
     assert_int_equal(d1.nacked, 0);
@@ -833,7 +634,7 @@ static void test_deliver_all(void **state)
     session_free(s);
 
     /* a second run from nothing: the same rows carry the same ids */
-    s = session_new(new_id());
+    s = session_new(abi_new_id());
     run_all(s, &d2);
     expect_exactly_once(&d2);
     for (int i = 0; i < NROWS; i++)
@@ -848,7 +649,7 @@ static void test_nack_redelivers(void **state)
 {
     static delivery d;
     (void)state;
-    session *s = session_new(new_id());
+    session *s = session_new(abi_new_id());
     s->nack[0] = 2;
     s->nack[1] = 5;
     s->n_nack = 2;
@@ -883,14 +684,14 @@ static void test_restart_from_state(void **state)
 {
     static delivery d1, d2;
     (void)state;
-    size_t mark = log_mark();
+    size_t mark = abi_log_mark();
 
-    session *s1 = session_new(new_id());
+    session *s1 = session_new(abi_new_id());
     s1->hold_after = 5; /* five Acks, then the sixth batch waits for its verdict */
     assert_int_equal(open_with(s1->id, source_config(), NULL, 0), 0);
     session_start(s1);
     if (!session_wait(s1, 0, 5, 30)) {
-        dump_log(mark);
+        abi_dump_log(mark);
         fail_msg("five batches were not acknowledged");
     }
     double took = session_close(s1); /* with a batch still awaiting its verdict */
@@ -910,11 +711,11 @@ static void test_restart_from_state(void **state)
             last = &s1->b[b];
     assert_non_null(last);
 
-    session *s2 = session_new(new_id());
+    session *s2 = session_new(abi_new_id());
     assert_int_equal(open_with(s2->id, source_config(), last->state, last->state_len), 0);
     session_start(s2);
     if (!session_wait(s2, NROWS - s1->acked, 0, 60)) {
-        dump_log(mark);
+        abi_dump_log(mark);
         fail_msg("after the restart only %zu of %zu rows came", s2->acked, NROWS - s1->acked);
     }
     sleep_ms(400);
@@ -961,11 +762,11 @@ static void test_bad_state_and_config(void **state)
     (void)state;
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        uint32_t id = new_id();
-        size_t mark = log_mark();
+        uint32_t id = abi_new_id();
+        size_t mark = abi_log_mark();
         assert_int_not_equal(open_with(id, source_config(), bad[i].p, bad[i].n), 0);
-        if (!log_has(mark, 4, "state", NULL)) {
-            dump_log(mark);
+        if (!abi_log_has(mark, 4, "state", NULL)) {
+            abi_dump_log(mark);
             fail_msg("unreadable state %zu refused without an error line naming it", i);
         }
         /* nothing was registered */
@@ -974,13 +775,13 @@ static void test_bad_state_and_config(void **state)
     }
 
     /* the literal null the runtime sends for a missing [plugin_config]: a source needs a query */
-    uint32_t id = new_id();
-    size_t mark = log_mark();
-    uint8_t *null_cfg = exact_copy("null", 4);
-    assert_int_not_equal(src_open(id, null_cfg, 4, NULL, 0, record_log), 0);
+    uint32_t id = abi_new_id();
+    size_t mark = abi_log_mark();
+    uint8_t *null_cfg = abi_exact_copy("null", 4);
+    assert_int_not_equal(src_open(id, null_cfg, 4, NULL, 0, abi_record_log), 0);
     free(null_cfg);
-    if (!log_has(mark, 4, "query", NULL)) {
-        dump_log(mark);
+    if (!abi_log_has(mark, 4, "query", NULL)) {
+        abi_dump_log(mark);
         fail_msg("a null configuration was refused without naming the missing query");
     }
     assert_int_not_equal(src_close(id), 0);
@@ -998,22 +799,22 @@ static void test_bad_state_and_config(void **state)
     configs[1] = nocursor;
     configs[2] = unknown;
     for (size_t i = 0; i < 3; i++) {
-        id = new_id();
-        mark = log_mark();
+        id = abi_new_id();
+        mark = abi_log_mark();
         assert_int_not_equal(open_with(id, configs[i], NULL, 0), 0);
-        if (!log_has(mark, 4, "", NULL))
+        if (!abi_log_has(mark, 4, "", NULL))
             fail_msg("configuration %zu refused without a log line", i);
         assert_int_not_equal(src_close(id), 0);
     }
-    assert_true(log_has(mark, 4, "poll_interval", NULL));
+    assert_true(abi_log_has(mark, 4, "poll_interval", NULL));
 
     /* an empty state with a pointer is no state (§8.2); NULL with a length too */
-    id = new_id();
+    id = abi_new_id();
     assert_int_equal(open_with(id, source_config(), (const uint8_t *)"", 0), 0);
     assert_int_equal(src_close(id), 0);
-    id = new_id();
+    id = abi_new_id();
     const char *cfg = source_config();
-    assert_int_equal(src_open(id, (const uint8_t *)cfg, strlen(cfg), NULL, 5, record_log), 0);
+    assert_int_equal(src_open(id, (const uint8_t *)cfg, strlen(cfg), NULL, 5, abi_record_log), 0);
     assert_int_equal(src_close(id), 0);
 }
 
@@ -1022,16 +823,16 @@ static void test_bad_state_and_config(void **state)
 static void test_close_while_failing(void **state)
 {
     (void)state;
-    int threads_before = count_threads();
-    session *s = session_new(new_id());
+    int threads_before = abi_count_threads();
+    session *s = session_new(abi_new_id());
     assert_int_equal(open_with(s->id, source_config(), NULL, 0), 0);
     json_decref(admin_call(v3.port, "DELETE", "/__admin/requests", NULL));
     json_decref(admin_call(v3.port, "POST", "/__admin/fault",
                            "{\"count\":1000000,\"status\":503,\"paths\":[\"/api/v3/query_sql\"]}"));
-    size_t mark = log_mark();
+    size_t mark = abi_log_mark();
     session_start(s);
     sleep_ms(1500);
-    int threads_running = count_threads();
+    int threads_running = abi_count_threads();
     double took = session_close(s);
     json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
     if (took >= 2.0)
@@ -1048,16 +849,12 @@ static void test_close_while_failing(void **state)
     }
     json_decref(reqs);
     assert_true(queries >= 1);
-    if (!log_has(mark, 3, "503", NULL) && !log_has(mark, 3, "failing", NULL)) {
-        dump_log(mark);
+    if (!abi_log_has(mark, 3, "503", NULL) && !abi_log_has(mark, 3, "failing", NULL)) {
+        abi_dump_log(mark);
         fail_msg("failing queries were not logged");
     }
     assert_true(threads_running > threads_before); /* the poller was there */
-    int threads_after = count_threads();
-    for (int k = 0; k < 50 && threads_after != threads_before; k++) {
-        sleep_ms(20);
-        threads_after = count_threads();
-    }
+    int threads_after = abi_wait_threads(threads_before);
     assert_int_equal(threads_after, threads_before);
     session_free(s);
 }
@@ -1075,7 +872,7 @@ static void test_stray_verdicts_and_lifecycle(void **state)
     assert_int_not_equal(src_close(999999), 0);
 
     /* stray and duplicate verdicts around every real one change nothing */
-    session *s = session_new(new_id());
+    session *s = session_new(abi_new_id());
     s->bogus = true;
     run_all(s, &d);
     expect_exactly_once(&d);
@@ -1089,11 +886,11 @@ static void test_stray_verdicts_and_lifecycle(void **state)
     session_free(s);
 
     /* a second open of a live id is refused and leaves the first alone; handle_v2 twice too */
-    s = session_new(new_id());
+    s = session_new(abi_new_id());
     assert_int_equal(open_with(s->id, source_config(), NULL, 0), 0);
-    size_t mark = log_mark();
+    size_t mark = abi_log_mark();
     assert_int_not_equal(open_with(s->id, source_config(), NULL, 0), 0);
-    assert_true(log_has(mark, 4, "already open", NULL));
+    assert_true(abi_log_has(mark, 4, "already open", NULL));
     session_start(s);
     assert_int_not_equal(src_handle(s->id, host_send), 0);
     assert_true(session_wait(s, NROWS, 0, 60));
@@ -1106,7 +903,7 @@ static void test_stray_verdicts_and_lifecycle(void **state)
     session_free(s);
 
     /* opened, never handled: close frees it */
-    uint32_t id = new_id();
+    uint32_t id = abi_new_id();
     assert_int_equal(open_with(id, source_config(), NULL, 0), 0);
     assert_int_equal(src_close(id), 0);
     assert_int_not_equal(src_close(id), 0);
@@ -1118,15 +915,15 @@ static void test_refused_sends(void **state)
 {
     static delivery d;
     (void)state;
-    size_t mark = log_mark();
-    session *s = session_new(new_id());
+    size_t mark = abi_log_mark();
+    session *s = session_new(abi_new_id());
     s->refuse[0] = 3;
     s->refuse[1] = 4;
     s->refuse[2] = 9;
     s->n_refuse = 3;
-    double t0 = now_s();
+    double t0 = abi_now_s();
     run_all(s, &d);
-    double took = now_s() - t0;
+    double took = abi_now_s() - t0;
     expect_exactly_once(&d);
     assert_int_equal(d.refused, 3);
     /* a refusal is a Nack at once, not a 30 s wait for a verdict that never comes */
@@ -1136,8 +933,8 @@ static void test_refused_sends(void **state)
     for (size_t b = 0; b + 1 < s->n; b++)
         if (s->b[b].verdict == V_REFUSED)
             assert_int_equal(row_of(&s->b[b].m[0]), row_of(&s->b[b + 1].m[0]));
-    if (!log_has(mark, 3, "refused", NULL)) {
-        dump_log(mark);
+    if (!abi_log_has(mark, 3, "refused", NULL)) {
+        abi_dump_log(mark);
         fail_msg("a refused send was not logged");
     }
     session_free(s);
@@ -1149,7 +946,7 @@ static void test_two_instances(void **state)
 {
     static delivery da, db;
     (void)state;
-    session *a = session_new(new_id()), *b = session_new(new_id());
+    session *a = session_new(abi_new_id()), *b = session_new(abi_new_id());
     b->nack[0] = 1;
     b->n_nack = 1;
     assert_int_equal(open_with(a->id, source_config(), NULL, 0), 0);
@@ -1263,7 +1060,7 @@ static void test_burst_at_one_timestamp(void **state)
     write_burst();
 
     /* a Nack inside the burst, then a restart in the middle of it */
-    session *s1 = session_new(new_id());
+    session *s1 = session_new(abi_new_id());
     s1->nack[0] = 2;
     s1->n_nack = 1;
     s1->hold_after = 2; /* Acks for batches 1 and 3, then hold */
@@ -1279,7 +1076,7 @@ static void test_burst_at_one_timestamp(void **state)
     assert_non_null(last);
     assert_int_equal(s1->acked, 14); /* both inside the burst */
 
-    session *s2 = session_new(new_id());
+    session *s2 = session_new(abi_new_id());
     assert_int_equal(open_with(s2->id, burst_config(), last->state, last->state_len), 0);
     session_start(s2);
     if (!session_wait(s2, BURST + BURST_AFTER - 14, 0, 30))
@@ -1301,16 +1098,7 @@ static void test_burst_at_one_timestamp(void **state)
 static void test_log_contract(void **state)
 {
     (void)state;
-    assert_int_equal(atomic_load(&log_violations), 0);
-    assert_true(log_mark() > 0);
-    pthread_mutex_lock(&log_lock);
-    for (size_t i = 0; i < log_count; i++) {
-        if (strstr(log_lines[i].msg, TOKEN))
-            fail_msg("a log line shows the token: %s", log_lines[i].msg);
-        assert_true(log_lines[i].target[0] != '\0');
-        assert_true(log_lines[i].level >= 0 && log_lines[i].level <= 4);
-    }
-    pthread_mutex_unlock(&log_lock);
+    abi_check_log_contract(TOKEN);
 }
 
 /* ---- setup -------------------------------------------------------------------------------- */
@@ -1324,21 +1112,12 @@ static int setup(void **state)
     (void)state;
     main_thread = pthread_self();
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    lib = dlopen(IFX_SOURCE_PLUGIN, RTLD_LAZY | RTLD_LOCAL);
-    if (!lib) {
-        fprintf(stderr, "dlopen %s: %s\n", IFX_SOURCE_PLUGIN, dlerror());
-        return -1;
-    }
     /* a missing symbol fails the whole load, as in the runtime */
-    *(void **)&src_open = dlsym(lib, "iggy_source_open");
-    *(void **)&src_handle = dlsym(lib, "iggy_source_handle_v2");
-    *(void **)&src_result = dlsym(lib, "iggy_source_batch_result");
-    *(void **)&src_close = dlsym(lib, "iggy_source_close");
-    *(void **)&src_version = dlsym(lib, "iggy_source_version");
-    if (!src_open || !src_handle || !src_result || !src_close || !src_version) {
-        fprintf(stderr, "the plugin lacks a source symbol\n");
+    void **const slots[] = {(void **)&src_open, (void **)&src_handle, (void **)&src_result,
+                            (void **)&src_close, (void **)&src_version};
+    lib = abi_load(IFX_SOURCE_PLUGIN, source_symbols, slots, 5, "source");
+    if (!lib)
         return -1;
-    }
     if (fixture_start(&v3, a3, 30))
         return -1;
     write_data_set();
@@ -1350,7 +1129,7 @@ static int teardown(void **state)
     (void)state;
     fixture_stop(&v3);
     /* the runtime never unloads a plugin while it runs; nor does this host */
-    free(log_lines);
+    abi_log_free();
     curl_global_cleanup();
     return 0;
 }
