@@ -18,23 +18,18 @@
 #include "ifx/sink.h"
 #include "iggy/iggy_abi.h"
 #include "iggy/plugin_log.h"
+#include "iggy/plugin_table.h"
 #include "ifx_build_version.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
 typedef struct instance {
-    uint32_t id;
+    ifx_plugin_entry entry; /* first: the table hands it back as an instance */
     ifx_sink *sink;
-    iggy_log_callback log;
-    int refs;     /* consumes using sink */
-    bool removed; /* close has taken it out of the table */
-    struct instance *next;
+    ifx_plugin_log lu; /* the runtime's log callback for this id */
 } instance;
 
-/* The id table: the only global mutable state, as the plugin interface requires. */
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t table_cond = PTHREAD_COND_INITIALIZER;
-static instance *table;
+static ifx_plugin_table table = IFX_PLUGIN_TABLE_INIT;
 
 static const char target[] = "ifx_influxdb_sink";
 
@@ -44,25 +39,14 @@ static void runtime_log(iggy_log_callback cb, int level, uint32_t id, const char
     ifx_plugin_log_line(&l, level, msg);
 }
 
-/* Looks up id and takes a reference; NULL when unknown or closing. */
 static instance *acquire(uint32_t id)
 {
-    instance *it;
-    pthread_mutex_lock(&table_lock);
-    for (it = table; it && it->id != id; it = it->next)
-        ;
-    if (it)
-        it->refs++;
-    pthread_mutex_unlock(&table_lock);
-    return it;
+    return (instance *)ifx_plugin_table_acquire(&table, id);
 }
 
 static void release(instance *it)
 {
-    pthread_mutex_lock(&table_lock);
-    it->refs--;
-    pthread_cond_broadcast(&table_cond);
-    pthread_mutex_unlock(&table_lock);
+    ifx_plugin_table_release(&table, &it->entry);
 }
 
 EXPORT const char *iggy_sink_version(void)
@@ -73,63 +57,36 @@ EXPORT const char *iggy_sink_version(void)
 EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t config_len,
                               iggy_log_callback log_callback)
 {
+    ifx_plugin_log lu = {log_callback, target, "sink", id};
     ifx_config cfg;
-    ifx_problems problems = {0};
     ifx_err err;
     instance *it;
-    ifx_plugin_log *lu;
 
-    pthread_mutex_lock(&table_lock);
-    for (it = table; it && it->id != id; it = it->next)
-        ;
-    pthread_mutex_unlock(&table_lock);
-    if (it) {
-        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: this id is already open");
+    if (ifx_plugin_table_has(&table, id)) {
+        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
         return -1;
     }
-    if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, config_ptr ? (const char *)config_ptr : "null",
-                              config_ptr ? config_len : 4, &problems, &err)) {
-        for (size_t i = 0; i < problems.count; i++) {
-            char line[700];
-            snprintf(line, sizeof line, "configuration: %s", problems.items[i]);
-            runtime_log(log_callback, IFX_LOG_ERROR, id, line);
-        }
-        if (!problems.count)
-            runtime_log(log_callback, IFX_LOG_ERROR, id, err.msg);
-        ifx_problems_free(&problems);
+    if (!ifx_plugin_parse_config(&lu, IFX_ROLE_SINK, config_ptr, config_len, &cfg))
         return -1;
-    }
-    it = calloc(1, sizeof *it + sizeof *lu);
+    it = calloc(1, sizeof *it);
     if (!it) {
         ifx_config_free(&cfg);
         return -1;
     }
-    /* The log context lives right after the instance, as long as it. */
-    lu = (ifx_plugin_log *)(it + 1);
-    *lu = (ifx_plugin_log){log_callback, target, "sink", id};
-    it->id = id;
-    it->log = log_callback;
-    if (ifx_sink_open(&cfg, ifx_plugin_engine_log, lu, &it->sink, &err)) {
+    it->entry.id = id;
+    it->lu = lu;
+    if (ifx_sink_open(&cfg, ifx_plugin_engine_log, &it->lu, &it->sink, &err)) {
         char line[700];
         snprintf(line, sizeof line, "open failed: %s", err.msg);
-        runtime_log(log_callback, IFX_LOG_ERROR, id, line);
+        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, line);
         ifx_config_free(&cfg);
         free(it);
         return 1;
     }
     ifx_config_free(&cfg);
-    pthread_mutex_lock(&table_lock);
-    instance *dup;
-    for (dup = table; dup && dup->id != id; dup = dup->next)
-        ;
-    if (!dup) {
-        it->next = table;
-        table = it;
-    }
-    pthread_mutex_unlock(&table_lock);
-    if (dup) {
+    if (!ifx_plugin_table_insert(&table, &it->entry)) {
         /* another open of this id won the race while this one probed the server */
-        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: this id is already open");
+        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
         ifx_sink_close(it->sink);
         free(it);
         return -1;
@@ -156,7 +113,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
         ifx_pc_messages_begin(&iter, messages_ptr, messages_len, &err)) {
         char line[700];
         snprintf(line, sizeof line, "consume: cannot decode the batch: %s", err.msg);
-        runtime_log(it->log, IFX_LOG_ERROR, id, line);
+        runtime_log(it->lu.cb, IFX_LOG_ERROR, id, line);
         goto out;
     }
     if (iter.count == 0) {
@@ -174,7 +131,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
         if (ifx_pc_messages_next(&iter, &rm, &done, &err)) {
             char line[700];
             snprintf(line, sizeof line, "consume: cannot decode message %zu: %s", n, err.msg);
-            runtime_log(it->log, IFX_LOG_ERROR, id, line);
+            runtime_log(it->lu.cb, IFX_LOG_ERROR, id, line);
             goto out;
         }
         if (done)
@@ -210,24 +167,11 @@ out:
 
 EXPORT int32_t iggy_sink_close(uint32_t id)
 {
-    instance **pp, *it = NULL;
-
-    pthread_mutex_lock(&table_lock);
-    for (pp = &table; *pp; pp = &(*pp)->next) {
-        if ((*pp)->id == id) {
-            it = *pp;
-            *pp = it->next; /* later calls for this id find nothing */
-            break;
-        }
-    }
-    pthread_mutex_unlock(&table_lock);
+    instance *it = (instance *)ifx_plugin_table_remove(&table, id);
     if (!it)
         return -1; /* unknown, never opened, or already closed */
     ifx_sink_request_stop(it->sink);
-    pthread_mutex_lock(&table_lock);
-    while (it->refs > 0)
-        pthread_cond_wait(&table_cond, &table_lock);
-    pthread_mutex_unlock(&table_lock);
+    ifx_plugin_table_wait_unused(&table, &it->entry);
     ifx_sink_close(it->sink);
     free(it);
     return 0;

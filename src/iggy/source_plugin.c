@@ -22,6 +22,7 @@
 #include "ifx/source.h"
 #include "iggy/iggy_abi.h"
 #include "iggy/plugin_log.h"
+#include "iggy/plugin_table.h"
 #include "ifx_build_version.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -30,11 +31,11 @@
 #define MAX_BATCH_BYTES ((size_t)5 << 29)
 
 typedef struct instance {
-    uint32_t id;
+    ifx_plugin_entry entry; /* first: the table hands it back as an instance */
     ifx_source *src;
     ifx_plugin_log lu; /* the engine's log context */
 
-    /* set by handle_v2 under table_lock; read by close once refs is 0 */
+    /* set by handle_v2 under table.lock; read by close once no call uses the instance */
     bool started;
     pthread_t thread;
     iggy_send_callback send;
@@ -44,15 +45,9 @@ typedef struct instance {
     ifx_produced_message *pm;
     size_t cap_pm;
     bool refused; /* the last send was refused (logged once per streak) */
-
-    int refs; /* handle_v2 and batch_result calls using the instance */
-    struct instance *next;
 } instance;
 
-/* The id table: the only global mutable state, as the plugin interface requires. */
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t table_cond = PTHREAD_COND_INITIALIZER;
-static instance *table;
+static ifx_plugin_table table = IFX_PLUGIN_TABLE_INIT;
 
 static const char target[] = "ifx_influxdb_source";
 
@@ -62,31 +57,14 @@ static void runtime_log(iggy_log_callback cb, int level, uint32_t id, const char
     ifx_plugin_log_line(&l, level, msg);
 }
 
-static instance *find_locked(uint32_t id)
-{
-    instance *it;
-    for (it = table; it && it->id != id; it = it->next)
-        ;
-    return it;
-}
-
-/* Looks up id and takes a reference; NULL when unknown or closing. */
 static instance *acquire(uint32_t id)
 {
-    pthread_mutex_lock(&table_lock);
-    instance *it = find_locked(id);
-    if (it)
-        it->refs++;
-    pthread_mutex_unlock(&table_lock);
-    return it;
+    return (instance *)ifx_plugin_table_acquire(&table, id);
 }
 
 static void release(instance *it)
 {
-    pthread_mutex_lock(&table_lock);
-    it->refs--;
-    pthread_cond_broadcast(&table_cond);
-    pthread_mutex_unlock(&table_lock);
+    ifx_plugin_table_release(&table, &it->entry);
 }
 
 static void free_instance(instance *it)
@@ -110,7 +88,7 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
     if (b->n > it->cap_pm) {
         ifx_produced_message *p = realloc(it->pm, b->n * sizeof *p);
         if (!p) {
-            runtime_log(it->lu.cb, IFX_LOG_ERROR, it->id, "out of memory for a batch");
+            runtime_log(it->lu.cb, IFX_LOG_ERROR, it->entry.id, "out of memory for a batch");
             return IFX_E_NOMEM;
         }
         it->pm = p;
@@ -129,10 +107,10 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
                                      b->state ? b->state_len : 0))) {
         snprintf(line, sizeof line, "batch %llu of %zu messages cannot be encoded (%s)",
                  (unsigned long long)b->seq, b->n, ifx_rc_name(rc));
-        runtime_log(it->lu.cb, IFX_LOG_ERROR, it->id, line);
+        runtime_log(it->lu.cb, IFX_LOG_ERROR, it->entry.id, line);
         return rc;
     }
-    if (it->send(it->id, b->seq, (const uint8_t *)it->out.data, it->out.len) != 0) {
+    if (it->send(it->entry.id, b->seq, (const uint8_t *)it->out.data, it->out.len) != 0) {
         /* No batch_result will come for it (§3.2): the engine takes it as a Nack and produces
          * the same rows again after a backoff. */
         if (!it->refused) {
@@ -140,13 +118,13 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
                      "the runtime refused batch %llu (connector stopping or queue closed); "
                      "its rows will be produced again",
                      (unsigned long long)b->seq);
-            runtime_log(it->lu.cb, IFX_LOG_WARN, it->id, line);
+            runtime_log(it->lu.cb, IFX_LOG_WARN, it->entry.id, line);
         }
         it->refused = true;
         return IFX_E_TRANSIENT;
     }
     if (it->refused)
-        runtime_log(it->lu.cb, IFX_LOG_INFO, it->id, "the runtime accepts batches again");
+        runtime_log(it->lu.cb, IFX_LOG_INFO, it->entry.id, "the runtime accepts batches again");
     it->refused = false;
     return IFX_OK;
 }
@@ -160,7 +138,7 @@ static void *run_source(void *p)
     if (rc) {
         char line[700];
         snprintf(line, sizeof line, "polling stopped: %s", err.msg);
-        runtime_log(it->lu.cb, IFX_LOG_ERROR, it->id, line);
+        runtime_log(it->lu.cb, IFX_LOG_ERROR, it->entry.id, line);
     }
     return NULL;
 }
@@ -176,38 +154,25 @@ EXPORT int32_t iggy_source_open(uint32_t id, const uint8_t *config_ptr, size_t c
                                 const uint8_t *state_ptr, size_t state_len,
                                 iggy_log_callback log_callback)
 {
+    ifx_plugin_log lu = {log_callback, target, "source", id};
     ifx_config cfg;
-    ifx_problems problems = {0};
     ifx_err err;
     instance *it;
 
-    pthread_mutex_lock(&table_lock);
-    it = find_locked(id);
-    pthread_mutex_unlock(&table_lock);
-    if (it) {
-        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: this id is already open");
+    if (ifx_plugin_table_has(&table, id)) {
+        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
         return -1;
     }
-    if (ifx_config_parse_json(&cfg, IFX_ROLE_SOURCE, config_ptr ? (const char *)config_ptr : "null",
-                              config_ptr ? config_len : 4, &problems, &err)) {
-        for (size_t i = 0; i < problems.count; i++) {
-            char line[700];
-            snprintf(line, sizeof line, "configuration: %s", problems.items[i]);
-            runtime_log(log_callback, IFX_LOG_ERROR, id, line);
-        }
-        if (!problems.count)
-            runtime_log(log_callback, IFX_LOG_ERROR, id, err.msg);
-        ifx_problems_free(&problems);
+    if (!ifx_plugin_parse_config(&lu, IFX_ROLE_SOURCE, config_ptr, config_len, &cfg))
         return -1;
-    }
     it = calloc(1, sizeof *it);
     if (!it) {
         ifx_config_free(&cfg);
-        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: out of memory");
+        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: out of memory");
         return -1;
     }
-    it->id = id;
-    it->lu = (ifx_plugin_log){log_callback, target, "source", id};
+    it->entry.id = id;
+    it->lu = lu;
     ifx_buf_init(&it->out, MAX_BATCH_BYTES);
     /* NULL/0 is "no state" (§3.1), and an empty state equals none (§8.2). The engine decodes the
      * bytes before returning, so borrowing them for the call is enough. */
@@ -215,22 +180,15 @@ EXPORT int32_t iggy_source_open(uint32_t id, const uint8_t *config_ptr, size_t c
                         ifx_plugin_engine_log, &it->lu, &it->src, &err)) {
         char line[700];
         snprintf(line, sizeof line, "open failed: %s", err.msg);
-        runtime_log(log_callback, IFX_LOG_ERROR, id, line);
+        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, line);
         ifx_config_free(&cfg);
         free_instance(it);
         return 1;
     }
     ifx_config_free(&cfg);
-    pthread_mutex_lock(&table_lock);
-    instance *dup = find_locked(id);
-    if (!dup) {
-        it->next = table;
-        table = it;
-    }
-    pthread_mutex_unlock(&table_lock);
-    if (dup) {
+    if (!ifx_plugin_table_insert(&table, &it->entry)) {
         /* another open of this id won the race while this one probed the server */
-        runtime_log(log_callback, IFX_LOG_ERROR, id, "open: this id is already open");
+        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
         free_instance(it);
         return -1;
     }
@@ -253,7 +211,7 @@ EXPORT int32_t iggy_source_handle_v2(uint32_t id, iggy_send_callback callback)
     /* The runtime's signals are for the runtime's threads: the poller inherits a full mask. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_mutex_lock(&table_lock);
+    pthread_mutex_lock(&table.lock);
     if (it->started) { /* handle_v2 again for a producing id */
         e = -1;
     } else {
@@ -261,7 +219,7 @@ EXPORT int32_t iggy_source_handle_v2(uint32_t id, iggy_send_callback callback)
         e = pthread_create(&it->thread, NULL, run_source, it);
         it->started = e == 0;
     }
-    pthread_mutex_unlock(&table_lock);
+    pthread_mutex_unlock(&table.lock);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e) {
         runtime_log(it->lu.cb, IFX_LOG_ERROR, id,
@@ -288,25 +246,14 @@ EXPORT int32_t iggy_source_batch_result(uint32_t plugin_id, uint64_t batch_id, u
 
 EXPORT int32_t iggy_source_close(uint32_t id)
 {
-    instance **pp, *it = NULL;
-
-    pthread_mutex_lock(&table_lock);
-    for (pp = &table; *pp; pp = &(*pp)->next) {
-        if ((*pp)->id == id) {
-            it = *pp;
-            *pp = it->next; /* later calls for this id find nothing */
-            break;
-        }
-    }
-    pthread_mutex_unlock(&table_lock);
+    instance *it = (instance *)ifx_plugin_table_remove(&table, id);
     if (!it)
         return -1; /* unknown, never opened, or already closed */
     ifx_source_request_stop(it->src);
-    pthread_mutex_lock(&table_lock);
-    while (it->refs > 0)
-        pthread_cond_wait(&table_cond, &table_lock);
+    ifx_plugin_table_wait_unused(&table, &it->entry);
+    pthread_mutex_lock(&table.lock);
     bool started = it->started;
-    pthread_mutex_unlock(&table_lock);
+    pthread_mutex_unlock(&table.lock);
     /* No plugin thread outlives close (§1.2): a send in flight returns, a verdict wait ends at
      * the stop request, and an unacknowledged batch simply leaves the cursor where it was. */
     if (started)

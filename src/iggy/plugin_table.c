@@ -1,0 +1,94 @@
+/* ifx — the plugins' id -> instance table (see plugin_table.h). */
+#include "iggy/plugin_table.h"
+
+#include <stdio.h>
+
+#include "ifx/sink.h" /* IFX_LOG_ERROR */
+
+static ifx_plugin_entry *find_locked(ifx_plugin_table *t, uint32_t id)
+{
+    ifx_plugin_entry *e;
+    for (e = t->head; e && e->id != id; e = e->next)
+        ;
+    return e;
+}
+
+bool ifx_plugin_table_has(ifx_plugin_table *t, uint32_t id)
+{
+    pthread_mutex_lock(&t->lock);
+    bool has = find_locked(t, id) != NULL;
+    pthread_mutex_unlock(&t->lock);
+    return has;
+}
+
+bool ifx_plugin_table_insert(ifx_plugin_table *t, ifx_plugin_entry *e)
+{
+    pthread_mutex_lock(&t->lock);
+    bool free_id = find_locked(t, e->id) == NULL;
+    if (free_id) {
+        e->next = t->head;
+        t->head = e;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return free_id;
+}
+
+ifx_plugin_entry *ifx_plugin_table_acquire(ifx_plugin_table *t, uint32_t id)
+{
+    pthread_mutex_lock(&t->lock);
+    ifx_plugin_entry *e = find_locked(t, id);
+    if (e)
+        e->refs++;
+    pthread_mutex_unlock(&t->lock);
+    return e;
+}
+
+void ifx_plugin_table_release(ifx_plugin_table *t, ifx_plugin_entry *e)
+{
+    pthread_mutex_lock(&t->lock);
+    e->refs--;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+}
+
+ifx_plugin_entry *ifx_plugin_table_remove(ifx_plugin_table *t, uint32_t id)
+{
+    ifx_plugin_entry **pp, *e = NULL;
+    pthread_mutex_lock(&t->lock);
+    for (pp = &t->head; *pp; pp = &(*pp)->next) {
+        if ((*pp)->id == id) {
+            e = *pp;
+            *pp = e->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    return e;
+}
+
+void ifx_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e)
+{
+    pthread_mutex_lock(&t->lock);
+    while (e->refs > 0)
+        pthread_cond_wait(&t->cond, &t->lock);
+    pthread_mutex_unlock(&t->lock);
+}
+
+bool ifx_plugin_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p,
+                             size_t len, ifx_config *cfg)
+{
+    ifx_problems problems = {0};
+    ifx_err err;
+    if (ifx_config_parse_json(cfg, role, p ? (const char *)p : "null", p ? len : 4, &problems,
+                              &err) == IFX_OK)
+        return true;
+    for (size_t i = 0; i < problems.count; i++) {
+        char line[700];
+        snprintf(line, sizeof line, "configuration: %s", problems.items[i]);
+        ifx_plugin_log_line(l, IFX_LOG_ERROR, line);
+    }
+    if (!problems.count)
+        ifx_plugin_log_line(l, IFX_LOG_ERROR, err.msg);
+    ifx_problems_free(&problems);
+    return false;
+}

@@ -1,0 +1,55 @@
+/* ifx — the id -> instance table both plugins need (internal).
+ *
+ * The runtime names instances by id only, calls into one id from several threads, and may close
+ * an id while a call for it runs, twice, or after a failed open (spec §2.3, §3.4). Each plugin
+ * keeps one table (the only global mutable state the interface forces); an instance embeds an
+ * ifx_plugin_entry as its FIRST member, and calls hold a reference while they use it, so close
+ * frees nothing in use.
+ */
+#ifndef IFX_PLUGIN_TABLE_H
+#define IFX_PLUGIN_TABLE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ifx/config.h"
+#include "iggy/plugin_log.h"
+
+typedef struct ifx_plugin_entry {
+    uint32_t id;
+    int refs; /* calls using the instance */
+    struct ifx_plugin_entry *next;
+} ifx_plugin_entry;
+
+typedef struct ifx_plugin_table {
+    pthread_mutex_t lock; /* guards the list, refs, and what a plugin keeps beside them */
+    pthread_cond_t cond;  /* signalled when a reference is released */
+    ifx_plugin_entry *head;
+} ifx_plugin_table;
+
+#define IFX_PLUGIN_TABLE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL}
+
+/* True when id is open. */
+bool ifx_plugin_table_has(ifx_plugin_table *t, uint32_t id);
+
+/* Adds e unless its id is already there (another open won a race): false then. */
+bool ifx_plugin_table_insert(ifx_plugin_table *t, ifx_plugin_entry *e);
+
+/* Looks id up and takes a reference; NULL when unknown or closed. */
+ifx_plugin_entry *ifx_plugin_table_acquire(ifx_plugin_table *t, uint32_t id);
+void ifx_plugin_table_release(ifx_plugin_table *t, ifx_plugin_entry *e);
+
+/* Takes id out of the table (later calls find nothing); NULL when it was not there. */
+ifx_plugin_entry *ifx_plugin_table_remove(ifx_plugin_table *t, uint32_t id);
+
+/* Waits until no call holds a reference to e (taken out of the table before). */
+void ifx_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e);
+
+/* Parses the configuration bytes the runtime passes to open (NULL is "null") for role into
+ * *cfg, logging every problem through l. false on failure (nothing to free then). */
+bool ifx_plugin_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p,
+                             size_t len, ifx_config *cfg);
+
+#endif
