@@ -33,7 +33,7 @@ int cmd_encode(int argc, char **argv)
     ifx_lp lp;
     ifx_err err;
     FILE *in;
-    unsigned long lineno = 0, refused = 0;
+    unsigned long lineno = 0;
     bool eof = false;
     int status = CLI_EXIT_OK;
 
@@ -97,7 +97,6 @@ int cmd_encode(int argc, char **argv)
         }
         if (rc) {
             fprintf(stderr, "line %lu: %s\n", lineno, err.msg);
-            refused++;
             status = CLI_EXIT_FAILURE;
             continue;
         }
@@ -113,6 +112,5 @@ int cmd_encode(int argc, char **argv)
     ifx_lp_free(&lp);
     ifx_buf_free(&line);
     ifx_buf_free(&scratch);
-    (void)refused;
     return status;
 }

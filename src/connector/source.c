@@ -40,7 +40,7 @@ struct ifx_source {
 
     ifx_cursor cursor; /* committed */
     ifx_rows_reader reader;
-    ifx_buf query, body, arena, state, scratch;
+    ifx_buf query, body, arena, state;
     kept_row *kept;
     ifx_cursor_row *crow;
     size_t nrows, cap_rows;
@@ -618,7 +618,6 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     ifx_buf_init(&s->body, IFX_MAX_RESPONSE_BODY);
     ifx_buf_init(&s->arena, (size_t)1 << 31);
     ifx_buf_init(&s->state, (size_t)1 << 30);
-    ifx_buf_init(&s->scratch, 1 << 20);
     ifx_cursor_init(&s->cursor, cfg->initial_offset_ns);
     if ((rc = ifx_config_copy(&s->cfg, cfg, err)))
         goto fail;
@@ -686,7 +685,6 @@ void ifx_source_close(ifx_source *s)
     ifx_buf_free(&s->body);
     ifx_buf_free(&s->arena);
     ifx_buf_free(&s->state);
-    ifx_buf_free(&s->scratch);
     free(s->kept);
     free(s->crow);
     free(s->msgs);

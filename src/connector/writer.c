@@ -128,16 +128,16 @@ static ifx_rc send_with_retries(job *j, const size_t *idx, size_t n, ifx_err *er
     }
 }
 
-static ifx_rc deliver(job *j, size_t *idx, size_t n, int depth, ifx_err *err);
+static ifx_rc deliver(job *j, size_t *idx, size_t n, ifx_err *err);
 
 /* Sends the two halves of idx[0..n) separately. */
-static ifx_rc halves(job *j, size_t *idx, size_t n, int depth, ifx_err *err)
+static ifx_rc halves(job *j, size_t *idx, size_t n, ifx_err *err)
 {
     size_t h = n / 2;
-    ifx_rc rc = deliver(j, idx, h, depth + 1, err);
+    ifx_rc rc = deliver(j, idx, h, err);
     if (rc)
         return rc;
-    return deliver(j, idx + h, n - h, depth + 1, err);
+    return deliver(j, idx + h, n - h, err);
 }
 
 /* Rejects the lines of idx named in w->res and compacts idx to the others; returns how many
@@ -163,7 +163,7 @@ static size_t reject_named(job *j, size_t *idx, size_t n)
     return k;
 }
 
-static ifx_rc deliver(job *j, size_t *idx, size_t n, int depth, ifx_err *err)
+static ifx_rc deliver(job *j, size_t *idx, size_t n, ifx_err *err)
 {
     ifx_writer *w = j->w;
     ifx_rc rc;
@@ -181,7 +181,7 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, int depth, ifx_err *err)
                        "request (HTTP 413)");
                 return IFX_OK;
             }
-            return halves(j, idx, n, depth, err);
+            return halves(j, idx, n, err);
         }
         if (rc == IFX_E_PARTIAL) {
             size_t unnamed = w->res.unnamed_rejects;
@@ -201,7 +201,7 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, int depth, ifx_err *err)
             }
             /* Some of these were stored and some dropped, and the server did not say which:
              * halve until each answer is clean or names one line. */
-            return halves(j, idx, n, depth, err);
+            return halves(j, idx, n, err);
         }
         if (rc == IFX_E_REJECTED && w->res.nlines > 0) {
             /* Nothing was stored; the named lines are why. Send the rest again. */
@@ -214,7 +214,7 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, int depth, ifx_err *err)
                 reject(j, idx[0], err ? err->msg : "rejected");
                 return IFX_OK;
             }
-            return halves(j, idx, n, depth, err);
+            return halves(j, idx, n, err);
         }
         return rc; /* transient, auth, breaker open, or a refusal no line explains */
     }
@@ -237,7 +237,7 @@ ifx_rc ifx_writer_write(ifx_writer *w, const char *body, const ifx_line_span *sp
         return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    rc = deliver(&j, idx, n, 0, err);
+    rc = deliver(&j, idx, n, err);
     free(idx);
     return rc;
 }

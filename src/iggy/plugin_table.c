@@ -74,8 +74,8 @@ void ifx_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e)
     pthread_mutex_unlock(&t->lock);
 }
 
-bool ifx_plugin_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p,
-                             size_t len, ifx_config *cfg)
+bool ifx_plugin_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p, size_t len,
+                             ifx_config *cfg)
 {
     ifx_problems problems = {0};
     ifx_err err;

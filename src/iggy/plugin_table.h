@@ -29,7 +29,10 @@ typedef struct ifx_plugin_table {
     ifx_plugin_entry *head;
 } ifx_plugin_table;
 
-#define IFX_PLUGIN_TABLE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL}
+#define IFX_PLUGIN_TABLE_INIT                                                                      \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL                                  \
+    }
 
 /* True when id is open. */
 bool ifx_plugin_table_has(ifx_plugin_table *t, uint32_t id);
@@ -49,7 +52,7 @@ void ifx_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e);
 
 /* Parses the configuration bytes the runtime passes to open (NULL is "null") for role into
  * *cfg, logging every problem through l. false on failure (nothing to free then). */
-bool ifx_plugin_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p,
-                             size_t len, ifx_config *cfg);
+bool ifx_plugin_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p, size_t len,
+                             ifx_config *cfg);
 
 #endif
