@@ -5,59 +5,28 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "cli_run.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-typedef struct {
-    int status;
-    char *out;
-    char *err;
-} run_result;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    size_t cap = 1 << 16, n = 0, k;
-    char *s = malloc(cap + 1);
-    while (f && (k = fread(s + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap)
-            s = realloc(s, (cap *= 2) + 1);
-    }
-    if (f)
-        fclose(f);
-    s[n] = '\0';
-    return s;
-}
+typedef cli_result run_result;
+#define slurp test_slurp
 
 static char tmpdir[] = "/tmp/ifx-cli-XXXXXX";
 
 /* Runs "ifx ARGS" with stdin_text on its standard input. */
 static run_result run(const char *args, const char *stdin_text)
 {
-    char cmd[4096], in[256], out[256], err[256];
-    run_result r;
-    snprintf(in, sizeof in, "%s/in", tmpdir);
-    snprintf(out, sizeof out, "%s/out", tmpdir);
-    snprintf(err, sizeof err, "%s/err", tmpdir);
-    FILE *f = fopen(in, "wb");
-    fputs(stdin_text ? stdin_text : "", f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "%s %s <%s >%s 2>%s", IFX_BIN, args, in, out, err);
-    int st = system(cmd);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    return cli_run(IFX_BIN, tmpdir, args, stdin_text);
 }
 
 static void done(run_result *r)
 {
-    free(r->out);
-    free(r->err);
+    cli_result_free(r);
 }
 
 static void write_file(const char *name, const char *text, char *path, size_t cap)

@@ -12,55 +12,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "fixture.h"
 
 static fixture v1, v3;
 static char dir[] = "/tmp/ifx-cli-server-XXXXXX";
 static char v1cfg[256], v3cfg[256], downcfg[256];
 
-typedef struct {
-    int status;
-    char *out, *err;
-} result;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    size_t cap = 1 << 16, n = 0, k;
-    char *s = malloc(cap + 1);
-    while (f && (k = fread(s + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap)
-            s = realloc(s, (cap *= 2) + 1);
-    }
-    if (f)
-        fclose(f);
-    s[n] = '\0';
-    return s;
-}
+typedef cli_result result;
 
 static result run(const char *args, const char *input)
 {
-    char cmd[4096], in[300], out[300], err[300];
-    result r;
-    snprintf(in, sizeof in, "%s/in", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(err, sizeof err, "%s/err", dir);
-    FILE *f = fopen(in, "wb");
-    fputs(input ? input : "", f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "%s %s <%s >%s 2>%s", IFX_BIN, args, in, out, err);
-    int st = system(cmd);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    return cli_run(IFX_BIN, dir, args, input);
 }
 
 static void done(result *r)
 {
-    free(r->out);
-    free(r->err);
+    cli_result_free(r);
 }
 
 static void has(const char *hay, const char *needle)

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "fixture.h"
 #include "ifx/client.h"
 #include "ifx/config.h"
@@ -25,45 +26,17 @@ static fixture v3;
 static char dir[] = "/tmp/ifx-cli-source-XXXXXX";
 static char cfgpath[256];
 
-typedef struct {
-    int status;
-    char *out, *err;
-} result;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    size_t cap = 1 << 16, n = 0, k;
-    char *s = malloc(cap + 1);
-    while (f && (k = fread(s + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap)
-            s = realloc(s, (cap *= 2) + 1);
-    }
-    if (f)
-        fclose(f);
-    s[n] = '\0';
-    return s;
-}
+typedef cli_result result;
+#define slurp test_slurp
 
 static result run(const char *args)
 {
-    char cmd[4096], out[300], err[300];
-    result r;
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(err, sizeof err, "%s/err", dir);
-    snprintf(cmd, sizeof cmd, "%s %s </dev/null >%s 2>%s", IFX_BIN, args, out, err);
-    int st = system(cmd);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    return cli_run(IFX_BIN, dir, args, NULL);
 }
 
 static void done(result *r)
 {
-    free(r->out);
-    free(r->err);
+    cli_result_free(r);
 }
 
 static void write_lp(const char *lp)

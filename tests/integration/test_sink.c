@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "cli_run.h"
 #include "fixture.h"
 #include "ifx/config.h"
 #include "ifx/resilience.h"
@@ -117,17 +118,7 @@ static void expect_field(json_t *p, const char *k, const char *type, const char 
     free(v);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s = calloc(1, 1 << 20);
-    if (f) {
-        size_t n = fread(s, 1, (1 << 20) - 1, f);
-        s[n] = '\0';
-        fclose(f);
-    }
-    return s;
-}
+#define slurp test_slurp
 
 /* The upstream line layout: same tags, fields and time as the Rust sink for the default
  * configuration (stored-equivalent: tag order does not matter to the server). */
