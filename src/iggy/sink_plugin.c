@@ -33,12 +33,6 @@ static ifx_plugin_table table = IFX_PLUGIN_TABLE_INIT;
 
 static const char target[] = "ifx_influxdb_sink";
 
-static void runtime_log(iggy_log_callback cb, int level, uint32_t id, const char *msg)
-{
-    ifx_plugin_log l = {cb, target, "sink", id};
-    ifx_plugin_log_line(&l, level, msg);
-}
-
 static instance *acquire(uint32_t id)
 {
     return (instance *)ifx_plugin_table_acquire(&table, id);
@@ -113,7 +107,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
         ifx_pc_messages_begin(&iter, messages_ptr, messages_len, &err)) {
         char line[700];
         snprintf(line, sizeof line, "consume: cannot decode the batch: %s", err.msg);
-        runtime_log(it->lu.cb, IFX_LOG_ERROR, id, line);
+        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
         goto out;
     }
     if (iter.count == 0) {
@@ -131,7 +125,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
         if (ifx_pc_messages_next(&iter, &rm, &done, &err)) {
             char line[700];
             snprintf(line, sizeof line, "consume: cannot decode message %zu: %s", n, err.msg);
-            runtime_log(it->lu.cb, IFX_LOG_ERROR, id, line);
+            ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
             goto out;
         }
         if (done)

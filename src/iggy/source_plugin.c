@@ -51,12 +51,6 @@ static ifx_plugin_table table = IFX_PLUGIN_TABLE_INIT;
 
 static const char target[] = "ifx_influxdb_source";
 
-static void runtime_log(iggy_log_callback cb, int level, uint32_t id, const char *msg)
-{
-    ifx_plugin_log l = {cb, target, "source", id};
-    ifx_plugin_log_line(&l, level, msg);
-}
-
 static instance *acquire(uint32_t id)
 {
     return (instance *)ifx_plugin_table_acquire(&table, id);
@@ -88,7 +82,7 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
     if (b->n > it->cap_pm) {
         ifx_produced_message *p = realloc(it->pm, b->n * sizeof *p);
         if (!p) {
-            runtime_log(it->lu.cb, IFX_LOG_ERROR, it->entry.id, "out of memory for a batch");
+            ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, "out of memory for a batch");
             return IFX_E_NOMEM;
         }
         it->pm = p;
@@ -107,7 +101,7 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
                                      b->state ? b->state_len : 0))) {
         snprintf(line, sizeof line, "batch %llu of %zu messages cannot be encoded (%s)",
                  (unsigned long long)b->seq, b->n, ifx_rc_name(rc));
-        runtime_log(it->lu.cb, IFX_LOG_ERROR, it->entry.id, line);
+        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
         return rc;
     }
     if (it->send(it->entry.id, b->seq, (const uint8_t *)it->out.data, it->out.len) != 0) {
@@ -118,13 +112,13 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
                      "the runtime refused batch %llu (connector stopping or queue closed); "
                      "its rows will be produced again",
                      (unsigned long long)b->seq);
-            runtime_log(it->lu.cb, IFX_LOG_WARN, it->entry.id, line);
+            ifx_plugin_log_line(&it->lu, IFX_LOG_WARN, line);
         }
         it->refused = true;
         return IFX_E_TRANSIENT;
     }
     if (it->refused)
-        runtime_log(it->lu.cb, IFX_LOG_INFO, it->entry.id, "the runtime accepts batches again");
+        ifx_plugin_log_line(&it->lu, IFX_LOG_INFO, "the runtime accepts batches again");
     it->refused = false;
     return IFX_OK;
 }
@@ -138,7 +132,7 @@ static void *run_source(void *p)
     if (rc) {
         char line[700];
         snprintf(line, sizeof line, "polling stopped: %s", err.msg);
-        runtime_log(it->lu.cb, IFX_LOG_ERROR, it->entry.id, line);
+        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
     }
     return NULL;
 }
@@ -205,7 +199,7 @@ EXPORT int32_t iggy_source_handle_v2(uint32_t id, iggy_send_callback callback)
     if (!it)
         return -1;
     if (!callback) {
-        runtime_log(it->lu.cb, IFX_LOG_ERROR, id, "handle: no send callback");
+        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, "handle: no send callback");
         goto out;
     }
     /* The runtime's signals are for the runtime's threads: the poller inherits a full mask. */
@@ -222,8 +216,8 @@ EXPORT int32_t iggy_source_handle_v2(uint32_t id, iggy_send_callback callback)
     pthread_mutex_unlock(&table.lock);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e) {
-        runtime_log(it->lu.cb, IFX_LOG_ERROR, id,
-                    e < 0 ? "handle: already producing" : "handle: cannot start a thread");
+        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR,
+                            e < 0 ? "handle: already producing" : "handle: cannot start a thread");
         goto out;
     }
     result = 0;
