@@ -80,6 +80,34 @@ void ifx_client_free(ifx_client *c);
  * "cancelled"). For shutdown: safe from any thread, not undoable. */
 void ifx_client_cancel(ifx_client *c);
 
+/* Request latency: every HTTP attempt (retries included, failures too) is timed from the
+ * start of the request to the end of the answer and counted under its kind. The buckets are
+ * Prometheus-style upper bounds in seconds (ifx_latency_bounds); bucket[i] counts the requests
+ * that took at most ifx_latency_bounds[i] and more than the bound before it; the last bucket
+ * (index IFX_LATENCY_BOUNDS) counts the rest. */
+typedef enum ifx_request_kind {
+    IFX_REQUEST_WRITE = 0,
+    IFX_REQUEST_QUERY,
+    IFX_REQUEST_PROBE, /* health checks */
+    IFX_REQUEST_KINDS
+} ifx_request_kind;
+
+#define IFX_LATENCY_BOUNDS 12
+extern const double ifx_latency_bounds[IFX_LATENCY_BOUNDS];
+
+typedef struct ifx_latency {
+    uint64_t count;
+    uint64_t sum_us; /* total time in microseconds */
+    uint64_t bucket[IFX_LATENCY_BOUNDS + 1];
+} ifx_latency;
+
+/* "write", "query" or "probe". */
+const char *ifx_request_kind_name(ifx_request_kind k);
+
+/* A snapshot of the latency counters of one kind. Safe from any thread while requests run
+ * (each counter is read atomically; the set is not one instant). */
+void ifx_client_latency(const ifx_client *c, ifx_request_kind kind, ifx_latency *out);
+
 /* The server generation this client talks to. */
 ifx_version ifx_client_version(const ifx_client *c);
 

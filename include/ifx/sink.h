@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/error.h"
 #include "ifx/postcard.h"
@@ -72,6 +73,7 @@ typedef struct ifx_sink_stats {
     uint64_t requests;      /* HTTP write requests */
     uint64_t bytes_sent;    /* line-protocol bytes sent (before gzip) */
     ifx_breaker_state breaker;
+    ifx_latency write_latency; /* write requests, every attempt */
 } ifx_sink_stats;
 
 typedef struct ifx_sink ifx_sink;

@@ -52,6 +52,9 @@ typedef struct ifx_source_batch {
 
 typedef struct ifx_source_stats {
     uint64_t polls, rows, messages, batches_acked, batches_nacked, query_errors;
+    uint64_t bytes_received; /* query answer bytes (after gzip decoding) */
+    ifx_breaker_state breaker;
+    ifx_latency query_latency; /* query requests, every attempt */
 } ifx_source_stats;
 
 /* Hands a batch to the host. IFX_OK: accepted, a verdict will follow through

@@ -73,6 +73,7 @@ struct ifx_sink {
     encoder *free_encoders;
 
     _Atomic uint64_t received, written, rejected, pending, spooled;
+    _Atomic uint64_t requests, retried, bytes_sent; /* summed after every write call */
     _Atomic uint64_t last_stats_ns;
     _Atomic int last_failure; /* the ifx_rc last logged for a delivery failure, to log changes */
 };
@@ -583,12 +584,27 @@ static void note_recovered(ifx_sink *s)
         slog(s, IFX_LOG_INFO, "writes succeed again");
 }
 
+struct request_counters {
+    uint64_t requests, retries, bytes_sent;
+};
+
+/* Adds what the writer counted since *seen to the sink's totals, so that the counters are
+ * current while a consume runs (the writer's own counters belong to its encoder). */
+static void add_request_counters(ifx_sink *s, const ifx_writer *w, struct request_counters *seen)
+{
+    atomic_fetch_add(&s->requests, w->requests - seen->requests);
+    atomic_fetch_add(&s->retried, w->retries - seen->retries);
+    atomic_fetch_add(&s->bytes_sent, w->bytes_sent - seen->bytes_sent);
+    *seen = (struct request_counters){w->requests, w->retries, w->bytes_sent};
+}
+
 /* Delivers lines spans[0..n) of body until each is written or rejected, or the sink closes.
  * Returns the number of lines still pending (0 unless closing). */
 static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_span *spans,
                       const origin *origins, size_t n)
 {
     reject_ctx ctx = {s, body, spans, origins};
+    struct request_counters seen = {e->w.requests, e->w.retries, e->w.bytes_sent};
     ifx_write_report rep;
     ifx_err err;
     uint32_t round = 0;
@@ -638,6 +654,7 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
             free(sub), free(so), free(st), free(map);
         }
         atomic_fetch_add(&s->written, rep.written);
+        add_request_counters(s, &e->w, &seen);
         if (rc == IFX_OK)
             continue;
         note_failure(s, rc, &err);
@@ -950,14 +967,11 @@ void ifx_sink_get_stats(ifx_sink *s, ifx_sink_stats *out)
         uint64_t bytes;
         ifx_spool_pending(s->spool, &out->spool_records, &bytes);
     }
-    pthread_mutex_lock(&s->lock);
-    for (encoder *e = s->free_encoders; e; e = e->next) {
-        out->retried += e->w.retries;
-        out->requests += e->w.requests;
-        out->bytes_sent += e->w.bytes_sent;
-    }
-    pthread_mutex_unlock(&s->lock);
+    out->retried = atomic_load(&s->retried);
+    out->requests = atomic_load(&s->requests);
+    out->bytes_sent = atomic_load(&s->bytes_sent);
     out->breaker = ifx_breaker_get_state(&s->breaker);
+    ifx_client_latency(s->client, IFX_REQUEST_WRITE, &out->write_latency);
 }
 
 void ifx_sink_stats_line(const ifx_sink_stats *st, char *out, size_t cap)

@@ -62,6 +62,14 @@ struct ifx_source {
 
 #define slog(s, level, ...) ifx_engine_log((s)->log, (s)->log_ud, level, __VA_ARGS__)
 
+/* The counters are read from other threads (ifx_source_get_stats): update them under the lock. */
+#define count(s, field, n)                                                                         \
+    do {                                                                                           \
+        pthread_mutex_lock(&(s)->lock);                                                            \
+        (s)->stats.field += (n);                                                                   \
+        pthread_mutex_unlock(&(s)->lock);                                                          \
+    } while (0)
+
 /* ---- the query template ------------------------------------------------------------------- */
 
 static bool ident_char(char c)
@@ -378,12 +386,15 @@ static void note(ifx_source *s, ifx_rc rc, const char *msg)
 
 static void log_stats(ifx_source *s)
 {
+    ifx_source_stats st;
+    ifx_source_get_stats(s, &st);
     slog(s, IFX_LOG_INFO,
          "source stats: polls=%llu rows=%llu messages=%llu batches_acked=%llu "
-         "batches_nacked=%llu query_errors=%llu",
-         (unsigned long long)s->stats.polls, (unsigned long long)s->stats.rows,
-         (unsigned long long)s->stats.messages, (unsigned long long)s->stats.batches_acked,
-         (unsigned long long)s->stats.batches_nacked, (unsigned long long)s->stats.query_errors);
+         "batches_nacked=%llu query_errors=%llu bytes_received=%llu breaker=%s",
+         (unsigned long long)st.polls, (unsigned long long)st.rows, (unsigned long long)st.messages,
+         (unsigned long long)st.batches_acked, (unsigned long long)st.batches_nacked,
+         (unsigned long long)st.query_errors, (unsigned long long)st.bytes_received,
+         ifx_breaker_state_name(st.breaker));
 }
 
 /* One query. On success: *n_emit messages staged in s->msgs, *next the cursor to commit. */
@@ -399,13 +410,15 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     if ((rc = ifx_source_render_query(s->cfg.query, ifx_cursor_query_time(&s->cursor), limit,
                                       &s->query, err)))
         return rc;
-    s->stats.polls++;
+    count(s, polls, 1);
     s->nrows = 0;
     ifx_buf_reset(&s->arena);
     rc = ifx_client_query(s->client, s->lang, s->query.data, s->query.len, 0, &s->body, &fmt, err);
-    if (rc == IFX_OK)
+    if (rc == IFX_OK) {
+        count(s, bytes_received, s->body.len);
         rc = ifx_rows_read(&s->reader, fmt, s->body.data ? s->body.data : "", s->body.len, keep_row,
                            s, err);
+    }
     if (rc && not_found_yet(err)) {
         /* nothing to read yet: the cursor stays */
         ifx_cursor_free(next);
@@ -413,7 +426,7 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     }
     if (rc)
         return rc;
-    s->stats.rows += s->nrows;
+    count(s, rows, s->nrows);
     if (s->nrows > s->cap_msgs) {
         ifx_source_message *m = realloc(s->msgs, s->nrows * sizeof *m);
         if (m)
@@ -543,7 +556,7 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
             ifx_breaker_success(&s->breaker);
         if (rc) {
             ifx_cursor_free(&next);
-            s->stats.query_errors++;
+            count(s, query_errors, 1);
             note(s, rc, err->msg);
             if (once && rc != IFX_E_TRANSIENT)
                 return rc; /* a bad query or bad rows will not mend themselves */
@@ -561,10 +574,10 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
         if (n > 0) {
             acked = deliver(s, n, &next, send, ud);
             if (acked) {
-                s->stats.messages += n;
-                s->stats.batches_acked++;
+                count(s, messages, n);
+                count(s, batches_acked, 1);
             } else {
-                s->stats.batches_nacked++;
+                count(s, batches_nacked, 1);
             }
         }
         if (acked) {
@@ -591,7 +604,11 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
 
 void ifx_source_get_stats(ifx_source *s, ifx_source_stats *out)
 {
+    pthread_mutex_lock(&s->lock);
     *out = s->stats;
+    pthread_mutex_unlock(&s->lock);
+    out->breaker = s->has_breaker ? ifx_breaker_get_state(&s->breaker) : IFX_BREAKER_CLOSED;
+    ifx_client_latency(s->client, IFX_REQUEST_QUERY, &out->query_latency);
 }
 
 ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state_len,

@@ -42,6 +42,11 @@ struct ifx_client {
 
     _Atomic int cancelled;
 
+    /* Request latency per kind (see ifx_client_latency). */
+    struct {
+        _Atomic uint64_t count, sum_us, bucket[IFX_LATENCY_BOUNDS + 1];
+    } latency[IFX_REQUEST_KINDS];
+
     pthread_mutex_t lock;
     conn *idle[POOL_MAX];
     size_t nidle;
@@ -480,12 +485,60 @@ static bool tls_refusal(CURLcode cc, const char *why)
     return false;
 }
 
-/* Performs one request. path_and_query is appended to the base URL. body may be NULL (GET). */
-static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *path_and_query,
-                      const char *body, size_t body_len, const char *content_type,
-                      const char *accept, bool send_auth, bool allow_gzip, response *r,
-                      ifx_err *err)
+const double ifx_latency_bounds[IFX_LATENCY_BOUNDS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                       0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
+
+const char *ifx_request_kind_name(ifx_request_kind k)
 {
+    switch (k) {
+    case IFX_REQUEST_WRITE:
+        return "write";
+    case IFX_REQUEST_QUERY:
+        return "query";
+    case IFX_REQUEST_PROBE:
+    case IFX_REQUEST_KINDS:
+        break;
+    }
+    return "probe";
+}
+
+static uint64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void record_latency(ifx_client *c, ifx_request_kind kind, uint64_t us)
+{
+    size_t i = 0;
+    while (i < IFX_LATENCY_BOUNDS && (double)us > ifx_latency_bounds[i] * 1e6)
+        i++;
+    atomic_fetch_add_explicit(&c->latency[kind].bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->latency[kind].sum_us, us, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->latency[kind].count, 1, memory_order_relaxed);
+}
+
+void ifx_client_latency(const ifx_client *c, ifx_request_kind kind, ifx_latency *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c || (unsigned)kind >= IFX_REQUEST_KINDS)
+        return;
+    /* The const is the caller's view: the counters are atomics, read without changing them. */
+    ifx_client *m = (ifx_client *)c;
+    out->count = atomic_load_explicit(&m->latency[kind].count, memory_order_relaxed);
+    out->sum_us = atomic_load_explicit(&m->latency[kind].sum_us, memory_order_relaxed);
+    for (size_t i = 0; i <= IFX_LATENCY_BOUNDS; i++)
+        out->bucket[i] = atomic_load_explicit(&m->latency[kind].bucket[i], memory_order_relaxed);
+}
+
+/* Performs one request. path_and_query is appended to the base URL. body may be NULL (GET). */
+static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char *method,
+                      const char *path_and_query, const char *body, size_t body_len,
+                      const char *content_type, const char *accept, bool send_auth, bool allow_gzip,
+                      response *r, ifx_err *err)
+{
+    uint64_t started_us;
     struct curl_slist *hdr = NULL;
     char line[160];
     CURLcode cc;
@@ -566,7 +619,9 @@ static ifx_rc perform(ifx_client *c, conn *k, const char *method, const char *pa
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 
+    started_us = monotonic_us();
     cc = curl_easy_perform(h);
+    record_latency(c, kind, monotonic_us() - started_us);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
     /* The header list held the token: clear it before it is freed. */
     for (struct curl_slist *s = hdr; s; s = s->next)
@@ -639,8 +694,8 @@ ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision
         return IFX_E_NOMEM;
     }
     r.body = &res->body;
-    rc = perform(c, k, "POST", target.data, lp, len, "text/plain; charset=utf-8", NULL, true, true,
-                 &r, err);
+    rc = perform(c, k, IFX_REQUEST_WRITE, "POST", target.data, lp, len, "text/plain; charset=utf-8",
+                 NULL, true, true, &r, err);
     conn_give(c, k);
     res->status = (int)r.status;
     res->retry_after_ms = r.retry_after_ms;
@@ -696,8 +751,9 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
     }
     r.body = body;
     /* Query bodies are small, and 1.x does not decode a gzip form body. */
-    rc = perform(c, k, "POST", q.path_and_query.data, q.body.data ? q.body.data : "", q.body.len,
-                 q.content_type, q.accept, true, false, &r, err);
+    rc = perform(c, k, IFX_REQUEST_QUERY, "POST", q.path_and_query.data,
+                 q.body.data ? q.body.data : "", q.body.len, q.content_type, q.accept, true, false,
+                 &r, err);
     conn_give(c, k);
     if (rc)
         goto out;
@@ -720,7 +776,8 @@ ifx_rc ifx_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_re
     if (!k)
         return IFX_E_NOMEM;
     r.body = reply->body;
-    rc = perform(c, k, "GET", path, NULL, 0, NULL, NULL, send_auth, false, &r, err);
+    rc = perform(c, k, IFX_REQUEST_PROBE, "GET", path, NULL, 0, NULL, NULL, send_auth, false, &r,
+                 err);
     conn_give(c, k);
     reply->status = r.status;
     memcpy(reply->version, r.version, sizeof reply->version);

@@ -371,6 +371,13 @@ static void test_backpressure_until_server_recovers(void **state)
     assert_int_equal(st.written, 20);
     assert_int_equal(st.pending, 0);
     assert_true(st.retried > 0);
+    /* 8 refused requests and at least one that stored the batch, each timed once */
+    assert_true(st.requests >= 9);
+    assert_int_equal(st.write_latency.count, st.requests);
+    uint64_t in_buckets = 0;
+    for (size_t i = 0; i <= IFX_LATENCY_BOUNDS; i++)
+        in_buckets += st.write_latency.bucket[i];
+    assert_int_equal(in_buckets, st.requests);
     json_t *pts = points();
     assert_int_equal(json_array_size(pts), 20);
     json_decref(pts);
