@@ -66,6 +66,11 @@ typedef enum ifx_write_endpoint {
     IFX_WRITE_ENDPOINT_V2_COMPAT   /* "v2_compat": v3 /api/v2/write */
 } ifx_write_endpoint;
 
+typedef enum ifx_log_format {
+    IFX_LOG_FORMAT_TEXT = 0, /* "text" */
+    IFX_LOG_FORMAT_JSON      /* "json": one JSON object per line */
+} ifx_log_format;
+
 typedef enum ifx_query_language {
     IFX_QUERY_LANGUAGE_SQL = 0, /* "sql" */
     IFX_QUERY_LANGUAGE_INFLUXQL /* "influxql" */
@@ -123,6 +128,7 @@ typedef struct ifx_config {
 
     /* shared */
     bool verbose_logging;                  /* default false */
+    ifx_log_format log_format;             /* default text */
     uint32_t max_retries;                  /* total attempts per request; default 3; 1..100 */
     uint64_t retry_delay_ns;               /* default 1s */
     uint64_t timeout_ns;                   /* default 30s for the sink, 10s for the source */

@@ -103,6 +103,8 @@ static const struct enum_name offset_as_names[] = {
     {"tag", IFX_OFFSET_TAG}, {"field", IFX_OFFSET_FIELD}, {NULL, 0}};
 static const struct enum_name write_endpoints[] = {
     {"native", IFX_WRITE_ENDPOINT_NATIVE}, {"v2_compat", IFX_WRITE_ENDPOINT_V2_COMPAT}, {NULL, 0}};
+static const struct enum_name log_formats[] = {
+    {"text", IFX_LOG_FORMAT_TEXT}, {"json", IFX_LOG_FORMAT_JSON}, {NULL, 0}};
 static const struct enum_name query_languages[] = {
     {"sql", IFX_QUERY_LANGUAGE_SQL}, {"influxql", IFX_QUERY_LANGUAGE_INFLUXQL}, {NULL, 0}};
 
@@ -323,6 +325,15 @@ static const struct key_desc keys[] = {
      .def = "false",
      .doc = "sink: log the counters after every consume at INFO (the source logs its state "
             "changes either way)"},
+    {.name = "log_format",
+     .type = KT_ENUM,
+     .enums = log_formats,
+     .offset = OFF(log_format),
+     .roles = FOR_BOTH,
+     .versions = V_ALL,
+     .def = "text",
+     .doc = "log lines as \"text\" (level, connector, message with key=value fields) or as "
+            "\"json\" (one object per line: ts, level, connector, msg and each key=value field)"},
     {.name = "max_retries",
      .type = KT_U32,
      .offset = OFF(max_retries),

@@ -51,7 +51,7 @@ EXPORT const char *iggy_sink_version(void)
 EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t config_len,
                               iggy_log_callback log_callback)
 {
-    ifx_plugin_log lu = {log_callback, target, "sink", id};
+    ifx_plugin_log lu = {log_callback, target, "sink", id, IFX_LOG_FORMAT_TEXT};
     ifx_config cfg;
     ifx_err err;
     instance *it;
@@ -68,6 +68,7 @@ EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t con
         return -1;
     }
     it->entry.id = id;
+    lu.format = cfg.log_format;
     it->lu = lu;
     if (ifx_sink_open(&cfg, ifx_plugin_engine_log, &it->lu, &it->sink, &err)) {
         char line[700];

@@ -148,7 +148,7 @@ EXPORT int32_t iggy_source_open(uint32_t id, const uint8_t *config_ptr, size_t c
                                 const uint8_t *state_ptr, size_t state_len,
                                 iggy_log_callback log_callback)
 {
-    ifx_plugin_log lu = {log_callback, target, "source", id};
+    ifx_plugin_log lu = {log_callback, target, "source", id, IFX_LOG_FORMAT_TEXT};
     ifx_config cfg;
     ifx_err err;
     instance *it;
@@ -166,6 +166,7 @@ EXPORT int32_t iggy_source_open(uint32_t id, const uint8_t *config_ptr, size_t c
         return -1;
     }
     it->entry.id = id;
+    lu.format = cfg.log_format;
     it->lu = lu;
     ifx_buf_init(&it->out, MAX_BATCH_BYTES);
     /* NULL/0 is "no state" (§3.1), and an empty state equals none (§8.2). The engine decodes the

@@ -954,6 +954,34 @@ static void test_malformed_batches(void **state)
     ifx_buf_free(&cut);
 }
 
+/* log_format "json": every line of the instance is one JSON object naming it, and the figures of a
+ * line are fields of their own. */
+static void test_json_log_lines(void **state)
+{
+    tmsg m[3];
+    uint32_t id = abi_new_id();
+    size_t mark = abi_log_mark();
+    char who[64];
+    (void)state;
+    reset_server(v3.port);
+    assert_int_equal(open_json(id, v3_config("abi", "\"log_format\":\"json\"")), 0);
+    for (int i = 0; i < 3; i++)
+        make_msg(&m[i], (uint64_t)(900 + i), 0, i == 1);
+    assert_int_equal(consume_batch(id, "orders", "eu-west", 0, m, 3), 0);
+    assert_int_equal(sink_close(id), 0);
+    snprintf(who, sizeof who, "\"connector\":\"sink %u\"", id);
+    if (!abi_log_has(mark, 3, "{\"level\":\"WARN\"", who) ||
+        !abi_log_has(mark, 3, "\"offset\":901", "not valid JSON") ||
+        !abi_log_has(mark, 2, "\"written\":2", who)) {
+        abi_dump_log(mark);
+        fail_msg("the JSON log lines are not as expected");
+    }
+    /* no text line from this instance */
+    snprintf(who, sizeof who, "[sink %u]", id);
+    assert_false(abi_log_has(mark, 0, who, NULL));
+    assert_int_equal(lines_written(v3.port), 2);
+}
+
 /* ---- the log as a whole ------------------------------------------------------------------- */
 
 static void test_log_contract(void **state)
@@ -1011,7 +1039,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_consume), cmocka_unit_test(test_two_instances),
         cmocka_unit_test(test_lifecycle_errors),   cmocka_unit_test(test_close_while_blocked),
         cmocka_unit_test(test_empty_batch),        cmocka_unit_test(test_malformed_batches),
-        cmocka_unit_test(test_log_contract),
+        cmocka_unit_test(test_json_log_lines),     cmocka_unit_test(test_log_contract),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

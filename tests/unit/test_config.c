@@ -1043,6 +1043,7 @@ static void test_to_json_exact(void **state)
                                "  \"stuck_batch_cap_factor\": 0,\n"
                                "  \"include_metadata\": false,\n"
                                "  \"verbose_logging\": false,\n"
+                               "  \"log_format\": \"text\",\n"
                                "  \"max_retries\": 3,\n"
                                "  \"retry_delay\": \"1s\",\n"
                                "  \"retry_max_delay\": \"5s\",\n"

@@ -1,0 +1,43 @@
+/* ifx — one log line, as text or as JSON (log_format).
+ *
+ * The engines log free text in which the figures a reader looks for are written as key=value
+ * words ("sink stats: received=10 written=9 ..."). The text format shows the line as it is; the
+ * JSON format makes one object of it, with each key=value word also as a field of its own, so a
+ * log pipeline can filter on them without parsing the message.
+ *
+ * Thread safety: reentrant, no shared state.
+ */
+#ifndef IFX_LOG_H
+#define IFX_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ifx/config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "TRACE", "DEBUG", "INFO", "WARN" or "ERROR" (IFX_LOG_* levels; anything else is "ERROR"). */
+const char *ifx_log_level_name(int level);
+
+/* Formats one line (no newline) into out[0..cap), always NUL-terminated when cap > 0, cut to fit
+ * (a JSON line is cut inside its message, never leaving the object open); returns its length.
+ * connector names who logs ("sink", "sink influxdb_sink", ...). time_ns > 0 adds the time
+ * (RFC 3339 UTC, milliseconds): first in a text line, as "ts" in JSON; 0 leaves it out (the Iggy
+ * runtime stamps its lines itself).
+ *   text: "2026-11-26T10:00:00.123Z INFO sink influxdb_sink: consumed 3 messages: written=3"
+ *   json: {"ts":"2026-11-26T10:00:00.123Z","level":"INFO","connector":"sink influxdb_sink",
+ *          "msg":"consumed 3 messages: written=3","written":3}
+ * In JSON, a key=value word (key: a lower-case letter, then letters, digits or '_') becomes a
+ * field: an integer when the value is one, otherwise a string; ts, level, connector and msg are
+ * never overwritten, and a key met twice keeps its first value. Invalid UTF-8 in msg is replaced
+ * by '?'. */
+size_t ifx_log_format_line(ifx_log_format format, int level, const char *connector, const char *msg,
+                           int64_t time_ns, char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
