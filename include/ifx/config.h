@@ -119,6 +119,8 @@ typedef struct ifx_config {
     /* source */
     char *query;                     /* required for a source */
     uint64_t poll_interval_ns;       /* default 5s */
+    uint64_t query_window_ns;        /* default 0 (off); else 1s..3650d: $cursor_end = the
+                                        cursor time + this */
     char *cursor_field;              /* default "_time" for v2, "time" for v1 and v3 */
     char *initial_offset;            /* RFC 3339 with zone, stored normalised to UTC ("...Z");
                                         NULL means 1970-01-01T00:00:00Z */

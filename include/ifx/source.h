@@ -63,14 +63,17 @@ typedef ifx_rc (*ifx_source_send_fn)(void *ud, const ifx_source_batch *b);
 
 typedef struct ifx_source ifx_source;
 
-/* Opens a source for cfg (role source): checks the query template (it must use $cursor),
+/* Opens a source for cfg (role source): checks the query template (it must use $cursor; with
+ * query_window set it must use $cursor_end, and without it must not),
  * restores the cursor from state (NULL/0: start at initial_offset; unreadable state is refused,
  * never silently reset), resolves version "auto", and probes the server. */
 ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state_len,
                        ifx_log_fn log, void *log_ud, ifx_source **out, ifx_err *err);
 
 /* Polls until stopped: query; when there are rows to deliver, send them and wait for the
- * verdict; query again at once after a full answer, after poll_interval after a short one;
+ * verdict; query again at once after a full answer, after poll_interval after a short one
+ * (with query_window: at once when the short answer ended a window whose end has passed, the
+ * cursor then moving to that end less 1 ns);
  * back off through the circuit breaker on failures (logged once per change, not per poll).
  * With once, returns after the first short answer has been delivered, or with the error at the
  * first failure that is not transient (a bad query, bad rows, wrong credentials). */
@@ -87,10 +90,12 @@ void ifx_source_get_stats(ifx_source *s, ifx_source_stats *out);
 /* Frees the source; ifx_source_run must have returned. NULL is ignored. */
 void ifx_source_close(ifx_source *s);
 
-/* Substitutes $cursor, $limit and $offset in a template (a placeholder is the name not followed
- * by a letter, digit or '_'); other text is copied as is. Exposed for tests. */
-ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, uint64_t limit, ifx_buf *out,
-                               ifx_err *err);
+/* Substitutes $cursor (cursor_ns), $cursor_end (cursor_end_ns; both as RFC 3339 UTC), $limit
+ * and $offset (always 0) in a template; a placeholder is the name not followed by a letter,
+ * digit or '_', so "$cursor_end" is never "$cursor" + "_end". Other text is copied as is. out is
+ * reset first (IFX_E_FULL past its cap). Borrows tmpl. Exposed for tests. */
+ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, int64_t cursor_end_ns,
+                               uint64_t limit, ifx_buf *out, ifx_err *err);
 
 #ifdef __cplusplus
 }

@@ -121,6 +121,7 @@ static void check_cursor_field(struct parse_ctx *p, const struct key_desc *k, co
 static void check_payload_column(struct parse_ctx *p, const struct key_desc *k,
                                  const char *written);
 static void check_stuck_cap(struct parse_ctx *p, const struct key_desc *k, const char *written);
+static void check_query_window(struct parse_ctx *p, const struct key_desc *k, const char *written);
 
 /* The order of this table is the order of ifx_config_to_json and of the documentation. */
 static const struct key_desc keys[] = {
@@ -222,6 +223,20 @@ static const struct key_desc keys[] = {
      .max = 24 * HOUR,
      .def = "5s",
      .doc = "pause before every query"},
+    {.name = "query_window",
+     .type = KT_DURATION,
+     .offset = OFF(query_window_ns),
+     .roles = FOR_SOURCE,
+     .versions = V_ALL,
+     .min = 0,
+     .max = 3650 * 24 * HOUR,
+     .def = "0s",
+     .check = check_query_window,
+     .doc = "upper time bound of each query, \"0s\" (none, as upstream) or at least 1s: "
+            "$cursor_end is the cursor time plus this, and the query must read only the rows "
+            "before it (AND time < '$cursor_end', or range(stop: time(v: \"$cursor_end\"))); "
+            "once a window's end has passed and its rows are delivered, the next window is read "
+            "at once"},
     {.name = "cursor_field",
      .type = KT_STRING,
      .offset = OFF(cursor_field),
@@ -1286,6 +1301,19 @@ static void check_stuck_cap(struct parse_ctx *p, const struct key_desc *k, const
                 "timestamp could never grow past it; use 0 to turn stuck detection off, or 2 to "
                 "100",
                 written);
+}
+
+/* An empty window that ended in the past moves the cursor by the window less 1 ns: a window of
+ * a few nanoseconds would crawl through history one query at a time. */
+static void check_query_window(struct parse_ctx *p, const struct key_desc *k, const char *written)
+{
+    uint64_t ns = *SLOT(uint64_t, p->c, k);
+    char got[IFX_DURATION_MAX];
+    if (ns != 0 && ns < SEC) {
+        ifx_duration_format(ns, got);
+        problem(p, "key '%s' must be \"0s\" (no upper bound) or at least 1s, got \"%s\"", written,
+                got);
+    }
 }
 
 /* ---- parsing --------------------------------------------------------------------------------- */

@@ -84,17 +84,23 @@ static bool placeholder_at(const char *t, size_t i, const char *name)
     return t[i] == '$' && strncmp(t + i + 1, name, n) == 0 && !ident_char(t[i + 1 + n]);
 }
 
-ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, uint64_t limit, ifx_buf *out,
-                               ifx_err *err)
+ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, int64_t cursor_end_ns,
+                               uint64_t limit, ifx_buf *out, ifx_err *err)
 {
-    char when[IFX_RFC3339_MAX];
+    char when[IFX_RFC3339_MAX], until[IFX_RFC3339_MAX];
     ifx_rc rc = IFX_OK;
 
     ifx_buf_reset(out);
     ifx_time_format_rfc3339(cursor_ns, when);
+    ifx_time_format_rfc3339(cursor_end_ns, until);
     for (size_t i = 0; tmpl[i] && !rc; i++) {
-        /* The values are ours (a timestamp, digits): nothing a row holds reaches the text. */
-        if (placeholder_at(tmpl, i, "cursor")) {
+        /* The values are ours (timestamps, digits): nothing a row holds reaches the text.
+         * $cursor_end is tried first, although "$cursor" followed by '_' is no placeholder
+         * either: the longer name must win whatever the order. */
+        if (placeholder_at(tmpl, i, "cursor_end")) {
+            rc = ifx_buf_puts(out, until);
+            i += 10;
+        } else if (placeholder_at(tmpl, i, "cursor")) {
             rc = ifx_buf_puts(out, when);
             i += 6;
         } else if (placeholder_at(tmpl, i, "limit")) {
@@ -110,11 +116,15 @@ ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, uint64_t lim
     return rc ? ifx_err_set(err, rc, "the rendered query is too large") : IFX_OK;
 }
 
-/* $cursor must appear outside comments: without it every poll returns the same rows. */
-static ifx_rc check_template(const char *q, ifx_err *err)
+/* Which of $cursor and $cursor_end the template uses outside comments (inside quotes counts:
+ * '$cursor' is the usual way to write it). Quotes are tracked before comments, so a "//" or
+ * "--" inside a string literal (a URL in Flux) starts no comment (upstream R17). */
+static void find_placeholders(const char *q, bool *cursor, bool *cursor_end)
 {
     bool in_line = false, in_block = false;
     char quote = 0;
+
+    *cursor = *cursor_end = false;
     for (size_t i = 0; q[i]; i++) {
         if (in_line) {
             in_line = q[i] != '\n';
@@ -126,22 +136,50 @@ static ifx_rc check_template(const char *q, ifx_err *err)
                 i++;
             else if (q[i] == quote)
                 quote = 0;
-            if (placeholder_at(q, i, "cursor"))
-                return IFX_OK; /* "$cursor" inside quotes: the usual way to write it */
+            *cursor |= placeholder_at(q, i, "cursor");
+            *cursor_end |= placeholder_at(q, i, "cursor_end");
         } else if ((q[i] == '-' && q[i + 1] == '-') || (q[i] == '/' && q[i + 1] == '/')) {
             in_line = true;
         } else if (q[i] == '/' && q[i + 1] == '*') {
             in_block = true, i++;
         } else if (q[i] == '\'' || q[i] == '"') {
             quote = q[i];
-        } else if (placeholder_at(q, i, "cursor")) {
-            return IFX_OK;
+        } else {
+            *cursor |= placeholder_at(q, i, "cursor");
+            *cursor_end |= placeholder_at(q, i, "cursor_end");
         }
     }
-    return ifx_err_set(err, IFX_E_CONFIG,
-                       "key 'query' must use the $cursor placeholder outside comments, e.g. "
-                       "WHERE time > '$cursor' ORDER BY time LIMIT $limit: without it every poll "
-                       "returns the same rows");
+}
+
+/* $cursor must appear outside comments: without it every poll returns the same rows. With
+ * query_window set, $cursor_end must too (else the window bounds nothing), and without it
+ * $cursor_end would bound the query at the cursor itself. */
+static ifx_rc check_template(const ifx_config *cfg, ifx_err *err)
+{
+    bool cursor, cursor_end;
+
+    find_placeholders(cfg->query, &cursor, &cursor_end);
+    if (!cursor)
+        return ifx_err_set(err, IFX_E_CONFIG,
+                           "key 'query' must use the $cursor placeholder outside comments, e.g. "
+                           "WHERE time > '$cursor' ORDER BY time LIMIT $limit: without it every "
+                           "poll returns the same rows");
+    if (cfg->query_window_ns && !cursor_end) {
+        const char *fix =
+            cfg->version == IFX_VERSION_V2 ? "add stop: time(v: \"$cursor_end\") to range()"
+            : cfg->version == IFX_VERSION_AUTO
+                ? "add AND time < '$cursor_end' (Flux: stop: time(v: \"$cursor_end\") in range())"
+                : "add AND time < '$cursor_end' to the WHERE clause";
+        return ifx_err_set(err, IFX_E_CONFIG,
+                           "query_window is set but key 'query' has no upper time bound: %s, or "
+                           "set query_window to \"0s\"",
+                           fix);
+    }
+    if (!cfg->query_window_ns && cursor_end)
+        return ifx_err_set(err, IFX_E_CONFIG,
+                           "key 'query' uses $cursor_end but query_window is \"0s\" (no window): "
+                           "set query_window (e.g. \"1h\"), or remove $cursor_end");
+    return IFX_OK;
 }
 
 /* True when the template has GROUP BY outside quotes (ASCII case ignored). */
@@ -397,17 +435,39 @@ static void log_stats(ifx_source *s)
          ifx_breaker_state_name(st.breaker));
 }
 
-/* One query. On success: *n_emit messages staged in s->msgs, *next the cursor to commit. */
-static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *full, ifx_err *err)
+/* $cursor_end: the cursor time T (not the T - 1 ns of $cursor) plus query_window, at most
+ * INT64_MAX. A query reads [T - 1 ns, T + window): the window is never empty, and a row at
+ * exactly T + window is the next window's. */
+static int64_t window_end(const ifx_source *s)
+{
+    int64_t t = s->cursor.time_ns;
+    int64_t w =
+        s->cfg.query_window_ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)s->cfg.query_window_ns;
+    return t > INT64_MAX - w ? INT64_MAX : t + w;
+}
+
+static int64_t wall_clock_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * IFX_NS_PER_SEC + now.tv_nsec;
+}
+
+/* One query. On success: *n_emit messages staged in s->msgs, *next the cursor to commit; *full
+ * when more rows may be waiting in the window, *window_done when the answer finished a window
+ * whose end has passed (see below): in both cases the next query should run at once. */
+static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *full,
+                        bool *window_done, ifx_err *err)
 {
     uint64_t limit = ifx_cursor_query_limit(&s->cursor, s->cfg.batch_size);
+    int64_t end = window_end(s);
     ifx_result_format fmt;
     ifx_rc rc;
 
     *n_emit = 0;
-    *full = false;
+    *full = *window_done = false;
     ifx_cursor_init(next, s->cursor.time_ns);
-    if ((rc = ifx_source_render_query(s->cfg.query, ifx_cursor_query_time(&s->cursor), limit,
+    if ((rc = ifx_source_render_query(s->cfg.query, ifx_cursor_query_time(&s->cursor), end, limit,
                                       &s->query, err)))
         return rc;
     count(s, polls, 1);
@@ -420,7 +480,8 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
                            s, err);
     }
     if (rc && not_found_yet(err)) {
-        /* nothing to read yet: the cursor stays */
+        /* nothing to read yet: the cursor stays, window or not (rows written later may be
+         * older than the window's end) */
         ifx_cursor_free(next);
         return ifx_cursor_copy(next, &s->cursor);
     }
@@ -441,6 +502,19 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     ifx_cursor_free(next);
     if ((rc = ifx_cursor_plan(&s->cursor, s->crow, s->nrows, limit, s->emit, next, full, err)))
         return rc;
+    /* R13: a short answer held every row of [T - 1 ns, end) (no table was cut by the limit, the
+     * answer is in time order), and every row from T on is emitted now. Once end is in the
+     * past, the window is done: move to end - 1 ns with no rows seen there, the weakest claim
+     * that skips it. A row at end - 1 ns was emitted and put the cursor there already, with its
+     * hash; keep that. Either way the next window starts after this one: query it at once. A
+     * window that reaches into the future stays (rows may still arrive). */
+    if (!*full && s->cfg.query_window_ns && end != INT64_MAX && end <= wall_clock_ns()) {
+        *window_done = true;
+        if (next->time_ns < end - 1) {
+            ifx_cursor_free(next);
+            ifx_cursor_init(next, end - 1);
+        }
+    }
     for (size_t i = 0; i < s->nrows; i++) {
         if (!s->emit[i])
             continue;
@@ -541,7 +615,7 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
             continue;
         }
         size_t n;
-        bool full;
+        bool full, window_done;
         ifx_cursor next;
         if (s->cfg.stats_interval_ns &&
             ifx_now_ns() - s->last_stats_ns >= s->cfg.stats_interval_ns) {
@@ -549,7 +623,7 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
             s->last_stats_ns = ifx_now_ns();
         }
         ifx_err_clear(err);
-        ifx_rc rc = poll_once(s, &n, &next, &full, err);
+        ifx_rc rc = poll_once(s, &n, &next, &full, &window_done, err);
         if (ifx_rc_counts_as_failure(rc))
             ifx_breaker_failure(&s->breaker, ifx_now_ns());
         else
@@ -593,8 +667,9 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
                 return IFX_OK;
             continue;
         }
-        if (full)
-            continue; /* catch up: more rows are waiting (upstream R12 slept here) */
+        if (full || window_done)
+            continue; /* catch up: more rows are waiting (upstream R12 slept here), or the
+                         next window may hold some */
         if (once)
             return IFX_OK;
         if (!wait_or_stop(s, s->cfg.poll_interval_ns))
@@ -620,7 +695,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     *out = NULL;
     if (cfg->role != IFX_ROLE_SOURCE)
         return ifx_err_set(err, IFX_E_CONFIG, "the configuration is not a source's");
-    if ((rc = check_template(cfg->query, err)))
+    if ((rc = check_template(cfg, err)))
         return rc;
     s = calloc(1, sizeof *s);
     if (!s)

@@ -8,9 +8,10 @@
  * GROUP BY * for a table per series). Upstream defects covered as regressions (spec §6.1):
  * R1 (loss at a full mixed batch), R3 (Flux limit per table), R6/R19 (more rows at one time than
  * a batch holds), R9 (payload_column json), R11 (ids and timestamps), R12 (sleep after a full
- * batch), R14 (error storm before the first write), R16 (batch_size 1), R2 (Nack); and R3 for
- * InfluxQL over several measurements (each limited separately), and rows that are identical
- * because the projection leaves the tags out.
+ * batch), R14 (error storm before the first write), R16 (batch_size 1), R2 (Nack), R10
+ * (include_metadata, one meaning), R13 (query_window: an upper time bound per query), R17
+ * ("//" and "--" inside string literals); and R3 for InfluxQL over several measurements (each
+ * limited separately), and rows that are identical because the projection leaves the tags out.
  *
  * IFX_TEST_FILTER=<cmocka pattern> runs some tests only; IFX_TEST_VERBOSE=1 shows the logs. */
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -65,6 +67,27 @@ static const char *const FLUX_GROUP =
     "r._measurement == \"m\") |> group() |> sort(columns: [\"_time\"]) |> limit(n: $limit)";
 static const char *const V1_SERIES =
     "SELECT * FROM m WHERE time > '$cursor' GROUP BY * ORDER BY time LIMIT $limit";
+/* R13: the same, bounded above by $cursor_end (query_window) */
+static const char *const SQL_WINDOW = "SELECT * FROM m WHERE time > '$cursor' AND time < "
+                                      "'$cursor_end' ORDER BY time LIMIT $limit";
+static const char *const V1_SERIES_WINDOW = "SELECT * FROM m WHERE time > '$cursor' AND time < "
+                                            "'$cursor_end' GROUP BY * ORDER BY time LIMIT $limit";
+static const char *const FLUX_WINDOW =
+    "from(bucket: \"events\") |> range(start: time(v: \"$cursor\"), stop: time(v: "
+    "\"$cursor_end\")) |> filter(fn: (r) => r._measurement == \"m\") |> sort(columns: "
+    "[\"_time\"]) |> limit(n: $limit)";
+/* range() starts at $cursor inclusive (>=), so rows at the cursor time - 1 ns count against the
+ * limit: with two of them and a batch of 2 in one table a full answer could hold nothing new
+ * (include/ifx/cursor.h). The test data has such ties, so this one filters with '>'. */
+static const char *const FLUX_GROUP_WINDOW =
+    "from(bucket: \"events\") |> range(start: time(v: \"$cursor\"), stop: time(v: "
+    "\"$cursor_end\")) |> filter(fn: (r) => r._measurement == \"m\" and r._time > time(v: "
+    "\"$cursor\")) |> group() |> sort(columns: [\"_time\"]) |> limit(n: $limit)";
+/* R17: a URL and a "--" in string literals before $cursor, on the same line */
+static const char *const R17_FLUX =
+    "src = \"http://example.com//x\" note = \"a -- b\" from(bucket: \"events\") |> "
+    "range(start: time(v: \"$cursor\")) |> filter(fn: (r) => r.src == src and r.note != note) "
+    "|> limit(n: $limit)";
 
 static const char *time_column(target t)
 {
@@ -1107,18 +1130,116 @@ static void test_open_checks(void **state)
     assert_int_equal(ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e), IFX_OK);
     ifx_source_close(s);
     ifx_config_free(&cfg);
+
+    /* R17: "//" and "--" inside string literals before $cursor on the same line start no
+     * comment (upstream hid the placeholder and refused the query)... */
+    static const struct {
+        target t;
+        const char *query;
+    } literals[] = {
+        {T_V2_FLUX, R17_FLUX},
+        {T_V2_FLUX, "from(bucket: \"events\") |> filter(fn: (r) => r.u == \"http://a//b\" or "
+                    "r.u == \"--\") |> range(start: time(v: \"$cursor\"))"},
+        {T_V3_SQL, "SELECT * FROM m WHERE note <> 'a -- b' AND url <> 'http://x//y' AND time > "
+                   "'$cursor' ORDER BY time LIMIT $limit"},
+        {T_V3_SQL, "SELECT * FROM m WHERE note <> 'it''s -- /* not */ a comment' AND time > "
+                   "'$cursor' ORDER BY time LIMIT $limit"},
+    };
+    for (size_t i = 0; i < sizeof literals / sizeof literals[0]; i++) {
+        source_config(&cfg, literals[i].t, "r1", 10, literals[i].query, NULL);
+        if (ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e) != IFX_OK)
+            fail_msg("R17 template %zu refused: %s", i, e.msg);
+        ifx_source_close(s);
+        ifx_config_free(&cfg);
+    }
+    /* ...while a $cursor only inside a real comment, after such a literal, is refused */
+    static const struct {
+        target t;
+        const char *query;
+    } commented[] = {
+        {T_V2_FLUX, "src = \"http://example.com//x\" // range(start: time(v: \"$cursor\"))\n"
+                    "from(bucket: \"events\") |> range(start: -1h) |> limit(n: $limit)"},
+        {T_V3_SQL, "SELECT * FROM m WHERE note <> 'a -- b' -- AND time > '$cursor'\n"
+                   "ORDER BY time LIMIT $limit"},
+        {T_V3_SQL, "SELECT * FROM m WHERE url <> 'http://x//y' /* AND time > '$cursor' */ "
+                   "ORDER BY time LIMIT $limit"},
+    };
+    for (size_t i = 0; i < sizeof commented / sizeof commented[0]; i++) {
+        source_config(&cfg, commented[i].t, "r1", 10, commented[i].query, NULL);
+        assert_int_equal(ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e), IFX_E_CONFIG);
+        assert_null(s);
+        if (!strstr(e.msg, "must use the $cursor placeholder outside comments"))
+            fail_msg("R17 commented template %zu: %s", i, e.msg);
+        ifx_config_free(&cfg);
+    }
+
+    /* R13: query_window and $cursor_end go together; each error names what to change */
+    static const struct {
+        target t;
+        const char *query, *extra, *want;
+    } windows[] = {
+        {T_V3_SQL, SQL, "{\"query_window\":\"1h\"}",
+         "query_window is set but key 'query' has no upper time bound: add AND time < "
+         "'$cursor_end' to the WHERE clause, or set query_window to \"0s\""},
+        {T_V3_INFLUXQL, SQL, "{\"query_window\":\"1h\"}", "add AND time < '$cursor_end'"},
+        {T_V1, SQL, "{\"query_window\":\"1h\"}", "add AND time < '$cursor_end'"},
+        {T_V2_FLUX, FLUX, "{\"query_window\":\"1h\"}",
+         "add stop: time(v: \"$cursor_end\") to range()"},
+        {T_V3_SQL,
+         "SELECT * FROM m WHERE time > '$cursor' -- AND time < '$cursor_end'\nORDER BY "
+         "time LIMIT $limit",
+         "{\"query_window\":\"1h\"}", "has no upper time bound"},
+        {T_V3_SQL, "SELECT * FROM m WHERE time > '$cursor_end' ORDER BY time LIMIT $limit",
+         "{\"query_window\":\"1h\"}", "must use the $cursor placeholder"},
+        {T_V3_SQL, SQL_WINDOW, NULL,
+         "key 'query' uses $cursor_end but query_window is \"0s\" (no window): set query_window "
+         "(e.g. \"1h\"), or remove $cursor_end"},
+        {T_V2_FLUX, FLUX_WINDOW, "{\"query_window\":\"0s\"}", "set query_window"},
+    };
+    for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++) {
+        source_config(&cfg, windows[i].t, "r1", 10, windows[i].query, windows[i].extra);
+        assert_int_equal(ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e), IFX_E_CONFIG);
+        assert_null(s);
+        if (!strstr(e.msg, windows[i].want))
+            fail_msg("window check %zu: [%s] does not say [%s]", i, e.msg, windows[i].want);
+        ifx_config_free(&cfg);
+    }
+    /* the pairs that belong together open; $cursor_end in a comment is harmless without a
+     * window */
+    static const struct {
+        target t;
+        const char *query, *extra;
+    } good[] = {
+        {T_V3_SQL, SQL_WINDOW, "{\"query_window\":\"1h\"}"},
+        {T_V2_FLUX, FLUX_WINDOW, "{\"query_window\":\"30m\"}"},
+        {T_V1, SQL_WINDOW, "{\"query_window\":\"1d\"}"},
+        {T_V3_SQL, "SELECT * FROM m WHERE time > '$cursor' /* $cursor_end */ ORDER BY time", NULL},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        source_config(&cfg, good[i].t, "r1", 10, good[i].query, good[i].extra);
+        if (ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e) != IFX_OK)
+            fail_msg("window template %zu refused: %s", i, e.msg);
+        ifx_source_close(s);
+        ifx_config_free(&cfg);
+    }
 }
 
-static void render(const char *tmpl, int64_t ns, uint64_t limit, const char *want)
+static void render_window(const char *tmpl, int64_t ns, int64_t end_ns, uint64_t limit,
+                          const char *want)
 {
     ifx_buf out;
     ifx_err e;
     ifx_buf_init(&out, 1 << 16);
-    assert_int_equal(ifx_source_render_query(tmpl, ns, limit, &out, &e), IFX_OK);
+    assert_int_equal(ifx_source_render_query(tmpl, ns, end_ns, limit, &out, &e), IFX_OK);
     assert_int_equal(ifx_buf_putc(&out, '\0'), IFX_OK);
     if (strcmp(out.data, want) != 0)
         fail_msg("render [%s]: [%s], want [%s]", tmpl, out.data, want);
     ifx_buf_free(&out);
+}
+
+static void render(const char *tmpl, int64_t ns, uint64_t limit, const char *want)
+{
+    render_window(tmpl, ns, ns, limit, want);
 }
 
 static void test_render_query(void **state)
@@ -1135,6 +1256,362 @@ static void test_render_query(void **state)
     render("time(v: \"$cursor\")", BASE_NS - 1, 2, "time(v: \"2023-12-31T23:59:59.999999999Z\")");
     render("$other $ $", 0, 1, "$other $ $");
     render("", 0, 1, "");
+
+    /* $cursor_end (R13): the same format as $cursor; the longer name wins, and a longer
+     * identifier is neither of them */
+    render_window("time > '$cursor' AND time < '$cursor_end'", BASE_NS - 1, BASE_NS + 3600 * SEC_NS,
+                  9, "time > '2023-12-31T23:59:59.999999999Z' AND time < '2024-01-01T01:00:00Z'");
+    render_window("$cursor_end|$cursor|$cursor_endx|$cursor_end_|$cursor_end2|$cursor_en|$cursor_",
+                  BASE_NS, BASE_NS + 1, 1,
+                  "2024-01-01T00:00:00.000000001Z|2024-01-01T00:00:00Z|$cursor_endx|$cursor_end_|"
+                  "$cursor_end2|$cursor_en|$cursor_");
+    render_window("$cursor_end$cursor$cursor_end$limit", 0, 1500000000, 3,
+                  "1970-01-01T00:00:01.5Z1970-01-01T00:00:00Z1970-01-01T00:00:01.5Z3");
+    render_window("range(start: time(v: \"$cursor\"), stop: time(v: \"$cursor_end\"))", BASE_NS,
+                  INT64_MAX, 1,
+                  "range(start: time(v: \"2024-01-01T00:00:00Z\"), stop: time(v: "
+                  "\"2262-04-11T23:47:16.854775807Z\"))");
+
+    /* R17: "//" and "--" inside string literals start no comment, and rendering leaves the
+     * literals alone */
+    render(R17_FLUX, BASE_NS, 5,
+           "src = \"http://example.com//x\" note = \"a -- b\" from(bucket: \"events\") |> "
+           "range(start: time(v: \"2024-01-01T00:00:00Z\")) |> filter(fn: (r) => r.src == src "
+           "and r.note != note) |> limit(n: 5)");
+}
+
+/* ---- R13: query_window ---------------------------------------------------------------------- */
+
+static int64_t wall_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * SEC_NS + now.tv_nsec;
+}
+
+/* The first two RFC 3339 times in text, in order: the rendered $cursor and $cursor_end. */
+static int times_in(const char *text, int64_t out[2])
+{
+    int n = 0;
+    ifx_err e;
+    for (const char *p = text; *p && n < 2; p++) {
+        if ((p > text && isdigit((unsigned char)p[-1])) || !isdigit((unsigned char)p[0]) ||
+            !isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) ||
+            !isdigit((unsigned char)p[3]) || p[4] != '-')
+            continue;
+        const char *z = strchr(p, 'Z');
+        if (!z)
+            break;
+        if (ifx_time_parse_rfc3339(p, (size_t)(z + 1 - p), &out[n], &e) == IFX_OK) {
+            n++;
+            p = z;
+        }
+    }
+    return n;
+}
+
+/* Every query the test server at port received since its log was cleared reads [T - 1 ns,
+ * T + window) for a T that never goes back, starting at first_lo + 1 ns; the last one reaches
+ * past not_before (the run caught up). Returns the number of queries. */
+static size_t check_query_windows(int port, target t, int64_t window_ns, int64_t first_lo,
+                                  int64_t not_before)
+{
+    json_t *reqs = admin_call(port, "GET", "/__admin/requests?body=1", NULL), *r;
+    int64_t prev_lo = INT64_MIN, last_hi = 0;
+    size_t i, nq = 0;
+    json_array_foreach(reqs, i, r)
+    {
+        const char *path = json_string_value(json_object_get(r, "path"));
+        if (!path || !strstr(path, "/query"))
+            continue;
+        const char *body = json_string_value(json_object_get(r, "body"));
+        assert_non_null(body);
+        json_t *jb = json_loads(body, 0, NULL);
+        const char *q = json_string_value(json_object_get(jb, "q"));
+        if (!q)
+            q = json_string_value(json_object_get(jb, "query"));
+        if (!q)
+            fail_msg("%s: a query request without a query: %s", target_names[t], body);
+        int64_t b[2];
+        if (times_in(q, b) != 2)
+            fail_msg("%s: a query without two time bounds: %s", target_names[t], q);
+        if (b[1] - b[0] != window_ns + 1)
+            fail_msg("%s: query %zu reads %lld ns, not the window + 1 ns: %s", target_names[t], nq,
+                     (long long)(b[1] - b[0]), q);
+        if (nq == 0 && b[0] != first_lo)
+            fail_msg("%s: the first query starts at %lld, want %lld: %s", target_names[t],
+                     (long long)b[0], (long long)first_lo, q);
+        if (b[0] < prev_lo)
+            fail_msg("%s: query %zu goes back in time: %s", target_names[t], nq, q);
+        prev_lo = b[0];
+        last_hi = b[1];
+        nq++;
+        json_decref(jb);
+    }
+    json_decref(reqs);
+    if (last_hi <= not_before)
+        fail_msg("%s: the last query ends at %lld, before the run started (%lld)", target_names[t],
+                 (long long)last_hi, (long long)not_before);
+    return nq;
+}
+
+/* R13: query_window = 1h over ten hours of rows, four of them empty, with rows at exactly the
+ * window ends and one nanosecond before them, ties there, and rows an exact hour apart (the
+ * window ends when small batches put the cursor on a row). Every row is delivered exactly once,
+ * every query the servers received reads one window, and the source reaches the present. The
+ * rows are recent (the windows step from the first row up to now, one query per window). */
+static void test_r13_query_window(void **state)
+{
+    const int64_t W = 3600 * SEC_NS;
+    int64_t now = wall_ns();
+    const int64_t base = now / W * W - 10 * W; /* an hour mark, ten hours ago */
+    char start[IFX_RFC3339_MAX], extra[128], k[16];
+    dataset d = {.n = 0};
+    int label = 0;
+    (void)state;
+
+/* The end of window j with a batch that holds every window: the cursor starts at base and
+ * steps to each end less 1 ns, so E_j = base + (j + 1) W - j. */
+#define WEND(j)   (base + ((j) + 1) * W - (j))
+#define ROW(t, s) (snprintf(k, sizeof k, "r%02d", label++), add(&d, (t), (s), k))
+    ROW(base, "a"); /* at the start cursor itself, a tie */
+    ROW(base, "b");
+    ROW(base + W / 2, "a");
+    ROW(WEND(0) - 1, "a"); /* the last nanosecond of window 0 */
+    ROW(WEND(0), "a");     /* exactly its end: window 1's, and an hour after the first row */
+    ROW(WEND(0), "b");
+    ROW(base + 2 * W, "a"); /* an hour after WEND(0) */
+    ROW(WEND(1) - 1, "a");
+    ROW(WEND(1), "a");
+    ROW(base + 2 * W + 10 * 60 * SEC_NS, "b");
+    /* windows 3 to 6 hold nothing */
+    ROW(WEND(6), "a");
+    ROW(WEND(6), "b");
+    ROW(base + 7 * W + W / 2, "a");
+    ROW(WEND(7) - 1, "a");
+    ROW(WEND(7) - 1, "b");
+    ROW(WEND(7), "a");
+    ROW(WEND(7) + W, "a"); /* an hour after a row */
+    ROW(base + 8 * W + 15 * 60 * SEC_NS, "b");
+    ROW(base + 9 * W, "a");
+    ROW(base + 9 * W + 59 * 60 * SEC_NS, "a");
+#undef ROW
+#undef WEND
+    load("rwin", &d);
+    ifx_time_format_rfc3339(base, start);
+    snprintf(extra, sizeof extra, "{\"query_window\":\"1h\",\"initial_offset\":\"%s\"}", start);
+
+    static const target ts[] = {T_V3_SQL,        T_V3_INFLUXQL, T_V2_FLUX,
+                                T_V2_FLUX_GROUP, T_V1,          T_V1_SERIES};
+    static const uint32_t batches[] = {100, 2, 1};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+        target t = ts[i];
+        const char *q = t == T_V2_FLUX         ? FLUX_WINDOW
+                        : t == T_V2_FLUX_GROUP ? FLUX_GROUP_WINDOW
+                        : t == T_V1_SERIES     ? V1_SERIES_WINDOW
+                                               : SQL_WINDOW;
+        int port = t <= T_V3_INFLUXQL ? v3.port : t <= T_V2_FLUX_GROUP ? v2.port : 0;
+        for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+            ifx_config cfg;
+            ifx_source_stats st;
+            host h = {0};
+            if (port)
+                json_decref(admin_call(port, "DELETE", "/__admin/requests", NULL));
+            source_config(&cfg, t, "rwin", batches[b], q, extra);
+            int64_t began = wall_ns();
+            run_source(&cfg, &h, NULL, 0, &st);
+            check_delivery(&d, t, &h, false);
+            assert_int_equal(st.query_errors, 0);
+            if (port) {
+                size_t nq = check_query_windows(port, t, W, base - 1, began);
+                /* one query per window at least: ten hours and the one reaching now */
+                if (nq < 11 || nq != st.polls)
+                    fail_msg("%s, batch %u: %zu queries logged, %llu polls", target_names[t],
+                             batches[b], nq, (unsigned long long)st.polls);
+            }
+            ifx_config_free(&cfg);
+            host_free(&h);
+        }
+    }
+
+    /* The window that reaches into the present is not stepped over: a row written later with a
+     * time inside it still comes. */
+    ifx_config cfg;
+    ifx_source *s;
+    ifx_source_stats st;
+    ifx_err e;
+    host h = {0};
+    runner r = {.h = &h};
+    pthread_t th;
+    source_config(&cfg, T_V3_SQL, "rwin", 100, SQL_WINDOW, extra);
+    assert_int_equal(ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e), IFX_OK);
+    h.src = r.src = s;
+    pthread_create(&th, NULL, run_forever, &r);
+    for (int i = 0; i < 200; i++) {
+        ifx_source_get_stats(s, &st);
+        if (st.messages >= d.n)
+            break;
+        ifx_sleep(NULL, 50000000ULL);
+    }
+    ifx_sleep(NULL, 300000000ULL); /* a few polls of the present window */
+    char late[96];
+    int64_t late_ns = wall_ns() - 2 * SEC_NS;
+    snprintf(late, sizeof late, "m,k=late,s=a v=1000i %lld", (long long)late_ns);
+    write_lp(3, "rwin", late);
+    for (int i = 0; i < 200; i++) {
+        ifx_source_get_stats(s, &st);
+        if (st.messages > d.n)
+            break;
+        ifx_sleep(NULL, 50000000ULL);
+    }
+    ifx_source_request_stop(s);
+    pthread_join(th, NULL);
+    ifx_source_get_stats(s, &st);
+    ifx_source_close(s);
+    assert_int_equal(r.rc, IFX_OK);
+    if (st.messages != d.n + 1 || h.acked.n != d.n + 1)
+        fail_msg("the late row: %llu messages, %zu acknowledged, want %zu",
+                 (unsigned long long)st.messages, h.acked.n, d.n + 1);
+    assert_non_null(strstr(h.acked.r[d.n].payload, "\"k\":\"late\""));
+    ifx_config_free(&cfg);
+    host_free(&h);
+}
+
+/* ---- R10: include_metadata ------------------------------------------------------------------ */
+
+/* got and want (JSON objects) hold the same members with the same values, member by member. */
+static void expect_members(const char *what, const char *got, const char *want)
+{
+    json_t *g = json_loads(got, 0, NULL), *w = json_loads(want, 0, NULL), *v;
+    const char *key;
+    assert_non_null(w);
+    if (!json_is_object(g))
+        fail_msg("%s: payload is not a JSON object: %s", what, got);
+    json_object_foreach(w, key, v)
+    {
+        json_t *gv = json_object_get(g, key);
+        if (!gv)
+            fail_msg("%s: member \"%s\" missing from %s", what, key, got);
+        if (!json_equal(gv, v))
+            fail_msg("%s: member \"%s\" differs in %s (want %s)", what, key, got, want);
+    }
+    json_object_foreach(g, key, v)
+    {
+        if (!json_object_get(w, key))
+            fail_msg("%s: unexpected member \"%s\" in %s", what, key, got);
+    }
+    json_decref(g);
+    json_decref(w);
+}
+
+/* The member that names a row's time and (Flux) field, as text. */
+static void row_key(json_t *j, char *out, size_t cap)
+{
+    const char *t = json_string_value(json_object_get(j, "time"));
+    const char *f = json_string_value(json_object_get(j, "_field"));
+    if (!t)
+        t = json_string_value(json_object_get(j, "_time"));
+    snprintf(out, cap, "%s|%s", t ? t : "", f ? f : "");
+}
+
+/* The index in rs of the payload with want's time and field (fails when there is none). */
+static size_t row_like(const recs *rs, const char *want)
+{
+    char wk[96], gk[96];
+    json_t *w = json_loads(want, 0, NULL);
+    assert_non_null(w);
+    row_key(w, wk, sizeof wk);
+    json_decref(w);
+    for (size_t i = 0; i < rs->n; i++) {
+        json_t *g = json_loads(rs->r[i].payload, 0, NULL);
+        row_key(g, gk, sizeof gk);
+        json_decref(g);
+        if (strcmp(gk, wk) == 0)
+            return i;
+    }
+    fail_msg("no delivered row has the time and field of %s", want);
+    return 0;
+}
+
+/* R10: include_metadata means one thing on every version: false leaves out the
+ * iox::measurement column that InfluxDB 3 adds to InfluxQL answers, and nothing else; every
+ * column of the data (time, tags, fields; Flux's _measurement and _field) stays, and the
+ * query's own columns (result, table, _start, _stop) are never in a payload. (Upstream v2 kept
+ * only _time and _value; upstream v3 dropped the cursor column.) The id does not depend on it. */
+static void test_r10_include_metadata(void **state)
+{
+    static const char *const lp = "meta,host=a,region=eu s=\"x\",v=1i 1704067201000000000\n"
+                                  "meta,host=b,region=us s=\"y\",v=2i 1704067202000000000";
+    static const char *const sql =
+        "SELECT * FROM meta WHERE time > '$cursor' ORDER BY time LIMIT $limit";
+    static const char *const flux =
+        "from(bucket: \"events\") |> range(start: time(v: \"$cursor\")) |> filter(fn: (r) => "
+        "r._measurement == \"meta\") |> sort(columns: [\"_time\"]) |> limit(n: $limit)";
+#define ROW1                                                                                       \
+    "\"time\":\"2024-01-01T00:00:01Z\",\"host\":\"a\",\"region\":\"eu\",\"s\":\"x\",\"v\":1"
+#define ROW2                                                                                       \
+    "\"time\":\"2024-01-01T00:00:02Z\",\"host\":\"b\",\"region\":\"us\",\"s\":\"y\",\"v\":2"
+#define FLUX_ROW(t, h, r, f, v)                                                                    \
+    "{\"_time\":\"2024-01-01T00:00:0" t "Z\",\"_measurement\":\"meta\",\"host\":\"" h "\","        \
+    "\"region\":\"" r "\",\"_field\":\"" f "\",\"_value\":" v "}"
+    static const struct {
+        target t;
+        const char *query;
+        size_t n;
+        const char *with[4], *without[4]; /* include_metadata true, false */
+    } cases[] = {
+        {T_V3_SQL, sql, 2, {"{" ROW1 "}", "{" ROW2 "}"}, {"{" ROW1 "}", "{" ROW2 "}"}},
+        {T_V3_INFLUXQL,
+         sql,
+         2,
+         {"{\"iox::measurement\":\"meta\"," ROW1 "}", "{\"iox::measurement\":\"meta\"," ROW2 "}"},
+         {"{" ROW1 "}", "{" ROW2 "}"}},
+        {T_V2_FLUX,
+         flux,
+         4,
+         {FLUX_ROW("1", "a", "eu", "s", "\"x\""), FLUX_ROW("1", "a", "eu", "v", "1"),
+          FLUX_ROW("2", "b", "us", "s", "\"y\""), FLUX_ROW("2", "b", "us", "v", "2")},
+         {FLUX_ROW("1", "a", "eu", "s", "\"x\""), FLUX_ROW("1", "a", "eu", "v", "1"),
+          FLUX_ROW("2", "b", "us", "s", "\"y\""), FLUX_ROW("2", "b", "us", "v", "2")}},
+        {T_V1, sql, 2, {"{" ROW1 "}", "{" ROW2 "}"}, {"{" ROW1 "}", "{" ROW2 "}"}},
+    };
+#undef ROW1
+#undef ROW2
+#undef FLUX_ROW
+    ifx_config cfg;
+    char what[96];
+    (void)state;
+    json_decref(admin_call(v2.port, "POST", "/__admin/reset", NULL));
+    write_lp(3, "meta", lp);
+    write_lp(2, NULL, lp);
+    v1_statement("meta", "CREATE DATABASE meta");
+    write_lp(1, "meta", lp);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        host h[2] = {{0}, {0}};
+        for (int with = 1; with >= 0; with--) {
+            source_config(&cfg, cases[i].t, "meta", 10, cases[i].query,
+                          with ? "{\"include_metadata\":true}" : "{\"include_metadata\":false}");
+            run_source(&cfg, &h[with], NULL, 0, NULL);
+            if (h[with].acked.n != cases[i].n)
+                fail_msg("%s, include_metadata %d: %zu rows, want %zu", target_names[cases[i].t],
+                         with, h[with].acked.n, cases[i].n);
+            /* Flux lists its tables (one per series and field) in no promised order: each
+             * payload is matched to its row by time and field */
+            for (size_t m = 0; m < cases[i].n; m++) {
+                const char *want = with ? cases[i].with[m] : cases[i].without[m];
+                size_t got = row_like(&h[with].acked, want);
+                snprintf(what, sizeof what, "%s, include_metadata %s, row %zu",
+                         target_names[cases[i].t], with ? "true" : "false", m);
+                expect_members(what, h[with].acked.r[got].payload, want);
+                if (with == 0 &&
+                    !same_id(h[0].acked.r[got].id, h[1].acked.r[row_like(&h[1].acked, want)].id))
+                    fail_msg("%s: include_metadata changed the id", what);
+            }
+            ifx_config_free(&cfg);
+        }
+        host_free(&h[0]);
+        host_free(&h[1]);
+    }
 }
 
 static int setup(void **state)
@@ -1184,6 +1661,8 @@ int main(void)
         cmocka_unit_test(test_types_and_timestamps),
         cmocka_unit_test(test_payload_column),
         cmocka_unit_test(test_query_errors_logged_once),
+        cmocka_unit_test(test_r13_query_window),
+        cmocka_unit_test(test_r10_include_metadata),
     };
     if (getenv("IFX_TEST_FILTER")) /* e.g. IFX_TEST_FILTER=test_nacks */
         cmocka_set_test_filter(getenv("IFX_TEST_FILTER"));

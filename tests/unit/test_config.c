@@ -124,6 +124,7 @@ static void assert_shared_defaults(const ifx_config *c, ifx_role role)
     assert_true(c->include_partition_tag);
     assert_int_equal(c->payload_format, IFX_PAYLOAD_JSON);
     assert_true(c->poll_interval_ns == 5 * NS_SEC);
+    assert_true(c->query_window_ns == 0);
     assert_null(c->initial_offset);
     assert_int_equal(c->initial_offset_ns, 0);
     assert_null(c->payload_column);
@@ -732,6 +733,36 @@ static void test_stuck_batch_cap_factor(void **state)
     ifx_config_free(&c);
 }
 
+/* query_window (R13): "0s" (off, the default) or 1s to 3650 days, every version, source only. */
+static void test_query_window(void **state)
+{
+    ifx_config c;
+    (void)state;
+
+    parse_ok(IFX_ROLE_SOURCE, "{" V3_SOURCE ",\"query_window\":\"1h\"}", &c);
+    assert_true(c.query_window_ns == 3600 * NS_SEC);
+    ifx_config_free(&c);
+    parse_ok(IFX_ROLE_SOURCE, "{" V2_SOURCE ",\"query_window\":\"0s\"}", &c);
+    assert_true(c.query_window_ns == 0);
+    ifx_config_free(&c);
+    parse_ok(IFX_ROLE_SOURCE, "{" V1_SOURCE ",\"query_window\":\"3650d\"}", &c);
+    assert_true(c.query_window_ns == 3650ULL * 24 * 3600 * NS_SEC);
+    ifx_config_free(&c);
+    parse_ok(IFX_ROLE_SOURCE, "{" V1_SOURCE ",\"query_window\":\"1s\"}", &c);
+    assert_true(c.query_window_ns == NS_SEC);
+    ifx_config_free(&c);
+    expect_problem(IFX_ROLE_SOURCE, "{" V3_SOURCE ",\"query_window\":\"500ms\"}",
+                   "key 'query_window' must be \"0s\" (no upper bound) or at least 1s, got "
+                   "\"500ms\"");
+    expect_problem(IFX_ROLE_SOURCE, "{" V3_SOURCE ",\"query_window\":\"1ns\"}",
+                   "key 'query_window' must be \"0s\" (no upper bound) or at least 1s, got "
+                   "\"1ns\"");
+    expect_problem(IFX_ROLE_SOURCE, "{" V3_SOURCE ",\"query_window\":\"3651d\"}",
+                   "key 'query_window' must be from 0s to 87600h, got \"3651d\"");
+    expect_problem(IFX_ROLE_SINK, "{" V3_SINK ",\"query_window\":\"1h\"}",
+                   "key 'query_window' applies to the source, not the sink");
+}
+
 static void test_booleans(void **state)
 {
     ifx_config c;
@@ -1035,6 +1066,7 @@ static void test_to_json_exact(void **state)
                                "  \"query\": \"SELECT * FROM cpu WHERE time > '$cursor' LIMIT "
                                "$limit\",\n"
                                "  \"poll_interval\": \"1s500ms\",\n"
+                               "  \"query_window\": \"0s\",\n"
                                "  \"cursor_field\": \"time\",\n"
                                "  \"initial_offset\": \"2024-03-01T11:00:00.5Z\",\n"
                                "  \"payload_column\": null,\n"
@@ -1222,6 +1254,7 @@ int main(void)
         cmocka_unit_test(test_cross_keys),
         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_stuck_batch_cap_factor),
+        cmocka_unit_test(test_query_window),
         cmocka_unit_test(test_booleans),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_precision_and_payload_format),
