@@ -16,35 +16,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "alloc_track.h"
 #include "ifx/codec.h"
 #include "ifx/lp.h"
-
-/* Allocation counting. The only global state here; the library has none. */
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-static unsigned long long alloc_calls;
-
-void *malloc(size_t n)
-{
-    alloc_calls++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-    alloc_calls++;
-    return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-    alloc_calls++;
-    return __libc_realloc(p, n);
-}
-void free(void *p)
-{
-    __libc_free(p);
-}
 
 static double now_s(void)
 {
@@ -58,6 +32,7 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
+    alloc_track_count_calls(true); /* one thread: count every call */
     long total = argc > 1 ? atol(argv[1]) : 2000000;
     static char payloads[VARIANTS][512];
     size_t plen[VARIANTS], payload_bytes = 0, lp_bytes = 0;
@@ -86,7 +61,7 @@ int main(int argc, char **argv)
         size_t n = plen[m % VARIANTS];
         char num[48];
         if (m == warm) {
-            allocs_before = alloc_calls;
+            allocs_before = alloc_track_calls();
             t0 = now_s();
         }
         ifx_buf_reset(&json);
@@ -116,7 +91,7 @@ int main(int argc, char **argv)
         }
     }
     double secs = now_s() - t0;
-    unsigned long long allocs = alloc_calls - allocs_before;
+    unsigned long long allocs = alloc_track_calls() - allocs_before;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("bench_encode: %ld messages, batches of %d, v2 line layout of the upstream sink\n",

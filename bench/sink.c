@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "alloc_track.h"
 #include "http_server.h"
 #include "ifx/buf.h"
 #include "ifx/postcard.h"
@@ -39,51 +40,6 @@
 #define MAX_BODY  (16u << 20) /* the largest write body taken, and inflated */
 #define WARMUP    5
 #define VARIANTS  64
-
-/* ---- allocation counting (not in sanitizer builds, whose runtime owns malloc) -------------- */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define IFX_BENCH_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define IFX_BENCH_SANITIZED 1
-#endif
-#endif
-
-/* Counted only on a thread that asks for it (the consuming one), so the server threads of this
- * benchmark do not add to the figure. */
-static _Thread_local bool count_allocs;
-static unsigned long long alloc_calls; /* written by the counting thread only */
-
-#ifndef IFX_BENCH_SANITIZED
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-
-void *malloc(size_t n)
-{
-    if (count_allocs)
-        alloc_calls++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-    if (count_allocs)
-        alloc_calls++;
-    return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-    if (count_allocs)
-        alloc_calls++;
-    return __libc_realloc(p, n);
-}
-void free(void *p)
-{
-    __libc_free(p);
-}
-#endif
 
 static double now_s(void)
 {
@@ -272,14 +228,14 @@ static int run(bench_http_server *srv, sink_counts *k, uint32_t id, bool gzip, l
     for (long b = 0; b < WARMUP + batches; b++) {
         size_t payload = encode_batch(bb, (uint64_t)b);
         bool timed = b >= WARMUP;
-        unsigned long long a0 = alloc_calls;
-        count_allocs = true;
+        unsigned long long a0 = alloc_track_calls();
+        alloc_track_count_calls(true);
         double t0 = now_s();
         int32_t rc =
             sink_consume(id, (const uint8_t *)bb->tm.data, bb->tm.len, (const uint8_t *)bb->mm.data,
                          bb->mm.len, (const uint8_t *)bb->raw.data, bb->raw.len);
         double t1 = now_s();
-        count_allocs = false;
+        alloc_track_count_calls(false);
         if (rc != 0) {
             fprintf(stderr, "bench_sink: consume returned %d\n", rc);
             return -1;
@@ -288,7 +244,7 @@ static int run(bench_http_server *srv, sink_counts *k, uint32_t id, bool gzip, l
             r->secs += t1 - t0;
             r->messages += PER_BATCH;
             r->payload_bytes += payload;
-            r->allocs += alloc_calls - a0;
+            r->allocs += alloc_track_calls() - a0;
         }
     }
     if (sink_close(id) != 0) {
@@ -326,11 +282,10 @@ static void print_run(const char *name, const run_result *r)
            name, (double)r->messages / r->secs, (double)r->payload_bytes / r->secs / 1e6,
            r->requests, (double)r->wire_bytes / 1e6,
            r->lp_bytes ? (double)r->wire_bytes / (double)r->lp_bytes : 0.0);
-#ifdef IFX_BENCH_SANITIZED
-    printf("allocations n/a (sanitizer build)\n");
-#else
-    printf("%.3f allocations/message\n", (double)r->allocs / (double)r->messages);
-#endif
+    if (!alloc_track_available())
+        printf("allocations n/a (sanitizer build)\n");
+    else
+        printf("%.3f allocations/message\n", (double)r->allocs / (double)r->messages);
 }
 
 int main(int argc, char **argv)

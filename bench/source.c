@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "alloc_track.h"
 #include "http_server.h"
 #include "ifx/buf.h"
 #include "ifx/config.h"
@@ -304,7 +305,8 @@ typedef struct host {
     bool check; /* decode the batch back (warm-up runs only: it is not the plugin's work) */
     size_t expect_rows;
     unsigned long long batches, messages, payload_bytes, produced_bytes;
-    double send_s; /* time inside send_batch */
+    double send_s;      /* time inside send_batch */
+    size_t out_at_send; /* bytes of the ProducedMessages buffer when the batch came */
     int failures;
 } host;
 
@@ -403,6 +405,7 @@ typedef struct totals {
     double run_s, open_close_s, best_s;
     unsigned long long rows, answer_bytes, produced_bytes, payload_bytes;
     double send_s;
+    size_t engine_heap; /* the most heap a run added while it ran */
 } totals;
 
 /* One run: a fresh source, one full answer and one empty one. */
@@ -417,6 +420,10 @@ static bool one_run(fake_influx *fi, const format_desc *f, const ifx_config *cfg
 
     atomic_store(&fi->queries, 0);
     ifx_err_clear(&err);
+    /* The host's buffers are warm from earlier runs: what the heap grows by now is the
+     * engine's (and a little of the server thread's). */
+    size_t heap_before = alloc_track_live();
+    alloc_track_reset_peak();
     double t0 = now_s();
     if (ifx_source_open(cfg, NULL, 0, on_log, h, &h->src, &err)) {
         fprintf(stderr, "bench_source: %s: open: %s\n", f->name, err.msg);
@@ -455,6 +462,9 @@ static bool one_run(fake_influx *fi, const format_desc *f, const ifx_config *cfg
         t->produced_bytes += h->produced_bytes - p0;
         t->payload_bytes += h->payload_bytes - y0;
         t->send_s += h->send_s - s0;
+        size_t top = alloc_track_peak(), grew = top > heap_before ? top - heap_before : 0;
+        if (grew > t->engine_heap)
+            t->engine_heap = grew;
     }
     return true;
 }
@@ -547,6 +557,11 @@ static bool bench_format(bench_http_server *srv, fake_influx *fi, format_desc *f
            (double)f->body.len / 1e6, (double)t.produced_bytes / t.runs / 1e6,
            (double)t.payload_bytes / (double)t.rows, t.send_s / t.run_s * 100.0,
            t.open_close_s / t.runs * 1e3);
+    if (alloc_track_available())
+        printf("            engine peak heap %.1f MiB = %.2fx the answer (body, rows, payloads, "
+               "messages); the host's ProducedMessages buffer %.1f MiB more\n",
+               (double)t.engine_heap / 1048576.0, (double)t.engine_heap / (double)f->body.len,
+               (double)h->out.alloc / 1048576.0);
     fflush(stdout);
     ok = true;
 out_cfg:

@@ -39,6 +39,10 @@ void ifx_buf_truncate(ifx_buf *b, size_t len);
  * in both cases the buffer is unchanged. */
 ifx_rc ifx_buf_reserve(ifx_buf *b, size_t extra);
 
+/* Like ifx_buf_reserve, but allocates exactly what is asked (no doubling): for a size known in
+ * advance, such as a response's Content-Length, where doubling would waste up to half. */
+ifx_rc ifx_buf_reserve_exact(ifx_buf *b, size_t extra);
+
 /* Copies n bytes from p to the end. On failure the buffer is unchanged. */
 ifx_rc ifx_buf_append(ifx_buf *b, const void *p, size_t n);
 

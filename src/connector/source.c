@@ -21,6 +21,9 @@
 
 /* How long a batch may wait for its verdict before it counts as a Nack (the SDK's default). */
 #define VERDICT_TIMEOUT_NS (30ULL * 1000000000ULL)
+/* Buffers larger than this are given back once they are no longer needed (upstream R20: a
+ * source that once read a large answer should not hold it while it waits for the next). */
+#define RELEASE_BYTES ((size_t)8 << 20)
 
 /* One row of an answer, as kept between reading and sending. */
 typedef struct kept_row {
@@ -453,6 +456,19 @@ static int64_t wall_clock_ns(void)
     return (int64_t)now.tv_sec * IFX_NS_PER_SEC + now.tv_nsec;
 }
 
+/* Before sleeping: rows of a large answer are delivered and will not be read again. */
+static void release_idle_buffers(ifx_source *s)
+{
+    if (s->arena.alloc <= RELEASE_BYTES &&
+        s->cap_rows * (sizeof *s->kept + sizeof *s->crow) <= RELEASE_BYTES)
+        return;
+    ifx_buf_free(&s->arena);
+    free(s->kept), free(s->crow), free(s->msgs), free(s->emit);
+    s->kept = NULL, s->crow = NULL, s->msgs = NULL, s->emit = NULL;
+    s->cap_rows = s->cap_msgs = 0;
+    s->nrows = 0;
+}
+
 /* One query. On success: *n_emit messages staged in s->msgs, *next the cursor to commit; *full
  * when more rows may be waiting in the window, *window_done when the answer finished a window
  * whose end has passed (see below): in both cases the next query should run at once. */
@@ -478,6 +494,10 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
         count(s, bytes_received, s->body.len);
         rc = ifx_rows_read(&s->reader, fmt, s->body.data ? s->body.data : "", s->body.len, keep_row,
                            s, err);
+        /* Every payload is in the arena now: a large answer need not stay alive while its
+         * batch is encoded and sent, when the host makes its own copy. */
+        if (s->body.alloc > RELEASE_BYTES)
+            ifx_buf_free(&s->body);
     }
     if (rc && not_found_yet(err)) {
         /* nothing to read yet: the cursor stays, window or not (rows written later may be
@@ -672,6 +692,7 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
                          next window may hold some */
         if (once)
             return IFX_OK;
+        release_idle_buffers(s);
         if (!wait_or_stop(s, s->cfg.poll_interval_ns))
             return IFX_OK;
     }

@@ -65,6 +65,23 @@ ifx_rc ifx_buf_reserve(ifx_buf *b, size_t extra)
     return IFX_OK;
 }
 
+ifx_rc ifx_buf_reserve_exact(ifx_buf *b, size_t extra)
+{
+    char *p;
+    if (extra > b->cap || b->len > b->cap - extra)
+        return IFX_E_FULL;
+    size_t need = b->len + extra + 1; /* + NUL */
+    if (need <= b->alloc)
+        return IFX_OK;
+    if (!(p = realloc(b->data, need)))
+        return IFX_E_NOMEM;
+    if (!b->data)
+        p[0] = '\0';
+    b->data = p;
+    b->alloc = need;
+    return IFX_OK;
+}
+
 ifx_rc ifx_buf_append(ifx_buf *b, const void *p, size_t n)
 {
     ifx_rc rc = ifx_buf_reserve(b, n);

@@ -423,6 +423,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         copy_header_value(v, vlen, r->version, sizeof r->version);
     } else if (nlen == 16 && strncasecmp(p, "X-Influxdb-Build", 16) == 0) {
         copy_header_value(v, vlen, r->build, sizeof r->build);
+    } else if (nlen == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
+        /* A large answer is read into one buffer: size it once instead of doubling it (which
+         * at its peak holds the old and the new copy, and leaves up to half unused). Too large
+         * for the cap: leave it, on_body stops the transfer. */
+        char *end;
+        copy_header_value(v, vlen, value, sizeof value);
+        unsigned long long announced = strtoull(value, &end, 10);
+        if (end != value && *end == '\0' && announced > 0 &&
+            announced <= r->body->cap - r->body->len)
+            (void)ifx_buf_reserve_exact(r->body, (size_t)announced);
     }
     return len;
 }

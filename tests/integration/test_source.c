@@ -268,18 +268,20 @@ typedef struct recs {
 
 #define MAX_STATES 256
 
-typedef struct host {
+typedef struct host host;
+struct host {
     ifx_source *src;
     recs acked, nacked;
     uint64_t batches;
-    unsigned nack_every; /* Nack every nth batch (0: never) */
-    unsigned stop_after; /* ifx_source_request_stop after this many acks (0: never) */
-    unsigned acks;       /* acknowledged batches, over every run */
+    unsigned nack_every;               /* Nack every nth batch (0: never) */
+    unsigned stop_after;               /* ifx_source_request_stop after this many acks (0: never) */
+    unsigned acks;                     /* acknowledged batches, over every run */
+    void (*after_ack)(struct host *h); /* called after each acknowledged batch, may be NULL */
     ifx_schema schema;
     /* the state bytes of every acknowledged batch, in order */
     uint8_t *state[MAX_STATES];
     size_t state_len[MAX_STATES];
-} host;
+};
 
 static void recs_add(recs *rs, const ifx_source_message *m)
 {
@@ -330,6 +332,8 @@ static ifx_rc record_batch(void *ud, const ifx_source_batch *b)
         h->acks++;
     }
     ifx_source_verdict(h->src, b->seq, ack);
+    if (ack && h->after_ack)
+        h->after_ack(h);
     if (ack && h->stop_after && h->acks == h->stop_after)
         ifx_source_request_stop(h->src);
     return IFX_OK;
@@ -856,6 +860,70 @@ static void test_catch_up_without_sleeping(void **state)
         ifx_config_free(&cfg);
         host_free(&h);
     }
+}
+
+/* R20: an answer over 8 MiB is given back after it is read and once its batch is delivered; the
+ * source reads on with new buffers. 1200 rows of 8 KiB strings in one answer, then 3 more rows
+ * written after the first batch was acknowledged, while the same source keeps polling. */
+#define BIG_ROWS 1200
+#define BIG_LEN  8000
+
+static void write_three_more(host *h)
+{
+    (void)h;
+    if (h->acks == 1)
+        write_lp(3, "big",
+                 "m,k=late s=\"x\" 1704069200000000000\n"
+                 "m,k=late s=\"y\" 1704069200000000001\n"
+                 "m,k=late s=\"z\" 1704069200000000002");
+}
+
+static void test_large_answer_buffers_released(void **state)
+{
+    char *lp = malloc(100 * (BIG_LEN + 64));
+    char *fill = malloc(BIG_LEN + 1);
+    ifx_config cfg;
+    ifx_source *s;
+    ifx_source_stats st;
+    ifx_err e;
+    host h = {0};
+    (void)state;
+    for (size_t i = 0; i < BIG_LEN; i++)
+        fill[i] = (char)('a' + i % 26);
+    fill[BIG_LEN] = '\0';
+    for (int chunk = 0; chunk < BIG_ROWS / 100; chunk++) {
+        size_t len = 0;
+        for (int i = 0; i < 100; i++)
+            len += (size_t)sprintf(lp + len, "%sm,k=r%04d s=\"%s\" %lld", i ? "\n" : "",
+                                   chunk * 100 + i, fill,
+                                   (long long)(BASE_NS + (chunk * 100 + i) * SEC_NS));
+        write_lp(3, "big", lp);
+    }
+    source_config(&cfg, T_V3_SQL, "big", 2000, NULL, NULL);
+    h.after_ack = write_three_more;
+    h.stop_after = 2;
+    if (ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e))
+        fail_msg("source open: %s", e.msg);
+    h.src = s;
+    assert_int_equal(ifx_source_run(s, record_batch, &h, false, &e), IFX_OK);
+    ifx_source_get_stats(s, &st);
+    ifx_source_close(s);
+    assert_true(st.bytes_received > (size_t)BIG_ROWS * BIG_LEN); /* one answer over 8 MiB */
+    assert_int_equal(h.acks, 2);
+    assert_int_equal(h.acked.n, BIG_ROWS + 3);
+    /* every big row once, whole, and the late ones after them */
+    for (size_t i = 0; i < BIG_ROWS; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "\"k\":\"r%04zu\"", i);
+        assert_non_null(strstr(h.acked.r[i].payload, want));
+        assert_non_null(strstr(h.acked.r[i].payload, fill));
+    }
+    assert_non_null(strstr(h.acked.r[BIG_ROWS].payload, "\"s\":\"x\""));
+    assert_non_null(strstr(h.acked.r[BIG_ROWS + 2].payload, "\"s\":\"z\""));
+    host_free(&h);
+    ifx_config_free(&cfg);
+    free(lp);
+    free(fill);
 }
 
 /* Message timestamps and payload types: integers stay integers (unsigned exact where the server
@@ -1658,6 +1726,7 @@ int main(void)
         cmocka_unit_test(test_nacks),
         cmocka_unit_test(test_restart),
         cmocka_unit_test(test_catch_up_without_sleeping),
+        cmocka_unit_test(test_large_answer_buffers_released),
         cmocka_unit_test(test_types_and_timestamps),
         cmocka_unit_test(test_payload_column),
         cmocka_unit_test(test_query_errors_logged_once),

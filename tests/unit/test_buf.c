@@ -64,6 +64,29 @@ static void test_reset_keeps_memory(void **state)
     ifx_buf_free(&b);
 }
 
+static void test_reserve_exact(void **state)
+{
+    ifx_buf b;
+    (void)state;
+    ifx_buf_init(&b, 1000);
+    assert_int_equal(ifx_buf_puts(&b, "abc"), IFX_OK);
+    assert_int_equal(ifx_buf_reserve_exact(&b, 500), IFX_OK);
+    assert_int_equal(b.alloc, 3 + 500 + 1); /* exactly, no doubling */
+    assert_string_equal(b.data, "abc");
+    char *before = b.data;
+    for (int i = 0; i < 500; i++)
+        assert_int_equal(ifx_buf_putc(&b, 'x'), IFX_OK);
+    assert_ptr_equal(b.data, before);                        /* filled without moving */
+    assert_int_equal(ifx_buf_reserve_exact(&b, 10), IFX_OK); /* grows again when needed */
+    assert_int_equal(b.alloc, 503 + 10 + 1);
+    assert_int_equal(ifx_buf_reserve_exact(&b, 498), IFX_E_FULL); /* the cap still holds */
+    ifx_buf_free(&b);
+    ifx_buf_init(&b, 10);
+    assert_int_equal(ifx_buf_reserve_exact(&b, 4), IFX_OK); /* from empty */
+    assert_string_equal(b.data, "");
+    ifx_buf_free(&b);
+}
+
 static void test_detach(void **state)
 {
     ifx_buf b;
@@ -108,7 +131,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_and_terminate), cmocka_unit_test(test_cap_is_hard),
         cmocka_unit_test(test_reset_keeps_memory),   cmocka_unit_test(test_detach),
-        cmocka_unit_test(test_err_helpers),
+        cmocka_unit_test(test_err_helpers),          cmocka_unit_test(test_reserve_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
