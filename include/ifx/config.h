@@ -200,6 +200,50 @@ void ifx_config_free(ifx_config *c);
  * text, checked by a test so that it cannot drift from the code). Caller frees *out. */
 ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err);
 
+/* ---- configuration files -------------------------------------------------------------------
+ *
+ * A file given to ifx is one of:
+ *   - an Iggy connector definition (TOML, or the same tree as JSON): top-level "type" ("sink" or
+ *     "source"), "key", "enabled", "version", "name", "path", [[streams]] and [plugin_config]
+ *     (../shared/spec/iggy-plugin-abi.md §6.2); the plugin keys are its [plugin_config];
+ *   - a plain table of plugin keys, as TOML or as the JSON object the runtime hands a plugin.
+ * A document that starts with '{' (after whitespace) is JSON, any other TOML. A document with a
+ * top-level "type" or "plugin_config" is a connector definition.
+ *
+ * Overrides are applied to the plugin keys before they are parsed, as the runtime applies them:
+ * IGGY_CONNECTORS_{SINK|SOURCE}_{KEY}_PLUGIN_CONFIG_{FIELD} (KEY the connector key upper-cased,
+ * FIELD lower-cased into the top-level key), valued the runtime's way: true/false a boolean; an
+ * unsigned, signed or decimal number a number; "[a,b]" an array of such values; anything else
+ * a string. --set key=value values the same way, and also takes any JSON value ('"007"' for a
+ * string of digits, '{"env":"prod"}' for a table). */
+typedef struct ifx_config_doc {
+    bool connector_file; /* a connector definition (else a plain table of plugin keys) */
+    ifx_role role;       /* its "type"; IFX_ROLE_DETECT for a plain table */
+    char *key;           /* its "key"; NULL for a plain table */
+    char *plugin_config; /* the plugin keys as a compact JSON object (owned) */
+    ifx_strlist applied; /* "url (from IGGY_CONNECTORS_SINK_X_PLUGIN_CONFIG_URL)", ... */
+} ifx_config_doc;
+
+/* Reads a configuration document (TOML or JSON; see above). Connector definitions are checked as
+ * the runtime would check them (type, key, enabled, version, name, path, [[streams]]), every
+ * problem to problems (may be NULL). IFX_E_CONFIG for a document that does not parse or is not a
+ * valid connector definition: err->msg holds the first problem ("line L, column C: ..." for
+ * TOML); IFX_E_NOMEM. On failure doc is left freed. Borrows text for the call. */
+ifx_rc ifx_config_doc_read(const char *text, size_t len, ifx_config_doc *doc,
+                           ifx_problems *problems, ifx_err *err);
+
+/* Applies the runtime's environment overrides found in envp (a NULL-terminated "NAME=value"
+ * array, like environ) to a connector definition's plugin keys; a plain table has no key, so
+ * nothing applies to it. Each applied override is added to doc->applied. */
+ifx_rc ifx_config_doc_apply_env(ifx_config_doc *doc, char *const *envp, ifx_err *err);
+
+/* Applies one "key=value" assignment (the --set option) to the top-level plugin keys.
+ * IFX_E_USAGE when it has no '=' or an empty key. */
+ifx_rc ifx_config_doc_set(ifx_config_doc *doc, const char *assignment, ifx_err *err);
+
+/* Releases everything doc owns and zeroes it. Safe on a zeroed or freed doc. */
+void ifx_config_doc_free(ifx_config_doc *doc);
+
 /* "sink" or "source". */
 const char *ifx_role_name(ifx_role r);
 

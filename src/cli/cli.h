@@ -29,10 +29,48 @@ ifx_rc cli_read_line(FILE *in, ifx_buf *line, bool *eof, ifx_err *err);
 /* Opens path for reading ("-" or NULL means stdin). */
 FILE *cli_open_input(const char *path, ifx_err *err);
 
+/* Most --set options taken by one command. */
+#define CLI_MAX_SETS 64
+
+/* Where a command's configuration comes from: -c FILE and --set key=value. */
+typedef struct cli_config_opts {
+    const char *path;
+    const char *sets[CLI_MAX_SETS];
+    size_t nsets;
+    bool bad;            /* too many --set: reported by cli_load_config */
+    char connector[160]; /* after loading: "sink", or "sink <key>" for a connector file */
+} cli_config_opts;
+
+/* Takes -c/--config FILE or --set key=value at argv[*i] (advancing *i past the value) and
+ * returns true, or returns false when argv[*i] is neither. */
+bool cli_config_arg(int argc, char **argv, int *i, cli_config_opts *o);
+
+/* The usage lines of -c and --set, shared by every command that reads a configuration. */
+#define CLI_CONFIG_USAGE                                                                           \
+    "  -c, --config FILE    the configuration: an Iggy connector file (TOML, its "                 \
+    "[plugin_config]\n"                                                                            \
+    "                       is used) or a table of plugin keys as TOML or JSON ('-': stdin)\n"     \
+    "  --set KEY=VALUE      set a plugin key after reading the file and the runtime's\n"           \
+    "                       IGGY_CONNECTORS_<KIND>_<KEY>_PLUGIN_CONFIG_<FIELD> variables\n"        \
+    "                       (repeatable; VALUE as JSON, else true/false, a number, [a,b], text)\n"
+
 struct ifx_config;
-/* Reads and parses the configuration at path for role; on failure prints one line per problem
- * ("<path>: <problem>") on stderr and returns false. */
-bool cli_load_config(const char *path, int role, struct ifx_config *cfg);
+/* Reads the configuration of o for role (an ifx_role): the file, then the environment overrides
+ * (connector files), then the --set options; parses and checks it. On failure prints one line
+ * per problem ("<path>: <problem>") on stderr and returns false. When applied is not NULL, it
+ * receives the list of overridden keys, one "key (from origin)" per line (caller frees). */
+bool cli_load_config(cli_config_opts *o, int role, struct ifx_config *cfg, char **applied);
+
+/* The log of a command: lines at min_level or above go to stderr, stamped with the time, in the
+ * configuration's log_format, naming the connector (cli_config_opts.connector). */
+typedef struct cli_log {
+    int min_level;
+    int format; /* an ifx_log_format */
+    const char *connector;
+} cli_log;
+
+/* An ifx_log_fn with ud a cli_log. */
+void cli_log_line(void *ud, int level, const char *msg);
 
 /* Prints "ifx: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

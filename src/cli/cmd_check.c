@@ -10,23 +10,23 @@ static const char usage[] =
     "usage: ifx check -c FILE [--sink | --source]\n"
     "       ifx check --reference   (print every key, type, default and meaning as Markdown)\n"
     "\n"
-    "Parses and validates a connector configuration (the JSON object the Iggy runtime passes as\n"
-    "[plugin_config]) and prints it normalised as JSON, with every default filled in and every\n"
-    "secret shown as \"***\".\n"
-    "\n"
-    "  -c, --config FILE  the configuration ('-' for stdin)\n"
-    "  --sink, --source   the connector kind; by default a configuration with a \"query\" key is\n"
-    "                     a source, any other a sink\n"
+    "Parses and validates a connector configuration (an Iggy connector file, or the table of\n"
+    "plugin keys the runtime passes as [plugin_config]) and prints it normalised as JSON, with\n"
+    "every default filled in and every secret shown as \"***\". The keys set by environment\n"
+    "overrides and --set are listed on stderr.\n"
+    "\n" CLI_CONFIG_USAGE
+    "  --sink, --source     the connector kind; by default a connector file's type, else a\n"
+    "                       configuration with a \"query\" key is a source, any other a sink\n"
     "\n"
     "Exit status: 0 valid; 1 invalid, with one line per problem on stderr; 2 usage error.\n";
 
 int cmd_check(int argc, char **argv)
 {
-    const char *path = NULL;
+    cli_config_opts co = {0};
     ifx_role role = IFX_ROLE_DETECT;
     ifx_config cfg = {0};
     ifx_err err;
-    char *json = NULL;
+    char *json = NULL, *applied = NULL;
     int status = CLI_EXIT_FAILURE;
 
     ifx_err_clear(&err);
@@ -34,9 +34,8 @@ int cmd_check(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(usage, stdout);
             return CLI_EXIT_OK;
-        } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
-                   i + 1 < argc) {
-            path = argv[++i];
+        } else if (cli_config_arg(argc, argv, &i, &co)) {
+            /* -c FILE, --set KEY=VALUE */
         } else if (strcmp(argv[i], "--reference") == 0) {
             char *md;
             if (ifx_config_reference_markdown(&md, &err)) {
@@ -55,12 +54,16 @@ int cmd_check(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!path) {
+    if (!co.path) {
         cli_error("check: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(path, role, &cfg))
+    if (!cli_load_config(&co, role, &cfg, &applied))
         goto out;
+    for (char *line = applied, *nl; line && *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        fprintf(stderr, "ifx: check: %.*s\n", (int)(nl - line), line);
+    }
     if (ifx_config_to_json(&cfg, &json, &err)) {
         cli_error("check: %s", err.msg);
         goto out;
@@ -68,6 +71,7 @@ int cmd_check(int argc, char **argv)
     printf("%s\n", json);
     status = CLI_EXIT_OK;
 out:
+    free(applied);
     free(json);
     ifx_config_free(&cfg);
     return status;

@@ -19,6 +19,7 @@ static const char usage[] =
     "  jsonl  one JSON object per row (the default); times as RFC 3339 strings\n"
     "  csv    a header line, then one line per row (a new header when the columns change)\n"
     "  table  aligned columns, for people\n"
+    "\n" CLI_CONFIG_USAGE "\n"
     "Exit status: 0 success (also for no rows); 1 failure; 2 usage error.\n";
 
 typedef enum { OUT_JSONL, OUT_CSV, OUT_TABLE } out_format;
@@ -212,7 +213,8 @@ static ifx_rc print_row(void *ud, const ifx_row *row, ifx_err *err)
 
 int cmd_query(int argc, char **argv)
 {
-    const char *path = NULL, *query = NULL;
+    cli_config_opts co = {0};
+    const char *query = NULL;
     out_format format = OUT_JSONL;
     ifx_query_lang lang = IFX_QUERY_DEFAULT;
     ifx_config cfg = {0};
@@ -230,8 +232,8 @@ int cmd_query(int argc, char **argv)
         if (cli_is_help(a)) {
             fputs(usage, stdout);
             return CLI_EXIT_OK;
-        } else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
-            path = argv[++i];
+        } else if (cli_config_arg(argc, argv, &i, &co)) {
+            /* -c FILE, --set KEY=VALUE */
         } else if (!strcmp(a, "--format") && i + 1 < argc) {
             a = argv[++i];
             if (!strcmp(a, "jsonl"))
@@ -263,11 +265,11 @@ int cmd_query(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!path || !query) {
-        cli_error("query: %s\n%s", path ? "missing QUERY" : "missing -c FILE", usage);
+    if (!co.path || !query) {
+        cli_error("query: %s\n%s", co.path ? "missing QUERY" : "missing -c FILE", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(path, IFX_ROLE_DETECT, &cfg))
+    if (!cli_load_config(&co, IFX_ROLE_DETECT, &cfg, NULL))
         return CLI_EXIT_FAILURE;
     if (lang == IFX_QUERY_DEFAULT && cfg.version == IFX_VERSION_V3 &&
         cfg.query_language == IFX_QUERY_LANGUAGE_INFLUXQL)

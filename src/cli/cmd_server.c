@@ -14,11 +14,12 @@ static const char health_usage[] =
     "Checks that the server of a configuration answers and accepts its credentials:\n"
     "v1 /ping, v2 /health, v3 /health with the token. Prints one line. With --wait, retries\n"
     "up to max_open_retries times (backoff up to open_retry_max_delay) while it is unreachable.\n"
+    "\n" CLI_CONFIG_USAGE "\n"
     "Exit status: 0 healthy; 1 not; 2 usage error.\n";
 
 int cmd_health(int argc, char **argv)
 {
-    const char *path = NULL;
+    cli_config_opts co = {0};
     bool wait = false;
     ifx_config cfg = {0};
     ifx_client *client = NULL;
@@ -30,8 +31,8 @@ int cmd_health(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(health_usage, stdout);
             return CLI_EXIT_OK;
-        } else if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
-            path = argv[++i];
+        } else if (cli_config_arg(argc, argv, &i, &co)) {
+            /* -c FILE, --set KEY=VALUE */
         } else if (!strcmp(argv[i], "--wait")) {
             wait = true;
         } else {
@@ -39,11 +40,11 @@ int cmd_health(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!path) {
+    if (!co.path) {
         cli_error("health: missing -c FILE\n%s", health_usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(path, IFX_ROLE_DETECT, &cfg))
+    if (!cli_load_config(&co, IFX_ROLE_DETECT, &cfg, NULL))
         goto out;
     if (ifx_config_resolve_version(&cfg, NULL, &err) || ifx_client_new(&cfg, &client, &err) ||
         (wait ? ifx_client_wait_healthy(client, &cfg, NULL, NULL, NULL, &err)

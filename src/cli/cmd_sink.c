@@ -7,13 +7,15 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/metrics.h"
 #include "ifx/codec.h"
 #include "ifx/config.h"
 #include "ifx/resilience.h"
 #include "ifx/sink.h"
 
 static const char usage[] =
-    "usage: ifx sink -c FILE [--input FILE|-] [--batch N] [--verbose]\n"
+    "usage: ifx sink -c FILE [--input FILE|-] [--batch N] [--metrics-listen HOST:PORT]\n"
+    "                [--verbose]\n"
     "\n"
     "Runs the sink engine of the Iggy plugin on messages read as JSONL, one per line:\n"
     "  {\"stream\":\"s\",\"topic\":\"t\",\"partition\":0,\"offset\":7,\"id\":7,\n"
@@ -25,10 +27,12 @@ static const char usage[] =
     "With spool_dir in the configuration, pending messages survive a crash and are delivered at\n"
     "the next start; a rejected message goes to dead_letter_file. Progress goes to stderr when it\n"
     "is a terminal; a JSON summary of the counters to stdout at the end.\n"
-    "\n"
-    "  --input FILE   messages (default: stdin)\n"
+    "\n" CLI_CONFIG_USAGE "  --input FILE   messages (default: stdin)\n"
     "  --batch N      messages per consume call, like the runtime's batch_length (default 1000)\n"
     "  --verbose      log at DEBUG instead of INFO\n"
+    "  --metrics-listen HOST:PORT\n"
+    "                 serve Prometheus metrics at http://HOST:PORT/metrics while running\n"
+    "                 (port 0: any free port; the URL is printed on stderr)\n"
     "\n"
     "Exit status: 0 all written; 3 some rejected; 1 some not written (or a failure); 2 usage.\n";
 
@@ -38,19 +42,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-typedef struct log_ctx {
-    int min_level;
-} log_ctx;
-
-static void log_line(void *ud, int level, const char *msg)
-{
-    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
-    log_ctx *l = ud;
-    if (level < l->min_level)
-        return;
-    fprintf(stderr, "ifx: sink: %s %s\n", names[level >= 0 && level <= 4 ? level : 4], msg);
 }
 
 /* A batch of messages whose strings and payloads live in one arena. */
@@ -203,11 +194,16 @@ static void resolve(batch *b)
 
 int cmd_sink(int argc, char **argv)
 {
-    const char *path = NULL, *input = NULL;
+    cli_config_opts co = {0};
+    const char *input = NULL;
     size_t batch_len = 1000;
     ifx_config cfg = {0};
     ifx_sink *sink = NULL;
-    log_ctx lg = {IFX_LOG_INFO};
+    cli_log lg = {IFX_LOG_INFO, IFX_LOG_FORMAT_TEXT, "sink"};
+    const char *metrics_listen = NULL;
+    cli_metrics *metrics = NULL;
+    /* The connector label of the metrics. */
+    cli_metrics_sink_view metrics_view = {.sink = NULL, .connector_id = "sink"};
     batch b = {0};
     ifx_buf line;
     ifx_err err;
@@ -224,8 +220,8 @@ int cmd_sink(int argc, char **argv)
         if (cli_is_help(a)) {
             fputs(usage, stdout);
             return CLI_EXIT_OK;
-        } else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
-            path = argv[++i];
+        } else if (cli_config_arg(argc, argv, &i, &co)) {
+            /* -c FILE, --set KEY=VALUE */
         } else if (!strcmp(a, "--input") && i + 1 < argc) {
             input = argv[++i];
         } else if (!strcmp(a, "--batch") && i + 1 < argc) {
@@ -237,26 +233,44 @@ int cmd_sink(int argc, char **argv)
             batch_len = (size_t)v;
         } else if (!strcmp(a, "--verbose")) {
             lg.min_level = IFX_LOG_DEBUG;
+        } else if (!strcmp(a, "--metrics-listen") && i + 1 < argc) {
+            metrics_listen = argv[++i];
+            if (cli_metrics_check_listen(metrics_listen, &err)) {
+                cli_error("sink: %s", err.msg);
+                return CLI_EXIT_USAGE;
+            }
         } else {
             cli_error("sink: unexpected argument '%s'\n%s", a, usage);
             return CLI_EXIT_USAGE;
         }
     }
-    if (!path) {
+    if (!co.path) {
         cli_error("sink: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(path, IFX_ROLE_SINK, &cfg))
+    if (!cli_load_config(&co, IFX_ROLE_SINK, &cfg, NULL))
         return CLI_EXIT_FAILURE;
+    lg.format = (int)cfg.log_format;
+    lg.connector = co.connector;
+    metrics_view.connector_id = co.connector;
     if (!(in = cli_open_input(input, &err))) {
         cli_error("sink: %s", err.msg);
         goto out;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    if (ifx_sink_open(&cfg, log_line, &lg, &sink, &err)) {
+    if (ifx_sink_open(&cfg, cli_log_line, &lg, &sink, &err)) {
         cli_error("sink: %s", err.msg);
         goto out;
+    }
+    metrics_view.sink = sink;
+    if (metrics_listen) {
+        if (cli_metrics_start(metrics_listen, cli_metrics_sink_page, &metrics_view, &metrics,
+                              &err)) {
+            cli_error("sink: %s", err.msg);
+            goto out;
+        }
+        fprintf(stderr, "ifx: metrics on %s\n", cli_metrics_url(metrics));
     }
     ifx_buf_init(&line, CLI_MAX_LINE);
     ifx_buf_init(&b.arena, (size_t)1 << 31);
@@ -311,6 +325,8 @@ int cmd_sink(int argc, char **argv)
     }
     ifx_sink_stats st;
     ifx_sink_get_stats(sink, &st);
+    cli_metrics_stop(metrics);
+    metrics = NULL;
     ifx_sink_close(sink);
     sink = NULL;
     printf("{\"received\":%llu,\"written\":%llu,\"rejected\":%llu,\"pending\":%llu,"
@@ -328,6 +344,7 @@ int cmd_sink(int argc, char **argv)
     else
         status = CLI_EXIT_OK;
 out:
+    cli_metrics_stop(metrics);
     ifx_sink_close(sink);
     if (in && in != stdin)
         fclose(in);

@@ -9,21 +9,26 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/metrics.h"
 #include "ifx/codec.h"
 #include "ifx/config.h"
 #include "ifx/source.h"
 
 static const char usage[] =
-    "usage: ifx source -c FILE [--once] [--state FILE] [--verbose]\n"
+    "usage: ifx source -c FILE [--once] [--state FILE] [--metrics-listen HOST:PORT] "
+    "[--verbose]\n"
     "\n"
     "Runs the source engine of the Iggy plugin and prints one JSON message per line on stdout:\n"
     "  {\"id\":\"<u128>\",\"timestamp\":<us>,\"schema\":\"json\",\"payload\":<the row>}\n"
     "(a text payload is a JSON string; a raw one is \"payload_base64\").\n"
-    "\n"
+    "\n" CLI_CONFIG_USAGE
     "  --state FILE  read the cursor from FILE at start, and save it there after each batch has\n"
     "                been written to stdout and flushed: a restart goes on where it stopped\n"
     "  --once        stop after the first answer that is not full (no more rows for now)\n"
     "  --verbose     log at DEBUG instead of INFO (logs go to stderr)\n"
+    "  --metrics-listen HOST:PORT\n"
+    "                serve Prometheus metrics at http://HOST:PORT/metrics while running\n"
+    "                (port 0: any free port; the URL is printed on stderr)\n"
     "\n"
     "Exit status: 0 stopped normally (--once, SIGINT or SIGTERM); 1 failure; 2 usage error.\n";
 
@@ -48,14 +53,6 @@ typedef struct host {
     ifx_buf line;
     ifx_err err;
 } host;
-
-static void log_line(void *ud, int level, const char *msg)
-{
-    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
-    int *min = ud;
-    if (level >= *min)
-        fprintf(stderr, "ifx: source: %s %s\n", names[level >= 0 && level <= 4 ? level : 4], msg);
-}
 
 /* Replaces path atomically with state (write a temp file, fsync, rename, fsync the directory). */
 static ifx_rc save_state(const char *path, const uint8_t *state, size_t len, ifx_err *err)
@@ -126,14 +123,19 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
 
 int cmd_source(int argc, char **argv)
 {
-    const char *path = NULL, *state_path = NULL;
+    cli_config_opts co = {0};
+    const char *state_path = NULL;
     bool once = false;
-    int min_level = IFX_LOG_INFO;
+    cli_log lg = {IFX_LOG_INFO, IFX_LOG_FORMAT_TEXT, "source"};
     ifx_config cfg = {0};
     ifx_buf state;
     host h = {0};
     ifx_err err;
     int status = CLI_EXIT_FAILURE;
+    const char *metrics_listen = NULL;
+    cli_metrics *metrics = NULL;
+    /* The connector label of the metrics. */
+    cli_metrics_source_view metrics_view = {.source = NULL, .connector_id = "source"};
 
     ifx_err_clear(&err);
     ifx_err_clear(&h.err);
@@ -142,35 +144,53 @@ int cmd_source(int argc, char **argv)
         if (cli_is_help(a)) {
             fputs(usage, stdout);
             return CLI_EXIT_OK;
-        } else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
-            path = argv[++i];
+        } else if (cli_config_arg(argc, argv, &i, &co)) {
+            /* -c FILE, --set KEY=VALUE */
         } else if (!strcmp(a, "--state") && i + 1 < argc) {
             state_path = argv[++i];
         } else if (!strcmp(a, "--once")) {
             once = true;
         } else if (!strcmp(a, "--verbose")) {
-            min_level = IFX_LOG_DEBUG;
+            lg.min_level = IFX_LOG_DEBUG;
+        } else if (!strcmp(a, "--metrics-listen") && i + 1 < argc) {
+            metrics_listen = argv[++i];
+            if (cli_metrics_check_listen(metrics_listen, &err)) {
+                cli_error("source: %s", err.msg);
+                return CLI_EXIT_USAGE;
+            }
         } else {
             cli_error("source: unexpected argument '%s'\n%s", a, usage);
             return CLI_EXIT_USAGE;
         }
     }
-    if (!path) {
+    if (!co.path) {
         cli_error("source: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(path, IFX_ROLE_SOURCE, &cfg))
+    if (!cli_load_config(&co, IFX_ROLE_SOURCE, &cfg, NULL))
         return CLI_EXIT_FAILURE;
+    lg.format = (int)cfg.log_format;
+    lg.connector = co.connector;
+    metrics_view.connector_id = co.connector;
     ifx_buf_init(&state, 1u << 30);
     if (state_path && access(state_path, F_OK) == 0 &&
         cli_read_file(state_path, 1u << 30, &state, &err)) {
         cli_error("source: %s", err.msg);
         goto out;
     }
-    if (ifx_source_open(&cfg, (const uint8_t *)state.data, state.len, log_line, &min_level, &h.src,
+    if (ifx_source_open(&cfg, (const uint8_t *)state.data, state.len, cli_log_line, &lg, &h.src,
                         &err)) {
         cli_error("source: %s", err.msg);
         goto out;
+    }
+    metrics_view.source = h.src;
+    if (metrics_listen) {
+        if (cli_metrics_start(metrics_listen, cli_metrics_source_page, &metrics_view, &metrics,
+                              &err)) {
+            cli_error("source: %s", err.msg);
+            goto out;
+        }
+        fprintf(stderr, "ifx: metrics on %s\n", cli_metrics_url(metrics));
     }
     h.state_path = state_path;
     ifx_buf_init(&h.line, 1u << 30);
@@ -195,6 +215,7 @@ int cmd_source(int argc, char **argv)
     }
     status = CLI_EXIT_OK;
 out:
+    cli_metrics_stop(metrics);
     ifx_source_close(h.src);
     ifx_buf_free(&h.line);
     ifx_buf_free(&state);

@@ -20,6 +20,7 @@ static const char usage[] =
     "where K is the line of INPUT. Lines the server rejects are reported and the rest is\n"
     "written; on a failure that stops the run, \"pending\" counts the lines not written and\n"
     "\"error\" says why.\n"
+    "\n" CLI_CONFIG_USAGE "\n"
     "Exit status: 0 all written; 3 some lines rejected; 1 failure; 2 usage error.\n";
 
 /* Largest input read (bytes). */
@@ -46,7 +47,8 @@ static void on_reject(void *ud, size_t index, const char *reason)
 
 int cmd_write(int argc, char **argv)
 {
-    const char *path = NULL, *input = NULL;
+    cli_config_opts co = {0};
+    const char *input = NULL;
     ifx_config cfg = {0};
     ifx_client *client = NULL;
     ifx_breaker breaker;
@@ -67,8 +69,8 @@ int cmd_write(int argc, char **argv)
         if (cli_is_help(a)) {
             fputs(usage, stdout);
             return CLI_EXIT_OK;
-        } else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc) {
-            path = argv[++i];
+        } else if (cli_config_arg(argc, argv, &i, &co)) {
+            /* -c FILE, --set KEY=VALUE */
         } else if (!strcmp(a, "--precision") && i + 1 < argc) {
             a = argv[++i];
             if (ifx_precision_parse(a, strlen(a), &precision, &err)) {
@@ -83,11 +85,11 @@ int cmd_write(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!path) {
+    if (!co.path) {
         cli_error("write: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(path, IFX_ROLE_SINK, &cfg))
+    if (!cli_load_config(&co, IFX_ROLE_SINK, &cfg, NULL))
         return CLI_EXIT_FAILURE;
     if (!have_precision)
         precision = cfg.precision;

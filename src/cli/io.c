@@ -2,10 +2,12 @@
 #include "cli/cli.h"
 
 #include "ifx/config.h"
+#include "ifx/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 FILE *cli_open_input(const char *path, ifx_err *err)
 {
@@ -65,6 +67,20 @@ ifx_rc cli_read_line(FILE *in, ifx_buf *line, bool *eof, ifx_err *err)
     return IFX_OK;
 }
 
+void cli_log_line(void *ud, int level, const char *msg)
+{
+    const cli_log *l = ud;
+    char line[2048];
+    struct timespec now;
+    if (level < l->min_level)
+        return;
+    clock_gettime(CLOCK_REALTIME, &now);
+    ifx_log_format_line((ifx_log_format)l->format, level, l->connector, msg,
+                        (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, line, sizeof line);
+    /* one write per line, so that lines of several threads do not interleave */
+    fprintf(stderr, "%s\n", line);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
@@ -80,27 +96,99 @@ bool cli_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
-bool cli_load_config(const char *path, int role, ifx_config *cfg)
+bool cli_config_arg(int argc, char **argv, int *i, cli_config_opts *o)
 {
+    const char *a = argv[*i];
+    if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && *i + 1 < argc) {
+        o->path = argv[++*i];
+        return true;
+    }
+    if (!strcmp(a, "--set") && *i + 1 < argc) {
+        if (o->nsets < CLI_MAX_SETS)
+            o->sets[o->nsets++] = argv[*i + 1];
+        else
+            o->bad = true;
+        ++*i;
+        return true;
+    }
+    if (!strncmp(a, "--set=", 6)) {
+        if (o->nsets < CLI_MAX_SETS)
+            o->sets[o->nsets++] = a + 6;
+        else
+            o->bad = true;
+        return true;
+    }
+    return false;
+}
+
+static void print_problems(const char *path, const ifx_problems *problems, const ifx_err *err)
+{
+    if (problems->count == 0)
+        fprintf(stderr, "%s: %s\n", path, err->msg);
+    for (size_t i = 0; i < problems->count; i++)
+        fprintf(stderr, "%s: %s\n", path, problems->items[i]);
+}
+
+bool cli_load_config(cli_config_opts *o, int role, ifx_config *cfg, char **applied)
+{
+    extern char **environ;
     ifx_buf text;
     ifx_problems problems = {0};
+    ifx_config_doc doc = {0};
     ifx_err err;
-    bool ok;
+    bool ok = false;
 
     ifx_err_clear(&err);
-    if (cli_read_file(path, CLI_MAX_CONFIG, &text, &err)) {
+    if (applied)
+        *applied = NULL;
+    if (o->bad) {
+        cli_error("at most %d --set options", CLI_MAX_SETS);
+        return false;
+    }
+    if (cli_read_file(o->path, CLI_MAX_CONFIG, &text, &err)) {
         cli_error("%s", err.msg);
         return false;
     }
-    ok = ifx_config_parse_json(cfg, (ifx_role)role, text.data ? text.data : "", text.len, &problems,
-                               &err) == IFX_OK;
-    if (!ok) {
-        if (problems.count == 0)
-            fprintf(stderr, "%s: %s\n", path, err.msg);
-        for (size_t i = 0; i < problems.count; i++)
-            fprintf(stderr, "%s: %s\n", path, problems.items[i]);
+    if (ifx_config_doc_read(text.data ? text.data : "", text.len, &doc, &problems, &err)) {
+        print_problems(o->path, &problems, &err);
+        goto out;
     }
+    if (doc.role != IFX_ROLE_DETECT && role != IFX_ROLE_DETECT && (int)doc.role != role) {
+        fprintf(stderr, "%s: this is a %s connector file; this command runs a %s\n", o->path,
+                ifx_role_name(doc.role), ifx_role_name((ifx_role)role));
+        goto out;
+    }
+    if (doc.role != IFX_ROLE_DETECT)
+        role = (int)doc.role;
+    if (ifx_config_doc_apply_env(&doc, environ, &err)) {
+        cli_error("%s", err.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < o->nsets; i++) {
+        if (ifx_config_doc_set(&doc, o->sets[i], &err)) {
+            cli_error("%s", err.msg);
+            goto out;
+        }
+    }
+    if (ifx_config_parse_json(cfg, (ifx_role)role, doc.plugin_config, strlen(doc.plugin_config),
+                              &problems, &err)) {
+        print_problems(o->path, &problems, &err);
+        goto out;
+    }
+    snprintf(o->connector, sizeof o->connector, "%s%s%.120s", ifx_role_name(cfg->role),
+             doc.key ? " " : "", doc.key ? doc.key : "");
+    if (applied && doc.applied.n) {
+        ifx_buf list;
+        ifx_buf_init(&list, 1u << 20);
+        for (size_t i = 0; i < doc.applied.n; i++)
+            if (ifx_buf_puts(&list, doc.applied.items[i]) || ifx_buf_putc(&list, '\n'))
+                break;
+        *applied = list.data; /* NUL-terminated by ifx_buf */
+    }
+    ok = true;
+out:
     ifx_problems_free(&problems);
+    ifx_config_doc_free(&doc);
     ifx_buf_free(&text);
     return ok;
 }

@@ -166,6 +166,263 @@ static void test_check(void **state)
     done(&r);
 }
 
+/* The connector files of the ABI spec (§6.2), as Iggy users have them. */
+static const char sink_toml[] =
+    "type = \"sink\"\n"
+    "key = \"influxdb_sink\"\n"
+    "enabled = true\n"
+    "version = 0\n"
+    "name = \"InfluxDB sink\"\n"
+    "path = \"/usr/local/lib/libiggy_connector_influxdb_sink\"   # \".so\" is appended\n"
+    "\n"
+    "[[streams]]\n"
+    "stream = \"example_stream\"\n"
+    "topics = [\"example_topic\", \"other_topic\"]\n"
+    "schema = \"json\"\n"
+    "batch_length = 100\n"
+    "poll_interval = \"5ms\"\n"
+    "consumer_group = \"influxdb_sink_group\"\n"
+    "\n"
+    "[plugin_config]\n"
+    "version = \"v3\"\n"
+    "url = \"http://localhost:8181\"\n"
+    "db = \"iggy\"\n"
+    "token = \"s3cr3t-t0ken\"\n"
+    "batch_size = 1_000\n"
+    "default_tags = { env = \"prod\", 'region' = \"eu\" }\n";
+
+static const char source_toml[] =
+    "type = \"source\"\n"
+    "key = \"influxdb_source\"\n"
+    "enabled = true\n"
+    "version = 0\n"
+    "name = \"InfluxDB source\"\n"
+    "path = \"/usr/local/lib/libiggy_connector_influxdb_source.so\"\n"
+    "[[streams]]\n"
+    "stream = \"example_stream\"\n"
+    "topic = \"example_topic\"\n"
+    "schema = \"json\"\n"
+    "[plugin_config]\n"
+    "version = \"v3\"\n"
+    "url = \"http://localhost:8181\"\n"
+    "db = \"iggy\"\n"
+    "query = \"\"\"\n"
+    "SELECT * FROM cpu WHERE time > '$cursor' ORDER BY time LIMIT $limit\"\"\"\n";
+
+static run_result check_file(const char *name, const char *text, const char *more)
+{
+    char path[256], args[600];
+    write_file(name, text, path, sizeof path);
+    snprintf(args, sizeof args, "check -c %s %s", path, more ? more : "");
+    return run(args, NULL);
+}
+
+/* A connector file, a plain TOML table and the JSON the runtime hands the plugin give one tree. */
+static void test_connector_files(void **state)
+{
+    (void)state;
+    run_result a = check_file("sink.toml", sink_toml, NULL);
+    assert_int_equal(a.status, 0);
+    assert_string_equal(a.err, "");
+    assert_has(a.out, "\"role\": \"sink\"");
+    assert_has(a.out, "\"version\": \"v3\"");
+    assert_has(a.out, "\"db\": \"iggy\"");
+    assert_has(a.out, "\"batch_size\": 1000");
+    assert_has(a.out, "\"env\": \"prod\"");
+    assert_has(a.out, "\"token\": \"***\"");
+    assert_null(strstr(a.out, "s3cr3t"));
+    run_result b = check_file("plain.toml",
+                              "version = \"v3\"\nurl = \"http://localhost:8181\"\ndb = \"iggy\"\n"
+                              "token = \"s3cr3t-t0ken\"\nbatch_size = 1000\n"
+                              "[default_tags]\nenv = \"prod\"\nregion = \"eu\"\n",
+                              NULL);
+    run_result c = check_file(
+        "plain.json",
+        "{\"batch_size\":1000,\"db\":\"iggy\",\"default_tags\":{\"env\":\"prod\",\"region\":\"eu\"}"
+        ","
+        "\"token\":\"s3cr3t-t0ken\",\"url\":\"http://localhost:8181\",\"version\":\"v3\"}",
+        NULL);
+    assert_int_equal(b.status, 0);
+    assert_int_equal(c.status, 0);
+    assert_string_equal(a.out, b.out);
+    assert_string_equal(a.out, c.out);
+    done(&a), done(&b), done(&c);
+
+    /* a source file is a source without --source */
+    a = check_file("source.toml", source_toml, NULL);
+    assert_int_equal(a.status, 0);
+    assert_has(a.out, "\"role\": \"source\"");
+    assert_has(a.out, "\"query\": \"SELECT * FROM cpu WHERE time > '$cursor' ORDER BY time LIMIT "
+                      "$limit\"");
+    done(&a);
+    /* ... and a sink command refuses it */
+    char path[256], args[400];
+    write_file("source.toml", source_toml, path, sizeof path);
+    snprintf(args, sizeof args, "sink -c %s", path);
+    a = run(args, "");
+    assert_int_equal(a.status, 1);
+    assert_has(a.err, "this is a source connector file; this command runs a sink");
+    done(&a);
+}
+
+static void test_config_file_errors(void **state)
+{
+    (void)state;
+    /* TOML errors name the line and column */
+    run_result r =
+        check_file("bad.toml", "version = \"v3\"\nurl = \"http://x\ndb = \"iggy\"\n", NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "bad.toml: line 2, column 7: ");
+    assert_has(r.err, "unterminated string");
+    done(&r);
+    r = check_file("dup.toml", "url = \"http://a\"\ndb = \"x\"\nurl = \"http://b\"\n", NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "dup.toml: line 3, column 1: ");
+    assert_has(r.err, "url");
+    done(&r);
+    /* a connector file the runtime would refuse: every problem, one line each */
+    r = check_file("conn.toml",
+                   "type = \"sinks\"\nkey = \"\"\nenabled = \"yes\"\n[[streams]]\nstream = \"s\"\n"
+                   "schema = \"xml\"\n[plugin_config]\nurl = \"http://a\"\n",
+                   NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "conn.toml: connector file: 'type' must be \"sink\" or \"source\"");
+    assert_has(r.err, "conn.toml: connector file: 'key' must not be empty");
+    assert_has(r.err, "conn.toml: connector file: 'enabled' must be true or false, got a string");
+    assert_has(r.err, "conn.toml: connector file: 'path' is missing");
+    assert_has(r.err, "conn.toml: connector file: 'version' is missing");
+    done(&r);
+    r = check_file("streams.toml",
+                   "type = \"sink\"\nkey = \"k\"\nenabled = true\nversion = 1\nname = \"n\"\n"
+                   "path = \"p\"\n[[streams]]\nstream = \"s\"\nschema = \"xml\"\n"
+                   "[plugin_config]\nurl = \"http://a\"\n",
+                   NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "[[streams]] entry 1 needs 'topics'");
+    assert_has(r.err, "[[streams]] entry 1: unknown schema \"xml\"");
+    done(&r);
+    /* --set without a value */
+    r = check_file("sink.toml", sink_toml, "--set batch_size");
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "--set expects key=value, got 'batch_size'");
+    done(&r);
+}
+
+/* The runtime's environment overrides, then --set; ifx check lists what they changed. */
+static void test_overrides(void **state)
+{
+    (void)state;
+    setenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_BATCH_SIZE", "42", 1);
+    setenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_PAYLOAD_FORMAT", "json_fields", 1);
+    setenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_TAG_KEYS", "[host, dc]", 1);
+    setenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_TOKEN", "env-s3cr3t", 1);
+    setenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_GZIP", "false", 1);
+    /* other connectors and the other kind are not ours */
+    setenv("IGGY_CONNECTORS_SINK_OTHER_PLUGIN_CONFIG_DB", "nope", 1);
+    setenv("IGGY_CONNECTORS_SOURCE_INFLUXDB_SINK_PLUGIN_CONFIG_DB", "nope", 1);
+    run_result r = check_file("sink.toml", sink_toml, NULL);
+    assert_int_equal(r.status, 0);
+    assert_has(r.out, "\"batch_size\": 42");
+    assert_has(r.out, "\"payload_format\": \"json_fields\"");
+    assert_has(r.out, "\"tag_keys\": [\n    \"host\",\n    \"dc\"\n  ]");
+    assert_has(r.out, "\"gzip\": false");
+    assert_has(r.out, "\"db\": \"iggy\"");
+    assert_null(strstr(r.out, "s3cr3t"));
+    assert_null(strstr(r.err, "s3cr3t"));
+    assert_has(r.err, "ifx: check: batch_size (from "
+                      "IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_BATCH_SIZE)");
+    assert_has(r.err, "ifx: check: token (from ");
+    done(&r);
+    /* --set comes last, and takes JSON values too */
+    r = check_file("sink.toml", sink_toml,
+                   "--set batch_size=7 --set 'measurement=\"m 1\"' --set "
+                   "'default_tags={\"team\":\"data\"}' --set=gzip_threshold=2048");
+    assert_int_equal(r.status, 0);
+    assert_has(r.out, "\"batch_size\": 7");
+    assert_has(r.out, "\"measurement\": \"m 1\"");
+    assert_has(r.out, "\"team\": \"data\"");
+    assert_null(strstr(r.out, "\"env\": \"prod\""));
+    assert_has(r.out, "\"gzip_threshold\": 2048");
+    assert_has(r.err, "ifx: check: batch_size (from --set)");
+    done(&r);
+    /* a plain table has no connector key: the runtime's variables cannot name it */
+    r = check_file("plain.json", "{\"version\":\"v3\",\"url\":\"http://a\",\"db\":\"iggy\"}", NULL);
+    assert_int_equal(r.status, 0);
+    assert_has(r.out, "\"batch_size\": 500");
+    assert_string_equal(r.err, "");
+    done(&r);
+    /* a value the config refuses is reported as from the configuration */
+    setenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_BATCH_SIZE", "lots", 1);
+    r = check_file("sink.toml", sink_toml, NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "batch_size");
+    assert_has(r.err, "\"lots\"");
+    done(&r);
+    unsetenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_BATCH_SIZE");
+    unsetenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_PAYLOAD_FORMAT");
+    unsetenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_TAG_KEYS");
+    unsetenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_TOKEN");
+    unsetenv("IGGY_CONNECTORS_SINK_INFLUXDB_SINK_PLUGIN_CONFIG_GZIP");
+    unsetenv("IGGY_CONNECTORS_SINK_OTHER_PLUGIN_CONFIG_DB");
+    unsetenv("IGGY_CONNECTORS_SOURCE_INFLUXDB_SINK_PLUGIN_CONFIG_DB");
+}
+
+/* Log lines name the connector of a connector file; log_format "json" makes each an object. */
+static void test_log_lines(void **state)
+{
+    char path[256], args[700];
+    (void)state;
+    write_file("sink.toml", sink_toml, path, sizeof path);
+    /* nothing listens on port 1: the sink says so when it opens, then has nothing to send */
+    snprintf(args, sizeof args,
+             "sink -c %s --set url=http://127.0.0.1:1 --set log_format=json --set "
+             "max_open_retries=1",
+             path);
+    run_result r = run(args, "");
+    assert_int_equal(r.status, 0);
+    char *line = strstr(r.err, "{\"ts\":\"");
+    assert_non_null(line);
+    assert_has(line,
+               "\",\"level\":\"WARN\",\"connector\":\"sink influxdb_sink\",\"msg\":\"InfluxDB "
+               "is not reachable yet");
+    for (char *p = r.err; *p; p = strchr(p, '\n') + 1) {
+        if (strncmp(p, "{\"ts\":", 6) != 0 && strncmp(p, "ifx: ", 5) != 0)
+            fail_msg("a log line is neither JSON nor an ifx message: %s", p);
+        if (!strchr(p, '\n'))
+            break;
+    }
+    done(&r);
+    snprintf(args, sizeof args, "sink -c %s --set url=http://127.0.0.1:1 --set max_open_retries=1",
+             path);
+    r = run(args, "");
+    assert_int_equal(r.status, 0);
+    assert_has(r.err, "Z WARN sink influxdb_sink: InfluxDB is not reachable yet");
+    done(&r);
+}
+
+/* The connector files of examples/connectors (shown in the README) stay valid. */
+static void test_example_connector_files(void **state)
+{
+    static const char *const files[][2] = {{"influxdb_sink_v3.toml", "sink"},
+                                           {"influxdb_source_v3.toml", "source"},
+                                           {"influxdb_sink_v2.toml", "sink"},
+                                           {"influxdb_source_v2.toml", "source"}};
+    (void)state;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char args[512], want[64];
+        snprintf(args, sizeof args, "check -c %s/examples/connectors/%s", IFX_SOURCE_DIR,
+                 files[i][0]);
+        run_result r = run(args, NULL);
+        if (r.status != 0)
+            fail_msg("%s: %s", files[i][0], r.err);
+        snprintf(want, sizeof want, "\"role\": \"%s\"", files[i][1]);
+        assert_has(r.out, want);
+        assert_has(r.out,
+                   strstr(files[i][0], "v3") ? "\"version\": \"v3\"" : "\"version\": \"v2\"");
+        done(&r);
+    }
+}
+
 /* docs/configuration.md is generated from the key table: it must match the code. */
 static void test_reference_matches_docs(void **state)
 {
@@ -188,6 +445,11 @@ int main(void)
         cmocka_unit_test(test_encode_good_and_refused),
         cmocka_unit_test(test_encode_versions_and_precision),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_connector_files),
+        cmocka_unit_test(test_config_file_errors),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_log_lines),
+        cmocka_unit_test(test_example_connector_files),
         cmocka_unit_test(test_reference_matches_docs),
     };
     if (!mkdtemp(tmpdir))

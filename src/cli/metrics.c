@@ -1,0 +1,684 @@
+/* ifx command line: the Prometheus scrape endpoint (see metrics.h). */
+#include "cli/metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A request head larger than this is refused (431): a scraper sends a few hundred bytes. */
+#define MAX_REQUEST_HEAD 8192
+/* Time a client has to send its request head, and to take the answer. */
+#define CONNECTION_DEADLINE_MS 2000
+/* After the answer, what the client still sends is read and dropped for at most this long, so
+ * that closing does not reset the connection under an answer it has not read yet. */
+#define LINGER_MS 200
+
+#define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
+#define CONTENT_TYPE_TEXT    "text/plain; charset=utf-8"
+
+typedef struct listen_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char host[INET6_ADDRSTRLEN + 3]; /* as it goes into a URL: "127.0.0.1" or "[::1]" */
+} listen_addr;
+
+struct cli_metrics {
+    int listen_fd;
+    int wake[2]; /* self-pipe: once wake[1] has been written to, the thread ends */
+    pthread_t thread;
+    cli_metrics_render_fn render;
+    void *ud;
+    uint16_t port;
+    char url[96];
+    /* used by the server thread only, reused across scrapes */
+    ifx_buf body, head;
+    char request[MAX_REQUEST_HEAD];
+};
+
+/* ---- the listen address ---------------------------------------------------------------------- */
+
+/* shown: the value as it goes into a message (ifx_excerpt). */
+static ifx_rc bad_listen(const char *shown, ifx_err *err)
+{
+    return ifx_err_set(err, IFX_E_USAGE, "--metrics-listen: expected HOST:PORT, got '%s'", shown);
+}
+
+static ifx_rc parse_listen(const char *address, listen_addr *a, ifx_err *err)
+{
+    const char *host, *port, *colon;
+    char name[INET6_ADDRSTRLEN + 1], shown[IFX_EXCERPT_SIZE(80)];
+    size_t host_len;
+    unsigned long port_num = 0;
+    bool v6 = false;
+
+    memset(a, 0, sizeof *a);
+    if (!address)
+        return ifx_err_set(err, IFX_E_USAGE, "--metrics-listen: expected HOST:PORT");
+    ifx_excerpt(address, strlen(address), 80, shown);
+    if (address[0] == '[') {
+        const char *close = strchr(address, ']');
+        if (!close || close[1] != ':')
+            return bad_listen(shown, err);
+        host = address + 1;
+        host_len = (size_t)(close - host);
+        port = close + 2;
+        v6 = true;
+    } else {
+        colon = strrchr(address, ':');
+        if (!colon)
+            return bad_listen(shown, err);
+        host = address;
+        host_len = (size_t)(colon - address);
+        port = colon + 1;
+        if (memchr(host, ':', host_len)) /* an IPv6 address needs its brackets */
+            return bad_listen(shown, err);
+    }
+    if (host_len == 0 || host_len >= sizeof name || !*port || strlen(port) > 5)
+        return bad_listen(shown, err);
+    for (const char *d = port; *d; d++) {
+        if (*d < '0' || *d > '9')
+            return bad_listen(shown, err);
+        port_num = port_num * 10 + (unsigned long)(*d - '0');
+    }
+    if (port_num > 65535)
+        return ifx_err_set(err, IFX_E_USAGE,
+                           "--metrics-listen: port %lu is out of range (0 to 65535) in '%s'",
+                           port_num, shown);
+    memcpy(name, host, host_len);
+    name[host_len] = '\0';
+    if (v6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->ss;
+        if (inet_pton(AF_INET6, name, &s6->sin6_addr) != 1)
+            return ifx_err_set(err, IFX_E_USAGE,
+                               "--metrics-listen: not an IPv6 address in brackets: '%s'", shown);
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port_num);
+        a->len = sizeof *s6;
+        snprintf(a->host, sizeof a->host, "[%s]", name);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&a->ss;
+        if (strcmp(name, "localhost") == 0)
+            snprintf(name, sizeof name, "127.0.0.1");
+        if (inet_pton(AF_INET, name, &s4->sin_addr) != 1)
+            return ifx_err_set(err, IFX_E_USAGE,
+                               "--metrics-listen: HOST must be an IPv4 address, [IPv6 address] "
+                               "or localhost, got '%s'",
+                               shown);
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port_num);
+        a->len = sizeof *s4;
+        snprintf(a->host, sizeof a->host, "%s", name);
+    }
+    return IFX_OK;
+}
+
+ifx_rc cli_metrics_check_listen(const char *address, ifx_err *err)
+{
+    listen_addr a;
+    return parse_listen(address, &a, err);
+}
+
+/* ---- one connection -------------------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for events: 1 ready, 0 deadline passed, -1 stop requested or error. */
+static int wait_fd(const cli_metrics *m, int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = m->wake[0], .events = POLLIN}};
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return 0;
+        int n = poll(p, 2, (int)left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || p[1].revents)
+            return -1;
+        if (n > 0)
+            return 1; /* readable, writable, or an error that the next call reports */
+    }
+}
+
+static bool send_all(const cli_metrics *m, int fd, const char *p, size_t len, int64_t deadline)
+{
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+            wait_fd(m, fd, POLLOUT, deadline) == 1)
+            continue;
+        return false;
+    }
+    return true;
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 431:
+        return "Request Header Fields Too Large";
+    default:
+        return "Internal Server Error";
+    }
+}
+
+/* Sends one answer; body is m->body when status is 200, else a short text. Headers only for
+ * HEAD. */
+static void respond(cli_metrics *m, int fd, int status, bool head_only, const char *text,
+                    int64_t deadline)
+{
+    const char *type = status == 200 ? CONTENT_TYPE_METRICS : CONTENT_TYPE_TEXT;
+    const char *body = status == 200 ? m->body.data : text;
+    size_t len = status == 200 ? m->body.len : strlen(text);
+
+    ifx_buf_reset(&m->head);
+    if (ifx_buf_printf(&m->head,
+                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+                       "Connection: close\r\n\r\n",
+                       status, reason(status), type, len,
+                       status == 405 ? "Allow: GET, HEAD\r\n" : ""))
+        return;
+    if (!send_all(m, fd, m->head.data, m->head.len, deadline))
+        return;
+    if (!head_only && len)
+        send_all(m, fd, body ? body : "", len, deadline);
+}
+
+/* The length of the request head in buf[0..n) including its blank line, or 0 when incomplete. */
+static size_t head_length(const char *buf, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (buf[i + 1] == '\n')
+            return i + 2;
+        if (buf[i + 1] == '\r' && i + 2 < n && buf[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+static bool token_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Splits the request line "METHOD SP TARGET SP HTTP/1.x" and checks the header lines.
+ * The spans point into head. False for anything malformed. */
+static bool parse_request(const char *head, size_t len, const char **method, size_t *method_len,
+                          const char **path, size_t *path_len)
+{
+    const char *p = head, *end = head + len, *eol, *sp;
+
+    eol = memchr(p, '\n', len);
+    if (!eol)
+        return false;
+    const char *line_end = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+    /* method */
+    for (sp = p; sp < line_end && token_char(*sp); sp++)
+        ;
+    if (sp == p || sp == line_end || *sp != ' ')
+        return false;
+    *method = p;
+    *method_len = (size_t)(sp - p);
+    /* target: anything visible up to the next space */
+    p = sp + 1;
+    for (sp = p; sp<line_end && * sp> ' ' && *sp < 0x7f; sp++)
+        ;
+    if (sp == p || sp == line_end || *sp != ' ')
+        return false;
+    if (*p != '/')
+        return false; /* only origin-form ("/metrics"): a scraper sends nothing else */
+    *path = p;
+    for (*path_len = 0; p + *path_len < sp && p[*path_len] != '?' && p[*path_len] != '#';)
+        (*path_len)++;
+    /* version */
+    p = sp + 1;
+    if (line_end - p != 8 || memcmp(p, "HTTP/1.", 7) != 0 || p[7] < '0' || p[7] > '9')
+        return false;
+    /* header lines: "name: value", name a token */
+    for (p = eol + 1; p < end; p = eol + 1) {
+        if (!(eol = memchr(p, '\n', (size_t)(end - p))))
+            return false;
+        line_end = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+        if (line_end == p)
+            break; /* the blank line */
+        for (sp = p; sp < line_end && token_char(*sp); sp++)
+            ;
+        if (sp == p || sp == line_end || *sp != ':')
+            return false;
+        for (const char *c = sp; c < line_end; c++)
+            if ((unsigned char)*c < ' ' && *c != '\t')
+                return false;
+    }
+    return true;
+}
+
+static void serve_connection(cli_metrics *m, int fd)
+{
+    int64_t deadline = now_ms() + CONNECTION_DEADLINE_MS;
+    size_t n = 0, head_len = 0;
+    const char *method, *path;
+    size_t method_len, path_len;
+
+    while (!(head_len = head_length(m->request, n))) {
+        if (n == sizeof m->request) {
+            respond(m, fd, 431, false, "request head too large\n", deadline);
+            goto linger;
+        }
+        int ready = wait_fd(m, fd, POLLIN, deadline);
+        if (ready < 0)
+            return;
+        if (ready == 0) {
+            if (n)
+                respond(m, fd, 408, false, "request timeout\n", deadline);
+            return;
+        }
+        ssize_t got = recv(fd, m->request + n, sizeof m->request - n, 0);
+        if (got == 0)
+            return; /* the client went away */
+        if (got < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                continue;
+            return;
+        }
+        n += (size_t)got;
+    }
+    if (!parse_request(m->request, head_len, &method, &method_len, &path, &path_len)) {
+        respond(m, fd, 400, false, "malformed request\n", deadline);
+        goto linger;
+    }
+    bool get = method_len == 3 && memcmp(method, "GET", 3) == 0;
+    bool head = method_len == 4 && memcmp(method, "HEAD", 4) == 0;
+    if (path_len != 8 || memcmp(path, "/metrics", 8) != 0) {
+        respond(m, fd, 404, head, "not found: the metrics are at /metrics\n", deadline);
+    } else if (!get && !head) {
+        respond(m, fd, 405, false, "only GET and HEAD\n", deadline);
+    } else {
+        ifx_buf_reset(&m->body);
+        ifx_rc rc = m->render(m->ud, &m->body);
+        if (rc) {
+            char text[128];
+            snprintf(text, sizeof text, "cannot render the metrics: %s\n", ifx_rc_name(rc));
+            respond(m, fd, 500, head, text, deadline);
+        } else {
+            respond(m, fd, 200, head, NULL, deadline);
+        }
+    }
+linger:
+    /* Whatever the client still sends (a body) is read and dropped until it closes, so that
+     * close() does not turn into a reset that could discard the answer on its side. */
+    shutdown(fd, SHUT_WR);
+    deadline = now_ms() + LINGER_MS;
+    while (wait_fd(m, fd, POLLIN, deadline) == 1) {
+        ssize_t got = recv(fd, m->request, sizeof m->request, 0);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            break;
+    }
+}
+
+static bool set_flags(int fd, bool nonblocking)
+{
+    int fl = fcntl(fd, F_GETFL);
+    int fd_fl = fcntl(fd, F_GETFD);
+    return fl >= 0 && fd_fl >= 0 && fcntl(fd, F_SETFD, fd_fl | FD_CLOEXEC) == 0 &&
+           (!nonblocking || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
+}
+
+static void *serve(void *arg)
+{
+    cli_metrics *m = arg;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = m->listen_fd, .events = POLLIN},
+                              {.fd = m->wake[0], .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[1].revents)
+            break;
+        if (!(p[0].revents & POLLIN))
+            continue;
+        int fd = accept(m->listen_fd, NULL, NULL);
+        if (fd < 0) {
+            /* Out of descriptors and the like: wait a little instead of spinning on poll. */
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED && wait_fd(m, -1, 0, now_ms() + 100) < 0)
+                break;
+            continue;
+        }
+        if (set_flags(fd, true))
+            serve_connection(m, fd);
+        close(fd);
+    }
+    return NULL;
+}
+
+/* ---- start and stop -------------------------------------------------------------------------- */
+
+static void free_metrics(cli_metrics *m)
+{
+    if (m->listen_fd >= 0)
+        close(m->listen_fd);
+    if (m->wake[0] >= 0)
+        close(m->wake[0]);
+    if (m->wake[1] >= 0)
+        close(m->wake[1]);
+    ifx_buf_free(&m->body);
+    ifx_buf_free(&m->head);
+    free(m);
+}
+
+ifx_rc cli_metrics_start(const char *address, cli_metrics_render_fn render, void *ud,
+                         cli_metrics **out, ifx_err *err)
+{
+    cli_metrics *m = NULL;
+    listen_addr a;
+    struct sockaddr_storage bound;
+    socklen_t bound_len = sizeof bound;
+    sigset_t all, old;
+    int one = 1, e;
+    ifx_rc rc;
+
+    *out = NULL;
+    if ((rc = parse_listen(address, &a, err)))
+        return rc;
+    if (!render)
+        return ifx_err_set(err, IFX_E_USAGE, "cli_metrics_start: no render function");
+    if (!(m = calloc(1, sizeof *m)))
+        return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+    m->listen_fd = m->wake[0] = m->wake[1] = -1;
+    m->render = render;
+    m->ud = ud;
+    ifx_buf_init(&m->body, CLI_METRICS_MAX_BODY);
+    ifx_buf_init(&m->head, 1024);
+
+    m->listen_fd = socket(a.ss.ss_family, SOCK_STREAM, 0);
+    if (m->listen_fd < 0 || !set_flags(m->listen_fd, true) ||
+        setsockopt(m->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(m->listen_fd, (struct sockaddr *)&a.ss, a.len) != 0 || listen(m->listen_fd, 16) != 0 ||
+        getsockname(m->listen_fd, (struct sockaddr *)&bound, &bound_len) != 0) {
+        rc = ifx_err_set(err, IFX_E_IO, "cannot listen on %s: %s", address, strerror(errno));
+        goto out;
+    }
+    m->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    snprintf(m->url, sizeof m->url, "http://%s:%u/metrics", a.host, (unsigned)m->port);
+    if (pipe(m->wake) != 0 || !set_flags(m->wake[0], true) || !set_flags(m->wake[1], true)) {
+        rc = ifx_err_set(err, IFX_E_IO, "metrics: cannot make a pipe: %s", strerror(errno));
+        goto out;
+    }
+    /* The command takes its signals (SIGINT, SIGTERM) on its own threads; faults stay
+     * deliverable so that crashes are still reported where they happen. */
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGABRT);
+    sigdelset(&all, SIGTRAP);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    e = pthread_create(&m->thread, NULL, serve, m);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        rc = ifx_err_set(err, IFX_E_IO, "metrics: cannot start a thread: %s", strerror(e));
+        goto out;
+    }
+    *out = m;
+    m = NULL;
+    rc = IFX_OK;
+out:
+    if (m)
+        free_metrics(m);
+    return rc;
+}
+
+uint16_t cli_metrics_port(const cli_metrics *m)
+{
+    return m ? m->port : 0;
+}
+
+const char *cli_metrics_url(const cli_metrics *m)
+{
+    return m ? m->url : "";
+}
+
+void cli_metrics_stop(cli_metrics *m)
+{
+    char byte = 1;
+    if (!m)
+        return;
+    while (write(m->wake[1], &byte, 1) < 0 && errno == EINTR)
+        ;
+    pthread_join(m->thread, NULL);
+    free_metrics(m);
+}
+
+/* ---- the Prometheus text format -------------------------------------------------------------- */
+
+/* Writes metric lines into out until the first failure, which it keeps. */
+typedef struct prom {
+    ifx_buf *out;
+    const char *connector; /* the connector label's value, raw */
+    ifx_rc rc;
+} prom;
+
+static void put(prom *p, const char *s)
+{
+    if (!p->rc)
+        p->rc = ifx_buf_puts(p->out, s);
+}
+
+static void put_u64(prom *p, uint64_t v)
+{
+    if (!p->rc)
+        p->rc = ifx_buf_printf(p->out, "%llu", (unsigned long long)v);
+}
+
+/* A label value: backslash, double quote and line feed escaped as the text format requires. */
+static void put_label_value(prom *p, const char *s)
+{
+    for (; *s && !p->rc; s++) {
+        if (*s == '\\')
+            put(p, "\\\\");
+        else if (*s == '"')
+            put(p, "\\\"");
+        else if (*s == '\n')
+            put(p, "\\n");
+        else
+            p->rc = ifx_buf_putc(p->out, *s);
+    }
+}
+
+/* "name{connector="..."[,extra="value"]} " */
+static void put_series(prom *p, const char *name, const char *suffix, const char *extra,
+                       const char *value)
+{
+    put(p, name);
+    put(p, suffix);
+    put(p, "{connector=\"");
+    put_label_value(p, p->connector);
+    if (extra) {
+        put(p, "\",");
+        put(p, extra);
+        put(p, "=\"");
+        put_label_value(p, value);
+    }
+    put(p, "\"} ");
+}
+
+static void put_family(prom *p, const char *name, const char *type, const char *help)
+{
+    put(p, "# HELP ");
+    put(p, name);
+    put(p, " ");
+    put(p, help);
+    put(p, "\n# TYPE ");
+    put(p, name);
+    put(p, " ");
+    put(p, type);
+    put(p, "\n");
+}
+
+static void put_simple(prom *p, const char *name, const char *type, const char *help, uint64_t v)
+{
+    put_family(p, name, type, help);
+    put_series(p, name, "", NULL, NULL);
+    put_u64(p, v);
+    put(p, "\n");
+}
+
+static void counter(prom *p, const char *name, const char *help, uint64_t v)
+{
+    put_simple(p, name, "counter", help, v);
+}
+
+static void gauge(prom *p, const char *name, const char *help, uint64_t v)
+{
+    put_simple(p, name, "gauge", help, v);
+}
+
+/* The shortest plain decimal that reads back as x: "0.0025", "1", "10" (no exponent). */
+static void format_bound(double x, char *out, size_t cap)
+{
+    for (int decimals = 0; decimals <= 9; decimals++) {
+        snprintf(out, cap, "%.*f", decimals, x);
+        if (strtod(out, NULL) == x)
+            return;
+    }
+    snprintf(out, cap, "%.17g", x);
+}
+
+/* Cumulative buckets as the format wants them, ending with le="+Inf"; _count is that last
+ * bucket, so that the page is consistent even though the counters are read one at a time
+ * while requests complete. _sum in seconds, exact to the microsecond. */
+static void histogram(prom *p, const char *name, const char *help, const ifx_latency *l)
+{
+    uint64_t total = 0;
+    char le[32];
+    put_family(p, name, "histogram", help);
+    for (size_t i = 0; i <= IFX_LATENCY_BOUNDS; i++) {
+        total += l->bucket[i];
+        if (i < IFX_LATENCY_BOUNDS)
+            format_bound(ifx_latency_bounds[i], le, sizeof le);
+        else
+            snprintf(le, sizeof le, "+Inf");
+        put_series(p, name, "_bucket", "le", le);
+        put_u64(p, total);
+        put(p, "\n");
+    }
+    put_series(p, name, "_sum", NULL, NULL);
+    if (!p->rc)
+        p->rc = ifx_buf_printf(p->out, "%llu.%06llu\n", (unsigned long long)(l->sum_us / 1000000),
+                               (unsigned long long)(l->sum_us % 1000000));
+    put_series(p, name, "_count", NULL, NULL);
+    put_u64(p, total);
+    put(p, "\n");
+}
+
+static void breaker(prom *p, ifx_breaker_state state)
+{
+    static const struct {
+        ifx_breaker_state state;
+        const char *name;
+    } states[] = {{IFX_BREAKER_CLOSED, "closed"},
+                  {IFX_BREAKER_OPEN, "open"},
+                  {IFX_BREAKER_HALF_OPEN, "half_open"}};
+    put_family(p, "ifx_circuit_breaker_state", "gauge",
+               "Circuit breaker state: 1 for the current state, 0 for the others.");
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        put_series(p, "ifx_circuit_breaker_state", "", "state", states[i].name);
+        put(p, states[i].state == state ? "1\n" : "0\n");
+    }
+}
+
+ifx_rc cli_metrics_render_sink(const ifx_sink_stats *st, const char *connector_id, ifx_buf *out)
+{
+    prom p = {out, connector_id ? connector_id : "", IFX_OK};
+    counter(&p, "ifx_sink_messages_received_total", "Messages given to the sink.", st->received);
+    counter(&p, "ifx_sink_messages_written_total", "Messages the server stored.", st->written);
+    counter(&p, "ifx_sink_messages_rejected_total", "Messages refused as invalid (dead-lettered).",
+            st->rejected);
+    gauge(&p, "ifx_sink_messages_pending", "Messages not written yet (transient failures).",
+          st->pending);
+    counter(&p, "ifx_sink_messages_spooled_total", "Messages appended to the spool.", st->spooled);
+    gauge(&p, "ifx_sink_spool_records", "Spool records not yet delivered.", st->spool_records);
+    counter(&p, "ifx_sink_http_requests_total", "HTTP write requests, retries included.",
+            st->requests);
+    counter(&p, "ifx_sink_http_retries_total", "HTTP write requests that were retries.",
+            st->retried);
+    counter(&p, "ifx_sink_bytes_sent_total", "Line-protocol bytes sent, before compression.",
+            st->bytes_sent);
+    histogram(&p, "ifx_sink_write_duration_seconds",
+              "Duration of HTTP write requests, every attempt.", &st->write_latency);
+    breaker(&p, st->breaker);
+    return p.rc;
+}
+
+ifx_rc cli_metrics_render_source(const ifx_source_stats *st, const char *connector_id, ifx_buf *out)
+{
+    prom p = {out, connector_id ? connector_id : "", IFX_OK};
+    counter(&p, "ifx_source_polls_total", "Queries run (polls).", st->polls);
+    counter(&p, "ifx_source_query_rows_total", "Rows read from query answers.", st->rows);
+    counter(&p, "ifx_source_messages_total", "Messages delivered and acknowledged.", st->messages);
+    counter(&p, "ifx_source_batches_acked_total", "Batches acknowledged.", st->batches_acked);
+    counter(&p, "ifx_source_batches_nacked_total", "Batches refused.", st->batches_nacked);
+    counter(&p, "ifx_source_query_errors_total", "Polls that failed.", st->query_errors);
+    counter(&p, "ifx_source_bytes_received_total",
+            "Query answer bytes received, after decompression.", st->bytes_received);
+    histogram(&p, "ifx_source_query_duration_seconds",
+              "Duration of HTTP query requests, every attempt.", &st->query_latency);
+    breaker(&p, st->breaker);
+    return p.rc;
+}
+
+ifx_rc cli_metrics_sink_page(void *ud, ifx_buf *out)
+{
+    cli_metrics_sink_view *v = ud;
+    ifx_sink_stats st;
+    ifx_sink_get_stats(v->sink, &st);
+    return cli_metrics_render_sink(&st, v->connector_id, out);
+}
+
+ifx_rc cli_metrics_source_page(void *ud, ifx_buf *out)
+{
+    cli_metrics_source_view *v = ud;
+    ifx_source_stats st;
+    ifx_source_get_stats(v->source, &st);
+    return cli_metrics_render_source(&st, v->connector_id, out);
+}
