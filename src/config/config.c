@@ -222,7 +222,8 @@ static const struct key_desc keys[] = {
      .min = MS,
      .max = 24 * HOUR,
      .def = "5s",
-     .doc = "pause before every query"},
+     .doc = "pause after an answer that was not full (a full answer, or a finished query_window, "
+            "is followed by the next query at once)"},
     {.name = "query_window",
      .type = KT_DURATION,
      .offset = OFF(query_window_ns),
