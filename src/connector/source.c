@@ -185,25 +185,68 @@ static ifx_rc check_template(const ifx_config *cfg, ifx_err *err)
     return IFX_OK;
 }
 
+/* Steps a scan of a template by one character: true when q[*i] is text outside quotes (not a
+ * quote character either), where keywords may start. Skips escaped characters in quotes. */
+static bool outside_quotes(const char *q, size_t *i, char *quote)
+{
+    if (*quote) {
+        if (q[*i] == '\\' && q[*i + 1])
+            ++*i;
+        else if (q[*i] == *quote)
+            *quote = 0;
+        return false;
+    }
+    if (q[*i] == '\'' || q[*i] == '"') {
+        *quote = q[*i];
+        return false;
+    }
+    return true;
+}
+
+/* Is q[i..] the word w (ASCII case ignored), not inside a longer identifier on its left? */
+static bool word_at(const char *q, size_t i, const char *w)
+{
+    return strncasecmp(q + i, w, strlen(w)) == 0 && (i == 0 || !ident_char(q[i - 1]));
+}
+
+static const char *skip_space(const char *p)
+{
+    while (isspace((unsigned char)*p))
+        p++;
+    return p;
+}
+
+/* Where the template starts reading relative to the wall clock instead of at $cursor (upstream
+ * R4: the shipped range(start: -1h)): a Flux range(start: -<duration>) or an SQL/InfluxQL now()
+ * outside quotes. NULL when there is none; else the text shown in the warning. */
+static const char *relative_start(const char *q)
+{
+    char quote = 0;
+    for (size_t i = 0; q[i]; i++) {
+        if (!outside_quotes(q, &i, &quote))
+            continue;
+        if (word_at(q, i, "range(")) {
+            const char *p = skip_space(q + i + 6);
+            if (strncmp(p, "start", 5) == 0 && *(p = skip_space(p + 5)) == ':' &&
+                *skip_space(p + 1) == '-')
+                return "range(start: -...)";
+        } else if (word_at(q, i, "now()")) {
+            return "now()";
+        }
+    }
+    return NULL;
+}
+
 /* True when the template has GROUP BY outside quotes (ASCII case ignored). */
 static bool has_group_by(const char *q)
 {
     char quote = 0;
     for (size_t i = 0; q[i]; i++) {
-        if (quote) {
-            if (q[i] == '\\' && q[i + 1])
-                i++;
-            else if (q[i] == quote)
-                quote = 0;
-        } else if (q[i] == '\'' || q[i] == '"') {
-            quote = q[i];
-        } else if (strncasecmp(q + i, "group", 5) == 0 && (i == 0 || !ident_char(q[i - 1]))) {
-            size_t j = i + 5;
-            while (q[j] == ' ' || q[j] == '\t' || q[j] == '\n' || q[j] == '\r')
-                j++;
-            if (j > i + 5 && strncasecmp(q + j, "by", 2) == 0 && !ident_char(q[j + 2]))
-                return true;
-        }
+        if (!outside_quotes(q, &i, &quote) || !word_at(q, i, "group"))
+            continue;
+        const char *p = skip_space(q + i + 5);
+        if (p > q + i + 5 && strncasecmp(p, "by", 2) == 0 && !ident_char(p[2]))
+            return true;
     }
     return false;
 }
@@ -772,6 +815,13 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     if (rc)
         slog(s, IFX_LOG_WARN, "InfluxDB is not reachable yet (%s); polling will wait for it",
              err->msg);
+    const char *relative = relative_start(s->cfg.query);
+    if (relative)
+        slog(s, IFX_LOG_WARN,
+             "key 'query' reads from a time relative to now (%s): after downtime, rows older "
+             "than that are never read and initial_offset has no effect; bound it by the cursor "
+             "instead (range(start: time(v: \"$cursor\")), or time > '$cursor')",
+             relative);
     char when[IFX_RFC3339_MAX];
     ifx_time_format_rfc3339(s->cursor.time_ns, when);
     slog(s, IFX_LOG_INFO, "InfluxDB source open: %s at %s, from %s (%zu rows already seen there)",

@@ -926,6 +926,56 @@ static void test_large_answer_buffers_released(void **state)
     free(fill);
 }
 
+/* R4: a query that starts reading at a time relative to now (the upstream examples'
+ * range(start: -1h)) loses rows after downtime: it opens, with a warning that says so. */
+static void test_r4_relative_start_warned(void **state)
+{
+    static const struct {
+        target t;
+        const char *query;
+        bool warned;
+    } cases[] = {
+        {T_V2_FLUX,
+         "from(bucket: \"events\") |> range(start: -1h) |> filter(fn: (r) => r._time > "
+         "time(v: \"$cursor\")) |> sort(columns: [\"_time\"]) |> limit(n: $limit)",
+         true},
+        {T_V2_FLUX,
+         "from(bucket: \"events\") |> range( start :-30d) |> filter(fn: (r) => r._time > "
+         "time(v: \"$cursor\")) |> limit(n: $limit)",
+         true},
+        {T_V3_SQL,
+         "SELECT * FROM m WHERE time > '$cursor' AND time > now() - interval '1 hour' ORDER BY "
+         "time LIMIT $limit",
+         true},
+        {T_V1, "SELECT * FROM m WHERE time > '$cursor' AND time > NOW() - 1h LIMIT $limit", true},
+        /* bounded by the cursor, or now() only inside a string: no warning */
+        {T_V2_FLUX, NULL, false},
+        {T_V3_SQL,
+         "SELECT * FROM m WHERE time > '$cursor' AND note != 'now()' ORDER BY time "
+         "LIMIT $limit",
+         false},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ifx_config cfg;
+        ifx_source *s;
+        ifx_err e;
+        source_config(&cfg, cases[i].t, "r4", 10, cases[i].query, NULL);
+        book_reset();
+        if (ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e))
+            fail_msg("case %zu: open: %s", i, e.msg);
+        pthread_mutex_lock(&book.mu);
+        bool warned = strstr(book.last_warn, "relative to now") != NULL;
+        pthread_mutex_unlock(&book.mu);
+        if (warned != cases[i].warned)
+            fail_msg("case %zu: warned %d, last warning: %s", i, warned, book.last_warn);
+        if (warned)
+            assert_non_null(strstr(book.last_warn, "initial_offset has no effect"));
+        ifx_source_close(s);
+        ifx_config_free(&cfg);
+    }
+}
+
 /* Message timestamps and payload types: integers stay integers (unsigned exact where the server
  * has them), floats floats, strings strings, booleans booleans; the message time is the row's
  * in microseconds, or the poll's with timestamp_source "poll". */
@@ -1727,6 +1777,7 @@ int main(void)
         cmocka_unit_test(test_restart),
         cmocka_unit_test(test_catch_up_without_sleeping),
         cmocka_unit_test(test_large_answer_buffers_released),
+        cmocka_unit_test(test_r4_relative_start_warned),
         cmocka_unit_test(test_types_and_timestamps),
         cmocka_unit_test(test_payload_column),
         cmocka_unit_test(test_query_errors_logged_once),
