@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/problems.h"
 #include "ifx/lp.h"
 #include "ifx/timeutil.h"
 
@@ -768,33 +769,44 @@ static void show_url(const char *url, char *out)
 static void problem(struct parse_ctx *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void problem(struct parse_ctx *p, const char *fmt, ...)
+bool ifx_problems_addv(ifx_problems *list, const char *fmt, va_list ap)
 {
-    va_list ap;
+    va_list again;
     char *msg, **items;
     int n;
 
-    va_start(ap, fmt);
+    va_copy(again, ap);
     n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        goto nomem;
-    msg = malloc((size_t)n + 1);
-    if (!msg)
-        goto nomem;
-    va_start(ap, fmt);
-    vsnprintf(msg, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    items = realloc(p->found.items, (p->found.count + 1) * sizeof *items);
+    if (n < 0 || !(msg = malloc((size_t)n + 1))) {
+        va_end(again);
+        return false;
+    }
+    vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
+    items = realloc(list->items, (list->count + 1) * sizeof *items);
     if (!items) {
         free(msg);
-        goto nomem;
+        return false;
     }
-    items[p->found.count++] = msg;
-    p->found.items = items;
-    return;
-nomem:
-    p->nomem = true;
+    items[list->count++] = msg;
+    list->items = items;
+    return true;
+}
+
+void ifx_json_error_tidy(json_error_t *jerr)
+{
+    char *near = strstr(jerr->text, " near ");
+    if (near && json_error_code(jerr) != json_error_duplicate_key)
+        *near = '\0';
+}
+
+static void problem(struct parse_ctx *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (!ifx_problems_addv(&p->found, fmt, ap))
+        p->nomem = true;
+    va_end(ap);
 }
 
 void ifx_problems_free(ifx_problems *p)
@@ -1550,12 +1562,7 @@ static json_t *load_object(struct parse_ctx *p, const char *json, size_t len)
     }
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
-        /* jansson ends its message with " near '<token>'", and the token can be part of a
-         * secret value (an unterminated token string, say): keep it only for a duplicate key,
-         * where it is the key. */
-        char *near = strstr(jerr.text, " near ");
-        if (near && json_error_code(&jerr) != json_error_duplicate_key)
-            *near = '\0';
+        ifx_json_error_tidy(&jerr);
         problem(p, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         return NULL;
     }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/problems.h"
 #include "ifx/toml.h"
 
 /* Largest configuration document, as JSON (a connector file is a few KiB). */
@@ -30,19 +31,10 @@ static void problem(doc_ctx *d, const char *fmt, ...) __attribute__((format(prin
 static void problem(doc_ctx *d, const char *fmt, ...)
 {
     va_list ap;
-    char msg[512], *copy, **items;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    copy = strdup(msg);
-    items = copy ? realloc(d->found.items, (d->found.count + 1) * sizeof *items) : NULL;
-    if (!items) {
-        free(copy);
+    if (!ifx_problems_addv(&d->found, fmt, ap))
         d->nomem = true;
-        return;
-    }
-    items[d->found.count++] = copy;
-    d->found.items = items;
+    va_end(ap);
 }
 
 /* ---- reading the document ------------------------------------------------------------------ */
@@ -66,11 +58,7 @@ static json_t *load_tree(doc_ctx *d, const char *text, size_t len, ifx_rc *rc, i
     if (starts_as_json(text, len)) {
         root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root) {
-            /* jansson ends its message with " near '<token>'", which can be part of a secret:
-             * keep it only for a duplicate key, where the token is the key. */
-            char *near = strstr(jerr.text, " near ");
-            if (near && json_error_code(&jerr) != json_error_duplicate_key)
-                *near = '\0';
+            ifx_json_error_tidy(&jerr);
             problem(d, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         }
         return root;

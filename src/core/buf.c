@@ -39,10 +39,22 @@ void ifx_buf_truncate(ifx_buf *b, size_t len)
     }
 }
 
+/* Makes the allocation n bytes (n > b->alloc). */
+static ifx_rc grow_to(ifx_buf *b, size_t n)
+{
+    char *p = realloc(b->data, n);
+    if (!p)
+        return IFX_E_NOMEM;
+    if (!b->data)
+        p[0] = '\0';
+    b->data = p;
+    b->alloc = n;
+    return IFX_OK;
+}
+
 ifx_rc ifx_buf_reserve(ifx_buf *b, size_t extra)
 {
     size_t need, n;
-    char *p;
 
     if (extra > b->cap || b->len > b->cap - extra)
         return IFX_E_FULL;
@@ -55,31 +67,15 @@ ifx_rc ifx_buf_reserve(ifx_buf *b, size_t extra)
     /* Never allocate much beyond what the cap allows. */
     if (n > b->cap + 1 && need <= b->cap + 1)
         n = b->cap + 1;
-    p = realloc(b->data, n);
-    if (!p)
-        return IFX_E_NOMEM;
-    if (!b->data)
-        p[0] = '\0';
-    b->data = p;
-    b->alloc = n;
-    return IFX_OK;
+    return grow_to(b, n);
 }
 
 ifx_rc ifx_buf_reserve_exact(ifx_buf *b, size_t extra)
 {
-    char *p;
     if (extra > b->cap || b->len > b->cap - extra)
         return IFX_E_FULL;
     size_t need = b->len + extra + 1; /* + NUL */
-    if (need <= b->alloc)
-        return IFX_OK;
-    if (!(p = realloc(b->data, need)))
-        return IFX_E_NOMEM;
-    if (!b->data)
-        p[0] = '\0';
-    b->data = p;
-    b->alloc = need;
-    return IFX_OK;
+    return need <= b->alloc ? IFX_OK : grow_to(b, need);
 }
 
 ifx_rc ifx_buf_append(ifx_buf *b, const void *p, size_t n)

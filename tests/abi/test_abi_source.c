@@ -129,22 +129,8 @@ static void row_note(int i, char *out, size_t cap)
 
 static void write_data_set(void)
 {
-    ifx_config cfg;
-    ifx_client *c;
-    ifx_err e;
     ifx_buf lp;
-    ifx_write_result res;
-    char json[512];
 
-    snprintf(
-        json, sizeof json,
-        "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
-        "\"}",
-        v3.port);
-    if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e))
-        fail_msg("config: %s", e.msg);
-    if (ifx_client_new(&cfg, &c, &e))
-        fail_msg("client: %s", e.msg);
     ifx_buf_init(&lp, 1 << 20);
     /* written in reverse order: the server, not the insertion order, must sort them */
     for (int i = NROWS - 1; i >= 0; i--) {
@@ -153,13 +139,8 @@ static void write_data_set(void)
             i % NHOSTS, i, i / 4.0, i % 2 == 0 ? "true" : "false", i, (long long)row_time_ns(i));
     }
     lp.len--; /* no trailing newline */
-    ifx_write_result_init(&res);
-    if (ifx_client_write(c, lp.data, lp.len, IFX_PRECISION_NS, &res, &e))
-        fail_msg("write: %s", e.msg);
-    ifx_write_result_free(&res);
+    admin_write_v3(v3.port, "iggy", TOKEN, lp.data, lp.len);
     ifx_buf_free(&lp);
-    ifx_client_free(c);
-    ifx_config_free(&cfg);
 }
 
 /* ---- the host: send callback and forwarding thread ---------------------------------------- */
@@ -979,34 +960,15 @@ static void test_two_instances(void **state)
 
 static void write_burst(void)
 {
-    ifx_config cfg;
-    ifx_client *c;
-    ifx_err e;
     ifx_buf lp;
-    ifx_write_result res;
-    char json[512];
 
-    snprintf(
-        json, sizeof json,
-        "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
-        "\"}",
-        v3.port);
-    if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e))
-        fail_msg("config: %s", e.msg);
-    if (ifx_client_new(&cfg, &c, &e))
-        fail_msg("client: %s", e.msg);
     ifx_buf_init(&lp, 1 << 20);
     for (int i = 0; i < BURST + BURST_AFTER; i++)
         ifx_buf_printf(&lp, "burst,host=b%02d v=%di %lld\n", i, i,
                        (long long)(BURST_NS + (i < BURST ? 0 : (i - BURST + 1) * 1000LL)));
     lp.len--;
-    ifx_write_result_init(&res);
-    if (ifx_client_write(c, lp.data, lp.len, IFX_PRECISION_NS, &res, &e))
-        fail_msg("write: %s", e.msg);
-    ifx_write_result_free(&res);
+    admin_write_v3(v3.port, "iggy", TOKEN, lp.data, lp.len);
     ifx_buf_free(&lp);
-    ifx_client_free(c);
-    ifx_config_free(&cfg);
 }
 
 static const char *burst_config(void)

@@ -710,24 +710,7 @@ static void test_sink_metrics_retry(void **state)
 
 static void write_lp(const char *lp)
 {
-    char json[512];
-    ifx_config cfg;
-    ifx_client *c;
-    ifx_write_result res;
-    ifx_err e;
-    snprintf(json, sizeof json,
-             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"msrc\","
-             "\"token\":\"" TOKEN "\"}",
-             v3.port);
-    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
-                     IFX_OK);
-    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
-    ifx_write_result_init(&res);
-    if (ifx_client_write(c, lp, strlen(lp), IFX_PRECISION_NS, &res, &e))
-        fail_msg("write: %s", e.msg);
-    ifx_write_result_free(&res);
-    ifx_client_free(c);
-    ifx_config_free(&cfg);
+    admin_write_v3(v3.port, "msrc", TOKEN, lp, strlen(lp));
 }
 
 static bool source_done(const char *page)

@@ -1,4 +1,4 @@
-/* Test support: /__admin calls (see admin.h). */
+/* Test support: /__admin calls and writes to the test server (see admin.h). */
 #include "admin.h"
 
 #include <curl/curl.h>
@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ifx/buf.h"
+#include "ifx/client.h"
+#include "ifx/config.h"
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
@@ -46,4 +48,30 @@ json_t *admin_call(int port, const char *method, const char *path, const char *b
     }
     free(text);
     return j;
+}
+
+void admin_write_v3(int port, const char *db, const char *token, const char *lp, size_t len)
+{
+    char json[512];
+    ifx_config cfg;
+    ifx_client *c;
+    ifx_write_result res;
+    ifx_err e;
+    snprintf(json, sizeof json,
+             "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"%s\",\"token\":"
+             "\"%s\"}",
+             port, db, token);
+    if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e) ||
+        ifx_client_new(&cfg, &c, &e)) {
+        fprintf(stderr, "admin write to %s: %s\n", db, e.msg);
+        abort();
+    }
+    ifx_write_result_init(&res);
+    if (ifx_client_write(c, lp, len, IFX_PRECISION_NS, &res, &e)) {
+        fprintf(stderr, "admin write to %s: %s\n", db, e.msg);
+        abort();
+    }
+    ifx_write_result_free(&res);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
 }

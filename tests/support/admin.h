@@ -12,4 +12,8 @@ json_t *admin_call(int port, const char *method, const char *path, const char *b
  * such as unsigned integers above 2^63. */
 char *admin_text(int port, const char *method, const char *path, const char *body);
 
+/* Writes line protocol (nanosecond times) to database db of the v3 test server at port with
+ * token, through ifx's own client; fails the test when the write does not succeed whole. */
+void admin_write_v3(int port, const char *db, const char *token, const char *lp, size_t len);
+
 #endif
