@@ -14,8 +14,8 @@
 #include "ifx/sink.h"
 
 static const char usage[] =
-    "usage: ifx sink -c FILE [--input FILE|-] [--batch N] [--metrics-listen HOST:PORT]\n"
-    "                [--verbose]\n"
+    "usage: ifx sink -c FILE [--set KEY=VALUE]... [--input FILE|-] [--batch N]\n"
+    "                [--metrics-listen HOST:PORT] [--verbose]\n"
     "\n"
     "Runs the sink engine of the Iggy plugin on messages read as JSONL, one per line:\n"
     "  {\"stream\":\"s\",\"topic\":\"t\",\"partition\":0,\"offset\":7,\"id\":7,\n"
@@ -27,12 +27,13 @@ static const char usage[] =
     "With spool_dir in the configuration, pending messages survive a crash and are delivered at\n"
     "the next start; a rejected message goes to dead_letter_file. Progress goes to stderr when it\n"
     "is a terminal; a JSON summary of the counters to stdout at the end.\n"
-    "\n" CLI_CONFIG_USAGE "  --input FILE   messages (default: stdin)\n"
-    "  --batch N      messages per consume call, like the runtime's batch_length (default 1000)\n"
-    "  --verbose      log at DEBUG instead of INFO\n"
+    "\n" CLI_CONFIG_USAGE "  --input FILE         messages (default: stdin)\n"
+    "  --batch N            messages per consume call, like the runtime's batch_length\n"
+    "                       (default 1000)\n"
+    "  --verbose            log at DEBUG instead of INFO\n"
     "  --metrics-listen HOST:PORT\n"
-    "                 serve Prometheus metrics at http://HOST:PORT/metrics while running\n"
-    "                 (port 0: any free port; the URL is printed on stderr)\n"
+    "                       serve Prometheus metrics at http://HOST:PORT/metrics while running\n"
+    "                       (port 0: any free port; the URL is printed on stderr)\n"
     "\n"
     "Exit status: 0 all written; 3 some rejected; 1 some not written (or a failure); 2 usage.\n";
 

@@ -15,20 +15,21 @@
 #include "ifx/source.h"
 
 static const char usage[] =
-    "usage: ifx source -c FILE [--once] [--state FILE] [--metrics-listen HOST:PORT] "
-    "[--verbose]\n"
+    "usage: ifx source -c FILE [--set KEY=VALUE]... [--once] [--state FILE]\n"
+    "                  [--metrics-listen HOST:PORT] [--verbose]\n"
     "\n"
     "Runs the source engine of the Iggy plugin and prints one JSON message per line on stdout:\n"
     "  {\"id\":\"<u128>\",\"timestamp\":<us>,\"schema\":\"json\",\"payload\":<the row>}\n"
     "(a text payload is a JSON string; a raw one is \"payload_base64\").\n"
     "\n" CLI_CONFIG_USAGE
-    "  --state FILE  read the cursor from FILE at start, and save it there after each batch has\n"
-    "                been written to stdout and flushed: a restart goes on where it stopped\n"
-    "  --once        stop after the first answer that is not full (no more rows for now)\n"
-    "  --verbose     log at DEBUG instead of INFO (logs go to stderr)\n"
+    "  --state FILE         read the cursor from FILE at start, and save it there after each\n"
+    "                       batch has been written to stdout and flushed: a restart goes on\n"
+    "                       where it stopped\n"
+    "  --once               stop after the first answer that is not full (no more rows for now)\n"
+    "  --verbose            log at DEBUG instead of INFO (logs go to stderr)\n"
     "  --metrics-listen HOST:PORT\n"
-    "                serve Prometheus metrics at http://HOST:PORT/metrics while running\n"
-    "                (port 0: any free port; the URL is printed on stderr)\n"
+    "                       serve Prometheus metrics at http://HOST:PORT/metrics while running\n"
+    "                       (port 0: any free port; the URL is printed on stderr)\n"
     "\n"
     "Exit status: 0 stopped normally (--once, SIGINT or SIGTERM); 1 failure; 2 usage error.\n";
 
