@@ -114,6 +114,7 @@ typedef struct ifx_config {
     uint32_t max_batch_bytes;     /* sink; default 8 MiB */
     char *dead_letter_file;       /* sink; JSONL file of rejected messages; NULL: log them */
     char *spool_dir;              /* sink; durable queue of pending batches; NULL: backpressure */
+    uint64_t spool_max_size;      /* sink; bytes the spool may hold; 0: no limit */
     uint64_t stats_interval_ns;   /* sink and source; default 60s; 0: only at close */
 
     /* source */

@@ -34,6 +34,7 @@ enum key_type {
     KT_BOOL,        /* bool */
     KT_U32,         /* uint32_t within min..max */
     KT_DURATION,    /* uint64_t nanoseconds within min..max, written as "30s" */
+    KT_SIZE,        /* uint64_t bytes within min..max: an integer, or a string "512MiB", "1GB" */
     KT_PRECISION,   /* ifx_precision */
     KT_ENUM,        /* an enum, named by the key's enums table */
     KT_STRING_LIST, /* ifx_strlist: a JSON array of strings */
@@ -81,7 +82,7 @@ struct key_desc {
     unsigned roles;    /* FOR_* */
     unsigned versions; /* V_*: where the key may appear */
     unsigned required; /* V_*: where the key must appear (for the roles it applies to) */
-    uint64_t min, max; /* KT_U32 and KT_DURATION */
+    uint64_t min, max; /* KT_U32, KT_DURATION and KT_SIZE */
     const char *def;   /* the default as the user would write it, or NULL (none) */
     enum default_rule def_rule;
     const char *def_alt;
@@ -114,6 +115,7 @@ static const struct enum_name query_languages[] = {
 #define SEC        1000000000ULL
 #define HOUR       (3600ULL * SEC)
 
+static void format_size(uint64_t v, char *out, size_t cap);
 static void check_url(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_token(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_not_blank(struct parse_ctx *p, const struct key_desc *k, const char *written);
@@ -513,6 +515,17 @@ static const struct key_desc keys[] = {
      .check = check_not_blank,
      .doc = "directory of a durable queue that keeps pending batches across restarts; without "
             "it, consume waits while the server is down"},
+    {.name = "spool_max_size",
+     .type = KT_SIZE,
+     .offset = OFF(spool_max_size),
+     .roles = FOR_SINK,
+     .versions = V_ALL,
+     .min = 0,
+     .max = 1ULL << 50,
+     .def = "0",
+     .doc = "most bytes of pending batches the spool holds (\"0\": no limit); when it is full, "
+            "consume writes directly and waits while the server is down (backpressure), as "
+            "without a spool"},
     {.name = "stats_interval",
      .type = KT_DURATION,
      .offset = OFF(stats_interval_ns),
@@ -883,6 +896,12 @@ static void expectation(const struct key_desc *k, char *out, size_t size)
         snprintf(out, size, "an integer from %llu to %llu", (unsigned long long)k->min,
                  (unsigned long long)k->max);
         return;
+    case KT_SIZE:
+        format_size(k->min, lo, sizeof lo);
+        format_size(k->max, hi, sizeof hi);
+        snprintf(out, size, "a size such as \"512MiB\" or a number of bytes, from %s to %s", lo,
+                 hi);
+        return;
     case KT_DURATION:
         ifx_duration_format(k->min, lo);
         ifx_duration_format(k->max, hi);
@@ -926,6 +945,57 @@ static void refuse_value(struct parse_ctx *p, const struct key_desc *k, const ch
 
 /* Parses text as a value of k's type and stores it. Used for defaults and for JSON strings.
  * IFX_E_INVALID: the text is not a value of that type (why says how, when not NULL). */
+static const struct size_unit {
+    const char *name;
+    uint64_t bytes;
+} size_units[] = {{"TiB", 1ULL << 40},      {"GiB", 1ULL << 30},
+                  {"MiB", 1ULL << 20},      {"KiB", 1ULL << 10},
+                  {"TB", 1000000000000ULL}, {"GB", 1000000000ULL},
+                  {"MB", 1000000ULL},       {"KB", 1000ULL},
+                  {"kB", 1000ULL},          {"B", 1}};
+
+/* "1024", "512MiB", "10GB": digits, then optionally a unit of size_units. */
+static bool parse_size(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0, mul = 1;
+    size_t i = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        if (v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(s[i++] - '0');
+    }
+    if (i == 0)
+        return false;
+    while (i < len && s[i] == ' ')
+        i++;
+    if (i < len) {
+        const struct size_unit *u = NULL;
+        for (size_t k = 0; k < sizeof size_units / sizeof size_units[0] && !u; k++)
+            if (strlen(size_units[k].name) == len - i &&
+                memcmp(size_units[k].name, s + i, len - i) == 0)
+                u = &size_units[k];
+        if (!u)
+            return false;
+        mul = u->bytes;
+    }
+    if (mul > 1 && v > UINT64_MAX / mul)
+        return false;
+    *out = v * mul;
+    return true;
+}
+
+/* The largest unit that divides v exactly, binary first: "512MiB", "5MB", "1537B", "0". */
+static void format_size(uint64_t v, char *out, size_t cap)
+{
+    for (size_t k = 0; k < 8; k++)
+        if (v && v % size_units[k].bytes == 0) {
+            snprintf(out, cap, "%llu%s", (unsigned long long)(v / size_units[k].bytes),
+                     size_units[k].name);
+            return;
+        }
+    snprintf(out, cap, v ? "%lluB" : "%llu", (unsigned long long)v);
+}
+
 static ifx_rc store_text(ifx_config *c, const struct key_desc *k, const char *s, size_t len,
                          ifx_err *why)
 {
@@ -970,6 +1040,11 @@ static ifx_rc store_text(ifx_config *c, const struct key_desc *k, const char *s,
         *SLOT(uint32_t, c, k) = (uint32_t)v;
         return IFX_OK;
     }
+    case KT_SIZE:
+        if (!parse_size(s, len, &d) || d < k->min || d > k->max)
+            return IFX_E_INVALID;
+        *SLOT(uint64_t, c, k) = d;
+        return IFX_OK;
     case KT_DURATION:
         if (ifx_duration_parse(s, len, &d, why))
             return IFX_E_INVALID;
@@ -1105,6 +1180,17 @@ static void store_json(struct parse_ctx *p, const struct key_desc *k, const char
             json_integer_value(v) > (json_int_t)k->max)
             goto wrong;
         *SLOT(uint32_t, p->c, k) = (uint32_t)json_integer_value(v);
+        break;
+    case KT_SIZE:
+        if (json_is_integer(v)) {
+            if (json_integer_value(v) < (json_int_t)k->min ||
+                (uint64_t)json_integer_value(v) > k->max)
+                goto wrong;
+            *SLOT(uint64_t, p->c, k) = (uint64_t)json_integer_value(v);
+        } else if (!json_is_string(v) || store_text(p->c, k, json_string_value(v),
+                                                    json_string_length(v), &why) != IFX_OK) {
+            goto wrong;
+        }
         break;
     default:
         if (!json_is_string(v))
@@ -1698,6 +1784,9 @@ static json_t *value_json(const ifx_config *c, const struct key_desc *k, bool *n
         return json_boolean(*SLOT_C(bool, c, k));
     case KT_U32:
         return json_integer(*SLOT_C(uint32_t, c, k));
+    case KT_SIZE:
+        format_size(*SLOT_C(uint64_t, c, k), text, sizeof text);
+        return json_string(text);
     case KT_DURATION:
         ifx_duration_format(*SLOT_C(uint64_t, c, k), text);
         return json_string(text);
@@ -1832,6 +1921,8 @@ static const char *type_words(const struct key_desc *k)
         return "boolean";
     case KT_U32:
         return "integer";
+    case KT_SIZE:
+        return "size";
     case KT_DURATION:
         return "duration";
     case KT_PRECISION:
@@ -1879,6 +1970,10 @@ ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err)
         } else if (k->type == KT_U32) {
             ifx_buf_printf(&b, ", %llu to %llu", (unsigned long long)k->min,
                            (unsigned long long)k->max);
+        } else if (k->type == KT_SIZE) {
+            format_size(k->min, lo, sizeof lo);
+            format_size(k->max, hi, sizeof hi);
+            ifx_buf_printf(&b, ", %s to %s", lo, hi);
         } else if (k->type == KT_DURATION) {
             ifx_duration_format(k->min, lo);
             ifx_duration_format(k->max, hi);

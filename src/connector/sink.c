@@ -75,7 +75,8 @@ struct ifx_sink {
     _Atomic uint64_t received, written, rejected, pending, spooled;
     _Atomic uint64_t requests, retried, bytes_sent; /* summed after every write call */
     _Atomic uint64_t last_stats_ns;
-    _Atomic int last_failure; /* the ifx_rc last logged for a delivery failure, to log changes */
+    _Atomic int last_failure;   /* the ifx_rc last logged for a delivery failure, to log changes */
+    _Atomic int spool_refusing; /* the last append failed (full or a disk error): logged once */
 };
 
 /* ---- logging and dead letters ------------------------------------------------------------ */
@@ -768,9 +769,20 @@ static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
 
     if (s->spool) {
         rc = spool_batch(s, e, msgs, n, err);
-        if (rc == IFX_OK)
+        if (rc == IFX_OK) {
+            if (atomic_exchange(&s->spool_refusing, 0))
+                slog(s, IFX_LOG_INFO, "the spool takes batches again");
             goto out;
-        slog(s, IFX_LOG_WARN, "cannot spool a batch (%s); writing it directly", err->msg);
+        }
+        /* Said once until the spool takes a batch again, not once per batch. */
+        if (!atomic_exchange(&s->spool_refusing, 1))
+            slog(s, IFX_LOG_WARN,
+                 "cannot spool a batch (%s); writing directly, consume waits while the "
+                 "server is down",
+                 err->msg);
+        /* the batch is not lost: it goes the way it would without a spool */
+        rc = IFX_OK;
+        ifx_err_clear(err);
     }
     origin *o = malloc(n * sizeof *o);
     if (!o) {
@@ -1030,7 +1042,7 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
         }
     }
     if (s->cfg.spool_dir) {
-        ifx_spool_options opt = {0};
+        ifx_spool_options opt = {.max_bytes = s->cfg.spool_max_size};
         if ((rc = ifx_spool_open(s->cfg.spool_dir, &opt, &s->spool, err)))
             goto fail;
         if (ifx_spool_note(s->spool))

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,6 +475,80 @@ static void test_spool_and_restart(void **state)
     json_decref(pts);
 }
 
+/* Counts the log lines that contain a text (ud: struct count_log). */
+struct count_log {
+    const char *text;
+    _Atomic int n;
+};
+
+static void counting_log(void *ud, int level, const char *msg)
+{
+    struct count_log *c = ud;
+    quiet_log(NULL, level, msg);
+    if (strstr(msg, c->text))
+        atomic_fetch_add(&c->n, 1);
+}
+
+/* spool_max_size: a full spool takes no more batches; consume then writes directly and waits
+ * while the server is down (backpressure), says so once, and nothing is lost or doubled. */
+static void test_spool_limit(void **state)
+{
+    char extra[400];
+    ifx_sink_message m[15];
+    ifx_sink_stats st;
+    ifx_config cfg;
+    ifx_sink *s;
+    ifx_err e;
+    pthread_t th;
+    struct count_log full = {"cannot spool a batch", 0};
+    (void)state;
+    reset();
+    /* one 5-message record is about 1.3 KiB: the limit takes one, not two */
+    snprintf(extra, sizeof extra,
+             "\"spool_dir\":\"%s/spool-limit\",\"spool_max_size\":\"2KiB\",\"batch_size\":5", dir);
+    for (int i = 0; i < 15; i++)
+        m[i] = msg((uint64_t)(500 + i), "{\"s\":1}");
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault", "{\"count\":100000,\"status\":503}"));
+    config(&cfg, extra);
+    if (ifx_sink_open(&cfg, counting_log, &full, &s, &e))
+        fail_msg("sink open: %s", e.msg);
+    ifx_config_free(&cfg);
+    assert_int_equal(ifx_sink_consume(s, m, 5, &e), IFX_OK); /* spooled at once */
+    ifx_sink_get_stats(s, &st);
+    assert_int_equal(st.spooled, 5);
+    assert_int_equal(st.spool_records, 1);
+    /* the next two batches find the spool full: consume holds them */
+    struct consume_arg a = {s, m + 5, 10, IFX_E_INVALID};
+    pthread_create(&th, NULL, consume_thread, &a);
+    for (int i = 0; i < 100; i++) {
+        ifx_sink_get_stats(s, &st);
+        if (st.pending == 5)
+            break;
+        ifx_sleep(NULL, 20000000ULL);
+    }
+    assert_int_equal(st.pending, 5); /* one batch of the consume in flight, written directly */
+    assert_int_equal(st.spooled, 5);
+    assert_int_equal(st.written, 0);
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+    pthread_join(th, NULL);
+    assert_int_equal(a.rc, IFX_OK);
+    for (int i = 0; i < 200; i++) {
+        ifx_sink_get_stats(s, &st);
+        if (st.spool_records == 0 && st.written == 15)
+            break;
+        ifx_sleep(NULL, 20000000ULL);
+    }
+    assert_int_equal(st.written, 15);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(st.spool_records, 0);
+    ifx_sink_close(s);
+    /* said when it started, not for every batch after */
+    assert_int_equal(atomic_load(&full.n), 1);
+    json_t *pts = points();
+    assert_int_equal(json_array_size(pts), 15);
+    json_decref(pts);
+}
+
 /* A real InfluxDB 1.x: unsigned metadata become integers, the checksum a decimal string. */
 static void test_real_v1(void **state)
 {
@@ -569,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_backpressure_until_server_recovers),
         cmocka_unit_test(test_close_during_backpressure),
         cmocka_unit_test(test_spool_and_restart),
+        cmocka_unit_test(test_spool_limit),
         cmocka_unit_test(test_real_v1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
