@@ -763,6 +763,54 @@ static void test_query_window(void **state)
                    "key 'query_window' applies to the source, not the sink");
 }
 
+static void test_spool_max_size(void **state)
+{
+    static const struct {
+        const char *written;
+        uint64_t bytes;
+        const char *shown;
+    } ok[] = {{"\"10GiB\"", 10ULL << 30, "\"10GiB\""},
+              {"1048576", 1ULL << 20, "\"1MiB\""},
+              {"\"5MB\"", 5000000, "\"5MB\""},
+              {"\"5 MB\"", 5000000, "\"5MB\""},
+              {"\"1537\"", 1537, "\"1537B\""},
+              {"\"2kB\"", 2000, "\"2KB\""},
+              {"0", 0, "\"0\""},
+              {"\"1024TiB\"", 1ULL << 50, "\"1024TiB\""},
+              {"\"512B\"", 512, "\"512B\""}};
+    ifx_config c;
+    char json[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        snprintf(json, sizeof json, "{" V3_SINK ",\"spool_max_size\":%s}", ok[i].written);
+        parse_ok(IFX_ROLE_SINK, json, &c);
+        assert_true(c.spool_max_size == ok[i].bytes);
+        char *out = NULL;
+        ifx_err e;
+        assert_int_equal(ifx_config_to_json(&c, &out, &e), IFX_OK);
+        char want[64];
+        snprintf(want, sizeof want, "\"spool_max_size\": %s", ok[i].shown);
+        if (!strstr(out, want))
+            fail_msg("%s: shown as [%s], want [%s]", ok[i].written, out, want);
+        free(out);
+        ifx_config_free(&c);
+    }
+    static const char *const bad[] = {
+        "\"1.5GB\"", "\"-1\"",  "-1",   "\"2PiB\"",    "\"12XB\"",
+        "\"\"",      "\"GiB\"", "true", "\"1025TiB\"", "\"99999999999999999999\""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(json, sizeof json, "{" V3_SINK ",\"spool_max_size\":%s}", bad[i]);
+        char want[200];
+        snprintf(want, sizeof want,
+                 "key 'spool_max_size' must be a size such as \"512MiB\" or a number of bytes, "
+                 "from 0 to 1024TiB, got %s",
+                 bad[i]);
+        expect_problem(IFX_ROLE_SINK, json, want);
+    }
+    expect_problem(IFX_ROLE_SOURCE, "{" V3_SOURCE ",\"spool_max_size\":\"1GiB\"}",
+                   "key 'spool_max_size' applies to the sink, not the source");
+}
+
 static void test_booleans(void **state)
 {
     ifx_config c;
@@ -1255,6 +1303,7 @@ int main(void)
         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_stuck_batch_cap_factor),
         cmocka_unit_test(test_query_window),
+        cmocka_unit_test(test_spool_max_size),
         cmocka_unit_test(test_booleans),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_precision_and_payload_format),
