@@ -512,6 +512,80 @@ static void release_idle_buffers(ifx_source *s)
     s->nrows = 0;
 }
 
+/* An emitted row, for numbering copies. */
+typedef struct copy_key {
+    int64_t time_ns;
+    uint64_t hash;
+    size_t msg; /* index in s->msgs */
+} copy_key;
+
+static int copy_key_order(const void *a, const void *b)
+{
+    const copy_key *x = a, *y = b;
+    if (x->time_ns != y->time_ns)
+        return x->time_ns < y->time_ns ? -1 : 1;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->msg < y->msg ? -1 : x->msg > y->msg;
+}
+
+/* How many copies of hash the cursor has delivered at its time. */
+static size_t seen_copies(const ifx_cursor *c, uint64_t hash)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nseen; i++)
+        n += c->seen[i] == hash;
+    return n;
+}
+
+/* Identical rows (same time and identity, e.g. an InfluxQL query without GROUP BY * over series
+ * that agree) are delivered once each, as the cursor counts them; they must not share an id, or
+ * Iggy's de-duplication would keep one. The k-th copy at a time (counting those delivered
+ * before, at the cursor's time) gets the row's id mixed with k; the first keeps the plain id.
+ * Copies cannot be told apart, so the numbering is the same whenever they are delivered again. */
+static ifx_rc number_copies(ifx_source *s, size_t n, ifx_err *err)
+{
+    /* The common case has no two rows at one time, and nothing already seen there: done. */
+    bool maybe = false;
+    int64_t prev = 0;
+    for (size_t i = 0, j = 0; i < s->nrows && !maybe; i++) {
+        if (!s->emit[i])
+            continue;
+        maybe = (j++ > 0 && s->crow[i].time_ns == prev) ||
+                (s->crow[i].time_ns == s->cursor.time_ns && s->cursor.nseen > 0);
+        prev = s->crow[i].time_ns;
+    }
+    if (!maybe)
+        return IFX_OK;
+    copy_key *keys = malloc(n * sizeof *keys);
+    if (!keys)
+        return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+    for (size_t i = 0, j = 0; i < s->nrows; i++)
+        if (s->emit[i])
+            keys[j] = (copy_key){s->crow[i].time_ns, s->crow[i].hash, j}, j++;
+    qsort(keys, n, sizeof *keys, copy_key_order);
+    for (size_t g = 0; g < n;) {
+        size_t end = g + 1;
+        while (end < n && keys[end].time_ns == keys[g].time_ns && keys[end].hash == keys[g].hash)
+            end++;
+        size_t first =
+            keys[g].time_ns == s->cursor.time_ns ? seen_copies(&s->cursor, keys[g].hash) : 0;
+        for (size_t k = g; k < end; k++) {
+            uint64_t copy = first + (k - g);
+            if (copy == 0)
+                continue;
+            ifx_u128 *id = &s->msgs[keys[k].msg].id;
+            id->hi = ifx_hash64(&copy, sizeof copy, id->hi);
+            id->lo = ifx_hash64(&copy, sizeof copy, id->lo);
+            if (id->hi == 0 && id->lo == 0)
+                id->lo = 1; /* id 0 means "assign one" to the runtime */
+        }
+        g = end;
+    }
+    free(keys);
+    return IFX_OK;
+}
+
 /* One query. On success: *n_emit messages staged in s->msgs, *next the cursor to commit; *full
  * when more rows may be waiting in the window, *window_done when the answer finished a window
  * whose end has passed (see below): in both cases the next query should run at once. */
@@ -588,7 +662,7 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
                                  .payload_len = s->kept[i].payload_len};
         (*n_emit)++;
     }
-    return IFX_OK;
+    return number_copies(s, *n_emit, err);
 }
 
 void ifx_source_verdict(ifx_source *s, uint64_t seq, bool ack)

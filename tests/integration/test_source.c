@@ -702,6 +702,14 @@ static void test_influxql_two_measurements(void **state)
 /* A projection without the tags makes rows of different series identical (same time, same
  * values): they are still different rows, and each is delivered once, whatever the batch size.
  * (Their ids are equal too, since an id is the row's content.) */
+static int u128_order(const void *a, const void *b)
+{
+    const ifx_u128 *x = a, *y = b;
+    if (x->hi != y->hi)
+        return x->hi < y->hi ? -1 : 1;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
 static void test_identical_rows(void **state)
 {
     ifx_config cfg;
@@ -716,11 +724,14 @@ static void test_identical_rows(void **state)
     const char *q = "SELECT v FROM same WHERE time > '$cursor' ORDER BY time LIMIT $limit";
     const char *sql = "SELECT v, time FROM same WHERE time > '$cursor' ORDER BY time LIMIT $limit";
     static const target ts[] = {T_V3_SQL, T_V3_INFLUXQL, T_V1};
+    ifx_u128 ids[3][5]; /* per target, from the run with batch 1, sorted */
     for (uint32_t batch = 1; batch <= 3; batch++) {
         for (size_t i = 0; i < 3; i++) {
             host h = {0};
             size_t ones = 0, twos = 0;
-            source_config(&cfg, ts[i], "same", batch, ts[i] == T_V3_SQL ? sql : q, NULL);
+            source_config(&cfg, ts[i], "same", batch, ts[i] == T_V3_SQL ? sql : q,
+                          batch == 2 ? "{\"stats_interval\":\"0s\"}" : NULL);
+            h.nack_every = batch == 2 ? 2 : 0; /* re-delivered copies keep their ids */
             run_source(&cfg, &h, NULL, 0, NULL);
             for (size_t m = 0; m < h.acked.n; m++) {
                 ones += strstr(h.acked.r[m].payload, "\"v\":1") != NULL;
@@ -729,6 +740,27 @@ static void test_identical_rows(void **state)
             if (ones != 3 || twos != 2)
                 fail_msg("%s, batch %u: %zu rows v=1 (want 3), %zu rows v=2 (want 2)",
                          target_names[ts[i]], batch, ones, twos);
+            /* copies are numbered: five rows, five ids, the same whatever the batches were */
+            ifx_u128 got[5];
+            for (size_t m = 0; m < 5; m++)
+                got[m] = h.acked.r[m].id;
+            qsort(got, 5, sizeof got[0], u128_order);
+            for (size_t m = 1; m < 5; m++)
+                if (same_id(got[m - 1], got[m]))
+                    fail_msg("%s, batch %u: two rows share an id", target_names[ts[i]], batch);
+            if (batch == 1)
+                memcpy(ids[i], got, sizeof got);
+            else if (memcmp(ids[i], got, sizeof got) != 0)
+                fail_msg("%s: the ids with batch %u differ from those with batch 1",
+                         target_names[ts[i]], batch);
+            /* a Nacked batch came again with the same ids */
+            for (size_t m = 0; m < h.nacked.n; m++) {
+                bool again = false;
+                for (size_t a = 0; a < h.acked.n && !again; a++)
+                    again = same_id(h.nacked.r[m].id, h.acked.r[a].id);
+                if (!again)
+                    fail_msg("%s: a Nacked row came back with another id", target_names[ts[i]]);
+            }
             ifx_config_free(&cfg);
             host_free(&h);
         }
