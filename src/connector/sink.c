@@ -759,13 +759,6 @@ static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
 
     if (n == 0)
         return IFX_OK;
-    if (!grow((void **)&e->spans, &e->cap_spans, n, sizeof *e->spans))
-        return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
-    size_t cap = e->cap_spans;
-    size_t got = ifx_split_lines(e->lp.batch.data, e->lp.batch.len, &e->spans, &cap);
-    e->cap_spans = cap;
-    if (got != n)
-        return ifx_err_set(err, IFX_E_USAGE, "internal: %zu lines split as %zu", n, got);
 
     if (s->spool) {
         rc = spool_batch(s, e, msgs, n, err);
@@ -846,7 +839,8 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
     for (size_t i = 0; i < n; i++) {
         const ifx_sink_message *m = &msgs[i];
         ifx_err why;
-        if (!grow((void **)&e->line_msg, &e->cap_line_msg, e->lp.lines + 1, sizeof *e->line_msg)) {
+        if (!grow((void **)&e->line_msg, &e->cap_line_msg, e->lp.lines + 1, sizeof *e->line_msg) ||
+            !grow((void **)&e->spans, &e->cap_spans, e->lp.lines + 1, sizeof *e->spans)) {
             rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
             break;
         }
@@ -859,7 +853,12 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
             rc = ifx_lp_end_line(&e->lp, true, e->line_ns, &why);
         }
         if (rc == IFX_OK) {
-            e->line_msg[e->lp.lines - 1] = i;
+            /* The line just finished ends the batch: note where, instead of splitting the
+             * batch again when it is sent. */
+            size_t k = e->lp.lines - 1;
+            size_t start = k ? e->spans[k - 1].off + e->spans[k - 1].len + 1 : 0;
+            e->spans[k] = (ifx_line_span){start, e->lp.batch.len - start - 1};
+            e->line_msg[k] = i;
         } else {
             origin o = {m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
                         m->offset, m->id,         m->payload, m->payload_len};
