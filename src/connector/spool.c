@@ -591,7 +591,7 @@ static ifx_rc scan_segment(ifx_spool *s, int fd, uint64_t seg, uint64_t off, boo
                            ifx_err *err)
 {
     char name[SPOOL_NAME_SIZE];
-    uint64_t end;
+    uint64_t end = 0;
     uint32_t len;
     const char *why = "";
     int r;
@@ -933,7 +933,7 @@ ifx_rc ifx_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err)
     unsigned char h[SPOOL_HEADER];
     char name[SPOOL_NAME_SIZE];
     const char *why = NULL;
-    uint64_t end;
+    uint64_t end = 0;
     uint32_t len = 0;
     ifx_rc rc;
 
@@ -1011,7 +1011,7 @@ out:
 
 ifx_rc ifx_spool_pop(ifx_spool *s, ifx_err *err)
 {
-    uint64_t next_off, end;
+    uint64_t next_off, end = 0;
     bool leaves;
     ifx_rc rc;
 

@@ -309,8 +309,8 @@ static ifx_rc json_value(ifx_rows_ctx *c, size_t n, const ifx_column *col, const
 static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_value *out)
 {
     char shown[48];
-    const char *p;
-    size_t len;
+    const char *p = NULL;
+    size_t len = 0;
     ifx_err e;
     ifx_rc rc;
 

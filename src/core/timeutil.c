@@ -122,7 +122,8 @@ static ifx_rc time_refuse(ifx_err *err, size_t at, const char *s, size_t len, co
 ifx_rc ifx_time_parse_rfc3339(const char *s, size_t len, int64_t *ns, ifx_err *err)
 {
     size_t pos = 0;
-    int year, month, day, hour, min, sec, off_h = 0, off_m = 0, off_sign = 0;
+    int year = 0, month = 0, day = 0, hour = 0, min = 0, sec = 0, off_h = 0, off_m = 0,
+        off_sign = 0;
     long long frac = 0, secs;
 
     if (!read_digits(s, len, &pos, 4, &year) || !read_char(s, len, &pos, '-') ||

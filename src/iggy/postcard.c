@@ -209,8 +209,8 @@ static ifx_rc get_bytes(reader *r, const char *field, const uint8_t **p, size_t 
 
 static ifx_rc get_string(reader *r, const char *field, const char **p, size_t *len)
 {
-    const uint8_t *s;
-    size_t n, bad;
+    const uint8_t *s = NULL;
+    size_t n = 0, bad;
     ifx_rc rc = get_bytes(r, field, &s, &n);
 
     if (rc)
@@ -417,8 +417,8 @@ static ifx_rc decode_base64(const uint8_t *text, size_t len, ifx_buf *out, ifx_e
 static ifx_rc decode_header_field(reader *r, bool is_key, ifx_header_kind *kind, size_t *len,
                                   ifx_buf *scratch)
 {
-    const uint8_t *text;
-    size_t text_len, before = scratch->len;
+    const uint8_t *text = NULL;
+    size_t text_len = 0, before = scratch->len;
     ifx_rc rc = get_header_field(r, is_key, kind, &text, &text_len);
 
     if (rc)

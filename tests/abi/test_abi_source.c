@@ -114,7 +114,7 @@ static void rfc3339(int64_t ns, char *out, size_t cap)
         char f[16];
         snprintf(f, sizeof f, ".%09ld", frac);
         size_t k = strlen(f);
-        while (f[k - 1] == '0')
+        while (k > 1 && f[k - 1] == '0')
             f[--k] = '\0';
         snprintf(out + n, cap - n, "%s", f);
         n += k;

@@ -180,7 +180,7 @@ static void write_lp(int version, const char *db, const char *lp)
     ifx_client *c = writer_client(version, db);
     ifx_write_result_init(&res);
     if (ifx_client_write(c, lp, strlen(lp), IFX_PRECISION_NS, &res, &e))
-        fail_msg("write to v%d %s: %s", version, db, e.msg);
+        fail_msg("write to v%d %s: %s", version, db ? db : "(the bucket)", e.msg);
     ifx_write_result_free(&res);
     ifx_client_free(c);
 }

@@ -585,7 +585,7 @@ static void flip(const char *path, uint64_t off)
 /* Damage anywhere but the last record is refused, naming the file and the offset. */
 static void test_damage_is_refused(void **state)
 {
-    char *dir = make_dir(), p[512], name[64], want[64];
+    char *dir = make_dir(), p[512], name[64], want[128];
     ifx_spool_options opt = {.max_segment_bytes = 300, .no_fsync = true};
     uint64_t oldest, newest;
     snapshot snap;
