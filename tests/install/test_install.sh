@@ -13,6 +13,13 @@ for f in "$prefix/bin/ifx" "$prefix/include/ifx/lp.h" "$lib/pkgconfig/ifx.pc" \
   [ -e "$f" ] || { echo "missing after install: $f"; exit 1; }
 done
 ls "$lib"/libifx.so.0* >/dev/null || { echo "no versioned libifx.so.0"; exit 1; }
+for f in README.md configuration.md delivery.md migrating.md architecture.md \
+         examples/connectors/influxdb_sink_v3.toml examples/connectors/influxdb_source_v2.toml; do
+  [ -e "$prefix/share/doc/ifx/$f" ] || { echo "missing after install: share/doc/ifx/$f"; exit 1; }
+done
+# the installed example connector files are ones the installed ifx accepts
+"$prefix/bin/ifx" check -c "$prefix/share/doc/ifx/examples/connectors/influxdb_sink_v3.toml" \
+  >/dev/null || { echo "the installed ifx refuses the installed sink example"; exit 1; }
 export PKG_CONFIG_PATH="$lib/pkgconfig"
 cc -std=c11 -Wall -Werror "$src/tests/install/hello.c" -o "$prefix/hello" $(pkg-config --cflags --libs ifx)
 out=$(LD_LIBRARY_PATH="$lib" "$prefix/hello")
