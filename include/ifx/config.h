@@ -219,6 +219,7 @@ ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err);
  * string of digits, '{"env":"prod"}' for a table). */
 typedef struct ifx_config_doc {
     bool connector_file; /* a connector definition (else a plain table of plugin keys) */
+    bool disabled;       /* a connector definition with enabled = false (the runtime skips it) */
     ifx_role role;       /* its "type"; IFX_ROLE_DETECT for a plain table */
     char *key;           /* its "key"; NULL for a plain table */
     char *plugin_config; /* the plugin keys as a compact JSON object (owned) */

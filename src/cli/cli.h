@@ -39,6 +39,7 @@ typedef struct cli_config_opts {
     size_t nsets;
     bool bad;            /* too many --set: reported by cli_load_config */
     char connector[160]; /* after loading: "sink", or "sink <key>" for a connector file */
+    bool disabled;       /* after loading: a connector file with enabled = false */
 } cli_config_opts;
 
 /* Takes -c/--config FILE or --set key=value at argv[*i] (advancing *i past the value) and

@@ -60,6 +60,9 @@ int cmd_check(int argc, char **argv)
     }
     if (!cli_load_config(&co, role, &cfg, &applied))
         goto out;
+    if (co.disabled)
+        fputs("ifx: check: note: enabled = false, so the runtime will not load this connector\n",
+              stderr);
     for (char *line = applied, *nl; line && *line; line = nl + 1) {
         nl = strchr(line, '\n');
         fprintf(stderr, "ifx: check: %.*s\n", (int)(nl - line), line);

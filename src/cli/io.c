@@ -175,6 +175,7 @@ bool cli_load_config(cli_config_opts *o, int role, ifx_config *cfg, char **appli
         print_problems(o->path, &problems, &err);
         goto out;
     }
+    o->disabled = doc.disabled;
     snprintf(o->connector, sizeof o->connector, "%s%s%.120s", ifx_role_name(cfg->role),
              doc.key ? " " : "", doc.key ? doc.key : "");
     if (applied && doc.applied.n) {

@@ -206,6 +206,8 @@ static void check_connector_file(doc_ctx *d, const json_t *root, ifx_config_doc 
         problem(d, "connector file: 'enabled' is missing (true or false)");
     else if (!json_is_boolean(v))
         problem(d, "connector file: 'enabled' must be true or false, got %s", kind_of(v));
+    else
+        doc->disabled = json_is_false(v);
     if (!(v = json_object_get(root, "version")))
         problem(d, "connector file: 'version' is missing (the version of this file, 0 or more)");
     else if (!json_is_integer(v) || json_integer_value(v) < 0)

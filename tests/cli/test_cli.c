@@ -248,6 +248,17 @@ static void test_connector_files(void **state)
     assert_string_equal(a.out, c.out);
     done(&a), done(&b), done(&c);
 
+    /* enabled = false: valid, and said */
+    char off[sizeof sink_toml + 8];
+    snprintf(off, sizeof off, "%s", sink_toml);
+    memcpy(strstr(off, "enabled = true"), "enabled=false ", 14);
+    a = check_file("off.toml", off, NULL);
+    assert_int_equal(a.status, 0);
+    assert_string_equal(a.err,
+                        "ifx: check: note: enabled = false, so the runtime will not load this "
+                        "connector\n");
+    done(&a);
+
     /* a source file is a source without --source */
     a = check_file("source.toml", source_toml, NULL);
     assert_int_equal(a.status, 0);
