@@ -217,8 +217,7 @@ static void respond(cli_metrics *m, int fd, int status, bool head_only, const ch
         send_all(m, fd, body ? body : "", len, deadline);
 }
 
-/* The length of the request head in buf[0..n) including its blank line, or 0 when incomplete. */
-static size_t head_length(const char *buf, size_t n)
+size_t cli_http_head_length(const char *buf, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i++) {
         if (buf[i] != '\n')
@@ -237,10 +236,8 @@ static bool token_char(char c)
            (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-/* Splits the request line "METHOD SP TARGET SP HTTP/1.x" and checks the header lines.
- * The spans point into head. False for anything malformed. */
-static bool parse_request(const char *head, size_t len, const char **method, size_t *method_len,
-                          const char **path, size_t *path_len)
+bool cli_http_parse_request(const char *head, size_t len, const char **method, size_t *method_len,
+                            const char **path, size_t *path_len)
 {
     const char *p = head, *end = head + len, *eol, *sp;
 
@@ -257,7 +254,7 @@ static bool parse_request(const char *head, size_t len, const char **method, siz
     *method_len = (size_t)(sp - p);
     /* target: anything visible up to the next space */
     p = sp + 1;
-    for (sp = p; sp<line_end && * sp> ' ' && *sp < 0x7f; sp++)
+    for (sp = p; sp < line_end && (unsigned char)*sp > ' ' && (unsigned char)*sp < 0x7f; sp++)
         ;
     if (sp == p || sp == line_end || *sp != ' ')
         return false;
@@ -295,7 +292,7 @@ static void serve_connection(cli_metrics *m, int fd)
     const char *method, *path;
     size_t method_len, path_len;
 
-    while (!(head_len = head_length(m->request, n))) {
+    while (!(head_len = cli_http_head_length(m->request, n))) {
         if (n == sizeof m->request) {
             respond(m, fd, 431, false, "request head too large\n", deadline);
             goto linger;
@@ -318,7 +315,7 @@ static void serve_connection(cli_metrics *m, int fd)
         }
         n += (size_t)got;
     }
-    if (!parse_request(m->request, head_len, &method, &method_len, &path, &path_len)) {
+    if (!cli_http_parse_request(m->request, head_len, &method, &method_len, &path, &path_len)) {
         respond(m, fd, 400, false, "malformed request\n", deadline);
         goto linger;
     }

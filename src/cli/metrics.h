@@ -16,11 +16,25 @@
 #ifndef IFX_CLI_METRICS_H
 #define IFX_CLI_METRICS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "ifx/buf.h"
 #include "ifx/error.h"
 #include "ifx/sink.h"
 #include "ifx/source.h"
+
+/* ---- the request head (exposed for the fuzz target) ---- */
+
+/* The length of the request head in buf[0..n) including its blank line, or 0 when incomplete. */
+size_t cli_http_head_length(const char *buf, size_t n);
+
+/* Splits the request line "METHOD SP TARGET SP HTTP/1.x" of a complete head[0..len) and checks
+ * its header lines ("name: value", name a token, no control characters). The spans point into
+ * head; the path stops before a '?' or '#'. False for anything malformed, or a target that is
+ * not a path. Never reads past len. */
+bool cli_http_parse_request(const char *head, size_t len, const char **method, size_t *method_len,
+                            const char **path, size_t *path_len);
 
 /* The most a rendered page may hold (bytes); over it the scrape answers 500. */
 #define CLI_METRICS_MAX_BODY (1u << 20)
