@@ -268,21 +268,41 @@ static bool named(const ifx_column *c, const char *name)
     return c->len == strlen(name) && memcmp(c->name, name, c->len) == 0;
 }
 
+/* Decimal digits of v, written backwards from end; returns where they start. */
+static char *digits_back(uint64_t v, char *end)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
+}
+
 static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
 {
-    char tmp[IFX_LP_FLOAT_MAX > IFX_RFC3339_MAX ? IFX_LP_FLOAT_MAX : IFX_RFC3339_MAX];
+    char tmp[IFX_LP_FLOAT_MAX > IFX_RFC3339_MAX ? IFX_LP_FLOAT_MAX + 2 : IFX_RFC3339_MAX];
+    char *end = tmp + sizeof tmp, *p;
+    size_t n;
     switch (v->type) {
     case IFX_VAL_NULL:
         return ifx_buf_puts(b, "null");
     case IFX_VAL_BOOL:
         return ifx_buf_puts(b, v->v.b ? "true" : "false");
     case IFX_VAL_I64:
-        return ifx_buf_printf(b, "%lld", (long long)v->v.i);
+        p = digits_back(v->v.i < 0 ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i, end);
+        if (v->v.i < 0)
+            *--p = '-';
+        return ifx_buf_append(b, p, (size_t)(end - p));
     case IFX_VAL_U64:
-        return ifx_buf_printf(b, "%llu", (unsigned long long)v->v.u);
+        p = digits_back(v->v.u, end);
+        return ifx_buf_append(b, p, (size_t)(end - p));
     case IFX_VAL_F64:
         /* JSON has no NaN or infinity */
-        return ifx_lp_format_float(v->v.f, tmp) ? ifx_buf_puts(b, tmp) : ifx_buf_puts(b, "null");
+        if (!(n = ifx_lp_format_float(v->v.f, tmp)))
+            return ifx_buf_puts(b, "null");
+        /* A float stays a float: 2.0, not 2, which a consumer would read as an integer. */
+        if (!memchr(tmp, '.', n))
+            memcpy(tmp + n, ".0", 3), n += 2;
+        return ifx_buf_append(b, tmp, n);
     case IFX_VAL_STRING:
         return ifx_json_append_string(b, v->v.s.p, v->v.s.len);
     case IFX_VAL_TIME:

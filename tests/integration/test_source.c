@@ -1014,9 +1014,9 @@ static void test_r4_relative_start_warned(void **state)
 static void test_types_and_timestamps(void **state)
 {
     const long long t = BASE_NS + 123456789LL;
-    const char *lp = "types,host=a b=true,f=1.5,i=-42i,s=\"he said \\\"hi\\\"\","
+    const char *lp = "types,host=a b=true,f=1.5,g=2,i=-42i,s=\"he said \\\"hi\\\"\","
                      "u=18446744073709551615u 1704067200123456789";
-    const char *lp1 = "types,host=a b=true,f=1.5,i=-42i,s=\"he said \\\"hi\\\"\" "
+    const char *lp1 = "types,host=a b=true,f=1.5,g=2,i=-42i,s=\"he said \\\"hi\\\"\" "
                       "1704067200123456789";
     ifx_config cfg;
     (void)state;
@@ -1033,15 +1033,16 @@ static void test_types_and_timestamps(void **state)
         const char *want;
     } cases[] = {
         {T_V3_SQL, sql,
-         "{\"host\":\"a\",\"b\":true,\"f\":1.5,\"i\":-42,\"s\":\"he said \\\"hi\\\"\","
-         "\"u\":18446744073709551615,\"time\":\"2024-01-01T00:00:00.123456789Z\"}"},
+         "{\"host\":\"a\",\"b\":true,\"f\":1.5,\"g\":2.0,\"i\":-42,\"s\":\"he said "
+         "\\\"hi\\\"\",\"u\":18446744073709551615,\"time\":\"2024-01-01T00:00:00.123456789Z\"}"},
         {T_V3_INFLUXQL, sql,
          "{\"iox::measurement\":\"types\",\"time\":\"2024-01-01T00:00:00.123456789Z\","
-         "\"b\":true,\"f\":1.5,\"host\":\"a\",\"i\":-42,\"s\":\"he said \\\"hi\\\"\","
-         "\"u\":18446744073709551615}"},
+         "\"b\":true,\"f\":1.5,\"g\":2.0,\"host\":\"a\",\"i\":-42,\"s\":\"he said "
+         "\\\"hi\\\"\",\"u\":18446744073709551615}"},
+        /* 1.x's JSON writes the float 2 as 2: the answer itself no longer says it was a float */
         {T_V1, sql,
-         "{\"time\":\"2024-01-01T00:00:00.123456789Z\",\"b\":true,\"f\":1.5,\"host\":\"a\","
-         "\"i\":-42,\"s\":\"he said \\\"hi\\\"\"}"},
+         "{\"time\":\"2024-01-01T00:00:00.123456789Z\",\"b\":true,\"f\":1.5,\"g\":2,\"host\":"
+         "\"a\",\"i\":-42,\"s\":\"he said \\\"hi\\\"\"}"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         host h = {0};
@@ -1064,13 +1065,14 @@ static void test_types_and_timestamps(void **state)
                        "sort(columns: [\"_time\"]) |> limit(n: $limit)";
     source_config(&cfg, T_V2_FLUX, NULL, 10, flux, NULL);
     run_source(&cfg, &h, NULL, 0, NULL);
-    assert_int_equal(h.acked.n, 5);
+    assert_int_equal(h.acked.n, 6);
     static const char *const values[][2] = {{"b", "\"_value\":true,"},
                                             {"f", "\"_value\":1.5,"},
+                                            {"g", "\"_value\":2.0,"},
                                             {"i", "\"_value\":-42,"},
                                             {"s", "\"_value\":\"he said \\\"hi\\\"\","},
                                             {"u", "\"_value\":18446744073709551615,"}};
-    for (size_t f = 0; f < 5; f++) {
+    for (size_t f = 0; f < 6; f++) {
         char field[32];
         bool found = false;
         snprintf(field, sizeof field, "\"_field\":\"%s\"", values[f][0]);
