@@ -8,8 +8,7 @@
 
 #include "ifx/codec.h"
 #include "ifx/point.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
