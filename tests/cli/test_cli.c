@@ -242,11 +242,22 @@ static void test_connector_files(void **state)
         ","
         "\"token\":\"s3cr3t-t0ken\",\"url\":\"http://localhost:8181\",\"version\":\"v3\"}",
         NULL);
+    /* the connector file as JSON, as the runtime's HTTP provider could serve it */
+    run_result d = check_file(
+        "conn.json",
+        "{\"type\":\"sink\",\"key\":\"influxdb_sink\",\"enabled\":true,\"version\":0,"
+        "\"name\":\"n\",\"path\":\"p\",\"streams\":[{\"stream\":\"s\",\"topics\":[\"t\"],"
+        "\"schema\":\"json\"}],\"plugin_config\":{\"version\":\"v3\",\"url\":"
+        "\"http://localhost:8181\",\"db\":\"iggy\",\"token\":\"s3cr3t-t0ken\",\"batch_size\":1000,"
+        "\"default_tags\":{\"env\":\"prod\",\"region\":\"eu\"}}}",
+        NULL);
     assert_int_equal(b.status, 0);
     assert_int_equal(c.status, 0);
+    assert_int_equal(d.status, 0);
     assert_string_equal(a.out, b.out);
     assert_string_equal(a.out, c.out);
-    done(&a), done(&b), done(&c);
+    assert_string_equal(a.out, d.out);
+    done(&a), done(&b), done(&c), done(&d);
 
     /* enabled = false: valid, and said */
     char off[sizeof sink_toml + 8];
