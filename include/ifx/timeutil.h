@@ -33,6 +33,10 @@ ifx_rc ifx_time_parse_rfc3339(const char *s, size_t len, int64_t *ns, ifx_err *e
 #define IFX_RFC3339_MAX 40
 size_t ifx_time_format_rfc3339(int64_t ns, char *out);
 
+/* The wall clock (CLOCK_REALTIME) in nanoseconds since the Unix epoch: the time of messages,
+ * rows and log lines. For measuring durations use ifx_now_ns (monotonic, ifx/resilience.h). */
+int64_t ifx_time_now_ns(void);
+
 /* Parses a duration: one or more "<integer><unit>" parts, optionally separated by spaces, with
  * units ns, us, µs, ms, s, m, h, d, w and the long forms nsec, usec, msec, sec(s), second(s),
  * min(s), minute(s), hr(s), hour(s), day(s), week(s) (case-sensitive, as humantime). "0" alone

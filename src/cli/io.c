@@ -3,11 +3,11 @@
 
 #include "ifx/config.h"
 #include "ifx/log.h"
+#include "ifx/timeutil.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
-#include <time.h>
 
 FILE *cli_open_input(const char *path, ifx_err *err)
 {
@@ -71,12 +71,10 @@ void cli_log_line(void *ud, int level, const char *msg)
 {
     const cli_log *l = ud;
     char line[2048];
-    struct timespec now;
     if (level < l->min_level)
         return;
-    clock_gettime(CLOCK_REALTIME, &now);
-    ifx_log_format_line((ifx_log_format)l->format, level, l->connector, msg,
-                        (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, line, sizeof line);
+    ifx_log_format_line((ifx_log_format)l->format, level, l->connector, msg, ifx_time_now_ns(),
+                        line, sizeof line);
     /* one write per line, so that lines of several threads do not interleave */
     fprintf(stderr, "%s\n", line);
 }

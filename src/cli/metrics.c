@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ifx/resilience.h"
+
 /* A request head larger than this is refused (431): a scraper sends a few hundred bytes. */
 #define MAX_REQUEST_HEAD 8192
 /* Time a client has to send its request head, and to take the answer. */
@@ -133,9 +135,7 @@ ifx_rc cli_metrics_check_listen(const char *address, ifx_err *err)
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)(ifx_now_ns() / 1000000);
 }
 
 /* Waits until fd is ready for events: 1 ready, 0 deadline passed, -1 stop requested or error. */

@@ -87,7 +87,6 @@ static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t l
                         const char *reason)
 {
     char id[48], now[IFX_RFC3339_MAX];
-    struct timespec ts;
     ifx_buf b;
 
     atomic_fetch_add(&s->rejected, 1);
@@ -99,8 +98,7 @@ static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t l
              (unsigned long long)o->offset, id, reason);
         return;
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ifx_time_format_rfc3339((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, now);
+    ifx_time_format_rfc3339(ifx_time_now_ns(), now);
     ifx_buf_init(&b, (size_t)1 << 30);
     ifx_buf_printf(&b, "{\"time\":\"%s\",\"stream\":", now);
     ifx_json_append_string(&b, o->stream, o->stream_len);
@@ -392,9 +390,7 @@ static ifx_rc point_time(ifx_sink *s, const ifx_sink_message *m, const ifx_json_
     }
     if (us == 0) {
         /* as upstream: a message without a time gets the wall clock */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        *ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+        *ns = ifx_time_now_ns();
         return IFX_OK;
     }
     if (us > (uint64_t)INT64_MAX / 1000)

@@ -392,9 +392,7 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
     if (k->id.hi == 0 && k->id.lo == 0)
         k->id.lo = 1; /* id 0 means "assign one" to the runtime */
     if (c->timestamp_source == IFX_TS_POLL) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        k->timestamp_us = (uint64_t)now.tv_sec * 1000000ULL + (uint64_t)now.tv_nsec / 1000;
+        k->timestamp_us = (uint64_t)ifx_time_now_ns() / 1000;
     } else {
         k->timestamp_us = t > 0 ? (uint64_t)(t / 1000) : 0;
     }
@@ -510,13 +508,6 @@ static int64_t window_end(const ifx_source *s)
     int64_t w =
         s->cfg.query_window_ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)s->cfg.query_window_ns;
     return t > INT64_MAX - w ? INT64_MAX : t + w;
-}
-
-static int64_t wall_clock_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * IFX_NS_PER_SEC + now.tv_nsec;
 }
 
 /* Before sleeping: rows of a large answer are delivered and will not be read again. */
@@ -665,7 +656,7 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
      * that skips it. A row at end - 1 ns was emitted and put the cursor there already, with its
      * hash; keep that. Either way the next window starts after this one: query it at once. A
      * window that reaches into the future stays (rows may still arrive). */
-    if (!*full && s->cfg.query_window_ns && end != INT64_MAX && end <= wall_clock_ns()) {
+    if (!*full && s->cfg.query_window_ns && end != INT64_MAX && end <= ifx_time_now_ns()) {
         *window_done = true;
         if (next->time_ns < end - 1) {
             ifx_cursor_free(next);

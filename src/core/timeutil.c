@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Values quoted in messages are cut to this many bytes. */
 #define QUOTE_MAX 48
@@ -416,4 +417,11 @@ size_t ifx_duration_format(uint64_t ns, char *out)
         }
     }
     return n;
+}
+
+int64_t ifx_time_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }

@@ -512,13 +512,6 @@ const char *ifx_request_kind_name(ifx_request_kind k)
     return "probe";
 }
 
-static uint64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static void record_latency(ifx_client *c, ifx_request_kind kind, uint64_t us)
 {
     size_t i = 0;
@@ -629,9 +622,9 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 
-    started_us = monotonic_us();
+    started_us = ifx_now_ns() / 1000;
     cc = curl_easy_perform(h);
-    record_latency(c, kind, monotonic_us() - started_us);
+    record_latency(c, kind, ifx_now_ns() / 1000 - started_us);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
     /* The header list held the token: clear it before it is freed. */
     for (struct curl_slist *s = hdr; s; s = s->next)
