@@ -101,9 +101,6 @@ typedef struct ifx_latency {
     uint64_t bucket[IFX_LATENCY_BOUNDS + 1];
 } ifx_latency;
 
-/* "write", "query" or "probe". */
-const char *ifx_request_kind_name(ifx_request_kind k);
-
 /* A snapshot of the latency counters of one kind. Safe from any thread while requests run
  * (each counter is read atomically; the set is not one instant). */
 void ifx_client_latency(const ifx_client *c, ifx_request_kind kind, ifx_latency *out);

@@ -268,6 +268,13 @@ static bool named(const ifx_column *c, const char *name)
     return c->len == strlen(name) && memcmp(c->name, name, c->len) == 0;
 }
 
+/* id 0 means "assign one" to the runtime: a row's id never is. */
+static void nonzero_id(ifx_u128 *id)
+{
+    if (id->hi == 0 && id->lo == 0)
+        id->lo = 1;
+}
+
 /* Decimal digits of v, written backwards from end; returns where they start. */
 static char *digits_back(uint64_t v, char *end)
 {
@@ -389,8 +396,7 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
         cr->table = (int64_t)(ifx_hash64(row->measurement, row->measurement_len, 0) >> 1);
     k->id.hi = h2;
     k->id.lo = h1;
-    if (k->id.hi == 0 && k->id.lo == 0)
-        k->id.lo = 1; /* id 0 means "assign one" to the runtime */
+    nonzero_id(&k->id);
     if (c->timestamp_source == IFX_TS_POLL) {
         k->timestamp_us = (uint64_t)ifx_time_now_ns() / 1000;
     } else {
@@ -588,8 +594,7 @@ static ifx_rc number_copies(ifx_source *s, size_t n, ifx_err *err)
             ifx_u128 *id = &s->msgs[keys[k].msg].id;
             id->hi = ifx_hash64(&copy, sizeof copy, id->hi);
             id->lo = ifx_hash64(&copy, sizeof copy, id->lo);
-            if (id->hi == 0 && id->lo == 0)
-                id->lo = 1; /* id 0 means "assign one" to the runtime */
+            nonzero_id(id);
         }
         g = end;
     }

@@ -498,20 +498,6 @@ static bool tls_refusal(CURLcode cc, const char *why)
 const double ifx_latency_bounds[IFX_LATENCY_BOUNDS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                        0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
 
-const char *ifx_request_kind_name(ifx_request_kind k)
-{
-    switch (k) {
-    case IFX_REQUEST_WRITE:
-        return "write";
-    case IFX_REQUEST_QUERY:
-        return "query";
-    case IFX_REQUEST_PROBE:
-    case IFX_REQUEST_KINDS:
-        break;
-    }
-    return "probe";
-}
-
 static void record_latency(ifx_client *c, ifx_request_kind kind, uint64_t us)
 {
     size_t i = 0;
