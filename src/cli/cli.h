@@ -38,6 +38,7 @@ typedef struct cli_config_opts {
     const char *sets[CLI_MAX_SETS];
     size_t nsets;
     bool bad;            /* too many --set: reported by cli_load_config */
+    const char *report;  /* a command name: list the overridden keys on stderr under it */
     char connector[160]; /* after loading: "sink", or "sink <key>" for a connector file */
     bool disabled;       /* after loading: a connector file with enabled = false */
 } cli_config_opts;
@@ -58,9 +59,9 @@ bool cli_config_arg(int argc, char **argv, int *i, cli_config_opts *o);
 struct ifx_config;
 /* Reads the configuration of o for role (an ifx_role): the file, then the environment overrides
  * (connector files), then the --set options; parses and checks it. On failure prints one line
- * per problem ("<path>: <problem>") on stderr and returns false. When applied is not NULL, it
- * receives the list of overridden keys, one "key (from origin)" per line (caller frees). */
-bool cli_load_config(cli_config_opts *o, int role, struct ifx_config *cfg, char **applied);
+ * per problem ("<path>: <problem>") on stderr and returns false. With o->report set, prints each
+ * overridden key on stderr ("ifx: <report>: key (from origin)"). */
+bool cli_load_config(cli_config_opts *o, int role, struct ifx_config *cfg);
 
 /* The log of a command: lines at min_level or above go to stderr, stamped with the time, in the
  * configuration's log_format, naming the connector (cli_config_opts.connector). */

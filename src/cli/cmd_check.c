@@ -26,7 +26,7 @@ int cmd_check(int argc, char **argv)
     ifx_role role = IFX_ROLE_DETECT;
     ifx_config cfg = {0};
     ifx_err err;
-    char *json = NULL, *applied = NULL;
+    char *json = NULL;
     int status = CLI_EXIT_FAILURE;
 
     ifx_err_clear(&err);
@@ -58,15 +58,12 @@ int cmd_check(int argc, char **argv)
         cli_error("check: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(&co, role, &cfg, &applied))
+    co.report = "check";
+    if (!cli_load_config(&co, role, &cfg))
         goto out;
     if (co.disabled)
         fputs("ifx: check: note: enabled = false, so the runtime will not load this connector\n",
               stderr);
-    for (char *line = applied, *nl; line && *line; line = nl + 1) {
-        nl = strchr(line, '\n');
-        fprintf(stderr, "ifx: check: %.*s\n", (int)(nl - line), line);
-    }
     if (ifx_config_to_json(&cfg, &json, &err)) {
         cli_error("check: %s", err.msg);
         goto out;
@@ -74,7 +71,6 @@ int cmd_check(int argc, char **argv)
     printf("%s\n", json);
     status = CLI_EXIT_OK;
 out:
-    free(applied);
     free(json);
     ifx_config_free(&cfg);
     return status;

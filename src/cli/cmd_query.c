@@ -269,7 +269,7 @@ int cmd_query(int argc, char **argv)
         cli_error("query: %s\n%s", co.path ? "missing QUERY" : "missing -c FILE", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(&co, IFX_ROLE_DETECT, &cfg, NULL))
+    if (!cli_load_config(&co, IFX_ROLE_DETECT, &cfg))
         return CLI_EXIT_FAILURE;
     if (lang == IFX_QUERY_DEFAULT && cfg.version == IFX_VERSION_V3 &&
         cfg.query_language == IFX_QUERY_LANGUAGE_INFLUXQL)

@@ -44,7 +44,7 @@ int cmd_health(int argc, char **argv)
         cli_error("health: missing -c FILE\n%s", health_usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(&co, IFX_ROLE_DETECT, &cfg, NULL))
+    if (!cli_load_config(&co, IFX_ROLE_DETECT, &cfg))
         goto out;
     if (ifx_config_resolve_version(&cfg, NULL, &err) || ifx_client_new(&cfg, &client, &err) ||
         (wait ? ifx_client_wait_healthy(client, &cfg, NULL, NULL, NULL, &err)

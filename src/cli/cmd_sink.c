@@ -249,7 +249,7 @@ int cmd_sink(int argc, char **argv)
         cli_error("sink: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(&co, IFX_ROLE_SINK, &cfg, NULL))
+    if (!cli_load_config(&co, IFX_ROLE_SINK, &cfg))
         return CLI_EXIT_FAILURE;
     lg.format = (int)cfg.log_format;
     lg.connector = co.connector;

@@ -168,7 +168,7 @@ int cmd_source(int argc, char **argv)
         cli_error("source: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(&co, IFX_ROLE_SOURCE, &cfg, NULL))
+    if (!cli_load_config(&co, IFX_ROLE_SOURCE, &cfg))
         return CLI_EXIT_FAILURE;
     lg.format = (int)cfg.log_format;
     lg.connector = co.connector;

@@ -89,7 +89,7 @@ int cmd_write(int argc, char **argv)
         cli_error("write: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_load_config(&co, IFX_ROLE_SINK, &cfg, NULL))
+    if (!cli_load_config(&co, IFX_ROLE_SINK, &cfg))
         return CLI_EXIT_FAILURE;
     if (!have_precision)
         precision = cfg.precision;

@@ -101,22 +101,16 @@ bool cli_config_arg(int argc, char **argv, int *i, cli_config_opts *o)
         o->path = argv[++*i];
         return true;
     }
-    if (!strcmp(a, "--set") && *i + 1 < argc) {
-        if (o->nsets < CLI_MAX_SETS)
-            o->sets[o->nsets++] = argv[*i + 1];
-        else
-            o->bad = true;
-        ++*i;
-        return true;
-    }
-    if (!strncmp(a, "--set=", 6)) {
-        if (o->nsets < CLI_MAX_SETS)
-            o->sets[o->nsets++] = a + 6;
-        else
-            o->bad = true;
-        return true;
-    }
-    return false;
+    const char *set = !strcmp(a, "--set") && *i + 1 < argc ? argv[++*i]
+                      : !strncmp(a, "--set=", 6)           ? a + 6
+                                                           : NULL;
+    if (!set)
+        return false;
+    if (o->nsets < CLI_MAX_SETS)
+        o->sets[o->nsets++] = set;
+    else
+        o->bad = true;
+    return true;
 }
 
 static void print_problems(const char *path, const ifx_problems *problems, const ifx_err *err)
@@ -127,7 +121,7 @@ static void print_problems(const char *path, const ifx_problems *problems, const
         fprintf(stderr, "%s: %s\n", path, problems->items[i]);
 }
 
-bool cli_load_config(cli_config_opts *o, int role, ifx_config *cfg, char **applied)
+bool cli_load_config(cli_config_opts *o, int role, ifx_config *cfg)
 {
     extern char **environ;
     ifx_buf text;
@@ -137,8 +131,6 @@ bool cli_load_config(cli_config_opts *o, int role, ifx_config *cfg, char **appli
     bool ok = false;
 
     ifx_err_clear(&err);
-    if (applied)
-        *applied = NULL;
     if (o->bad) {
         cli_error("at most %d --set options", CLI_MAX_SETS);
         return false;
@@ -176,14 +168,8 @@ bool cli_load_config(cli_config_opts *o, int role, ifx_config *cfg, char **appli
     o->disabled = doc.disabled;
     snprintf(o->connector, sizeof o->connector, "%s%s%.120s", ifx_role_name(cfg->role),
              doc.key ? " " : "", doc.key ? doc.key : "");
-    if (applied && doc.applied.n) {
-        ifx_buf list;
-        ifx_buf_init(&list, 1u << 20);
-        for (size_t i = 0; i < doc.applied.n; i++)
-            if (ifx_buf_puts(&list, doc.applied.items[i]) || ifx_buf_putc(&list, '\n'))
-                break;
-        *applied = list.data; /* NUL-terminated by ifx_buf */
-    }
+    for (size_t i = 0; o->report && i < doc.applied.n; i++)
+        fprintf(stderr, "ifx: %s: %s\n", o->report, doc.applied.items[i]);
     ok = true;
 out:
     ifx_problems_free(&problems);
