@@ -30,11 +30,7 @@ static const char usage[] =
     "\n" CLI_CONFIG_USAGE "  --input FILE         messages (default: stdin)\n"
     "  --batch N            messages per consume call, like the runtime's batch_length\n"
     "                       (default 1000)\n"
-    "  --verbose            log at DEBUG instead of INFO\n"
-    "  --metrics-listen HOST:PORT\n"
-    "                       serve Prometheus metrics at http://HOST:PORT/metrics while running\n"
-    "                       (port 0: any free port; the URL is printed on stderr)\n"
-    "\n"
+    "  --verbose            log at DEBUG instead of INFO\n" CLI_METRICS_USAGE "\n"
     "Exit status: 0 all written; 3 some rejected; 1 some not written (or a failure); 2 usage.\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -203,8 +199,7 @@ int cmd_sink(int argc, char **argv)
     cli_log lg = {IFX_LOG_INFO, IFX_LOG_FORMAT_TEXT, "sink"};
     const char *metrics_listen = NULL;
     cli_metrics *metrics = NULL;
-    /* The connector label of the metrics. */
-    cli_metrics_sink_view metrics_view = {.sink = NULL, .connector_id = "sink"};
+    cli_metrics_sink_view metrics_view = {0}; /* filled once the engine is open */
     batch b = {0};
     ifx_buf line;
     ifx_err err;
@@ -253,7 +248,6 @@ int cmd_sink(int argc, char **argv)
         return CLI_EXIT_FAILURE;
     lg.format = (int)cfg.log_format;
     lg.connector = co.connector;
-    metrics_view.connector_id = co.connector;
     if (!(in = cli_open_input(input, &err))) {
         cli_error("sink: %s", err.msg);
         goto out;
@@ -264,15 +258,9 @@ int cmd_sink(int argc, char **argv)
         cli_error("sink: %s", err.msg);
         goto out;
     }
-    metrics_view.sink = sink;
-    if (metrics_listen) {
-        if (cli_metrics_start(metrics_listen, cli_metrics_sink_page, &metrics_view, &metrics,
-                              &err)) {
-            cli_error("sink: %s", err.msg);
-            goto out;
-        }
-        fprintf(stderr, "ifx: metrics on %s\n", cli_metrics_url(metrics));
-    }
+    metrics_view = (cli_metrics_sink_view){.sink = sink, .connector_id = co.connector};
+    if (!cli_metrics_begin("sink", metrics_listen, cli_metrics_sink_page, &metrics_view, &metrics))
+        goto out;
     ifx_buf_init(&line, CLI_MAX_LINE);
     ifx_buf_init(&b.arena, (size_t)1 << 31);
     while (!eof && !stop_requested) {

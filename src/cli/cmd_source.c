@@ -26,10 +26,7 @@ static const char usage[] =
     "                       batch has been written to stdout and flushed: a restart goes on\n"
     "                       where it stopped\n"
     "  --once               stop after the first answer that is not full (no more rows for now)\n"
-    "  --verbose            log at DEBUG instead of INFO (logs go to stderr)\n"
-    "  --metrics-listen HOST:PORT\n"
-    "                       serve Prometheus metrics at http://HOST:PORT/metrics while running\n"
-    "                       (port 0: any free port; the URL is printed on stderr)\n"
+    "  --verbose            log at DEBUG instead of INFO (logs go to stderr)\n" CLI_METRICS_USAGE
     "\n"
     "Exit status: 0 stopped normally (--once, SIGINT or SIGTERM); 1 failure; 2 usage error.\n";
 
@@ -135,8 +132,7 @@ int cmd_source(int argc, char **argv)
     int status = CLI_EXIT_FAILURE;
     const char *metrics_listen = NULL;
     cli_metrics *metrics = NULL;
-    /* The connector label of the metrics. */
-    cli_metrics_source_view metrics_view = {.source = NULL, .connector_id = "source"};
+    cli_metrics_source_view metrics_view = {0}; /* filled once the engine is open */
 
     ifx_err_clear(&err);
     ifx_err_clear(&h.err);
@@ -172,7 +168,6 @@ int cmd_source(int argc, char **argv)
         return CLI_EXIT_FAILURE;
     lg.format = (int)cfg.log_format;
     lg.connector = co.connector;
-    metrics_view.connector_id = co.connector;
     ifx_buf_init(&state, 1u << 30);
     if (state_path && access(state_path, F_OK) == 0 &&
         cli_read_file(state_path, 1u << 30, &state, &err)) {
@@ -184,15 +179,10 @@ int cmd_source(int argc, char **argv)
         cli_error("source: %s", err.msg);
         goto out;
     }
-    metrics_view.source = h.src;
-    if (metrics_listen) {
-        if (cli_metrics_start(metrics_listen, cli_metrics_source_page, &metrics_view, &metrics,
-                              &err)) {
-            cli_error("source: %s", err.msg);
-            goto out;
-        }
-        fprintf(stderr, "ifx: metrics on %s\n", cli_metrics_url(metrics));
-    }
+    metrics_view = (cli_metrics_source_view){.source = h.src, .connector_id = co.connector};
+    if (!cli_metrics_begin("source", metrics_listen, cli_metrics_source_page, &metrics_view,
+                           &metrics))
+        goto out;
     h.state_path = state_path;
     ifx_buf_init(&h.line, 1u << 30);
     sigset_t set;

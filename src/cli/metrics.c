@@ -465,6 +465,22 @@ out:
     return rc;
 }
 
+bool cli_metrics_begin(const char *cmd, const char *address, cli_metrics_render_fn render, void *ud,
+                       cli_metrics **out)
+{
+    ifx_err err;
+    *out = NULL;
+    if (!address)
+        return true;
+    ifx_err_clear(&err);
+    if (cli_metrics_start(address, render, ud, out, &err)) {
+        fprintf(stderr, "ifx: %s: %s\n", cmd, err.msg);
+        return false;
+    }
+    fprintf(stderr, "ifx: metrics on %s\n", cli_metrics_url(*out));
+    return true;
+}
+
 uint16_t cli_metrics_port(const cli_metrics *m)
 {
     return m ? m->port : 0;

@@ -58,6 +58,18 @@ ifx_rc cli_metrics_check_listen(const char *address, ifx_err *err);
 ifx_rc cli_metrics_start(const char *address, cli_metrics_render_fn render, void *ud,
                          cli_metrics **out, ifx_err *err);
 
+/* For a command (cmd: "sink", "source"): starts the server on address, when not NULL, and says
+ * where on stderr ("ifx: metrics on <url>"); *out is NULL when address is. On failure prints
+ * "ifx: <cmd>: <why>" on stderr and returns false. */
+bool cli_metrics_begin(const char *cmd, const char *address, cli_metrics_render_fn render, void *ud,
+                       cli_metrics **out);
+
+/* The usage lines of --metrics-listen. */
+#define CLI_METRICS_USAGE                                                                          \
+    "  --metrics-listen HOST:PORT\n"                                                               \
+    "                       serve Prometheus metrics at http://HOST:PORT/metrics while running\n"  \
+    "                       (port 0: any free port; the URL is printed on stderr)\n"
+
 /* The port the server listens on (the one chosen by the system when 0 was asked for). */
 uint16_t cli_metrics_port(const cli_metrics *m);
 
