@@ -269,6 +269,7 @@ ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
     c->s.accept_partial = cfg->accept_partial;
     c->s.no_sync = cfg->no_sync;
     c->s.v2_compat_write = cfg->write_endpoint == IFX_WRITE_ENDPOINT_V2_COMPAT;
+    c->s.for_write = cfg->role == IFX_ROLE_SINK;
     c->gzip = cfg->gzip;
     c->gzip_threshold = cfg->gzip_threshold;
     c->timeout_ms = (long)(cfg->timeout_ns / 1000000ULL);
@@ -755,7 +756,8 @@ out:
     return rc;
 }
 
-ifx_rc ifx_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_reply *reply,
+static ifx_rc probe(ifx_client *c, const char *method, const char *path, const char *body,
+                    size_t len, const char *content_type, bool send_auth, ifx_http_reply *reply,
                     ifx_err *err)
 {
     response r = {0};
@@ -765,13 +767,25 @@ ifx_rc ifx_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_re
     if (!k)
         return IFX_E_NOMEM;
     r.body = reply->body;
-    rc = perform(c, k, IFX_REQUEST_PROBE, "GET", path, NULL, 0, NULL, NULL, send_auth, false, &r,
-                 err);
+    rc = perform(c, k, IFX_REQUEST_PROBE, method, path, body, len, content_type, NULL, send_auth,
+                 false, &r, err);
     conn_give(c, k);
     reply->status = r.status;
     memcpy(reply->version, r.version, sizeof reply->version);
     memcpy(reply->build, r.build, sizeof reply->build);
     return rc;
+}
+
+ifx_rc ifx_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_reply *reply,
+                    ifx_err *err)
+{
+    return probe(c, "GET", path, NULL, 0, NULL, send_auth, reply, err);
+}
+
+ifx_rc ifx_http_probe(ifx_client *c, const char *method, const char *path, const char *body,
+                      size_t len, const char *content_type, ifx_http_reply *reply, ifx_err *err)
+{
+    return probe(c, method, path, body, len, content_type, true, reply, err);
 }
 
 ifx_rc ifx_client_health(ifx_client *c, ifx_err *err)
@@ -785,6 +799,10 @@ ifx_rc ifx_client_health(ifx_client *c, ifx_err *err)
     if (rc == IFX_OK && (rc = ifx_http_classify_status(r.status)))
         ifx_http_status_error(c->t->health_path, r.status, &body, rc, err);
     ifx_buf_free(&body);
+    /* 1.x /ping and 2.x /health answer without looking at credentials: a server that is up says
+     * nothing yet about the token or the target. */
+    if (rc == IFX_OK && c->t->check_access)
+        rc = c->t->check_access(c, &c->s, err);
     return rc;
 }
 

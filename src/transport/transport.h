@@ -18,6 +18,7 @@ typedef struct ifx_client_settings {
     char *org, *bucket, *db, *retention_policy, *username, *password, *token;
     bool accept_partial, no_sync;
     bool v2_compat_write; /* v3: write through /api/v2/write */
+    bool for_write;       /* a sink's client: the access check proves write access */
 } ifx_client_settings;
 
 /* A query request, as a version builds it. */
@@ -45,6 +46,9 @@ typedef struct ifx_transport {
     ifx_query_lang default_lang;
     const char *health_path;
     bool health_sends_auth;
+    /* After the health probe: one authenticated, read-only request that proves the credentials
+     * and the target (ifx_client_health). NULL when the health probe already proves them. */
+    ifx_rc (*check_access)(ifx_client *c, const ifx_client_settings *s, ifx_err *err);
     /* Reads a non-2xx (or 207) write answer: names the rejected lines in res and returns
      * IFX_E_PARTIAL when the rest of the batch was stored, IFX_E_REJECTED when nothing was, or
      * IFX_OK when the body says nothing about lines (the engine then classifies by status). */
@@ -86,6 +90,10 @@ typedef struct ifx_http_reply {
 
 ifx_rc ifx_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_reply *reply,
                     ifx_err *err);
+
+/* One probe request with a body (content_type may be NULL), always authenticated. */
+ifx_rc ifx_http_probe(ifx_client *c, const char *method, const char *path, const char *body,
+                      size_t len, const char *content_type, ifx_http_reply *reply, ifx_err *err);
 
 /* Sets err from a non-2xx answer: "HTTP <status> from <path>: <server message>". Returns rc. */
 ifx_rc ifx_http_status_error(const char *path_and_query, long status, const ifx_buf *body,

@@ -1,6 +1,7 @@
 /* ifx — InfluxDB 1.x transport: /write, /query (InfluxQL, JSON), /ping, Basic auth.
  * See ../shared/spec/influxdb-http-api.md §4. */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,65 @@ out:
     return rc;
 }
 
+/* True when the SHOW DATABASES answer lists db. */
+static bool lists_database(const char *body, size_t len, const char *db, char *error, size_t cap)
+{
+    json_t *j = json_loadb(body, len, 0, NULL);
+    json_t *res = json_array_get(json_object_get(j, "results"), 0);
+    const char *stmt_error = json_string_value(json_object_get(res, "error"));
+    bool found = false;
+    size_t i;
+    json_t *row;
+
+    error[0] = '\0';
+    if (stmt_error)
+        snprintf(error, cap, "%s", stmt_error);
+    json_array_foreach(json_object_get(json_array_get(json_object_get(res, "series"), 0), "values"),
+                       i, row)
+    {
+        const char *name = json_string_value(json_array_get(row, 0));
+        if (name && strcmp(name, db) == 0)
+            found = true;
+    }
+    json_decref(j);
+    return found;
+}
+
+/* /ping answers without credentials, so prove them with SHOW DATABASES (it authenticates when
+ * auth is on, and lists only what the user may use). A sink also needs the database: 1.x never
+ * creates one on write, so every write to a missing one would fail until an operator acts. */
+static ifx_rc v1_check_access(ifx_client *c, const ifx_client_settings *s, ifx_err *err)
+{
+    static const char q[] = "SHOW DATABASES";
+    char stmt_error[256];
+    ifx_buf body;
+    ifx_result_format fmt;
+    ifx_rc rc;
+
+    ifx_buf_init(&body, 16u << 20);
+    rc = ifx_client_query(c, IFX_QUERY_INFLUXQL, q, sizeof q - 1, 0, &body, &fmt, err);
+    if (rc == IFX_E_AUTH) {
+        ifx_err_prefix(err, "the server refused the credentials (keys username and password)");
+        goto out;
+    }
+    if (rc)
+        goto out;
+    bool found =
+        lists_database(body.data ? body.data : "", body.len, s->db, stmt_error, sizeof stmt_error);
+    if (stmt_error[0]) {
+        rc = ifx_err_set(err, IFX_E_AUTH, "SHOW DATABASES failed: %s", stmt_error);
+        ifx_err_prefix(err, "the server refused the credentials (keys username and password)");
+    } else if (s->for_write && !found) {
+        rc = ifx_err_set(err, IFX_E_CONFIG,
+                         "database \"%s\" does not exist%s (key db); InfluxDB 1.x does not create "
+                         "it on write: CREATE DATABASE \"%s\"",
+                         s->db, s->username ? " or the user may not use it" : "", s->db);
+    }
+out:
+    ifx_buf_free(&body);
+    return rc;
+}
+
 const ifx_transport ifx_transport_v1 = {
     .version = IFX_VERSION_V1,
     .name = "InfluxDB 1.x",
@@ -116,5 +176,6 @@ const ifx_transport ifx_transport_v1 = {
     .default_lang = IFX_QUERY_INFLUXQL,
     .health_path = "/ping",
     .health_sends_auth = false,
+    .check_access = v1_check_access,
     .read_write_error = v1_read_write_error,
 };

@@ -79,6 +79,55 @@ out:
     return rc;
 }
 
+/* /health answers without a token. A sink proves the token, the org, the bucket and its write
+ * permission with an empty write: 2.x checks all four before it reads the body, then refuses
+ * the body ("writing requires points"), so nothing is stored. A source proves the token and the
+ * org by listing at most one bucket of the org (its own bucket is named in its query). */
+static ifx_rc v2_check_access(ifx_client *c, const ifx_client_settings *s, ifx_err *err)
+{
+    ifx_buf target, body;
+    ifx_http_reply r = {.body = &body};
+    ifx_rc rc;
+
+    ifx_buf_init(&target, 64 * 1024);
+    ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
+    if (s->for_write) {
+        if ((rc = v2_write_target(s, IFX_PRECISION_NS, &target)))
+            goto out;
+        rc = ifx_http_probe(c, "POST", target.data, "", 0, "text/plain; charset=utf-8", &r, err);
+    } else {
+        if ((rc = ifx_buf_puts(&target, "/api/v2/buckets")) ||
+            (rc = ifx_url_add_param(&target, "org", s->org)) ||
+            (rc = ifx_url_add_param(&target, "limit", "1")))
+            goto out;
+        rc = ifx_http_get(c, target.data, true, &r, err);
+    }
+    if (rc)
+        goto out;
+    if (r.status == 200 || r.status == 204 ||
+        (s->for_write && r.status == 400 && body.data && strstr(body.data, "requires points")))
+        goto out;
+    rc = ifx_http_status_error(target.data, r.status, &body, ifx_http_classify_status(r.status),
+                               err);
+    if (rc == IFX_OK) /* a status no class covers: still not access */
+        rc = ifx_http_status_error(target.data, r.status, &body, IFX_E_REJECTED, err);
+    if (r.status == 401)
+        ifx_err_prefix(err, "the server refused the token (key token)");
+    else if (r.status == 403)
+        ifx_err_prefix(err, "the token may not write to bucket \"%s\" (key token)", s->bucket);
+    else if (r.status == 404 && s->for_write)
+        ifx_err_prefix(err, "org \"%s\" or bucket \"%s\" not found (keys org and bucket)", s->org,
+                       s->bucket);
+    else if (r.status == 404)
+        ifx_err_prefix(err, "org \"%s\" not found (key org)", s->org);
+    if (rc == IFX_E_REJECTED)
+        rc = IFX_E_CONFIG; /* retrying cannot fix a wrong org or bucket */
+out:
+    ifx_buf_free(&target);
+    ifx_buf_free(&body);
+    return rc;
+}
+
 const ifx_transport ifx_transport_v2 = {
     .version = IFX_VERSION_V2,
     .name = "InfluxDB 2.x",
@@ -88,6 +137,7 @@ const ifx_transport ifx_transport_v2 = {
     .query_request = v2_query_request,
     .default_lang = IFX_QUERY_FLUX,
     .health_path = "/health",
-    .health_sends_auth = true,
+    .health_sends_auth = false, /* 2.x ignores it there: check_access proves the token */
+    .check_access = v2_check_access,
     .read_write_error = v2_read_write_error,
 };

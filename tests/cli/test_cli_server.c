@@ -62,6 +62,16 @@ static void test_detect_and_health(void **state)
 
     snprintf(args, sizeof args, "health -c %s", v1cfg);
     r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    has(r.out, "unhealthy: database \"cli\" does not exist (key db); InfluxDB 1.x does not create "
+               "it on write: CREATE DATABASE \"cli\"");
+    done(&r);
+    snprintf(args, sizeof args, "query -c %s \"CREATE DATABASE cli\"", v1cfg);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    done(&r);
+    snprintf(args, sizeof args, "health -c %s", v1cfg);
+    r = run(args, NULL);
     assert_int_equal(r.status, 0);
     has(r.out, "healthy: v1 at http://127.0.0.1:");
     done(&r);

@@ -166,6 +166,12 @@ static void test_detect_and_health(void **state)
     assert_int_equal(cfg.version, IFX_VERSION_V1);
     ifx_client *c;
     assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    /* /ping says nothing of the database: a sink's health check proves it exists, since 1.x
+     * never creates one on write. */
+    assert_int_equal(ifx_client_health(c, &e), IFX_E_CONFIG);
+    assert_string_equal(e.msg, "database \"x\" does not exist (key db); InfluxDB 1.x does not "
+                               "create it on write: CREATE DATABASE \"x\"");
+    create_db(c, "x");
     assert_int_equal(ifx_client_health(c, &e), IFX_OK);
     ifx_client_free(c);
     ifx_config_free(&cfg);

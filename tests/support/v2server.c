@@ -1,0 +1,172 @@
+/* Test support: the v2 server of a test, real or stand-in (see v2server.h). */
+#include "v2server.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "ifx/buf.h"
+
+bool v2_real(void)
+{
+    const char *p = getenv("IFX_INFLUXD2");
+    return p && *p;
+}
+
+void v2_skip_if_unavailable(const char *test_name)
+{
+    const char *p = getenv("IFX_INFLUXD2");
+    if (p && !*p) {
+        fprintf(stderr,
+                "SKIPPED %s: no real InfluxDB 2.7 on this machine (scripts/influxdb2 builds it; "
+                "it needs go and cargo)\n",
+                test_name);
+        exit(V2_SKIP);
+    }
+}
+
+int v2_start(fixture *f)
+{
+    if (v2_real()) {
+        char *argv[] = {"python3",  IFX_SOURCE_DIR "/tests/fixtures/influxdb2.py",
+                        "--influxd", getenv("IFX_INFLUXD2"),
+                        "--org",     V2_ORG,
+                        "--bucket",  V2_BUCKET,
+                        "--token",   V2_TOKEN,
+                        NULL};
+        return fixture_start(f, argv, 90);
+    }
+    char *argv[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
+                    "--mode",  "v2",
+                    "--token", V2_TOKEN,
+                    NULL};
+    return fixture_start(f, argv, 30);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    return ifx_buf_append(ud, p, size * n) ? 0 : size * n;
+}
+
+/* One authenticated request; returns the body (caller frees) and the status. */
+static char *api_text(const fixture *f, const char *method, const char *path,
+                      const char *content_type, const char *accept, const char *body, long *status)
+{
+    char url[2048];
+    ifx_buf reply;
+    struct curl_slist *h = NULL;
+    CURL *c = curl_easy_init();
+
+    ifx_buf_init(&reply, 64u << 20);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", f->port, path);
+    h = curl_slist_append(h, "Authorization: Token " V2_TOKEN);
+    if (content_type) {
+        char line[128];
+        snprintf(line, sizeof line, "Content-Type: %s", content_type);
+        h = curl_slist_append(h, line);
+    }
+    if (accept) {
+        char line[128];
+        snprintf(line, sizeof line, "Accept: %s", accept);
+        h = curl_slist_append(h, line);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (curl_easy_perform(c) != CURLE_OK) {
+        fprintf(stderr, "v2 %s %s failed\n", method, path);
+        abort();
+    }
+    if (status)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (!reply.data)
+        return calloc(1, 1);
+    return ifx_buf_detach(&reply);
+}
+
+json_t *v2_api(const fixture *f, const char *method, const char *path, const char *body,
+               long *status)
+{
+    char *text = api_text(f, method, path, body ? "application/json" : NULL, NULL, body, status);
+    json_t *j = *text ? json_loads(text, 0, NULL) : NULL;
+    if (*text && !j) {
+        fprintf(stderr, "v2 %s %s: the answer is not JSON: %s\n", method, path, text);
+        abort();
+    }
+    free(text);
+    return j;
+}
+
+char *v2_flux_csv(const fixture *f, const char *flux)
+{
+    json_t *q = json_pack("{s:s, s:s, s:{s:[s,s,s]}}", "query", flux, "type", "flux", "dialect",
+                          "annotations", "datatype", "group", "default");
+    char *body = json_dumps(q, 0);
+    long status = 0;
+    char *csv =
+        api_text(f, "POST", "/api/v2/query?org=" V2_ORG, "application/json", "application/csv",
+                 body, &status);
+    if (status != 200) {
+        fprintf(stderr, "v2 query failed (%ld): %s\n", status, csv);
+        abort();
+    }
+    json_decref(q);
+    free(body);
+    return csv;
+}
+
+static void real_reset(const fixture *f)
+{
+    long status = 0;
+    const char *p = strstr(f->ready_line, "org_id=");
+    char org_id[64] = "";
+    if (p)
+        sscanf(p + 7, "%63s", org_id);
+    json_t *list = v2_api(f, "GET", "/api/v2/buckets?org=" V2_ORG "&limit=100", NULL, &status);
+    if (status != 200) {
+        fprintf(stderr, "v2 reset: listing buckets answered %ld\n", status);
+        abort();
+    }
+    size_t i;
+    json_t *b;
+    json_array_foreach(json_object_get(list, "buckets"), i, b)
+    {
+        const char *name = json_string_value(json_object_get(b, "name"));
+        const char *id = json_string_value(json_object_get(b, "id"));
+        char path[128];
+        if (!name || !id || name[0] == '_') /* _monitoring, _tasks */
+            continue;
+        snprintf(path, sizeof path, "/api/v2/buckets/%s", id);
+        json_decref(v2_api(f, "DELETE", path, NULL, &status));
+        if (status != 204) {
+            fprintf(stderr, "v2 reset: deleting bucket %s answered %ld\n", name, status);
+            abort();
+        }
+    }
+    json_decref(list);
+    char body[256];
+    snprintf(body, sizeof body, "{\"orgID\":\"%s\",\"name\":\"" V2_BUCKET "\",\"retentionRules\":[]}",
+             org_id);
+    json_decref(v2_api(f, "POST", "/api/v2/buckets", body, &status));
+    if (status != 201) {
+        fprintf(stderr, "v2 reset: creating bucket " V2_BUCKET " answered %ld\n", status);
+        abort();
+    }
+}
+
+void v2_reset(const fixture *f)
+{
+    if (v2_real())
+        real_reset(f);
+    else
+        json_decref(admin_call(f->port, "POST", "/__admin/reset", NULL));
+}

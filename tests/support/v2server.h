@@ -1,0 +1,46 @@
+/* Test support: "the v2 server" of a test, either the project's stand-in
+ * (tests/fixtures/influxdb_server.py --mode v2) or a real InfluxDB 2.7 (tests/fixtures/influxdb2.py
+ * running the influxd that scripts/influxdb2 builds).
+ *
+ * A test binary registered twice in ctest runs against both: the second registration sets
+ * IFX_INFLUXD2 to the real influxd. Both servers are set up alike: org "iggy", bucket "events",
+ * the operator token TOKEN of the tests ("ifx-test-token"). */
+#ifndef IFX_TEST_V2SERVER_H
+#define IFX_TEST_V2SERVER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "fixture.h"
+
+#define V2_ORG    "iggy"
+#define V2_BUCKET "events"
+#define V2_TOKEN  "ifx-test-token"
+
+/* The exit status ctest reads as "skipped" (SKIP_RETURN_CODE in tests/CMakeLists.txt). */
+#define V2_SKIP 77
+
+/* True when this run is against the real InfluxDB 2.7 (IFX_INFLUXD2 is set). */
+bool v2_real(void);
+
+/* Exits the test program with V2_SKIP after one loud line when IFX_INFLUXD2 is set but empty
+ * (the real server could not be built here); returns when there is nothing to skip. */
+void v2_skip_if_unavailable(const char *test_name);
+
+/* Starts the v2 server (real or stand-in); 0 on success. */
+int v2_start(fixture *f);
+
+/* Empties the server: every bucket but the system ones is deleted and "events" is made again
+ * (real: through the API, which also forgets field types; stand-in: /__admin/reset). */
+void v2_reset(const fixture *f);
+
+/* An authenticated call to the server's API with the operator token; returns the parsed JSON
+ * answer (caller json_decref; NULL for an empty body) and the status in *status (may be NULL).
+ * Aborts on a transport failure. */
+json_t *v2_api(const fixture *f, const char *method, const char *path, const char *body,
+               long *status);
+
+/* Runs a Flux query (as JSON, with annotations) and returns the raw annotated CSV (caller frees). */
+char *v2_flux_csv(const fixture *f, const char *flux);
+
+#endif
