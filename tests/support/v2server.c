@@ -30,7 +30,7 @@ void v2_skip_if_unavailable(const char *test_name)
 int v2_start(fixture *f)
 {
     if (v2_real()) {
-        char *argv[] = {"python3",  IFX_SOURCE_DIR "/tests/fixtures/influxdb2.py",
+        char *argv[] = {"python3",   IFX_SOURCE_DIR "/tests/fixtures/influxdb2.py",
                         "--influxd", getenv("IFX_INFLUXD2"),
                         "--org",     V2_ORG,
                         "--bucket",  V2_BUCKET,
@@ -112,9 +112,8 @@ char *v2_flux_csv(const fixture *f, const char *flux)
                           "annotations", "datatype", "group", "default");
     char *body = json_dumps(q, 0);
     long status = 0;
-    char *csv =
-        api_text(f, "POST", "/api/v2/query?org=" V2_ORG, "application/json", "application/csv",
-                 body, &status);
+    char *csv = api_text(f, "POST", "/api/v2/query?org=" V2_ORG, "application/json",
+                         "application/csv", body, &status);
     if (status != 200) {
         fprintf(stderr, "v2 query failed (%ld): %s\n", status, csv);
         abort();
@@ -154,8 +153,8 @@ static void real_reset(const fixture *f)
     }
     json_decref(list);
     char body[256];
-    snprintf(body, sizeof body, "{\"orgID\":\"%s\",\"name\":\"" V2_BUCKET "\",\"retentionRules\":[]}",
-             org_id);
+    snprintf(body, sizeof body,
+             "{\"orgID\":\"%s\",\"name\":\"" V2_BUCKET "\",\"retentionRules\":[]}", org_id);
     json_decref(v2_api(f, "POST", "/api/v2/buckets", body, &status));
     if (status != 201) {
         fprintf(stderr, "v2 reset: creating bucket " V2_BUCKET " answered %ld\n", status);

@@ -40,7 +40,8 @@ void v2_reset(const fixture *f);
 json_t *v2_api(const fixture *f, const char *method, const char *path, const char *body,
                long *status);
 
-/* Runs a Flux query (as JSON, with annotations) and returns the raw annotated CSV (caller frees). */
+/* Runs a Flux query (as JSON, with annotations) and returns the raw annotated CSV (caller frees).
+ */
 char *v2_flux_csv(const fixture *f, const char *flux);
 
 #endif
