@@ -5,6 +5,7 @@
  * callers reuse warm connections. The pool is the only state shared between threads.
  */
 #include <curl/curl.h>
+#include <jansson.h>
 #include <libdeflate.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -440,30 +441,27 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 
 /* The server's message from an error body: the "error" or "message" key of a JSON body (v3 error
  * bodies carry no Content-Type, so JSON is tried first), else the text itself; one line, cut. */
+/* The server's own words from an error body: the "error" (1.x, 3.x) or "message" (2.x) string
+ * of a JSON body, decoded (its JSON escapes are not the server's text), else the body as text.
+ * Line breaks become spaces so that the message stays on one line. */
 static void server_message(const char *body, size_t len, char *out, size_t cap)
 {
     size_t k = 0;
     const char *m = body;
     size_t mlen = len;
-    const char *keys[] = {"\"error\"", "\"message\""};
+    json_t *j = len && body[0] == '{' ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *text = json_object_get(j, "error");
 
-    for (size_t i = 0; i < 2; i++) {
-        const char *p = len ? strstr(body, keys[i]) : NULL;
-        if (p && body[0] == '{') {
-            p = strchr(p + strlen(keys[i]), '"');
-            if (p) {
-                const char *e = p + 1;
-                while (*e && *e != '"')
-                    e += (*e == '\\' && e[1]) ? 2 : 1;
-                m = p + 1;
-                mlen = (size_t)(e - m);
-                break;
-            }
-        }
+    if (!json_is_string(text))
+        text = json_object_get(j, "message");
+    if (json_is_string(text)) {
+        m = json_string_value(text);
+        mlen = json_string_length(text);
     }
     for (size_t i = 0; i < mlen && k + 1 < cap; i++)
         out[k++] = (m[i] == '\n' || m[i] == '\r') ? ' ' : m[i];
     out[k] = '\0';
+    json_decref(j);
 }
 
 /* Where the path ends in a "path?query" string, for messages without parameters. */

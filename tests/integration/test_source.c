@@ -1820,7 +1820,7 @@ static int teardown(void **state)
         fixture_stop(&v3);
         fixture_stop(&v1);
     }
-    fixture_stop(&v2);
+    v2_stop(&v2);
     return 0;
 }
 

@@ -27,22 +27,65 @@ void v2_skip_if_unavailable(const char *test_name)
     }
 }
 
+/* Starts the real server; port and dir reuse the ones of an earlier run when not NULL. */
+static int real_start(fixture *f, const char *port, const char *dir)
+{
+    char *argv[20] = {"python3",   IFX_SOURCE_DIR "/tests/fixtures/influxdb2.py",
+                      "--influxd", getenv("IFX_INFLUXD2"),
+                      "--org",     V2_ORG,
+                      "--bucket",  V2_BUCKET,
+                      "--token",   V2_TOKEN,
+                      "--keep"};
+    int n = 11;
+    if (port) {
+        argv[n++] = "--port";
+        argv[n++] = (char *)port;
+        argv[n++] = "--dir";
+        argv[n++] = (char *)dir;
+    }
+    argv[n] = NULL;
+    return fixture_start(f, argv, 90);
+}
+
 int v2_start(fixture *f)
 {
-    if (v2_real()) {
-        char *argv[] = {"python3",   IFX_SOURCE_DIR "/tests/fixtures/influxdb2.py",
-                        "--influxd", getenv("IFX_INFLUXD2"),
-                        "--org",     V2_ORG,
-                        "--bucket",  V2_BUCKET,
-                        "--token",   V2_TOKEN,
-                        NULL};
-        return fixture_start(f, argv, 90);
-    }
+    if (v2_real())
+        return real_start(f, NULL, NULL);
     char *argv[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
                     "--mode",  "v2",
                     "--token", V2_TOKEN,
                     NULL};
     return fixture_start(f, argv, 30);
+}
+
+/* The data directory of a real server, from its READY line. */
+static void data_dir(const fixture *f, char *out, size_t cap)
+{
+    const char *d = strstr(f->ready_line, "dir=");
+    size_t n = d ? strcspn(d + 4, " \n") : 0;
+    snprintf(out, cap, "%.*s", (int)n, d ? d + 4 : "");
+}
+
+int v2_restart(fixture *f)
+{
+    char port[16], dir[512];
+    snprintf(port, sizeof port, "%d", f->port);
+    data_dir(f, dir, sizeof dir);
+    fixture_stop(f);
+    return real_start(f, port, dir);
+}
+
+void v2_stop(fixture *f)
+{
+    char dir[512];
+    data_dir(f, dir, sizeof dir);
+    fixture_stop(f);
+    if (v2_real() && strncmp(dir, "/tmp/ifx-influxd2-", 18) == 0) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+    }
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)

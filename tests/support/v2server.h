@@ -27,8 +27,15 @@ bool v2_real(void);
  * (the real server could not be built here); returns when there is nothing to skip. */
 void v2_skip_if_unavailable(const char *test_name);
 
-/* Starts the v2 server (real or stand-in); 0 on success. */
+/* Starts the v2 server (real or stand-in); 0 on success. A real server keeps its data
+ * directory when it stops, so that v2_restart can start it again on the same data. */
 int v2_start(fixture *f);
+
+/* Stops the server and starts it again on the same port and data (a real server only). */
+int v2_restart(fixture *f);
+
+/* Stops the server for good and removes its data. */
+void v2_stop(fixture *f);
 
 /* Empties the server: every bucket but the system ones is deleted and "events" is made again
  * (real: through the API, which also forgets field types; stand-in: /__admin/reset). */

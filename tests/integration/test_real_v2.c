@@ -1,0 +1,684 @@
+/* ifx against a real InfluxDB 2.7 (the influxd scripts/influxdb2 builds; ctest passes it in
+ * IFX_INFLUXD2): what the v2 tests against the stand-in assert, checked on the real server, plus
+ * what only a real server shows. Health and detect with right and wrong credentials, an unknown
+ * org and bucket, a token that may only read; writes in every precision, gzip, a bad line among
+ * good ones, a field-type conflict; Flux answers with every column type and several tables,
+ * annotated and not; the example connector files (upstream v2 keys, no "version") through
+ * `ifx sink` and `ifx source`; the server stopped and started again while the sink writes.
+ * What the server stored is read back with Flux and compared cell by cell. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_run.h"
+#include "fixture.h"
+#include "ifx/client.h"
+#include "ifx/config.h"
+#include "ifx/rows.h"
+#include "ifx/sink.h"
+#include "ifx/writer.h"
+#include "v2server.h"
+
+static fixture v2;
+static char dir[] = "/tmp/ifx-real-v2-XXXXXX";
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+/* A config for this server; extra (JSON members without braces, may be NULL) adds or replaces
+ * keys. */
+static void config(ifx_config *cfg, ifx_role role, const char *extra)
+{
+    char url[64], more[2048];
+    ifx_err e;
+    json_t *j = json_object();
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", v2.port);
+    json_object_set_new(j, "url", json_string(url));
+    json_object_set_new(j, "org", json_string(V2_ORG));
+    if (role == IFX_ROLE_SINK) /* a source names its bucket in its query */
+        json_object_set_new(j, "bucket", json_string(V2_BUCKET));
+    json_object_set_new(j, "token", json_string(V2_TOKEN));
+    json_object_set_new(j, "retry_delay", json_string("10ms"));
+    json_object_set_new(j, "retry_max_delay", json_string("50ms"));
+    if (extra) {
+        snprintf(more, sizeof more, "{%s}", extra);
+        json_t *x = json_loads(more, 0, NULL);
+        assert_non_null(x);
+        json_object_update(j, x);
+        json_decref(x);
+    }
+    char *text = json_dumps(j, 0);
+    json_decref(j);
+    if (ifx_config_parse_json(cfg, role, text, strlen(text), NULL, &e))
+        fail_msg("config %s: %s", text, e.msg);
+    free(text);
+}
+
+static ifx_client *client(ifx_config *cfg, ifx_role role, const char *extra)
+{
+    ifx_client *c;
+    ifx_err e;
+    config(cfg, role, extra);
+    if (ifx_client_new(cfg, &c, &e))
+        fail_msg("client: %s", e.msg);
+    return c;
+}
+
+/* The health check of a client made with extra; returns its code and copies its message. */
+static ifx_rc health(ifx_role role, const char *extra, char *msg, size_t cap)
+{
+    ifx_config cfg;
+    ifx_err e;
+    ifx_client *c = client(&cfg, role, extra);
+    ifx_err_clear(&e);
+    ifx_rc rc = ifx_client_health(c, &e);
+    snprintf(msg, cap, "%s", e.msg);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+    return rc;
+}
+
+/* The stored points of measurement m as CSV lines "time,value,field" (RFC 3339 times, values as
+ * the server writes them), sorted by time and field: read with Flux, independently of ifx's own
+ * readers. Caller frees. */
+static char *stored_field(const char *m, const char *field)
+{
+    char flux[512];
+    snprintf(flux, sizeof flux,
+             "from(bucket: \"" V2_BUCKET "\") |> range(start: 0) |> filter(fn: (r) => "
+             "r._measurement == \"%s\" and r._field =~ /^%s$/) |> keep(columns: [\"_time\", "
+             "\"_field\", \"_value\"]) |> group() |> sort(columns: [\"_time\", \"_field\"])",
+             m, field);
+    char *csv = v2_flux_csv(&v2, flux);
+    /* keep the data rows: ",,0,<time>,<value>,<field>" -> "<time>,<value>,<field>" (the
+     * result column is empty: #default names it) */
+    size_t len = strlen(csv), o = 0;
+    char *out = calloc(len + 1, 1);
+    for (char *line = strtok(csv, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+        if (strncmp(line, ",,", 2) != 0)
+            continue;
+        const char *p = strchr(line + 2, ',');
+        if (p)
+            o += (size_t)sprintf(out + o, "%s\n", p + 1);
+    }
+    free(csv);
+    return out;
+}
+
+/* Every field of m (of one type: group() cannot merge columns of different types). */
+static char *stored(const char *m)
+{
+    return stored_field(m, ".*");
+}
+
+/* A whole column's #datatype for measurement m's field f, e.g. "double". */
+static char *stored_type(const char *m, const char *f)
+{
+    char flux[512];
+    snprintf(flux, sizeof flux,
+             "from(bucket: \"" V2_BUCKET "\") |> range(start: 0) |> filter(fn: (r) => "
+             "r._measurement == \"%s\" and r._field == \"%s\") |> keep(columns: [\"_value\"])",
+             m, f);
+    char *csv = v2_flux_csv(&v2, flux);
+    char *type = NULL;
+    const char *d = strstr(csv, "#datatype,");
+    if (d) {
+        const char *end = d + strcspn(d, "\r\n");
+        const char *last = end;
+        while (last > d && last[-1] != ',')
+            last--;
+        type = strndup(last, (size_t)(end - last));
+    }
+    free(csv);
+    return type ? type : strdup("(no rows)");
+}
+
+typedef struct rejects {
+    size_t n;
+    size_t index[16];
+    char reason[16][512];
+} rejects;
+
+static void on_reject(void *ud, size_t index, const char *reason)
+{
+    rejects *r = ud;
+    if (r->n < 16) {
+        r->index[r->n] = index;
+        snprintf(r->reason[r->n], sizeof r->reason[0], "%s", reason);
+    }
+    r->n++;
+}
+
+/* Writes text (lines) through ifx's writer in precision p. */
+static ifx_rc write_lines(const char *extra, ifx_precision p, const char *text,
+                          ifx_write_report *rep, rejects *rj, ifx_err *e)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, IFX_ROLE_SINK, extra);
+    ifx_writer w;
+    ifx_line_span *spans = NULL;
+    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap);
+    memset(rj, 0, sizeof *rj);
+    ifx_writer_init(&w, c, NULL, &cfg, p);
+    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
+    ifx_writer_free(&w);
+    free(spans);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+    return rc;
+}
+
+static void expect_stored(const char *m, const char *want)
+{
+    char *got = stored(m);
+    if (strcmp(got, want) != 0)
+        fail_msg("measurement %s stored\n%s\nwant\n%s", m, got, want);
+    free(got);
+}
+
+/* ---- health and detect --------------------------------------------------------------------- */
+
+static void test_health_proves_credentials(void **state)
+{
+    char msg[600];
+    (void)state;
+    v2_reset(&v2);
+    /* right token: the sink's empty write and the source's bucket listing both pass */
+    assert_int_equal(health(IFX_ROLE_SINK, NULL, msg, sizeof msg), IFX_OK);
+    assert_int_equal(health(IFX_ROLE_SOURCE, "\"query\":\"from(bucket: \\\"events\\\") |> "
+                                             "range(start: time(v: \\\"$cursor\\\")) |> "
+                                             "limit(n: $limit)\"",
+                            msg, sizeof msg),
+                     IFX_OK);
+
+    /* /health answers a wrong token with 200: the access check is what refuses it */
+    assert_int_equal(health(IFX_ROLE_SINK, "\"token\":\"wrong\"", msg, sizeof msg), IFX_E_AUTH);
+    assert_string_equal(msg, "the server refused the token (key token): HTTP 401 from "
+                             "/api/v2/write: unauthorized access");
+    assert_int_equal(health(IFX_ROLE_SOURCE,
+                            "\"token\":\"wrong\",\"query\":\"from(bucket: \\\"events\\\") |> "
+                            "range(start: time(v: \\\"$cursor\\\")) |> limit(n: $limit)\"",
+                            msg, sizeof msg),
+                     IFX_E_AUTH);
+    assert_string_equal(msg, "the server refused the token (key token): HTTP 401 from "
+                             "/api/v2/buckets: unauthorized access");
+
+    /* an unknown bucket or org is a configuration error, found before any message is taken */
+    assert_int_equal(health(IFX_ROLE_SINK, "\"bucket\":\"nope\"", msg, sizeof msg), IFX_E_CONFIG);
+    assert_string_equal(msg, "org \"iggy\" or bucket \"nope\" not found (keys org and bucket): HTTP "
+                             "404 from /api/v2/write: bucket \"nope\" not found");
+    assert_int_equal(health(IFX_ROLE_SINK, "\"org\":\"nope\"", msg, sizeof msg), IFX_E_CONFIG);
+    assert_string_equal(msg, "org \"nope\" or bucket \"events\" not found (keys org and bucket): "
+                             "HTTP 404 from /api/v2/write: organization name \"nope\" not found");
+    assert_int_equal(health(IFX_ROLE_SOURCE,
+                            "\"org\":\"nope\",\"query\":\"from(bucket: \\\"events\\\") |> "
+                            "range(start: time(v: \\\"$cursor\\\")) |> limit(n: $limit)\"",
+                            msg, sizeof msg),
+                     IFX_E_CONFIG);
+    assert_string_equal(msg, "org \"nope\" not found (key org): HTTP 404 from /api/v2/buckets: "
+                             "organization name \"nope\" not found");
+
+    /* a token that may read but not write: refused for a sink, fine for a source */
+    long status = 0;
+    char body[512];
+    const char *p = strstr(v2.ready_line, "org_id=");
+    char org_id[64] = "";
+    sscanf(p + 7, "%63s", org_id);
+    snprintf(body, sizeof body,
+             "{\"orgID\":\"%s\",\"description\":\"read only\",\"permissions\":[{\"action\":"
+             "\"read\",\"resource\":{\"type\":\"buckets\",\"orgID\":\"%s\"}}]}",
+             org_id, org_id);
+    json_t *auth = v2_api(&v2, "POST", "/api/v2/authorizations", body, &status);
+    assert_int_equal(status, 201);
+    char extra[256];
+    snprintf(extra, sizeof extra, "\"token\":\"%s\"",
+             json_string_value(json_object_get(auth, "token")));
+    json_decref(auth);
+    assert_int_equal(health(IFX_ROLE_SINK, extra, msg, sizeof msg), IFX_E_AUTH);
+    assert_string_equal(msg, "the token may not write to bucket \"events\" (key token): HTTP 403 "
+                             "from /api/v2/write: insufficient permissions for write");
+    strcat(extra, ",\"query\":\"from(bucket: \\\"events\\\") |> range(start: time(v: "
+                  "\\\"$cursor\\\")) |> limit(n: $limit)\"");
+    assert_int_equal(health(IFX_ROLE_SOURCE, extra, msg, sizeof msg), IFX_OK);
+    expect_stored("m", ""); /* the probes stored nothing */
+}
+
+static void test_detect(void **state)
+{
+    char url[64];
+    ifx_detect_result d;
+    ifx_config cfg;
+    ifx_err e;
+    (void)state;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", v2.port);
+    assert_int_equal(ifx_detect(url, NULL, 5000000000ULL, &d, &e), IFX_OK);
+    assert_int_equal(d.version, IFX_VERSION_V2);
+    assert_string_equal(d.server_version, "v2.7.12");
+    assert_string_equal(d.build, "OSS");
+    assert_false(d.auth_required); /* /ping and /health answer anyone */
+
+    /* "auto" resolves to v2, and a sink of that config writes */
+    config(&cfg, IFX_ROLE_SINK, "\"version\":\"auto\"");
+    assert_int_equal(ifx_config_resolve_version(&cfg, NULL, &e), IFX_OK);
+    assert_int_equal(cfg.version, IFX_VERSION_V2);
+    ifx_config_free(&cfg);
+}
+
+/* `ifx health` as a user runs it: a wrong token is unhealthy, exit 1. */
+static void test_cli_health(void **state)
+{
+    char path[300], args[400];
+    (void)state;
+    snprintf(path, sizeof path, "%s/wrong.json", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"url\":\"http://127.0.0.1:%d\",\"org\":\"iggy\",\"bucket\":\"events\","
+               "\"token\":\"wrong\"}",
+            v2.port);
+    fclose(f);
+    snprintf(args, sizeof args, "health -c %s", path);
+    cli_result r = cli_run(IFX_BIN, dir, args, NULL);
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, "unhealthy: the server refused the token (key token): HTTP 401 "
+                               "from /api/v2/write: unauthorized access\n");
+    cli_result_free(&r);
+}
+
+/* ---- writes -------------------------------------------------------------------------------- */
+
+static void test_precisions_and_gzip(void **state)
+{
+    static const struct {
+        ifx_precision p;
+        const char *lp;
+    } cases[] = {
+        {IFX_PRECISION_S, "prec,p=s v=1i 1704067201"},
+        {IFX_PRECISION_MS, "prec,p=ms v=2i 1704067201002"},
+        {IFX_PRECISION_US, "prec,p=us v=3i 1704067201000003"},
+        {IFX_PRECISION_NS, "prec,p=ns v=4i 1704067201000000004"},
+    };
+    ifx_write_report rep;
+    rejects rj;
+    ifx_err e;
+    (void)state;
+    v2_reset(&v2);
+    for (size_t i = 0; i < 4; i++) {
+        /* gzip for every body over 16 bytes: each of these is compressed */
+        assert_int_equal(write_lines("\"gzip_threshold\":16", cases[i].p, cases[i].lp, &rep, &rj, &e),
+                         IFX_OK);
+        assert_int_equal(rep.written, 1);
+    }
+    /* each time exact in its unit (the tag p splits them into tables, merged by group()) */
+    expect_stored("prec", "2024-01-01T00:00:01Z,1,v\n"
+                          "2024-01-01T00:00:01.000000004Z,4,v\n"
+                          "2024-01-01T00:00:01.000003Z,3,v\n"
+                          "2024-01-01T00:00:01.002Z,2,v\n");
+}
+
+/* 2.x parses all or nothing: a bad line among good ones stores nothing and names the line.
+ * ifx rejects that line alone and writes the others. */
+static void test_bad_line_among_good(void **state)
+{
+    ifx_write_report rep;
+    rejects rj;
+    ifx_err e;
+    (void)state;
+    v2_reset(&v2);
+    const char *text = "bad f=1 1704067200000000001\n"
+                       "bad f= 1704067200000000002\n"
+                       "bad f=3 1704067200000000003\n"
+                       "bad,time=x f=4 1704067200000000004\n"
+                       "bad f=5 1704067200000000005";
+    assert_int_equal(write_lines(NULL, IFX_PRECISION_NS, text, &rep, &rj, &e), IFX_OK);
+    assert_int_equal(rep.written, 3);
+    assert_int_equal(rep.rejected, 2);
+    assert_int_equal(rj.n, 2);
+    assert_int_equal(rj.index[0], 1);
+    assert_string_equal(rj.reason[0], "missing field value");
+    assert_int_equal(rj.index[1], 3);
+    assert_string_equal(rj.reason[1], "cannot use reserved tag key \"time\"");
+    expect_stored("bad", "2024-01-01T00:00:00.000000001Z,1,f\n"
+                         "2024-01-01T00:00:00.000000003Z,3,f\n"
+                         "2024-01-01T00:00:00.000000005Z,5,f\n");
+}
+
+/* A field-type conflict is a storage-level partial write (422, a count, no line named): the
+ * other lines are stored, the conflicting one is found and rejected with the server's reason. */
+static void test_type_conflict(void **state)
+{
+    ifx_write_report rep;
+    rejects rj;
+    ifx_err e;
+    (void)state;
+    v2_reset(&v2);
+    assert_int_equal(write_lines(NULL, IFX_PRECISION_NS, "tc f=1 1", &rep, &rj, &e), IFX_OK);
+    const char *text = "tc f=2 2\ntc f=3i 3\ntc f=4 4\ntc f=5 5";
+    assert_int_equal(write_lines(NULL, IFX_PRECISION_NS, text, &rep, &rj, &e), IFX_OK);
+    assert_int_equal(rep.written + rep.rejected, 4);
+    assert_int_equal(rep.rejected, 1);
+    assert_int_equal(rj.index[0], 1);
+    if (!strstr(rj.reason[0], "partial write: field type conflict: input field \"f\" on "
+                              "measurement \"tc\" is type integer, already exists as type float "
+                              "dropped=1"))
+        fail_msg("reason: %s", rj.reason[0]);
+    expect_stored("tc", "1970-01-01T00:00:00.000000001Z,1,f\n"
+                        "1970-01-01T00:00:00.000000002Z,2,f\n"
+                        "1970-01-01T00:00:00.000000004Z,4,f\n"
+                        "1970-01-01T00:00:00.000000005Z,5,f\n");
+    char *t = stored_type("tc", "f");
+    assert_string_equal(t, "double");
+    free(t);
+}
+
+/* ---- queries ------------------------------------------------------------------------------- */
+
+typedef struct seen_rows {
+    size_t n;
+    char text[32][256]; /* "table|col=type:value|..." of the interesting columns */
+} seen_rows;
+
+static const char *type_name(ifx_value_type t)
+{
+    static const char *const names[] = {"null", "bool", "i64", "u64", "f64", "string", "time"};
+    return names[t];
+}
+
+static ifx_rc collect(void *ud, const ifx_row *row, ifx_err *err)
+{
+    seen_rows *s = ud;
+    (void)err;
+    if (s->n == 32)
+        return IFX_OK;
+    char *o = s->text[s->n++];
+    size_t len = (size_t)snprintf(o, 256, "%lld", (long long)row->table);
+    for (size_t i = 0; i < row->ncols; i++) {
+        const ifx_column *c = &row->cols[i];
+        const ifx_value *v = &row->vals[i];
+        if (!(c->len == 6 && memcmp(c->name, "_field", 6) == 0) &&
+            !(c->len == 6 && memcmp(c->name, "_value", 6) == 0) &&
+            !(c->len == 5 && memcmp(c->name, "_time", 5) == 0))
+            continue;
+        len += (size_t)snprintf(o + len, 256 - len, "|%.*s=%s:", (int)c->len, c->name,
+                                type_name(v->type));
+        switch (v->type) {
+        case IFX_VAL_BOOL: len += (size_t)snprintf(o + len, 256 - len, "%d", v->v.b); break;
+        case IFX_VAL_I64:
+        case IFX_VAL_TIME: len += (size_t)snprintf(o + len, 256 - len, "%lld", (long long)v->v.i); break;
+        case IFX_VAL_U64: len += (size_t)snprintf(o + len, 256 - len, "%llu", (unsigned long long)v->v.u); break;
+        case IFX_VAL_F64: len += (size_t)snprintf(o + len, 256 - len, "%.17g", v->v.f); break;
+        case IFX_VAL_STRING:
+            len += (size_t)snprintf(o + len, 256 - len, "%.*s", (int)v->v.s.len, v->v.s.p);
+            break;
+        case IFX_VAL_NULL: break;
+        }
+    }
+    return IFX_OK;
+}
+
+/* Every column type in annotated CSV, one table per field, read by ifx's reader from the real
+ * server's answer; and a query error. */
+static void test_query_every_type(void **state)
+{
+    ifx_write_report rep;
+    rejects rj;
+    ifx_config cfg;
+    ifx_buf body;
+    ifx_result_format fmt;
+    ifx_rows_reader rr;
+    seen_rows seen = {0};
+    ifx_err e;
+    (void)state;
+    v2_reset(&v2);
+    assert_int_equal(write_lines(NULL, IFX_PRECISION_NS,
+                                 "ty b=true,f=1.5,i=-42i,u=18446744073709551615u,s=\"he said "
+                                 "\\\"hi\\\", \\\\o/\" 1704067200123456789",
+                                 &rep, &rj, &e),
+                     IFX_OK);
+    ifx_client *c = client(&cfg, IFX_ROLE_SOURCE, "\"query\":\"x $cursor $limit\"");
+    /* one table per field, in field order (2.x cannot sort across tables of different types) */
+    const char *q = "from(bucket: \"events\") |> range(start: 0) |> filter(fn: (r) => "
+                    "r._measurement == \"ty\")";
+    ifx_buf_init(&body, 1 << 20);
+    assert_int_equal(ifx_client_query(c, IFX_QUERY_FLUX, q, strlen(q), 0, &body, &fmt, &e), IFX_OK);
+    assert_int_equal(fmt, IFX_RESULT_V2_CSV);
+    ifx_rows_reader_init(&rr);
+    assert_int_equal(ifx_rows_read(&rr, fmt, body.data, body.len, collect, &seen, &e), IFX_OK);
+    assert_int_equal(seen.n, 5);
+    static const char *const want[] = {
+        "0|_time=time:1704067200123456789|_value=bool:1|_field=string:b",
+        "1|_time=time:1704067200123456789|_value=f64:1.5|_field=string:f",
+        "2|_time=time:1704067200123456789|_value=i64:-42|_field=string:i",
+        "3|_time=time:1704067200123456789|_value=string:he said \"hi\", \\o/|_field=string:s",
+        "4|_time=time:1704067200123456789|_value=u64:18446744073709551615|_field=string:u",
+    };
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(seen.text[i], want[i]);
+
+    /* a Flux error: the server's message, not a silent empty answer */
+    const char *bad = "from(bucket: \"nope\") |> range(start: 0)";
+    assert_int_equal(ifx_client_query(c, IFX_QUERY_FLUX, bad, strlen(bad), 0, &body, &fmt, &e),
+                     IFX_E_REJECTED);
+    assert_non_null(strstr(e.msg, "could not find bucket"));
+    ifx_rows_reader_free(&rr);
+    ifx_buf_free(&body);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+/* The same answer without annotations (a query posted as application/vnd.flux): ifx reads every
+ * cell as a string, with the columns and tables intact. */
+static void test_unannotated_csv(void **state)
+{
+    ifx_write_report rep;
+    rejects rj;
+    ifx_rows_reader rr;
+    seen_rows seen = {0};
+    ifx_err e;
+    (void)state;
+    v2_reset(&v2);
+    assert_int_equal(write_lines(NULL, IFX_PRECISION_NS, "un a=1i,b=2.5 1704067200000000000", &rep,
+                                 &rj, &e),
+                     IFX_OK);
+    /* posted as Flux text: the server's default dialect has no annotations */
+    char *csv = NULL, url[128];
+    size_t size = 0;
+    struct curl_slist *hd = NULL;
+    CURL *h = curl_easy_init();
+    FILE *answer = open_memstream(&csv, &size);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v2/query?org=" V2_ORG, v2.port);
+    hd = curl_slist_append(hd, "Authorization: Token " V2_TOKEN);
+    hd = curl_slist_append(hd, "Content-Type: application/vnd.flux");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+                     "from(bucket: \"events\") |> range(start: 0) |> filter(fn: (r) => "
+                     "r._measurement == \"un\") |> sort(columns: [\"_field\"])");
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, answer);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    fclose(answer);
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(h);
+    assert_null(strstr(csv, "#datatype"));
+    ifx_rows_reader_init(&rr);
+    assert_int_equal(ifx_rows_read(&rr, IFX_RESULT_V2_CSV, csv, strlen(csv), collect, &seen, &e),
+                     IFX_OK);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.text[0],
+                        "0|_time=string:2024-01-01T00:00:00Z|_value=string:1|_field=string:a");
+    assert_string_equal(seen.text[1],
+                        "1|_time=string:2024-01-01T00:00:00Z|_value=string:2.5|_field=string:b");
+    ifx_rows_reader_free(&rr);
+    free(csv);
+}
+
+/* ---- the example connector files, unchanged, through the CLI ------------------------------ */
+
+static void test_example_connectors(void **state)
+{
+    char args[1024], over[256];
+    (void)state;
+    v2_reset(&v2);
+    snprintf(over, sizeof over,
+             "--set url=http://127.0.0.1:%d --set token=" V2_TOKEN " --set bucket=" V2_BUCKET,
+             v2.port);
+    /* the sink file names bucket "sensors"; the source file's query reads "sensors" and the
+     * measurement "readings": make the data match them instead of changing the files */
+    snprintf(args, sizeof args, "sink -c %s/examples/connectors/influxdb_sink_v2.toml %s "
+             "--set measurement=readings",
+             IFX_SOURCE_DIR, over);
+    const char *input =
+        "{\"stream\":\"sensors\",\"topic\":\"readings\",\"offset\":0,\"timestamp\":"
+        "1704067200000000,\"payload\":{\"t\":21.5}}\n"
+        "{\"stream\":\"sensors\",\"topic\":\"readings\",\"offset\":1,\"timestamp\":"
+        "1704067200000000,\"payload\":{\"t\":22}}\n"
+        "{\"stream\":\"sensors\",\"topic\":\"readings\",\"offset\":2,\"timestamp\":"
+        "1704067201000000,\"payload\":{\"t\":23}}\n";
+    cli_result r = cli_run(IFX_BIN, dir, args, input);
+    if (r.status != 0)
+        fail_msg("ifx sink: %d\n%s\n%s", r.status, r.out, r.err);
+    assert_non_null(strstr(r.out, "\"written\":3"));
+    cli_result_free(&r);
+    /* stored as upstream lays it out: two rows at the same microsecond, told apart by offset */
+    char *got = stored_field("readings", "payload_json");
+    assert_non_null(strstr(got, "2024-01-01T00:00:00Z,\"{\"\"t\"\":21.5}\",payload_json\n"));
+    assert_non_null(strstr(got, "2024-01-01T00:00:00Z,\"{\"\"t\"\":22}\",payload_json\n"));
+    assert_non_null(strstr(got, "2024-01-01T00:00:01Z,\"{\"\"t\"\":23}\",payload_json\n"));
+    free(got);
+
+    /* the source file's Flux template, with its bucket pointed at this server's */
+    snprintf(args, sizeof args,
+             "source -c %s/examples/connectors/influxdb_source_v2.toml --set "
+             "url=http://127.0.0.1:%d --set token=" V2_TOKEN " --set batch_size=2 --set "
+             "initial_offset=2024-01-01T00:00:00Z --once --set 'query=from(bucket: \"events\") "
+             "|> range(start: time(v: \"$cursor\")) |> filter(fn: (r) => r._measurement == "
+             "\"readings\" and r._field == \"payload_json\") |> sort(columns: [\"_time\"]) |> "
+             "limit(n: $limit)'",
+             IFX_SOURCE_DIR, v2.port);
+    r = cli_run(IFX_BIN, dir, args, NULL);
+    if (r.status != 0)
+        fail_msg("ifx source: %d\n%s\n%s", r.status, r.out, r.err);
+    /* three rows, each once, although two share a time and the batch holds two */
+    size_t lines = 0;
+    for (const char *p = r.out; (p = strchr(p, '\n')); p++)
+        lines++;
+    if (lines != 3 || !strstr(r.out, "21.5") || !strstr(r.out, "{\\\"t\\\":22}") ||
+        !strstr(r.out, "{\\\"t\\\":23}"))
+        fail_msg("ifx source printed\n%s", r.out);
+    cli_result_free(&r);
+}
+
+/* ---- the server stopped and started again mid-stream -------------------------------------- */
+
+typedef struct feeder {
+    ifx_sink *sink;
+    size_t n;
+    ifx_rc rc;
+} feeder;
+
+static void *feed(void *arg)
+{
+    feeder *f = arg;
+    char payload[64];
+    for (size_t i = 0; i < f->n; i++) {
+        snprintf(payload, sizeof payload, "{\"i\":%zu}", i);
+        ifx_sink_message m = {.stream = "s",
+                              .stream_len = 1,
+                              .topic = "t",
+                              .topic_len = 1,
+                              .offset = i,
+                              .id = {0, i + 1},
+                              .timestamp_us = 1704067200000000ULL + i,
+                              .payload = (const uint8_t *)payload,
+                              .payload_len = strlen(payload)};
+        ifx_err e;
+        if ((f->rc = ifx_sink_consume(f->sink, &m, 1, &e)))
+            return NULL;
+        usleep(2000);
+    }
+    return NULL;
+}
+
+static void test_restart_mid_stream(void **state)
+{
+    ifx_config cfg;
+    ifx_sink *s;
+    ifx_sink_stats st;
+    ifx_err e;
+    feeder f = {.n = 400};
+    pthread_t th;
+    (void)state;
+    v2_reset(&v2);
+    config(&cfg, IFX_ROLE_SINK, "\"measurement\":\"rs\",\"retry_max_delay\":\"200ms\","
+                                "\"max_retries\":2,\"stats_interval\":\"0s\"");
+    assert_int_equal(ifx_sink_open(&cfg, NULL, NULL, &s, &e), IFX_OK);
+    ifx_config_free(&cfg);
+    f.sink = s;
+    pthread_create(&th, NULL, feed, &f);
+    usleep(200000);
+
+    /* stop the server, keep its data, start it again on the same port */
+    assert_int_equal(v2_restart(&v2), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(f.rc, IFX_OK);
+    ifx_sink_get_stats(s, &st);
+    assert_int_equal(st.received, f.n);
+    assert_int_equal(st.written, f.n);
+    assert_int_equal(st.rejected + st.pending, 0);
+    ifx_sink_close(s);
+
+    /* every message stored exactly once */
+    char *csv = v2_flux_csv(&v2, "from(bucket: \"events\") |> range(start: 0) |> filter(fn: (r) "
+                                 "=> r._measurement == \"rs\" and r._field == \"payload_json\") "
+                                 "|> group() |> count()");
+    assert_non_null(strstr(csv, ",400\r\n"));
+    free(csv);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!mkdtemp(dir))
+        return -1;
+    return v2_start(&v2);
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    (void)state;
+    v2_stop(&v2);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_health_proves_credentials),
+        cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_cli_health),
+        cmocka_unit_test(test_precisions_and_gzip),
+        cmocka_unit_test(test_bad_line_among_good),
+        cmocka_unit_test(test_type_conflict),
+        cmocka_unit_test(test_query_every_type),
+        cmocka_unit_test(test_unannotated_csv),
+        cmocka_unit_test(test_example_connectors),
+        cmocka_unit_test(test_restart_mid_stream),
+    };
+    v2_skip_if_unavailable("test_real_v2");
+    if (!v2_real()) {
+        fprintf(stderr, "test_real_v2 runs against a real InfluxDB 2.7 only: set IFX_INFLUXD2\n");
+        return V2_SKIP;
+    }
+    if (getenv("IFX_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("IFX_TEST_FILTER"));
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
