@@ -1025,7 +1025,10 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
     rc = ifx_client_health(s->client, err);
     if (rc == IFX_E_AUTH)
         goto fail; /* wrong credentials: nothing will ever be written */
-    if (rc)
+    if (rc == IFX_E_CONFIG || rc == IFX_E_REJECTED) /* fixable while running: a bucket made */
+        slog(s, IFX_LOG_ERROR, "InfluxDB refuses the target: %s; messages wait until it is fixed",
+             err->msg);
+    else if (rc)
         slog(s, IFX_LOG_WARN, "InfluxDB is not reachable yet (%s); messages will wait for it",
              err->msg);
     if (s->cfg.dead_letter_file) {

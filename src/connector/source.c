@@ -902,7 +902,10 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     rc = ifx_client_health(s->client, err);
     if (rc == IFX_E_AUTH)
         goto fail;
-    if (rc)
+    if (rc == IFX_E_CONFIG || rc == IFX_E_REJECTED)
+        slog(s, IFX_LOG_ERROR, "InfluxDB refuses the target: %s; polling waits until it is fixed",
+             err->msg);
+    else if (rc)
         slog(s, IFX_LOG_WARN, "InfluxDB is not reachable yet (%s); polling will wait for it",
              err->msg);
     const char *relative = relative_start(s->cfg.query);

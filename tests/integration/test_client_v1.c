@@ -1,6 +1,8 @@
 /* The HTTP engine, the v1 transport and the writer against a real InfluxDB 1.x: detection,
  * health, writes with gzip, partial writes (named and unnamed rejections), 413 splitting, an
- * unknown database, connection failures with retries, and queries read back row by row. */
+ * unknown database, connection failures with retries, and queries read back row by row; and a
+ * second 1.x with authentication on: credentials right, wrong and missing, and users that may
+ * only write or only read one database. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +19,7 @@
 #include "ifx/rows.h"
 #include "ifx/writer.h"
 
-static fixture server;
+static fixture server, secured; /* secured: auth-enabled, admin "admin" / "ifx-admin-pw" */
 
 static void make_config(ifx_config *cfg, const char *db, int port, const char *extra)
 {
@@ -343,8 +345,11 @@ static int setup(void **state)
                     "--max-body-size",
                     "20000",
                     NULL};
+    char *secured_argv[] = {"python3",   IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py",
+                            "--influxd", INFLUXD,
+                            "--auth",    NULL};
     (void)state;
-    return fixture_start(&server, argv, 90);
+    return fixture_start(&server, argv, 90) || fixture_start(&secured, secured_argv, 90);
 }
 
 static void test_413_splits(void **state)
@@ -384,7 +389,118 @@ static int teardown(void **state)
 {
     (void)state;
     fixture_stop(&server);
+    fixture_stop(&secured);
     return 0;
+}
+
+/* A client of the secured server for role, db and credentials (user NULL: none). */
+static ifx_rc secured_health(ifx_role role, const char *db, const char *user, const char *pw,
+                             char *msg, size_t cap)
+{
+    char json[512];
+    ifx_config cfg;
+    ifx_client *c;
+    ifx_err e;
+    int n = snprintf(json, sizeof json,
+                     "{\"version\":\"v1\",\"url\":\"http://127.0.0.1:%d\","
+                     "\"db\":\"%s\"",
+                     secured.port, db);
+    if (user)
+        n += snprintf(json + n, sizeof json - (size_t)n, ",\"username\":\"%s\",\"password\":\"%s\"",
+                      user, pw);
+    if (role == IFX_ROLE_SOURCE)
+        n += snprintf(json + n, sizeof json - (size_t)n,
+                      ",\"query\":\"SELECT * FROM m WHERE time > '$cursor' LIMIT $limit\"");
+    snprintf(json + n, sizeof json - (size_t)n, "}");
+    if (ifx_config_parse_json(&cfg, role, json, strlen(json), NULL, &e) ||
+        ifx_client_new(&cfg, &c, &e))
+        fail_msg("secured client: %s", e.msg);
+    ifx_err_clear(&e);
+    ifx_rc rc = ifx_client_health(c, &e);
+    snprintf(msg, cap, "%s", e.msg);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+    return rc;
+}
+
+/* auth-enabled = true: /ping still answers anyone, so the health check proves the credentials
+ * with SHOW DATABASES, which lists only the databases the user may use. */
+static void test_authentication(void **state)
+{
+    char msg[512];
+    ifx_config cfg;
+    ifx_client *admin;
+    ifx_buf body;
+    ifx_result_format fmt;
+    ifx_err e;
+    (void)state;
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"version\":\"v1\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"a\",\"username\":"
+             "\"admin\",\"password\":\"ifx-admin-pw\"}",
+             secured.port);
+    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_client_new(&cfg, &admin, &e), IFX_OK);
+    ifx_buf_init(&body, 1 << 20);
+    const char *setup = "CREATE DATABASE a; CREATE DATABASE b; CREATE USER w WITH PASSWORD 'wpw'; "
+                        "GRANT WRITE ON a TO w; CREATE USER r WITH PASSWORD 'rpw'; GRANT READ ON "
+                        "b TO r";
+    assert_int_equal(
+        ifx_client_query(admin, IFX_QUERY_DEFAULT, setup, strlen(setup), 0, &body, &fmt, &e),
+        IFX_OK);
+
+    assert_int_equal(secured_health(IFX_ROLE_SINK, "a", "admin", "ifx-admin-pw", msg, sizeof msg),
+                     IFX_OK);
+    assert_int_equal(secured_health(IFX_ROLE_SINK, "a", "admin", "wrong", msg, sizeof msg),
+                     IFX_E_AUTH);
+    assert_string_equal(msg, "the server refused the credentials (keys username and password): "
+                             "HTTP 401 from /query: authorization failed");
+    assert_int_equal(secured_health(IFX_ROLE_SINK, "a", NULL, NULL, msg, sizeof msg), IFX_E_AUTH);
+    assert_string_equal(msg, "the server refused the credentials (keys username and password): "
+                             "HTTP 401 from /query: unable to parse authentication credentials");
+    /* w may write to a only; r may read b only */
+    assert_int_equal(secured_health(IFX_ROLE_SINK, "a", "w", "wpw", msg, sizeof msg), IFX_OK);
+    assert_int_equal(secured_health(IFX_ROLE_SINK, "b", "w", "wpw", msg, sizeof msg), IFX_E_CONFIG);
+    assert_string_equal(msg, "database \"b\" does not exist or the user may not use it (key db); "
+                             "InfluxDB 1.x does not create it on write: CREATE DATABASE \"b\"");
+    assert_int_equal(secured_health(IFX_ROLE_SOURCE, "b", "r", "rpw", msg, sizeof msg), IFX_OK);
+    assert_int_equal(secured_health(IFX_ROLE_SOURCE, "b", "r", "wrong", msg, sizeof msg),
+                     IFX_E_AUTH);
+
+    /* w writes to a through the writer; the admin reads it back */
+    ifx_config wcfg;
+    ifx_client *w;
+    ifx_write_report rep;
+    rejects rj;
+    snprintf(json, sizeof json,
+             "{\"version\":\"v1\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"a\",\"username\":"
+             "\"w\",\"password\":\"wpw\"}",
+             secured.port);
+    assert_int_equal(ifx_config_parse_json(&wcfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_client_new(&wcfg, &w, &e), IFX_OK);
+    assert_int_equal(
+        write_text(w, &wcfg, "m f=1.5 1000000000\nm f=2.5 2000000000", &rep, &rj, NULL, &e),
+        IFX_OK);
+    assert_int_equal(rep.written, 2);
+    /* and may not read it back: a 1.x statement-level refusal is an error, not an empty answer */
+    const char *sel = "SELECT f FROM m";
+    assert_int_not_equal(
+        ifx_client_query(w, IFX_QUERY_DEFAULT, sel, strlen(sel), 0, &body, &fmt, &e), IFX_OK);
+    collected rows = {0};
+    ifx_rows_reader rr;
+    ifx_rows_reader_init(&rr);
+    assert_int_equal(
+        ifx_client_query(admin, IFX_QUERY_DEFAULT, sel, strlen(sel), 0, &body, &fmt, &e), IFX_OK);
+    assert_int_equal(ifx_rows_read(&rr, fmt, body.data, body.len, collect, &rows, &e), IFX_OK);
+    assert_int_equal(rows.n, 2);
+    ifx_rows_reader_free(&rr);
+    ifx_client_free(w);
+    ifx_config_free(&wcfg);
+    ifx_buf_free(&body);
+    ifx_client_free(admin);
+    ifx_config_free(&cfg);
 }
 
 int main(void)
@@ -397,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_unreachable_is_transient),
         cmocka_unit_test(test_statement_error),
         cmocka_unit_test(test_413_splits),
+        cmocka_unit_test(test_authentication),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

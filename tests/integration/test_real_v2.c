@@ -193,9 +193,10 @@ static void test_health_proves_credentials(void **state)
     v2_reset(&v2);
     /* right token: the sink's empty write and the source's bucket listing both pass */
     assert_int_equal(health(IFX_ROLE_SINK, NULL, msg, sizeof msg), IFX_OK);
-    assert_int_equal(health(IFX_ROLE_SOURCE, "\"query\":\"from(bucket: \\\"events\\\") |> "
-                                             "range(start: time(v: \\\"$cursor\\\")) |> "
-                                             "limit(n: $limit)\"",
+    assert_int_equal(health(IFX_ROLE_SOURCE,
+                            "\"query\":\"from(bucket: \\\"events\\\") |> "
+                            "range(start: time(v: \\\"$cursor\\\")) |> "
+                            "limit(n: $limit)\"",
                             msg, sizeof msg),
                      IFX_OK);
 
@@ -213,8 +214,9 @@ static void test_health_proves_credentials(void **state)
 
     /* an unknown bucket or org is a configuration error, found before any message is taken */
     assert_int_equal(health(IFX_ROLE_SINK, "\"bucket\":\"nope\"", msg, sizeof msg), IFX_E_CONFIG);
-    assert_string_equal(msg, "org \"iggy\" or bucket \"nope\" not found (keys org and bucket): HTTP "
-                             "404 from /api/v2/write: bucket \"nope\" not found");
+    assert_string_equal(msg,
+                        "org \"iggy\" or bucket \"nope\" not found (keys org and bucket): HTTP "
+                        "404 from /api/v2/write: bucket \"nope\" not found");
     assert_int_equal(health(IFX_ROLE_SINK, "\"org\":\"nope\"", msg, sizeof msg), IFX_E_CONFIG);
     assert_string_equal(msg, "org \"nope\" or bucket \"events\" not found (keys org and bucket): "
                              "HTTP 404 from /api/v2/write: organization name \"nope\" not found");
@@ -279,8 +281,9 @@ static void test_cli_health(void **state)
     (void)state;
     snprintf(path, sizeof path, "%s/wrong.json", dir);
     FILE *f = fopen(path, "w");
-    fprintf(f, "{\"url\":\"http://127.0.0.1:%d\",\"org\":\"iggy\",\"bucket\":\"events\","
-               "\"token\":\"wrong\"}",
+    fprintf(f,
+            "{\"url\":\"http://127.0.0.1:%d\",\"org\":\"iggy\",\"bucket\":\"events\","
+            "\"token\":\"wrong\"}",
             v2.port);
     fclose(f);
     snprintf(args, sizeof args, "health -c %s", path);
@@ -289,6 +292,103 @@ static void test_cli_health(void **state)
     assert_string_equal(r.out, "unhealthy: the server refused the token (key token): HTTP 401 "
                                "from /api/v2/write: unauthorized access\n");
     cli_result_free(&r);
+}
+
+typedef struct logbook {
+    pthread_mutex_t lock;
+    char lines[8][600];
+    int levels[8];
+    size_t n;
+} logbook;
+
+static void keep_log(void *ud, int level, const char *msg)
+{
+    logbook *b = ud;
+    pthread_mutex_lock(&b->lock);
+    if (b->n < 8) {
+        b->levels[b->n] = level;
+        snprintf(b->lines[b->n++], sizeof b->lines[0], "%s", msg);
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+typedef struct consumer {
+    ifx_sink *sink;
+    ifx_rc rc;
+} consumer;
+
+static void *consume_two(void *arg)
+{
+    consumer *c = arg;
+    ifx_sink_message m[2];
+    ifx_err e;
+    for (int i = 0; i < 2; i++)
+        m[i] = (ifx_sink_message){.stream = "s",
+                                  .stream_len = 1,
+                                  .topic = "t",
+                                  .topic_len = 1,
+                                  .offset = (uint64_t)i,
+                                  .timestamp_us = 1704067200000000ULL,
+                                  .payload = (const uint8_t *)"{}",
+                                  .payload_len = 2};
+    c->rc = ifx_sink_consume(c->sink, m, 2, &e);
+    return NULL;
+}
+
+/* At open: a wrong token fails at once, naming the key; an unknown bucket is logged at ERROR
+ * with the server's words, and messages wait (pending, not rejected) until the bucket exists,
+ * then are written. */
+static void test_sink_open_checks(void **state)
+{
+    ifx_config cfg;
+    ifx_sink *s;
+    ifx_sink_stats st;
+    ifx_err e;
+    logbook book = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    (void)state;
+    v2_reset(&v2);
+    config(&cfg, IFX_ROLE_SINK, "\"token\":\"wrong\"");
+    assert_int_equal(ifx_sink_open(&cfg, NULL, NULL, &s, &e), IFX_E_AUTH);
+    assert_string_equal(e.msg, "the server refused the token (key token): HTTP 401 from "
+                               "/api/v2/write: unauthorized access");
+    ifx_config_free(&cfg);
+
+    config(&cfg, IFX_ROLE_SINK, "\"bucket\":\"later\",\"stats_interval\":\"0s\"");
+    assert_int_equal(ifx_sink_open(&cfg, keep_log, &book, &s, &e), IFX_OK);
+    ifx_config_free(&cfg);
+    assert_int_equal(book.levels[0], IFX_LOG_ERROR);
+    assert_string_equal(book.lines[0], "InfluxDB refuses the target: org \"iggy\" or bucket "
+                                       "\"later\" not found (keys org and bucket): HTTP 404 from "
+                                       "/api/v2/write: bucket \"later\" not found; messages wait "
+                                       "until it is fixed");
+    consumer c = {s, IFX_OK};
+    pthread_t th;
+    pthread_create(&th, NULL, consume_two, &c);
+    usleep(300000);
+    ifx_sink_get_stats(s, &st);
+    assert_int_equal(st.pending, 2);
+    assert_int_equal(st.rejected + st.written, 0);
+
+    /* the operator makes the bucket: what waited is written */
+    long status = 0;
+    char body[256];
+    const char *p = strstr(v2.ready_line, "org_id=");
+    char org_id[64] = "";
+    sscanf(p + 7, "%63s", org_id);
+    snprintf(body, sizeof body, "{\"orgID\":\"%s\",\"name\":\"later\",\"retentionRules\":[]}",
+             org_id);
+    json_decref(v2_api(&v2, "POST", "/api/v2/buckets", body, &status));
+    assert_int_equal(status, 201);
+    pthread_join(th, NULL);
+    assert_int_equal(c.rc, IFX_OK);
+    ifx_sink_get_stats(s, &st);
+    assert_int_equal(st.written, 2);
+    assert_int_equal(st.pending + st.rejected, 0);
+    ifx_sink_close(s);
+    char *csv = v2_flux_csv(&v2, "from(bucket: \"later\") |> range(start: 0) |> filter(fn: (r) "
+                                 "=> r._field == \"payload_json\") |> group() |> count()");
+    assert_non_null(strstr(csv, ",2\r\n"));
+    free(csv);
 }
 
 /* ---- writes -------------------------------------------------------------------------------- */
@@ -311,8 +411,8 @@ static void test_precisions_and_gzip(void **state)
     v2_reset(&v2);
     for (size_t i = 0; i < 4; i++) {
         /* gzip for every body over 16 bytes: each of these is compressed */
-        assert_int_equal(write_lines("\"gzip_threshold\":16", cases[i].p, cases[i].lp, &rep, &rj, &e),
-                         IFX_OK);
+        assert_int_equal(
+            write_lines("\"gzip_threshold\":16", cases[i].p, cases[i].lp, &rep, &rj, &e), IFX_OK);
         assert_int_equal(rep.written, 1);
     }
     /* each time exact in its unit (the tag p splits them into tables, merged by group()) */
@@ -408,15 +508,24 @@ static ifx_rc collect(void *ud, const ifx_row *row, ifx_err *err)
         len += (size_t)snprintf(o + len, 256 - len, "|%.*s=%s:", (int)c->len, c->name,
                                 type_name(v->type));
         switch (v->type) {
-        case IFX_VAL_BOOL: len += (size_t)snprintf(o + len, 256 - len, "%d", v->v.b); break;
+        case IFX_VAL_BOOL:
+            len += (size_t)snprintf(o + len, 256 - len, "%d", v->v.b);
+            break;
         case IFX_VAL_I64:
-        case IFX_VAL_TIME: len += (size_t)snprintf(o + len, 256 - len, "%lld", (long long)v->v.i); break;
-        case IFX_VAL_U64: len += (size_t)snprintf(o + len, 256 - len, "%llu", (unsigned long long)v->v.u); break;
-        case IFX_VAL_F64: len += (size_t)snprintf(o + len, 256 - len, "%.17g", v->v.f); break;
+        case IFX_VAL_TIME:
+            len += (size_t)snprintf(o + len, 256 - len, "%lld", (long long)v->v.i);
+            break;
+        case IFX_VAL_U64:
+            len += (size_t)snprintf(o + len, 256 - len, "%llu", (unsigned long long)v->v.u);
+            break;
+        case IFX_VAL_F64:
+            len += (size_t)snprintf(o + len, 256 - len, "%.17g", v->v.f);
+            break;
         case IFX_VAL_STRING:
             len += (size_t)snprintf(o + len, 256 - len, "%.*s", (int)v->v.s.len, v->v.s.p);
             break;
-        case IFX_VAL_NULL: break;
+        case IFX_VAL_NULL:
+            break;
         }
     }
     return IFX_OK;
@@ -483,9 +592,9 @@ static void test_unannotated_csv(void **state)
     ifx_err e;
     (void)state;
     v2_reset(&v2);
-    assert_int_equal(write_lines(NULL, IFX_PRECISION_NS, "un a=1i,b=2.5 1704067200000000000", &rep,
-                                 &rj, &e),
-                     IFX_OK);
+    assert_int_equal(
+        write_lines(NULL, IFX_PRECISION_NS, "un a=1i,b=2.5 1704067200000000000", &rep, &rj, &e),
+        IFX_OK);
     /* posted as Flux text: the server's default dialect has no annotations */
     char *csv = NULL, url[128];
     size_t size = 0;
@@ -530,16 +639,16 @@ static void test_example_connectors(void **state)
              v2.port);
     /* the sink file names bucket "sensors"; the source file's query reads "sensors" and the
      * measurement "readings": make the data match them instead of changing the files */
-    snprintf(args, sizeof args, "sink -c %s/examples/connectors/influxdb_sink_v2.toml %s "
+    snprintf(args, sizeof args,
+             "sink -c %s/examples/connectors/influxdb_sink_v2.toml %s "
              "--set measurement=readings",
              IFX_SOURCE_DIR, over);
-    const char *input =
-        "{\"stream\":\"sensors\",\"topic\":\"readings\",\"offset\":0,\"timestamp\":"
-        "1704067200000000,\"payload\":{\"t\":21.5}}\n"
-        "{\"stream\":\"sensors\",\"topic\":\"readings\",\"offset\":1,\"timestamp\":"
-        "1704067200000000,\"payload\":{\"t\":22}}\n"
-        "{\"stream\":\"sensors\",\"topic\":\"readings\",\"offset\":2,\"timestamp\":"
-        "1704067201000000,\"payload\":{\"t\":23}}\n";
+    const char *input = "{\"stream\":\"sensors\",\"topic\":\"readings\",\"offset\":0,\"timestamp\":"
+                        "1704067200000000,\"payload\":{\"t\":21.5}}\n"
+                        "{\"stream\":\"sensors\",\"topic\":\"readings\",\"offset\":1,\"timestamp\":"
+                        "1704067200000000,\"payload\":{\"t\":22}}\n"
+                        "{\"stream\":\"sensors\",\"topic\":\"readings\",\"offset\":2,\"timestamp\":"
+                        "1704067201000000,\"payload\":{\"t\":23}}\n";
     cli_result r = cli_run(IFX_BIN, dir, args, input);
     if (r.status != 0)
         fail_msg("ifx sink: %d\n%s\n%s", r.status, r.out, r.err);
@@ -615,8 +724,9 @@ static void test_restart_mid_stream(void **state)
     pthread_t th;
     (void)state;
     v2_reset(&v2);
-    config(&cfg, IFX_ROLE_SINK, "\"measurement\":\"rs\",\"retry_max_delay\":\"200ms\","
-                                "\"max_retries\":2,\"stats_interval\":\"0s\"");
+    config(&cfg, IFX_ROLE_SINK,
+           "\"measurement\":\"rs\",\"retry_max_delay\":\"200ms\","
+           "\"max_retries\":2,\"stats_interval\":\"0s\"");
     assert_int_equal(ifx_sink_open(&cfg, NULL, NULL, &s, &e), IFX_OK);
     ifx_config_free(&cfg);
     f.sink = s;
@@ -665,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_health_proves_credentials),
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_cli_health),
+        cmocka_unit_test(test_sink_open_checks),
         cmocka_unit_test(test_precisions_and_gzip),
         cmocka_unit_test(test_bad_line_among_good),
         cmocka_unit_test(test_type_conflict),
