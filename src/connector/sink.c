@@ -890,6 +890,42 @@ done:
 
 /* ---- the spool's delivery thread ----------------------------------------------------------- */
 
+/* The record just delivered is written or rejected, line by line: only its mark in the spool is
+ * owed. Peeking again would hand out the same record and write it twice, so a failed mark (a
+ * full disk: the position file cannot be replaced) is retried alone, after a growing pause from
+ * retry_delay (at least 100 ms) to retry_max_delay, with one ERROR line per attempt, until it
+ * succeeds or the sink closes. Closing first leaves the record in the spool: the next start
+ * sends it again (at least once across restarts, as after a crash). */
+static void mark_delivered(ifx_sink *s, uint32_t n)
+{
+    const uint64_t floor_ns = 100000000ULL;
+    uint64_t wait = s->cfg.retry_delay_ns > floor_ns ? s->cfg.retry_delay_ns : floor_ns;
+    uint64_t cap = s->cfg.retry_max_delay_ns > wait ? s->cfg.retry_max_delay_ns : wait;
+    uint32_t failed = 0;
+    ifx_err err;
+
+    while (ifx_spool_pop(s->spool, &err) != IFX_OK) {
+        failed++;
+        slog(s, IFX_LOG_ERROR,
+             "cannot mark a spool record delivered (attempt %u): %s; its %u messages are "
+             "written and are not sent again: retrying only the mark in %llu ms",
+             failed, err.msg, n, (unsigned long long)(wait / 1000000));
+        if (!sink_wait(s, wait)) {
+            slog(s, IFX_LOG_WARN,
+                 "closing before a delivered spool record could be marked: the next start "
+                 "sends its %u messages again",
+                 n);
+            return;
+        }
+        wait = wait > cap / 2 ? cap : wait * 2;
+    }
+    if (failed)
+        slog(s, IFX_LOG_INFO,
+             "marked the spool record delivered after %u failed attempts; spool delivery "
+             "goes on",
+             failed);
+}
+
 static void *deliver_spool(void *arg)
 {
     ifx_sink *s = arg;
@@ -947,10 +983,8 @@ static void *deliver_spool(void *arg)
             continue;
         }
         size_t left = deliver(s, e, rec.data, spans, o, n);
-        if (left == 0) {
-            if (ifx_spool_pop(s->spool, &err))
-                slog(s, IFX_LOG_ERROR, "cannot mark a spool record delivered: %s", err.msg);
-        }
+        if (left == 0)
+            mark_delivered(s, n);
     }
     free(spans);
     free(o);
