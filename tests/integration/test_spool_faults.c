@@ -174,8 +174,8 @@ static void wait_delivered(ifx_sink *s, uint64_t want, double timeout_s)
             return;
         ifx_sleep(NULL, 20000000ULL);
     } while (now_s() < until);
-    fail_msg("not delivered within %.0f s: written %llu of %llu, %llu spool records left", timeout_s,
-             (unsigned long long)st.written, (unsigned long long)want,
+    fail_msg("not delivered within %.0f s: written %llu of %llu, %llu spool records left",
+             timeout_s, (unsigned long long)st.written, (unsigned long long)want,
              (unsigned long long)st.spool_records);
 }
 
@@ -432,9 +432,10 @@ static void test_consume_does_not_block_while_server_hangs(void **state)
         m[i] = msg((uint64_t)(1000 + i));
     json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
     book_reset();
-    ifx_sink *s = open_sink(spool, "\"timeout\":\"1s\",\"retry_delay\":\"50ms\",\"retry_max_delay\":"
-                                   "\"200ms\",\"max_retries\":2,\"circuit_breaker_threshold\":2,"
-                                   "\"circuit_breaker_cool_down\":\"700ms\"");
+    ifx_sink *s =
+        open_sink(spool, "\"timeout\":\"1s\",\"retry_delay\":\"50ms\",\"retry_max_delay\":"
+                         "\"200ms\",\"max_retries\":2,\"circuit_breaker_threshold\":2,"
+                         "\"circuit_breaker_cool_down\":\"700ms\"");
     json_decref(admin_call(v3.port, "POST", "/__admin/fault",
                            "{\"count\":100000,\"hang_ms\":60000,\"paths\":[\"" WRITE "\"]}"));
 
