@@ -57,6 +57,10 @@ int64_t ifx_cursor_query_time(const ifx_cursor *c);
 /* The $limit of the next query: batch_size + rows already seen at T. */
 uint64_t ifx_cursor_query_limit(const ifx_cursor *c, uint32_t batch_size);
 
+/* How many copies of the row hash the cursor has delivered at its time T (O(log nseen): seen is
+ * sorted). Borrows c. */
+size_t ifx_cursor_seen_count(const ifx_cursor *c, uint64_t hash);
+
 /* A row of an answer as the cursor sees it. */
 typedef struct ifx_cursor_row {
     int64_t time_ns;

@@ -112,6 +112,24 @@ ifx_rc ifx_pc_messages_begin(ifx_pc_messages *it, const uint8_t *p, size_t len, 
  * error the iterator stays on the bad message (and fails again if called). */
 ifx_rc ifx_pc_messages_next(ifx_pc_messages *it, ifx_raw_message *out, bool *done, ifx_err *err);
 
+/* What can still be read of the message an iterator is stuck on after ifx_pc_messages_next
+ * failed: its index, where its bytes start, and its id and offset when they decode (they are its
+ * first fields; a message broken in a later field still has them). A broken message hides where
+ * the ones after it start (postcard has no per-message length), so rest runs to the end of the
+ * buffer. Borrowed from the iterator's input; never fails. */
+typedef struct ifx_pc_stuck {
+    uint64_t index; /* counted from 0 */
+    size_t start;   /* offset of its first byte in the buffer */
+    const uint8_t *rest;
+    size_t rest_len; /* from its first byte to the end of the buffer */
+    bool has_id;
+    ifx_u128 id;
+    bool has_offset;
+    uint64_t offset;
+} ifx_pc_stuck;
+
+void ifx_pc_messages_stuck(const ifx_pc_messages *it, ifx_pc_stuck *out);
+
 /* One user header: kind and raw bytes of key and value (base64 already decoded). */
 typedef struct ifx_header {
     ifx_header_kind key_kind;

@@ -89,6 +89,37 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
  * written, rejected, or safely spooled. */
 ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx_err *err);
 
+/* A message a host was given but cannot decode (a broken postcard frame, or batch metadata that
+ * does not decode), with whatever is known of it. Borrowed for the duration of the call. */
+typedef struct ifx_sink_undecodable {
+    const char *reason; /* why it cannot be decoded (required) */
+    const char *stream; /* NULL: unknown */
+    size_t stream_len;
+    const char *topic; /* NULL: unknown */
+    size_t topic_len;
+    bool has_partition;
+    uint32_t partition;
+    bool has_offset;
+    uint64_t offset;
+    bool has_id;
+    ifx_u128 id;
+    bool has_index;
+    uint64_t index;         /* its position in the batch the host received, from 0 */
+    const uint8_t *payload; /* its payload, when its own frame decoded; else NULL */
+    size_t payload_len;
+    const uint8_t *raw; /* the undecodable bytes as received; NULL when not kept */
+    size_t raw_len;
+} ifx_sink_undecodable;
+
+/* Settles n messages that cannot be decoded as rejected: each counts as received and rejected,
+ * and goes to dead_letter_file as one JSON line ({"time", "undecodable":true, "stream", "topic",
+ * "partition", "offset", "id", "index" (null when unknown), "reason", and "payload_len" with
+ * "payload_base64" or "raw_len" with "raw_base64" when given; at most 1 MiB of bytes is kept,
+ * "..._truncated":true then says so}), or to a WARN line when there is none. Thread-safe like
+ * ifx_sink_consume. IFX_E_USAGE when the sink is closed (nothing counted). */
+ifx_rc ifx_sink_reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, size_t n,
+                                   ifx_err *err);
+
 void ifx_sink_get_stats(ifx_sink *s, ifx_sink_stats *out);
 
 /* Formats the counters as one log line. */

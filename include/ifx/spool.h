@@ -73,7 +73,10 @@ ifx_rc ifx_spool_append(ifx_spool *s, const void *rec, size_t len, ifx_err *err)
 ifx_rc ifx_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err);
 
 /* Marks the record last returned by ifx_spool_peek as delivered, durably. IFX_E_USAGE when no
- * record was peeked since the last pop. */
+ * record was peeked since the last pop. IFX_E_IO when the new position cannot be made durable (a
+ * full disk: ENOSPC); nothing changed then, the record stays peeked, and pop may simply be called
+ * again. A deliverer must retry the pop, not peek again: a peek hands out the same record, which
+ * would deliver it twice. */
 ifx_rc ifx_spool_pop(ifx_spool *s, ifx_err *err);
 
 /* Undelivered records and their bytes (the records' own bytes, without the 12-byte headers; the

@@ -25,6 +25,9 @@
 /* After the answer, what the client still sends is read and dropped for at most this long, so
  * that closing does not reset the connection under an answer it has not read yet. */
 #define LINGER_MS 200
+/* Connections served at once. When all are taken, the one that has waited longest for its
+ * request head is dropped for a newcomer: idle clients cannot starve a scraper. */
+#define MAX_CONNECTIONS 32
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CONTENT_TYPE_TEXT    "text/plain; charset=utf-8"
@@ -35,6 +38,20 @@ typedef struct listen_addr {
     char host[INET6_ADDRSTRLEN + 3]; /* as it goes into a URL: "127.0.0.1" or "[::1]" */
 } listen_addr;
 
+typedef enum conn_state { CONN_FREE, CONN_READING, CONN_WRITING, CONN_LINGERING } conn_state;
+
+/* One client, served by the poll loop without blocking: its request head is read, the whole
+ * answer composed in out and sent as the socket takes it, then the connection lingers. */
+typedef struct conn {
+    int fd;
+    conn_state state;
+    int64_t deadline; /* of the current state, in now_ms() time */
+    size_t n;         /* request bytes read */
+    size_t sent;      /* answer bytes sent */
+    ifx_buf out;      /* the answer, head and body; reused */
+    char request[MAX_REQUEST_HEAD];
+} conn;
+
 struct cli_metrics {
     int listen_fd;
     int wake[2]; /* self-pipe: once wake[1] has been written to, the thread ends */
@@ -44,8 +61,8 @@ struct cli_metrics {
     uint16_t port;
     char url[96];
     /* used by the server thread only, reused across scrapes */
-    ifx_buf body, head;
-    char request[MAX_REQUEST_HEAD];
+    ifx_buf body;
+    conn conns[MAX_CONNECTIONS];
 };
 
 /* ---- the listen address ---------------------------------------------------------------------- */
@@ -138,41 +155,12 @@ static int64_t now_ms(void)
     return (int64_t)(ifx_now_ns() / 1000000);
 }
 
-/* Waits until fd is ready for events: 1 ready, 0 deadline passed, -1 stop requested or error. */
-static int wait_fd(const cli_metrics *m, int fd, short events, int64_t deadline)
+static bool set_flags(int fd, bool nonblocking)
 {
-    for (;;) {
-        struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = m->wake[0], .events = POLLIN}};
-        int64_t left = deadline - now_ms();
-        if (left <= 0)
-            return 0;
-        int n = poll(p, 2, (int)left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || p[1].revents)
-            return -1;
-        if (n > 0)
-            return 1; /* readable, writable, or an error that the next call reports */
-    }
-}
-
-static bool send_all(const cli_metrics *m, int fd, const char *p, size_t len, int64_t deadline)
-{
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-            wait_fd(m, fd, POLLOUT, deadline) == 1)
-            continue;
-        return false;
-    }
-    return true;
+    int fl = fcntl(fd, F_GETFL);
+    int fd_fl = fcntl(fd, F_GETFD);
+    return fl >= 0 && fd_fl >= 0 && fcntl(fd, F_SETFD, fd_fl | FD_CLOEXEC) == 0 &&
+           (!nonblocking || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
 }
 
 static const char *reason(int status)
@@ -195,26 +183,34 @@ static const char *reason(int status)
     }
 }
 
-/* Sends one answer; body is m->body when status is 200, else a short text. Headers only for
- * HEAD. */
-static void respond(cli_metrics *m, int fd, int status, bool head_only, const char *text,
-                    int64_t deadline)
+/* After the answer, whatever the client still sends (a body) is read and dropped until it closes
+ * or LINGER_MS pass, so that close() does not turn into a reset that could discard the answer on
+ * its side. */
+static void conn_linger(conn *c)
+{
+    shutdown(c->fd, SHUT_WR);
+    c->state = CONN_LINGERING;
+    c->deadline = now_ms() + LINGER_MS;
+}
+
+/* Composes one answer in c->out: body is m->body when status is 200, else a short text; headers
+ * only for HEAD. The connection then writes it. */
+static void respond(cli_metrics *m, conn *c, int status, bool head_only, const char *text)
 {
     const char *type = status == 200 ? CONTENT_TYPE_METRICS : CONTENT_TYPE_TEXT;
     const char *body = status == 200 ? m->body.data : text;
     size_t len = status == 200 ? m->body.len : strlen(text);
 
-    ifx_buf_reset(&m->head);
-    if (ifx_buf_printf(&m->head,
+    ifx_buf_reset(&c->out);
+    c->sent = 0;
+    c->state = CONN_WRITING;
+    if (ifx_buf_printf(&c->out,
                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
                        "Connection: close\r\n\r\n",
                        status, reason(status), type, len,
-                       status == 405 ? "Allow: GET, HEAD\r\n" : ""))
-        return;
-    if (!send_all(m, fd, m->head.data, m->head.len, deadline))
-        return;
-    if (!head_only && len)
-        send_all(m, fd, body ? body : "", len, deadline);
+                       status == 405 ? "Allow: GET, HEAD\r\n" : "") ||
+        (!head_only && len && ifx_buf_append(&c->out, body ? body : "", len)))
+        conn_linger(c); /* cannot even say why: just close */
 }
 
 size_t cli_http_head_length(const char *buf, size_t n)
@@ -285,104 +281,211 @@ bool cli_http_parse_request(const char *head, size_t len, const char **method, s
     return true;
 }
 
-static void serve_connection(cli_metrics *m, int fd)
+/* A complete request head is in c->request[0..head_len): answer it. */
+static void answer(cli_metrics *m, conn *c, size_t head_len)
 {
-    int64_t deadline = now_ms() + CONNECTION_DEADLINE_MS;
-    size_t n = 0, head_len = 0;
     const char *method, *path;
     size_t method_len, path_len;
 
-    while (!(head_len = cli_http_head_length(m->request, n))) {
-        if (n == sizeof m->request) {
-            respond(m, fd, 431, false, "request head too large\n", deadline);
-            goto linger;
-        }
-        int ready = wait_fd(m, fd, POLLIN, deadline);
-        if (ready < 0)
-            return;
-        if (ready == 0) {
-            if (n)
-                respond(m, fd, 408, false, "request timeout\n", deadline);
-            return;
-        }
-        ssize_t got = recv(fd, m->request + n, sizeof m->request - n, 0);
-        if (got == 0)
-            return; /* the client went away */
-        if (got < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                continue;
-            return;
-        }
-        n += (size_t)got;
-    }
-    if (!cli_http_parse_request(m->request, head_len, &method, &method_len, &path, &path_len)) {
-        respond(m, fd, 400, false, "malformed request\n", deadline);
-        goto linger;
+    if (!cli_http_parse_request(c->request, head_len, &method, &method_len, &path, &path_len)) {
+        respond(m, c, 400, false, "malformed request\n");
+        return;
     }
     bool get = method_len == 3 && memcmp(method, "GET", 3) == 0;
     bool head = method_len == 4 && memcmp(method, "HEAD", 4) == 0;
     if (path_len != 8 || memcmp(path, "/metrics", 8) != 0) {
-        respond(m, fd, 404, head, "not found: the metrics are at /metrics\n", deadline);
+        respond(m, c, 404, head, "not found: the metrics are at /metrics\n");
     } else if (!get && !head) {
-        respond(m, fd, 405, false, "only GET and HEAD\n", deadline);
+        respond(m, c, 405, false, "only GET and HEAD\n");
     } else {
         ifx_buf_reset(&m->body);
         ifx_rc rc = m->render(m->ud, &m->body);
         if (rc) {
             char text[128];
             snprintf(text, sizeof text, "cannot render the metrics: %s\n", ifx_rc_name(rc));
-            respond(m, fd, 500, head, text, deadline);
+            respond(m, c, 500, head, text);
         } else {
-            respond(m, fd, 200, head, NULL, deadline);
+            respond(m, c, 200, head, NULL);
         }
     }
-linger:
-    /* Whatever the client still sends (a body) is read and dropped until it closes, so that
-     * close() does not turn into a reset that could discard the answer on its side. */
-    shutdown(fd, SHUT_WR);
-    deadline = now_ms() + LINGER_MS;
-    while (wait_fd(m, fd, POLLIN, deadline) == 1) {
-        ssize_t got = recv(fd, m->request, sizeof m->request, 0);
-        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            break;
+}
+
+static void conn_close(conn *c)
+{
+    close(c->fd);
+    c->fd = -1;
+    c->state = CONN_FREE;
+}
+
+/* Reads what the client sent; answers once the head is complete. */
+static void conn_read(cli_metrics *m, conn *c)
+{
+    for (;;) {
+        if (c->n == sizeof c->request) {
+            respond(m, c, 431, false, "request head too large\n");
+            return;
+        }
+        ssize_t got = recv(c->fd, c->request + c->n, sizeof c->request - c->n, 0);
+        if (got == 0) {
+            conn_close(c); /* the client went away */
+            return;
+        }
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                conn_close(c);
+            return;
+        }
+        size_t before = c->n;
+        c->n += (size_t)got;
+        /* the blank line may straddle two reads: look again from a little before */
+        size_t from = before > 3 ? before - 3 : 0, len;
+        if ((len = cli_http_head_length(c->request + from, c->n - from))) {
+            answer(m, c, from + len);
+            return;
+        }
     }
 }
 
-static bool set_flags(int fd, bool nonblocking)
+/* Sends what the socket takes of the answer; lingers once all is sent. */
+static void conn_write(conn *c)
 {
-    int fl = fcntl(fd, F_GETFL);
-    int fd_fl = fcntl(fd, F_GETFD);
-    return fl >= 0 && fd_fl >= 0 && fcntl(fd, F_SETFD, fd_fl | FD_CLOEXEC) == 0 &&
-           (!nonblocking || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
+    while (c->sent < c->out.len) {
+        ssize_t k = send(c->fd, c->out.data + c->sent, c->out.len - c->sent, MSG_NOSIGNAL);
+        if (k > 0) {
+            c->sent += (size_t)k;
+            continue;
+        }
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        conn_close(c);
+        return;
+    }
+    conn_linger(c);
 }
 
+static void conn_drain(conn *c)
+{
+    char sink[4096];
+    for (;;) {
+        ssize_t got = recv(c->fd, sink, sizeof sink, 0);
+        if (got > 0)
+            continue;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            conn_close(c);
+        return;
+    }
+}
+
+/* A connection whose time is up: a started request is answered 408, anything else closed. */
+static void conn_expire(cli_metrics *m, conn *c, int64_t now)
+{
+    if (c->state == CONN_READING && c->n > 0) {
+        respond(m, c, 408, false, "request timeout\n");
+        c->deadline = now + LINGER_MS; /* a short grace to send it */
+        conn_write(c);
+        return;
+    }
+    conn_close(c);
+}
+
+/* A slot for a new connection: a free one, else the reading one closest to its deadline (it has
+ * waited longest), which is dropped. NULL when every slot is busy answering. */
+static conn *conn_slot(cli_metrics *m)
+{
+    conn *oldest = NULL;
+    for (size_t i = 0; i < MAX_CONNECTIONS; i++) {
+        conn *c = &m->conns[i];
+        if (c->state == CONN_FREE)
+            return c;
+        if (c->state == CONN_READING && (!oldest || c->deadline < oldest->deadline))
+            oldest = c;
+    }
+    if (oldest)
+        conn_close(oldest);
+    return oldest;
+}
+
+static void accept_all(cli_metrics *m)
+{
+    for (;;) {
+        int fd = accept(m->listen_fd, NULL, NULL);
+        if (fd < 0)
+            return; /* EAGAIN: none left; anything else: the next poll says */
+        conn *c = conn_slot(m);
+        if (!c || !set_flags(fd, true)) {
+            close(fd); /* every slot is busy answering: rare, and the client may retry */
+            continue;
+        }
+        c->fd = fd;
+        c->state = CONN_READING;
+        c->n = 0;
+        c->deadline = now_ms() + CONNECTION_DEADLINE_MS;
+    }
+}
+
+/* One thread, one poll over the listening socket and every connection: no client, idle or slow,
+ * holds up another, and each has CONNECTION_DEADLINE_MS to send its request and take the
+ * answer. */
 static void *serve(void *arg)
 {
     cli_metrics *m = arg;
+    struct pollfd p[2 + MAX_CONNECTIONS];
+    conn *of[2 + MAX_CONNECTIONS];
+
     for (;;) {
-        struct pollfd p[2] = {{.fd = m->listen_fd, .events = POLLIN},
-                              {.fd = m->wake[0], .events = POLLIN}};
-        if (poll(p, 2, -1) < 0) {
+        int64_t now = now_ms(), next = -1;
+        nfds_t n = 0;
+        bool room = false;
+        for (size_t i = 0; i < MAX_CONNECTIONS; i++) {
+            conn *c = &m->conns[i];
+            if (c->state != CONN_FREE && c->deadline <= now)
+                conn_expire(m, c, now);
+            if (c->state == CONN_FREE || c->state == CONN_READING)
+                room = true;
+            if (c->state == CONN_FREE)
+                continue;
+            p[n] =
+                (struct pollfd){.fd = c->fd, .events = c->state == CONN_WRITING ? POLLOUT : POLLIN};
+            of[n++] = c;
+            if (next < 0 || c->deadline < next)
+                next = c->deadline;
+        }
+        size_t first_extra = n;
+        p[n++] = (struct pollfd){.fd = m->wake[0], .events = POLLIN};
+        if (room)
+            p[n++] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
+        int timeout = next < 0 ? -1 : next - now > 0 ? (int)(next - now) : 0;
+        int ready = poll(p, n, timeout);
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
-        if (p[1].revents)
-            break;
-        if (!(p[0].revents & POLLIN))
-            continue;
-        int fd = accept(m->listen_fd, NULL, NULL);
-        if (fd < 0) {
-            /* Out of descriptors and the like: wait a little instead of spinning on poll. */
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED && wait_fd(m, -1, 0, now_ms() + 100) < 0)
-                break;
-            continue;
+        if (p[first_extra].revents)
+            break; /* stop requested */
+        for (size_t i = 0; i < first_extra; i++) {
+            conn *c = of[i];
+            if (!p[i].revents || c->state == CONN_FREE)
+                continue;
+            if (c->state == CONN_READING)
+                conn_read(m, c);
+            if (c->state == CONN_WRITING)
+                conn_write(c);
+            else if (c->state == CONN_LINGERING && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                conn_drain(c);
         }
-        if (set_flags(fd, true))
-            serve_connection(m, fd);
-        close(fd);
+        if (room && (p[first_extra + 1].revents & POLLIN))
+            accept_all(m);
     }
+    for (size_t i = 0; i < MAX_CONNECTIONS; i++)
+        if (m->conns[i].state != CONN_FREE)
+            conn_close(&m->conns[i]);
     return NULL;
 }
 
@@ -397,7 +500,8 @@ static void free_metrics(cli_metrics *m)
     if (m->wake[1] >= 0)
         close(m->wake[1]);
     ifx_buf_free(&m->body);
-    ifx_buf_free(&m->head);
+    for (size_t i = 0; i < MAX_CONNECTIONS; i++)
+        ifx_buf_free(&m->conns[i].out);
     free(m);
 }
 
@@ -423,7 +527,10 @@ ifx_rc cli_metrics_start(const char *address, cli_metrics_render_fn render, void
     m->render = render;
     m->ud = ud;
     ifx_buf_init(&m->body, CLI_METRICS_MAX_BODY);
-    ifx_buf_init(&m->head, 1024);
+    for (size_t i = 0; i < MAX_CONNECTIONS; i++) {
+        m->conns[i].fd = -1;
+        ifx_buf_init(&m->conns[i].out, CLI_METRICS_MAX_BODY + 1024);
+    }
 
     m->listen_fd = socket(a.ss.ss_family, SOCK_STREAM, 0);
     if (m->listen_fd < 0 || !set_flags(m->listen_fd, true) ||

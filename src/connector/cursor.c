@@ -119,6 +119,11 @@ static size_t count_hash(const uint64_t *v, size_t n, uint64_t hash)
     return lo - first;
 }
 
+size_t ifx_cursor_seen_count(const ifx_cursor *c, uint64_t hash)
+{
+    return count_hash(c->seen, c->nseen, hash);
+}
+
 /* *next becomes a copy of c; when even that fails, c's time with nothing seen, and the caller
  * reports IFX_E_NOMEM. */
 static ifx_rc stay(const ifx_cursor *c, ifx_cursor *next)

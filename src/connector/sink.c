@@ -888,7 +888,148 @@ done:
     return first;
 }
 
+/* ---- messages a host cannot decode --------------------------------------------------------- */
+
+/* The most bytes of an undecodable message a dead letter keeps (base64 makes 4/3 of it). */
+#define UNDECODABLE_KEEP ((size_t)1 << 20)
+
+static void put_bytes(ifx_buf *b, const char *key, const uint8_t *p, size_t len)
+{
+    size_t keep = len < UNDECODABLE_KEEP ? len : UNDECODABLE_KEEP;
+    ifx_buf_printf(b, ",\"%s_len\":%zu,\"%s_base64\":\"", key, len, key);
+    ifx_base64_encode(p, keep, b);
+    ifx_buf_putc(b, '"');
+    if (keep < len)
+        ifx_buf_printf(b, ",\"%s_truncated\":true", key);
+}
+
+static void put_text_or_null(ifx_buf *b, const char *key, const char *p, size_t len)
+{
+    ifx_buf_printf(b, ",\"%s\":", key);
+    if (p)
+        ifx_json_append_string(b, p, len);
+    else
+        ifx_buf_puts(b, "null");
+}
+
+static void put_u64_or_null(ifx_buf *b, const char *key, bool has, uint64_t v)
+{
+    if (has)
+        ifx_buf_printf(b, ",\"%s\":%llu", key, (unsigned long long)v);
+    else
+        ifx_buf_printf(b, ",\"%s\":null", key);
+}
+
+static void reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, ifx_buf *b)
+{
+    char id[48] = "?", now[IFX_RFC3339_MAX], index[24] = "?", offset[24] = "?";
+
+    atomic_fetch_add(&s->rejected, 1);
+    if (u->has_id)
+        ifx_u128_format(u->id, id);
+    if (!s->dead_letter) {
+        if (u->has_index)
+            snprintf(index, sizeof index, "%llu", (unsigned long long)u->index);
+        if (u->has_offset)
+            snprintf(offset, sizeof offset, "%llu", (unsigned long long)u->offset);
+        slog(s, IFX_LOG_WARN,
+             "rejected undecodable message stream=%.*s topic=%.*s index=%s offset=%s id=%s "
+             "(%zu bytes): %s",
+             u->stream ? (int)u->stream_len : 1, u->stream ? u->stream : "?",
+             u->topic ? (int)u->topic_len : 1, u->topic ? u->topic : "?", index, offset, id,
+             u->payload ? u->payload_len : u->raw_len, u->reason);
+        return;
+    }
+    ifx_time_format_rfc3339(ifx_time_now_ns(), now);
+    ifx_buf_reset(b);
+    ifx_buf_printf(b, "{\"time\":\"%s\",\"undecodable\":true", now);
+    put_text_or_null(b, "stream", u->stream, u->stream_len);
+    put_text_or_null(b, "topic", u->topic, u->topic_len);
+    put_u64_or_null(b, "partition", u->has_partition, u->partition);
+    put_u64_or_null(b, "offset", u->has_offset, u->offset);
+    put_text_or_null(b, "id", u->has_id ? id : NULL, strlen(id));
+    put_u64_or_null(b, "index", u->has_index, u->index);
+    ifx_buf_puts(b, ",\"reason\":");
+    ifx_json_append_string(b, u->reason, strlen(u->reason));
+    if (u->payload)
+        put_bytes(b, "payload", u->payload, u->payload_len);
+    if (u->raw)
+        put_bytes(b, "raw", u->raw, u->raw_len);
+    ifx_buf_puts(b, "}\n");
+    pthread_mutex_lock(&s->dl_lock);
+    if (fwrite(b->data, 1, b->len, s->dead_letter) != b->len || fflush(s->dead_letter) != 0)
+        slog(s, IFX_LOG_ERROR,
+             "cannot write to dead_letter_file %s: %s; rejected undecodable message: %s",
+             s->cfg.dead_letter_file, strerror(errno), u->reason);
+    pthread_mutex_unlock(&s->dl_lock);
+}
+
+ifx_rc ifx_sink_reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, size_t n,
+                                   ifx_err *err)
+{
+    ifx_err local;
+    ifx_buf b;
+
+    if (!err)
+        err = &local;
+    ifx_err_clear(err);
+    pthread_mutex_lock(&s->lock);
+    bool closed = s->closing;
+    if (!closed)
+        s->active++;
+    pthread_mutex_unlock(&s->lock);
+    if (closed)
+        return ifx_err_set(err, IFX_E_USAGE, "the sink is closed");
+    atomic_fetch_add(&s->received, n);
+    ifx_buf_init(&b, (size_t)1 << 30);
+    for (size_t i = 0; i < n; i++)
+        reject_undecodable(s, &u[i], &b);
+    ifx_buf_free(&b);
+    dead_letter_sync(s);
+    pthread_mutex_lock(&s->lock);
+    s->active--;
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    return IFX_OK;
+}
+
 /* ---- the spool's delivery thread ----------------------------------------------------------- */
+
+/* The record just delivered is written or rejected, line by line: only its mark in the spool is
+ * owed. Peeking again would hand out the same record and write it twice, so a failed mark (a
+ * full disk: the position file cannot be replaced) is retried alone, after a growing pause from
+ * retry_delay (at least 100 ms) to retry_max_delay, with one ERROR line per attempt, until it
+ * succeeds or the sink closes. Closing first leaves the record in the spool: the next start
+ * sends it again (at least once across restarts, as after a crash). */
+static void mark_delivered(ifx_sink *s, uint32_t n)
+{
+    const uint64_t floor_ns = 100000000ULL;
+    uint64_t wait = s->cfg.retry_delay_ns > floor_ns ? s->cfg.retry_delay_ns : floor_ns;
+    uint64_t cap = s->cfg.retry_max_delay_ns > wait ? s->cfg.retry_max_delay_ns : wait;
+    uint32_t failed = 0;
+    ifx_err err;
+
+    while (ifx_spool_pop(s->spool, &err) != IFX_OK) {
+        failed++;
+        slog(s, IFX_LOG_ERROR,
+             "cannot mark a spool record delivered (attempt %u): %s; its %u messages are "
+             "written and are not sent again: retrying only the mark in %llu ms",
+             failed, err.msg, n, (unsigned long long)(wait / 1000000));
+        if (!sink_wait(s, wait)) {
+            slog(s, IFX_LOG_WARN,
+                 "closing before a delivered spool record could be marked: the next start "
+                 "sends its %u messages again",
+                 n);
+            return;
+        }
+        wait = wait > cap / 2 ? cap : wait * 2;
+    }
+    if (failed)
+        slog(s, IFX_LOG_INFO,
+             "marked the spool record delivered after %u failed attempts; spool delivery "
+             "goes on",
+             failed);
+}
 
 static void *deliver_spool(void *arg)
 {
@@ -947,10 +1088,8 @@ static void *deliver_spool(void *arg)
             continue;
         }
         size_t left = deliver(s, e, rec.data, spans, o, n);
-        if (left == 0) {
-            if (ifx_spool_pop(s->spool, &err))
-                slog(s, IFX_LOG_ERROR, "cannot mark a spool record delivered: %s", err.msg);
-        }
+        if (left == 0)
+            mark_delivered(s, n);
     }
     free(spans);
     free(o);

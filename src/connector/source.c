@@ -546,15 +546,6 @@ static int copy_key_order(const void *a, const void *b)
     return x->msg < y->msg ? -1 : x->msg > y->msg;
 }
 
-/* How many copies of hash the cursor has delivered at its time. */
-static size_t seen_copies(const ifx_cursor *c, uint64_t hash)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < c->nseen; i++)
-        n += c->seen[i] == hash;
-    return n;
-}
-
 /* Identical rows (same time and identity, e.g. an InfluxQL query without GROUP BY * over series
  * that agree) are delivered once each, as the cursor counts them; they must not share an id, or
  * Iggy's de-duplication would keep one. The k-th copy at a time (counting those delivered
@@ -585,8 +576,9 @@ static ifx_rc number_copies(ifx_source *s, size_t n, ifx_err *err)
         size_t end = g + 1;
         while (end < n && keys[end].time_ns == keys[g].time_ns && keys[end].hash == keys[g].hash)
             end++;
-        size_t first =
-            keys[g].time_ns == s->cursor.time_ns ? seen_copies(&s->cursor, keys[g].hash) : 0;
+        size_t first = keys[g].time_ns == s->cursor.time_ns
+                           ? ifx_cursor_seen_count(&s->cursor, keys[g].hash)
+                           : 0;
         for (size_t k = g; k < end; k++) {
             uint64_t copy = first + (k - g);
             if (copy == 0)

@@ -377,6 +377,24 @@ ifx_rc ifx_pc_messages_next(ifx_pc_messages *it, ifx_raw_message *out, bool *don
     return IFX_OK;
 }
 
+void ifx_pc_messages_stuck(const ifx_pc_messages *it, ifx_pc_stuck *out)
+{
+    reader r = {it->start, it->p, it->end, NULL};
+
+    memset(out, 0, sizeof *out);
+    out->index = it->count - it->remaining;
+    out->start = (size_t)(it->p - it->start);
+    out->rest = it->p;
+    out->rest_len = (size_t)(it->end - it->p);
+    if (it->remaining == 0)
+        return;
+    /* id and offset come first: read them while they decode, without an error message */
+    if (get_u128(&r, "id", &out->id) != IFX_OK)
+        return;
+    out->has_id = true;
+    out->has_offset = get_varint(&r, "offset", &u64_limit, &out->offset) == IFX_OK;
+}
+
 /* One HeaderField: its kind and its base64 text, not decoded. */
 static ifx_rc get_header_field(reader *r, bool is_key, ifx_header_kind *kind, const uint8_t **text,
                                size_t *len)

@@ -89,55 +89,172 @@ EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t con
     return 0;
 }
 
+/* What decodes is delivered; what does not is dead-lettered with what is known of it, never
+ * dropped (the runtime ignores the return value and has already committed the offsets, ABI §10).
+ * Postcard has no per-message length, which decides what "what decodes" can mean:
+ *  - a message whose frame decodes is delivered, also when its payload is not valid for its
+ *    schema or payload_format: the encoder rejects it alone, as for any message;
+ *  - a message whose frame is broken (a truncated or over-long varint, a length past the end) is
+ *    dead-lettered with its index, id and offset when they still decode, and its bytes from where
+ *    it starts to the end of the buffer. The messages after it cannot be found (where they start is
+ *    unknown): each is dead-lettered by its index, pointing at the broken one. Those before it are
+ *    delivered;
+ *  - when TopicMetadata or MessagesMetadata does not decode, stream, topic or partition (tags of
+ *    every point) are unknown: every message is dead-lettered, with its payload when its frame
+ *    decodes;
+ *  - when the RawMessages header (schema, count) does not decode, no message can be found or
+ *    counted: the batch is dead-lettered as one message with its bytes.
+ * 0 once every message is written, spooled or dead-lettered; 1 when the sink could not settle the
+ * decoded ones; -1 for an unknown id or no memory. */
+/* Room for one more element in *p (cap *cap, n used), doubling from 64. */
+static bool room_for_one(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 64;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static int32_t settle_undecodable(instance *it, ifx_sink_undecodable *u, size_t n)
+{
+    ifx_err err;
+    if (n == 0)
+        return 0;
+    if (ifx_sink_reject_undecodable(it->sink, u, n, &err) == IFX_OK)
+        return 0;
+    char line[700];
+    snprintf(line, sizeof line, "consume: cannot dead-letter %zu undecodable messages: %s", n,
+             err.msg);
+    ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+    return 1;
+}
+
 EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, size_t topic_meta_len,
                                  const uint8_t *messages_meta_ptr, size_t messages_meta_len,
                                  const uint8_t *messages_ptr, size_t messages_len)
 {
-    ifx_topic_meta tm;
-    ifx_messages_meta mm;
+    ifx_topic_meta tm = {0};
+    ifx_messages_meta mm = {0};
     ifx_pc_messages iter;
     ifx_sink_message *msgs = NULL;
+    ifx_sink_undecodable *bad = NULL;
+    char meta_why[700] = "", frame_why[700] = "", after_why[800] = "", line[1200];
+    bool has_topic, has_partition;
+    char meta_reason[800] = "";
+    size_t n = 0, nbad = 0, cap = 0, cap_bad = 0;
     ifx_err err;
     int32_t result = -1;
     instance *it = acquire(id);
 
     if (!it)
         return -1;
-    if (ifx_pc_decode_topic_meta(topic_meta_ptr, topic_meta_len, &tm, &err) ||
-        ifx_pc_decode_messages_meta(messages_meta_ptr, messages_meta_len, &mm, &err) ||
-        ifx_pc_messages_begin(&iter, messages_ptr, messages_len, &err)) {
-        char line[700];
-        snprintf(line, sizeof line, "consume: cannot decode the batch: %s", err.msg);
+    has_topic = ifx_pc_decode_topic_meta(topic_meta_ptr, topic_meta_len, &tm, &err) == IFX_OK;
+    if (!has_topic) {
+        tm = (ifx_topic_meta){0};
+        snprintf(meta_why, sizeof meta_why, "%s", err.msg);
+    }
+    has_partition =
+        ifx_pc_decode_messages_meta(messages_meta_ptr, messages_meta_len, &mm, &err) == IFX_OK;
+    if (!has_partition) {
+        size_t k = strlen(meta_why);
+        snprintf(meta_why + k, sizeof meta_why - k, "%s%s", k ? "; " : "", err.msg);
+    }
+    ifx_sink_undecodable known = {.stream = tm.stream,
+                                  .stream_len = tm.stream_len,
+                                  .topic = tm.topic,
+                                  .topic_len = tm.topic_len,
+                                  .has_partition = has_partition,
+                                  .partition = mm.partition_id};
+    if (ifx_pc_messages_begin(&iter, messages_ptr, messages_len, &err)) {
+        snprintf(line, sizeof line,
+                 "consume: cannot decode the batch (%zu bytes): %s%s%s; no message in it can be "
+                 "found, it is dead-lettered as one",
+                 messages_len, err.msg, meta_why[0] ? "; " : "", meta_why);
         ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+        ifx_sink_undecodable u = known;
+        u.reason = line + strlen("consume: ");
+        u.raw = messages_ptr ? messages_ptr : (const uint8_t *)"";
+        u.raw_len = messages_ptr ? messages_len : 0;
+        result = settle_undecodable(it, &u, 1);
         goto out;
     }
     if (iter.count == 0) {
         result = 0;
         goto out;
     }
-    /* The declared count is checked against the bytes as messages are decoded. */
-    size_t cap = iter.count < 65536 ? (size_t)iter.count : 65536, n = 0;
-    msgs = malloc(cap * sizeof *msgs);
-    if (!msgs)
-        goto out;
+    if (meta_why[0])
+        snprintf(meta_reason, sizeof meta_reason,
+                 "the batch's metadata cannot be decoded (stream, topic or partition unknown): %s",
+                 meta_why);
     for (;;) {
         ifx_raw_message rm;
         bool done;
         if (ifx_pc_messages_next(&iter, &rm, &done, &err)) {
-            char line[700];
-            snprintf(line, sizeof line, "consume: cannot decode message %zu: %s", n, err.msg);
+            ifx_pc_stuck st;
+            ifx_pc_messages_stuck(&iter, &st);
+            snprintf(frame_why, sizeof frame_why, "cannot decode message %llu of %llu: %s",
+                     (unsigned long long)st.index, (unsigned long long)iter.count, err.msg);
+            snprintf(after_why, sizeof after_why,
+                     "cannot be found: it follows message %llu, whose framing is broken (%s), "
+                     "so where it starts is unknown",
+                     (unsigned long long)st.index, err.msg);
+            /* one for it and one for each after it: the count is bounded by the bytes */
+            size_t need = nbad + (size_t)(iter.count - st.index);
+            ifx_sink_undecodable *more = realloc(bad, need * sizeof *bad);
+            if (!more)
+                goto out;
+            bad = more;
+            bad[nbad] = known;
+            bad[nbad].reason = frame_why;
+            bad[nbad].has_index = true;
+            bad[nbad].index = st.index;
+            bad[nbad].has_id = st.has_id;
+            bad[nbad].id = st.id;
+            bad[nbad].has_offset = st.has_offset;
+            bad[nbad].offset = st.offset;
+            bad[nbad].raw = st.rest;
+            bad[nbad].raw_len = st.rest_len;
+            nbad++;
+            for (uint64_t k = st.index + 1; k < iter.count; k++) {
+                bad[nbad] = known;
+                bad[nbad].reason = after_why;
+                bad[nbad].has_index = true;
+                bad[nbad].index = k;
+                nbad++;
+            }
+            snprintf(line, sizeof line,
+                     "consume: %s; it and the %llu after it are dead-lettered, the %zu before it "
+                     "are delivered",
+                     frame_why, (unsigned long long)(iter.count - st.index - 1),
+                     has_topic && has_partition ? n : (size_t)0);
             ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
-            goto out;
+            break;
         }
         if (done)
             break;
-        if (n == cap) {
-            ifx_sink_message *p = realloc(msgs, 2 * cap * sizeof *p);
-            if (!p)
+        if (!has_topic || !has_partition) {
+            /* the frame is fine, but the point's stream, topic or partition is unknown */
+            if (!room_for_one((void **)&bad, &cap_bad, nbad, sizeof *bad))
                 goto out;
-            msgs = p;
-            cap *= 2;
+            bad[nbad] = known;
+            bad[nbad].reason = meta_reason;
+            bad[nbad].has_index = true;
+            bad[nbad].index = iter.count - iter.remaining - 1;
+            bad[nbad].has_id = bad[nbad].has_offset = true;
+            bad[nbad].id = rm.id;
+            bad[nbad].offset = rm.offset;
+            bad[nbad].payload = rm.payload ? rm.payload : (const uint8_t *)"";
+            bad[nbad].payload_len = rm.payload_len;
+            nbad++;
+            continue;
         }
+        if (!room_for_one((void **)&msgs, &cap, n, sizeof *msgs))
+            goto out;
         msgs[n++] = (ifx_sink_message){.stream = tm.stream,
                                        .stream_len = tm.stream_len,
                                        .topic = tm.topic,
@@ -151,11 +268,21 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
                                        .payload = rm.payload,
                                        .payload_len = rm.payload_len};
     }
+    if (!has_topic || !has_partition) {
+        snprintf(line, sizeof line,
+                 "consume: the batch's metadata cannot be decoded (%s): its %llu messages are "
+                 "dead-lettered (stream, topic or partition unknown)",
+                 meta_why, (unsigned long long)iter.count);
+        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+    }
     /* 0 only once every message is written, rejected or spooled (§9: the return value is
      * ignored today, but upstream plans to honour it). */
-    result = ifx_sink_consume(it->sink, msgs, n, &err) == IFX_OK ? 0 : 1;
+    result = n == 0 || ifx_sink_consume(it->sink, msgs, n, &err) == IFX_OK ? 0 : 1;
+    if (settle_undecodable(it, bad, nbad) != 0)
+        result = 1;
 out:
     free(msgs);
+    free(bad);
     release(it);
     return result;
 }

@@ -871,76 +871,296 @@ static void test_empty_batch(void **state)
 
 /* ---- (i): malformed batches --------------------------------------------------------------- */
 
-static void test_malformed_batches(void **state)
-{
-    tmsg m[3];
-    ifx_raw_message rm[3];
-    ifx_buf tm, mm, raw, cut;
-    uint32_t id = abi_new_id();
-    size_t mark;
-    (void)state;
+/* What decodes is delivered, what does not is dead-lettered with what is known (see
+ * iggy_sink_consume in src/iggy/sink_plugin.c): every message handed over ends written (lines the
+ * server stored) or rejected (a line in the dead-letter file), nothing pending, and consume
+ * returns 0 once all are settled. */
 
-    reset_server(v3.port);
-    assert_int_equal(open_json(id, v3_config("malformed", NULL)), 0);
-    ifx_buf_init(&tm, 1024);
-    ifx_buf_init(&mm, 64);
-    ifx_buf_init(&raw, 1 << 20);
-    ifx_buf_init(&cut, 1 << 20);
-    for (int i = 0; i < 3; i++) {
-        make_msg(&m[i], (uint64_t)i, 0, false);
+/* Standard base64 decoding, written here so that the plugin's own encoder is not trusted. */
+static size_t unbase64(const char *in, uint8_t *out)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint32_t acc = 0;
+    size_t n = 0;
+    int bits = 0;
+    for (; *in && *in != '='; in++) {
+        const char *c = strchr(abc, *in);
+        assert_non_null(c);
+        acc = acc << 6 | (uint32_t)(c - abc);
+        if ((bits += 6) >= 8) {
+            bits -= 8;
+            out[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+/* The dead-letter file's lines from line `from` on (counted from 0), as JSON objects. */
+static json_t *dead_letters(const char *path, size_t from)
+{
+    json_t *all = json_array();
+    char *line = NULL;
+    size_t cap = 0, k = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return all;
+    while (getline(&line, &cap, f) > 0) {
+        if (k++ < from)
+            continue;
+        json_error_t je;
+        json_t *j = json_loads(line, 0, &je);
+        if (!json_is_object(j))
+            fail_msg("dead letter %zu is not a JSON object: %s", k - 1, line);
+        json_array_append_new(all, j);
+    }
+    free(line);
+    fclose(f);
+    return all;
+}
+
+static size_t count_lines(const char *path)
+{
+    json_t *a = dead_letters(path, 0);
+    size_t n = json_array_size(a);
+    json_decref(a);
+    return n;
+}
+
+static json_int_t int_of(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_integer(v))
+        fail_msg("dead letter: %s is not an integer", k);
+    return json_integer_value(v);
+}
+
+/* A dead letter of an undecodable message: its index, and its id and offset (NULL: unknown). */
+static void expect_undecodable(json_t *d, uint64_t index, const tmsg *m, const char *reason,
+                               const char *stream)
+{
+    char id[48];
+    assert_true(json_is_true(json_object_get(d, "undecodable")));
+    assert_int_equal(int_of(d, "index"), (json_int_t)index);
+    const char *r = json_string_value(json_object_get(d, "reason"));
+    if (!r || !strstr(r, reason))
+        fail_msg("dead letter %llu: reason '%s', want one with '%s'", (unsigned long long)index,
+                 r ? r : "(none)", reason);
+    if (stream)
+        assert_string_equal(json_string_value(json_object_get(d, "stream")), stream);
+    else
+        assert_true(json_is_null(json_object_get(d, "stream")));
+    if (m) {
+        u128_decimal(m->id, id);
+        assert_string_equal(json_string_value(json_object_get(d, "id")), id);
+        assert_int_equal(int_of(d, "offset"), (json_int_t)m->offset);
+    } else {
+        assert_true(json_is_null(json_object_get(d, "id")));
+        assert_true(json_is_null(json_object_get(d, "offset")));
+    }
+}
+
+/* Checks the bytes a dead letter kept under key ("raw" or "payload") against want. */
+static void expect_bytes(json_t *d, const char *key, const void *want, size_t len)
+{
+    char k[32];
+    snprintf(k, sizeof k, "%s_len", key);
+    assert_int_equal(int_of(d, k), (json_int_t)len);
+    snprintf(k, sizeof k, "%s_base64", key);
+    const char *b64 = json_string_value(json_object_get(d, k));
+    assert_non_null(b64);
+    uint8_t *got = malloc(strlen(b64) + 1);
+    assert_int_equal(unbase64(b64, got), len);
+    assert_memory_equal(got, want, len);
+    free(got);
+}
+
+static void raw_messages(ifx_buf *out, const tmsg *m, size_t n)
+{
+    ifx_raw_message rm[8];
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++)
         rm[i] = (ifx_raw_message){
             m[i].id,         m[i].offset,  m[i].checksum,    m[i].ts_us,
             m[i].origin_us,  m[i].headers, m[i].headers_len, (const uint8_t *)m[i].payload,
             m[i].payload_len};
+    ifx_buf_reset(out);
+    assert_int_equal(ifx_pc_encode_raw_messages(out, IFX_SCHEMA_JSON, rm, n), IFX_OK);
+}
+
+/* One consume of a malformed batch: returns 0, logs an ERROR naming the decoding problem, and
+ * every message ends written or dead-lettered: want_written lines at the server, want_dead new
+ * dead letters (returned, caller json_decref). */
+static json_t *consume_malformed(uint32_t id, const ifx_buf *tm, const ifx_buf *mm,
+                                 const ifx_buf *raw, const char *dl, size_t want_written,
+                                 size_t want_dead)
+{
+    size_t mark = abi_log_mark(), lines = lines_written(v3.port), dead = count_lines(dl);
+    assert_int_equal(consume_raw(id, tm, mm, raw), 0);
+    if (!abi_log_has(mark, 4, "cannot", NULL)) {
+        abi_dump_log(mark);
+        fail_msg("a malformed batch (%zu bytes) was handled without an ERROR line", raw->len);
     }
-    ifx_messages_meta meta = {0, 2, IFX_SCHEMA_JSON};
+    size_t written = lines_written(v3.port) - lines;
+    json_t *d = dead_letters(dl, dead);
+    if (written != want_written || json_array_size(d) != want_dead) {
+        abi_dump_log(mark);
+        fail_msg("a %zu-byte batch: %zu lines written (want %zu), %zu dead letters (want %zu)",
+                 raw->len, written, want_written, json_array_size(d), want_dead);
+    }
+    return d;
+}
+
+static void test_malformed_batches(void **state)
+{
+    tmsg m[5];
+    ifx_buf tm, mm, raw, cut, prefix;
+    char dir[] = "/tmp/ifx-abi-malformed-XXXXXX", dl[64], extra[128];
+    uint32_t id = abi_new_id();
+    size_t ends[3];
+    json_t *d;
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(dl, sizeof dl, "%s/dead.jsonl", dir);
+    snprintf(extra, sizeof extra, "\"dead_letter_file\":\"%s\"", dl);
+    reset_server(v3.port);
+    assert_int_equal(open_json(id, v3_config("malformed", extra)), 0);
+    ifx_buf_init(&tm, 1024);
+    ifx_buf_init(&mm, 64);
+    ifx_buf_init(&raw, 1 << 20);
+    ifx_buf_init(&cut, 1 << 20);
+    ifx_buf_init(&prefix, 1 << 20);
+    for (int i = 0; i < 5; i++)
+        make_msg(&m[i], (uint64_t)(10 + i), 0, false);
+    ifx_messages_meta meta = {0, 14, IFX_SCHEMA_JSON};
     assert_int_equal(ifx_pc_encode_topic_meta(&tm, "s", "t"), IFX_OK);
     assert_int_equal(ifx_pc_encode_messages_meta(&mm, &meta), IFX_OK);
-    assert_int_equal(ifx_pc_encode_raw_messages(&raw, IFX_SCHEMA_JSON, rm, 3), IFX_OK);
+    /* where each of the first three messages ends (a count below 128 is one byte) */
+    for (size_t j = 0; j < 3; j++) {
+        raw_messages(&prefix, m, j + 1);
+        ends[j] = prefix.len;
+    }
+    raw_messages(&raw, m, 3);
 
-    /* cut in the middle of the third message, then at every length */
+    /* Truncated at every length (coarsely above 40 bytes): the whole messages before the cut
+     * are written, the cut one is dead-lettered with its bytes to the end, the rest by index.
+     * Below 2 + 3 x 7 bytes the header itself cannot be read (three messages cannot fit): the
+     * batch is one dead letter holding every byte. */
     for (size_t len = raw.len - 1;; len = len > 40 ? len - 37 : len - 1) {
+        size_t whole = 0;
+        while (whole < 3 && ends[whole] <= len)
+            whole++;
+        bool header = len >= 2 + 3 * 7;
         ifx_buf_reset(&cut);
         assert_int_equal(ifx_buf_append(&cut, raw.data, len), IFX_OK);
-        mark = abi_log_mark();
-        assert_int_not_equal(consume_raw(id, &tm, &mm, &cut), 0);
-        if (!abi_log_has(mark, 4, "cannot decode", NULL)) {
-            abi_dump_log(mark);
-            fail_msg("a batch truncated to %zu bytes was refused without a log line", len);
+        d = consume_malformed(id, &tm, &mm, &cut, dl, header ? whole : 0, header ? 3 - whole : 1);
+        if (!header) {
+            expect_bytes(json_array_get(d, 0), "raw", raw.data, len);
+            assert_true(json_is_null(json_object_get(json_array_get(d, 0), "index")));
+        } else {
+            size_t start = whole ? ends[whole - 1] : 2;
+            json_t *first = json_array_get(d, 0);
+            assert_int_equal(int_of(first, "index"), (json_int_t)whole);
+            expect_bytes(first, "raw", raw.data + start, len - start);
+            assert_string_equal(json_string_value(json_object_get(first, "stream")), "s");
+            assert_int_equal(int_of(first, "partition"), 0);
+            for (size_t k = 1; k < 3 - whole; k++)
+                expect_undecodable(json_array_get(d, k), whole + k, NULL, "cannot be found", "s");
         }
+        json_decref(d);
         if (len == 0)
             break;
     }
-    /* a count no buffer of this size can hold */
-    static const uint8_t huge_count[] = {0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x01, 0x02};
-    ifx_buf_reset(&cut);
-    ifx_buf_append(&cut, huge_count, sizeof huge_count);
-    mark = abi_log_mark();
-    assert_int_not_equal(consume_raw(id, &tm, &mm, &cut), 0);
-    assert_true(abi_log_has(mark, 4, "cannot decode", NULL));
-    /* an unknown schema index */
-    static const uint8_t bad_schema[] = {0x09, 0x00};
-    ifx_buf_reset(&cut);
-    ifx_buf_append(&cut, bad_schema, sizeof bad_schema);
-    assert_int_not_equal(consume_raw(id, &tm, &mm, &cut), 0);
-    /* broken metadata around a good batch */
+
+    /* A frame broken in the middle of a batch of five: message 2's headers length is a varint
+     * of 11 bytes (at most 10 for a length). Messages 0 and 1 are written; message 2 is
+     * dead-lettered with its id and offset (read before the break) and its bytes to the end;
+     * 3 and 4 cannot be found and are dead-lettered by their index. */
+    reset_server(v3.port);
+    raw_messages(&raw, m, 2);
+    raw.data[1] = 5; /* the count: five */
+    size_t start2 = raw.len;
+    ifx_pc_put_u128(&raw, m[2].id);
+    ifx_pc_put_varint(&raw, m[2].offset);
+    ifx_pc_put_varint(&raw, m[2].checksum);
+    ifx_pc_put_varint(&raw, m[2].ts_us);
+    ifx_pc_put_varint(&raw, m[2].origin_us);
+    ifx_buf_append(&raw, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x00", 11);
+    raw_messages(&prefix, m + 3, 2);
+    ifx_buf_append(&raw, prefix.data + 2, prefix.len - 2);
+    d = consume_malformed(id, &tm, &mm, &raw, dl, 2, 3);
+    expect_undecodable(json_array_get(d, 0), 2, &m[2], "headers", "s");
+    expect_undecodable(json_array_get(d, 0), 2, &m[2], "cannot decode message 2 of 5", "s");
+    expect_bytes(json_array_get(d, 0), "raw", raw.data + start2, raw.len - start2);
+    expect_undecodable(json_array_get(d, 1), 3, NULL, "follows message 2", "s");
+    expect_undecodable(json_array_get(d, 2), 4, NULL, "follows message 2", "s");
+    json_decref(d);
+    json_t *pts = server_points(v3.port, "malformed");
+    assert_int_equal(json_array_size(pts), 2);
+    for (int i = 0; i < 2; i++)
+        check_point(find_point(pts, "t", m[i].offset), MEASUREMENT, "s", "t", 0, &m[i], true);
+    json_decref(pts);
+
+    /* A payload that fails its schema in a sound frame is an ordinary rejection: its neighbours
+     * are written, it alone is dead-lettered by the encoder (not as undecodable). */
+    tmsg poison[3];
+    for (int i = 0; i < 3; i++)
+        make_msg(&poison[i], (uint64_t)(20 + i), 0, i == 1);
+    raw_messages(&raw, poison, 3);
+    size_t lines = lines_written(v3.port), dead = count_lines(dl);
+    assert_int_equal(consume_raw(id, &tm, &mm, &raw), 0);
+    assert_int_equal(lines_written(v3.port) - lines, 2);
+    d = dead_letters(dl, dead);
+    assert_int_equal(json_array_size(d), 1);
+    assert_null(json_object_get(json_array_get(d, 0), "undecodable"));
+    assert_int_equal(int_of(json_array_get(d, 0), "offset"), 21);
+    json_decref(d);
+
+    /* Metadata that does not decode around a sound batch: stream, topic or partition (tags of
+     * every point) are unknown, so every message is dead-lettered with its payload. */
+    raw_messages(&raw, m, 3);
     ifx_buf_reset(&cut);
     ifx_buf_append(&cut, tm.data, 1);
-    mark = abi_log_mark();
-    assert_int_not_equal(consume_raw(id, &cut, &mm, &raw), 0);
-    assert_true(abi_log_has(mark, 4, "cannot decode", NULL));
+    d = consume_malformed(id, &cut, &mm, &raw, dl, 0, 3);
+    for (size_t k = 0; k < 3; k++) {
+        expect_undecodable(json_array_get(d, k), k, &m[k], "TopicMetadata", NULL);
+        expect_bytes(json_array_get(d, k), "payload", m[k].payload, m[k].payload_len);
+        assert_int_equal(int_of(json_array_get(d, k), "partition"), 0);
+    }
+    json_decref(d);
     ifx_buf_reset(&cut);
     ifx_buf_append(&cut, "\x80", 1);
-    assert_int_not_equal(consume_raw(id, &tm, &cut, &raw), 0);
+    d = consume_malformed(id, &tm, &cut, &raw, dl, 0, 3);
+    expect_undecodable(json_array_get(d, 0), 0, &m[0], "MessagesMetadata", "s");
+    assert_true(json_is_null(json_object_get(json_array_get(d, 0), "partition")));
+    json_decref(d);
     /* invalid UTF-8 in the stream name */
     ifx_buf_reset(&cut);
     ifx_buf_append(&cut, "\x02\xC3\x28\x01t", 5);
-    assert_int_not_equal(consume_raw(id, &cut, &mm, &raw), 0);
+    d = consume_malformed(id, &cut, &mm, &raw, dl, 0, 3);
+    expect_undecodable(json_array_get(d, 2), 2, &m[2], "invalid UTF-8", NULL);
+    json_decref(d);
 
-    /* nothing was half-written, and the instance still works */
-    json_t *pts = server_points(v3.port, "malformed");
-    assert_int_equal(json_array_size(pts), 0);
-    json_decref(pts);
+    /* A header that cannot be read: a count no buffer of this size can hold, an unknown schema
+     * index. No message can be found: one dead letter with the bytes. */
+    static const uint8_t huge_count[] = {0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x01, 0x02};
+    static const uint8_t bad_schema[] = {0x09, 0x00};
+    ifx_buf_reset(&cut);
+    ifx_buf_append(&cut, huge_count, sizeof huge_count);
+    d = consume_malformed(id, &tm, &mm, &cut, dl, 0, 1);
+    expect_bytes(json_array_get(d, 0), "raw", huge_count, sizeof huge_count);
+    json_decref(d);
+    ifx_buf_reset(&cut);
+    ifx_buf_append(&cut, bad_schema, sizeof bad_schema);
+    d = consume_malformed(id, &tm, &mm, &cut, dl, 0, 1);
+    expect_bytes(json_array_get(d, 0), "raw", bad_schema, sizeof bad_schema);
+    const char *r = json_string_value(json_object_get(json_array_get(d, 0), "reason"));
+    assert_non_null(strstr(r, "schema"));
+    json_decref(d);
+
+    /* the instance still works */
+    reset_server(v3.port);
+    raw_messages(&raw, m, 3);
     assert_int_equal(consume_raw(id, &tm, &mm, &raw), 0);
     assert_int_equal(sink_close(id), 0);
     pts = server_points(v3.port, "malformed");
@@ -952,6 +1172,9 @@ static void test_malformed_batches(void **state)
     ifx_buf_free(&mm);
     ifx_buf_free(&raw);
     ifx_buf_free(&cut);
+    ifx_buf_free(&prefix);
+    unlink(dl);
+    rmdir(dir);
 }
 
 /* log_format "json": every line of the instance is one JSON object naming it, and the figures of a

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -557,6 +559,110 @@ static void test_server_answers(void **state)
     cli_metrics_stop(m);
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A connection to the metrics port that sends what (may be "") and then nothing more. */
+static int idle_connection(int port, const char *what)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        fail_msg("connect: %s", strerror(errno));
+    if (*what)
+        assert_int_equal(send(fd, what, strlen(what), MSG_NOSIGNAL), (ssize_t)strlen(what));
+    return fd;
+}
+
+typedef struct scraper {
+    int port, rounds, ok;
+    double slowest;
+} scraper;
+
+static void *scrape_thread(void *p)
+{
+    scraper *s = p;
+    for (int i = 0; i < s->rounds; i++) {
+        double t0 = mono_s();
+        http_answer a = http_get(s->port, "GET", "/metrics");
+        double took = mono_s() - t0;
+        s->ok += a.status == 200 && strncmp(a.body, "# TYPE x counter\n", 17) == 0;
+        if (took > s->slowest)
+            s->slowest = took;
+        answer_free(&a);
+    }
+    return NULL;
+}
+
+/* Idle connections (open, silent or with half a request) do not hold up a scrape: each client is
+ * served by one poll loop, not one after another with a 2 s deadline each. And several scrapers
+ * at once all get their page. Timings are printed; the bound asserted (1 s) is half of one
+ * connection's deadline, which the old one-at-a-time server needed per idle client. */
+static void test_idle_and_concurrent_clients(void **state)
+{
+    fake_page f = {0};
+    cli_metrics *m;
+    ifx_err e;
+    int idle[40];
+    (void)state;
+    if (cli_metrics_start("127.0.0.1:0", render_fake, &f, &m, &e))
+        fail_msg("start: %s", e.msg);
+    int port = cli_metrics_port(m);
+
+    /* three idle clients, then a scrape */
+    idle[0] = idle_connection(port, "");
+    idle[1] = idle_connection(port, "");
+    idle[2] = idle_connection(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n");
+    ifx_sleep(NULL, 50000000ULL); /* accepted by now */
+    double t0 = mono_s();
+    http_answer a = http_get(port, "GET", "/metrics");
+    double took = mono_s() - t0;
+    fprintf(stderr, "scrape behind 3 idle connections: %.1f ms\n", took * 1e3);
+    assert_int_equal(a.status, 200);
+    answer_free(&a);
+    assert_true(took < 1.0);
+
+    /* eight scrapers at once, twenty scrapes each, with the idle ones still open */
+    pthread_t th[8];
+    scraper sc[8];
+    for (int i = 0; i < 8; i++) {
+        sc[i] = (scraper){port, 20, 0, 0};
+        pthread_create(&th[i], NULL, scrape_thread, &sc[i]);
+    }
+    double slowest = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(sc[i].ok, 20);
+        if (sc[i].slowest > slowest)
+            slowest = sc[i].slowest;
+    }
+    fprintf(stderr, "8 concurrent scrapers x 20: all answered, slowest %.1f ms\n", slowest * 1e3);
+    assert_true(slowest < 1.0);
+    for (int i = 0; i < 3; i++)
+        close(idle[i]);
+
+    /* more idle clients than connection slots: the oldest idle one makes room for a scraper */
+    for (int i = 0; i < 40; i++)
+        idle[i] = idle_connection(port, "");
+    ifx_sleep(NULL, 50000000ULL);
+    t0 = mono_s();
+    a = http_get(port, "GET", "/metrics");
+    took = mono_s() - t0;
+    fprintf(stderr, "scrape behind 40 idle connections: %.1f ms\n", took * 1e3);
+    assert_int_equal(a.status, 200);
+    answer_free(&a);
+    assert_true(took < 1.0);
+    for (int i = 0; i < 40; i++)
+        close(idle[i]);
+    cli_metrics_stop(m);
+}
+
 static void test_listen_syntax(void **state)
 {
     static const char *const good[] = {"127.0.0.1:0",    "localhost:9464", "[::1]:9464",
@@ -869,10 +975,15 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_render_sink_exact), cmocka_unit_test(test_render_source_exact),
-        cmocka_unit_test(test_listen_syntax),     cmocka_unit_test(test_server_answers),
-        cmocka_unit_test(test_sink_metrics),      cmocka_unit_test(test_sink_metrics_retry),
-        cmocka_unit_test(test_source_metrics),    cmocka_unit_test(test_bad_listen),
+        cmocka_unit_test(test_render_sink_exact),
+        cmocka_unit_test(test_render_source_exact),
+        cmocka_unit_test(test_listen_syntax),
+        cmocka_unit_test(test_server_answers),
+        cmocka_unit_test(test_idle_and_concurrent_clients),
+        cmocka_unit_test(test_sink_metrics),
+        cmocka_unit_test(test_sink_metrics_retry),
+        cmocka_unit_test(test_source_metrics),
+        cmocka_unit_test(test_bad_listen),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

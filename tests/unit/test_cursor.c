@@ -157,6 +157,32 @@ static void test_query_time_and_limit(void **state)
     }
 }
 
+/* ifx_cursor_seen_count: copies of a hash in the sorted seen set, at the ends, in the middle,
+ * absent, and in a set of one value repeated. */
+static void test_seen_count(void **state)
+{
+    ifx_cursor c;
+    const uint64_t s[] = {0, 0, 3, 7, 7, 7, 9, UINT64_MAX};
+    const uint64_t same[] = {5, 5, 5, 5};
+    (void)state;
+    ifx_cursor_init(&c, 0);
+    assert_int_equal(ifx_cursor_seen_count(&c, 0), 0);
+    set_seen(&c, 0, s, 8);
+    assert_int_equal(ifx_cursor_seen_count(&c, 0), 2);
+    assert_int_equal(ifx_cursor_seen_count(&c, 1), 0);
+    assert_int_equal(ifx_cursor_seen_count(&c, 3), 1);
+    assert_int_equal(ifx_cursor_seen_count(&c, 7), 3);
+    assert_int_equal(ifx_cursor_seen_count(&c, 8), 0);
+    assert_int_equal(ifx_cursor_seen_count(&c, 9), 1);
+    assert_int_equal(ifx_cursor_seen_count(&c, UINT64_MAX), 1);
+    assert_int_equal(ifx_cursor_seen_count(&c, UINT64_MAX - 1), 0);
+    set_seen(&c, 0, same, 4);
+    assert_int_equal(ifx_cursor_seen_count(&c, 5), 4);
+    assert_int_equal(ifx_cursor_seen_count(&c, 4), 0);
+    assert_int_equal(ifx_cursor_seen_count(&c, 6), 0);
+    ifx_cursor_free(&c);
+}
+
 /* ---- plan: the rules ----------------------------------------------------------------------------
  */
 
@@ -1360,6 +1386,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_copy_free),
         cmocka_unit_test(test_query_time_and_limit),
+        cmocka_unit_test(test_seen_count),
         cmocka_unit_test(test_plan_empty_answer),
         cmocka_unit_test(test_plan_short_answer_moves_to_last_time),
         cmocka_unit_test(test_plan_rows_before_cursor_and_seen_are_dropped),

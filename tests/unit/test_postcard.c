@@ -908,6 +908,35 @@ static void test_iterator_states(void **state)
     assert_int_equal(it.remaining, 1);
     assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
     assert_int_equal(err.offset, 7);
+    /* What is left of it: id 1 and offset 2 decode, its bytes run from 2 to the end. */
+    ifx_pc_stuck st;
+    ifx_pc_messages_stuck(&it, &st);
+    assert_int_equal(st.index, 0);
+    assert_int_equal(st.start, 2);
+    assert_ptr_equal(st.rest, raw_json_kv + 2);
+    assert_int_equal(st.rest_len, 10);
+    assert_true(st.has_id && st.id.hi == 0 && st.id.lo == 1);
+    assert_true(st.has_offset);
+    assert_int_equal(st.offset, 2);
+    /* Broken inside the id: neither is known. */
+    static const uint8_t broken_id[] = {0x00, 0x02, 0x01, 0x02, 0x03, 0x04, 0x05, 0x00,
+                                        0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    assert_int_equal(ifx_pc_messages_begin(&it, broken_id, sizeof broken_id, &err), IFX_OK);
+    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_OK);
+    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
+    ifx_pc_messages_stuck(&it, &st);
+    assert_int_equal(st.index, 1);
+    assert_int_equal(st.start, 9);
+    assert_int_equal(st.rest_len, 7);
+    assert_false(st.has_id);
+    assert_false(st.has_offset);
+    /* Broken in the offset: the id is known. */
+    static const uint8_t broken_offset[] = {0x00, 0x01, 0x07, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+    assert_int_equal(ifx_pc_messages_begin(&it, broken_offset, sizeof broken_offset, &err), IFX_OK);
+    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
+    ifx_pc_messages_stuck(&it, &st);
+    assert_true(st.has_id && st.id.lo == 7);
+    assert_false(st.has_offset);
 
     /* A failed begin leaves an iterator that yields nothing. */
     assert_int_equal(ifx_pc_messages_begin(&it, NULL, 0, &err), IFX_E_INVALID);
