@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "ifx/resilience.h"
+
 void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
 {
     char msg[1024];
@@ -15,17 +17,6 @@ void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fn(ud, level, msg);
-}
-
-void ifx_deadline_in(struct timespec *until, uint64_t ns)
-{
-    clock_gettime(CLOCK_REALTIME, until);
-    until->tv_sec += (time_t)(ns / 1000000000ULL);
-    until->tv_nsec += (long)(ns % 1000000000ULL);
-    if (until->tv_nsec >= 1000000000L) {
-        until->tv_sec++;
-        until->tv_nsec -= 1000000000L;
-    }
 }
 
 bool ifx_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, const bool *stop,

@@ -13,11 +13,9 @@
 void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The CLOCK_REALTIME instant ns from now, for pthread_cond_timedwait. */
-void ifx_deadline_in(struct timespec *until, uint64_t ns);
-
 /* Waits up to ns on cond (taking and releasing m) unless *stop is or becomes true; returns
- * !*stop. The engines' interruptible sleep: close sets *stop and broadcasts cond. */
+ * !*stop. cond must come from ifx_cond_init_monotonic. The engines' interruptible sleep: close
+ * sets *stop and broadcasts cond. */
 bool ifx_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, const bool *stop,
                              uint64_t ns);
 

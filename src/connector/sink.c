@@ -1009,7 +1009,7 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
     s->log_ud = log_ud;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->dl_lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
+    ifx_cond_init_monotonic(&s->wake); /* waited on with deadlines */
     atomic_store(&s->last_stats_ns, ifx_now_ns());
     if ((rc = ifx_config_copy(&s->cfg, cfg, err)))
         goto fail;

@@ -858,7 +858,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     s->log_ud = log_ud;
     s->last_stats_ns = ifx_now_ns();
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
+    ifx_cond_init_monotonic(&s->wake); /* waited on with deadlines */
     ifx_rows_reader_init(&s->reader);
     ifx_buf_init(&s->query, 16u << 20);
     ifx_buf_init(&s->body, IFX_MAX_RESPONSE_BODY);
