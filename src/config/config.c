@@ -118,6 +118,7 @@ static const struct enum_name query_languages[] = {
 static void format_size(uint64_t v, char *out, size_t cap);
 static void check_url(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_token(struct parse_ctx *p, const struct key_desc *k, const char *written);
+static void check_credential(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_not_blank(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_measurement(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_cursor_field(struct parse_ctx *p, const struct key_desc *k, const char *written);
@@ -187,12 +188,14 @@ static const struct key_desc keys[] = {
      .offset = OFF(username),
      .roles = FOR_BOTH,
      .versions = V_1 | V_AUTO,
+     .check = check_credential,
      .doc = "user name for basic authentication"},
     {.name = "password",
      .type = KT_SECRET,
      .offset = OFF(password),
      .roles = FOR_BOTH,
      .versions = V_1 | V_AUTO,
+     .check = check_credential,
      .doc = "password for basic authentication"},
     {.name = "measurement",
      .type = KT_STRING,
@@ -1251,12 +1254,37 @@ static void check_not_blank(struct parse_ctx *p, const struct key_desc *k, const
         problem(p, "key '%s' must not be empty", written);
 }
 
+/* Credentials end up in an HTTP header (Authorization) or in a Basic pair. A CR or LF would end
+ * that header early and send the rest of the value as headers of its own (header injection);
+ * other control characters and whitespace around the value are copy-paste accidents that the
+ * server would only answer with 401. Refused here, naming the key and never showing the value. */
+static void check_credential(struct parse_ctx *p, const struct key_desc *k, const char *written)
+{
+    const char *v = *str_slot(p->c, k);
+    size_t len = strlen(v);
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch < 0x20 || ch == 0x7F) {
+            problem(p,
+                    "key '%s' must not contain control characters such as CR, LF or TAB (the "
+                    "value is not shown)",
+                    written);
+            return;
+        }
+    }
+    if (len && (v[0] == ' ' || v[len - 1] == ' '))
+        problem(p, "key '%s' must not begin or end with a space (the value is not shown)", written);
+}
+
 static void check_token(struct parse_ctx *p, const struct key_desc *k, const char *written)
 {
     char **slot = str_slot(p->c, k);
 
-    if (!is_blank(*slot))
+    if (!is_blank(*slot)) {
+        check_credential(p, k, written);
         return;
+    }
     if (p->c->version == IFX_VERSION_V2) {
         problem(p, "key '%s' must not be empty", written);
         return;

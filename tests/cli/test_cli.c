@@ -166,6 +166,48 @@ static void test_check(void **state)
     done(&r);
 }
 
+/* Issue 10 #5: `token = "abc\r\nX-Injected: yes"` passed `ifx check` and injected a header into
+ * every request. It is refused with the key named and nothing of the value shown, also when it
+ * comes from --set. */
+static void test_check_refuses_header_injection(void **state)
+{
+    char path[256], args[400];
+    (void)state;
+    write_file("inject.toml",
+               "version = \"v3\"\nurl = \"http://localhost:8181\"\ndb = \"iggy\"\n"
+               "token = \"s3cr3t\\r\\nX-Injected: yes\"\n",
+               path, sizeof path);
+    snprintf(args, sizeof args, "check -c %s", path);
+    run_result r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, "");
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s: key 'token' must not contain control characters such as CR, LF or TAB (the "
+             "value is not shown)\n",
+             path);
+    assert_string_equal(r.err, want);
+    done(&r);
+
+    write_file("v1.toml",
+               "version = \"v1\"\nurl = \"http://localhost:8086\"\ndb = \"iggy\"\n"
+               "username = \"u\"\n",
+               path, sizeof path);
+    snprintf(args, sizeof args, "check -c %s --set 'password=s3cr3t\nX-Injected: yes'", path);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "key 'password' must not contain control characters");
+    assert_null(strstr(r.err, "s3cr3t"));
+    assert_null(strstr(r.err, "Injected"));
+    done(&r);
+    snprintf(args, sizeof args, "check -c %s --set 'password= s3cr3t'", path);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "key 'password' must not begin or end with a space (the value is not shown)");
+    assert_null(strstr(r.err, "s3cr3t"));
+    done(&r);
+}
+
 /* The connector files of the ABI spec (§6.2), as Iggy users have them. */
 static const char sink_toml[] =
     "type = \"sink\"\n"
@@ -467,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_encode_good_and_refused),
         cmocka_unit_test(test_encode_versions_and_precision),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_refuses_header_injection),
         cmocka_unit_test(test_connector_files),
         cmocka_unit_test(test_config_file_errors),
         cmocka_unit_test(test_overrides),
