@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "config/problems.h"
+#include "ifx/buf.h"
 #include "ifx/lp.h"
 #include "ifx/timeutil.h"
 
@@ -735,48 +736,49 @@ static void show_value(const json_t *v, bool secret, char *out)
     free(text);
 }
 
-/* The url with the password of its userinfo replaced by "***", for messages and output. Returns
- * NULL when malloc fails. */
-static char *redact_url(const char *url)
+char *ifx_url_redacted(const char *url)
 {
     const char *auth = strstr(url, "://"), *end, *at = NULL, *colon = NULL;
-    size_t len = strlen(url);
-    char *out;
+    size_t len = strlen(url), cut;
+    ifx_buf out;
 
-    if (!auth)
-        return strdup(url);
-    auth += 3;
+    auth = auth ? auth + 3 : url;
     end = auth + strcspn(auth, "/?#");
+    /* The last '@' ends the userinfo: a password with an unescaped '@' stays hidden whole. */
     for (const char *q = auth; q < end; q++) {
         if (*q == '@')
             at = q;
     }
     if (at)
         colon = memchr(auth, ':', (size_t)(at - auth));
-    if (!colon)
-        return strdup(url);
-    out = malloc(len + 4);
-    if (!out)
+    cut = strcspn(end, "?#") + (size_t)(end - url);
+    ifx_buf_init(&out, len + 8);
+    ifx_rc rc = colon ? ifx_buf_printf(&out, "%.*s:***%.*s", (int)(colon - url), url,
+                                       (int)(url + cut - at), at)
+                      : ifx_buf_append(&out, url, cut);
+    if (rc == IFX_OK && url[cut])
+        rc = ifx_buf_puts(&out, url[cut] == '?' ? "?..." : "#...");
+    if (rc) {
+        ifx_buf_free(&out);
         return NULL;
-    snprintf(out, len + 4, "%.*s:***%s", (int)(colon - url), url, at);
-    return out;
+    }
+    return ifx_buf_detach(&out);
 }
 
-/* Like show_value for a url string (out holds SHOW_BUF bytes): the userinfo password hidden,
- * and the query string and fragment cut, because v1 servers also take credentials there
- * (?u=&p=). */
+/* Like show_value for a url string (out holds SHOW_BUF bytes), as ifx_url_redacted shows it. */
 static void show_url(const char *url, char *out)
 {
-    char *safe = redact_url(url), text[IFX_EXCERPT_SIZE(SHOW_MAX)];
+    char *safe = ifx_url_redacted(url), text[IFX_EXCERPT_SIZE(SHOW_MAX)];
     size_t n;
 
     if (!safe) {
         snprintf(out, SHOW_BUF, "a string");
         return;
     }
+    /* the excerpt cuts long urls: keep the "?..." marker visible after it */
     n = strcspn(safe, "?#");
     show_text(safe, n, text);
-    snprintf(out, SHOW_BUF, "\"%s%s\"", text, safe[n] == '?' ? "?..." : safe[n] ? "#..." : "");
+    snprintf(out, SHOW_BUF, "\"%s%s\"", text, safe + n);
     free(safe);
 }
 
@@ -1798,7 +1800,7 @@ static json_t *value_json(const ifx_config *c, const struct key_desc *k, bool *n
         if (!s)
             return json_null();
         if (k->check == check_url) {
-            char *safe = redact_url(s);
+            char *safe = ifx_url_redacted(s);
             if (!safe) {
                 *nomem = true;
                 return NULL;

@@ -5,6 +5,7 @@
  * secured and no token was given, since only 3.x authenticates /ping
  * (../shared/spec/influxdb-http-api.md §2.7, §3.5, §4.4). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transport/transport.h"
@@ -70,18 +71,23 @@ ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_d
             snprintf(out->product, sizeof out->product, "InfluxDB %c.x%s%s", v[0],
                      out->build[0] ? " " : "", out->build);
         } else {
+            char *shown = ifx_url_redacted(url);
             rc = ifx_err_set(err, IFX_E_REJECTED,
                              "%s/ping answered 204 without a version header; set \"version\" "
                              "explicitly",
-                             url);
+                             shown ? shown : "the server");
+            free(shown);
         }
     } else {
         rc = ifx_http_status_error("/ping", r.status, &body, ifx_http_classify_status(r.status),
                                    err);
-        if (rc == IFX_OK)
+        if (rc == IFX_OK) {
+            char *shown = ifx_url_redacted(url);
             rc = ifx_err_set(err, IFX_E_REJECTED,
                              "%s/ping answered %ld, which no InfluxDB sends; is this InfluxDB?",
-                             url, r.status);
+                             shown ? shown : "the server", r.status);
+            free(shown);
+        }
     }
 out:
     ifx_client_free(c);

@@ -200,22 +200,6 @@ size_t ifx_read_go_parse_errors(const char *msg, size_t len, const char *lp, siz
 
 /* ---- client --------------------------------------------------------------------------------- */
 
-/* The url with the password of its userinfo, if any, replaced by "***". Caller frees. */
-static char *redacted_url(const char *url)
-{
-    const char *scheme = strstr(url, "://");
-    const char *host = scheme ? scheme + 3 : url;
-    const char *at = strchr(host, '@'), *slash = strchr(host, '/');
-    const char *colon;
-    char *out;
-    if (!at || (slash && slash < at) || !(colon = memchr(host, ':', (size_t)(at - host))))
-        return strdup(url);
-    out = malloc(strlen(url) + 4);
-    if (out)
-        sprintf(out, "%.*s***%s", (int)(colon + 1 - url), url, at);
-    return out;
-}
-
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -258,7 +242,7 @@ ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
                            "is made");
     }
     c->s.base_url = dup_or_null(cfg->url);
-    c->shown_url = cfg->url ? redacted_url(cfg->url) : NULL;
+    c->shown_url = cfg->url ? ifx_url_redacted(cfg->url) : NULL;
     c->s.org = dup_or_null(cfg->org);
     c->s.bucket = dup_or_null(cfg->bucket);
     c->s.db = dup_or_null(cfg->db);

@@ -464,6 +464,40 @@ static void test_log_lines(void **state)
     done(&r);
 }
 
+/* Issue 10 #6: a password in the url was printed in the sink's open line and in its errors. Every
+ * line ifx prints shows the url with "***" for the password. */
+static void test_url_password_never_printed(void **state)
+{
+    char path[256], args[700];
+    (void)state;
+    write_file("sink.toml", sink_toml, path, sizeof path);
+    snprintf(args, sizeof args,
+             "sink -c %s --set url=http://admin:s3cr3t-pw@127.0.0.1:1 --set max_open_retries=1",
+             path);
+    run_result r = run(args, "");
+    assert_int_equal(r.status, 0);
+    assert_has(r.err, "InfluxDB is not reachable yet (GET http://admin:***@127.0.0.1:1/health: ");
+    assert_has(r.err,
+               "INFO sink influxdb_sink: InfluxDB sink open: v3 at http://admin:***@127.0.0.1:1,");
+    assert_null(strstr(r.err, "s3cr3t"));
+    assert_null(strstr(r.out, "s3cr3t"));
+    done(&r);
+
+    r = run("detect http://admin:s3cr3t-pw@127.0.0.1:1", NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "ifx: detect: GET http://admin:***@127.0.0.1:1/ping: ");
+    assert_null(strstr(r.err, "s3cr3t"));
+    done(&r);
+
+    snprintf(args, sizeof args, "health -c %s --set url=http://admin:s3cr3t-pw@127.0.0.1:1", path);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.out, "unhealthy: GET http://admin:***@127.0.0.1:1/health: ");
+    assert_null(strstr(r.out, "s3cr3t"));
+    assert_null(strstr(r.err, "s3cr3t"));
+    done(&r);
+}
+
 /* The connector files of examples/connectors (shown in the README) stay valid. */
 static void test_example_connector_files(void **state)
 {
@@ -514,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_config_file_errors),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_log_lines),
+        cmocka_unit_test(test_url_password_never_printed),
         cmocka_unit_test(test_example_connector_files),
         cmocka_unit_test(test_reference_matches_docs),
     };

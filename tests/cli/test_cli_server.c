@@ -6,12 +6,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "cli_run.h"
 #include "fixture.h"
 
@@ -64,6 +66,28 @@ static void test_detect_and_health(void **state)
     r = run(args, NULL);
     assert_int_equal(r.status, 0);
     has(r.out, "healthy: v1 at http://127.0.0.1:");
+    done(&r);
+    /* Issue 10 #6: the healthy line shows the url without its password */
+    snprintf(args, sizeof args, "health -c %s --set url=http://admin:s3cr3t-pw@127.0.0.1:%d", v3cfg,
+             v3.port);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    char want[128];
+    snprintf(want, sizeof want, "healthy: v3 at http://admin:***@127.0.0.1:%d\n", v3.port);
+    assert_string_equal(r.out, want);
+    assert_null(strstr(r.err, "s3cr3t"));
+    done(&r);
+    /* detect's own messages name the url too: a 204 /ping without a version header */
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
+                           "{\"count\":1,\"status\":204,\"paths\":[\"/ping\"]}"));
+    snprintf(args, sizeof args, "detect http://admin:s3cr3t-pw@127.0.0.1:%d", v3.port);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    snprintf(want, sizeof want,
+             "ifx: detect: http://admin:***@127.0.0.1:%d/ping answered 204 without a version "
+             "header; set \"version\" explicitly\n",
+             v3.port);
+    assert_string_equal(r.err, want);
     done(&r);
     snprintf(args, sizeof args, "health -c %s", downcfg);
     r = run(args, NULL);
@@ -160,6 +184,7 @@ static int setup(void **state)
                   NULL};
     char json[512];
     (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     if (!mkdtemp(dir) || fixture_start(&v1, a1, 90) || fixture_start(&v3, a3, 30))
         return -1;
     snprintf(json, sizeof json,

@@ -209,6 +209,25 @@ static void test_once_stops_on_a_bad_query(void **state)
     done(&r);
 }
 
+/* Issue 10 #6: the open line shows the url without its password. */
+static void test_open_line_hides_password(void **state)
+{
+    char args[1024], want[256];
+    (void)state;
+    snprintf(args, sizeof args, "source -c %s --once --set url=http://admin:s3cr3t-pw@127.0.0.1:%d",
+             cfgpath, v3.port);
+    result r = run(args);
+    if (r.status != 0)
+        fail_msg("exit %d: %s", r.status, r.err);
+    snprintf(want, sizeof want,
+             "INFO source: InfluxDB source open: v3 at http://admin:***@127.0.0.1:%d, ", v3.port);
+    if (!strstr(r.err, want))
+        fail_msg("no [%s] in\n%s", want, r.err);
+    assert_null(strstr(r.err, "s3cr3t"));
+    assert_null(strstr(r.out, "s3cr3t"));
+    done(&r);
+}
+
 static int setup(void **state)
 {
     char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
@@ -246,6 +265,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_once_with_state),
         cmocka_unit_test(test_once_stops_on_a_bad_query),
+        cmocka_unit_test(test_open_line_hides_password),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1148,6 +1148,34 @@ static void test_credentials_refuse_control_characters(void **state)
     ifx_config_free(&c);
 }
 
+/* Issue 10 #6: the one function every printed URL goes through hides the userinfo password
+ * (all of it, up to the last '@' of the authority) and any query or fragment. */
+static void test_url_redacted(void **state)
+{
+    static const char *const cases[][2] = {
+        {"http://admin:s3cr3t@h:8086", "http://admin:***@h:8086"},
+        {"https://u:s3cr3t@h/base/", "https://u:***@h/base/"},
+        {"http://u:s3cr3t@with@at@h:1/p", "http://u:***@h:1/p"},
+        {"http://u:@h", "http://u:***@h"},
+        {"http://user@h:8086", "http://user@h:8086"},
+        {"http://h:8086/x", "http://h:8086/x"},
+        {"http://h/p@q:r", "http://h/p@q:r"},
+        {"http://h/write?u=admin&p=s3cr3t", "http://h/write?..."},
+        {"http://u:s3cr3t@h/#s3cr3t", "http://u:***@h/#..."},
+        {"http://u:s3cr3t@h?p=s3cr3t", "http://u:***@h?..."},
+        {"u:s3cr3t@h", "u:***@h"},
+        {"", ""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = ifx_url_redacted(cases[i][0]);
+        assert_non_null(got);
+        if (strcmp(got, cases[i][1]) != 0)
+            fail_msg("%s: got %s, want %s", cases[i][0], got, cases[i][1]);
+        free(got);
+    }
+}
+
 /* ---- normalised output ----------------------------------------------------------------------- */
 
 static void test_to_json_exact(void **state)
@@ -1360,6 +1388,7 @@ int main(void)
         cmocka_unit_test(test_source_keys),
         cmocka_unit_test(test_many_problems_in_order),
         cmocka_unit_test(test_secrets_never_shown),
+        cmocka_unit_test(test_url_redacted),
         cmocka_unit_test(test_credentials_refuse_control_characters),
         cmocka_unit_test(test_to_json_exact),
         cmocka_unit_test(test_to_json_roles_and_versions),
