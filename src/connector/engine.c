@@ -19,6 +19,15 @@ void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
     fn(ud, level, msg);
 }
 
+void ifx_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg)
+{
+    if (cfg->tls_insecure_skip_verify)
+        ifx_engine_log(fn, ud, IFX_LOG_WARN,
+                       "tls_insecure_skip_verify is true: the server's certificate is not "
+                       "verified, so anyone on the network path can pose as the server and read "
+                       "the credentials and the data; trust its CA with tls_ca_file instead");
+}
+
 bool ifx_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, const bool *stop,
                              uint64_t ns)
 {

@@ -1067,6 +1067,7 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
              "stream, topic or partition is not a tag: messages of different partitions or topics "
              "with the same offset and time become one point (upstream S7); keep them as tags to "
              "keep every message");
+    ifx_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
     char *shown = ifx_url_redacted(s->cfg.url); /* the url may hold a password */
     slog(s, IFX_LOG_INFO, "InfluxDB sink open: %s at %s, measurement %s, %s",
          ifx_version_name(s->cfg.version), shown ? shown : "the configured url", s->cfg.measurement,

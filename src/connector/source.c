@@ -914,6 +914,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
              relative);
     char when[IFX_RFC3339_MAX];
     ifx_time_format_rfc3339(s->cursor.time_ns, when);
+    ifx_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
     char *shown = ifx_url_redacted(s->cfg.url); /* the url may hold a password */
     slog(s, IFX_LOG_INFO, "InfluxDB source open: %s at %s, from %s (%zu rows already seen there)",
          ifx_version_name(s->cfg.version), shown ? shown : "the configured url", when,

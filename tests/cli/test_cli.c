@@ -498,6 +498,28 @@ static void test_url_password_never_printed(void **state)
     done(&r);
 }
 
+/* tls_insecure_skip_verify = true is never on unnoticed: the sink says so at WARN when it opens. */
+static void test_insecure_tls_warned(void **state)
+{
+    char path[256], args[700];
+    (void)state;
+    write_file("sink.toml", sink_toml, path, sizeof path);
+    snprintf(args, sizeof args,
+             "sink -c %s --set url=https://127.0.0.1:1 --set tls_insecure_skip_verify=true", path);
+    run_result r = run(args, "");
+    assert_int_equal(r.status, 0);
+    assert_has(r.err, "Z WARN sink influxdb_sink: tls_insecure_skip_verify is true: the server's "
+                      "certificate is not verified, so anyone on the network path can pose as "
+                      "the server and read the credentials and the data; trust its CA with "
+                      "tls_ca_file instead\n");
+    done(&r);
+    snprintf(args, sizeof args, "sink -c %s --set url=https://127.0.0.1:1", path);
+    r = run(args, "");
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.err, "tls_insecure_skip_verify"));
+    done(&r);
+}
+
 /* The connector files of examples/connectors (shown in the README) stay valid. */
 static void test_example_connector_files(void **state)
 {
@@ -549,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_log_lines),
         cmocka_unit_test(test_url_password_never_printed),
+        cmocka_unit_test(test_insecure_tls_warned),
         cmocka_unit_test(test_example_connector_files),
         cmocka_unit_test(test_reference_matches_docs),
     };

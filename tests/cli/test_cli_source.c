@@ -209,12 +209,15 @@ static void test_once_stops_on_a_bad_query(void **state)
     done(&r);
 }
 
-/* Issue 10 #6: the open line shows the url without its password. */
-static void test_open_line_hides_password(void **state)
+/* Issue 10 #6: the open line shows the url without its password; and
+ * tls_insecure_skip_verify = true is said at WARN. */
+static void test_open_line_hides_password_and_warns_insecure(void **state)
 {
     char args[1024], want[256];
     (void)state;
-    snprintf(args, sizeof args, "source -c %s --once --set url=http://admin:s3cr3t-pw@127.0.0.1:%d",
+    snprintf(args, sizeof args,
+             "source -c %s --once --set url=http://admin:s3cr3t-pw@127.0.0.1:%d --set "
+             "tls_insecure_skip_verify=true",
              cfgpath, v3.port);
     result r = run(args);
     if (r.status != 0)
@@ -223,6 +226,9 @@ static void test_open_line_hides_password(void **state)
              "INFO source: InfluxDB source open: v3 at http://admin:***@127.0.0.1:%d, ", v3.port);
     if (!strstr(r.err, want))
         fail_msg("no [%s] in\n%s", want, r.err);
+    if (!strstr(r.err, "WARN source: tls_insecure_skip_verify is true: the server's certificate "
+                       "is not verified"))
+        fail_msg("no TLS warning in\n%s", r.err);
     assert_null(strstr(r.err, "s3cr3t"));
     assert_null(strstr(r.out, "s3cr3t"));
     done(&r);
@@ -265,7 +271,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_once_with_state),
         cmocka_unit_test(test_once_stops_on_a_bad_query),
-        cmocka_unit_test(test_open_line_hides_password),
+        cmocka_unit_test(test_open_line_hides_password_and_warns_insecure),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
