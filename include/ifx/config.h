@@ -149,6 +149,7 @@ typedef struct ifx_config {
     char *tls_cert_file;           /* optional */
     char *tls_key_file;            /* optional */
     bool tls_insecure_skip_verify; /* default false */
+    bool ignore_proxy_env;         /* default false: http_proxy, https_proxy, ... are honoured */
 
     /* v3 */
     bool accept_partial;               /* sink; default true */

@@ -619,6 +619,14 @@ static const struct key_desc keys[] = {
      .versions = V_ALL,
      .def = "false",
      .doc = "do not verify the server's certificate (testing only)"},
+    {.name = "ignore_proxy_env",
+     .type = KT_BOOL,
+     .offset = OFF(ignore_proxy_env),
+     .roles = FOR_BOTH,
+     .versions = V_ALL,
+     .def = "false",
+     .doc = "connect to InfluxDB directly, ignoring the proxy environment variables "
+            "(http_proxy, https_proxy, all_proxy, no_proxy) that are otherwise honoured"},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -38,6 +38,7 @@ struct ifx_client {
     long timeout_ms, connect_timeout_ms;
     char *tls_ca_file, *tls_cert_file, *tls_key_file;
     bool tls_insecure;
+    bool direct; /* ignore_proxy_env */
     char user_agent[48];
 
     _Atomic int cancelled;
@@ -263,6 +264,7 @@ ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
     c->tls_cert_file = dup_or_null(cfg->tls_cert_file);
     c->tls_key_file = dup_or_null(cfg->tls_key_file);
     c->tls_insecure = cfg->tls_insecure_skip_verify;
+    c->direct = cfg->ignore_proxy_env;
     snprintf(c->user_agent, sizeof c->user_agent, "ifx/%s", IFX_VERSION_STRING);
     pthread_mutex_init(&c->lock, NULL);
     if (!c->s.base_url || !c->shown_url) {
@@ -550,6 +552,8 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (c->direct)
+        curl_easy_setopt(h, CURLOPT_PROXY, ""); /* "" also overrides the environment */
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (body) {

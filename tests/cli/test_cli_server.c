@@ -174,6 +174,35 @@ static void test_write_server_down(void **state)
     done(&r);
 }
 
+/* ignore_proxy_env: with http_proxy pointing at a dead loopback port every request fails (the
+ * environment is honoured by default); with the setting, requests go to the server directly,
+ * the version "auto" probe included. */
+static void test_ignore_proxy_env(void **state)
+{
+    char args[512], want[128];
+    (void)state;
+    const char *bin = "http_proxy=http://127.0.0.1:1 HTTP_PROXY= all_proxy= no_proxy= " IFX_BIN;
+    snprintf(args, sizeof args, "health -c %s", v3cfg);
+    result r = cli_run(bin, dir, args, NULL);
+    assert_int_equal(r.status, 1);
+    has(r.out, "unhealthy: GET http://127.0.0.1:");
+    has(r.out, "/health: Failed to connect to 127.0.0.1 port 1");
+    done(&r);
+
+    snprintf(want, sizeof want, "healthy: v3 at http://127.0.0.1:%d\n", v3.port);
+    snprintf(args, sizeof args, "health -c %s --set ignore_proxy_env=true", v3cfg);
+    r = cli_run(bin, dir, args, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, want);
+    done(&r);
+    snprintf(args, sizeof args, "health -c %s --set ignore_proxy_env=true --set version=auto",
+             v3cfg);
+    r = cli_run(bin, dir, args, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, want);
+    done(&r);
+}
+
 static int setup(void **state)
 {
     char *a1[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py", "--influxd", INFLUXD,
@@ -214,10 +243,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detect_and_health),
-        cmocka_unit_test(test_write_and_query_v1),
-        cmocka_unit_test(test_write_and_query_v3),
-        cmocka_unit_test(test_write_server_down),
+        cmocka_unit_test(test_detect_and_health),  cmocka_unit_test(test_write_and_query_v1),
+        cmocka_unit_test(test_write_and_query_v3), cmocka_unit_test(test_write_server_down),
+        cmocka_unit_test(test_ignore_proxy_env),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

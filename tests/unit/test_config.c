@@ -1217,7 +1217,8 @@ static void test_to_json_exact(void **state)
                                "  \"tls_ca_file\": null,\n"
                                "  \"tls_cert_file\": null,\n"
                                "  \"tls_key_file\": null,\n"
-                               "  \"tls_insecure_skip_verify\": false\n"
+                               "  \"tls_insecure_skip_verify\": false,\n"
+                               "  \"ignore_proxy_env\": false\n"
                                "}";
     ifx_config c;
     char *out;
