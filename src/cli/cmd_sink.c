@@ -23,7 +23,9 @@ static const char usage[] =
     "Every key is optional. The payload is \"payload\" (its compact JSON text), \"payload_text\"\n"
     "(a string's UTF-8 bytes) or \"payload_base64\" (raw bytes). Missing: stream and topic "
     "\"cli\",\n"
-    "partition 0, offset and id the line number from 0, timestamps the wall clock.\n"
+    "partition 0, offset and id the line number from 0, timestamps the wall clock. The id is a\n"
+    "number or a string of decimal digits (a u128), so that the lines of dead_letter_file can\n"
+    "be fed back in (their \"time\" and \"reason\" are ignored).\n"
     "With spool_dir in the configuration, pending messages survive a crash and are delivered at\n"
     "the next start; a rejected message goes to dead_letter_file. Progress goes to stderr when it\n"
     "is a terminal; a JSON summary of the counters to stdout at the end.\n"
@@ -66,7 +68,7 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
     ifx_sink_message *m;
     size_t i;
     ifx_rc rc;
-    bool have_offset = false, have_id = false, have_payload = false;
+    bool have_offset = false, have_id = false, have_payload = false, have_line = false;
 
     if ((rc = ifx_json_parse(line, len, &root, err)))
         return rc;
@@ -127,6 +129,10 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
             have_payload = true;
         } else if (ifx_json_string_eq(&k, "headers")) {
             continue; /* accepted; the sink does not write headers yet */
+        } else if (ifx_json_string_eq(&k, "time") || ifx_json_string_eq(&k, "reason")) {
+            continue; /* a dead-letter record's own notes: when and why it was rejected */
+        } else if (ifx_json_string_eq(&k, "line")) {
+            have_line = true; /* a dead-letter record of a spooled line: see below */
         } else {
             const char *name = ifx_json_string_eq(&k, "partition")          ? "partition"
                                : ifx_json_string_eq(&k, "offset")           ? "offset"
@@ -138,6 +144,17 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
             if (!name)
                 return ifx_err_set(err, IFX_E_INVALID, "unknown key %.*s in a message",
                                    (int)(k.len > 40 ? 40 : k.len), k.p);
+            if (!strcmp(name, "id") && v.type == IFX_JSON_STRING) {
+                /* Ids are u128 and JSON numbers do not hold them: the dead-letter file (and
+                 * `ifx source`) write them as decimal strings, and a dead-letter line must be
+                 * accepted back as input. */
+                if (v.len < 2 || ifx_u128_parse(v.p + 1, v.len - 2, &m->id))
+                    return ifx_err_set(err, IFX_E_INVALID,
+                                       "\"id\" must be a number or a string of decimal digits "
+                                       "up to 2^128-1");
+                have_id = true;
+                continue;
+            }
             if (ifx_json_get_u64(&v, &u, err))
                 return ifx_err_prefix(err, "\"%s\"", name);
             if (!strcmp(name, "partition")) {
@@ -148,7 +165,7 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
                 m->offset = u;
                 have_offset = true;
             } else if (!strcmp(name, "id")) {
-                m->id.lo = u;
+                m->id = (ifx_u128){0, u};
                 have_id = true;
             } else if (!strcmp(name, "timestamp")) {
                 m->timestamp_us = u;
@@ -159,6 +176,10 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
             }
         }
     }
+    if (!have_payload && have_line)
+        return ifx_err_set(err, IFX_E_INVALID,
+                           "this dead-letter record holds a line-protocol \"line\", not a "
+                           "payload: send it with `ifx write`");
     if (!have_payload)
         return ifx_err_set(err, IFX_E_INVALID, "the message has no payload");
     if (!have_offset)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "cli_run.h"
 #include "fixture.h"
 #include "ifx/config.h"
 #include "ifx/resilience.h"
@@ -279,6 +280,71 @@ static void test_kill9_with_spool(void **state)
     json_decref(pts);
 }
 
+/* Issue 10: the dead-letter file writes the id as a decimal string (ids are u128), and `ifx sink`
+ * took only numbers, so a dead-letter line could not be sent again. Now a line of the file is
+ * accepted back as input as it is, and its id (here 2^128-1) reaches the server whole. */
+static void test_dead_letter_line_fed_back(void **state)
+{
+    char cfgpath[256], input[256], dl[256], args[1024], json[512];
+    FILE *f;
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    snprintf(cfgpath, sizeof cfgpath, "%s/dl-sink.json", dir);
+    snprintf(dl, sizeof dl, "%s/dl-back.jsonl", dir);
+    snprintf(
+        json, sizeof json,
+        "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
+        "\",\"dead_letter_file\":\"%s\",\"payload_format\":\"json_fields\","
+        "\"stats_interval\":\"0s\"}",
+        v3.port, dl);
+    f = fopen(cfgpath, "w");
+    fputs(json, f);
+    fclose(f);
+    snprintf(input, sizeof input, "%s/dl-in.jsonl", dir);
+    f = fopen(input, "w");
+    fputs("{\"offset\":5,\"id\":\"340282366920938463463374607431768211455\",\"payload\":[1,2]}\n"
+          "{\"offset\":6,\"id\":7,\"payload\":{\"a\":1}}\n",
+          f);
+    fclose(f);
+    snprintf(args, sizeof args, "sink -c %s --input %s", cfgpath, input);
+    assert_int_equal(run_ifx(args, NULL), 3);
+    snprintf(args, sizeof args, "%s/out.json", dir);
+    char *out = test_slurp(args);
+    assert_non_null(strstr(out, "{\"received\":2,\"written\":1,\"rejected\":1,\"pending\":0,"));
+    free(out);
+    char *line = test_slurp(dl);
+    assert_non_null(
+        strstr(line, "\"offset\":5,\"id\":\"340282366920938463463374607431768211455\""));
+    free(line);
+
+    /* the same file as input, with a payload_format that takes an array */
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    snprintf(
+        args, sizeof args,
+        "sink -c %s --input %s --set payload_format=json --set dead_letter_file=%s/dl-again.jsonl",
+        cfgpath, dl, dir);
+    int st = run_ifx(args, NULL);
+    snprintf(args, sizeof args, "%s/out.json", dir);
+    out = test_slurp(args);
+    snprintf(args, sizeof args, "%s/err.txt", dir);
+    char *err = test_slurp(args);
+    if (st != 0)
+        fail_msg("exit %d\n%s\n%s", st, out, err);
+    assert_non_null(strstr(out, "{\"received\":1,\"written\":1,\"rejected\":0,\"pending\":0,"));
+    free(out);
+    free(err);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 1);
+    json_t *p = json_array_get(pts, 0);
+    json_t *fields = json_object_get(p, "fields");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(fields, "message_id"), "value")),
+        "340282366920938463463374607431768211455");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(p, "tags"), "offset")),
+                        "5");
+    json_decref(pts);
+}
+
 static int setup(void **state)
 {
     char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
@@ -314,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_s10_size_guards),
         cmocka_unit_test(test_server_down_at_start),
         cmocka_unit_test(test_kill9_with_spool),
+        cmocka_unit_test(test_dead_letter_line_fed_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
