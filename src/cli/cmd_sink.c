@@ -1,5 +1,4 @@
 /* ifx sink: the sink engine on a JSONL stream of messages instead of the Iggy runtime. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +34,11 @@ static const char usage[] =
     "  --verbose            log at DEBUG instead of INFO\n" CLI_METRICS_USAGE "\n"
     "Exit status: 0 all written; 3 some rejected; 1 some not written (or a failure); 2 usage.\n";
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
+static void stop_sink(void *sink)
 {
-    (void)sig;
-    stop_requested = 1;
+    /* wakes a consume that retries against a server that is down or refuses the writes; what
+     * it holds is counted as pending (or stays in the spool) */
+    ifx_sink_request_stop(sink);
 }
 
 /* A batch of messages whose strings and payloads live in one arena. */
@@ -224,7 +222,8 @@ int cmd_sink(int argc, char **argv)
     batch b = {0};
     ifx_buf line;
     ifx_err err;
-    FILE *in = NULL;
+    cli_input in = {.fd = -1};
+    cli_stop stop = {0};
     uint64_t lineno = 0, bad_input = 0;
     bool eof = false, tty = isatty(2);
     int status = CLI_EXIT_FAILURE;
@@ -269,23 +268,23 @@ int cmd_sink(int argc, char **argv)
         return CLI_EXIT_FAILURE;
     lg.format = (int)cfg.log_format;
     lg.connector = co.connector;
-    if (!(in = cli_open_input(input, &err))) {
+    /* before ifx_sink_open, whose threads must inherit the blocked signals */
+    if (!cli_stop_begin(&stop, &err) || cli_input_open(&in, input, cli_stop_fd(&stop), &err)) {
         cli_error("sink: %s", err.msg);
         goto out;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     if (ifx_sink_open(&cfg, cli_log_line, &lg, &sink, &err)) {
         cli_error("sink: %s", err.msg);
         goto out;
     }
+    cli_stop_target(&stop, stop_sink, sink);
     metrics_view = (cli_metrics_sink_view){.sink = sink, .connector_id = co.connector};
     if (!cli_metrics_begin("sink", metrics_listen, cli_metrics_sink_page, &metrics_view, &metrics))
         goto out;
     ifx_buf_init(&line, CLI_MAX_LINE);
     ifx_buf_init(&b.arena, (size_t)1 << 31);
-    while (!eof && !stop_requested) {
-        ifx_rc rc = cli_read_line(in, &line, &eof, &err);
+    while (!eof && !cli_stop_requested(&stop)) {
+        ifx_rc rc = cli_read_line(&in, &line, &eof, &err);
         if (!eof) {
             lineno++;
             if (rc == IFX_OK && line.len) {
@@ -302,7 +301,9 @@ int cmd_sink(int argc, char **argv)
                 bad_input++;
             }
         }
-        if (b.n && (b.n >= batch_len || eof)) {
+        /* once stopped, the sink refuses batches: the lines read since the last one stay
+         * unread (not received) */
+        if (b.n && (b.n >= batch_len || eof) && !cli_stop_requested(&stop)) {
             resolve(&b);
             if (ifx_sink_consume(sink, b.msgs, b.n, &err) && !failed) {
                 failed = err.code;
@@ -328,7 +329,7 @@ int cmd_sink(int argc, char **argv)
         ifx_sink_stats st;
         for (;;) {
             ifx_sink_get_stats(sink, &st);
-            if (st.spool_records == 0 || stop_requested)
+            if (st.spool_records == 0 || cli_stop_requested(&stop))
                 break;
             ifx_sleep(NULL, 20000000ULL);
         }
@@ -337,6 +338,7 @@ int cmd_sink(int argc, char **argv)
     ifx_sink_get_stats(sink, &st);
     cli_metrics_stop(metrics);
     metrics = NULL;
+    cli_stop_target(&stop, NULL, NULL);
     ifx_sink_close(sink);
     sink = NULL;
     printf("{\"received\":%llu,\"written\":%llu,\"rejected\":%llu,\"pending\":%llu,"
@@ -347,7 +349,7 @@ int cmd_sink(int argc, char **argv)
            (unsigned long long)st.spooled, (unsigned long long)st.spool_records,
            (unsigned long long)st.requests, (unsigned long long)st.retried,
            (unsigned long long)bad_input);
-    if (failed || st.pending || st.spool_records || stop_requested)
+    if (failed || st.pending || st.spool_records || cli_stop_requested(&stop))
         status = CLI_EXIT_FAILURE;
     else if (st.rejected || bad_input)
         status = 3;
@@ -355,9 +357,10 @@ int cmd_sink(int argc, char **argv)
         status = CLI_EXIT_OK;
 out:
     cli_metrics_stop(metrics);
+    cli_stop_target(&stop, NULL, NULL);
     ifx_sink_close(sink);
-    if (in && in != stdin)
-        fclose(in);
+    cli_stop_end(&stop);
+    cli_input_close(&in);
     free(b.msgs);
     free(b.stream_off);
     free(b.topic_off);

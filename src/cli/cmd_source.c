@@ -1,8 +1,6 @@
 /* ifx source: the source engine writing JSONL messages to stdout instead of to Iggy. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +28,9 @@ static const char usage[] =
     "\n"
     "Exit status: 0 stopped normally (--once, SIGINT or SIGTERM); 1 failure; 2 usage error.\n";
 
-/* SIGINT and SIGTERM are blocked in every thread and taken by this one with sigwait, so that
- * stopping the source (a mutex and a condition) happens outside a signal handler. */
-static void *signal_watch(void *arg)
+static void stop_source(void *src)
 {
-    sigset_t set;
-    int sig;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    if (sigwait(&set, &sig) == 0 && sig != SIGUSR1)
-        ifx_source_request_stop(arg);
-    return NULL;
+    ifx_source_request_stop(src);
 }
 
 typedef struct host {
@@ -133,6 +121,7 @@ int cmd_source(int argc, char **argv)
     const char *metrics_listen = NULL;
     cli_metrics *metrics = NULL;
     cli_metrics_source_view metrics_view = {0}; /* filled once the engine is open */
+    cli_stop stop = {0};
 
     ifx_err_clear(&err);
     ifx_err_clear(&h.err);
@@ -174,6 +163,11 @@ int cmd_source(int argc, char **argv)
         cli_error("source: %s", err.msg);
         goto out;
     }
+    /* before ifx_source_open, whose threads must inherit the blocked signals */
+    if (!cli_stop_begin(&stop, &err)) {
+        cli_error("source: %s", err.msg);
+        goto out;
+    }
     if (ifx_source_open(&cfg, (const uint8_t *)state.data, state.len, cli_log_line, &lg, &h.src,
                         &err)) {
         cli_error("source: %s", err.msg);
@@ -185,17 +179,8 @@ int cmd_source(int argc, char **argv)
         goto out;
     h.state_path = state_path;
     ifx_buf_init(&h.line, 1u << 30);
-    sigset_t set;
-    pthread_t watcher;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    pthread_create(&watcher, NULL, signal_watch, h.src);
+    cli_stop_target(&stop, stop_source, h.src);
     ifx_rc rc = ifx_source_run(h.src, send_batch, &h, once, &err);
-    pthread_kill(watcher, SIGUSR1); /* ends the watcher if no signal came */
-    pthread_join(watcher, NULL);
     if (rc) {
         cli_error("source: %s", err.msg);
         goto out;
@@ -207,6 +192,8 @@ int cmd_source(int argc, char **argv)
     status = CLI_EXIT_OK;
 out:
     cli_metrics_stop(metrics);
+    cli_stop_target(&stop, NULL, NULL);
+    cli_stop_end(&stop);
     ifx_source_close(h.src);
     ifx_buf_free(&h.line);
     ifx_buf_free(&state);
