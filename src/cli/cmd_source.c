@@ -40,32 +40,56 @@ typedef struct host {
     ifx_err err;
 } host;
 
-/* Replaces path atomically with state (write a temp file, fsync, rename, fsync the directory). */
+/* Replaces path atomically with state (write a temp file, fsync, rename, fsync the directory).
+ * The error names the state file and the reason. */
 static ifx_rc save_state(const char *path, const uint8_t *state, size_t len, ifx_err *err)
 {
     char tmp[4096];
     int fd;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return ifx_err_set(err, IFX_E_IO, "cannot write %s: %s", tmp, strerror(errno));
-    if (write(fd, state, len) != (ssize_t)len || fsync(fd) != 0) {
+        return ifx_err_set(err, IFX_E_IO, "cannot save the state to %s: cannot create %s: %s", path,
+                           tmp, strerror(errno));
+    ssize_t n = write(fd, state, len);
+    if (n != (ssize_t)len || fsync(fd) != 0) {
+        int e = n >= 0 && n != (ssize_t)len ? ENOSPC : errno;
         close(fd);
-        return ifx_err_set(err, IFX_E_IO, "cannot write %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return ifx_err_set(err, IFX_E_IO, "cannot save the state to %s: cannot write %s: %s", path,
+                           tmp, strerror(e));
     }
     close(fd);
-    if (rename(tmp, path) != 0)
-        return ifx_err_set(err, IFX_E_IO, "cannot replace %s: %s", path, strerror(errno));
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ifx_err_set(err, IFX_E_IO, "cannot save the state to %s: %s", path, strerror(e));
+    }
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+    fd = open(slash ? (dir[0] ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
         close(fd);
     }
+    return IFX_OK;
+}
+
+/* Whether the state can be saved at all (its directory exists and is writable), asked before
+ * the first row is printed rather than after. */
+static ifx_rc check_state_writable(const char *path, ifx_err *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ifx_err_set(err, IFX_E_IO, "cannot save the state to %s: cannot create %s: %s", path,
+                           tmp, strerror(errno));
+    close(fd);
+    unlink(tmp);
     return IFX_OK;
 }
 
@@ -93,18 +117,29 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
         ifx_buf_puts(&h->line, "}\n");
         if (fwrite(h->line.data, 1, h->line.len, stdout) != h->line.len) {
             ifx_err_set(&h->err, IFX_E_IO, "cannot write to stdout: %s", strerror(errno));
-            return IFX_E_IO;
+            goto failed;
         }
     }
     /* The cursor moves only once the rows are really out. */
     if (fflush(stdout) != 0) {
         ifx_err_set(&h->err, IFX_E_IO, "cannot write to stdout: %s", strerror(errno));
-        return IFX_E_IO;
+        goto failed;
     }
-    if (h->state_path && save_state(h->state_path, b->state, b->state_len, &h->err))
-        return IFX_E_IO;
+    if (h->state_path && save_state(h->state_path, b->state, b->state_len, &h->err)) {
+        size_t l = strlen(h->err.msg);
+        snprintf(h->err.msg + l, sizeof h->err.msg - l,
+                 " (the %zu rows just printed are not recorded in it: they come again at the "
+                 "next start)",
+                 b->n);
+        goto failed;
+    }
     ifx_source_verdict(h->src, b->seq, true);
     return IFX_OK;
+failed:
+    /* A refused batch would be sent again, and the same rows printed again and again: stop
+     * instead, and let the command end with the error. */
+    ifx_source_request_stop(h->src);
+    return IFX_E_IO;
 }
 
 int cmd_source(int argc, char **argv)
@@ -163,6 +198,10 @@ int cmd_source(int argc, char **argv)
         cli_error("source: %s", err.msg);
         goto out;
     }
+    if (state_path && check_state_writable(state_path, &err)) {
+        cli_error("source: %s", err.msg);
+        goto out;
+    }
     /* before ifx_source_open, whose threads must inherit the blocked signals */
     if (!cli_stop_begin(&stop, &err)) {
         cli_error("source: %s", err.msg);
@@ -181,12 +220,13 @@ int cmd_source(int argc, char **argv)
     ifx_buf_init(&h.line, 1u << 30);
     cli_stop_target(&stop, stop_source, h.src);
     ifx_rc rc = ifx_source_run(h.src, send_batch, &h, once, &err);
-    if (rc) {
-        cli_error("source: %s", err.msg);
+    if (h.err.code) {
+        /* what stopped the run, rather than its consequences */
+        cli_error("source: %s", h.err.msg);
         goto out;
     }
-    if (h.err.code) {
-        cli_error("source: %s", h.err.msg);
+    if (rc) {
+        cli_error("source: %s", err.msg);
         goto out;
     }
     status = CLI_EXIT_OK;
