@@ -149,6 +149,7 @@ typedef struct ifx_config {
     char *tls_cert_file;           /* optional */
     char *tls_key_file;            /* optional */
     bool tls_insecure_skip_verify; /* default false */
+    bool ignore_proxy_env;         /* default false: http_proxy, https_proxy, ... are honoured */
 
     /* v3 */
     bool accept_partial;               /* sink; default true */
@@ -248,6 +249,12 @@ void ifx_config_doc_free(ifx_config_doc *doc);
 
 /* "sink" or "source". */
 const char *ifx_role_name(ifx_role r);
+
+/* url as it may be printed (log lines, error messages, command output): the password of its
+ * userinfo replaced by "***", and a query string or fragment cut to "?..." or "#..." (1.x servers
+ * also take credentials as ?u=&p=). Every URL ifx prints goes through this one function.
+ * Borrows url; the caller frees the result; NULL only when malloc fails. */
+char *ifx_url_redacted(const char *url);
 
 /* "json", "text" or "base64". */
 const char *ifx_payload_format_name(ifx_payload_format f);

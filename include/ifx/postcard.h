@@ -67,6 +67,10 @@ typedef struct ifx_u128 {
 /* Writes v in decimal into out (at least 40 bytes), NUL-terminated; returns the length. */
 size_t ifx_u128_format(ifx_u128 v, char *out);
 
+/* Reads the decimal digits s[0..len) (no sign, no spaces; leading zeros allowed) as a u128, the
+ * inverse of ifx_u128_format. IFX_E_INVALID for anything else, or above 2^128-1. */
+ifx_rc ifx_u128_parse(const char *s, size_t len, ifx_u128 *out);
+
 typedef struct ifx_topic_meta {
     const char *stream;
     size_t stream_len;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "ifx/error.h"
 
 #ifdef __cplusplus
@@ -89,6 +90,18 @@ bool ifx_sleep(void *ud, uint64_t ns);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t ifx_now_ns(void);
+
+/* Timed waits are measured on the monotonic clock, so that a step of the wall clock (NTP,
+ * an operator, a VM resumed) neither stretches nor cuts a backoff or a verdict timeout. Every
+ * condition waited on with pthread_cond_timedwait is made by ifx_cond_init_monotonic, and its
+ * deadlines by ifx_deadline_in; the two go together. */
+
+/* pthread_cond_init with the condition's clock set to CLOCK_MONOTONIC. Returns its error. */
+int ifx_cond_init_monotonic(pthread_cond_t *cond);
+
+/* The CLOCK_MONOTONIC instant ns from now, as a pthread_cond_timedwait deadline
+ * for a condition made by ifx_cond_init_monotonic. */
+void ifx_deadline_in(struct timespec *until, uint64_t ns);
 
 #ifdef __cplusplus
 }

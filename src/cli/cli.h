@@ -2,6 +2,8 @@
 #ifndef IFX_CLI_H
 #define IFX_CLI_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,13 +23,62 @@
 /* Reads the whole file at path ("-" for stdin) into out, up to cap bytes. */
 ifx_rc cli_read_file(const char *path, size_t cap, ifx_buf *out, ifx_err *err);
 
+/* A JSONL input read line by line straight from its descriptor, so that a wait for more input
+ * can be cut short by a stop (poll on the input and on wake_fd). Caller-owned; one thread. */
+typedef struct cli_input {
+    int fd;
+    bool owned;  /* opened by cli_input_open: closed by cli_input_close */
+    int wake_fd; /* -1, or a descriptor (cli_stop_fd) whose readability ends the input */
+    bool eof;
+    size_t pos, len;
+    char buf[65536];
+} cli_input;
+
+/* Opens path for reading ("-" or NULL means stdin). */
+ifx_rc cli_input_open(cli_input *in, const char *path, int wake_fd, ifx_err *err);
+void cli_input_close(cli_input *in);
+
 /* Reads one line (without its '\n') into line, which it resets first. Returns IFX_OK with *eof
- * false for a line, *eof true at the end of input, IFX_E_FULL for a line over line->cap (the rest
- * of that line is skipped), IFX_E_IO on a read error. */
-ifx_rc cli_read_line(FILE *in, ifx_buf *line, bool *eof, ifx_err *err);
+ * false for a line, *eof true at the end of input or once wake_fd is readable, IFX_E_FULL for a
+ * line over line->cap (the rest of that line is skipped), IFX_E_IO on a read error. */
+ifx_rc cli_read_line(cli_input *in, ifx_buf *line, bool *eof, ifx_err *err);
 
 /* Opens path for reading ("-" or NULL means stdin). */
 FILE *cli_open_input(const char *path, ifx_err *err);
+
+/* Stopping a long-running command (ifx sink, ifx source) on SIGINT or SIGTERM, one mechanism
+ * for both. cli_stop_begin blocks the two signals in the calling thread before the engines start
+ * theirs (they inherit the mask) and starts a watcher thread that takes them with sigwait, so
+ * that stopping (mutexes, conditions, curl cancels) runs in an ordinary thread, never in a
+ * signal handler. The first signal marks the stop, makes cli_stop_fd readable and runs the
+ * target action. */
+typedef struct cli_stop {
+    pthread_t watcher;
+    pthread_mutex_t lock; /* guards fn, ud, ending; the action runs under it */
+    void (*fn)(void *ud);
+    void *ud;
+    int pipe[2];
+    _Atomic bool requested;
+    bool open;    /* the pipe and the lock exist */
+    bool started; /* the watcher runs */
+    bool ending;
+} cli_stop;
+
+bool cli_stop_begin(cli_stop *st, ifx_err *err);
+
+/* Sets the action run on the stop signal (NULL: none), at once when the signal already came.
+ * Clear it before freeing what ud points to: this waits for an action in progress. */
+void cli_stop_target(cli_stop *st, void (*fn)(void *ud), void *ud);
+
+/* True once SIGINT or SIGTERM arrived. */
+bool cli_stop_requested(cli_stop *st);
+
+/* A descriptor that becomes readable on the stop, for cli_input's wake_fd. */
+int cli_stop_fd(const cli_stop *st);
+
+/* Ends the watcher and releases everything; the signals stay blocked. Safe on a zeroed
+ * cli_stop and after a failed cli_stop_begin. */
+void cli_stop_end(cli_stop *st);
 
 /* Most --set options taken by one command. */
 #define CLI_MAX_SETS 64

@@ -32,7 +32,7 @@ int cmd_encode(int argc, char **argv)
     ifx_buf line, scratch;
     ifx_lp lp;
     ifx_err err;
-    FILE *in;
+    cli_input in;
     unsigned long lineno = 0;
     bool eof = false;
     int status = CLI_EXIT_OK;
@@ -65,8 +65,7 @@ int cmd_encode(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    in = cli_open_input(path, &err);
-    if (!in) {
+    if (cli_input_open(&in, path, -1, &err)) {
         cli_error("encode: %s", err.msg);
         return CLI_EXIT_FAILURE;
     }
@@ -75,7 +74,7 @@ int cmd_encode(int argc, char **argv)
     /* One point at a time: a line can be as large as an input line plus its escapes. */
     ifx_lp_init(&lp, version, precision, 2 * (size_t)CLI_MAX_LINE);
     for (;;) {
-        ifx_rc rc = cli_read_line(in, &line, &eof, &err);
+        ifx_rc rc = cli_read_line(&in, &line, &eof, &err);
         if (eof)
             break;
         lineno++;
@@ -107,8 +106,7 @@ int cmd_encode(int argc, char **argv)
         cli_error("encode: cannot write the output");
         status = CLI_EXIT_FAILURE;
     }
-    if (in != stdin)
-        fclose(in);
+    cli_input_close(&in);
     ifx_lp_free(&lp);
     ifx_buf_free(&line);
     ifx_buf_free(&scratch);

@@ -52,7 +52,9 @@ int cmd_health(int argc, char **argv)
         printf("unhealthy: %s\n", err.msg);
         goto out;
     }
-    printf("healthy: %s at %s\n", ifx_version_name(cfg.version), cfg.url);
+    char *shown = ifx_url_redacted(cfg.url); /* the url may hold a password */
+    printf("healthy: %s at %s\n", ifx_version_name(cfg.version), shown ? shown : "its url");
+    free(shown);
     status = CLI_EXIT_OK;
 out:
     ifx_client_free(client);

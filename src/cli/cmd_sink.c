@@ -1,5 +1,4 @@
 /* ifx sink: the sink engine on a JSONL stream of messages instead of the Iggy runtime. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,9 @@ static const char usage[] =
     "Every key is optional. The payload is \"payload\" (its compact JSON text), \"payload_text\"\n"
     "(a string's UTF-8 bytes) or \"payload_base64\" (raw bytes). Missing: stream and topic "
     "\"cli\",\n"
-    "partition 0, offset and id the line number from 0, timestamps the wall clock.\n"
+    "partition 0, offset and id the line number from 0, timestamps the wall clock. The id is a\n"
+    "number or a string of decimal digits (a u128), so that the lines of dead_letter_file can\n"
+    "be fed back in (their \"time\" and \"reason\" are ignored).\n"
     "With spool_dir in the configuration, pending messages survive a crash and are delivered at\n"
     "the next start; a rejected message goes to dead_letter_file. Progress goes to stderr when it\n"
     "is a terminal; a JSON summary of the counters to stdout at the end.\n"
@@ -33,12 +34,11 @@ static const char usage[] =
     "  --verbose            log at DEBUG instead of INFO\n" CLI_METRICS_USAGE "\n"
     "Exit status: 0 all written; 3 some rejected; 1 some not written (or a failure); 2 usage.\n";
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
+static void stop_sink(void *sink)
 {
-    (void)sig;
-    stop_requested = 1;
+    /* wakes a consume that retries against a server that is down or refuses the writes; what
+     * it holds is counted as pending (or stays in the spool) */
+    ifx_sink_request_stop(sink);
 }
 
 /* A batch of messages whose strings and payloads live in one arena. */
@@ -66,7 +66,7 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
     ifx_sink_message *m;
     size_t i;
     ifx_rc rc;
-    bool have_offset = false, have_id = false, have_payload = false;
+    bool have_offset = false, have_id = false, have_payload = false, have_line = false;
 
     if ((rc = ifx_json_parse(line, len, &root, err)))
         return rc;
@@ -127,6 +127,10 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
             have_payload = true;
         } else if (ifx_json_string_eq(&k, "headers")) {
             continue; /* accepted; the sink does not write headers yet */
+        } else if (ifx_json_string_eq(&k, "time") || ifx_json_string_eq(&k, "reason")) {
+            continue; /* a dead-letter record's own notes: when and why it was rejected */
+        } else if (ifx_json_string_eq(&k, "line")) {
+            have_line = true; /* a dead-letter record of a spooled line: see below */
         } else {
             const char *name = ifx_json_string_eq(&k, "partition")          ? "partition"
                                : ifx_json_string_eq(&k, "offset")           ? "offset"
@@ -138,6 +142,17 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
             if (!name)
                 return ifx_err_set(err, IFX_E_INVALID, "unknown key %.*s in a message",
                                    (int)(k.len > 40 ? 40 : k.len), k.p);
+            if (!strcmp(name, "id") && v.type == IFX_JSON_STRING) {
+                /* Ids are u128 and JSON numbers do not hold them: the dead-letter file (and
+                 * `ifx source`) write them as decimal strings, and a dead-letter line must be
+                 * accepted back as input. */
+                if (v.len < 2 || ifx_u128_parse(v.p + 1, v.len - 2, &m->id))
+                    return ifx_err_set(err, IFX_E_INVALID,
+                                       "\"id\" must be a number or a string of decimal digits "
+                                       "up to 2^128-1");
+                have_id = true;
+                continue;
+            }
             if (ifx_json_get_u64(&v, &u, err))
                 return ifx_err_prefix(err, "\"%s\"", name);
             if (!strcmp(name, "partition")) {
@@ -148,7 +163,7 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
                 m->offset = u;
                 have_offset = true;
             } else if (!strcmp(name, "id")) {
-                m->id.lo = u;
+                m->id = (ifx_u128){0, u};
                 have_id = true;
             } else if (!strcmp(name, "timestamp")) {
                 m->timestamp_us = u;
@@ -159,6 +174,10 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
             }
         }
     }
+    if (!have_payload && have_line)
+        return ifx_err_set(err, IFX_E_INVALID,
+                           "this dead-letter record holds a line-protocol \"line\", not a "
+                           "payload: send it with `ifx write`");
     if (!have_payload)
         return ifx_err_set(err, IFX_E_INVALID, "the message has no payload");
     if (!have_offset)
@@ -203,7 +222,8 @@ int cmd_sink(int argc, char **argv)
     batch b = {0};
     ifx_buf line;
     ifx_err err;
-    FILE *in = NULL;
+    cli_input in = {.fd = -1};
+    cli_stop stop = {0};
     uint64_t lineno = 0, bad_input = 0;
     bool eof = false, tty = isatty(2);
     int status = CLI_EXIT_FAILURE;
@@ -248,23 +268,23 @@ int cmd_sink(int argc, char **argv)
         return CLI_EXIT_FAILURE;
     lg.format = (int)cfg.log_format;
     lg.connector = co.connector;
-    if (!(in = cli_open_input(input, &err))) {
+    /* before ifx_sink_open, whose threads must inherit the blocked signals */
+    if (!cli_stop_begin(&stop, &err) || cli_input_open(&in, input, cli_stop_fd(&stop), &err)) {
         cli_error("sink: %s", err.msg);
         goto out;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     if (ifx_sink_open(&cfg, cli_log_line, &lg, &sink, &err)) {
         cli_error("sink: %s", err.msg);
         goto out;
     }
+    cli_stop_target(&stop, stop_sink, sink);
     metrics_view = (cli_metrics_sink_view){.sink = sink, .connector_id = co.connector};
     if (!cli_metrics_begin("sink", metrics_listen, cli_metrics_sink_page, &metrics_view, &metrics))
         goto out;
     ifx_buf_init(&line, CLI_MAX_LINE);
     ifx_buf_init(&b.arena, (size_t)1 << 31);
-    while (!eof && !stop_requested) {
-        ifx_rc rc = cli_read_line(in, &line, &eof, &err);
+    while (!eof && !cli_stop_requested(&stop)) {
+        ifx_rc rc = cli_read_line(&in, &line, &eof, &err);
         if (!eof) {
             lineno++;
             if (rc == IFX_OK && line.len) {
@@ -281,7 +301,9 @@ int cmd_sink(int argc, char **argv)
                 bad_input++;
             }
         }
-        if (b.n && (b.n >= batch_len || eof)) {
+        /* once stopped, the sink refuses batches: the lines read since the last one stay
+         * unread (not received) */
+        if (b.n && (b.n >= batch_len || eof) && !cli_stop_requested(&stop)) {
             resolve(&b);
             if (ifx_sink_consume(sink, b.msgs, b.n, &err) && !failed) {
                 failed = err.code;
@@ -307,7 +329,7 @@ int cmd_sink(int argc, char **argv)
         ifx_sink_stats st;
         for (;;) {
             ifx_sink_get_stats(sink, &st);
-            if (st.spool_records == 0 || stop_requested)
+            if (st.spool_records == 0 || cli_stop_requested(&stop))
                 break;
             ifx_sleep(NULL, 20000000ULL);
         }
@@ -316,6 +338,7 @@ int cmd_sink(int argc, char **argv)
     ifx_sink_get_stats(sink, &st);
     cli_metrics_stop(metrics);
     metrics = NULL;
+    cli_stop_target(&stop, NULL, NULL);
     ifx_sink_close(sink);
     sink = NULL;
     printf("{\"received\":%llu,\"written\":%llu,\"rejected\":%llu,\"pending\":%llu,"
@@ -326,7 +349,7 @@ int cmd_sink(int argc, char **argv)
            (unsigned long long)st.spooled, (unsigned long long)st.spool_records,
            (unsigned long long)st.requests, (unsigned long long)st.retried,
            (unsigned long long)bad_input);
-    if (failed || st.pending || st.spool_records || stop_requested)
+    if (failed || st.pending || st.spool_records || cli_stop_requested(&stop))
         status = CLI_EXIT_FAILURE;
     else if (st.rejected || bad_input)
         status = 3;
@@ -334,9 +357,10 @@ int cmd_sink(int argc, char **argv)
         status = CLI_EXIT_OK;
 out:
     cli_metrics_stop(metrics);
+    cli_stop_target(&stop, NULL, NULL);
     ifx_sink_close(sink);
-    if (in && in != stdin)
-        fclose(in);
+    cli_stop_end(&stop);
+    cli_input_close(&in);
     free(b.msgs);
     free(b.stream_off);
     free(b.topic_off);

@@ -1,8 +1,6 @@
 /* ifx source: the source engine writing JSONL messages to stdout instead of to Iggy. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +28,9 @@ static const char usage[] =
     "\n"
     "Exit status: 0 stopped normally (--once, SIGINT or SIGTERM); 1 failure; 2 usage error.\n";
 
-/* SIGINT and SIGTERM are blocked in every thread and taken by this one with sigwait, so that
- * stopping the source (a mutex and a condition) happens outside a signal handler. */
-static void *signal_watch(void *arg)
+static void stop_source(void *src)
 {
-    sigset_t set;
-    int sig;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    if (sigwait(&set, &sig) == 0 && sig != SIGUSR1)
-        ifx_source_request_stop(arg);
-    return NULL;
+    ifx_source_request_stop(src);
 }
 
 typedef struct host {
@@ -52,32 +40,56 @@ typedef struct host {
     ifx_err err;
 } host;
 
-/* Replaces path atomically with state (write a temp file, fsync, rename, fsync the directory). */
+/* Replaces path atomically with state (write a temp file, fsync, rename, fsync the directory).
+ * The error names the state file and the reason. */
 static ifx_rc save_state(const char *path, const uint8_t *state, size_t len, ifx_err *err)
 {
     char tmp[4096];
     int fd;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return ifx_err_set(err, IFX_E_IO, "cannot write %s: %s", tmp, strerror(errno));
-    if (write(fd, state, len) != (ssize_t)len || fsync(fd) != 0) {
+        return ifx_err_set(err, IFX_E_IO, "cannot save the state to %s: cannot create %s: %s", path,
+                           tmp, strerror(errno));
+    ssize_t n = write(fd, state, len);
+    if (n != (ssize_t)len || fsync(fd) != 0) {
+        int e = n >= 0 && n != (ssize_t)len ? ENOSPC : errno;
         close(fd);
-        return ifx_err_set(err, IFX_E_IO, "cannot write %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return ifx_err_set(err, IFX_E_IO, "cannot save the state to %s: cannot write %s: %s", path,
+                           tmp, strerror(e));
     }
     close(fd);
-    if (rename(tmp, path) != 0)
-        return ifx_err_set(err, IFX_E_IO, "cannot replace %s: %s", path, strerror(errno));
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ifx_err_set(err, IFX_E_IO, "cannot save the state to %s: %s", path, strerror(e));
+    }
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+    fd = open(slash ? (dir[0] ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
         close(fd);
     }
+    return IFX_OK;
+}
+
+/* Whether the state can be saved at all (its directory exists and is writable), asked before
+ * the first row is printed rather than after. */
+static ifx_rc check_state_writable(const char *path, ifx_err *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ifx_err_set(err, IFX_E_IO, "cannot save the state to %s: cannot create %s: %s", path,
+                           tmp, strerror(errno));
+    close(fd);
+    unlink(tmp);
     return IFX_OK;
 }
 
@@ -105,18 +117,29 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
         ifx_buf_puts(&h->line, "}\n");
         if (fwrite(h->line.data, 1, h->line.len, stdout) != h->line.len) {
             ifx_err_set(&h->err, IFX_E_IO, "cannot write to stdout: %s", strerror(errno));
-            return IFX_E_IO;
+            goto failed;
         }
     }
     /* The cursor moves only once the rows are really out. */
     if (fflush(stdout) != 0) {
         ifx_err_set(&h->err, IFX_E_IO, "cannot write to stdout: %s", strerror(errno));
-        return IFX_E_IO;
+        goto failed;
     }
-    if (h->state_path && save_state(h->state_path, b->state, b->state_len, &h->err))
-        return IFX_E_IO;
+    if (h->state_path && save_state(h->state_path, b->state, b->state_len, &h->err)) {
+        size_t l = strlen(h->err.msg);
+        snprintf(h->err.msg + l, sizeof h->err.msg - l,
+                 " (the %zu rows just printed are not recorded in it: they come again at the "
+                 "next start)",
+                 b->n);
+        goto failed;
+    }
     ifx_source_verdict(h->src, b->seq, true);
     return IFX_OK;
+failed:
+    /* A refused batch would be sent again, and the same rows printed again and again: stop
+     * instead, and let the command end with the error. */
+    ifx_source_request_stop(h->src);
+    return IFX_E_IO;
 }
 
 int cmd_source(int argc, char **argv)
@@ -133,6 +156,7 @@ int cmd_source(int argc, char **argv)
     const char *metrics_listen = NULL;
     cli_metrics *metrics = NULL;
     cli_metrics_source_view metrics_view = {0}; /* filled once the engine is open */
+    cli_stop stop = {0};
 
     ifx_err_clear(&err);
     ifx_err_clear(&h.err);
@@ -174,6 +198,15 @@ int cmd_source(int argc, char **argv)
         cli_error("source: %s", err.msg);
         goto out;
     }
+    if (state_path && check_state_writable(state_path, &err)) {
+        cli_error("source: %s", err.msg);
+        goto out;
+    }
+    /* before ifx_source_open, whose threads must inherit the blocked signals */
+    if (!cli_stop_begin(&stop, &err)) {
+        cli_error("source: %s", err.msg);
+        goto out;
+    }
     if (ifx_source_open(&cfg, (const uint8_t *)state.data, state.len, cli_log_line, &lg, &h.src,
                         &err)) {
         cli_error("source: %s", err.msg);
@@ -185,28 +218,22 @@ int cmd_source(int argc, char **argv)
         goto out;
     h.state_path = state_path;
     ifx_buf_init(&h.line, 1u << 30);
-    sigset_t set;
-    pthread_t watcher;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    pthread_create(&watcher, NULL, signal_watch, h.src);
+    cli_stop_target(&stop, stop_source, h.src);
     ifx_rc rc = ifx_source_run(h.src, send_batch, &h, once, &err);
-    pthread_kill(watcher, SIGUSR1); /* ends the watcher if no signal came */
-    pthread_join(watcher, NULL);
-    if (rc) {
-        cli_error("source: %s", err.msg);
+    if (h.err.code) {
+        /* what stopped the run, rather than its consequences */
+        cli_error("source: %s", h.err.msg);
         goto out;
     }
-    if (h.err.code) {
-        cli_error("source: %s", h.err.msg);
+    if (rc) {
+        cli_error("source: %s", err.msg);
         goto out;
     }
     status = CLI_EXIT_OK;
 out:
     cli_metrics_stop(metrics);
+    cli_stop_target(&stop, NULL, NULL);
+    cli_stop_end(&stop);
     ifx_source_close(h.src);
     ifx_buf_free(&h.line);
     ifx_buf_free(&state);

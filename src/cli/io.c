@@ -6,8 +6,11 @@
 #include "ifx/timeutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 FILE *cli_open_input(const char *path, ifx_err *err)
 {
@@ -46,21 +49,85 @@ out:
     return rc;
 }
 
-ifx_rc cli_read_line(FILE *in, ifx_buf *line, bool *eof, ifx_err *err)
+ifx_rc cli_input_open(cli_input *in, const char *path, int wake_fd, ifx_err *err)
 {
-    int c;
+    in->fd = 0;
+    in->owned = false;
+    in->wake_fd = wake_fd;
+    in->eof = false;
+    in->pos = in->len = 0;
+    if (!path || strcmp(path, "-") == 0)
+        return IFX_OK;
+    in->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (in->fd < 0)
+        return ifx_err_set(err, IFX_E_IO, "cannot open %s: %s", path, strerror(errno));
+    in->owned = true;
+    return IFX_OK;
+}
+
+void cli_input_close(cli_input *in)
+{
+    if (in->owned && in->fd >= 0)
+        close(in->fd);
+    in->fd = -1;
+    in->owned = false;
+}
+
+/* Refills the buffer. IFX_OK with in->len > 0, or in->eof set (the end, or the stop). */
+static ifx_rc fill(cli_input *in, ifx_err *err)
+{
+    for (;;) {
+        if (in->wake_fd >= 0) {
+            struct pollfd p[2] = {{.fd = in->fd, .events = POLLIN},
+                                  {.fd = in->wake_fd, .events = POLLIN}};
+            if (poll(p, 2, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                return ifx_err_set(err, IFX_E_IO, "read error: %s", strerror(errno));
+            }
+            if (p[1].revents) {
+                in->eof = true; /* stopped: what is not read yet stays unread */
+                return IFX_OK;
+            }
+        }
+        ssize_t n = read(in->fd, in->buf, sizeof in->buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ifx_err_set(err, IFX_E_IO, "read error: %s", strerror(errno));
+        in->pos = 0;
+        in->len = (size_t)n;
+        in->eof = n == 0;
+        return IFX_OK;
+    }
+}
+
+ifx_rc cli_read_line(cli_input *in, ifx_buf *line, bool *eof, ifx_err *err)
+{
     bool too_long = false, any = false;
 
     ifx_buf_reset(line);
-    while ((c = getc_unlocked(in)) != EOF) {
+    *eof = false;
+    for (;;) {
+        if (in->pos == in->len) {
+            if (in->eof)
+                break;
+            if (fill(in, err)) {
+                in->eof = true; /* reported once; the next call ends the input */
+                return IFX_E_IO;
+            }
+            continue;
+        }
+        const char *start = in->buf + in->pos;
+        const char *nl = memchr(start, '\n', in->len - in->pos);
+        size_t take = nl ? (size_t)(nl - start) : in->len - in->pos;
         any = true;
-        if (c == '\n')
-            break;
-        if (!too_long && ifx_buf_putc(line, (char)c))
+        if (!too_long && ifx_buf_append(line, start, take))
             too_long = true;
+        in->pos += take + (nl ? 1 : 0);
+        if (nl)
+            break;
     }
-    if (c == EOF && ferror(in))
-        return ifx_err_set(err, IFX_E_IO, "read error: %s", strerror(errno));
     *eof = !any;
     if (too_long)
         return ifx_err_set(err, IFX_E_FULL, "line longer than %zu bytes", line->cap);

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "config/problems.h"
+#include "ifx/buf.h"
 #include "ifx/lp.h"
 #include "ifx/timeutil.h"
 
@@ -118,6 +119,7 @@ static const struct enum_name query_languages[] = {
 static void format_size(uint64_t v, char *out, size_t cap);
 static void check_url(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_token(struct parse_ctx *p, const struct key_desc *k, const char *written);
+static void check_credential(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_not_blank(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_measurement(struct parse_ctx *p, const struct key_desc *k, const char *written);
 static void check_cursor_field(struct parse_ctx *p, const struct key_desc *k, const char *written);
@@ -187,12 +189,14 @@ static const struct key_desc keys[] = {
      .offset = OFF(username),
      .roles = FOR_BOTH,
      .versions = V_1 | V_AUTO,
+     .check = check_credential,
      .doc = "user name for basic authentication"},
     {.name = "password",
      .type = KT_SECRET,
      .offset = OFF(password),
      .roles = FOR_BOTH,
      .versions = V_1 | V_AUTO,
+     .check = check_credential,
      .doc = "password for basic authentication"},
     {.name = "measurement",
      .type = KT_STRING,
@@ -615,6 +619,14 @@ static const struct key_desc keys[] = {
      .versions = V_ALL,
      .def = "false",
      .doc = "do not verify the server's certificate (testing only)"},
+    {.name = "ignore_proxy_env",
+     .type = KT_BOOL,
+     .offset = OFF(ignore_proxy_env),
+     .roles = FOR_BOTH,
+     .versions = V_ALL,
+     .def = "false",
+     .doc = "connect to InfluxDB directly, ignoring the proxy environment variables "
+            "(http_proxy, https_proxy, all_proxy, no_proxy) that are otherwise honoured"},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -732,48 +744,49 @@ static void show_value(const json_t *v, bool secret, char *out)
     free(text);
 }
 
-/* The url with the password of its userinfo replaced by "***", for messages and output. Returns
- * NULL when malloc fails. */
-static char *redact_url(const char *url)
+char *ifx_url_redacted(const char *url)
 {
     const char *auth = strstr(url, "://"), *end, *at = NULL, *colon = NULL;
-    size_t len = strlen(url);
-    char *out;
+    size_t len = strlen(url), cut;
+    ifx_buf out;
 
-    if (!auth)
-        return strdup(url);
-    auth += 3;
+    auth = auth ? auth + 3 : url;
     end = auth + strcspn(auth, "/?#");
+    /* The last '@' ends the userinfo: a password with an unescaped '@' stays hidden whole. */
     for (const char *q = auth; q < end; q++) {
         if (*q == '@')
             at = q;
     }
     if (at)
         colon = memchr(auth, ':', (size_t)(at - auth));
-    if (!colon)
-        return strdup(url);
-    out = malloc(len + 4);
-    if (!out)
+    cut = strcspn(end, "?#") + (size_t)(end - url);
+    ifx_buf_init(&out, len + 8);
+    ifx_rc rc = colon ? ifx_buf_printf(&out, "%.*s:***%.*s", (int)(colon - url), url,
+                                       (int)(url + cut - at), at)
+                      : ifx_buf_append(&out, url, cut);
+    if (rc == IFX_OK && url[cut])
+        rc = ifx_buf_puts(&out, url[cut] == '?' ? "?..." : "#...");
+    if (rc) {
+        ifx_buf_free(&out);
         return NULL;
-    snprintf(out, len + 4, "%.*s:***%s", (int)(colon - url), url, at);
-    return out;
+    }
+    return ifx_buf_detach(&out);
 }
 
-/* Like show_value for a url string (out holds SHOW_BUF bytes): the userinfo password hidden,
- * and the query string and fragment cut, because v1 servers also take credentials there
- * (?u=&p=). */
+/* Like show_value for a url string (out holds SHOW_BUF bytes), as ifx_url_redacted shows it. */
 static void show_url(const char *url, char *out)
 {
-    char *safe = redact_url(url), text[IFX_EXCERPT_SIZE(SHOW_MAX)];
+    char *safe = ifx_url_redacted(url), text[IFX_EXCERPT_SIZE(SHOW_MAX)];
     size_t n;
 
     if (!safe) {
         snprintf(out, SHOW_BUF, "a string");
         return;
     }
+    /* the excerpt cuts long urls: keep the "?..." marker visible after it */
     n = strcspn(safe, "?#");
     show_text(safe, n, text);
-    snprintf(out, SHOW_BUF, "\"%s%s\"", text, safe[n] == '?' ? "?..." : safe[n] ? "#..." : "");
+    snprintf(out, SHOW_BUF, "\"%s%s\"", text, safe + n);
     free(safe);
 }
 
@@ -1251,12 +1264,37 @@ static void check_not_blank(struct parse_ctx *p, const struct key_desc *k, const
         problem(p, "key '%s' must not be empty", written);
 }
 
+/* Credentials end up in an HTTP header (Authorization) or in a Basic pair. A CR or LF would end
+ * that header early and send the rest of the value as headers of its own (header injection);
+ * other control characters and whitespace around the value are copy-paste accidents that the
+ * server would only answer with 401. Refused here, naming the key and never showing the value. */
+static void check_credential(struct parse_ctx *p, const struct key_desc *k, const char *written)
+{
+    const char *v = *str_slot(p->c, k);
+    size_t len = strlen(v);
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch < 0x20 || ch == 0x7F) {
+            problem(p,
+                    "key '%s' must not contain control characters such as CR, LF or TAB (the "
+                    "value is not shown)",
+                    written);
+            return;
+        }
+    }
+    if (len && (v[0] == ' ' || v[len - 1] == ' '))
+        problem(p, "key '%s' must not begin or end with a space (the value is not shown)", written);
+}
+
 static void check_token(struct parse_ctx *p, const struct key_desc *k, const char *written)
 {
     char **slot = str_slot(p->c, k);
 
-    if (!is_blank(*slot))
+    if (!is_blank(*slot)) {
+        check_credential(p, k, written);
         return;
+    }
     if (p->c->version == IFX_VERSION_V2) {
         problem(p, "key '%s' must not be empty", written);
         return;
@@ -1770,7 +1808,7 @@ static json_t *value_json(const ifx_config *c, const struct key_desc *k, bool *n
         if (!s)
             return json_null();
         if (k->check == check_url) {
-            char *safe = redact_url(s);
+            char *safe = ifx_url_redacted(s);
             if (!safe) {
                 *nomem = true;
                 return NULL;

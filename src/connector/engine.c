@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "ifx/resilience.h"
+
 void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
 {
     char msg[1024];
@@ -17,15 +19,13 @@ void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
     fn(ud, level, msg);
 }
 
-void ifx_deadline_in(struct timespec *until, uint64_t ns)
+void ifx_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg)
 {
-    clock_gettime(CLOCK_REALTIME, until);
-    until->tv_sec += (time_t)(ns / 1000000000ULL);
-    until->tv_nsec += (long)(ns % 1000000000ULL);
-    if (until->tv_nsec >= 1000000000L) {
-        until->tv_sec++;
-        until->tv_nsec -= 1000000000L;
-    }
+    if (cfg->tls_insecure_skip_verify)
+        ifx_engine_log(fn, ud, IFX_LOG_WARN,
+                       "tls_insecure_skip_verify is true: the server's certificate is not "
+                       "verified, so anyone on the network path can pose as the server and read "
+                       "the credentials and the data; trust its CA with tls_ca_file instead");
 }
 
 bool ifx_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, const bool *stop,

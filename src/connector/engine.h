@@ -7,17 +7,20 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ifx/config.h"
 #include "ifx/sink.h" /* ifx_log_fn */
 
 /* Formats one log line and hands it to fn (nothing when fn is NULL). */
 void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The CLOCK_REALTIME instant ns from now, for pthread_cond_timedwait. */
-void ifx_deadline_in(struct timespec *until, uint64_t ns);
+/* The WARN lines both engines log at open about settings that weaken security (for now
+ * tls_insecure_skip_verify), so that they are never on unnoticed. */
+void ifx_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg);
 
 /* Waits up to ns on cond (taking and releasing m) unless *stop is or becomes true; returns
- * !*stop. The engines' interruptible sleep: close sets *stop and broadcasts cond. */
+ * !*stop. cond must come from ifx_cond_init_monotonic. The engines' interruptible sleep: close
+ * sets *stop and broadcasts cond. */
 bool ifx_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, const bool *stop,
                              uint64_t ns);
 

@@ -2,12 +2,14 @@
 #include "ifx/sink.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,7 +60,8 @@ struct ifx_sink {
     ifx_log_fn log;
     void *log_ud;
 
-    FILE *dead_letter;
+    int dead_letter;        /* dead_letter_file, opened O_APPEND; -1 when not configured */
+    bool dead_letter_dirty; /* records written since the last fsync; under dl_lock */
     pthread_mutex_t dl_lock;
 
     ifx_spool *spool;
@@ -83,6 +86,27 @@ struct ifx_sink {
 
 #define slog(s, level, ...) ifx_engine_log((s)->log, (s)->log_ud, level, __VA_ARGS__)
 
+/* Appends one whole JSON line to the dead-letter file, under dl_lock: one write call, and on a
+ * failed or short write the file is cut back to where it was, so that a reader never meets half
+ * a record (and the next record does not start inside one). false with errno set on failure. */
+static bool dead_letter_append(ifx_sink *s, const char *rec, size_t len)
+{
+    struct stat st;
+    if (fstat(s->dead_letter, &st) != 0)
+        return false;
+    ssize_t n = write(s->dead_letter, rec, len);
+    if (n == (ssize_t)len) {
+        s->dead_letter_dirty = true;
+        return true;
+    }
+    int saved = n < 0 ? errno : ENOSPC; /* a short write on a regular file: the disk is full */
+    if (n > 0 && ftruncate(s->dead_letter, st.st_size) != 0)
+        slog(s, IFX_LOG_ERROR, "cannot cut dead_letter_file %s back after a short write: %s",
+             s->cfg.dead_letter_file, strerror(errno));
+    errno = saved;
+    return false;
+}
+
 static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t line_len,
                         const char *reason)
 {
@@ -91,7 +115,7 @@ static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t l
 
     atomic_fetch_add(&s->rejected, 1);
     ifx_u128_format(o->id, id);
-    if (!s->dead_letter) {
+    if (s->dead_letter < 0) {
         slog(s, IFX_LOG_WARN,
              "rejected message stream=%.*s topic=%.*s partition=%u offset=%llu id=%s: %s",
              (int)o->stream_len, o->stream, (int)o->topic_len, o->topic, o->partition,
@@ -126,20 +150,23 @@ static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t l
     }
     ifx_buf_puts(&b, "}\n");
     pthread_mutex_lock(&s->dl_lock);
-    if (fwrite(b.data, 1, b.len, s->dead_letter) != b.len || fflush(s->dead_letter) != 0)
+    if (!dead_letter_append(s, b.data, b.len))
         slog(s, IFX_LOG_ERROR, "cannot write to dead_letter_file %s: %s; rejected message %s: %s",
              s->cfg.dead_letter_file, strerror(errno), id, reason);
     pthread_mutex_unlock(&s->dl_lock);
     ifx_buf_free(&b);
 }
 
+/* Makes the records written so far durable. Called before anything that tells the runtime or
+ * the spool that the rejected messages are done with (consume returning, a spool pop): after a
+ * crash, a message is either in the file or delivered again, never neither. */
 static void dead_letter_sync(ifx_sink *s)
 {
-    if (!s->dead_letter)
+    if (s->dead_letter < 0)
         return;
     pthread_mutex_lock(&s->dl_lock);
-    fflush(s->dead_letter);
-    fsync(fileno(s->dead_letter));
+    if (s->dead_letter_dirty && fsync(s->dead_letter) == 0)
+        s->dead_letter_dirty = false;
     pthread_mutex_unlock(&s->dl_lock);
 }
 
@@ -927,7 +954,7 @@ static void reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, ifx_b
     atomic_fetch_add(&s->rejected, 1);
     if (u->has_id)
         ifx_u128_format(u->id, id);
-    if (!s->dead_letter) {
+    if (s->dead_letter < 0) {
         if (u->has_index)
             snprintf(index, sizeof index, "%llu", (unsigned long long)u->index);
         if (u->has_offset)
@@ -957,7 +984,7 @@ static void reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, ifx_b
         put_bytes(b, "raw", u->raw, u->raw_len);
     ifx_buf_puts(b, "}\n");
     pthread_mutex_lock(&s->dl_lock);
-    if (fwrite(b->data, 1, b->len, s->dead_letter) != b->len || fflush(s->dead_letter) != 0)
+    if (!dead_letter_append(s, b->data, b->len))
         slog(s, IFX_LOG_ERROR,
              "cannot write to dead_letter_file %s: %s; rejected undecodable message: %s",
              s->cfg.dead_letter_file, strerror(errno), u->reason);
@@ -1088,8 +1115,11 @@ static void *deliver_spool(void *arg)
             continue;
         }
         size_t left = deliver(s, e, rec.data, spans, o, n);
-        if (left == 0)
+        if (left == 0) {
+            /* the record's rejected lines are on disk before the record leaves the spool */
+            dead_letter_sync(s);
             mark_delivered(s, n);
+        }
     }
     free(spans);
     free(o);
@@ -1146,9 +1176,10 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
         return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
     s->log = log;
     s->log_ud = log_ud;
+    s->dead_letter = -1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->dl_lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
+    ifx_cond_init_monotonic(&s->wake); /* waited on with deadlines */
     atomic_store(&s->last_stats_ns, ifx_now_ns());
     if ((rc = ifx_config_copy(&s->cfg, cfg, err)))
         goto fail;
@@ -1171,8 +1202,11 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
         slog(s, IFX_LOG_WARN, "InfluxDB is not reachable yet (%s); messages will wait for it",
              err->msg);
     if (s->cfg.dead_letter_file) {
-        s->dead_letter = fopen(s->cfg.dead_letter_file, "a");
-        if (!s->dead_letter) {
+        /* It holds message payloads: readable by its owner only, and not inherited by children
+         * the host may start. */
+        s->dead_letter =
+            open(s->cfg.dead_letter_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (s->dead_letter < 0) {
             rc = ifx_err_set(err, IFX_E_IO, "cannot open dead_letter_file %s: %s",
                              s->cfg.dead_letter_file, strerror(errno));
             goto fail;
@@ -1209,9 +1243,12 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
              "stream, topic or partition is not a tag: messages of different partitions or topics "
              "with the same offset and time become one point (upstream S7); keep them as tags to "
              "keep every message");
+    ifx_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
+    char *shown = ifx_url_redacted(s->cfg.url); /* the url may hold a password */
     slog(s, IFX_LOG_INFO, "InfluxDB sink open: %s at %s, measurement %s, %s",
-         ifx_version_name(s->cfg.version), s->cfg.url, s->cfg.measurement,
+         ifx_version_name(s->cfg.version), shown ? shown : "the configured url", s->cfg.measurement,
          s->spool ? "spool on" : "no spool (backpressure while the server is down)");
+    free(shown);
     *out = s;
     return IFX_OK;
 fail:
@@ -1270,10 +1307,9 @@ void ifx_sink_close(ifx_sink *s)
     }
     if (s->spool)
         ifx_spool_close(s->spool);
-    if (s->dead_letter) {
-        fflush(s->dead_letter);
-        fsync(fileno(s->dead_letter));
-        fclose(s->dead_letter);
+    if (s->dead_letter >= 0) {
+        fsync(s->dead_letter);
+        close(s->dead_letter);
     }
     ifx_client_free(s->client);
     if (s->has_breaker)

@@ -850,7 +850,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     s->log_ud = log_ud;
     s->last_stats_ns = ifx_now_ns();
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
+    ifx_cond_init_monotonic(&s->wake); /* waited on with deadlines */
     ifx_rows_reader_init(&s->reader);
     ifx_buf_init(&s->query, 16u << 20);
     ifx_buf_init(&s->body, IFX_MAX_RESPONSE_BODY);
@@ -909,8 +909,12 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
              relative);
     char when[IFX_RFC3339_MAX];
     ifx_time_format_rfc3339(s->cursor.time_ns, when);
+    ifx_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
+    char *shown = ifx_url_redacted(s->cfg.url); /* the url may hold a password */
     slog(s, IFX_LOG_INFO, "InfluxDB source open: %s at %s, from %s (%zu rows already seen there)",
-         ifx_version_name(s->cfg.version), s->cfg.url, when, s->cursor.nseen);
+         ifx_version_name(s->cfg.version), shown ? shown : "the configured url", when,
+         s->cursor.nseen);
+    free(shown);
     *out = s;
     return IFX_OK;
 fail:

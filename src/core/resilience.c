@@ -14,6 +14,30 @@ uint64_t ifx_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+int ifx_cond_init_monotonic(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    int rc = pthread_condattr_init(&attr);
+    if (rc)
+        return rc;
+    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc;
+}
+
+void ifx_deadline_in(struct timespec *until, uint64_t ns)
+{
+    clock_gettime(CLOCK_MONOTONIC, until);
+    until->tv_sec += (time_t)(ns / 1000000000ULL);
+    until->tv_nsec += (long)(ns % 1000000000ULL);
+    if (until->tv_nsec >= 1000000000L) {
+        until->tv_sec++;
+        until->tv_nsec -= 1000000000L;
+    }
+}
+
 bool ifx_sleep(void *ud, uint64_t ns)
 {
     struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL),

@@ -5,16 +5,20 @@
  * secured and no token was given, since only 3.x authenticates /ping
  * (../shared/spec/influxdb-http-api.md §2.7, §3.5, §4.4). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transport/transport.h"
 
-ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_detect_result *out,
-                  ifx_err *err)
+/* Asks the server at conn->url, with conn's connection settings (TLS files, proxy choice) and
+ * token, the token being the only credential sent. */
+static ifx_rc detect(const ifx_config *conn, const char *token, ifx_detect_result *out,
+                     ifx_err *err)
 {
     /* A throwaway client: v3's transport sends "Bearer <token>", which 3.x requires on /ping;
      * 1.x and 2.x do not authenticate /ping at all. */
     ifx_config cfg;
+    const char *url = conn->url;
     ifx_client *c = NULL;
     ifx_buf body;
     ifx_http_reply r = {.body = &body};
@@ -25,7 +29,12 @@ ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_d
     cfg.version = IFX_VERSION_V3;
     cfg.url = (char *)url;
     cfg.token = (char *)token;
-    cfg.timeout_ns = timeout_ns;
+    cfg.timeout_ns = conn->timeout_ns;
+    cfg.tls_ca_file = conn->tls_ca_file;
+    cfg.tls_cert_file = conn->tls_cert_file;
+    cfg.tls_key_file = conn->tls_key_file;
+    cfg.tls_insecure_skip_verify = conn->tls_insecure_skip_verify;
+    cfg.ignore_proxy_env = conn->ignore_proxy_env;
     ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
     if ((rc = ifx_client_new(&cfg, &c, err)))
         goto out;
@@ -70,23 +79,38 @@ ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_d
             snprintf(out->product, sizeof out->product, "InfluxDB %c.x%s%s", v[0],
                      out->build[0] ? " " : "", out->build);
         } else {
+            char *shown = ifx_url_redacted(url);
             rc = ifx_err_set(err, IFX_E_REJECTED,
                              "%s/ping answered 204 without a version header; set \"version\" "
                              "explicitly",
-                             url);
+                             shown ? shown : "the server");
+            free(shown);
         }
     } else {
         rc = ifx_http_status_error("/ping", r.status, &body, ifx_http_classify_status(r.status),
                                    err);
-        if (rc == IFX_OK)
+        if (rc == IFX_OK) {
+            char *shown = ifx_url_redacted(url);
             rc = ifx_err_set(err, IFX_E_REJECTED,
                              "%s/ping answered %ld, which no InfluxDB sends; is this InfluxDB?",
-                             url, r.status);
+                             shown ? shown : "the server", r.status);
+            free(shown);
+        }
     }
 out:
     ifx_client_free(c);
     ifx_buf_free(&body);
     return rc;
+}
+
+ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_detect_result *out,
+                  ifx_err *err)
+{
+    ifx_config conn;
+    memset(&conn, 0, sizeof conn);
+    conn.url = (char *)url;
+    conn.timeout_ns = timeout_ns;
+    return detect(&conn, token, out, err);
 }
 
 ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found, ifx_err *err)
@@ -96,8 +120,8 @@ ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found, ifx
 
     if (cfg->version != IFX_VERSION_AUTO)
         return IFX_OK;
-    if ((rc = ifx_detect(cfg->url, cfg->token ? cfg->token : cfg->password, cfg->timeout_ns, &d,
-                         err)))
+    /* the same TLS and proxy settings as the client that will follow */
+    if ((rc = detect(cfg, cfg->token ? cfg->token : cfg->password, &d, err)))
         return ifx_err_prefix(err, "version \"auto\": cannot tell which InfluxDB this is");
     if (found)
         *found = d;

@@ -39,6 +39,7 @@ struct ifx_client {
     long timeout_ms, connect_timeout_ms;
     char *tls_ca_file, *tls_cert_file, *tls_key_file;
     bool tls_insecure;
+    bool direct; /* ignore_proxy_env */
     char user_agent[48];
 
     _Atomic int cancelled;
@@ -201,22 +202,6 @@ size_t ifx_read_go_parse_errors(const char *msg, size_t len, const char *lp, siz
 
 /* ---- client --------------------------------------------------------------------------------- */
 
-/* The url with the password of its userinfo, if any, replaced by "***". Caller frees. */
-static char *redacted_url(const char *url)
-{
-    const char *scheme = strstr(url, "://");
-    const char *host = scheme ? scheme + 3 : url;
-    const char *at = strchr(host, '@'), *slash = strchr(host, '/');
-    const char *colon;
-    char *out;
-    if (!at || (slash && slash < at) || !(colon = memchr(host, ':', (size_t)(at - host))))
-        return strdup(url);
-    out = malloc(strlen(url) + 4);
-    if (out)
-        sprintf(out, "%.*s***%s", (int)(colon + 1 - url), url, at);
-    return out;
-}
-
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -259,7 +244,7 @@ ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
                            "is made");
     }
     c->s.base_url = dup_or_null(cfg->url);
-    c->shown_url = cfg->url ? redacted_url(cfg->url) : NULL;
+    c->shown_url = cfg->url ? ifx_url_redacted(cfg->url) : NULL;
     c->s.org = dup_or_null(cfg->org);
     c->s.bucket = dup_or_null(cfg->bucket);
     c->s.db = dup_or_null(cfg->db);
@@ -281,6 +266,7 @@ ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
     c->tls_cert_file = dup_or_null(cfg->tls_cert_file);
     c->tls_key_file = dup_or_null(cfg->tls_key_file);
     c->tls_insecure = cfg->tls_insecure_skip_verify;
+    c->direct = cfg->ignore_proxy_env;
     snprintf(c->user_agent, sizeof c->user_agent, "ifx/%s", IFX_VERSION_STRING);
     pthread_mutex_init(&c->lock, NULL);
     if (!c->s.base_url || !c->shown_url) {
@@ -565,6 +551,8 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (c->direct)
+        curl_easy_setopt(h, CURLOPT_PROXY, ""); /* "" also overrides the environment */
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (body) {

@@ -166,6 +166,48 @@ static void test_check(void **state)
     done(&r);
 }
 
+/* Issue 10 #5: `token = "abc\r\nX-Injected: yes"` passed `ifx check` and injected a header into
+ * every request. It is refused with the key named and nothing of the value shown, also when it
+ * comes from --set. */
+static void test_check_refuses_header_injection(void **state)
+{
+    char path[256], args[400];
+    (void)state;
+    write_file("inject.toml",
+               "version = \"v3\"\nurl = \"http://localhost:8181\"\ndb = \"iggy\"\n"
+               "token = \"s3cr3t\\r\\nX-Injected: yes\"\n",
+               path, sizeof path);
+    snprintf(args, sizeof args, "check -c %s", path);
+    run_result r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, "");
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s: key 'token' must not contain control characters such as CR, LF or TAB (the "
+             "value is not shown)\n",
+             path);
+    assert_string_equal(r.err, want);
+    done(&r);
+
+    write_file("v1.toml",
+               "version = \"v1\"\nurl = \"http://localhost:8086\"\ndb = \"iggy\"\n"
+               "username = \"u\"\n",
+               path, sizeof path);
+    snprintf(args, sizeof args, "check -c %s --set 'password=s3cr3t\nX-Injected: yes'", path);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "key 'password' must not contain control characters");
+    assert_null(strstr(r.err, "s3cr3t"));
+    assert_null(strstr(r.err, "Injected"));
+    done(&r);
+    snprintf(args, sizeof args, "check -c %s --set 'password= s3cr3t'", path);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "key 'password' must not begin or end with a space (the value is not shown)");
+    assert_null(strstr(r.err, "s3cr3t"));
+    done(&r);
+}
+
 /* The connector files of the ABI spec (§6.2), as Iggy users have them. */
 static const char sink_toml[] =
     "type = \"sink\"\n"
@@ -422,6 +464,62 @@ static void test_log_lines(void **state)
     done(&r);
 }
 
+/* Issue 10 #6: a password in the url was printed in the sink's open line and in its errors. Every
+ * line ifx prints shows the url with "***" for the password. */
+static void test_url_password_never_printed(void **state)
+{
+    char path[256], args[700];
+    (void)state;
+    write_file("sink.toml", sink_toml, path, sizeof path);
+    snprintf(args, sizeof args,
+             "sink -c %s --set url=http://admin:s3cr3t-pw@127.0.0.1:1 --set max_open_retries=1",
+             path);
+    run_result r = run(args, "");
+    assert_int_equal(r.status, 0);
+    assert_has(r.err, "InfluxDB is not reachable yet (GET http://admin:***@127.0.0.1:1/health: ");
+    assert_has(r.err,
+               "INFO sink influxdb_sink: InfluxDB sink open: v3 at http://admin:***@127.0.0.1:1,");
+    assert_null(strstr(r.err, "s3cr3t"));
+    assert_null(strstr(r.out, "s3cr3t"));
+    done(&r);
+
+    r = run("detect http://admin:s3cr3t-pw@127.0.0.1:1", NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.err, "ifx: detect: GET http://admin:***@127.0.0.1:1/ping: ");
+    assert_null(strstr(r.err, "s3cr3t"));
+    done(&r);
+
+    snprintf(args, sizeof args, "health -c %s --set url=http://admin:s3cr3t-pw@127.0.0.1:1", path);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    assert_has(r.out, "unhealthy: GET http://admin:***@127.0.0.1:1/health: ");
+    assert_null(strstr(r.out, "s3cr3t"));
+    assert_null(strstr(r.err, "s3cr3t"));
+    done(&r);
+}
+
+/* tls_insecure_skip_verify = true is never on unnoticed: the sink says so at WARN when it opens. */
+static void test_insecure_tls_warned(void **state)
+{
+    char path[256], args[700];
+    (void)state;
+    write_file("sink.toml", sink_toml, path, sizeof path);
+    snprintf(args, sizeof args,
+             "sink -c %s --set url=https://127.0.0.1:1 --set tls_insecure_skip_verify=true", path);
+    run_result r = run(args, "");
+    assert_int_equal(r.status, 0);
+    assert_has(r.err, "Z WARN sink influxdb_sink: tls_insecure_skip_verify is true: the server's "
+                      "certificate is not verified, so anyone on the network path can pose as "
+                      "the server and read the credentials and the data; trust its CA with "
+                      "tls_ca_file instead\n");
+    done(&r);
+    snprintf(args, sizeof args, "sink -c %s --set url=https://127.0.0.1:1", path);
+    r = run(args, "");
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.err, "tls_insecure_skip_verify"));
+    done(&r);
+}
+
 /* The connector files of examples/connectors (shown in the README) stay valid. */
 static void test_example_connector_files(void **state)
 {
@@ -467,10 +565,13 @@ int main(void)
         cmocka_unit_test(test_encode_good_and_refused),
         cmocka_unit_test(test_encode_versions_and_precision),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_refuses_header_injection),
         cmocka_unit_test(test_connector_files),
         cmocka_unit_test(test_config_file_errors),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_log_lines),
+        cmocka_unit_test(test_url_password_never_printed),
+        cmocka_unit_test(test_insecure_tls_warned),
         cmocka_unit_test(test_example_connector_files),
         cmocka_unit_test(test_reference_matches_docs),
     };

@@ -6,12 +6,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "cli_run.h"
 #include "fixture.h"
 
@@ -74,6 +76,28 @@ static void test_detect_and_health(void **state)
     r = run(args, NULL);
     assert_int_equal(r.status, 0);
     has(r.out, "healthy: v1 at http://127.0.0.1:");
+    done(&r);
+    /* Issue 10 #6: the healthy line shows the url without its password */
+    snprintf(args, sizeof args, "health -c %s --set url=http://admin:s3cr3t-pw@127.0.0.1:%d", v3cfg,
+             v3.port);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 0);
+    char want[128];
+    snprintf(want, sizeof want, "healthy: v3 at http://admin:***@127.0.0.1:%d\n", v3.port);
+    assert_string_equal(r.out, want);
+    assert_null(strstr(r.err, "s3cr3t"));
+    done(&r);
+    /* detect's own messages name the url too: a 204 /ping without a version header */
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
+                           "{\"count\":1,\"status\":204,\"paths\":[\"/ping\"]}"));
+    snprintf(args, sizeof args, "detect http://admin:s3cr3t-pw@127.0.0.1:%d", v3.port);
+    r = run(args, NULL);
+    assert_int_equal(r.status, 1);
+    snprintf(want, sizeof want,
+             "ifx: detect: http://admin:***@127.0.0.1:%d/ping answered 204 without a version "
+             "header; set \"version\" explicitly\n",
+             v3.port);
+    assert_string_equal(r.err, want);
     done(&r);
     snprintf(args, sizeof args, "health -c %s", downcfg);
     r = run(args, NULL);
@@ -160,6 +184,35 @@ static void test_write_server_down(void **state)
     done(&r);
 }
 
+/* ignore_proxy_env: with http_proxy pointing at a dead loopback port every request fails (the
+ * environment is honoured by default); with the setting, requests go to the server directly,
+ * the version "auto" probe included. */
+static void test_ignore_proxy_env(void **state)
+{
+    char args[512], want[128];
+    (void)state;
+    const char *bin = "http_proxy=http://127.0.0.1:1 HTTP_PROXY= all_proxy= no_proxy= " IFX_BIN;
+    snprintf(args, sizeof args, "health -c %s", v3cfg);
+    result r = cli_run(bin, dir, args, NULL);
+    assert_int_equal(r.status, 1);
+    has(r.out, "unhealthy: GET http://127.0.0.1:");
+    has(r.out, "/health: Failed to connect to 127.0.0.1 port 1");
+    done(&r);
+
+    snprintf(want, sizeof want, "healthy: v3 at http://127.0.0.1:%d\n", v3.port);
+    snprintf(args, sizeof args, "health -c %s --set ignore_proxy_env=true", v3cfg);
+    r = cli_run(bin, dir, args, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, want);
+    done(&r);
+    snprintf(args, sizeof args, "health -c %s --set ignore_proxy_env=true --set version=auto",
+             v3cfg);
+    r = cli_run(bin, dir, args, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, want);
+    done(&r);
+}
+
 static int setup(void **state)
 {
     char *a1[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py", "--influxd", INFLUXD,
@@ -170,6 +223,7 @@ static int setup(void **state)
                   NULL};
     char json[512];
     (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     if (!mkdtemp(dir) || fixture_start(&v1, a1, 90) || fixture_start(&v3, a3, 30))
         return -1;
     snprintf(json, sizeof json,
@@ -199,10 +253,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detect_and_health),
-        cmocka_unit_test(test_write_and_query_v1),
-        cmocka_unit_test(test_write_and_query_v3),
-        cmocka_unit_test(test_write_server_down),
+        cmocka_unit_test(test_detect_and_health),  cmocka_unit_test(test_write_and_query_v1),
+        cmocka_unit_test(test_write_and_query_v3), cmocka_unit_test(test_write_server_down),
+        cmocka_unit_test(test_ignore_proxy_env),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,9 +9,11 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -209,6 +211,121 @@ static void test_once_stops_on_a_bad_query(void **state)
     done(&r);
 }
 
+/* Issue 10 #6: the open line shows the url without its password; and
+ * tls_insecure_skip_verify = true is said at WARN. */
+static void test_open_line_hides_password_and_warns_insecure(void **state)
+{
+    char args[1024], want[256];
+    (void)state;
+    snprintf(args, sizeof args,
+             "source -c %s --once --set url=http://admin:s3cr3t-pw@127.0.0.1:%d --set "
+             "tls_insecure_skip_verify=true",
+             cfgpath, v3.port);
+    result r = run(args);
+    if (r.status != 0)
+        fail_msg("exit %d: %s", r.status, r.err);
+    snprintf(want, sizeof want,
+             "INFO source: InfluxDB source open: v3 at http://admin:***@127.0.0.1:%d, ", v3.port);
+    if (!strstr(r.err, want))
+        fail_msg("no [%s] in\n%s", want, r.err);
+    if (!strstr(r.err, "WARN source: tls_insecure_skip_verify is true: the server's certificate "
+                       "is not verified"))
+        fail_msg("no TLS warning in\n%s", r.err);
+    assert_null(strstr(r.err, "s3cr3t"));
+    assert_null(strstr(r.out, "s3cr3t"));
+    done(&r);
+}
+
+/* Issue 10 #4: with a --state file that cannot be saved, `ifx source` printed the same rows
+ * again and again, silently. A state file in a missing directory is refused before anything is
+ * printed, with the file and the reason. */
+static void test_state_in_missing_directory(void **state)
+{
+    char args[1024], want[1024];
+    (void)state;
+    snprintf(args, sizeof args, "source -c %s --once --state %s/missing/state", cfgpath, dir);
+    result r = run(args);
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, "");
+    snprintf(want, sizeof want,
+             "ifx: source: cannot save the state to %s/missing/state: cannot create "
+             "%s/missing/state.tmp: No such file or directory\n",
+             dir, dir);
+    assert_string_equal(r.err, want);
+    done(&r);
+}
+
+/* Reads fd to its end into a new string. */
+static char *read_all(int fd)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    ssize_t k;
+    while ((k = read(fd, buf + n, cap - n)) > 0) {
+        n += (size_t)k;
+        if (n == cap)
+            buf = realloc(buf, (cap *= 2) + 1);
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The state becomes unsavable after the rows are printed (the file size limit makes its write
+ * fail; stdout and stderr are pipes, which the limit does not touch): `ifx source` ends with
+ * the error and exit 1, and each row is printed once. */
+static void test_state_save_fails_after_printing(void **state)
+{
+    char statepath[300];
+    int out[2], err[2];
+    (void)state;
+    write_lp("m,host=s v=1i 1800000000000000000\nm,host=s v=2i 1800000001000000000");
+    snprintf(statepath, sizeof statepath, "%s/limited-state", dir);
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(err), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit none = {0, 0};
+        signal(SIGXFSZ, SIG_IGN); /* write(2) fails with EFBIG instead */
+        setrlimit(RLIMIT_FSIZE, &none);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        close(out[0]);
+        close(out[1]);
+        close(err[0]);
+        close(err[1]);
+        close(v3.stdin_fd);
+        execl(IFX_BIN, "ifx", "source", "-c", cfgpath, "--state", statepath,
+              "--set=initial_offset=2027-01-01T00:00:00Z", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    /* both are small: read them whole once the process has closed them */
+    char *o = read_all(out[0]);
+    char *e = read_all(err[0]);
+    close(out[0]);
+    close(err[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+        fail_msg("status %d\n%s\n%s", st, o, e);
+    /* batch_size 2: the two rows, once */
+    size_t n = 0;
+    for (const char *p = o; (p = strchr(p, '\n')); p++)
+        n++;
+    if (n != 2 || !strstr(o, "\"v\":1") || !strstr(o, "\"v\":2"))
+        fail_msg("printed:\n%s", o);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "ifx: source: cannot save the state to %s: cannot write %s.tmp: File too large (the "
+             "2 rows just printed are not recorded in it: they come again at the next start)\n",
+             statepath, statepath);
+    if (!strstr(e, want))
+        fail_msg("stderr lacks\n%s\nin\n%s", want, e);
+    free(o);
+    free(e);
+}
+
 static int setup(void **state)
 {
     char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
@@ -246,6 +363,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_once_with_state),
         cmocka_unit_test(test_once_stops_on_a_bad_query),
+        cmocka_unit_test(test_open_line_hides_password_and_warns_insecure),
+        cmocka_unit_test(test_state_in_missing_directory),
+        cmocka_unit_test(test_state_save_fails_after_printing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

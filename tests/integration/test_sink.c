@@ -10,12 +10,18 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "cli_run.h"
@@ -278,6 +284,115 @@ static void test_poison_and_text(void **state)
                  "\"line one\\nline \\\"two\\\"\\\\\"");
     json_decref(pts);
     ifx_sink_close(s);
+}
+
+/* Log lines at ERROR and above, kept for a test to read. */
+static char error_log[4096];
+
+static void keep_errors(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    quiet_log(NULL, level, msg);
+    if (level >= IFX_LOG_ERROR)
+        snprintf(error_log + strlen(error_log), sizeof error_log - strlen(error_log), "%s\n", msg);
+}
+
+/* The sink's descriptor of path, found through /proc/self/fd; -1 when none. */
+static int open_fd_of(const char *path)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int found = -1;
+    while (d && (e = readdir(d)) && found < 0) {
+        char link[300], target[512];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            if (strcmp(target, path) == 0)
+                found = atoi(e->d_name);
+        }
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* Issue 10 #7: the dead-letter file holds payloads, so it is created 0600 (whatever the umask)
+ * and close-on-exec; and a record is written whole or not at all: a write that runs out of room
+ * (here the file size limit, which makes write(2) short) is cut back, the error is logged, and
+ * the next record starts on a line of its own. */
+static void test_dead_letter_file_private_and_whole(void **state)
+{
+    char dl[300], extra[400];
+    ifx_config cfg;
+    ifx_sink *s;
+    ifx_sink_stats st;
+    ifx_err e;
+    struct stat sb;
+    (void)state;
+    snprintf(dl, sizeof dl, "%s/private-dead.jsonl", dir);
+    snprintf(extra, sizeof extra, "\"dead_letter_file\":\"%s\"", dl);
+    mode_t old_umask = umask(022);
+    config(&cfg, extra);
+    error_log[0] = '\0';
+    assert_int_equal(ifx_sink_open(&cfg, keep_errors, NULL, &s, &e), IFX_OK);
+    ifx_config_free(&cfg);
+    umask(old_umask);
+    assert_int_equal(stat(dl, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    int fd = open_fd_of(dl);
+    assert_true(fd >= 0);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+    ifx_sink_message bad = msg(1, "{\"broken\":");
+    assert_int_equal(ifx_sink_consume(s, &bad, 1, &e), IFX_OK);
+    assert_int_equal(stat(dl, &sb), 0);
+    off_t one = sb.st_size;
+    assert_true(one > 0);
+
+    /* room for 40 more bytes only: the next record's write stops short */
+    static char big[2100];
+    memset(big, 'x', sizeof big - 1);
+    big[0] = '{';
+    struct rlimit was, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+    small = was;
+    small.rlim_cur = (rlim_t)one + 40;
+    void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    ifx_sink_message cut = msg(2, big);
+    ifx_rc rc = ifx_sink_consume(s, &cut, 1, &e);
+    setrlimit(RLIMIT_FSIZE, &was);
+    signal(SIGXFSZ, old_xfsz);
+    assert_int_equal(rc, IFX_OK);
+    assert_int_equal(stat(dl, &sb), 0);
+    assert_int_equal(sb.st_size, one);
+    if (!strstr(error_log, "cannot write to dead_letter_file ") ||
+        !strstr(error_log, "; rejected message 1002: payload is not valid JSON"))
+        fail_msg("no error logged for the lost record: %s", error_log);
+
+    ifx_sink_message after = msg(3, "{\"broken\":3");
+    assert_int_equal(ifx_sink_consume(s, &after, 1, &e), IFX_OK);
+    ifx_sink_get_stats(s, &st);
+    assert_int_equal(st.rejected, 3);
+    ifx_sink_close(s);
+
+    /* two whole JSON lines: offsets 1 and 3 */
+    char *text = slurp(dl);
+    char *nl = strchr(text, '\n');
+    assert_non_null(nl);
+    json_error_t je;
+    json_t *a = json_loadb(text, (size_t)(nl - text), 0, &je);
+    json_t *b = json_loads(nl + 1, 0, &je);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(json_integer_value(json_object_get(a, "offset")), 1);
+    assert_int_equal(json_integer_value(json_object_get(b, "offset")), 3);
+    assert_int_equal(text[strlen(text) - 1], '\n');
+    json_decref(a);
+    json_decref(b);
+    free(text);
 }
 
 static void test_json_fields_and_options(void **state)
@@ -639,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_upstream_cases),
         cmocka_unit_test(test_offset_field_keeps_points_apart),
         cmocka_unit_test(test_poison_and_text),
+        cmocka_unit_test(test_dead_letter_file_private_and_whole),
         cmocka_unit_test(test_json_fields_and_options),
         cmocka_unit_test(test_server_partial_write),
         cmocka_unit_test(test_backpressure_until_server_recovers),

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "cli_run.h"
 #include "fixture.h"
 #include "ifx/config.h"
 #include "ifx/resilience.h"
@@ -279,6 +280,241 @@ static void test_kill9_with_spool(void **state)
     json_decref(pts);
 }
 
+/* Issue 10: the dead-letter file writes the id as a decimal string (ids are u128), and `ifx sink`
+ * took only numbers, so a dead-letter line could not be sent again. Now a line of the file is
+ * accepted back as input as it is, and its id (here 2^128-1) reaches the server whole. */
+static void test_dead_letter_line_fed_back(void **state)
+{
+    char cfgpath[256], input[256], dl[256], args[1024], json[512];
+    FILE *f;
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    snprintf(cfgpath, sizeof cfgpath, "%s/dl-sink.json", dir);
+    snprintf(dl, sizeof dl, "%s/dl-back.jsonl", dir);
+    snprintf(
+        json, sizeof json,
+        "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
+        "\",\"dead_letter_file\":\"%s\",\"payload_format\":\"json_fields\","
+        "\"stats_interval\":\"0s\"}",
+        v3.port, dl);
+    f = fopen(cfgpath, "w");
+    fputs(json, f);
+    fclose(f);
+    snprintf(input, sizeof input, "%s/dl-in.jsonl", dir);
+    f = fopen(input, "w");
+    fputs("{\"offset\":5,\"id\":\"340282366920938463463374607431768211455\",\"payload\":[1,2]}\n"
+          "{\"offset\":6,\"id\":7,\"payload\":{\"a\":1}}\n",
+          f);
+    fclose(f);
+    snprintf(args, sizeof args, "sink -c %s --input %s", cfgpath, input);
+    assert_int_equal(run_ifx(args, NULL), 3);
+    snprintf(args, sizeof args, "%s/out.json", dir);
+    char *out = test_slurp(args);
+    assert_non_null(strstr(out, "{\"received\":2,\"written\":1,\"rejected\":1,\"pending\":0,"));
+    free(out);
+    char *line = test_slurp(dl);
+    assert_non_null(
+        strstr(line, "\"offset\":5,\"id\":\"340282366920938463463374607431768211455\""));
+    free(line);
+
+    /* the same file as input, with a payload_format that takes an array */
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    snprintf(
+        args, sizeof args,
+        "sink -c %s --input %s --set payload_format=json --set dead_letter_file=%s/dl-again.jsonl",
+        cfgpath, dl, dir);
+    int st = run_ifx(args, NULL);
+    snprintf(args, sizeof args, "%s/out.json", dir);
+    out = test_slurp(args);
+    snprintf(args, sizeof args, "%s/err.txt", dir);
+    char *err = test_slurp(args);
+    if (st != 0)
+        fail_msg("exit %d\n%s\n%s", st, out, err);
+    assert_non_null(strstr(out, "{\"received\":1,\"written\":1,\"rejected\":0,\"pending\":0,"));
+    free(out);
+    free(err);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 1);
+    json_t *p = json_array_get(pts, 0);
+    json_t *fields = json_object_get(p, "fields");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(fields, "message_id"), "value")),
+        "340282366920938463463374607431768211455");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(p, "tags"), "offset")),
+                        "5");
+    json_decref(pts);
+}
+
+/* Waits up to timeout_s for pid to exit; its exit status, or -2 (then it is killed) when it
+ * did not. */
+static int wait_exit(pid_t pid, int timeout_s)
+{
+    int st;
+    for (int i = 0; i < timeout_s * 20; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        ifx_sleep(NULL, 50000000ULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -2;
+}
+
+/* Waits until the test server has seen a request to path (at most 10 s). */
+static void wait_for_request(const char *path)
+{
+    for (int i = 0; i < 200; i++) {
+        char *log = admin_text(v3.port, "GET", "/__admin/requests", NULL);
+        bool seen = strstr(log, path) != NULL;
+        free(log);
+        if (seen)
+            return;
+        ifx_sleep(NULL, 50000000ULL);
+    }
+    fail_msg("no request to %s", path);
+}
+
+static void write_sink_config(const char *name, const char *extra, char *path, size_t cap)
+{
+    char json[1024];
+    snprintf(path, cap, "%s/%s", dir, name);
+    snprintf(
+        json, sizeof json,
+        "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":\"" TOKEN
+        "\",\"retry_delay\":\"10ms\",\"retry_max_delay\":\"100ms\",\"stats_interval\":\"0s\""
+        "%s%s}",
+        v3.port, extra ? "," : "", extra ? extra : "");
+    FILE *f = fopen(path, "w");
+    fputs(json, f);
+    fclose(f);
+}
+
+static char *slurp_in_dir(const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return test_slurp(path);
+}
+
+/* Issue 10 #3: `ifx sink` ignored SIGTERM while messages were pending (here every write is
+ * answered 503) and retried until SIGKILL. It stops at once, prints the summary with the
+ * pending count (received = written + rejected + pending) and exits 1. */
+static void test_sigterm_while_pending(void **state)
+{
+    char cfgpath[256], input[256], args[1024];
+    pid_t pid;
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    write_sink_config("pending.json", NULL, cfgpath, sizeof cfgpath);
+    snprintf(input, sizeof input, "%s/pending.jsonl", dir);
+    FILE *f = fopen(input, "w");
+    for (int i = 0; i < 5; i++)
+        fprintf(f, "{\"offset\":%d,\"payload\":{\"n\":%d}}\n", i, i);
+    fputs("{\"offset\":5,\"payload\":{\"broken\"\n", f); /* not JSON: an invalid input line */
+    fputs("{\"offset\":6,\"payload_text\":\"\\u0000\"}\n", f);
+    fclose(f);
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
+                           "{\"count\":100000,\"status\":503,\"paths\":[\"/api/v3/write_lp\"]}"));
+    snprintf(args, sizeof args, "sink -c %s --input %s --set payload_format=json", cfgpath, input);
+    run_ifx(args, &pid);
+    wait_for_request("/api/v3/write_lp");
+    kill(pid, SIGTERM);
+    int st = wait_exit(pid, 10);
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+    char *out = slurp_in_dir("out.json"), *err = slurp_in_dir("err.txt");
+    if (st != 1)
+        fail_msg("exit %d\n%s\n%s", st, out, err);
+    if (!strstr(out, "{\"received\":6,\"written\":0,\"rejected\":1,\"pending\":5,\"spooled\":0,"
+                     "\"spool_records\":0,"))
+        fail_msg("summary: %s", out);
+    if (!strstr(err, "5 messages were not written before close"))
+        fail_msg("stderr: %s", err);
+    free(out);
+    free(err);
+    assert_int_equal(stored(&v3, "iggy"), 0);
+}
+
+/* The same with a spool: SIGTERM ends `ifx sink` while its spool cannot be delivered; the batch
+ * stays in the spool (the summary says so, exit 1) and the next start delivers it. */
+static void test_sigterm_leaves_the_spool(void **state)
+{
+    char cfgpath[256], input[256], args[1024], extra[400];
+    pid_t pid;
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    snprintf(extra, sizeof extra, "\"spool_dir\":\"%s/term-spool\"", dir);
+    write_sink_config("spooled.json", extra, cfgpath, sizeof cfgpath);
+    snprintf(input, sizeof input, "%s/spooled.jsonl", dir);
+    FILE *f = fopen(input, "w");
+    for (int i = 0; i < 5; i++)
+        fprintf(f, "{\"offset\":%d,\"payload\":{\"n\":%d}}\n", i, i);
+    fclose(f);
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
+                           "{\"count\":100000,\"status\":503,\"paths\":[\"/api/v3/write_lp\"]}"));
+    snprintf(args, sizeof args, "sink -c %s --input %s", cfgpath, input);
+    run_ifx(args, &pid);
+    wait_for_request("/api/v3/write_lp");
+    kill(pid, SIGTERM);
+    int st = wait_exit(pid, 10);
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+    char *out = slurp_in_dir("out.json"), *err = slurp_in_dir("err.txt");
+    if (st != 1)
+        fail_msg("exit %d\n%s\n%s", st, out, err);
+    if (!strstr(out, "{\"received\":5,\"written\":0,\"rejected\":0,\"pending\":0,\"spooled\":5,"
+                     "\"spool_records\":1,"))
+        fail_msg("summary: %s", out);
+    if (!strstr(err, "1 batches stay in the spool for the next start"))
+        fail_msg("stderr: %s", err);
+    free(out);
+    free(err);
+    assert_int_equal(stored(&v3, "iggy"), 0);
+
+    snprintf(args, sizeof args, "sink -c %s --input /dev/null", cfgpath);
+    assert_int_equal(run_ifx(args, NULL), 0);
+    assert_int_equal(stored(&v3, "iggy"), 5);
+}
+
+/* SIGINT while `ifx sink` waits for more input on a pipe that stays open: it stops at once
+ * (nothing pending: what it was given is written) and exits 1, since the input was not read to
+ * its end. */
+static void test_sigint_while_waiting_for_input(void **state)
+{
+    char cfgpath[256], cmd[1024];
+    int in[2];
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    write_sink_config("idle.json", NULL, cfgpath, sizeof cfgpath);
+    assert_int_equal(pipe(in), 0);
+    snprintf(cmd, sizeof cmd, "exec %s sink -c %s --batch 1 >%s/out.json 2>%s/err.txt", IFX_BIN,
+             cfgpath, dir, dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(in[0], 0);
+        close(in[0]);
+        close(in[1]);
+        close(v3.stdin_fd);
+        close(v2.stdin_fd);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    const char *line = "{\"offset\":1,\"payload\":{\"n\":1}}\n";
+    assert_int_equal(write(in[1], line, strlen(line)), (ssize_t)strlen(line));
+    for (int i = 0; i < 200 && stored(&v3, "iggy") == 0; i++)
+        ifx_sleep(NULL, 50000000ULL);
+    assert_int_equal(stored(&v3, "iggy"), 1);
+    kill(pid, SIGINT);
+    int st = wait_exit(pid, 10);
+    close(in[1]);
+    char *out = slurp_in_dir("out.json"), *err = slurp_in_dir("err.txt");
+    if (st != 1)
+        fail_msg("exit %d\n%s\n%s", st, out, err);
+    if (!strstr(out, "{\"received\":1,\"written\":1,\"rejected\":0,\"pending\":0,"))
+        fail_msg("summary: %s", out);
+    free(out);
+    free(err);
+}
+
 static int setup(void **state)
 {
     char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
@@ -314,6 +550,10 @@ int main(void)
         cmocka_unit_test(test_s10_size_guards),
         cmocka_unit_test(test_server_down_at_start),
         cmocka_unit_test(test_kill9_with_spool),
+        cmocka_unit_test(test_dead_letter_line_fed_back),
+        cmocka_unit_test(test_sigterm_while_pending),
+        cmocka_unit_test(test_sigterm_leaves_the_spool),
+        cmocka_unit_test(test_sigint_while_waiting_for_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

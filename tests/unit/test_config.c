@@ -1099,6 +1099,83 @@ static void test_secrets_never_shown(void **state)
     ifx_config_free(&c);
 }
 
+/* Issue 10 #5: a token with CR or LF injected HTTP headers ("abc\r\nX-Injected: yes" passed
+ * validation and the server received the extra header). Control characters and surrounding
+ * spaces are refused in token, username and password, naming the key, never the value. */
+static void test_credentials_refuse_control_characters(void **state)
+{
+    ifx_config c;
+    (void)state;
+    static const char ctl[] = "must not contain control characters such as CR, LF or TAB (the "
+                              "value is not shown)";
+    static const char space[] = "must not begin or end with a space (the value is not shown)";
+    char want[300];
+
+    snprintf(want, sizeof want, "key 'token' %s", ctl);
+    expect_problem(IFX_ROLE_SINK,
+                   "{\"version\":\"v3\",\"url\":\"http://h\",\"db\":\"d\","
+                   "\"token\":\"s3cr3t\\r\\nX-Injected: yes\"}",
+                   want);
+    expect_problem(IFX_ROLE_SINK,
+                   "{\"url\":\"http://h\",\"org\":\"o\",\"bucket\":\"b\",\"token\":\"s3cr3t\\n\"}",
+                   want);
+    expect_problem(IFX_ROLE_SINK, "{" V1_SINK ",\"token\":\"s3\\tcr3t\"}", want);
+    expect_problem(IFX_ROLE_SINK, "{" V1_SINK ",\"token\":\"s3cr3t\\u007f\"}", want);
+    snprintf(want, sizeof want, "key 'password' %s", ctl);
+    expect_problem(IFX_ROLE_SINK, "{" V1_SINK ",\"username\":\"u\",\"password\":\"s3cr3t\\r\"}",
+                   want);
+    snprintf(want, sizeof want, "key 'username' %s", ctl);
+    expect_problem(IFX_ROLE_SOURCE,
+                   "{" V1_SOURCE ",\"username\":\"s3cr3t\\nX: y\",\"password\":\"p\"}", want);
+
+    snprintf(want, sizeof want, "key 'token' %s", space);
+    expect_problem(IFX_ROLE_SINK, "{" V1_SINK ",\"token\":\" s3cr3t\"}", want);
+    expect_problem(IFX_ROLE_SINK, "{" V1_SINK ",\"token\":\"s3cr3t \"}", want);
+    snprintf(want, sizeof want, "key 'password' %s", space);
+    expect_problem(IFX_ROLE_SINK, "{" V1_SINK ",\"password\":\"s3cr3t \"}", want);
+    snprintf(want, sizeof want, "key 'username' %s", space);
+    expect_problem(IFX_ROLE_SINK, "{" V1_SINK ",\"username\":\" s3cr3t\"}", want);
+
+    /* inner spaces and any other printable text stay valid */
+    parse_ok(IFX_ROLE_SINK,
+             "{" V1_SINK ",\"username\":\"a user\",\"password\":\"p@ss w:rd\\u00e9\"}", &c);
+    assert_string_equal(c.password, "p@ss w:rd\xc3\xa9");
+    ifx_config_free(&c);
+    /* an empty or blank token still means "no token" where one is optional */
+    parse_ok(IFX_ROLE_SINK,
+             "{\"version\":\"v3\",\"url\":\"http://h\",\"db\":\"d\",\"token\":\"  \"}", &c);
+    assert_null(c.token);
+    ifx_config_free(&c);
+}
+
+/* Issue 10 #6: the one function every printed URL goes through hides the userinfo password
+ * (all of it, up to the last '@' of the authority) and any query or fragment. */
+static void test_url_redacted(void **state)
+{
+    static const char *const cases[][2] = {
+        {"http://admin:s3cr3t@h:8086", "http://admin:***@h:8086"},
+        {"https://u:s3cr3t@h/base/", "https://u:***@h/base/"},
+        {"http://u:s3cr3t@with@at@h:1/p", "http://u:***@h:1/p"},
+        {"http://u:@h", "http://u:***@h"},
+        {"http://user@h:8086", "http://user@h:8086"},
+        {"http://h:8086/x", "http://h:8086/x"},
+        {"http://h/p@q:r", "http://h/p@q:r"},
+        {"http://h/write?u=admin&p=s3cr3t", "http://h/write?..."},
+        {"http://u:s3cr3t@h/#s3cr3t", "http://u:***@h/#..."},
+        {"http://u:s3cr3t@h?p=s3cr3t", "http://u:***@h?..."},
+        {"u:s3cr3t@h", "u:***@h"},
+        {"", ""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = ifx_url_redacted(cases[i][0]);
+        assert_non_null(got);
+        if (strcmp(got, cases[i][1]) != 0)
+            fail_msg("%s: got %s, want %s", cases[i][0], got, cases[i][1]);
+        free(got);
+    }
+}
+
 /* ---- normalised output ----------------------------------------------------------------------- */
 
 static void test_to_json_exact(void **state)
@@ -1140,7 +1217,8 @@ static void test_to_json_exact(void **state)
                                "  \"tls_ca_file\": null,\n"
                                "  \"tls_cert_file\": null,\n"
                                "  \"tls_key_file\": null,\n"
-                               "  \"tls_insecure_skip_verify\": false\n"
+                               "  \"tls_insecure_skip_verify\": false,\n"
+                               "  \"ignore_proxy_env\": false\n"
                                "}";
     ifx_config c;
     char *out;
@@ -1311,6 +1389,8 @@ int main(void)
         cmocka_unit_test(test_source_keys),
         cmocka_unit_test(test_many_problems_in_order),
         cmocka_unit_test(test_secrets_never_shown),
+        cmocka_unit_test(test_url_redacted),
+        cmocka_unit_test(test_credentials_refuse_control_characters),
         cmocka_unit_test(test_to_json_exact),
         cmocka_unit_test(test_to_json_roles_and_versions),
         cmocka_unit_test(test_names),

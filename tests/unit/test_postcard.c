@@ -1083,7 +1083,25 @@ static void test_u128_format(void **state)
         size_t n = ifx_u128_format((ifx_u128){cases[i].hi, cases[i].lo}, out);
         assert_int_equal(n, strlen(cases[i].text));
         assert_string_equal(out, cases[i].text);
+        /* and back: ifx_u128_parse is its inverse */
+        ifx_u128 back = {7, 7};
+        assert_int_equal(ifx_u128_parse(out, n, &back), IFX_OK);
+        assert_true(back.hi == cases[i].hi && back.lo == cases[i].lo);
     }
+    ifx_u128 v = {0, 0};
+    assert_int_equal(ifx_u128_parse("00042", 5, &v), IFX_OK);
+    assert_true(v.hi == 0 && v.lo == 42);
+    static const char *const refused[] = {"",
+                                          "-1",
+                                          "+1",
+                                          " 1",
+                                          "1 ",
+                                          "12a",
+                                          "1.0",
+                                          "340282366920938463463374607431768211456",
+                                          "999999999999999999999999999999999999999"};
+    for (size_t i = 0; i < LEN(refused); i++)
+        assert_int_equal(ifx_u128_parse(refused[i], strlen(refused[i]), &v), IFX_E_INVALID);
 }
 
 /* ---- encoders ------------------------------------------------------------------------------ */

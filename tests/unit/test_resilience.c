@@ -5,8 +5,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "ifx/resilience.h"
 
@@ -166,6 +168,41 @@ static void test_single_probe_under_threads(void **state)
     ifx_breaker_destroy(&b);
 }
 
+static uint64_t ts_ns(const struct timespec *t)
+{
+    return (uint64_t)t->tv_sec * SEC + (uint64_t)t->tv_nsec;
+}
+
+/* Deadlines are built on CLOCK_MONOTONIC (not the wall clock, which an operator or NTP may
+ * step), and a condition made by ifx_cond_init_monotonic reads them on that clock: a 50 ms
+ * wait times out after at least 50 ms of monotonic time, neither at once nor decades later. */
+static void test_deadline_is_monotonic(void **state)
+{
+    struct timespec before, until, after;
+    pthread_cond_t cond;
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    (void)state;
+
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    ifx_deadline_in(&until, 2 * SEC + 999999999ULL);
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    assert_true(until.tv_nsec >= 0 && until.tv_nsec < 1000000000L);
+    assert_true(ts_ns(&until) >= ts_ns(&before) + 2 * SEC + 999999999ULL);
+    assert_true(ts_ns(&until) <= ts_ns(&after) + 2 * SEC + 999999999ULL);
+
+    assert_int_equal(ifx_cond_init_monotonic(&cond), 0);
+    uint64_t start = ifx_now_ns();
+    ifx_deadline_in(&until, 50 * MS);
+    pthread_mutex_lock(&lock);
+    int rc;
+    while ((rc = pthread_cond_timedwait(&cond, &lock, &until)) == 0)
+        ;
+    pthread_mutex_unlock(&lock);
+    assert_int_equal(rc, ETIMEDOUT);
+    assert_true(ifx_now_ns() - start >= 50 * MS);
+    pthread_cond_destroy(&cond);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_breaker_cycle),
         cmocka_unit_test(test_which_outcomes_count),
         cmocka_unit_test(test_single_probe_under_threads),
+        cmocka_unit_test(test_deadline_is_monotonic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
