@@ -109,18 +109,25 @@ static ifx_rc check_element(ifx_version target, element el, const char *s, size_
                                : c == '\r' ? "carriage return"
                                            : "line feed",
                                element_name(el));
-        if (c == '\\' && target != IFX_VERSION_V3) {
-            char next = i + 1 < len ? s[i + 1] : '\0';
-            if (i + 1 == len || next == '\\' || next == ',' || next == '=' || next == ' ')
+        if (c == '\\' && target != IFX_VERSION_V3 && i + 1 < len) {
+            char next = s[i + 1];
+            if (next == '\\' || next == ',' || next == '=' || next == ' ')
                 return ifx_err_set(
                     err, IFX_E_UNSUPPORTED,
-                    "%s \"%s\" has a backslash %s, which InfluxDB %s and 3.x read differently; "
-                    "such a value can only be written to v3",
-                    element_name(el), shown(s, len, a),
-                    i + 1 == len ? "at its end" : "before a space, ',', '=' or '\\'",
+                    "%s \"%s\"%s%s has a backslash before a space, ',', '=' or '\\', which "
+                    "InfluxDB %s and 3.x read differently; such a value can only be written to v3",
+                    element_name(el), shown(s, len, a), OWNER,
                     target == IFX_VERSION_V1 ? "1.x" : "2.x");
         }
     }
+    /* No server can hold a trailing backslash (§2, §6.2): v3 unescapes "\\" and then refuses
+     * the element ("Measurements, tag keys and values, and field keys may not end with a
+     * backslash"); 1.x/2.x read a raw one as escaping the separator that follows. */
+    if (s[len - 1] == '\\')
+        return ifx_err_set(err, IFX_E_UNSUPPORTED,
+                           "%s \"%s\"%s%s ends with a backslash, which InfluxDB cannot store: 3.x "
+                           "refuses it however it is escaped, 1.x and 2.x misread it",
+                           element_name(el), shown(s, len, a), OWNER);
     if (el == EL_MEASUREMENT && s[0] == '#')
         return ifx_err_set(err, IFX_E_INVALID,
                            "measurement \"%s\" starts with '#', which makes the line a comment",

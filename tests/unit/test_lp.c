@@ -238,6 +238,60 @@ static void test_check_measurement(void **state)
     assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_AUTO, S(""), &e), IFX_E_INVALID);
 }
 
+/* v3 unescapes "\\" and then refuses any measurement, tag key, tag value or field key that ends
+ * with a backslash (spec §6.2); 1.x/2.x misread a raw one. Refused on every target, naming the
+ * element; a backslash anywhere else stays exact on v3, and a string value may end with one. */
+static void test_trailing_backslash(void **state)
+{
+    static const ifx_version targets[] = {IFX_VERSION_V1, IFX_VERSION_V2, IFX_VERSION_V3};
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        ifx_lp_init(&lp, targets[i], IFX_PRECISION_NS, 1 << 20);
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m\\"), &e), IFX_E_UNSUPPORTED);
+        assert_string_equal(e.msg, "measurement \"m\\\" ends with a backslash, which InfluxDB "
+                                   "cannot store: 3.x refuses it however it is escaped, 1.x and "
+                                   "2.x misread it");
+        assert_false(lp.open);
+
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_tag(&lp, S("k\\"), S("v"), &e), IFX_E_UNSUPPORTED);
+        assert_string_equal(e.msg, "tag key \"k\\\" ends with a backslash, which InfluxDB cannot "
+                                   "store: 3.x refuses it however it is escaped, 1.x and 2.x "
+                                   "misread it");
+        assert_false(lp.open);
+
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_tag(&lp, S("host"), S("a\\b\\"), &e), IFX_E_UNSUPPORTED);
+        assert_string_equal(e.msg, "tag value \"a\\b\\\" of host ends with a backslash, which "
+                                   "InfluxDB cannot store: 3.x refuses it however it is escaped, "
+                                   "1.x and 2.x misread it");
+
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_int(&lp, S("f\\"), 1, &e), IFX_E_UNSUPPORTED);
+        assert_msg_has(&e, "field key \"f\\\" ends with a backslash");
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_float(&lp, S("\\"), 1.5, &e), IFX_E_UNSUPPORTED);
+        assert_msg_has(&e, "field key \"\\\" ends with a backslash");
+
+        assert_int_equal(lp.batch.len, 0);
+        ifx_lp_free(&lp);
+    }
+
+    /* v3: a backslash that is not last is exact, and string values are not names */
+    ifx_lp_init(&lp, IFX_VERSION_V3, IFX_PRECISION_NS, 1 << 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("\\m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("k\\\\x"), S("\\,v"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_string(&lp, S("s"), S("ends\\"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK);
+    assert_string_equal(lp.batch.data, "\\\\m,k\\\\\\\\x=\\\\\\,v s=\"ends\\\\\"\n");
+    ifx_lp_free(&lp);
+
+    assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_V3, S("a\\"), &e), IFX_E_UNSUPPORTED);
+    assert_msg_has(&e, "ends with a backslash");
+}
+
 static void test_line_length(void **state)
 {
     (void)state;
@@ -259,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_refusals_keep_batch),   cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_batch_full_keeps_line), cmocka_unit_test(test_warm_reuse),
         cmocka_unit_test(test_check_measurement),     cmocka_unit_test(test_line_length),
+        cmocka_unit_test(test_trailing_backslash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
