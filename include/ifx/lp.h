@@ -18,6 +18,7 @@
  *  - v3 (native mode): a backslash is written as "\\", which v3 reads back exactly.
  *  - Every target refuses a name or tag value that ends with a backslash (IFX_E_UNSUPPORTED):
  *    v3 refuses it however it is escaped, 1.x/2.x misread it.
+ *  - v3 refuses a NUL byte in a measurement (its parser ends the measurement there).
  *  - v1 refuses unsigned fields (1.x cannot store them).
  * Tags are sorted by key (bytewise) and tags with an empty value are left out. Fields keep their
  * order. Every refusal is IFX_E_INVALID or IFX_E_UNSUPPORTED with a message naming the element.

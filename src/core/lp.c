@@ -128,6 +128,13 @@ static ifx_rc check_element(ifx_version target, element el, const char *s, size_
                            "%s \"%s\"%s%s ends with a backslash, which InfluxDB cannot store: 3.x "
                            "refuses it however it is escaped, 1.x and 2.x misread it",
                            element_name(el), shown(s, len, a), OWNER);
+    /* v3's parser ends a measurement at a NUL byte (keys and values may hold one), so the rest
+     * of the line would be misread or refused. */
+    if (el == EL_MEASUREMENT && target == IFX_VERSION_V3 && memchr(s, '\0', len))
+        return ifx_err_set(err, IFX_E_UNSUPPORTED,
+                           "measurement \"%s\" contains a NUL byte, which InfluxDB 3 cannot store "
+                           "in a measurement",
+                           shown(s, len, a));
     if (el == EL_MEASUREMENT && s[0] == '#')
         return ifx_err_set(err, IFX_E_INVALID,
                            "measurement \"%s\" starts with '#', which makes the line a comment",

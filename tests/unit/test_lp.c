@@ -292,6 +292,25 @@ static void test_trailing_backslash(void **state)
     assert_msg_has(&e, "ends with a backslash");
 }
 
+/* v3's parser ends a measurement at a NUL byte (found by test_lp3_diff); keys and values may hold
+ * one. */
+static void test_v3_nul_in_measurement(void **state)
+{
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+    ifx_lp_init(&lp, IFX_VERSION_V3, IFX_PRECISION_NS, 1 << 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, "a\0b", 3, &e), IFX_E_UNSUPPORTED);
+    assert_string_equal(e.msg, "measurement \"a\\x00b\" contains a NUL byte, which InfluxDB 3 "
+                               "cannot store in a measurement");
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, "k\0", 2, "\0v", 2, &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_string(&lp, "s\0", 2, "\0", 1, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK);
+    assert_memory_equal(lp.batch.data, "m,k\0=\0v s\0=\"\0\"\n", 16);
+    ifx_lp_free(&lp);
+}
+
 static void test_line_length(void **state)
 {
     (void)state;
@@ -313,7 +332,7 @@ int main(void)
         cmocka_unit_test(test_refusals_keep_batch),   cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_batch_full_keeps_line), cmocka_unit_test(test_warm_reuse),
         cmocka_unit_test(test_check_measurement),     cmocka_unit_test(test_line_length),
-        cmocka_unit_test(test_trailing_backslash),
+        cmocka_unit_test(test_trailing_backslash),    cmocka_unit_test(test_v3_nul_in_measurement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
