@@ -337,7 +337,7 @@ static void raw_line(ifx_buf *b, const nasty_point *p)
  * parser failing to read the unchecked line back. */
 #define PARSER_CLASSES                                                                             \
     (NASTY_P_EMPTY_NAME | NASTY_P_HASH_FIRST | NASTY_P_TAB_LF | NASTY_P_TRAILING_BACKSLASH |       \
-     NASTY_P_NONFINITE | NASTY_P_NO_FIELDS | NASTY_P_INVALID_UTF8 | NASTY_P_NUL_MEASUREMENT)
+     NASTY_P_NONFINITE | NASTY_P_NO_FIELDS | NASTY_P_INVALID_UTF8 | NASTY_P_NUL_NAME)
 
 static void failed_point(const nasty_point *p, const char *what, const char *detail,
                          const char *line, size_t line_len)

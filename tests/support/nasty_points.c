@@ -542,7 +542,8 @@ static bool is_time(const nasty_text *t)
 }
 
 /* Problems of one measurement, key or tag value (§2, §6.1, §6.2). */
-static unsigned element_problems(const nasty_text *t, ifx_version target, bool measurement)
+static unsigned element_problems(const nasty_text *t, ifx_version target, bool measurement,
+                                 bool field_key)
 {
     unsigned m = 0;
     if (t->len == 0)
@@ -559,7 +560,9 @@ static unsigned element_problems(const nasty_text *t, ifx_version target, bool m
             m |= NASTY_P_CR;
         if (c == '\\' && target != IFX_VERSION_V3 && i + 1 < t->len) {
             char n = t->p[i + 1];
-            if (n == '\\' || n == ',' || n == '=' || n == ' ')
+            /* 1.x/2.x also unescape \" in a measurement and a field key (test_v1_roundtrip) */
+            if (n == '\\' || n == ',' || n == '=' || n == ' ' ||
+                (n == '"' && (field_key || measurement)))
                 m |= NASTY_P_PORTABLE_BACKSLASH;
         }
     }
@@ -568,7 +571,9 @@ static unsigned element_problems(const nasty_text *t, ifx_version target, bool m
     if (measurement && t->p[0] == '#')
         m |= NASTY_P_HASH_FIRST;
     if (measurement && target == IFX_VERSION_V3 && memchr(t->p, '\0', t->len))
-        m |= NASTY_P_NUL_MEASUREMENT;
+        m |= NASTY_P_NUL_NAME;
+    if ((measurement || field_key) && target != IFX_VERSION_V3 && t->p[0] == '\0')
+        m |= NASTY_P_NUL_NAME;
     return m;
 }
 
@@ -583,12 +588,12 @@ static size_t escaped_len(const nasty_text *t, bool measurement)
 
 unsigned nasty_problems(const nasty_point *p, ifx_version target)
 {
-    unsigned m = element_problems(&p->measurement, target, true);
+    unsigned m = element_problems(&p->measurement, target, true, false);
     size_t series = escaped_len(&p->measurement, true), maxkey = 0;
 
     for (size_t i = 0; i < p->ntags; i++) {
         const nasty_tag *t = &p->tags[i];
-        unsigned k = element_problems(&t->key, target, false);
+        unsigned k = element_problems(&t->key, target, false, false);
         if (is_time(&t->key))
             k |= NASTY_P_RESERVED_TIME;
         if (t->value.len == 0) {
@@ -597,7 +602,7 @@ unsigned nasty_problems(const nasty_point *p, ifx_version target)
                 m |= NASTY_P_DROPPED_TAG_KEY;
             continue;
         }
-        m |= k | element_problems(&t->value, target, false);
+        m |= k | element_problems(&t->value, target, false, false);
         for (size_t j = 0; j < i; j++)
             if (p->tags[j].value.len && text_eq(&p->tags[j].key, &t->key))
                 m |= NASTY_P_DUPLICATE_KEY;
@@ -608,7 +613,7 @@ unsigned nasty_problems(const nasty_point *p, ifx_version target)
     for (size_t i = 0; i < p->nfields; i++) {
         const nasty_field *f = &p->fields[i];
         size_t kl = escaped_len(&f->key, false);
-        m |= element_problems(&f->key, target, false);
+        m |= element_problems(&f->key, target, false, true);
         if (is_time(&f->key))
             m |= NASTY_P_RESERVED_TIME;
         for (size_t j = 0; j < i; j++)
@@ -627,6 +632,9 @@ unsigned nasty_problems(const nasty_point *p, ifx_version target)
                 m |= NASTY_P_INVALID_UTF8;
         }
     }
+    if (target != IFX_VERSION_V3 && p->has_time &&
+        (p->time_ns < -9223372036854775806 || p->time_ns > 9223372036854775806))
+        m |= NASTY_P_TIME_RANGE;
     if (target != IFX_VERSION_V3 && series + maxkey >= IFX_LP_MAX_SERIES_KEY)
         m |= NASTY_P_SERIES_KEY;
     return m;
@@ -656,8 +664,8 @@ static const struct {
     {NASTY_P_DROPPED_TAG_KEY,
      "bad key on a tag with an empty value",
      {"tag key", "\"time\" is reserved"}},
-    {NASTY_P_NUL_MEASUREMENT, "NUL in a measurement (v3)", {"contains a NUL byte"}},
-    {NASTY_P_TIME_RANGE, "time outside 1.x/2.x range", {"outside"}},
+    {NASTY_P_NUL_NAME, "NUL the server drops or stops at", {"NUL byte"}},
+    {NASTY_P_TIME_RANGE, "time outside 1.x/2.x range", {"is outside the range InfluxDB"}},
 };
 
 const char *nasty_problem_name(unsigned bit)

@@ -87,7 +87,9 @@ enum {
     NASTY_P_TAB_LF = 1u << 2,             /* parser: TAB or LF in a name or tag value ends it */
     NASTY_P_CR = 1u << 3,                 /* policy: CR in a name or tag value (§2: all targets) */
     NASTY_P_TRAILING_BACKSLASH = 1u << 4, /* parser: a name or tag value ending with '\' */
-    NASTY_P_PORTABLE_BACKSLASH = 1u << 5, /* v1/v2: '\' before '\' ',' '=' ' ' (§2) */
+    NASTY_P_PORTABLE_BACKSLASH = 1u << 5, /* v1/v2: '\' before '\' ',' '=' ' ' (§2), or before
+                                             '"' in a measurement or field key (1.x unescapes
+                                             it there) */
     NASTY_P_NONFINITE = 1u << 6,          /* parser: NaN, +Inf, -Inf */
     NASTY_P_NO_FIELDS = 1u << 7,          /* parser: a line needs a field */
     NASTY_P_RESERVED_TIME = 1u << 8,      /* server: tag or field key "time" (§5) */
@@ -97,7 +99,8 @@ enum {
     NASTY_P_UNSIGNED_V1 = 1u << 12,       /* v1 server: no unsigned fields (§3) */
     NASTY_P_INVALID_UTF8 = 1u << 13,      /* parser: line protocol is UTF-8 */
     NASTY_P_DROPPED_TAG_KEY = 1u << 14,   /* policy: a bad key on a tag left out (empty value) */
-    NASTY_P_NUL_MEASUREMENT = 1u << 15,   /* v3 parser: a NUL byte ends a measurement */
+    NASTY_P_NUL_NAME = 1u << 15,          /* v3 parser: a NUL byte ends a measurement; 1.x/2.x: skip
+                                             a NUL that starts a measurement or (first) field key */
     NASTY_P_TIME_RANGE = 1u << 16,        /* v1/v2 server: time outside +-(2^63-2) ns (R21) */
     NASTY_P_COUNT = 17
 };
