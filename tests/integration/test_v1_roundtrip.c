@@ -368,7 +368,7 @@ static bool json_text_is(const ifx_json_val *v, const char *s, size_t len)
         return false;
     ifx_buf_init(&b, 1 << 20);
     assert_int_equal(ifx_json_string_decode(v, &b, NULL), IFX_OK);
-    same = b.len == len && memcmp(b.data, s, len) == 0;
+    same = b.len == len && (len == 0 || memcmp(b.data, s, len) == 0);
     ifx_buf_free(&b);
     return same;
 }
