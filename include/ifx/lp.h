@@ -13,10 +13,14 @@
  *
  * Rules, per target:
  *  - v1 and v2 (portable mode): a backslash is never escaped; a name or tag value in which a
- *    backslash is last or precedes '\', ',', '=' or a space is refused (IFX_E_UNSUPPORTED),
- *    because 1.x/2.x and 3.x would read it differently.
+ *    backslash precedes '\', ',', '=' or a space is refused (IFX_E_UNSUPPORTED), because
+ *    1.x/2.x and 3.x would read it differently.
  *  - v3 (native mode): a backslash is written as "\\", which v3 reads back exactly.
+ *  - Every target refuses a name or tag value that ends with a backslash (IFX_E_UNSUPPORTED):
+ *    v3 refuses it however it is escaped, 1.x/2.x misread it.
+ *  - v3 refuses a NUL byte in a measurement (its parser ends the measurement there).
  *  - v1 refuses unsigned fields (1.x cannot store them).
+ *  - v1 and v2 refuse a time outside +-(2^63 - 2) ns, which 1.x/2.x cannot store.
  * Tags are sorted by key (bytewise) and tags with an empty value are left out. Fields keep their
  * order. Every refusal is IFX_E_INVALID or IFX_E_UNSUPPORTED with a message naming the element.
  *
@@ -44,6 +48,9 @@ extern "C" {
 #define IFX_LP_MAX_ELEMENT 65536
 /* 1.x/2.x: measurement + tags + field key, as written, must stay below this many bytes. */
 #define IFX_LP_MAX_SERIES_KEY 65535
+/* 1.x/2.x: the timestamps they store, in nanoseconds (v3 takes any signed 64-bit value). */
+#define IFX_LP_GO_MIN_TIME_NS (-INT64_MAX + 1)
+#define IFX_LP_GO_MAX_TIME_NS (INT64_MAX - 1)
 
 struct ifx_lp_tag;
 struct ifx_lp_key;
@@ -95,7 +102,8 @@ ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v
                          ifx_err *err);
 
 /* Finishes the open line and appends it to the batch. With has_time, time_ns (nanoseconds) is
- * converted to the builder's precision (rounding toward negative infinity) and written.
+ * converted to the builder's precision (rounding toward negative infinity) and written; v1 and
+ * v2 refuse a time outside IFX_LP_GO_MIN_TIME_NS..IFX_LP_GO_MAX_TIME_NS (IFX_E_UNSUPPORTED).
  * IFX_E_FULL: the line does not fit in the batch's remaining room; the line stays open, so the
  * caller can send the batch, call ifx_lp_clear_batch, and call ifx_lp_end_line again.
  * A line larger than the whole batch cap is refused with IFX_E_INVALID and discarded. */

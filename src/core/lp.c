@@ -109,18 +109,43 @@ static ifx_rc check_element(ifx_version target, element el, const char *s, size_
                                : c == '\r' ? "carriage return"
                                            : "line feed",
                                element_name(el));
-        if (c == '\\' && target != IFX_VERSION_V3) {
-            char next = i + 1 < len ? s[i + 1] : '\0';
-            if (i + 1 == len || next == '\\' || next == ',' || next == '=' || next == ' ')
+        /* 1.x/2.x unescape a measurement and a field key with the line-protocol escape table,
+         * which also holds '"' (a real 1.x stores the key \"a as "a); v3 keeps \" as is. */
+        if (c == '\\' && target != IFX_VERSION_V3 && i + 1 < len) {
+            char next = s[i + 1];
+            if (next == '\\' || next == ',' || next == '=' || next == ' ' ||
+                (next == '"' && el != EL_TAG_KEY && el != EL_TAG_VALUE))
                 return ifx_err_set(
                     err, IFX_E_UNSUPPORTED,
-                    "%s \"%s\" has a backslash %s, which InfluxDB %s and 3.x read differently; "
-                    "such a value can only be written to v3",
-                    element_name(el), shown(s, len, a),
-                    i + 1 == len ? "at its end" : "before a space, ',', '=' or '\\'",
+                    "%s \"%s\"%s%s has a backslash before %s, which InfluxDB %s and 3.x read "
+                    "differently; such a value can only be written to v3",
+                    element_name(el), shown(s, len, a), OWNER,
+                    el == EL_TAG_KEY || el == EL_TAG_VALUE ? "a space, ',', '=' or '\\'"
+                                                           : "a space, ',', '=', '\"' or '\\'",
                     target == IFX_VERSION_V1 ? "1.x" : "2.x");
         }
     }
+    /* No server can hold a trailing backslash (§2, §6.2): v3 unescapes "\\" and then refuses
+     * the element ("Measurements, tag keys and values, and field keys may not end with a
+     * backslash"); 1.x/2.x read a raw one as escaping the separator that follows. */
+    if (s[len - 1] == '\\')
+        return ifx_err_set(err, IFX_E_UNSUPPORTED,
+                           "%s \"%s\"%s%s ends with a backslash, which InfluxDB cannot store: 3.x "
+                           "refuses it however it is escaped, 1.x and 2.x misread it",
+                           element_name(el), shown(s, len, a), OWNER);
+    /* v3's parser ends a measurement at a NUL byte (keys and values may hold one), so the rest
+     * of the line would be misread or refused. */
+    if (el == EL_MEASUREMENT && target == IFX_VERSION_V3 && memchr(s, '\0', len))
+        return ifx_err_set(err, IFX_E_UNSUPPORTED,
+                           "measurement \"%s\" contains a NUL byte, which InfluxDB 3 cannot store "
+                           "in a measurement",
+                           shown(s, len, a));
+    /* 1.x/2.x skip NUL bytes where a line or its field set begins (a real 1.x stores the
+     * measurement \0m as m), so a measurement or field key must not start with one. */
+    if (target != IFX_VERSION_V3 && s[0] == '\0' && (el == EL_MEASUREMENT || el == EL_FIELD_KEY))
+        return ifx_err_set(
+            err, IFX_E_UNSUPPORTED, "%s \"%s\" starts with a NUL byte, which InfluxDB %s skips",
+            element_name(el), shown(s, len, a), target == IFX_VERSION_V1 ? "1.x" : "2.x");
     if (el == EL_MEASUREMENT && s[0] == '#')
         return ifx_err_set(err, IFX_E_INVALID,
                            "measurement \"%s\" starts with '#', which makes the line a comment",
@@ -498,8 +523,18 @@ ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
         return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
                                          "the point has no fields; a line needs at least one"));
     if (has_time) {
+        int64_t t = scale_time(time_ns, lp->precision), d = ifx_precision_ns(lp->precision);
+        /* 1.x/2.x scale the timestamp back to nanoseconds and refuse it outside +-(2^63 - 2)
+         * ("time outside range", spec R21); v3 takes the whole signed 64-bit range. */
+        if (lp->target != IFX_VERSION_V3 &&
+            (t < IFX_LP_GO_MIN_TIME_NS / d || t > IFX_LP_GO_MAX_TIME_NS / d))
+            return fail_line(lp, ifx_err_set(err, IFX_E_UNSUPPORTED,
+                                             "time %" PRId64 " ns is outside the range InfluxDB "
+                                             "%s stores (%" PRId64 " to %" PRId64 " ns)",
+                                             time_ns, lp->target == IFX_VERSION_V1 ? "1.x" : "2.x",
+                                             IFX_LP_GO_MIN_TIME_NS, IFX_LP_GO_MAX_TIME_NS));
         ts[0] = ' ';
-        tslen = 1 + format_i64(scale_time(time_ns, lp->precision), ts + 1);
+        tslen = 1 + format_i64(t, ts + 1);
     }
 
     series = lp->measurement.len;

@@ -1,6 +1,16 @@
 /* Round trip through a real InfluxDB 1.x: every vector that v1 accepts is encoded by ifx,
  * written with /write?precision=n into a database of its own, read back with InfluxQL, and
- * compared value by value and type by type with the original JSON point. */
+ * compared value by value and type by type with the original JSON point.
+ *
+ * Then the same for a seeded random sample of nasty points (tests/support/nasty_points.h):
+ * IFX_V1_SEED (default below) and IFX_V1_COUNT (default 100 points stored, a few seconds) choose
+ * it; points are generated until that many were stored (most nasty names hold a backslash that
+ * 1.x and 3.x read differently, which v1 refuses). The seed is printed, and a failure prints the
+ * point in full. Each point ifx refuses for v1 must fall in one of the documented classes of
+ * refusal, named by its message. A longer run:
+ *
+ *     IFX_V1_SEED=$(od -An -N8 -tu8 /dev/urandom) IFX_V1_COUNT=5000 build/tests/test_v1_roundtrip
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,9 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <inttypes.h>
+#include <math.h>
+
 #include "fixture.h"
 #include "ifx/codec.h"
 #include "ifx/point.h"
+#include "nasty_points.h"
 #include "vectors.h"
 
 static fixture server;
@@ -270,6 +284,284 @@ static void test_vectors_round_trip(void **state)
     vectors_free(vs, count);
 }
 
+/* ---- nasty points ------------------------------------------------------------------------- */
+
+#define NASTY_DEFAULT_SEED  0x5EED1A57C0FFEE01ull
+#define NASTY_DEFAULT_COUNT 100
+
+/* The answer to one InfluxQL statement, read with ifx's JSON scanner so that numbers keep their
+ * exact text (a float such as 1e20 is printed by 1.x as an integer too large for most JSON
+ * libraries). */
+typedef struct answer {
+    char *text;
+    size_t len;
+    ifx_json_val series; /* results[0].series[0], or type IFX_JSON_NONE when there is none */
+} answer;
+
+static void answer_free(answer *a)
+{
+    free(a->text);
+}
+
+static void query_raw(const char *db, const char *q, answer *a)
+{
+    char path[512];
+    reply r;
+    ifx_json_val root, results, res, series, err;
+    ifx_json_iter it;
+    CURL *c = curl_easy_init();
+    char *eq = curl_easy_escape(c, q, 0);
+    char *body = malloc(strlen(eq) + 3);
+    sprintf(body, "q=%s", eq);
+    snprintf(path, sizeof path, "/query?epoch=ns&db=%s", db);
+    http_post(path, body, strlen(body), &r);
+    curl_free(eq);
+    curl_easy_cleanup(c);
+    free(body);
+    if (r.status != 200)
+        fail_msg("query %s: HTTP %ld %s", q, r.status, r.body.data);
+    a->len = r.body.len;
+    a->text = ifx_buf_detach(&r.body);
+    a->series.type = IFX_JSON_NONE;
+    assert_int_equal(ifx_json_parse(a->text, a->len, &root, NULL), IFX_OK);
+    assert_true(ifx_json_object_get(&root, "results", &results));
+    ifx_json_iter_init(&it, &results);
+    assert_true(ifx_json_array_next(&it, &res));
+    if (ifx_json_object_get(&res, "error", &err))
+        fail_msg("query %s: %.*s", q, (int)err.len, err.p);
+    if (ifx_json_object_get(&res, "series", &series)) {
+        ifx_json_iter_init(&it, &series);
+        if (!ifx_json_array_next(&it, &a->series))
+            a->series.type = IFX_JSON_NONE;
+    }
+}
+
+/* The values rows of a series, and its first row's cells, in order. */
+static size_t series_rows(const answer *a, ifx_json_val *rows, size_t max)
+{
+    ifx_json_val values;
+    ifx_json_iter it;
+    size_t n = 0;
+    if (a->series.type != IFX_JSON_OBJECT || !ifx_json_object_get(&a->series, "values", &values))
+        return 0;
+    ifx_json_iter_init(&it, &values);
+    while (n < max && ifx_json_array_next(&it, &rows[n]))
+        n++;
+    return n;
+}
+
+static size_t row_cells(const ifx_json_val *row, ifx_json_val *cells, size_t max)
+{
+    ifx_json_iter it;
+    size_t n = 0;
+    ifx_json_iter_init(&it, row);
+    while (n < max && ifx_json_array_next(&it, &cells[n]))
+        n++;
+    return n;
+}
+
+static bool json_text_is(const ifx_json_val *v, const char *s, size_t len)
+{
+    ifx_buf b;
+    bool same;
+    if (v->type != IFX_JSON_STRING)
+        return false;
+    ifx_buf_init(&b, 1 << 20);
+    assert_int_equal(ifx_json_string_decode(v, &b, NULL), IFX_OK);
+    same = b.len == len && (len == 0 || memcmp(b.data, s, len) == 0);
+    ifx_buf_free(&b);
+    return same;
+}
+
+static const nasty_point *current;
+
+static void nasty_fail(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nv1 nasty: FAILED: %s\n", msg);
+    nasty_point_print(stderr, current);
+    fprintf(stderr, "reproduce: IFX_V1_SEED=0x%" PRIx64 " build/tests/test_v1_roundtrip\n",
+            current->seed);
+    fail_msg("%s (point %" PRIu64 ")", msg, current->index);
+}
+
+/* Reads the point back from db and compares it with p, element by element. */
+static void verify_nasty(const nasty_point *p, const char *db)
+{
+    answer a;
+    ifx_json_val rows[64], cells[64];
+    size_t n, ntags = 0;
+
+    /* measurement */
+    query_raw(db, "SHOW MEASUREMENTS", &a);
+    n = series_rows(&a, rows, 64);
+    if (n != 1 || row_cells(&rows[0], cells, 64) != 1 ||
+        !json_text_is(&cells[0], p->measurement.p, p->measurement.len))
+        nasty_fail("measurement stored as %.*s", (int)a.len, a.text);
+    answer_free(&a);
+
+    /* tags: every key and value, nothing else */
+    query_raw(db, "SHOW TAG VALUES WITH KEY =~ /.*/", &a);
+    n = series_rows(&a, rows, 64);
+    for (size_t i = 0; i < p->ntags; i++) {
+        const nasty_tag *t = &p->tags[i];
+        bool found = false;
+        if (!t->value.len)
+            continue;
+        ntags++;
+        for (size_t k = 0; k < n && !found; k++)
+            found = row_cells(&rows[k], cells, 64) == 2 &&
+                    json_text_is(&cells[0], t->key.p, t->key.len) &&
+                    json_text_is(&cells[1], t->value.p, t->value.len);
+        if (!found)
+            nasty_fail("tag %zu not stored as sent; the server has %.*s", i, (int)a.len, a.text);
+    }
+    if (n != ntags)
+        nasty_fail("%zu tags stored, %zu sent: %.*s", n, ntags, (int)a.len, a.text);
+    answer_free(&a);
+
+    /* field types */
+    query_raw(db, "SHOW FIELD KEYS", &a);
+    n = series_rows(&a, rows, 64);
+    if (n != p->nfields)
+        nasty_fail("%zu fields stored, %zu sent: %.*s", n, p->nfields, (int)a.len, a.text);
+    for (size_t i = 0; i < p->nfields; i++) {
+        const nasty_field *f = &p->fields[i];
+        static const char *const types[] = {"float", "integer", "unsigned", "boolean", "string"};
+        bool found = false;
+        for (size_t k = 0; k < n && !found; k++)
+            found = row_cells(&rows[k], cells, 64) == 2 &&
+                    json_text_is(&cells[0], f->key.p, f->key.len) &&
+                    json_text_is(&cells[1], types[f->type], strlen(types[f->type]));
+        if (!found)
+            nasty_fail("field %zu not stored with type %s: %.*s", i, types[f->type], (int)a.len,
+                       a.text);
+    }
+    answer_free(&a);
+
+    /* field values and the time */
+    query_raw(db, "SELECT *::field FROM /.*/", &a);
+    if (series_rows(&a, rows, 64) != 1)
+        nasty_fail("not one row: %.*s", (int)a.len, a.text);
+    {
+        ifx_json_val cols, colv[64];
+        ifx_json_iter it;
+        size_t ncols = 0, ncells = row_cells(&rows[0], cells, 64);
+        int64_t t;
+        assert_true(ifx_json_object_get(&a.series, "columns", &cols));
+        ifx_json_iter_init(&it, &cols);
+        while (ncols < 64 && ifx_json_array_next(&it, &colv[ncols]))
+            ncols++;
+        if (ncols != ncells || ncols != 1 + p->nfields)
+            nasty_fail("%zu columns for %zu fields: %.*s", ncols, p->nfields, (int)a.len, a.text);
+        assert_int_equal(ifx_json_get_i64(&cells[0], &t, NULL), IFX_OK);
+        if (p->has_time && t != p->time_ns)
+            nasty_fail("time stored as %" PRId64, t);
+        for (size_t i = 0; i < p->nfields; i++) {
+            const nasty_field *f = &p->fields[i];
+            const ifx_json_val *v = NULL;
+            for (size_t k = 1; k < ncols && !v; k++)
+                if (json_text_is(&colv[k], f->key.p, f->key.len))
+                    v = &cells[k];
+            if (!v)
+                nasty_fail("field %zu has no column: %.*s", i, (int)a.len, a.text);
+            bool same = false;
+            switch (f->type) {
+            case NASTY_FLOAT: {
+                double d;
+                same =
+                    ifx_json_get_double(v, &d, NULL) == IFX_OK && memcmp(&d, &f->f, sizeof d) == 0;
+                break;
+            }
+            case NASTY_INT: {
+                int64_t i64;
+                same = ifx_json_get_i64(v, &i64, NULL) == IFX_OK && i64 == f->i;
+                break;
+            }
+            case NASTY_UINT: {
+                uint64_t u64;
+                same = ifx_json_get_u64(v, &u64, NULL) == IFX_OK && u64 == f->u;
+                break;
+            }
+            case NASTY_BOOL:
+                same = v->type == (f->b ? IFX_JSON_TRUE : IFX_JSON_FALSE);
+                break;
+            case NASTY_STRING:
+                same = json_text_is(v, f->s.p, f->s.len);
+                break;
+            }
+            if (!same)
+                nasty_fail("field %zu stored as %.*s", i, (int)(v->len < 200 ? v->len : 200), v->p);
+        }
+    }
+    answer_free(&a);
+}
+
+static void test_nasty_points_round_trip(void **state)
+{
+    const char *s = getenv("IFX_V1_SEED"), *c = getenv("IFX_V1_COUNT");
+    uint64_t seed = s && *s ? strtoull(s, NULL, 0) : NASTY_DEFAULT_SEED;
+    size_t count = c && *c ? (size_t)strtoull(c, NULL, 0) : NASTY_DEFAULT_COUNT;
+    size_t written = 0, refused = 0, seen[NASTY_P_COUNT] = {0};
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+
+    print_message("v1 nasty: seed 0x%" PRIx64 ", %zu points to store (IFX_V1_SEED, IFX_V1_COUNT)\n",
+                  seed, count);
+    ifx_lp_init(&lp, IFX_VERSION_V1, IFX_PRECISION_NS, 16 << 20);
+    for (size_t i = 0; written < count && i < 50 * count; i++) {
+        nasty_point p;
+        unsigned problems;
+        char db[64], path[160], q[128];
+        reply r;
+
+        nasty_point_generate(&p, seed, i);
+        current = &p;
+        problems = nasty_problems(&p, IFX_VERSION_V1);
+        ifx_lp_reset(&lp);
+        if (nasty_point_encode(&p, &lp, &e) != IFX_OK) {
+            if (!problems)
+                nasty_fail("ifx refused a point 1.x stores: %s", e.msg);
+            if (!nasty_message_names_problem(problems, e.msg))
+                nasty_fail("the refusal names none of the point's problems: %s", e.msg);
+            for (unsigned b = 0; b < NASTY_P_COUNT; b++)
+                seen[b] += (problems >> b) & 1;
+            refused++;
+            nasty_point_free(&p);
+            continue;
+        }
+        if (problems)
+            nasty_fail("ifx accepted a point the spec says 1.x cannot store (%s): %s",
+                       nasty_problem_name(problems & -problems), lp.batch.data);
+        snprintf(db, sizeof db, "ifx_nasty_%zu", i);
+        snprintf(q, sizeof q, "CREATE DATABASE %s", db);
+        json_decref(influxql(db, q));
+        snprintf(path, sizeof path, "/write?db=%s&precision=%s", db,
+                 ifx_precision_param(IFX_VERSION_V1, IFX_PRECISION_NS));
+        http_post(path, lp.batch.data, lp.batch.len, &r);
+        if (r.status != 204)
+            nasty_fail("the write answered %ld: %s", r.status, r.body.data);
+        ifx_buf_free(&r.body);
+        verify_nasty(&p, db);
+        snprintf(q, sizeof q, "DROP DATABASE %s", db);
+        json_decref(influxql(db, q));
+        written++;
+        nasty_point_free(&p);
+    }
+    print_message("v1 nasty: %zu points stored and read back exactly, %zu refused by ifx\n",
+                  written, refused);
+    for (unsigned b = 0; b < NASTY_P_COUNT; b++)
+        if (seen[b])
+            print_message("v1 nasty:   %-40s %6zu\n", nasty_problem_name(1u << b), seen[b]);
+    assert_int_equal(written, count);
+    ifx_lp_free(&lp);
+}
+
 /* The server itself confirms why ifx refuses: 1.x cannot store unsigned fields. */
 static void test_server_refuses_unsigned(void **state)
 {
@@ -304,6 +596,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors_round_trip),
         cmocka_unit_test(test_server_refuses_unsigned),
+        cmocka_unit_test(test_nasty_points_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -238,6 +238,143 @@ static void test_check_measurement(void **state)
     assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_AUTO, S(""), &e), IFX_E_INVALID);
 }
 
+/* v3 unescapes "\\" and then refuses any measurement, tag key, tag value or field key that ends
+ * with a backslash (spec §6.2); 1.x/2.x misread a raw one. Refused on every target, naming the
+ * element; a backslash anywhere else stays exact on v3, and a string value may end with one. */
+static void test_trailing_backslash(void **state)
+{
+    static const ifx_version targets[] = {IFX_VERSION_V1, IFX_VERSION_V2, IFX_VERSION_V3};
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        ifx_lp_init(&lp, targets[i], IFX_PRECISION_NS, 1 << 20);
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m\\"), &e), IFX_E_UNSUPPORTED);
+        assert_string_equal(e.msg, "measurement \"m\\\" ends with a backslash, which InfluxDB "
+                                   "cannot store: 3.x refuses it however it is escaped, 1.x and "
+                                   "2.x misread it");
+        assert_false(lp.open);
+
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_tag(&lp, S("k\\"), S("v"), &e), IFX_E_UNSUPPORTED);
+        assert_string_equal(e.msg, "tag key \"k\\\" ends with a backslash, which InfluxDB cannot "
+                                   "store: 3.x refuses it however it is escaped, 1.x and 2.x "
+                                   "misread it");
+        assert_false(lp.open);
+
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_tag(&lp, S("host"), S("a\\b\\"), &e), IFX_E_UNSUPPORTED);
+        assert_string_equal(e.msg, "tag value \"a\\b\\\" of host ends with a backslash, which "
+                                   "InfluxDB cannot store: 3.x refuses it however it is escaped, "
+                                   "1.x and 2.x misread it");
+
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_int(&lp, S("f\\"), 1, &e), IFX_E_UNSUPPORTED);
+        assert_msg_has(&e, "field key \"f\\\" ends with a backslash");
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_float(&lp, S("\\"), 1.5, &e), IFX_E_UNSUPPORTED);
+        assert_msg_has(&e, "field key \"\\\" ends with a backslash");
+
+        assert_int_equal(lp.batch.len, 0);
+        ifx_lp_free(&lp);
+    }
+
+    /* v3: a backslash that is not last is exact, and string values are not names */
+    ifx_lp_init(&lp, IFX_VERSION_V3, IFX_PRECISION_NS, 1 << 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("\\m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, S("k\\\\x"), S("\\,v"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_string(&lp, S("s"), S("ends\\"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK);
+    assert_string_equal(lp.batch.data, "\\\\m,k\\\\\\\\x=\\\\\\,v s=\"ends\\\\\"\n");
+    ifx_lp_free(&lp);
+
+    assert_int_equal(ifx_lp_check_measurement(IFX_VERSION_V3, S("a\\"), &e), IFX_E_UNSUPPORTED);
+    assert_msg_has(&e, "ends with a backslash");
+}
+
+/* v3's parser ends a measurement at a NUL byte (found by test_lp3_diff); keys and values may hold
+ * one. */
+static void test_v3_nul_in_measurement(void **state)
+{
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+    ifx_lp_init(&lp, IFX_VERSION_V3, IFX_PRECISION_NS, 1 << 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, "a\0b", 3, &e), IFX_E_UNSUPPORTED);
+    assert_string_equal(e.msg, "measurement \"a\\x00b\" contains a NUL byte, which InfluxDB 3 "
+                               "cannot store in a measurement");
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_tag(&lp, "k\0", 2, "\0v", 2, &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_string(&lp, "s\0", 2, "\0", 1, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, false, 0, &e), IFX_OK);
+    assert_memory_equal(lp.batch.data, "m,k\0=\0v s\0=\"\0\"\n", 16);
+    ifx_lp_free(&lp);
+}
+
+/* What a real 1.x server does that the portable rules of spec §2 did not say (found by the
+ * nasty-point round trip in test_v1_roundtrip): it unescapes \" in a measurement and a field key,
+ * skips a NUL that starts a measurement or field set, and refuses times outside +-(2^63 - 2). */
+static void test_v1_v2_server_findings(void **state)
+{
+    static const ifx_version targets[] = {IFX_VERSION_V1, IFX_VERSION_V2};
+    ifx_lp lp;
+    ifx_err e;
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        ifx_lp_init(&lp, targets[i], IFX_PRECISION_NS, 1 << 20);
+        assert_int_equal(ifx_lp_begin_line(&lp, S("_\\\"x"), &e), IFX_E_UNSUPPORTED);
+        assert_msg_has(&e, "measurement \"_\\\"x\" has a backslash before a space, ',', '=', "
+                           "'\"' or '\\', which InfluxDB ");
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_int(&lp, S("\\\"k"), 1, &e), IFX_E_UNSUPPORTED);
+        assert_msg_has(&e, "field key \"\\\"k\" has a backslash before");
+        /* tags keep \" literally on every server */
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_tag(&lp, S("\\\"k"), S("\\\"v"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_int(&lp, "f\0", 2, 1, &e), IFX_OK); /* NUL not first: kept */
+        assert_int_equal(ifx_lp_end_line(&lp, true, 9223372036854775806, &e), IFX_OK);
+        assert_memory_equal(lp.batch.data, "m,\\\"k=\\\"v f\0=1i 9223372036854775806\n", 37);
+
+        assert_int_equal(ifx_lp_begin_line(&lp, "\0m", 2, &e), IFX_E_UNSUPPORTED);
+        assert_msg_has(&e, "measurement \"\\x00m\" starts with a NUL byte, which InfluxDB ");
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_int(&lp, "\0f", 2, 1, &e), IFX_E_UNSUPPORTED);
+        assert_msg_has(&e, "field key \"\\x00f\" starts with a NUL byte");
+
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_OK);
+        assert_int_equal(ifx_lp_end_line(&lp, true, INT64_MAX, &e), IFX_E_UNSUPPORTED);
+        assert_string_equal(e.msg, i == 0 ? "time 9223372036854775807 ns is outside the range "
+                                            "InfluxDB 1.x stores (-9223372036854775806 to "
+                                            "9223372036854775806 ns)"
+                                          : "time 9223372036854775807 ns is outside the range "
+                                            "InfluxDB 2.x stores (-9223372036854775806 to "
+                                            "9223372036854775806 ns)");
+        assert_false(lp.open);
+        assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+        assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_OK);
+        assert_int_equal(ifx_lp_end_line(&lp, true, INT64_MIN + 1, &e), IFX_E_UNSUPPORTED);
+        ifx_lp_free(&lp);
+    }
+    /* in seconds, the bound is the one the server checks after scaling back */
+    ifx_lp_init(&lp, IFX_VERSION_V1, IFX_PRECISION_S, 1 << 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, true, 9223372036854775806, &e), IFX_OK);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, S("f"), 1, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, true, -9223372036854775806, &e), IFX_E_UNSUPPORTED);
+    assert_string_equal(lp.batch.data, "m f=1i 9223372036\n");
+    ifx_lp_free(&lp);
+    /* v3 takes all of it */
+    ifx_lp_init(&lp, IFX_VERSION_V3, IFX_PRECISION_NS, 1 << 20);
+    assert_int_equal(ifx_lp_begin_line(&lp, S("_\\\"x"), &e), IFX_OK);
+    assert_int_equal(ifx_lp_add_int(&lp, "\0f", 2, 1, &e), IFX_OK);
+    assert_int_equal(ifx_lp_end_line(&lp, true, INT64_MIN, &e), IFX_OK);
+    assert_memory_equal(lp.batch.data, "_\\\\\"x \0f=1i -9223372036854775808\n", 34);
+    ifx_lp_free(&lp);
+}
+
 static void test_line_length(void **state)
 {
     (void)state;
@@ -259,6 +396,8 @@ int main(void)
         cmocka_unit_test(test_refusals_keep_batch),   cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_batch_full_keeps_line), cmocka_unit_test(test_warm_reuse),
         cmocka_unit_test(test_check_measurement),     cmocka_unit_test(test_line_length),
+        cmocka_unit_test(test_trailing_backslash),    cmocka_unit_test(test_v3_nul_in_measurement),
+        cmocka_unit_test(test_v1_v2_server_findings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
