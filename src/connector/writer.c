@@ -184,10 +184,15 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, ifx_err *err)
             return halves(j, idx, n, err);
         }
         if (rc == IFX_E_PARTIAL) {
-            size_t unnamed = w->res.unnamed_rejects;
+            size_t unnamed = w->res.unnamed_rejects, before = n;
+            bool cut = w->res.truncated;
             char reason[sizeof err->msg];
             snprintf(reason, sizeof reason, "%s", err ? err->msg : "partial write");
             n = reject_named(j, idx, n);
+            if (cut && n < before)
+                /* Only the head of the answer was read: lines it did not name may have been
+                 * refused too. Send them again (a line stored twice is one point). */
+                continue;
             if (unnamed == 0) {
                 mark_written(j, idx, n); /* the server stored every line it did not name */
                 return IFX_OK;

@@ -394,6 +394,84 @@ static void test_v3_413_splits(void **state)
     ifx_config_free(&cfg);
 }
 
+/* Delivers text with a writer and checks the delivery contract line by line: every line ends
+ * written or rejected (none pending unless the call failed), and the counts add up. */
+static ifx_rc write_counted(ifx_client *c, const ifx_config *cfg, const char *text,
+                            ifx_write_report *rep, rejects *rj, uint64_t *requests, size_t *pending,
+                            ifx_err *e)
+{
+    ifx_writer w;
+    ifx_line_span *spans = NULL;
+    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap), counts[3] = {0};
+    uint8_t *state = calloc(n ? n : 1, 1);
+    memset(rj, 0, sizeof *rj);
+    ifx_writer_init(&w, c, NULL, cfg, IFX_PRECISION_NS);
+    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, state, e);
+    for (size_t i = 0; i < n; i++)
+        counts[state[i]]++;
+    assert_int_equal(counts[IFX_LINE_WRITTEN], rep->written);
+    assert_int_equal(counts[IFX_LINE_REJECTED], rep->rejected);
+    assert_int_equal(rj->n, rep->rejected);
+    assert_int_equal(n, rep->written + rep->rejected + counts[IFX_LINE_PENDING]);
+    if (rc == IFX_OK)
+        assert_int_equal(counts[IFX_LINE_PENDING], 0);
+    *requests = w.requests;
+    *pending = counts[IFX_LINE_PENDING];
+    ifx_writer_free(&w);
+    free(state);
+    free(spans);
+    return rc;
+}
+
+/* Issue 10 (1): InfluxDB 3 lists every refused line in its answer, ~150 bytes each, so a type
+ * conflict on 1000 lines answers over 64 KiB. Only the head is kept; the lines it names are
+ * rejected and the rest is sent again until every line has its outcome, in a few requests. */
+static void test_v3_answer_over_64k_rejects_every_line(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"gzip\":false");
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    size_t pending;
+    ifx_buf text;
+    ifx_err e;
+    (void)state;
+    reset(&v3);
+    ifx_buf_init(&text, 1 << 20);
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_OK);
+    for (int i = 0; i < 1000; i++)
+        ifx_buf_printf(&text, "m f=%d.5 %d\n", i, i + 2);
+    assert_int_equal(write_counted(c, &cfg, text.data, &rep, &rj, &requests, &pending, &e), IFX_OK);
+    assert_int_equal(rep.rejected, 1000);
+    assert_int_equal(rep.written, 0);
+    assert_true(requests < 20);
+    assert_string_equal(rj.reason[0], "invalid column type for column 'f', expected iox::column_"
+                                      "type::field::integer, got iox::column_type::field::float");
+    for (size_t i = 0; i < 16; i++)
+        assert_int_equal(rj.index[i], i); /* the first answer names lines 1..., in order */
+    printf("1000 refused lines: %llu requests\n", (unsigned long long)requests);
+
+    /* Every other line refused: the good ones are stored (once or again), the bad ones not. */
+    ifx_buf_reset(&text);
+    for (int i = 0; i < 2000; i++)
+        ifx_buf_printf(&text, i % 2 ? "m f=%d.5 %d\n" : "m f=%di %d\n", i, 10000 + i);
+    assert_int_equal(write_counted(c, &cfg, text.data, &rep, &rj, &requests, &pending, &e), IFX_OK);
+    assert_int_equal(rep.rejected, 1000);
+    assert_int_equal(rep.written, 1000);
+    assert_true(requests < 20);
+    assert_int_equal(rj.index[0], 1);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 1001);
+    assert_null(stored_field(pts, "m", 10001, "f"));
+    expect_field(pts, "m", 11998, "f", "integer", "1998");
+    json_decref(pts);
+    printf("2000 lines, every other refused: %llu requests\n", (unsigned long long)requests);
+    ifx_buf_free(&text);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
 typedef struct rows {
     size_t n;
     char text[32][200];
@@ -698,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_v3_retries_and_retry_after),
         cmocka_unit_test(test_v3_breaker),
         cmocka_unit_test(test_v3_413_splits),
+        cmocka_unit_test(test_v3_answer_over_64k_rejects_every_line),
         cmocka_unit_test(test_v3_queries),
         cmocka_unit_test(test_v3_wait_healthy),
         cmocka_unit_test(test_v3_concurrent_writes),
