@@ -471,8 +471,17 @@ static void server_message(const char *body, size_t len, char *out, size_t cap)
             }
         }
     }
-    for (size_t i = 0; i < mlen && k + 1 < cap; i++)
-        out[k++] = (m[i] == '\n' || m[i] == '\r') ? ' ' : m[i];
+    for (size_t i = 0; i < mlen && k + 1 < cap; i++) {
+        char ch = m[i];
+        if (m != body && ch == '\\' && i + 1 < mlen && strchr("\"\\/nrt", m[i + 1])) {
+            /* a JSON escape: shown as the character, so a quoted name reads as the server wrote
+             * it (\uXXXX stays as it is) */
+            ch = m[++i];
+            if (ch == 'n' || ch == 'r' || ch == 't')
+                ch = ' ';
+        }
+        out[k++] = (ch == '\n' || ch == '\r') ? ' ' : ch;
+    }
     out[k] = '\0';
 }
 
