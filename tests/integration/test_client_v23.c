@@ -2,7 +2,9 @@
  * (tests/fixtures/influxdb_server.py, which answers as the spec says real v2 and v3 servers do):
  * detection, auth, writes checked field by field, partial writes in both v3 modes and as v2 422s,
  * the v2-compatible endpoint, gzip, retries with Retry-After (seconds and HTTP date, capped), the
- * circuit breaker opening and recovering, 413 splitting, and queries in SQL, InfluxQL and Flux. */
+ * circuit breaker opening and recovering, 413 splitting, and queries in SQL, InfluxQL and Flux.
+ * Issue 10: answers over 64 KiB, refusals of the request that name no line, and line numbers
+ * that do not fit the batch. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
