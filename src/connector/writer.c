@@ -202,8 +202,8 @@ static ifx_rc hold(const ifx_writer *w, ifx_err *err)
     char msg[sizeof err->msg];
     snprintf(msg, sizeof msg, "%s", err->msg);
     ifx_err_set(err, IFX_E_REJECTED,
-                "%s (every line is refused alike, so the request is refused, not the data: the "
-                "lines are kept until the server takes them)",
+                "%s (every line is refused alike, so the request is refused, not the data: no "
+                "line is rejected)",
                 msg);
     err->http_status = w->res.status;
     return IFX_E_REJECTED;
