@@ -260,7 +260,7 @@ static void test_unknown_database_is_pending(void **state)
                      IFX_E_REJECTED);
     assert_int_equal(rep.written + rep.rejected, 0);
     assert_int_equal(e.http_status, 404);
-    assert_string_equal(e.msg, "HTTP 404 from /write: database not found: \\\"nosuchdb\\\"");
+    assert_string_equal(e.msg, "HTTP 404 from /write: database not found: \"nosuchdb\"");
     ifx_client_free(c);
     ifx_config_free(&cfg);
 }
