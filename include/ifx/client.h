@@ -46,7 +46,8 @@ extern "C" {
 
 /* Largest response body kept (bytes). Query answers up to this size are read whole. */
 #define IFX_MAX_RESPONSE_BODY (256u << 20)
-/* Largest error body kept for messages (bytes). */
+/* Largest error body kept (bytes). A longer answer to a write is still read whole, but only
+ * its start is kept (ifx_write_result.truncated); other requests fail on it. */
 #define IFX_MAX_ERROR_BODY (64u << 10)
 
 typedef struct ifx_client ifx_client;
@@ -64,6 +65,9 @@ typedef struct ifx_write_result {
     size_t unnamed_rejects;  /* rejected lines the server counted but did not name */
     uint64_t retry_after_ms; /* from Retry-After, 0 when absent */
     ifx_buf body;            /* the response body, at most IFX_MAX_ERROR_BODY bytes */
+    /* The body was longer than IFX_MAX_ERROR_BODY and only its start is in body (the rest was
+     * read and dropped): the server may have refused more lines than lines names. */
+    bool truncated;
 } ifx_write_result;
 
 void ifx_write_result_init(ifx_write_result *r);

@@ -13,8 +13,13 @@
  * When it cannot finish, it returns the failure and the lines not yet written or rejected are
  * pending (the caller keeps them): IFX_E_TRANSIENT (attempts used up), IFX_E_AUTH,
  * IFX_E_BREAKER_OPEN, or IFX_E_REJECTED for a refusal of the whole request that no line explains
- * (an unknown database or bucket: a configuration error, not bad data). The report then counts
- * only what was settled before.
+ * (an unknown, deleted or full database or bucket, a malformed header: a configuration error,
+ * not bad data). A 400 or 422 that names no line is told apart by sending the first and the
+ * last line alone: when both get the batch's very answer (status and body), the request is
+ * refused; otherwise the bad lines are found by halving. Line numbers outside the request are
+ * not trusted: such an answer is narrowed down by halving too, and no line is counted written
+ * while a refusal in the answer is unaccounted for. The report then counts only what was
+ * settled before.
  *
  * Thread safety: one ifx_writer per thread; its client and breaker may be shared.
  */
@@ -58,6 +63,12 @@ typedef struct ifx_writer {
     /* reused between calls */
     ifx_write_result res;
     ifx_buf body;
+    /* The last 400/422 naming no line that was compared line by line (status and body), and
+     * whether it proved to refuse the request itself: while it is held, the same answer again
+     * keeps the lines pending without sending any line alone. A write that succeeds ends it. */
+    int refusal_status;
+    ifx_buf refusal;
+    bool refusal_held;
 } ifx_writer;
 
 /* Sets up a writer from the retry settings of cfg. Borrows client and breaker. */

@@ -78,8 +78,8 @@ struct ifx_sink {
     _Atomic uint64_t received, written, rejected, pending, spooled;
     _Atomic uint64_t requests, retried, bytes_sent; /* summed after every write call */
     _Atomic uint64_t last_stats_ns;
-    _Atomic int last_failure;   /* the ifx_rc last logged for a delivery failure, to log changes */
-    _Atomic int spool_refusing; /* the last append failed (full or a disk error): logged once */
+    _Atomic uint64_t last_failure; /* failure_key of the delivery failure last logged, 0: none */
+    _Atomic int spool_refusing;    /* the last append failed (full or a disk error): logged once */
 };
 
 /* ---- logging and dead letters ------------------------------------------------------------ */
@@ -592,11 +592,23 @@ static void on_line_rejected(void *ud, size_t index, const char *reason)
                 reason);
 }
 
+/* What makes two delivery failures the same for the log: the result code, and for a refusal
+ * (auth, or the request refused) also the server's words, since a new refusal needs its own
+ * line. Transient messages vary from try to try (timings), so only their code counts. */
+static uint64_t failure_key(ifx_rc rc, const ifx_err *err)
+{
+    uint64_t h = 1469598103934665603ULL;
+    if (rc == IFX_E_AUTH || rc == IFX_E_REJECTED)
+        for (const char *p = err->msg; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (h << 8) | (uint64_t)rc;
+}
+
 /* Logs a delivery failure when it differs from the last one logged (not once per retry). */
 static void note_failure(ifx_sink *s, ifx_rc rc, const ifx_err *err)
 {
-    int last = atomic_exchange(&s->last_failure, (int)rc);
-    if (last != (int)rc)
+    uint64_t key = failure_key(rc, err);
+    if (atomic_exchange(&s->last_failure, key) != key)
         slog(s, rc == IFX_E_AUTH || rc == IFX_E_REJECTED ? IFX_LOG_ERROR : IFX_LOG_WARN,
              "writes are failing (%s), keeping the messages and retrying: %s", ifx_rc_name(rc),
              err->msg);

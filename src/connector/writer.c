@@ -22,12 +22,14 @@ void ifx_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker, co
     w->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)w;
     ifx_write_result_init(&w->res);
     ifx_buf_init(&w->body, (size_t)1 << 31);
+    ifx_buf_init(&w->refusal, IFX_MAX_ERROR_BODY);
 }
 
 void ifx_writer_free(ifx_writer *w)
 {
     ifx_write_result_free(&w->res);
     ifx_buf_free(&w->body);
+    ifx_buf_free(&w->refusal);
 }
 
 size_t ifx_split_lines(const char *body, size_t len, ifx_line_span **spans, size_t *cap)
@@ -73,6 +75,8 @@ typedef struct job {
     void *ud;
     ifx_write_report *rep;
     uint8_t *state;
+    /* Set while one line is sent alone to compare its answer with its batch's (tell_apart). */
+    bool probing, probe_refused_alike;
 } job;
 
 static void reject(job *j, size_t index, const char *reason)
@@ -114,6 +118,8 @@ static ifx_rc send_with_retries(job *j, const size_t *idx, size_t n, ifx_err *er
         w->requests++;
         w->bytes_sent += b->len;
         rc = ifx_client_write(w->client, b->data, b->len, w->precision, &w->res, err);
+        if (rc == IFX_OK)
+            w->refusal_held = false; /* the server takes writes again */
         if (w->breaker) {
             if (ifx_rc_counts_as_failure(rc))
                 ifx_breaker_failure(w->breaker, ifx_now_ns());
@@ -140,27 +146,114 @@ static ifx_rc halves(job *j, size_t *idx, size_t n, ifx_err *err)
     return deliver(j, idx + h, n - h, err);
 }
 
-/* Rejects the lines of idx named in w->res and compacts idx to the others; returns how many
- * remain. Line numbers are 1-based positions in the request just sent. */
-static size_t reject_named(job *j, size_t *idx, size_t n)
+/* What the line numbers of an answer said about the request just sent. */
+typedef struct named {
+    size_t placed; /* lines of the request rejected by their number */
+    size_t stray;  /* numbers outside the request, or repeated: refusals that cannot be placed */
+} named;
+
+/* Rejects the lines of idx[0..*n) named in w->res and compacts idx to the others (*n becomes
+ * how many remain). Line numbers are 1-based positions in the request just sent; a number is
+ * never trusted beyond that, so a wrong one cannot reject or pass a line it does not fit. */
+static named reject_named(job *j, size_t *idx, size_t *n)
 {
     ifx_write_result *r = &j->w->res;
-    bool *named = calloc(n ? n : 1, sizeof *named);
+    bool *hit = calloc(*n ? *n : 1, sizeof *hit);
+    named nm = {0, 0};
     size_t k = 0;
-    if (!named)
-        return n;
+    if (!hit)
+        return nm; /* nothing placed: the caller halves, which needs no memory per line */
     for (size_t i = 0; i < r->nlines; i++) {
         size_t line = r->lines[i].line;
-        if (line >= 1 && line <= n && !named[line - 1]) {
-            named[line - 1] = true;
+        if (line >= 1 && line <= *n && !hit[line - 1]) {
+            hit[line - 1] = true;
             reject(j, idx[line - 1], r->lines[i].message);
+            nm.placed++;
+        } else {
+            nm.stray++;
         }
     }
-    for (size_t i = 0; i < n; i++)
-        if (!named[i])
+    for (size_t i = 0; i < *n; i++)
+        if (!hit[i])
             idx[k++] = idx[i];
-    free(named);
-    return k;
+    free(hit);
+    *n = k;
+    return nm;
+}
+
+/* The reason to give a line refused alone: the server's own words for it when the answer named
+ * a line (even by a wrong number: only one line was sent), else the summary of the answer. */
+static const char *single_reason(const ifx_writer *w, const ifx_err *err)
+{
+    return w->res.nlines ? w->res.lines[0].message : err->msg;
+}
+
+/* Whether the answer in w->res is the refusal saved in w->refusal: the same status and the
+ * same body, byte for byte (a refusal of the request does not depend on the lines sent). */
+static bool refused_alike(const ifx_writer *w)
+{
+    return w->res.status == w->refusal_status && w->res.body.len == w->refusal.len &&
+           (w->refusal.len == 0 || memcmp(w->res.body.data, w->refusal.data, w->refusal.len) == 0);
+}
+
+/* The lines stay pending: the server refuses the request itself. */
+static ifx_rc hold(const ifx_writer *w, ifx_err *err)
+{
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    ifx_err_set(err, IFX_E_REJECTED,
+                "%s (every line is refused alike, so the request is refused, not the data: no "
+                "line is rejected)",
+                msg);
+    err->http_status = w->res.status;
+    return IFX_E_REJECTED;
+}
+
+/* A 400 or 422 that places no line, for n > 1 lines: is the request refused (a deleted or
+ * unknown database, a limit, a malformed header; no line is at fault and the lines must stay
+ * pending until an operator acts) or some line the server did not name (found by halving)?
+ * The first and the last line are sent alone. If both get the very answer the batch got, the
+ * request is refused. Otherwise a line alone was answered differently, which only the data
+ * explains: a line refused alike is rejected, and the rest goes on. Two probes, not one: a
+ * batch whose only bad line is sent alone first gets the batch's answer too. */
+static ifx_rc tell_apart(job *j, size_t *idx, size_t n, ifx_err *err)
+{
+    ifx_writer *w = j->w;
+    size_t alone[2] = {0, n - 1}, rejected_before = j->rep->rejected;
+    char reason[sizeof err->msg];
+    bool alike[2] = {false, false};
+    ifx_rc rc = IFX_OK;
+
+    w->refusal_status = w->res.status;
+    ifx_buf_reset(&w->refusal);
+    if (w->res.body.len && ifx_buf_append(&w->refusal, w->res.body.data, w->res.body.len))
+        w->refusal_status = 0; /* cannot compare: every probe then differs, so halving runs */
+    w->refusal_held = false;
+    snprintf(reason, sizeof reason, "%s", single_reason(w, err));
+    for (size_t k = 0; k < 2; k++) {
+        j->probing = true;
+        j->probe_refused_alike = false;
+        rc = deliver(j, idx + alone[k], 1, err);
+        j->probing = false;
+        alike[k] = j->probe_refused_alike;
+        if (!alike[k])
+            break;
+    }
+    if (alike[0] && alike[1]) {
+        w->refusal_held = true;
+        return hold(w, err);
+    }
+    if (rc)
+        return rc; /* a probe failed for another reason (transient, auth): all stay pending */
+    if (!alike[0]) {
+        /* The first line settled alone. Written: the trouble is in the rest, so halve it;
+         * rejected: that may have been all of it, so send the rest whole. */
+        if (n - 1 == 1 || j->rep->rejected > rejected_before)
+            return deliver(j, idx + 1, n - 1, err);
+        return halves(j, idx + 1, n - 1, err);
+    }
+    reject(j, idx[0], reason);
+    return deliver(j, idx + 1, n - 2, err);
 }
 
 static ifx_rc deliver(job *j, size_t *idx, size_t n, ifx_err *err)
@@ -185,16 +278,28 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, ifx_err *err)
         }
         if (rc == IFX_E_PARTIAL) {
             size_t unnamed = w->res.unnamed_rejects;
+            bool cut = w->res.truncated;
             char reason[sizeof err->msg];
-            snprintf(reason, sizeof reason, "%s", err ? err->msg : "partial write");
-            n = reject_named(j, idx, n);
-            if (unnamed == 0) {
+            snprintf(reason, sizeof reason, "%s", n == 1 ? single_reason(w, err) : err->msg);
+            named nm = reject_named(j, idx, &n);
+            if (cut && nm.placed > 0)
+                /* Only the head of the answer was read: lines it did not name may have been
+                 * refused too. Send them again (a line stored twice is one point). */
+                continue;
+            /* Refusals this answer does not place: only counted (1.x, 2.x storage drops),
+             * numbered outside the request, or none at all in an answer that says some line
+             * was refused (dropped=0 and no name). A line is counted written only when the
+             * answer accounts for every refusal it reports. */
+            size_t unplaced = unnamed + nm.stray;
+            if (unplaced == 0 && (nm.placed == 0 || cut))
+                unplaced = 1;
+            if (n == 0)
+                return IFX_OK;
+            if (unplaced == 0) {
                 mark_written(j, idx, n); /* the server stored every line it did not name */
                 return IFX_OK;
             }
-            if (n == 0)
-                return IFX_OK;
-            if (unnamed >= n || n == 1) {
+            if (n == 1 || (nm.stray == 0 && unplaced >= n)) {
                 for (size_t i = 0; i < n; i++)
                     reject(j, idx[i], reason);
                 return IFX_OK;
@@ -205,16 +310,23 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, ifx_err *err)
         }
         if (rc == IFX_E_REJECTED && w->res.nlines > 0) {
             /* Nothing was stored; the named lines are why. Send the rest again. */
-            n = reject_named(j, idx, n);
-            continue;
+            if (reject_named(j, idx, &n).placed > 0)
+                continue;
+            /* Every number lies outside the request: as if the answer named no line. */
         }
         if (rc == IFX_E_REJECTED && (w->res.status == 400 || w->res.status == 422)) {
-            /* The content was refused without a line number: find the line by halving. */
+            /* The request was refused and no line of it named. */
+            if (w->refusal_held && refused_alike(w))
+                return hold(w, err); /* as before: no need to probe again */
+            if (j->probing && refused_alike(w)) {
+                j->probe_refused_alike = true;
+                return rc; /* the line stays pending; tell_apart decides */
+            }
             if (n == 1) {
-                reject(j, idx[0], err ? err->msg : "rejected");
+                reject(j, idx[0], single_reason(w, err));
                 return IFX_OK;
             }
-            return halves(j, idx, n, err);
+            return tell_apart(j, idx, n, err);
         }
         return rc; /* transient, auth, breaker open, or a refusal no line explains */
     }
@@ -225,10 +337,13 @@ ifx_rc ifx_writer_write(ifx_writer *w, const char *body, const ifx_line_span *sp
                         ifx_reject_fn on_reject, void *ud, ifx_write_report *rep,
                         uint8_t *line_state, ifx_err *err)
 {
-    job j = {w, body, spans, on_reject, ud, rep, line_state};
+    job j = {w, body, spans, on_reject, ud, rep, line_state, false, false};
+    ifx_err local;
     size_t *idx;
     ifx_rc rc;
 
+    if (!err)
+        err = &local; /* the server's message is needed: it becomes a rejected line's reason */
     rep->written = rep->rejected = 0;
     if (n == 0)
         return IFX_OK;

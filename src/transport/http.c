@@ -58,7 +58,9 @@ struct ifx_client {
 typedef struct response {
     long status;
     ifx_buf *body;
+    bool keep_head; /* over the cap: keep the first cap bytes and read the rest unkept */
     bool truncated;
+    size_t dropped; /* bytes read and not kept (keep_head) */
     uint64_t retry_after_ms;
     char version[64]; /* X-Influxdb-Version */
     char build[32];   /* X-Influxdb-Build */
@@ -120,6 +122,7 @@ void ifx_write_result_reset(ifx_write_result *r)
     r->nlines = 0;
     r->status = 0;
     r->unnamed_rejects = 0;
+    r->truncated = false;
     r->retry_after_ms = 0;
     ifx_buf_reset(&r->body);
 }
@@ -369,11 +372,19 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     response *r = ud;
     size_t len = size * n;
-    if (ifx_buf_append(r->body, p, len)) {
-        r->truncated = true;
+    if (ifx_buf_append(r->body, p, len) == IFX_OK)
+        return len;
+    r->truncated = true;
+    if (!r->keep_head)
         return 0; /* stops the transfer: the answer is over its cap */
-    }
-    return len;
+    /* A write's error answer: its head names the first refused lines, which is enough to make
+     * progress, so the rest is read and dropped rather than failing the whole answer (which
+     * would leave the batch with no outcome at all). A server that never stops is cut off. */
+    size_t room = r->body->cap - r->body->len, keep = room < len ? room : len;
+    if (keep)
+        (void)ifx_buf_append(r->body, p, keep);
+    r->dropped += len - keep;
+    return r->dropped > IFX_MAX_RESPONSE_BODY ? 0 : len;
 }
 
 static void copy_header_value(const char *v, size_t len, char *out, size_t cap)
@@ -599,6 +610,8 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
     cc = curl_easy_perform(h);
     record_latency(c, kind, ifx_now_ns() / 1000 - started_us);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    if (cc == CURLE_WRITE_ERROR && r->keep_head && r->truncated && r->status > 0)
+        cc = CURLE_OK; /* cut off while dropping an endless body: the status and head are in */
     /* The header list held the token: clear it before it is freed. */
     for (struct curl_slist *s = hdr; s; s = s->next)
         if (strncmp(s->data, "Authorization:", 14) == 0)
@@ -670,11 +683,13 @@ ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision
         return IFX_E_NOMEM;
     }
     r.body = &res->body;
+    r.keep_head = true;
     rc = perform(c, k, IFX_REQUEST_WRITE, "POST", target.data, lp, len, "text/plain; charset=utf-8",
                  NULL, true, true, &r, err);
     conn_give(c, k);
     res->status = (int)r.status;
     res->retry_after_ms = r.retry_after_ms;
+    res->truncated = r.truncated;
     if (rc)
         goto out;
     if (r.status >= 200 && r.status < 300 && r.status != 207)
@@ -693,9 +708,11 @@ ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision
         if (res->nlines)
             snprintf(first, sizeof first, " (line %zu: %s)", res->lines[0].line,
                      res->lines[0].message);
-        ifx_err_set(err, IFX_E_PARTIAL, "HTTP %ld from %.*s: partial write, %zu line%s rejected%s",
-                    r.status, path_len(target.data), target.data, rejected,
-                    rejected == 1 ? "" : "s", first);
+        ifx_err_set(err, IFX_E_PARTIAL,
+                    "HTTP %ld from %.*s: partial write, %s%zu line%s rejected%s%s", r.status,
+                    path_len(target.data), target.data, res->truncated ? "at least " : "", rejected,
+                    rejected == 1 ? "" : "s", first,
+                    res->truncated ? "; the answer was longer than the part read" : "");
         err->http_status = (int)r.status;
     }
 out:

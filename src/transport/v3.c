@@ -77,6 +77,117 @@ static void add_line_error(json_t *e, ifx_write_result *res)
                                   m ? strlen(m) : 8);
 }
 
+/* ---- reading the head of an answer cut at IFX_MAX_ERROR_BODY -------------------------------
+ * A v3 server lists every refused line (about 150 bytes each), so a conflict across a few
+ * hundred lines is longer than what is kept. jansson refuses the cut text, so the "data" array
+ * is walked here by nesting only, and each complete entry is handed to jansson alone. Every
+ * step checks the end of the text: the cut may fall anywhere. */
+
+static const char *skip_space(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* Just past the closing quote of the string opening at p, or NULL when the text ends first. */
+static const char *string_end(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\') {
+            if (++p == end)
+                return NULL;
+        } else if (*p == '"') {
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* Just past the JSON value starting at p, or NULL when the text ends inside it. */
+static const char *value_end(const char *p, const char *end)
+{
+    size_t depth = 0;
+    if (p < end && *p != '"' && *p != '{' && *p != '[') {
+        /* a number or a literal: it may be cut too, so it counts only if something follows */
+        while (p < end && !memchr(",}] \t\r\n", *p, 7))
+            p++;
+        return p < end ? p : NULL;
+    }
+    while (p < end) {
+        if (*p == '"') {
+            if (!(p = string_end(p, end)))
+                return NULL;
+            if (depth == 0)
+                return p;
+            continue;
+        }
+        if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            if (depth == 0)
+                return NULL;
+            if (--depth == 0)
+                return p + 1;
+        }
+        p++;
+    }
+    return NULL;
+}
+
+static void add_entry_text(const char *p, const char *e, ifx_write_result *res)
+{
+    json_t *o = json_loadb(p, (size_t)(e - p), 0, NULL);
+    if (json_is_object(o))
+        add_line_error(o, res);
+    json_decref(o);
+}
+
+/* Names the lines of every complete entry of the top-level "data" of a cut body. Returns
+ * whether "data" was found and is an array in *array. */
+static bool read_cut_body(const char *body, size_t len, bool *array, ifx_write_result *res)
+{
+    const char *end = body + len, *p = skip_space(body, end);
+    if (p == end || *p++ != '{')
+        return false;
+    for (;;) {
+        const char *key = skip_space(p, end), *key_end;
+        if (key == end || *key != '"' || !(key_end = string_end(key, end)))
+            return false;
+        p = skip_space(key_end, end);
+        if (p == end || *p != ':')
+            return false;
+        p = skip_space(p + 1, end);
+        if (key_end - key == 6 && memcmp(key, "\"data\"", 6) == 0)
+            break;
+        if (!(p = value_end(p, end)))
+            return false;
+        p = skip_space(p, end);
+        if (p == end || *p++ != ',')
+            return false;
+    }
+    if (p < end && *p == '{') {
+        const char *e = value_end(p, end);
+        if (e)
+            add_entry_text(p, e, res);
+        *array = false;
+        return true;
+    }
+    if (p == end || *p++ != '[')
+        return false;
+    *array = true;
+    for (;;) {
+        p = skip_space(p, end);
+        if (p < end && *p == ',')
+            p = skip_space(p + 1, end);
+        const char *e = p < end && *p == '{' ? value_end(p, end) : NULL;
+        if (!e)
+            return true; /* the end of the array, or the entry the cut fell in */
+        add_entry_text(p, e, res);
+        p = e;
+    }
+}
+
 /* v3 names rejected lines in "data": an array when the other lines were stored
  * (accept_partial=true, 400 or 422), a single object when nothing was (accept_partial=false).
  * Older servers may send an array in both cases; the error text is not relied on. */
@@ -85,21 +196,22 @@ static ifx_rc v3_read_write_error(const ifx_client_settings *s, int status, cons
 {
     json_t *j = json_loadb(body, len, 0, NULL);
     json_t *data = json_object_get(j, "data");
-    ifx_rc rc = IFX_OK;
+    bool array = json_is_array(data), found = array || json_is_object(data);
     size_t i;
     json_t *e;
     (void)lp;
     (void)lp_len;
     (void)status;
-    if (json_is_array(data)) {
+    if (array)
         json_array_foreach(data, i, e) add_line_error(e, res);
-        rc = s->accept_partial && !s->v2_compat_write ? IFX_E_PARTIAL : IFX_E_REJECTED;
-    } else if (json_is_object(data)) {
+    else if (json_is_object(data))
         add_line_error(data, res);
-        rc = IFX_E_REJECTED;
-    }
+    else if (!j && res->truncated)
+        found = read_cut_body(body, len, &array, res);
     json_decref(j);
-    return rc;
+    if (!found)
+        return IFX_OK;
+    return array && s->accept_partial && !s->v2_compat_write ? IFX_E_PARTIAL : IFX_E_REJECTED;
 }
 
 const ifx_transport ifx_transport_v3 = {

@@ -2,7 +2,9 @@
  * (tests/fixtures/influxdb_server.py, which answers as the spec says real v2 and v3 servers do):
  * detection, auth, writes checked field by field, partial writes in both v3 modes and as v2 422s,
  * the v2-compatible endpoint, gzip, retries with Retry-After (seconds and HTTP date, capped), the
- * circuit breaker opening and recovering, 413 splitting, and queries in SQL, InfluxQL and Flux. */
+ * circuit breaker opening and recovering, 413 splitting, and queries in SQL, InfluxQL and Flux.
+ * Issue 10: answers over 64 KiB, refusals of the request that name no line, and line numbers
+ * that do not fit the batch. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -394,6 +396,256 @@ static void test_v3_413_splits(void **state)
     ifx_config_free(&cfg);
 }
 
+/* Delivers text with a writer and checks the delivery contract line by line: every line ends
+ * written or rejected (none pending unless the call failed), and the counts add up. */
+static ifx_rc write_counted(ifx_client *c, const ifx_config *cfg, const char *text,
+                            ifx_write_report *rep, rejects *rj, uint64_t *requests, size_t *pending,
+                            ifx_err *e)
+{
+    ifx_writer w;
+    ifx_line_span *spans = NULL;
+    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap), counts[3] = {0};
+    uint8_t *state = calloc(n ? n : 1, 1);
+    memset(rj, 0, sizeof *rj);
+    ifx_writer_init(&w, c, NULL, cfg, IFX_PRECISION_NS);
+    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, state, e);
+    for (size_t i = 0; i < n; i++)
+        counts[state[i]]++;
+    assert_int_equal(counts[IFX_LINE_WRITTEN], rep->written);
+    assert_int_equal(counts[IFX_LINE_REJECTED], rep->rejected);
+    assert_int_equal(rj->n, rep->rejected);
+    assert_int_equal(n, rep->written + rep->rejected + counts[IFX_LINE_PENDING]);
+    if (rc == IFX_OK)
+        assert_int_equal(counts[IFX_LINE_PENDING], 0);
+    *requests = w.requests;
+    *pending = counts[IFX_LINE_PENDING];
+    ifx_writer_free(&w);
+    free(state);
+    free(spans);
+    return rc;
+}
+
+/* Issue 10 (1): InfluxDB 3 lists every refused line in its answer, ~150 bytes each, so a type
+ * conflict on 1000 lines answers over 64 KiB. Only the head is kept; the lines it names are
+ * rejected and the rest is sent again until every line has its outcome, in a few requests. */
+static void test_v3_answer_over_64k_rejects_every_line(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"gzip\":false");
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    size_t pending;
+    ifx_buf text;
+    ifx_err e;
+    (void)state;
+    reset(&v3);
+    ifx_buf_init(&text, 1 << 20);
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_OK);
+    for (int i = 0; i < 1000; i++)
+        ifx_buf_printf(&text, "m f=%d.5 %d\n", i, i + 2);
+    assert_int_equal(write_counted(c, &cfg, text.data, &rep, &rj, &requests, &pending, &e), IFX_OK);
+    assert_int_equal(rep.rejected, 1000);
+    assert_int_equal(rep.written, 0);
+    assert_true(requests < 20);
+    assert_string_equal(rj.reason[0], "invalid column type for column 'f', expected iox::column_"
+                                      "type::field::integer, got iox::column_type::field::float");
+    for (size_t i = 0; i < 16; i++)
+        assert_int_equal(rj.index[i], i); /* the first answer names lines 1..., in order */
+    printf("1000 refused lines: %llu requests\n", (unsigned long long)requests);
+
+    /* Every other line refused: the good ones are stored (once or again), the bad ones not. */
+    ifx_buf_reset(&text);
+    for (int i = 0; i < 2000; i++)
+        ifx_buf_printf(&text, i % 2 ? "m f=%d.5 %d\n" : "m f=%di %d\n", i, 10000 + i);
+    assert_int_equal(write_counted(c, &cfg, text.data, &rep, &rj, &requests, &pending, &e), IFX_OK);
+    assert_int_equal(rep.rejected, 1000);
+    assert_int_equal(rep.written, 1000);
+    assert_true(requests < 20);
+    assert_int_equal(rj.index[0], 1);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 1001);
+    assert_null(stored_field(pts, "m", 10001, "f"));
+    expect_field(pts, "m", 11998, "f", "integer", "1998");
+    json_decref(pts);
+    printf("2000 lines, every other refused: %llu requests\n", (unsigned long long)requests);
+    ifx_buf_free(&text);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+/* Issue 10 (2): a 400/422 that refuses the request itself and names no line (a deleted or full
+ * database, a malformed header, a 2.x "bucket not found" sent as 400) is not bad data. The
+ * first and last line sent alone get the very same answer, so every line stays pending (8
+ * lines, 3 requests, none rejected) and the writer says why. While it lasts the writer holds
+ * at once (1 request); once the server takes writes, all are written. */
+static void expect_held(ifx_writer *w, const char *text, int status, const char *server_text,
+                        uint64_t want_requests)
+{
+    ifx_line_span *spans = NULL;
+    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap);
+    uint8_t st[8] = {0};
+    ifx_write_report rep;
+    rejects rj = {0};
+    ifx_err e;
+    uint64_t before = w->requests;
+    assert_int_equal(n, 8);
+    assert_int_equal(ifx_writer_write(w, text, spans, n, on_reject, &rj, &rep, st, &e),
+                     IFX_E_REJECTED);
+    assert_int_equal(rep.written + rep.rejected + rj.n, 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(st[i], IFX_LINE_PENDING);
+    assert_int_equal(w->requests - before, want_requests);
+    assert_int_equal(e.http_status, status);
+    if (!strstr(e.msg, server_text) || !strstr(e.msg, "every line is refused alike"))
+        fail_msg("message: %s", e.msg);
+    free(spans);
+}
+
+static void test_request_refusal_keeps_lines(void **state)
+{
+    static const char text[] = "m f=1i 1\nm f=2i 2\nm f=3i 3\nm f=4i 4\n"
+                               "m f=5i 5\nm f=6i 6\nm f=7i 7\nm f=8i 8\n";
+    static const struct {
+        const char *fault;
+        int status;
+        const char *says;
+    } v3_cases[] = {
+        {"soft_deleted_database", 400,
+         "HTTP 400 from /api/v3/write_lp: cannot write to soft-deleted database 'iggy' - it is "
+         "marked for deletion"},
+        {"database_limit", 422, "Adding a new database would exceed limit of 5 databases"},
+        {"malformed_auth", 400, "Authorization header was malformed"},
+    };
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, NULL);
+    ifx_writer w;
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    size_t pending;
+    ifx_err e;
+    char json[128];
+    (void)state;
+    for (size_t k = 0; k < 3; k++) {
+        reset(&v3);
+        snprintf(json, sizeof json, "{\"refuse\":\"%s\",\"persist\":true}", v3_cases[k].fault);
+        fault(&v3, json);
+        ifx_writer_init(&w, c, NULL, &cfg, IFX_PRECISION_NS);
+        expect_held(&w, text, v3_cases[k].status, v3_cases[k].says, 3);
+        expect_held(&w, text, v3_cases[k].status, v3_cases[k].says, 1);
+        json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+        assert_int_equal(write_counted(c, &cfg, text, &rep, &rj, &requests, &pending, &e), IFX_OK);
+        assert_int_equal(rep.written, 8);
+        assert_int_equal(requests, 1);
+        ifx_writer_free(&w);
+    }
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+
+    /* 2.x: a 400 in the {code,message} form */
+    c = client(&cfg, 2, NULL);
+    reset(&v2);
+    fault(&v2, "{\"refuse\":\"invalid\",\"message\":\"bucket \\\"events\\\" not found\","
+               "\"persist\":true}");
+    ifx_writer_init(&w, c, NULL, &cfg, IFX_PRECISION_NS);
+    expect_held(&w, text, 400, "HTTP 400 from /api/v2/write: bucket \"events\" not found", 3);
+    json_decref(admin_call(v2.port, "DELETE", "/__admin/fault", NULL));
+    assert_int_equal(write_counted(c, &cfg, text, &rep, &rj, &requests, &pending, &e), IFX_OK);
+    assert_int_equal(rep.written, 8);
+    ifx_writer_free(&w);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+/* Still issue 10 (2): a refusal naming no line that is about the data is found and rejected
+ * alone. The v2-compatible endpoint of v3 answers a type conflict with the same body for the
+ * batch and for the bad line alone, so the bad line first in the batch is the hard case. */
+static void test_lineless_data_refusal_rejects_one_line(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, "\"write_endpoint\":\"v2_compat\"");
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    size_t pending;
+    ifx_err e;
+    char text[512];
+    (void)state;
+    for (int bad = 0; bad < 8; bad += 3) {
+        reset(&v3);
+        assert_int_equal(write_text(c, &cfg, NULL, "m f=0i 100\n", &rep, &rj, NULL, &e), IFX_OK);
+        size_t k = 0;
+        for (int i = 0; i < 8; i++)
+            k += (size_t)snprintf(text + k, sizeof text - k,
+                                  i == bad ? "m f=%d.5 %d\n" : "m f=%di %d\n", i, i + 1);
+        assert_int_equal(write_counted(c, &cfg, text, &rep, &rj, &requests, &pending, &e), IFX_OK);
+        assert_int_equal(rep.rejected, 1);
+        assert_int_equal(rep.written, 7);
+        assert_int_equal(rj.index[0], (size_t)bad);
+        assert_non_null(strstr(rj.reason[0], "line protocol parse failed: invalid column type"));
+        printf("bad line %d of 8: %llu requests\n", bad, (unsigned long long)requests);
+        assert_true(requests <= 10); /* two probes at each level that halving finds refused */
+        json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+        assert_int_equal(json_array_size(pts), 8);
+        json_decref(pts);
+    }
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+/* Issue 10 (3): line numbers are not trusted beyond the request. A v3 answer naming a line
+ * outside the batch, or a 2.x 422 saying dropped=0, must not count the refused line written:
+ * the batch is halved until the line is found, and only the lines the server stored count. */
+static void test_wrong_line_numbers_not_trusted(void **state)
+{
+    static const char text[] = "m f=1i 1\nm f=2i 2\nm f=3.5 3\nm f=4i 4\nm f=5i 5\nm f=6i 6\n";
+    ifx_config cfg;
+    ifx_client *c;
+    ifx_write_report rep;
+    rejects rj;
+    uint64_t requests;
+    size_t pending;
+    ifx_err e;
+    (void)state;
+    for (int partial = 1; partial >= 0; partial--) {
+        c = client(&cfg, 3, partial ? NULL : "\"accept_partial\":false");
+        reset(&v3);
+        assert_int_equal(write_text(c, &cfg, NULL, "m f=0i 100\n", &rep, &rj, NULL, &e), IFX_OK);
+        fault(&v3, "{\"renumber\":1000,\"persist\":true}");
+        assert_int_equal(write_counted(c, &cfg, text, &rep, &rj, &requests, &pending, &e), IFX_OK);
+        assert_int_equal(rep.rejected, 1);
+        assert_int_equal(rep.written, 5);
+        assert_int_equal(rj.index[0], 2);
+        printf("%s: %llu requests, reason %s\n", partial ? "partial" : "all or nothing",
+               (unsigned long long)requests, rj.reason[0]);
+        assert_non_null(strstr(rj.reason[0], "invalid column type"));
+        assert_true(requests <= 8);
+        json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+        assert_int_equal(json_array_size(pts), 6);
+        assert_null(stored_field(pts, "m", 3, "f"));
+        json_decref(pts);
+        ifx_client_free(c);
+        ifx_config_free(&cfg);
+    }
+
+    /* 2.x: dropped=0 for a point it did not store */
+    c = client(&cfg, 2, NULL);
+    reset(&v2);
+    assert_int_equal(write_text(c, &cfg, NULL, "m f=0i 100\n", &rep, &rj, NULL, &e), IFX_OK);
+    fault(&v2, "{\"dropped\":0,\"persist\":true}");
+    assert_int_equal(write_counted(c, &cfg, text, &rep, &rj, &requests, &pending, &e), IFX_OK);
+    assert_int_equal(rep.rejected, 1);
+    assert_int_equal(rep.written, 5);
+    assert_int_equal(rj.index[0], 2);
+    assert_non_null(strstr(rj.reason[0], "field type conflict"));
+    json_t *pts = admin_call(v2.port, "GET", "/__admin/points?db=events", NULL);
+    assert_int_equal(json_array_size(pts), 6);
+    json_decref(pts);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
 typedef struct rows {
     size_t n;
     char text[32][200];
@@ -698,6 +950,10 @@ int main(void)
         cmocka_unit_test(test_v3_retries_and_retry_after),
         cmocka_unit_test(test_v3_breaker),
         cmocka_unit_test(test_v3_413_splits),
+        cmocka_unit_test(test_v3_answer_over_64k_rejects_every_line),
+        cmocka_unit_test(test_request_refusal_keeps_lines),
+        cmocka_unit_test(test_lineless_data_refusal_rejects_one_line),
+        cmocka_unit_test(test_wrong_line_numbers_not_trusted),
         cmocka_unit_test(test_v3_queries),
         cmocka_unit_test(test_v3_wait_healthy),
         cmocka_unit_test(test_v3_concurrent_writes),

@@ -3,7 +3,9 @@
  * a kill -9 of `ifx sink` with a spool. Each test states the upstream behaviour it guards
  * against. (S1 backpressure/spool, S2 poison, S5 partial writes, S6 offset_as, S8 newlines and
  * S14 timestamp sources are in test_sink.c; S9, S12, S16 in test_config.c; S11, S13 in
- * test_client_v23.c and test_resilience.c.) */
+ * test_client_v23.c and test_resilience.c.) Issue 10's three defects are here at the sink, each
+ * counting received = written + rejected + pending and reading the dead letters and the log;
+ * test_client_v23.c has them at the writer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +41,8 @@ static void quiet_log(void *ud, int level, const char *msg)
         fprintf(stderr, "[sink %d] %s\n", level, msg);
 }
 
-static ifx_rc open_v3(const char *extra, ifx_sink **s, ifx_err *e)
+static ifx_rc open_v3_logged(const char *extra, ifx_log_fn log, void *log_ud, ifx_sink **s,
+                             ifx_err *e)
 {
     char json[1024];
     ifx_config cfg;
@@ -49,9 +53,14 @@ static ifx_rc open_v3(const char *extra, ifx_sink **s, ifx_err *e)
              v3.port, extra ? "," : "", extra ? extra : "");
     if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, e))
         fail_msg("config: %s", e->msg);
-    ifx_rc rc = ifx_sink_open(&cfg, quiet_log, NULL, s, e);
+    ifx_rc rc = ifx_sink_open(&cfg, log, log_ud, s, e);
     ifx_config_free(&cfg);
     return rc;
+}
+
+static ifx_rc open_v3(const char *extra, ifx_sink **s, ifx_err *e)
+{
+    return open_v3_logged(extra, quiet_log, NULL, s, e);
 }
 
 static ifx_sink_message msg(uint64_t offset, const char *payload, size_t len)
@@ -198,6 +207,235 @@ static void test_server_down_at_start(void **state)
     pthread_join(th, NULL);
     assert_int_equal(a.rc, IFX_OK);
     assert_int_equal(stored(&v3, "iggy"), 3);
+    ifx_sink_close(s);
+}
+
+/* The log lines of a sink, counted (ud of capture_log). */
+typedef struct log_capture {
+    pthread_mutex_t mu;
+    const char *text; /* counted in matching */
+    int errors, matching, recovered;
+} log_capture;
+
+static void capture_log(void *ud, int level, const char *text)
+{
+    log_capture *c = ud;
+    quiet_log(NULL, level, text);
+    pthread_mutex_lock(&c->mu);
+    c->errors += level == IFX_LOG_ERROR;
+    c->matching += level == IFX_LOG_ERROR && strstr(text, c->text) != NULL;
+    c->recovered += strstr(text, "writes succeed again") != NULL;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Lines of a file (dead letters), each checked to contain want when not NULL. */
+static size_t file_lines(const char *path, const char *want)
+{
+    FILE *f = fopen(path, "r");
+    char line[8192];
+    size_t n = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        if (want && !strstr(line, want))
+            fail_msg("dead letter without \"%s\": %s", want, line);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static void expect_counts_add_up(ifx_sink *s, ifx_sink_stats *st)
+{
+    ifx_sink_get_stats(s, st);
+    assert_int_equal(st->received, st->written + st->rejected + st->pending);
+}
+
+/* Issue 10 (2) at the sink: a v3 database soft-deleted (400, no line named) while messages
+ * come in. Upstream-style halving dead-lettered all 8; now they stay pending, one ERROR line
+ * quotes the server however long it lasts, each later attempt costs one request, and all 8
+ * are written once the server takes them. */
+static void test_issue10_request_refusal_keeps_messages(void **state)
+{
+    char dl[300], extra[512];
+    static log_capture lc = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                             .text =
+                                 "cannot write to soft-deleted database 'iggy' - it is marked for "
+                                 "deletion"};
+    ifx_sink *s;
+    ifx_sink_stats st;
+    ifx_err e;
+    pthread_t th;
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    snprintf(dl, sizeof dl, "%s/refused.jsonl", dir);
+    snprintf(extra, sizeof extra,
+             "\"token\":\"" TOKEN "\",\"dead_letter_file\":\"%s\",\"gzip\":false", dl);
+    assert_int_equal(open_v3_logged(extra, capture_log, &lc, &s, &e), IFX_OK);
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
+                           "{\"refuse\":\"soft_deleted_database\",\"persist\":true}"));
+    ifx_sink_message m[8];
+    for (int i = 0; i < 8; i++)
+        m[i] = msg((uint64_t)i, "{\"v\":1}", 7);
+    struct consume_arg a = {s, m, 8, IFX_E_USAGE};
+    pthread_create(&th, NULL, consume_thread, &a);
+    for (int i = 0; i < 100; i++) {
+        ifx_sink_get_stats(s, &st);
+        if (st.requests >= 6)
+            break;
+        ifx_sleep(NULL, 50000000ULL);
+    }
+    expect_counts_add_up(s, &st);
+    assert_true(st.requests >= 6);
+    assert_int_equal(st.received, 8);
+    assert_int_equal(st.pending, 8);
+    assert_int_equal(st.written + st.rejected, 0);
+    assert_int_equal(file_lines(dl, NULL), 0);
+    pthread_mutex_lock(&lc.mu);
+    assert_int_equal(lc.errors, 1);
+    assert_int_equal(lc.matching, 1);
+    pthread_mutex_unlock(&lc.mu);
+    /* the batch, its first and last line alone, then the batch once per attempt */
+    json_t *reqs = admin_call(v3.port, "GET", "/__admin/requests", NULL);
+    size_t want_len[] = {0, 0, 0, 0}, i, k = 0;
+    json_t *r;
+    json_array_foreach(reqs, i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "path")), "/api/v3/write_lp") != 0)
+            continue; /* the health probe at open */
+        if (k < 4)
+            want_len[k++] = (size_t)json_integer_value(json_object_get(r, "body_len"));
+        assert_int_equal(json_integer_value(json_object_get(r, "status")), 400);
+    }
+    assert_true(want_len[1] * 7 < want_len[0] && want_len[2] * 7 < want_len[0]);
+    assert_int_equal(want_len[3], want_len[0]);
+    json_decref(reqs);
+
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+    pthread_join(th, NULL);
+    assert_int_equal(a.rc, IFX_OK);
+    expect_counts_add_up(s, &st);
+    assert_int_equal(st.written, 8);
+    assert_int_equal(st.rejected + st.pending, 0);
+    assert_int_equal(stored(&v3, "iggy"), 8);
+    assert_int_equal(file_lines(dl, NULL), 0);
+    pthread_mutex_lock(&lc.mu);
+    assert_int_equal(lc.recovered, 1);
+    assert_int_equal(lc.errors, 1);
+    pthread_mutex_unlock(&lc.mu);
+    ifx_sink_close(s);
+}
+
+struct timed_consume {
+    struct consume_arg a;
+    _Atomic int done;
+};
+
+static void *timed_consume_thread(void *p)
+{
+    struct timed_consume *t = p;
+    consume_thread(&t->a);
+    atomic_store(&t->done, 1);
+    return NULL;
+}
+
+/* Issue 10 (1) at the sink: 1000 messages whose field type conflicts with the table. InfluxDB 3
+ * answers with all 1000 lines listed, ~170 KB; that used to fail the transfer and the sink
+ * retried the batch forever. Now all 1000 are dead-lettered with the server's reason, in a
+ * few requests, and consume returns. */
+static void test_issue10_refusal_answer_over_64k(void **state)
+{
+    static ifx_sink_message m[1000];
+    static char payload[] = "{\"v\":1}";
+    char dl[300], extra[512];
+    ifx_sink *s;
+    ifx_sink_stats st;
+    ifx_err e;
+    pthread_t th;
+    (void)state;
+    json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+    snprintf(dl, sizeof dl, "%s/conflict.jsonl", dir);
+    snprintf(extra, sizeof extra,
+             "\"token\":\"" TOKEN "\",\"dead_letter_file\":\"%s\",\"payload_format\":"
+             "\"json_fields\",\"batch_size\":1000,\"gzip\":false",
+             dl);
+    assert_int_equal(open_v3(extra, &s, &e), IFX_OK);
+    ifx_sink_message seed = msg(5000, "{\"v\":\"text\"}", 12);
+    assert_int_equal(ifx_sink_consume(s, &seed, 1, &e), IFX_OK);
+    ifx_sink_get_stats(s, &st);
+    uint64_t requests_before = st.requests;
+    for (int i = 0; i < 1000; i++)
+        m[i] = msg((uint64_t)i, payload, strlen(payload));
+    struct timed_consume t = {{s, m, 1000, IFX_E_USAGE}, 0};
+    pthread_create(&th, NULL, timed_consume_thread, &t);
+    for (int i = 0; i < 200 && !atomic_load(&t.done); i++)
+        ifx_sleep(NULL, 50000000ULL);
+    if (!atomic_load(&t.done)) {
+        ifx_sink_get_stats(s, &st);
+        ifx_sink_request_stop(s);
+        pthread_join(th, NULL);
+        fail_msg("consume still blocked after 10 s: %llu requests, %llu pending",
+                 (unsigned long long)(st.requests - requests_before),
+                 (unsigned long long)st.pending);
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(t.a.rc, IFX_OK);
+    expect_counts_add_up(s, &st);
+    assert_int_equal(st.received, 1001);
+    assert_int_equal(st.written, 1);
+    assert_int_equal(st.rejected, 1000);
+    assert_int_equal(st.pending, 0);
+    printf("1000 refused messages: %llu requests\n",
+           (unsigned long long)(st.requests - requests_before));
+    assert_true(st.requests - requests_before < 20);
+    assert_int_equal(file_lines(dl, "\"reason\":\"invalid column type for column 'v', expected "
+                                    "iox::column_type::field::string, got iox::column_type::"
+                                    "field::float\""),
+                     1000);
+    assert_int_equal(stored(&v3, "iggy"), 1);
+    ifx_sink_close(s);
+}
+
+/* Issue 10 (3) at the sink: a 2.x 422 that says dropped=0 for a point it did not store. The
+ * refused message used to count as written and vanish; now it alone is dead-lettered with the
+ * server's reason and the other three are written. */
+static void test_issue10_wrong_drop_count(void **state)
+{
+    char json[768], dl[300];
+    ifx_config cfg;
+    ifx_sink *s;
+    ifx_sink_stats st;
+    ifx_err e;
+    (void)state;
+    json_decref(admin_call(v2.port, "POST", "/__admin/reset", NULL));
+    snprintf(dl, sizeof dl, "%s/dropped.jsonl", dir);
+    snprintf(json, sizeof json,
+             "{\"url\":\"http://127.0.0.1:%d\",\"org\":\"iggy\",\"bucket\":\"events\","
+             "\"token\":\"" TOKEN "\",\"retry_delay\":\"10ms\",\"stats_interval\":\"0s\","
+             "\"payload_format\":\"json_fields\",\"dead_letter_file\":\"%s\"}",
+             v2.port, dl);
+    assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
+                     IFX_OK);
+    assert_int_equal(ifx_sink_open(&cfg, quiet_log, NULL, &s, &e), IFX_OK);
+    ifx_config_free(&cfg);
+    ifx_sink_message seed = msg(100, "{\"v\":\"text\"}", 12);
+    assert_int_equal(ifx_sink_consume(s, &seed, 1, &e), IFX_OK);
+    json_decref(admin_call(v2.port, "POST", "/__admin/fault", "{\"dropped\":0,\"persist\":true}"));
+    ifx_sink_message m[4] = {msg(1, "{\"v\":\"a\"}", 9), msg(2, "{\"v\":\"b\"}", 9),
+                             msg(3, "{\"v\":3}", 7), msg(4, "{\"v\":\"d\"}", 9)};
+    assert_int_equal(ifx_sink_consume(s, m, 4, &e), IFX_OK);
+    expect_counts_add_up(s, &st);
+    assert_int_equal(st.received, 5);
+    assert_int_equal(st.written, 4);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(file_lines(dl, "\"offset\":3,"), 1);
+    assert_int_equal(file_lines(dl, "field type conflict: input field \\\"v\\\" on measurement "
+                                    "\\\"iggy_messages\\\" is type float, already exists as type "
+                                    "string dropped=0"),
+                     1);
+    assert_int_equal(stored(&v2, "events"), 4);
+    json_decref(admin_call(v2.port, "DELETE", "/__admin/fault", NULL));
     ifx_sink_close(s);
 }
 
@@ -549,6 +787,9 @@ int main(void)
         cmocka_unit_test(test_s3_unknown_bucket_is_not_dropped),
         cmocka_unit_test(test_s10_size_guards),
         cmocka_unit_test(test_server_down_at_start),
+        cmocka_unit_test(test_issue10_request_refusal_keeps_messages),
+        cmocka_unit_test(test_issue10_refusal_answer_over_64k),
+        cmocka_unit_test(test_issue10_wrong_drop_count),
         cmocka_unit_test(test_kill9_with_spool),
         cmocka_unit_test(test_dead_letter_line_fed_back),
         cmocka_unit_test(test_sigterm_while_pending),

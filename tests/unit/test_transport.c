@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transport/transport.h"
@@ -261,6 +263,66 @@ static void test_rejected_lines(void **state)
     ifx_write_result_free(&r);
 }
 
+/* A v3 answer cut at the kept size (ifx_write_result.truncated): at every cut position, exactly
+ * the complete entries are named, in order, and nothing is read past the cut (each cut is its
+ * own allocation, so a sanitizer build sees an over-read). Strings hold the characters that
+ * steer the walk: quotes, backslashes, braces and brackets. */
+static void test_cut_v3_answer(void **state)
+{
+    ifx_client_settings s = settings();
+    ifx_write_result r;
+    ifx_buf body;
+    size_t entry_end[6], data_at = 0;
+    (void)state;
+    ifx_write_result_init(&r);
+    ifx_buf_init(&body, 1 << 16);
+    ifx_buf_puts(&body, "{\"error\" : \"partial write of line protocol occurred\", \"data\":[");
+    data_at = body.len;
+    for (int i = 0; i < 6; i++) {
+        ifx_buf_printf(&body,
+                       "%s{\"error_message\":\"bad \\\"}]\\\\ %d\",\"line_number\":%d,"
+                       "\"original_line\":\"m,t=[{ f=\\\"x\"}",
+                       i ? ", " : "", i, 10 * i + 1);
+        entry_end[i] = body.len;
+    }
+    ifx_buf_puts(&body, "]}");
+    for (size_t cut = 0; cut < body.len; cut++) {
+        char *copy = malloc(cut ? cut : 1);
+        memcpy(copy, body.data, cut);
+        ifx_write_result_reset(&r);
+        r.truncated = true;
+        ifx_rc rc = ifx_transport_v3.read_write_error(&s, 400, copy, cut, "", 0, &r);
+        size_t complete = 0;
+        while (complete < 6 && entry_end[complete] <= cut)
+            complete++;
+        assert_int_equal(rc, cut >= data_at ? IFX_E_PARTIAL : IFX_OK);
+        assert_int_equal(r.nlines, complete);
+        for (size_t i = 0; i < complete; i++) {
+            char want[32];
+            snprintf(want, sizeof want, "bad \"}]\\ %zu", i);
+            assert_int_equal(r.lines[i].line, 10 * i + 1);
+            assert_string_equal(r.lines[i].message, want);
+        }
+        free(copy);
+    }
+    /* accept_partial=false: one object, named once whole */
+    s.accept_partial = false;
+    const char *one = "{\"error\":\"line protocol parsing error\",\"data\":{\"error_message\":"
+                      "\"x\",\"line_number\":4,\"original_line\":\"y\"}}";
+    for (size_t cut = 0; cut < strlen(one); cut++) {
+        char *copy = malloc(cut ? cut : 1);
+        memcpy(copy, one, cut);
+        ifx_write_result_reset(&r);
+        r.truncated = true;
+        ifx_rc rc = ifx_transport_v3.read_write_error(&s, 400, copy, cut, "", 0, &r);
+        assert_int_equal(rc, cut >= 47 ? IFX_E_REJECTED : IFX_OK);
+        assert_int_equal(r.nlines, cut == strlen(one) - 1 ? 1 : 0);
+        free(copy);
+    }
+    ifx_buf_free(&body);
+    ifx_write_result_free(&r);
+}
+
 static void test_status_classes(void **state)
 {
     static const struct {
@@ -305,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_write_targets),  cmocka_unit_test(test_auth_headers),
         cmocka_unit_test(test_query_requests), cmocka_unit_test(test_rejected_lines),
         cmocka_unit_test(test_status_classes), cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_cut_v3_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
