@@ -40,8 +40,13 @@ static size_t count_newlines(const char *p, size_t n)
 
 /* Reads the record at *pos into c->pv->cells (*ncells of them). *line counts the line ends
  * consumed, those inside quoted cells included. *ended is false when the body stopped before the
- * record's line end, which a server never does: the body was cut. */
-static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *ncells, bool *ended)
+ * record's line end, which a server never does: the body was cut.
+ *
+ * crlf_is_lf: a CR LF inside a quoted cell stands for one LF. 2.x writes its CSV with Go's
+ * encoding/csv in CRLF mode, which turns every LF in a cell into CR LF (and drops every CR, which
+ * nothing can bring back), so a stored "a\nb" arrives as "a\r\nb". */
+static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *ncells, bool *ended,
+                         bool crlf_is_lf)
 {
     ifx_rows_priv *pv = c->pv;
     ifx_buf *sc = &c->r->scratch;
@@ -79,6 +84,19 @@ static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *nce
                                          "have failed while streaming");
                 qi = (size_t)(q - b);
                 *line += count_newlines(b + i, qi - i);
+                for (const char *cr; crlf_is_lf && (cr = memchr(b + i, '\r', qi - i)) != NULL;) {
+                    size_t ci = (size_t)(cr - b);
+                    i = ci + 1;
+                    if (i >= qi || b[i] != '\n')
+                        continue;
+                    /* the cell is copied from here on: up to the CR, then on from the LF */
+                    if (cell->off == SIZE_MAX)
+                        cell->off = sc->len;
+                    rc = ifx_buf_append(sc, b + seg, ci - seg);
+                    if (rc)
+                        return ifx_rows_oom(c, rc);
+                    seg = i;
+                }
                 if (qi + 1 < len && b[qi + 1] == '"') {
                     /* "" is one quote: copy up to and including the first of the pair. */
                     if (cell->off == SIZE_MAX)
@@ -559,7 +577,7 @@ ifx_rc ifx_rows_read_v2_csv(ifx_rows_ctx *c)
         const ifx_rows_cell *first;
         char shown[48];
 
-        rc = csv_record(c, &pos, &line, &n, &ended);
+        rc = csv_record(c, &pos, &line, &n, &ended, true);
         if (rc)
             return rc;
         if (!ended)
@@ -605,7 +623,7 @@ ifx_rc ifx_rows_read_v3_csv(ifx_rows_ctx *c)
         size_t rec_line = line;
         const ifx_rows_cell *cells;
 
-        rc = csv_record(c, &pos, &line, &n, &ended);
+        rc = csv_record(c, &pos, &line, &n, &ended, false);
         if (rc)
             return rc;
         if (!ended)

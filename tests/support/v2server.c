@@ -95,7 +95,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 /* One authenticated request; returns the body (caller frees) and the status. */
 static char *api_text(const fixture *f, const char *method, const char *path,
-                      const char *content_type, const char *accept, const char *body, long *status)
+                      const char *content_type, const char *accept, const char *body, long *status,
+                      size_t *len)
 {
     char url[2048];
     ifx_buf reply;
@@ -131,6 +132,8 @@ static char *api_text(const fixture *f, const char *method, const char *path,
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
+    if (len)
+        *len = reply.len;
     if (!reply.data)
         return calloc(1, 1);
     return ifx_buf_detach(&reply);
@@ -139,7 +142,8 @@ static char *api_text(const fixture *f, const char *method, const char *path,
 json_t *v2_api(const fixture *f, const char *method, const char *path, const char *body,
                long *status)
 {
-    char *text = api_text(f, method, path, body ? "application/json" : NULL, NULL, body, status);
+    char *text =
+        api_text(f, method, path, body ? "application/json" : NULL, NULL, body, status, NULL);
     json_t *j = *text ? json_loads(text, 0, NULL) : NULL;
     if (*text && !j) {
         fprintf(stderr, "v2 %s %s: the answer is not JSON: %s\n", method, path, text);
@@ -149,14 +153,19 @@ json_t *v2_api(const fixture *f, const char *method, const char *path, const cha
     return j;
 }
 
-char *v2_flux_csv(const fixture *f, const char *flux)
+char *v2_query_text(const fixture *f, const char *path)
+{
+    return api_text(f, "GET", path, NULL, NULL, NULL, NULL, NULL);
+}
+
+char *v2_flux_csv(const fixture *f, const char *flux, size_t *len)
 {
     json_t *q = json_pack("{s:s, s:s, s:{s:[s,s,s]}}", "query", flux, "type", "flux", "dialect",
                           "annotations", "datatype", "group", "default");
     char *body = json_dumps(q, 0);
     long status = 0;
     char *csv = api_text(f, "POST", "/api/v2/query?org=" V2_ORG, "application/json",
-                         "application/csv", body, &status);
+                         "application/csv", body, &status, len);
     if (status != 200) {
         fprintf(stderr, "v2 query failed (%ld): %s\n", status, csv);
         abort();

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "fixture.h"
 
@@ -47,8 +48,11 @@ void v2_reset(const fixture *f);
 json_t *v2_api(const fixture *f, const char *method, const char *path, const char *body,
                long *status);
 
-/* Runs a Flux query (as JSON, with annotations) and returns the raw annotated CSV (caller frees).
- */
-char *v2_flux_csv(const fixture *f, const char *flux);
+/* GET path (with its query string) with the operator token; returns the body (caller frees). */
+char *v2_query_text(const fixture *f, const char *path);
+
+/* Runs a Flux query (as JSON, with annotations) and returns the raw annotated CSV (caller frees;
+ * NUL-terminated, but a stored string may hold NUL bytes: *len, when not NULL, is the length). */
+char *v2_flux_csv(const fixture *f, const char *flux, size_t *len);
 
 #endif
