@@ -399,7 +399,7 @@ static ifx_rc secured_health(ifx_role role, const char *db, const char *user, co
 {
     char json[512];
     ifx_config cfg;
-    ifx_client *c;
+    ifx_client *c = NULL;
     ifx_err e;
     int n = snprintf(json, sizeof json,
                      "{\"version\":\"v1\",\"url\":\"http://127.0.0.1:%d\","
