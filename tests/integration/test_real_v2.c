@@ -728,9 +728,10 @@ static void test_restart_mid_stream(void **state)
     pthread_t th;
     (void)state;
     v2_reset(&v2);
+    /* the breaker opens while the server is away: a short cool-down keeps the test short */
     config(&cfg, IFX_ROLE_SINK,
-           "\"measurement\":\"rs\",\"retry_max_delay\":\"200ms\","
-           "\"max_retries\":2,\"stats_interval\":\"0s\"");
+           "\"measurement\":\"rs\",\"retry_max_delay\":\"200ms\",\"max_retries\":2,"
+           "\"stats_interval\":\"0s\",\"circuit_breaker_cool_down\":\"500ms\"");
     assert_int_equal(ifx_sink_open(&cfg, NULL, NULL, &s, &e), IFX_OK);
     ifx_config_free(&cfg);
     f.sink = s;
