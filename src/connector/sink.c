@@ -107,6 +107,18 @@ static bool dead_letter_append(ifx_sink *s, const char *rec, size_t len)
     return false;
 }
 
+/* Writes one record (a whole JSON line) under dl_lock; a failure is logged with what was being
+ * rejected (what: "message 1007", "undecodable message") and why. */
+static void dead_letter_write(ifx_sink *s, const char *rec, size_t len, const char *what,
+                              const char *reason)
+{
+    pthread_mutex_lock(&s->dl_lock);
+    if (!dead_letter_append(s, rec, len))
+        slog(s, IFX_LOG_ERROR, "cannot write to dead_letter_file %s: %s; rejected %s: %s",
+             s->cfg.dead_letter_file, strerror(errno), what, reason);
+    pthread_mutex_unlock(&s->dl_lock);
+}
+
 static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t line_len,
                         const char *reason)
 {
@@ -149,11 +161,9 @@ static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t l
         ifx_json_append_string(&b, line, line_len);
     }
     ifx_buf_puts(&b, "}\n");
-    pthread_mutex_lock(&s->dl_lock);
-    if (!dead_letter_append(s, b.data, b.len))
-        slog(s, IFX_LOG_ERROR, "cannot write to dead_letter_file %s: %s; rejected message %s: %s",
-             s->cfg.dead_letter_file, strerror(errno), id, reason);
-    pthread_mutex_unlock(&s->dl_lock);
+    char what[64];
+    snprintf(what, sizeof what, "message %s", id);
+    dead_letter_write(s, b.data, b.len, what, reason);
     ifx_buf_free(&b);
 }
 
@@ -850,6 +860,28 @@ static void maybe_log_stats(ifx_sink *s)
     slog(s, IFX_LOG_INFO, "%s", line);
 }
 
+/* A call that hands messages in (consume, reject_undecodable): counted as active, so that close
+ * waits for it, and its n messages counted received. false when the sink is closing. */
+static bool call_begin(ifx_sink *s, size_t n)
+{
+    pthread_mutex_lock(&s->lock);
+    bool closed = s->closing;
+    if (!closed)
+        s->active++;
+    pthread_mutex_unlock(&s->lock);
+    if (!closed)
+        atomic_fetch_add(&s->received, n);
+    return !closed;
+}
+
+static void call_end(ifx_sink *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->active--;
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+}
+
 ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx_err *err)
 {
     ifx_rc rc = IFX_OK, first = IFX_OK;
@@ -859,14 +891,8 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
     if (!err)
         err = &local;
     ifx_err_clear(err);
-    pthread_mutex_lock(&s->lock);
-    bool closed = s->closing;
-    if (!closed)
-        s->active++;
-    pthread_mutex_unlock(&s->lock);
-    if (closed)
+    if (!call_begin(s, n))
         return ifx_err_set(err, IFX_E_USAGE, "the sink is closed");
-    atomic_fetch_add(&s->received, n);
     if (!(e = encoder_take(s))) {
         first = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
         goto done;
@@ -920,10 +946,7 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
     }
     maybe_log_stats(s);
 done:
-    pthread_mutex_lock(&s->lock);
-    s->active--;
-    pthread_cond_broadcast(&s->wake);
-    pthread_mutex_unlock(&s->lock);
+    call_end(s);
     return first;
 }
 
@@ -995,12 +1018,7 @@ static void reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, ifx_b
     if (u->raw)
         put_bytes(b, "raw", u->raw, u->raw_len);
     ifx_buf_puts(b, "}\n");
-    pthread_mutex_lock(&s->dl_lock);
-    if (!dead_letter_append(s, b->data, b->len))
-        slog(s, IFX_LOG_ERROR,
-             "cannot write to dead_letter_file %s: %s; rejected undecodable message: %s",
-             s->cfg.dead_letter_file, strerror(errno), u->reason);
-    pthread_mutex_unlock(&s->dl_lock);
+    dead_letter_write(s, b->data, b->len, "undecodable message", u->reason);
 }
 
 ifx_rc ifx_sink_reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, size_t n,
@@ -1012,23 +1030,14 @@ ifx_rc ifx_sink_reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, s
     if (!err)
         err = &local;
     ifx_err_clear(err);
-    pthread_mutex_lock(&s->lock);
-    bool closed = s->closing;
-    if (!closed)
-        s->active++;
-    pthread_mutex_unlock(&s->lock);
-    if (closed)
+    if (!call_begin(s, n))
         return ifx_err_set(err, IFX_E_USAGE, "the sink is closed");
-    atomic_fetch_add(&s->received, n);
     ifx_buf_init(&b, (size_t)1 << 30);
     for (size_t i = 0; i < n; i++)
         reject_undecodable(s, &u[i], &b);
     ifx_buf_free(&b);
     dead_letter_sync(s);
-    pthread_mutex_lock(&s->lock);
-    s->active--;
-    pthread_cond_broadcast(&s->wake);
-    pthread_mutex_unlock(&s->lock);
+    call_end(s);
     return IFX_OK;
 }
 
