@@ -133,8 +133,13 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
                         ifx_result_format v3_format, ifx_buf *body, ifx_result_format *fmt,
                         ifx_err *err);
 
-/* Checks that the server is up and the credentials work: v1 /ping, v2 /health, v3 /health with
- * the token (v3 authenticates it). */
+/* Checks that the server is up, the credentials work and the target is there: v1 /ping, then
+ * SHOW DATABASES (authenticated when auth is on; a sink's database must be listed, since 1.x never
+ * creates one on write); v2 /health, then for a sink an empty write to its bucket (2.x checks
+ * token, org, bucket and write permission before the body, and stores nothing), for a source a
+ * listing of one bucket of its org; v3 /health with the token (v3 authenticates it, and creates a
+ * database on the first write). A refusal names the key to fix: IFX_E_AUTH for credentials,
+ * IFX_E_CONFIG for an org, bucket or database that is not there. */
 ifx_rc ifx_client_health(ifx_client *c, ifx_err *err);
 
 /* The health probe at start: ifx_client_health up to cfg->max_open_retries times, waiting

@@ -11,8 +11,11 @@
 static const char health_usage[] =
     "usage: ifx health -c FILE [--wait]\n"
     "\n"
-    "Checks that the server of a configuration answers and accepts its credentials:\n"
-    "v1 /ping, v2 /health, v3 /health with the token. Prints one line. With --wait, retries\n"
+    "Checks that the server of a configuration answers, accepts its credentials and has its\n"
+    "target: v1 /ping, then SHOW DATABASES with username/password (a sink's db must be listed);\n"
+    "v2 /health, then an empty write to the bucket (a sink; it stores nothing) or a listing of\n"
+    "the org's buckets (a source), with the token; v3 /health with the token. Prints one line.\n"
+    "A wrong token, password, org, bucket or database is named with its key. With --wait, retries\n"
     "up to max_open_retries times (backoff up to open_retry_max_delay) while it is unreachable.\n"
     "\n" CLI_CONFIG_USAGE "\n"
     "Exit status: 0 healthy; 1 not; 2 usage error.\n";
