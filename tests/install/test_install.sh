@@ -13,7 +13,7 @@ for f in "$prefix/bin/ifx" "$prefix/include/ifx/lp.h" "$lib/pkgconfig/ifx.pc" \
   [ -e "$f" ] || { echo "missing after install: $f"; exit 1; }
 done
 ls "$lib"/libifx.so.0* >/dev/null || { echo "no versioned libifx.so.0"; exit 1; }
-for f in README.md configuration.md delivery.md migrating.md architecture.md \
+for f in README.md configuration.md delivery.md migrating.md architecture.md operations.md \
          examples/connectors/influxdb_sink_v3.toml examples/connectors/influxdb_source_v2.toml; do
   [ -e "$prefix/share/doc/ifx/$f" ] || { echo "missing after install: share/doc/ifx/$f"; exit 1; }
 done
