@@ -34,35 +34,37 @@ static bool is_json_format(ifx_result_format fmt)
     return fmt == IFX_RESULT_V1_JSON || fmt == IFX_RESULT_V3_JSON || fmt == IFX_RESULT_V3_JSONL;
 }
 
-/* Whether needle occurs in hay (memmem is a GNU extension). */
-static bool contains(const char *hay, size_t hn, const char *needle, size_t nn)
+/* Whether the decoded CSV text p matches the input at in: each quote as a doubled quote (a
+ * quote only occurs in a quoted cell), and in annotated CSV (v2) each LF as LF or CR LF. */
+static bool csv_matches_at(const char *in, size_t in_len, const char *p, size_t len, bool crlf)
 {
-    size_t i;
-
-    if (nn == 0)
-        return true;
-    for (i = 0; i + nn <= hn; i++) {
-        if (hay[i] == needle[0] && memcmp(hay + i, needle, nn) == 0)
-            return true;
+    size_t j = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '"') {
+            if (j + 2 > in_len || in[j] != '"' || in[j + 1] != '"')
+                return false;
+            j += 2;
+        } else if (p[i] == '\n' && crlf && j + 2 <= in_len && in[j] == '\r' && in[j + 1] == '\n') {
+            j += 2;
+        } else {
+            if (j >= in_len || in[j] != p[i])
+                return false;
+            j++;
+        }
     }
-    return false;
+    return true;
 }
 
-/* A CSV string is a cell of the input: as it is, or with each quote doubled (a quote only occurs
- * in a quoted cell). */
+/* A CSV string is a cell of the input, as the reader decodes cells. */
 static bool csv_text_in_input(const seen *s, const char *p, size_t len)
 {
-    char doubled[512];
-    size_t i, n = 0;
-
-    for (i = 0; i < len; i++) {
-        if (n + 2 > sizeof doubled)
-            return true; /* too long to check cheaply */
-        doubled[n++] = p[i];
-        if (p[i] == '"')
-            doubled[n++] = '"';
-    }
-    return contains(s->in, s->size, doubled, n);
+    bool crlf = s->fmt == IFX_RESULT_V2_CSV;
+    if (len == 0 || len > 512)
+        return true; /* empty, or too long to check cheaply */
+    for (size_t i = 0; i < s->size; i++)
+        if (csv_matches_at((const char *)s->in + i, s->size - i, p, len, crlf))
+            return true;
+    return false;
 }
 
 static void check_text(seen *s, const char *p, size_t len)
