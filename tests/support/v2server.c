@@ -175,13 +175,18 @@ char *v2_flux_csv(const fixture *f, const char *flux, size_t *len)
     return csv;
 }
 
+void v2_org_id(const fixture *f, char *out, size_t cap)
+{
+    const char *p = strstr(f->ready_line, "org_id=");
+    size_t n = p ? strcspn(p + 7, " \n") : 0;
+    snprintf(out, cap, "%.*s", (int)n, p ? p + 7 : "0000000000000001");
+}
+
 static void real_reset(const fixture *f)
 {
     long status = 0;
-    const char *p = strstr(f->ready_line, "org_id=");
-    char org_id[64] = "";
-    if (p)
-        sscanf(p + 7, "%63s", org_id);
+    char org_id[64];
+    v2_org_id(f, org_id, sizeof org_id);
     json_t *list = v2_api(f, "GET", "/api/v2/buckets?org=" V2_ORG "&limit=100", NULL, &status);
     if (status != 200) {
         fprintf(stderr, "v2 reset: listing buckets answered %ld\n", status);

@@ -38,6 +38,9 @@ int v2_restart(fixture *f);
 /* Stops the server for good and removes its data. */
 void v2_stop(fixture *f);
 
+/* The id of the org (real server: from the READY line; stand-in: its fixed id). */
+void v2_org_id(const fixture *f, char *out, size_t cap);
+
 /* Empties the server: every bucket but the system ones is deleted and "events" is made again
  * (real: through the API, which also forgets field types; stand-in: /__admin/reset). */
 void v2_reset(const fixture *f);
