@@ -63,7 +63,7 @@ typedef struct ifx_write_result {
     ifx_line_error *lines; /* rejected lines the server named, in body order */
     size_t nlines, cap_lines;
     size_t unnamed_rejects;  /* rejected lines the server counted but did not name */
-    uint64_t retry_after_ms; /* from Retry-After, 0 when absent */
+    uint64_t retry_after_ms; /* from Retry-After; 1 for "now"; 0 when absent or unreadable */
     ifx_buf body;            /* the response body, at most IFX_MAX_ERROR_BODY bytes */
     /* The body was longer than IFX_MAX_ERROR_BODY and only its start is in body (the rest was
      * read and dropped): the server may have refused more lines than lines names. */

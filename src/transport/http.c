@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ifx/lp.h"
 #include "ifx/resilience.h"
@@ -63,8 +62,9 @@ typedef struct response {
     bool truncated;
     size_t dropped; /* bytes read and not kept (keep_head) */
     uint64_t retry_after_ms;
-    char version[64]; /* X-Influxdb-Version */
-    char build[32];   /* X-Influxdb-Build */
+    bool retry_after_number; /* a Retry-After header came with a number (not a date) */
+    char version[64];        /* X-Influxdb-Version */
+    char build[32];          /* X-Influxdb-Build */
 } response;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -403,6 +403,21 @@ static void copy_header_value(const char *v, size_t len, char *out, size_t cap)
     out[len] = '\0';
 }
 
+/* Retry-After in milliseconds from libcurl's reading of it (CURLINFO_RETRY_AFTER): seconds, or
+ * an HTTP date (IMF-fixdate, RFC 850 or asctime) as the seconds until then, negative once it has
+ * passed. Its 0 stands for "absent or unreadable" as well as for "0", which the header itself
+ * tells apart (number). "Now" (0, or a date gone by) is kept as 1 ms, so that the retry does not
+ * fall back to the backoff delay; the caller caps the value (retry_after_max). */
+static uint64_t retry_after_from_curl(CURL *h, bool number)
+{
+    curl_off_t secs = 0;
+    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &secs) != CURLE_OK)
+        return 0;
+    if (secs > 0)
+        return (uint64_t)secs > UINT64_MAX / 1000 ? UINT64_MAX : (uint64_t)secs * 1000;
+    return secs < 0 || number ? 1 : 0;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     response *r = ud;
@@ -416,10 +431,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     const char *v = colon + 1;
     size_t vlen = len - nlen - 1;
     if (nlen == 11 && strncasecmp(p, "Retry-After", 11) == 0) {
-        uint64_t ms;
+        /* libcurl reads the value (retry_after_from_curl); this only tells its "0" apart. */
         copy_header_value(v, vlen, value, sizeof value);
-        if (ifx_parse_retry_after(value, strlen(value), (int64_t)time(NULL), &ms) == IFX_OK)
-            r->retry_after_ms = ms ? ms : 1;
+        r->retry_after_number = value[0] >= '0' && value[0] <= '9';
     } else if (nlen == 18 && strncasecmp(p, "X-Influxdb-Version", 18) == 0) {
         copy_header_value(v, vlen, r->version, sizeof r->version);
     } else if (nlen == 16 && strncasecmp(p, "X-Influxdb-Build", 16) == 0) {
@@ -612,6 +626,7 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
     cc = curl_easy_perform(h);
     record_latency(c, kind, ifx_now_ns() / 1000 - started_us);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    r->retry_after_ms = retry_after_from_curl(h, r->retry_after_number);
     if (cc == CURLE_WRITE_ERROR && r->keep_head && r->truncated && r->status > 0)
         cc = CURLE_OK; /* cut off while dropping an endless body: the status and head are in */
     /* The header list held the token: clear it before it is freed. */

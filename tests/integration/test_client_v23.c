@@ -285,6 +285,71 @@ static void test_v3_v2_compat_endpoint(void **state)
     ifx_config_free(&cfg);
 }
 
+/* One write answered 429 with the Retry-After value given: the client's reading of it. */
+static uint64_t retry_after_of(ifx_client *c, const char *value)
+{
+    ifx_write_result res;
+    ifx_err e;
+    char json[256];
+    uint64_t ms;
+    snprintf(json, sizeof json, "{\"count\":1,\"status\":429,\"retry_after\":\"%s\"}", value);
+    fault(&v3, json);
+    ifx_write_result_init(&res);
+    assert_int_equal(ifx_client_write(c, "m f=1i 1", 8, IFX_PRECISION_NS, &res, &e),
+                     IFX_E_TRANSIENT);
+    assert_int_equal(res.status, 429);
+    ms = res.retry_after_ms;
+    ifx_write_result_free(&res);
+    return ms;
+}
+
+/* Retry-After as the client reads it (libcurl's CURLINFO_RETRY_AFTER): seconds; an HTTP date in
+ * each of its three forms, as the time until then; "now" (0, or a date gone by) as 1 ms so that
+ * the retry does not wait the backoff; an unreadable or missing value as 0 (the backoff). */
+static void test_v3_retry_after_forms(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, NULL);
+    char date[64];
+    uint64_t ms;
+    struct tm g;
+    time_t when = time(NULL) + 30;
+    (void)state;
+    reset(&v3);
+    gmtime_r(&when, &g);
+    assert_int_equal(retry_after_of(c, "120"), 120000);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &g); /* IMF-fixdate */
+    ms = retry_after_of(c, date);
+    assert_true(ms >= 28000 && ms <= 30000);
+    /* RFC 850, with its two-digit year */
+    size_t n = strftime(date, sizeof date, "%A, %d-%b-", &g);
+    snprintf(date + n, sizeof date - n, "%02d %02d:%02d:%02d GMT", g.tm_year % 100, g.tm_hour,
+             g.tm_min, g.tm_sec);
+    ms = retry_after_of(c, date);
+    assert_true(ms >= 28000 && ms <= 30000);
+    strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &g); /* asctime */
+    ms = retry_after_of(c, date);
+    assert_true(ms >= 28000 && ms <= 30000);
+    assert_int_equal(retry_after_of(c, "0"), 1);
+    assert_int_equal(retry_after_of(c, "Sun, 06 Nov 1994 08:49:37 GMT"), 1);
+    assert_int_equal(retry_after_of(c, "soon"), 0);
+    assert_int_equal(retry_after_of(c, "Sun, 06 Xyz 1994 08:49:37 GMT"), 0);
+    fault(&v3, "{\"count\":1,\"status\":503}");
+    {
+        ifx_write_result res;
+        ifx_err e;
+        ifx_write_result_init(&res);
+        assert_int_equal(ifx_client_write(c, "m f=1i 1", 8, IFX_PRECISION_NS, &res, &e),
+                         IFX_E_TRANSIENT);
+        assert_int_equal(res.retry_after_ms, 0);
+        ifx_write_result_free(&res);
+    }
+    /* a large value is kept whole here; the retry policy caps it (retry_after_max) */
+    assert_int_equal(retry_after_of(c, "86400"), 86400000);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
 static void test_v3_retries_and_retry_after(void **state)
 {
     ifx_config cfg;
@@ -962,6 +1027,7 @@ int main(void)
         cmocka_unit_test(test_v3_partial_writes),
         cmocka_unit_test(test_v3_v2_compat_endpoint),
         cmocka_unit_test(test_v3_retries_and_retry_after),
+        cmocka_unit_test(test_v3_retry_after_forms),
         cmocka_unit_test(test_v3_breaker),
         cmocka_unit_test(test_v3_413_splits),
         cmocka_unit_test(test_v3_answer_over_64k_rejects_every_line),
