@@ -2,7 +2,7 @@
  * generation behind one set of operations (see ../shared/DESIGN.md, "The client operations").
  *
  *     ifx_client *c;
- *     ifx_client_new(&cfg, &c, &err);          // copies what it needs from cfg
+ *     ifx_client_new(cfg.version, &cfg.http, &c, &err); // copies what it needs
  *     ifx_write_result res;
  *     ifx_write_result_init(&res);
  *     rc = ifx_client_write(c, lp, len, IFX_PRECISION_NS, &res, &err);
@@ -34,10 +34,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ifx/buf.h"
-#include "ifx/config.h"
 #include "ifx/error.h"
 #include "ifx/resilience.h"
 #include "ifx/rows.h"
+#include "ifx/transport_options.h"
 #include "ifx/types.h"
 
 #ifdef __cplusplus
@@ -63,7 +63,7 @@ typedef struct ifx_write_result {
     ifx_line_error *lines; /* rejected lines the server named, in body order */
     size_t nlines, cap_lines;
     size_t unnamed_rejects;  /* rejected lines the server counted but did not name */
-    uint64_t retry_after_ms; /* from Retry-After, 0 when absent */
+    uint64_t retry_after_ms; /* from Retry-After; 1 for "now"; 0 when absent or unreadable */
     ifx_buf body;            /* the response body, at most IFX_MAX_ERROR_BODY bytes */
     /* The body was longer than IFX_MAX_ERROR_BODY and only its start is in body (the rest was
      * read and dropped): the server may have refused more lines than lines names. */
@@ -74,10 +74,12 @@ void ifx_write_result_init(ifx_write_result *r);
 void ifx_write_result_reset(ifx_write_result *r); /* empties it for reuse, keeps memory */
 void ifx_write_result_free(ifx_write_result *r);
 
-/* Creates a client for cfg (version v1, v2 or v3; AUTO must be resolved first with
- * ifx_detect). Copies every value it needs; cfg may be freed afterwards. Optional TLS and proxy
- * settings come from the config and the standard proxy environment variables. */
-ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err);
+/* Creates a client of a server generation (v1, v2 or v3; AUTO must be resolved first with
+ * ifx_detect_resolve_version) with the options opts (a configuration's are &cfg.http). Copies
+ * every value it needs; opts may be freed afterwards. IFX_E_CONFIG without opts->url. Proxies
+ * come from the standard environment variables unless opts->ignore_proxy_env. */
+ifx_rc ifx_client_new(ifx_version version, const ifx_transport_options *opts, ifx_client **out,
+                      ifx_err *err);
 void ifx_client_free(ifx_client *c);
 
 /* Aborts every request in flight and makes every later one fail at once (IFX_E_TRANSIENT,
@@ -142,11 +144,12 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
  * IFX_E_CONFIG for an org, bucket or database that is not there. */
 ifx_rc ifx_client_health(ifx_client *c, ifx_err *err);
 
-/* The health probe at start: ifx_client_health up to cfg->max_open_retries times, waiting
- * between tries with full-jitter backoff from retry_delay up to open_retry_max_delay. Stops at
- * once on an auth failure or a refusal (retrying cannot fix credentials or a wrong URL path).
- * sleep may be NULL (ifx_sleep); *attempts (when not NULL) gets the number of probes made. */
-ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_config *cfg, ifx_sleep_fn sleep,
+/* The health probe at start: ifx_client_health up to p->max_attempts times (0 counts as 1),
+ * waiting between tries with full-jitter backoff from p->base_ns up to p->cap_ns (a
+ * configuration's max_open_retries, retry_delay and open_retry_max_delay). Stops at once on an
+ * auth failure or a refusal (retrying cannot fix credentials or a wrong URL path). sleep may be
+ * NULL (ifx_sleep); *attempts (when not NULL) gets the number of probes made. */
+ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_retry_policy *p, ifx_sleep_fn sleep,
                                void *sleep_ud, uint32_t *attempts, ifx_err *err);
 
 /* What ifx_detect found. */
@@ -158,16 +161,19 @@ typedef struct ifx_detect_result {
     bool auth_required; /* the probe was answered 401 without credentials */
 } ifx_detect_result;
 
-/* Asks the server at url which generation it is: /ping headers (X-Influxdb-Version,
+/* Asks the server at opts->url which generation it is: /ping headers (X-Influxdb-Version,
  * X-Influxdb-Build) and status (204 on 1.x/2.x, 200 with a JSON body on 3.x, 401 on a secured
- * 3.x), then /health when needed. token may be NULL. Uses timeout_ns per request. */
-ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_detect_result *out,
-                  ifx_err *err);
+ * 3.x). The only credential sent is opts->token (or, without one, opts->password), as 3.x's
+ * Bearer token; 1.x and 2.x do not authenticate /ping. Uses opts' timeout, TLS and proxy
+ * settings. Borrows opts. */
+ifx_rc ifx_detect(const ifx_transport_options *opts, ifx_detect_result *out, ifx_err *err);
 
-/* Resolves version "auto" in cfg by asking the server (ifx_detect), then checks that the keys the
- * found version needs are there (v1 and v3: db; v2: org, and bucket for a sink). Does nothing
- * for an explicit version. found may be NULL. */
-ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found, ifx_err *err);
+/* Resolves *version when it is AUTO by asking the server (ifx_detect with opts), then checks
+ * that the options the found version needs are there (v1 and v3: db; v2: org and token, and
+ * bucket when opts->for_write), naming the configuration keys. Does nothing for an explicit
+ * version. found may be NULL. A configuration calls it as (&cfg.version, &cfg.http, ...). */
+ifx_rc ifx_detect_resolve_version(ifx_version *version, const ifx_transport_options *opts,
+                                  ifx_detect_result *found, ifx_err *err);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ifx/error.h"
+#include "ifx/transport_options.h"
 #include "ifx/types.h"
 
 #ifdef __cplusplus
@@ -61,11 +62,6 @@ typedef struct ifx_strmap {
     size_t n;
 } ifx_strmap;
 
-typedef enum ifx_write_endpoint {
-    IFX_WRITE_ENDPOINT_NATIVE = 0, /* "native": v3 /api/v3/write_lp */
-    IFX_WRITE_ENDPOINT_V2_COMPAT   /* "v2_compat": v3 /api/v2/write */
-} ifx_write_endpoint;
-
 typedef enum ifx_log_format {
     IFX_LOG_FORMAT_TEXT = 0, /* "text" */
     IFX_LOG_FORMAT_JSON      /* "json": one JSON object per line */
@@ -80,17 +76,15 @@ typedef struct ifx_config {
     ifx_role role;
     ifx_version version; /* "version"; absent means v2 */
 
-    /* connection: all versions */
-    char *url;   /* required; http or https; a trailing '/' removed */
-    char *token; /* secret; v2: required; v3: optional (servers without auth); v1: the password */
-    /* v2 */
-    char *org;    /* required for v2 */
-    char *bucket; /* required for a v2 sink (a v2 source names its bucket in the Flux query) */
-    /* v1 and v3 */
-    char *db;               /* required for v1 and v3; "database" is accepted as an alias */
-    char *retention_policy; /* v1 only, optional */
-    char *username;         /* v1 only, optional */
-    char *password;         /* v1 only, optional, secret */
+    /* connection, auth, HTTP and v3 write flags: what the transport takes (ifx_client_new).
+     * The keys url, token, org, bucket, db, retention_policy, username, password, timeout, gzip,
+     * gzip_threshold, tls_*, ignore_proxy_env, accept_partial, no_sync and write_endpoint store
+     * here; for_write follows role. Required: url; org and token for v2, bucket for a v2 sink
+     * (a v2 source names its bucket in the Flux query), db for v1 and v3 ("database" is an
+     * alias). Defaults: timeout 30s for the sink, 10s for the source; gzip true, gzip_threshold
+     * 1024; tls_insecure_skip_verify and ignore_proxy_env false; accept_partial true, no_sync
+     * false, write_endpoint native. */
+    ifx_transport_options http;
 
     /* sink */
     char *measurement;       /* default "iggy_messages"; validated as a line-protocol measurement */
@@ -134,7 +128,6 @@ typedef struct ifx_config {
     ifx_log_format log_format;             /* default text */
     uint32_t max_retries;                  /* total attempts per request; default 3; 1..100 */
     uint64_t retry_delay_ns;               /* default 1s */
-    uint64_t timeout_ns;                   /* default 30s for the sink, 10s for the source */
     uint32_t max_open_retries;             /* default 10; 1..1000 */
     uint64_t open_retry_max_delay_ns;      /* default 60s */
     uint64_t retry_max_delay_ns;           /* default 5s */
@@ -142,19 +135,7 @@ typedef struct ifx_config {
     uint64_t circuit_breaker_cool_down_ns; /* default 30s */
     uint64_t retry_after_max_ns;           /* default 60s; 0..24h */
 
-    /* HTTP */
-    bool gzip;                     /* default true */
-    uint32_t gzip_threshold;       /* bytes; default 1024 */
-    char *tls_ca_file;             /* optional */
-    char *tls_cert_file;           /* optional */
-    char *tls_key_file;            /* optional */
-    bool tls_insecure_skip_verify; /* default false */
-    bool ignore_proxy_env;         /* default false: http_proxy, https_proxy, ... are honoured */
-
     /* v3 */
-    bool accept_partial;               /* sink; default true */
-    bool no_sync;                      /* sink; default false */
-    ifx_write_endpoint write_endpoint; /* sink; default native */
     ifx_query_language query_language; /* source; default sql */
 } ifx_config;
 

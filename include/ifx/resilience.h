@@ -2,7 +2,8 @@
  *
  * Retry policy: exponential backoff with full jitter (a random delay between 0 and
  * min(cap, base * 2^(retry-1))), a bounded number of attempts, and Retry-After honoured in both
- * forms (seconds or an HTTP date) but never beyond retry_after_max.
+ * forms (seconds or an HTTP date; the client reads it, see ifx_write_result.retry_after_ms) but
+ * never beyond retry_after_max.
  *
  * Circuit breaker: closed -> open after `threshold` consecutive failures -> half-open when the
  * cool-down has passed, letting exactly one probe through at a time -> closed when the probe
@@ -41,11 +42,6 @@ uint64_t ifx_backoff_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t *rng
  * (capped by retry_after_max), else the jittered backoff. */
 uint64_t ifx_retry_delay_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t retry_after_ms,
                             uint64_t *rng);
-
-/* Parses a Retry-After value: delta-seconds ("120") or an HTTP date
- * ("Sun, 06 Nov 1994 08:49:37 GMT", also the RFC 850 and asctime forms), relative to
- * now_unix_s. A date in the past gives 0. IFX_E_INVALID for anything else. */
-ifx_rc ifx_parse_retry_after(const char *s, size_t len, int64_t now_unix_s, uint64_t *delay_ms);
 
 typedef enum ifx_breaker_state {
     IFX_BREAKER_CLOSED = 0,

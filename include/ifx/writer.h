@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include "ifx/buf.h"
 #include "ifx/client.h"
+#include "ifx/config.h"
 #include "ifx/resilience.h"
 
 #ifdef __cplusplus

@@ -280,7 +280,8 @@ int cmd_query(int argc, char **argv)
     ifx_buf_init(&p.header, 1 << 20);
     ifx_buf_init(&p.cells, 256u << 20);
     p.format = format;
-    if (ifx_config_resolve_version(&cfg, NULL, &err) || ifx_client_new(&cfg, &client, &err) ||
+    if (ifx_detect_resolve_version(&cfg.version, &cfg.http, NULL, &err) ||
+        ifx_client_new(cfg.version, &cfg.http, &client, &err) ||
         ifx_client_query(client, lang, query, strlen(query), 0, &body, &fmt, &err) ||
         ifx_rows_read(&reader, fmt, body.data ? body.data : "", body.len, print_row, &p, &err)) {
         if (format == OUT_TABLE && p.ncols)

@@ -49,13 +49,17 @@ int cmd_health(int argc, char **argv)
     }
     if (!cli_load_config(&co, IFX_ROLE_DETECT, &cfg))
         goto out;
-    if (ifx_config_resolve_version(&cfg, NULL, &err) || ifx_client_new(&cfg, &client, &err) ||
-        (wait ? ifx_client_wait_healthy(client, &cfg, NULL, NULL, NULL, &err)
+    ifx_retry_policy open_retry = {.max_attempts = cfg.max_open_retries,
+                                   .base_ns = cfg.retry_delay_ns,
+                                   .cap_ns = cfg.open_retry_max_delay_ns};
+    if (ifx_detect_resolve_version(&cfg.version, &cfg.http, NULL, &err) ||
+        ifx_client_new(cfg.version, &cfg.http, &client, &err) ||
+        (wait ? ifx_client_wait_healthy(client, &open_retry, NULL, NULL, NULL, &err)
               : ifx_client_health(client, &err))) {
         printf("unhealthy: %s\n", err.msg);
         goto out;
     }
-    char *shown = ifx_url_redacted(cfg.url); /* the url may hold a password */
+    char *shown = ifx_url_redacted(cfg.http.url); /* the url may hold a password */
     printf("healthy: %s at %s\n", ifx_version_name(cfg.version), shown ? shown : "its url");
     free(shown);
     status = CLI_EXIT_OK;
@@ -97,7 +101,10 @@ int cmd_detect(int argc, char **argv)
         cli_error("detect: missing URL\n%s", detect_usage);
         return CLI_EXIT_USAGE;
     }
-    if (ifx_detect(url, token && *token ? token : NULL, 10ULL * 1000000000ULL, &d, &err)) {
+    ifx_transport_options opts = {.url = (char *)url,
+                                  .token = token && *token ? (char *)token : NULL,
+                                  .timeout_ns = 10ULL * 1000000000ULL};
+    if (ifx_detect(&opts, &d, &err)) {
         cli_error("detect: %s", err.msg);
         return CLI_EXIT_FAILURE;
     }

@@ -108,8 +108,8 @@ int cmd_write(int argc, char **argv)
             line += text.data[pos] == '\n';
         lines[i] = line;
     }
-    if ((rc = ifx_config_resolve_version(&cfg, NULL, &err)) ||
-        (rc = ifx_client_new(&cfg, &client, &err))) {
+    if ((rc = ifx_detect_resolve_version(&cfg.version, &cfg.http, NULL, &err)) ||
+        (rc = ifx_client_new(cfg.version, &cfg.http, &client, &err))) {
         cli_error("write: %s", err.msg);
         goto out;
     }

@@ -21,7 +21,7 @@ void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
 
 void ifx_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg)
 {
-    if (cfg->tls_insecure_skip_verify)
+    if (cfg->http.tls_insecure_skip_verify)
         ifx_engine_log(fn, ud, IFX_LOG_WARN,
                        "tls_insecure_skip_verify is true: the server's certificate is not "
                        "verified, so anyone on the network path can pose as the server and read "

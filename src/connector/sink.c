@@ -1204,9 +1204,9 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
     atomic_store(&s->last_stats_ns, ifx_now_ns());
     if ((rc = ifx_config_copy(&s->cfg, cfg, err)))
         goto fail;
-    if ((rc = ifx_config_resolve_version(&s->cfg, NULL, err)))
+    if ((rc = ifx_detect_resolve_version(&s->cfg.version, &s->cfg.http, NULL, err)))
         goto fail;
-    if ((rc = ifx_client_new(&s->cfg, &s->client, err)))
+    if ((rc = ifx_client_new(s->cfg.version, &s->cfg.http, &s->client, err)))
         goto fail;
     ifx_breaker_init(&s->breaker, s->cfg.circuit_breaker_threshold,
                      s->cfg.circuit_breaker_cool_down_ns);
@@ -1265,7 +1265,7 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
              "with the same offset and time become one point (upstream S7); keep them as tags to "
              "keep every message");
     ifx_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
-    char *shown = ifx_url_redacted(s->cfg.url); /* the url may hold a password */
+    char *shown = ifx_url_redacted(s->cfg.http.url); /* the url may hold a password */
     slog(s, IFX_LOG_INFO, "InfluxDB sink open: %s at %s, measurement %s, %s",
          ifx_version_name(s->cfg.version), shown ? shown : "the configured url", s->cfg.measurement,
          s->spool ? "spool on" : "no spool (backpressure while the server is down)");

@@ -870,8 +870,8 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
         ifx_cursor_free(&s->cursor);
         s->cursor = restored;
     }
-    if ((rc = ifx_config_resolve_version(&s->cfg, NULL, err)) ||
-        (rc = ifx_client_new(&s->cfg, &s->client, err)))
+    if ((rc = ifx_detect_resolve_version(&s->cfg.version, &s->cfg.http, NULL, err)) ||
+        (rc = ifx_client_new(s->cfg.version, &s->cfg.http, &s->client, err)))
         goto fail;
     s->lang = s->cfg.version == IFX_VERSION_V1                       ? IFX_QUERY_INFLUXQL
               : s->cfg.version == IFX_VERSION_V2                     ? IFX_QUERY_FLUX
@@ -910,7 +910,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     char when[IFX_RFC3339_MAX];
     ifx_time_format_rfc3339(s->cursor.time_ns, when);
     ifx_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
-    char *shown = ifx_url_redacted(s->cfg.url); /* the url may hold a password */
+    char *shown = ifx_url_redacted(s->cfg.http.url); /* the url may hold a password */
     slog(s, IFX_LOG_INFO, "InfluxDB source open: %s at %s, from %s (%zu rows already seen there)",
          ifx_version_name(s->cfg.version), shown ? shown : "the configured url", when,
          s->cursor.nseen);

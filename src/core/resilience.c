@@ -1,8 +1,6 @@
 /* ifx — retry policy and circuit breaker (see include/ifx/resilience.h). */
 #include "ifx/resilience.h"
 
-#include "ifx/timeutil.h"
-
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -81,85 +79,6 @@ uint64_t ifx_retry_delay_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t 
         return ns > p->retry_after_max_ns ? p->retry_after_max_ns : ns;
     }
     return ifx_backoff_ns(p, retry, rng);
-}
-
-static int month_index(const char *s)
-{
-    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    for (int i = 0; i < 12; i++)
-        if (strncmp(names + 3 * i, s, 3) == 0)
-            return i + 1;
-    return 0;
-}
-
-/* Reads n digits at s into *v. */
-static bool digits(const char *s, int n, int *v)
-{
-    *v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return true;
-}
-
-ifx_rc ifx_parse_retry_after(const char *s, size_t len, int64_t now_unix_s, uint64_t *delay_ms)
-{
-    char t[64];
-    int day, mon, year, hh, mm, ss;
-    const char *p;
-
-    while (len && (*s == ' ' || *s == '\t')) {
-        s++;
-        len--;
-    }
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
-        len--;
-    if (len == 0 || len >= sizeof t)
-        return IFX_E_INVALID;
-    memcpy(t, s, len);
-    t[len] = '\0';
-
-    if (t[0] >= '0' && t[0] <= '9') {
-        uint64_t secs = 0;
-        for (size_t i = 0; i < len; i++) {
-            if (t[i] < '0' || t[i] > '9' || secs > UINT64_MAX / 10000)
-                return IFX_E_INVALID;
-            secs = secs * 10 + (uint64_t)(t[i] - '0');
-        }
-        *delay_ms = secs * 1000;
-        return IFX_OK;
-    }
-    /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
-    if (len == 29 && t[3] == ',' && digits(t + 5, 2, &day) && (mon = month_index(t + 8)) &&
-        digits(t + 12, 4, &year) && digits(t + 17, 2, &hh) && digits(t + 20, 2, &mm) &&
-        digits(t + 23, 2, &ss) && strcmp(t + 25, " GMT") == 0) {
-        goto have_date;
-    }
-    /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" */
-    if ((p = strchr(t, ',')) && p[1] == ' ' && strlen(p) == 24 && digits(p + 2, 2, &day) &&
-        p[4] == '-' && (mon = month_index(p + 5)) && p[8] == '-' && digits(p + 9, 2, &year) &&
-        digits(p + 12, 2, &hh) && digits(p + 15, 2, &mm) && digits(p + 18, 2, &ss) &&
-        strcmp(p + 20, " GMT") == 0) {
-        year += year < 70 ? 2000 : 1900;
-        goto have_date;
-    }
-    /* asctime: "Sun Nov  6 08:49:37 1994" */
-    if (len == 24 && (mon = month_index(t + 4)) && (t[8] == ' ' || (t[8] >= '0' && t[8] <= '9')) &&
-        digits(t + 9, 1, &day) && digits(t + 11, 2, &hh) && digits(t + 14, 2, &mm) &&
-        digits(t + 17, 2, &ss) && digits(t + 20, 4, &year)) {
-        if (t[8] != ' ')
-            day += (t[8] - '0') * 10;
-        goto have_date;
-    }
-    return IFX_E_INVALID;
-have_date:
-    if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
-        return IFX_E_INVALID;
-    int64_t when = ifx_days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss;
-    *delay_ms = when > now_unix_s ? (uint64_t)(when - now_unix_s) * 1000 : 0;
-    return IFX_OK;
 }
 
 void ifx_breaker_init(ifx_breaker *b, uint32_t threshold, uint64_t cool_down_ns)

@@ -8,35 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ifx/config.h" /* ifx_url_redacted */
 #include "transport/transport.h"
 
-/* Asks the server at conn->url, with conn's connection settings (TLS files, proxy choice) and
- * token, the token being the only credential sent. */
-static ifx_rc detect(const ifx_config *conn, const char *token, ifx_detect_result *out,
-                     ifx_err *err)
+ifx_rc ifx_detect(const ifx_transport_options *opts, ifx_detect_result *out, ifx_err *err)
 {
     /* A throwaway client: v3's transport sends "Bearer <token>", which 3.x requires on /ping;
-     * 1.x and 2.x do not authenticate /ping at all. */
-    ifx_config cfg;
-    const char *url = conn->url;
+     * 1.x and 2.x do not authenticate /ping at all. The token (or a v1 password) is the only
+     * credential sent; the TLS and proxy settings are those of the client that will follow. */
+    const char *url = opts->url;
+    const char *token = opts->token ? opts->token : opts->password;
+    ifx_transport_options conn = {.url = opts->url,
+                                  .token = (char *)token,
+                                  .timeout_ns = opts->timeout_ns,
+                                  .tls_ca_file = opts->tls_ca_file,
+                                  .tls_cert_file = opts->tls_cert_file,
+                                  .tls_key_file = opts->tls_key_file,
+                                  .tls_insecure_skip_verify = opts->tls_insecure_skip_verify,
+                                  .ignore_proxy_env = opts->ignore_proxy_env};
     ifx_client *c = NULL;
     ifx_buf body;
     ifx_http_reply r = {.body = &body};
     ifx_rc rc;
 
     memset(out, 0, sizeof *out);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.version = IFX_VERSION_V3;
-    cfg.url = (char *)url;
-    cfg.token = (char *)token;
-    cfg.timeout_ns = conn->timeout_ns;
-    cfg.tls_ca_file = conn->tls_ca_file;
-    cfg.tls_cert_file = conn->tls_cert_file;
-    cfg.tls_key_file = conn->tls_key_file;
-    cfg.tls_insecure_skip_verify = conn->tls_insecure_skip_verify;
-    cfg.ignore_proxy_env = conn->ignore_proxy_env;
     ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
-    if ((rc = ifx_client_new(&cfg, &c, err)))
+    if ((rc = ifx_client_new(IFX_VERSION_V3, &conn, &c, err)))
         goto out;
     if ((rc = ifx_http_get(c, "/ping", token != NULL, &r, err)))
         goto out;
@@ -103,37 +100,27 @@ out:
     return rc;
 }
 
-ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_detect_result *out,
-                  ifx_err *err)
-{
-    ifx_config conn;
-    memset(&conn, 0, sizeof conn);
-    conn.url = (char *)url;
-    conn.timeout_ns = timeout_ns;
-    return detect(&conn, token, out, err);
-}
-
-ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found, ifx_err *err)
+ifx_rc ifx_detect_resolve_version(ifx_version *version, const ifx_transport_options *opts,
+                                  ifx_detect_result *found, ifx_err *err)
 {
     ifx_detect_result d;
     ifx_rc rc;
 
-    if (cfg->version != IFX_VERSION_AUTO)
+    if (*version != IFX_VERSION_AUTO)
         return IFX_OK;
-    /* the same TLS and proxy settings as the client that will follow */
-    if ((rc = detect(cfg, cfg->token ? cfg->token : cfg->password, &d, err)))
+    if ((rc = ifx_detect(opts, &d, err)))
         return ifx_err_prefix(err, "version \"auto\": cannot tell which InfluxDB this is");
     if (found)
         *found = d;
-    if ((d.version == IFX_VERSION_V1 || d.version == IFX_VERSION_V3) && !cfg->db)
+    if ((d.version == IFX_VERSION_V1 || d.version == IFX_VERSION_V3) && !opts->db)
         return ifx_err_set(err, IFX_E_CONFIG, "the server is %s, which needs the key 'db'",
                            d.product);
     if (d.version == IFX_VERSION_V2 &&
-        (!cfg->org || (cfg->role == IFX_ROLE_SINK && !cfg->bucket) || !cfg->token))
+        (!opts->org || (opts->for_write && !opts->bucket) || !opts->token))
         return ifx_err_set(err, IFX_E_CONFIG,
                            "the server is %s, which needs the keys 'org', "
                            "'token'%s",
-                           d.product, cfg->role == IFX_ROLE_SINK ? " and 'bucket'" : "");
-    cfg->version = d.version;
+                           d.product, opts->for_write ? " and 'bucket'" : "");
+    *version = d.version;
     return IFX_OK;
 }

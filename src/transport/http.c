@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ifx/lp.h"
 #include "ifx/resilience.h"
 #include "ifx_build_version.h"
+#include "ifx/config.h" /* ifx_url_redacted */
 #include "transport/transport.h"
 
 #define POOL_MAX 8
@@ -62,8 +62,9 @@ typedef struct response {
     bool truncated;
     size_t dropped; /* bytes read and not kept (keep_head) */
     uint64_t retry_after_ms;
-    char version[64]; /* X-Influxdb-Version */
-    char build[32];   /* X-Influxdb-Build */
+    bool retry_after_number; /* a Retry-After header came with a number (not a date) */
+    char version[64];        /* X-Influxdb-Version */
+    char build[32];          /* X-Influxdb-Build */
 } response;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -218,7 +219,8 @@ static void wipe_free(char *s)
     }
 }
 
-ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
+ifx_rc ifx_client_new(ifx_version version, const ifx_transport_options *o, ifx_client **out,
+                      ifx_err *err)
 {
     ifx_client *c;
 
@@ -230,7 +232,7 @@ ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
     c = calloc(1, sizeof *c);
     if (!c)
         return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
-    switch (cfg->version) {
+    switch (version) {
     case IFX_VERSION_V1:
         c->t = &ifx_transport_v1;
         break;
@@ -246,30 +248,30 @@ ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err)
                            "version \"auto\" must be resolved with ifx_detect before a client "
                            "is made");
     }
-    c->s.base_url = dup_or_null(cfg->url);
-    c->shown_url = cfg->url ? ifx_url_redacted(cfg->url) : NULL;
-    c->s.org = dup_or_null(cfg->org);
-    c->s.bucket = dup_or_null(cfg->bucket);
-    c->s.db = dup_or_null(cfg->db);
-    c->s.retention_policy = dup_or_null(cfg->retention_policy);
-    c->s.username = dup_or_null(cfg->username);
-    c->s.password = dup_or_null(cfg->password);
-    c->s.token = dup_or_null(cfg->token);
-    c->s.accept_partial = cfg->accept_partial;
-    c->s.no_sync = cfg->no_sync;
-    c->s.v2_compat_write = cfg->write_endpoint == IFX_WRITE_ENDPOINT_V2_COMPAT;
-    c->s.for_write = cfg->role == IFX_ROLE_SINK;
-    c->gzip = cfg->gzip;
-    c->gzip_threshold = cfg->gzip_threshold;
-    c->timeout_ms = (long)(cfg->timeout_ns / 1000000ULL);
+    c->s.base_url = dup_or_null(o->url);
+    c->shown_url = o->url ? ifx_url_redacted(o->url) : NULL;
+    c->s.org = dup_or_null(o->org);
+    c->s.bucket = dup_or_null(o->bucket);
+    c->s.db = dup_or_null(o->db);
+    c->s.retention_policy = dup_or_null(o->retention_policy);
+    c->s.username = dup_or_null(o->username);
+    c->s.password = dup_or_null(o->password);
+    c->s.token = dup_or_null(o->token);
+    c->s.accept_partial = o->accept_partial;
+    c->s.no_sync = o->no_sync;
+    c->s.v2_compat_write = o->write_endpoint == IFX_WRITE_ENDPOINT_V2_COMPAT;
+    c->s.for_write = o->for_write;
+    c->gzip = o->gzip;
+    c->gzip_threshold = o->gzip_threshold;
+    c->timeout_ms = (long)(o->timeout_ns / 1000000ULL);
     if (c->timeout_ms < 1)
         c->timeout_ms = 1;
     c->connect_timeout_ms = c->timeout_ms < 10000 ? c->timeout_ms : 10000;
-    c->tls_ca_file = dup_or_null(cfg->tls_ca_file);
-    c->tls_cert_file = dup_or_null(cfg->tls_cert_file);
-    c->tls_key_file = dup_or_null(cfg->tls_key_file);
-    c->tls_insecure = cfg->tls_insecure_skip_verify;
-    c->direct = cfg->ignore_proxy_env;
+    c->tls_ca_file = dup_or_null(o->tls_ca_file);
+    c->tls_cert_file = dup_or_null(o->tls_cert_file);
+    c->tls_key_file = dup_or_null(o->tls_key_file);
+    c->tls_insecure = o->tls_insecure_skip_verify;
+    c->direct = o->ignore_proxy_env;
     snprintf(c->user_agent, sizeof c->user_agent, "ifx/%s", IFX_VERSION_STRING);
     pthread_mutex_init(&c->lock, NULL);
     if (!c->s.base_url || !c->shown_url) {
@@ -401,6 +403,21 @@ static void copy_header_value(const char *v, size_t len, char *out, size_t cap)
     out[len] = '\0';
 }
 
+/* Retry-After in milliseconds from libcurl's reading of it (CURLINFO_RETRY_AFTER): seconds, or
+ * an HTTP date (IMF-fixdate, RFC 850 or asctime) as the seconds until then, negative once it has
+ * passed. Its 0 stands for "absent or unreadable" as well as for "0", which the header itself
+ * tells apart (number). "Now" (0, or a date gone by) is kept as 1 ms, so that the retry does not
+ * fall back to the backoff delay; the caller caps the value (retry_after_max). */
+static uint64_t retry_after_from_curl(CURL *h, bool number)
+{
+    curl_off_t secs = 0;
+    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &secs) != CURLE_OK)
+        return 0;
+    if (secs > 0)
+        return (uint64_t)secs > UINT64_MAX / 1000 ? UINT64_MAX : (uint64_t)secs * 1000;
+    return secs < 0 || number ? 1 : 0;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     response *r = ud;
@@ -414,10 +431,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     const char *v = colon + 1;
     size_t vlen = len - nlen - 1;
     if (nlen == 11 && strncasecmp(p, "Retry-After", 11) == 0) {
-        uint64_t ms;
+        /* libcurl reads the value (retry_after_from_curl); this only tells its "0" apart. */
         copy_header_value(v, vlen, value, sizeof value);
-        if (ifx_parse_retry_after(value, strlen(value), (int64_t)time(NULL), &ms) == IFX_OK)
-            r->retry_after_ms = ms ? ms : 1;
+        r->retry_after_number = value[0] >= '0' && value[0] <= '9';
     } else if (nlen == 18 && strncasecmp(p, "X-Influxdb-Version", 18) == 0) {
         copy_header_value(v, vlen, r->version, sizeof r->version);
     } else if (nlen == 16 && strncasecmp(p, "X-Influxdb-Build", 16) == 0) {
@@ -610,6 +626,7 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
     cc = curl_easy_perform(h);
     record_latency(c, kind, ifx_now_ns() / 1000 - started_us);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    r->retry_after_ms = retry_after_from_curl(h, r->retry_after_number);
     if (cc == CURLE_WRITE_ERROR && r->keep_head && r->truncated && r->status > 0)
         cc = CURLE_OK; /* cut off while dropping an endless body: the status and head are in */
     /* The header list held the token: clear it before it is freed. */
@@ -809,13 +826,10 @@ ifx_rc ifx_client_health(ifx_client *c, ifx_err *err)
     return rc;
 }
 
-ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_config *cfg, ifx_sleep_fn sleep,
+ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_retry_policy *p, ifx_sleep_fn sleep,
                                void *sleep_ud, uint32_t *attempts, ifx_err *err)
 {
-    ifx_retry_policy p = {.max_attempts = cfg->max_open_retries ? cfg->max_open_retries : 1,
-                          .base_ns = cfg->retry_delay_ns,
-                          .cap_ns = cfg->open_retry_max_delay_ns,
-                          .retry_after_max_ns = cfg->open_retry_max_delay_ns};
+    uint32_t max_attempts = p->max_attempts ? p->max_attempts : 1;
     uint64_t rng = ifx_now_ns() | 1;
     ifx_rc rc;
     uint32_t n = 0;
@@ -823,9 +837,9 @@ ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_config *cfg, ifx_sleep_f
     for (;;) {
         n++;
         rc = ifx_client_health(c, err);
-        if (rc != IFX_E_TRANSIENT || n >= p.max_attempts)
+        if (rc != IFX_E_TRANSIENT || n >= max_attempts)
             break;
-        if (!(sleep ? sleep : ifx_sleep)(sleep_ud, ifx_backoff_ns(&p, n, &rng)))
+        if (!(sleep ? sleep : ifx_sleep)(sleep_ud, ifx_backoff_ns(p, n, &rng)))
             break;
     }
     if (attempts)

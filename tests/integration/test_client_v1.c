@@ -128,7 +128,7 @@ static ifx_client *client_for(ifx_config *cfg, const char *db, const char *extra
     ifx_client *c;
     ifx_err e;
     make_config(cfg, db, server.port, extra);
-    if (ifx_client_new(cfg, &c, &e))
+    if (ifx_client_new(cfg->version, &cfg->http, &c, &e))
         fail_msg("client: %s", e.msg);
     return c;
 }
@@ -154,7 +154,9 @@ static void test_detect_and_health(void **state)
     ifx_config cfg;
     (void)state;
     snprintf(url, sizeof url, "http://127.0.0.1:%d", server.port);
-    assert_int_equal(ifx_detect(url, NULL, 5000000000ULL, &d, &e), IFX_OK);
+    assert_int_equal(
+        ifx_detect(&(ifx_transport_options){.url = url, .timeout_ns = 5000000000ULL}, &d, &e),
+        IFX_OK);
     assert_int_equal(d.version, IFX_VERSION_V1);
     assert_string_equal(d.product, "InfluxDB 1.x");
     assert_memory_equal(d.server_version, "1.", 2);
@@ -164,10 +166,10 @@ static void test_detect_and_health(void **state)
     snprintf(json, sizeof json, "{\"version\":\"auto\",\"url\":\"%s\",\"db\":\"x\"}", url);
     assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
                      IFX_OK);
-    assert_int_equal(ifx_config_resolve_version(&cfg, NULL, &e), IFX_OK);
+    assert_int_equal(ifx_detect_resolve_version(&cfg.version, &cfg.http, NULL, &e), IFX_OK);
     assert_int_equal(cfg.version, IFX_VERSION_V1);
     ifx_client *c;
-    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(ifx_client_new(cfg.version, &cfg.http, &c, &e), IFX_OK);
     /* /ping says nothing of the database: a sink's health check proves it exists, since 1.x
      * never creates one on write. */
     assert_int_equal(ifx_client_health(c, &e), IFX_E_CONFIG);
@@ -285,7 +287,7 @@ static void test_unreachable_is_transient(void **state)
     (void)state;
     /* port 9 on loopback: nothing listens there */
     make_config(&cfg, "x", 9, "\"max_retries\":3");
-    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(ifx_client_new(cfg.version, &cfg.http, &c, &e), IFX_OK);
     assert_int_equal(write_text(c, &cfg, "m f=1i 1\n", &rep, &rj, &st, &e), IFX_E_TRANSIENT);
     assert_int_equal(st.requests, 3);
     assert_int_equal(st.retries, 2);
@@ -299,7 +301,7 @@ static void test_unreachable_is_transient(void **state)
                        "\"db\":\"x\",\"max_retries\":1}";
     assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
                      IFX_OK);
-    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(ifx_client_new(cfg.version, &cfg.http, &c, &e), IFX_OK);
     assert_int_equal(ifx_client_health(c, &e), IFX_E_TRANSIENT);
     assert_null(strstr(e.msg, "pw-s3cret"));
     assert_non_null(strstr(e.msg, "GET http://admin:***@127.0.0.1:9/ping: "));
@@ -413,7 +415,7 @@ static ifx_rc secured_health(ifx_role role, const char *db, const char *user, co
                       ",\"query\":\"SELECT * FROM m WHERE time > '$cursor' LIMIT $limit\"");
     snprintf(json + n, sizeof json - (size_t)n, "}");
     if (ifx_config_parse_json(&cfg, role, json, strlen(json), NULL, &e) ||
-        ifx_client_new(&cfg, &c, &e))
+        ifx_client_new(cfg.version, &cfg.http, &c, &e))
         fail_msg("secured client: %s", e.msg);
     ifx_err_clear(&e);
     ifx_rc rc = ifx_client_health(c, &e);
@@ -441,7 +443,7 @@ static void test_authentication(void **state)
              secured.port);
     assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
                      IFX_OK);
-    assert_int_equal(ifx_client_new(&cfg, &admin, &e), IFX_OK);
+    assert_int_equal(ifx_client_new(cfg.version, &cfg.http, &admin, &e), IFX_OK);
     ifx_buf_init(&body, 1 << 20);
     const char *setup = "CREATE DATABASE a; CREATE DATABASE b; CREATE USER w WITH PASSWORD 'wpw'; "
                         "GRANT WRITE ON a TO w; CREATE USER r WITH PASSWORD 'rpw'; GRANT READ ON "
@@ -479,7 +481,7 @@ static void test_authentication(void **state)
              secured.port);
     assert_int_equal(ifx_config_parse_json(&wcfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
                      IFX_OK);
-    assert_int_equal(ifx_client_new(&wcfg, &w, &e), IFX_OK);
+    assert_int_equal(ifx_client_new(wcfg.version, &wcfg.http, &w, &e), IFX_OK);
     assert_int_equal(
         write_text(w, &wcfg, "m f=1.5 1000000000\nm f=2.5 2000000000", &rep, &rj, NULL, &e),
         IFX_OK);

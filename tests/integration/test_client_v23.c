@@ -48,7 +48,7 @@ static ifx_client *client(ifx_config *cfg, int version, const char *extra)
                  v2.port, extra ? "," : "", extra ? extra : "");
     if (ifx_config_parse_json(cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e))
         fail_msg("config: %s", e.msg);
-    if (ifx_client_new(cfg, &c, &e))
+    if (ifx_client_new(cfg->version, &cfg->http, &c, &e))
         fail_msg("client: %s", e.msg);
     return c;
 }
@@ -145,12 +145,18 @@ static void test_v3_detect_and_health(void **state)
     char url[64];
     (void)state;
     snprintf(url, sizeof url, "http://127.0.0.1:%d", v3.port);
-    assert_int_equal(ifx_detect(url, TOKEN, 5000000000ULL, &d, &e), IFX_OK);
+    assert_int_equal(
+        ifx_detect(
+            &(ifx_transport_options){.url = url, .token = TOKEN, .timeout_ns = 5000000000ULL}, &d,
+            &e),
+        IFX_OK);
     assert_int_equal(d.version, IFX_VERSION_V3);
     assert_string_equal(d.product, "InfluxDB 3 Core");
     assert_string_equal(d.build, "Core");
     /* without the token a secured v3 answers /ping with 401: still recognisable */
-    assert_int_equal(ifx_detect(url, NULL, 5000000000ULL, &d, &e), IFX_OK);
+    assert_int_equal(
+        ifx_detect(&(ifx_transport_options){.url = url, .timeout_ns = 5000000000ULL}, &d, &e),
+        IFX_OK);
     assert_int_equal(d.version, IFX_VERSION_V3);
     assert_true(d.auth_required);
 
@@ -164,7 +170,7 @@ static void test_v3_detect_and_health(void **state)
              "{\"version\":\"v3\",\"url\":\"%s\",\"db\":\"iggy\",\"token\":\"wr0ng-s3cret\"}", url);
     assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
                      IFX_OK);
-    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(ifx_client_new(cfg.version, &cfg.http, &c, &e), IFX_OK);
     assert_int_equal(ifx_client_health(c, &e), IFX_E_AUTH);
     assert_int_equal(e.http_status, 401);
     assert_string_equal(e.msg, "HTTP 401 from /health: the request was not authenticated");
@@ -275,6 +281,71 @@ static void test_v3_v2_compat_endpoint(void **state)
     assert_string_equal(json_string_value(json_object_get(last, "query")),
                         "bucket=iggy&precision=ns");
     json_decref(reqs);
+    ifx_client_free(c);
+    ifx_config_free(&cfg);
+}
+
+/* One write answered 429 with the Retry-After value given: the client's reading of it. */
+static uint64_t retry_after_of(ifx_client *c, const char *value)
+{
+    ifx_write_result res;
+    ifx_err e;
+    char json[256];
+    uint64_t ms;
+    snprintf(json, sizeof json, "{\"count\":1,\"status\":429,\"retry_after\":\"%s\"}", value);
+    fault(&v3, json);
+    ifx_write_result_init(&res);
+    assert_int_equal(ifx_client_write(c, "m f=1i 1", 8, IFX_PRECISION_NS, &res, &e),
+                     IFX_E_TRANSIENT);
+    assert_int_equal(res.status, 429);
+    ms = res.retry_after_ms;
+    ifx_write_result_free(&res);
+    return ms;
+}
+
+/* Retry-After as the client reads it (libcurl's CURLINFO_RETRY_AFTER): seconds; an HTTP date in
+ * each of its three forms, as the time until then; "now" (0, or a date gone by) as 1 ms so that
+ * the retry does not wait the backoff; an unreadable or missing value as 0 (the backoff). */
+static void test_v3_retry_after_forms(void **state)
+{
+    ifx_config cfg;
+    ifx_client *c = client(&cfg, 3, NULL);
+    char date[64];
+    uint64_t ms;
+    struct tm g;
+    time_t when = time(NULL) + 30;
+    (void)state;
+    reset(&v3);
+    gmtime_r(&when, &g);
+    assert_int_equal(retry_after_of(c, "120"), 120000);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &g); /* IMF-fixdate */
+    ms = retry_after_of(c, date);
+    assert_true(ms >= 28000 && ms <= 30000);
+    /* RFC 850, with its two-digit year */
+    size_t n = strftime(date, sizeof date, "%A, %d-%b-", &g);
+    snprintf(date + n, sizeof date - n, "%02d %02d:%02d:%02d GMT", g.tm_year % 100, g.tm_hour,
+             g.tm_min, g.tm_sec);
+    ms = retry_after_of(c, date);
+    assert_true(ms >= 28000 && ms <= 30000);
+    strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &g); /* asctime */
+    ms = retry_after_of(c, date);
+    assert_true(ms >= 28000 && ms <= 30000);
+    assert_int_equal(retry_after_of(c, "0"), 1);
+    assert_int_equal(retry_after_of(c, "Sun, 06 Nov 1994 08:49:37 GMT"), 1);
+    assert_int_equal(retry_after_of(c, "soon"), 0);
+    assert_int_equal(retry_after_of(c, "Sun, 06 Xyz 1994 08:49:37 GMT"), 0);
+    fault(&v3, "{\"count\":1,\"status\":503}");
+    {
+        ifx_write_result res;
+        ifx_err e;
+        ifx_write_result_init(&res);
+        assert_int_equal(ifx_client_write(c, "m f=1i 1", 8, IFX_PRECISION_NS, &res, &e),
+                         IFX_E_TRANSIENT);
+        assert_int_equal(res.retry_after_ms, 0);
+        ifx_write_result_free(&res);
+    }
+    /* a large value is kept whole here; the retry policy caps it (retry_after_max) */
+    assert_int_equal(retry_after_of(c, "86400"), 86400000);
     ifx_client_free(c);
     ifx_config_free(&cfg);
 }
@@ -734,7 +805,7 @@ static void test_v3_queries(void **state)
              v3.port);
     assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
                      IFX_OK);
-    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(ifx_client_new(cfg.version, &cfg.http, &c, &e), IFX_OK);
     assert_int_equal(run_query(c, IFX_QUERY_SQL, "SELECT 1", &r, &e), IFX_E_REJECTED);
     assert_int_equal(e.http_status, 404);
     assert_string_equal(e.msg, "HTTP 404 from /api/v3/query_sql: query error: database not "
@@ -747,15 +818,19 @@ static void test_v3_wait_healthy(void **state)
 {
     ifx_config cfg;
     ifx_client *c = client(&cfg, 3, "\"max_open_retries\":3,\"open_retry_max_delay\":\"20ms\"");
+    ifx_retry_policy open_retry = {.max_attempts = cfg.max_open_retries,
+                                   .base_ns = cfg.retry_delay_ns,
+                                   .cap_ns = cfg.open_retry_max_delay_ns};
     uint32_t attempts;
     ifx_err e;
     (void)state;
     reset(&v3);
     fault(&v3, "{\"count\":2,\"status\":503,\"paths\":[\"/health\"]}");
-    assert_int_equal(ifx_client_wait_healthy(c, &cfg, NULL, NULL, &attempts, &e), IFX_OK);
+    assert_int_equal(ifx_client_wait_healthy(c, &open_retry, NULL, NULL, &attempts, &e), IFX_OK);
     assert_int_equal(attempts, 3);
     fault(&v3, "{\"count\":5,\"status\":503,\"body\":\"starting\",\"paths\":[\"/health\"]}");
-    assert_int_equal(ifx_client_wait_healthy(c, &cfg, NULL, NULL, &attempts, &e), IFX_E_TRANSIENT);
+    assert_int_equal(ifx_client_wait_healthy(c, &open_retry, NULL, NULL, &attempts, &e),
+                     IFX_E_TRANSIENT);
     assert_int_equal(attempts, 3);
     assert_string_equal(e.msg, "server not healthy after 3 attempts: HTTP 503 from /health: "
                                "starting");
@@ -770,8 +845,10 @@ static void test_v3_wait_healthy(void **state)
              v3.port);
     assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
                      IFX_OK);
-    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
-    assert_int_equal(ifx_client_wait_healthy(c, &cfg, NULL, NULL, &attempts, &e), IFX_E_AUTH);
+    assert_int_equal(ifx_client_new(cfg.version, &cfg.http, &c, &e), IFX_OK);
+    open_retry.max_attempts = cfg.max_open_retries;
+    assert_int_equal(ifx_client_wait_healthy(c, &open_retry, NULL, NULL, &attempts, &e),
+                     IFX_E_AUTH);
     assert_int_equal(attempts, 1);
     ifx_client_free(c);
     ifx_config_free(&cfg);
@@ -844,7 +921,9 @@ static void test_v2_detect_write_query(void **state)
     (void)state;
     reset(&v2);
     snprintf(url, sizeof url, "http://127.0.0.1:%d", v2.port);
-    assert_int_equal(ifx_detect(url, NULL, 5000000000ULL, &d, &e), IFX_OK);
+    assert_int_equal(
+        ifx_detect(&(ifx_transport_options){.url = url, .timeout_ns = 5000000000ULL}, &d, &e),
+        IFX_OK);
     assert_int_equal(d.version, IFX_VERSION_V2);
     assert_string_equal(d.build, "OSS");
 
@@ -907,7 +986,7 @@ static void test_v2_detect_write_query(void **state)
              "{\"url\":\"%s\",\"org\":\"iggy\",\"bucket\":\"events\",\"token\":\"n0pe\"}", url);
     assert_int_equal(ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e),
                      IFX_OK);
-    assert_int_equal(ifx_client_new(&cfg, &c, &e), IFX_OK);
+    assert_int_equal(ifx_client_new(cfg.version, &cfg.http, &c, &e), IFX_OK);
     assert_int_equal(write_text(c, &cfg, NULL, "m f=1i 1\n", &rep, &rj, NULL, &e), IFX_E_AUTH);
     assert_string_equal(e.msg, "HTTP 401 from /api/v2/write: unauthorized access");
     ifx_client_free(c);
@@ -948,6 +1027,7 @@ int main(void)
         cmocka_unit_test(test_v3_partial_writes),
         cmocka_unit_test(test_v3_v2_compat_endpoint),
         cmocka_unit_test(test_v3_retries_and_retry_after),
+        cmocka_unit_test(test_v3_retry_after_forms),
         cmocka_unit_test(test_v3_breaker),
         cmocka_unit_test(test_v3_413_splits),
         cmocka_unit_test(test_v3_answer_over_64k_rejects_every_line),

@@ -69,7 +69,7 @@ static ifx_client *client(ifx_config *cfg, ifx_role role, const char *extra)
     ifx_client *c;
     ifx_err e;
     config(cfg, role, extra);
-    if (ifx_client_new(cfg, &c, &e))
+    if (ifx_client_new(cfg->version, &cfg->http, &c, &e))
         fail_msg("client: %s", e.msg);
     return c;
 }
@@ -262,7 +262,9 @@ static void test_detect(void **state)
     ifx_err e;
     (void)state;
     snprintf(url, sizeof url, "http://127.0.0.1:%d", v2.port);
-    assert_int_equal(ifx_detect(url, NULL, 5000000000ULL, &d, &e), IFX_OK);
+    assert_int_equal(
+        ifx_detect(&(ifx_transport_options){.url = url, .timeout_ns = 5000000000ULL}, &d, &e),
+        IFX_OK);
     assert_int_equal(d.version, IFX_VERSION_V2);
     assert_string_equal(d.server_version, "v2.7.12");
     assert_string_equal(d.build, "OSS");
@@ -270,7 +272,7 @@ static void test_detect(void **state)
 
     /* "auto" resolves to v2, and a sink of that config writes */
     config(&cfg, IFX_ROLE_SINK, "\"version\":\"auto\"");
-    assert_int_equal(ifx_config_resolve_version(&cfg, NULL, &e), IFX_OK);
+    assert_int_equal(ifx_detect_resolve_version(&cfg.version, &cfg.http, NULL, &e), IFX_OK);
     assert_int_equal(cfg.version, IFX_VERSION_V2);
     ifx_config_free(&cfg);
 }

@@ -177,7 +177,7 @@ static ifx_client *writer_client(int version, const char *db)
                  "{\"version\":\"v1\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"%s\"}", v1.port, db);
     if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e))
         fail_msg("writer config: %s", e.msg);
-    if (ifx_client_new(&cfg, &c, &e))
+    if (ifx_client_new(cfg.version, &cfg.http, &c, &e))
         fail_msg("writer client: %s", e.msg);
     ifx_config_free(&cfg);
     return c;

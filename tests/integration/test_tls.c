@@ -54,7 +54,7 @@ static ifx_client *client(ifx_config *cfg, int port, const char *extra)
              port, extra ? "," : "", extra ? extra : "");
     if (ifx_config_parse_json(cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e))
         fail_msg("config: %s", e.msg);
-    if (ifx_client_new(cfg, &c, &e))
+    if (ifx_client_new(cfg->version, &cfg->http, &c, &e))
         fail_msg("client: %s", e.msg);
     return c;
 }

@@ -62,7 +62,7 @@ void admin_write_v3(int port, const char *db, const char *token, const char *lp,
              "\"%s\"}",
              port, db, token);
     if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, json, strlen(json), NULL, &e) ||
-        ifx_client_new(&cfg, &c, &e)) {
+        ifx_client_new(cfg.version, &cfg.http, &c, &e)) {
         fprintf(stderr, "admin write to %s: %s\n", db, e.msg);
         abort();
     }

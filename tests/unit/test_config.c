@@ -132,15 +132,15 @@ static void assert_shared_defaults(const ifx_config *c, ifx_role role)
     assert_false(c->verbose_logging);
     assert_int_equal(c->max_retries, 3);
     assert_true(c->retry_delay_ns == 1 * NS_SEC);
-    assert_true(c->timeout_ns == (role == IFX_ROLE_SINK ? 30 : 10) * NS_SEC);
+    assert_true(c->http.timeout_ns == (role == IFX_ROLE_SINK ? 30 : 10) * NS_SEC);
     assert_int_equal(c->max_open_retries, 10);
     assert_true(c->open_retry_max_delay_ns == 60 * NS_SEC);
     assert_true(c->retry_max_delay_ns == 5 * NS_SEC);
     assert_int_equal(c->circuit_breaker_threshold, 5);
     assert_true(c->circuit_breaker_cool_down_ns == 30 * NS_SEC);
-    assert_null(c->retention_policy);
-    assert_null(c->username);
-    assert_null(c->password);
+    assert_null(c->http.retention_policy);
+    assert_null(c->http.username);
+    assert_null(c->http.password);
 }
 
 /* ---- defaults -------------------------------------------------------------------------------- */
@@ -155,11 +155,11 @@ static void test_init_defaults(void **state)
     assert_shared_defaults(&c, IFX_ROLE_SINK);
     assert_int_equal(c.version, IFX_VERSION_V2);
     assert_string_equal(c.cursor_field, "_time");
-    assert_null(c.url);
-    assert_null(c.token);
-    assert_null(c.org);
-    assert_null(c.bucket);
-    assert_null(c.db);
+    assert_null(c.http.url);
+    assert_null(c.http.token);
+    assert_null(c.http.org);
+    assert_null(c.http.bucket);
+    assert_null(c.http.db);
     assert_null(c.query);
     ifx_config_free(&c);
     ifx_config_free(&c);
@@ -183,11 +183,11 @@ static void test_defaults_v2(void **state)
     parse_ok(IFX_ROLE_DETECT, "{" V2_SINK "}", &c);
     assert_shared_defaults(&c, IFX_ROLE_SINK);
     assert_int_equal(c.version, IFX_VERSION_V2);
-    assert_string_equal(c.url, "http://localhost:8086");
-    assert_string_equal(c.org, "iggy");
-    assert_string_equal(c.bucket, "events");
-    assert_string_equal(c.token, "s3cr3t-token");
-    assert_null(c.db);
+    assert_string_equal(c.http.url, "http://localhost:8086");
+    assert_string_equal(c.http.org, "iggy");
+    assert_string_equal(c.http.bucket, "events");
+    assert_string_equal(c.http.token, "s3cr3t-token");
+    assert_null(c.http.db);
     assert_null(c.query);
     assert_string_equal(c.cursor_field, "_time");
     ifx_config_free(&c);
@@ -195,8 +195,8 @@ static void test_defaults_v2(void **state)
     parse_ok(IFX_ROLE_DETECT, "{" V2_SOURCE "}", &c);
     assert_shared_defaults(&c, IFX_ROLE_SOURCE);
     assert_int_equal(c.version, IFX_VERSION_V2);
-    assert_string_equal(c.org, "iggy");
-    assert_null(c.bucket);
+    assert_string_equal(c.http.org, "iggy");
+    assert_null(c.http.bucket);
     assert_string_equal(c.query, "from(bucket: \"b\") |> range(start: $cursor)");
     assert_string_equal(c.cursor_field, "_time");
     ifx_config_free(&c);
@@ -210,9 +210,9 @@ static void test_defaults_v1(void **state)
     parse_ok(IFX_ROLE_DETECT, "{" V1_SINK "}", &c);
     assert_shared_defaults(&c, IFX_ROLE_SINK);
     assert_int_equal(c.version, IFX_VERSION_V1);
-    assert_string_equal(c.db, "iggy");
-    assert_null(c.token);
-    assert_null(c.org);
+    assert_string_equal(c.http.db, "iggy");
+    assert_null(c.http.token);
+    assert_null(c.http.org);
     assert_string_equal(c.cursor_field, "time");
     ifx_config_free(&c);
 
@@ -231,7 +231,7 @@ static void test_defaults_v3(void **state)
     parse_ok(IFX_ROLE_DETECT, "{" V3_SINK "}", &c);
     assert_shared_defaults(&c, IFX_ROLE_SINK);
     assert_int_equal(c.version, IFX_VERSION_V3);
-    assert_string_equal(c.db, "iggy");
+    assert_string_equal(c.http.db, "iggy");
     assert_string_equal(c.cursor_field, "time");
     ifx_config_free(&c);
 
@@ -265,12 +265,12 @@ static void test_defaults_auto(void **state)
              "\"d\",\"retention_policy\":\"rp\",\"username\":\"u\",\"password\":\"s3cr3t-pw\","
              "\"token\":\"s3cr3t-token\"}",
              &c);
-    assert_string_equal(c.org, "o");
-    assert_string_equal(c.bucket, "b");
-    assert_string_equal(c.db, "d");
-    assert_string_equal(c.retention_policy, "rp");
-    assert_string_equal(c.username, "u");
-    assert_string_equal(c.password, "s3cr3t-pw");
+    assert_string_equal(c.http.org, "o");
+    assert_string_equal(c.http.bucket, "b");
+    assert_string_equal(c.http.db, "d");
+    assert_string_equal(c.http.retention_policy, "rp");
+    assert_string_equal(c.http.username, "u");
+    assert_string_equal(c.http.password, "s3cr3t-pw");
     ifx_config_free(&c);
 }
 
@@ -287,7 +287,7 @@ static void test_upstream_examples(void **state)
              &c);
     assert_int_equal(c.role, IFX_ROLE_SINK);
     assert_int_equal(c.version, IFX_VERSION_V2);
-    assert_string_equal(c.token, "t");
+    assert_string_equal(c.http.token, "t");
     ifx_config_free(&c);
 
     parse_ok(IFX_ROLE_SINK,
@@ -317,9 +317,9 @@ static void test_upstream_examples(void **state)
              &c);
     assert_int_equal(c.role, IFX_ROLE_SINK);
     assert_int_equal(c.version, IFX_VERSION_V3);
-    assert_string_equal(c.db, "iggy");
-    assert_string_equal(c.token, "secret");
-    assert_string_equal(c.url, "http://localhost:8181");
+    assert_string_equal(c.http.db, "iggy");
+    assert_string_equal(c.http.token, "secret");
+    assert_string_equal(c.http.url, "http://localhost:8181");
     ifx_config_free(&c);
 }
 
@@ -372,7 +372,7 @@ static void test_length_bounded(void **state)
     ifx_err_clear(&err);
     assert_int_equal(ifx_config_parse_json(&c, IFX_ROLE_SINK, text, strlen(text) - 7, NULL, &err),
                      IFX_OK);
-    assert_string_equal(c.db, "d");
+    assert_string_equal(c.http.db, "d");
     ifx_config_free(&c);
     assert_int_equal(ifx_config_parse_json(&c, IFX_ROLE_SINK, text, strlen(text), NULL, &err),
                      IFX_E_CONFIG);
@@ -506,18 +506,18 @@ static void test_url(void **state)
 
     parse_ok(IFX_ROLE_SINK, "{\"version\":\"v3\",\"db\":\"d\",\"url\":\"http://localhost:8181/\"}",
              &c);
-    assert_string_equal(c.url, "http://localhost:8181");
+    assert_string_equal(c.http.url, "http://localhost:8181");
     ifx_config_free(&c);
     /* only one '/' goes, like upstream; the path stays */
     parse_ok(IFX_ROLE_SINK, "{\"version\":\"v3\",\"db\":\"d\",\"url\":\"https://h/influx//\"}", &c);
-    assert_string_equal(c.url, "https://h/influx/");
+    assert_string_equal(c.http.url, "https://h/influx/");
     ifx_config_free(&c);
     parse_ok(IFX_ROLE_SINK, "{\"version\":\"v3\",\"db\":\"d\",\"url\":\"HTTPS://[::1]:8181\"}", &c);
-    assert_string_equal(c.url, "https://[::1]:8181");
+    assert_string_equal(c.http.url, "https://[::1]:8181");
     ifx_config_free(&c);
     parse_ok(IFX_ROLE_SINK, "{\"version\":\"v3\",\"db\":\"d\",\"url\":\"http://u:s3cr3t@h:1\"}",
              &c);
-    assert_string_equal(c.url, "http://u:s3cr3t@h:1");
+    assert_string_equal(c.http.url, "http://u:s3cr3t@h:1");
     ifx_config_free(&c);
 
 #define V3_NO_URL "\"version\":\"v3\",\"db\":\"d\""
@@ -591,21 +591,21 @@ static void test_required(void **state)
 
     /* v3 without a token: servers without authentication */
     parse_ok(IFX_ROLE_SINK, "{\"version\":\"v3\",\"url\":\"http://h\",\"db\":\"d\"}", &c);
-    assert_null(c.token);
+    assert_null(c.http.token);
     ifx_config_free(&c);
     /* an empty token there means none, rather than an empty Authorization header */
     parse_ok(IFX_ROLE_SINK, "{\"version\":\"v3\",\"url\":\"http://h\",\"db\":\"d\",\"token\":\"\"}",
              &c);
-    assert_null(c.token);
+    assert_null(c.http.token);
     ifx_config_free(&c);
     /* the database alias */
     parse_ok(IFX_ROLE_SINK, "{\"version\":\"v3\",\"url\":\"http://h\",\"database\":\"d\"}", &c);
-    assert_string_equal(c.db, "d");
+    assert_string_equal(c.http.db, "d");
     ifx_config_free(&c);
     /* values are kept as given (upstream sends them untrimmed) */
     parse_ok(IFX_ROLE_SINK,
              "{\"url\":\"http://h\",\"org\":\" o \",\"bucket\":\"b\",\"token\":\"s3cr3t\"}", &c);
-    assert_string_equal(c.org, " o ");
+    assert_string_equal(c.http.org, " o ");
     ifx_config_free(&c);
 }
 
@@ -643,17 +643,17 @@ static void test_cross_keys(void **state)
 
     /* v1: token is accepted as the password */
     parse_ok(IFX_ROLE_SINK, "{" V1_SINK ",\"username\":\"u\",\"token\":\"s3cr3t-a\"}", &c);
-    assert_string_equal(c.username, "u");
-    assert_string_equal(c.token, "s3cr3t-a");
-    assert_null(c.password);
+    assert_string_equal(c.http.username, "u");
+    assert_string_equal(c.http.token, "s3cr3t-a");
+    assert_null(c.http.password);
     ifx_config_free(&c);
     parse_ok(IFX_ROLE_SINK,
              "{" V1_SINK ",\"username\":\"u\",\"password\":\"s3cr3t-b\",\"retention_policy\":\"rp"
              "\"}",
              &c);
-    assert_string_equal(c.password, "s3cr3t-b");
-    assert_string_equal(c.retention_policy, "rp");
-    assert_null(c.token);
+    assert_string_equal(c.http.password, "s3cr3t-b");
+    assert_string_equal(c.http.retention_policy, "rp");
+    assert_null(c.http.token);
     ifx_config_free(&c);
 }
 
@@ -847,7 +847,7 @@ static void test_durations(void **state)
              "\"24h\",\"open_retry_max_delay\":\"0s\",\"circuit_breaker_cool_down\":\"1ms\","
              "\"poll_interval\":\"200ms\"}",
              &c);
-    assert_true(c.timeout_ns == 90 * NS_SEC);
+    assert_true(c.http.timeout_ns == 90 * NS_SEC);
     assert_true(c.retry_delay_ns == 0);
     assert_true(c.retry_max_delay_ns == 24 * 3600 * NS_SEC);
     assert_true(c.open_retry_max_delay_ns == 0);
@@ -1143,12 +1143,12 @@ static void test_credentials_refuse_control_characters(void **state)
     /* inner spaces and any other printable text stay valid */
     parse_ok(IFX_ROLE_SINK,
              "{" V1_SINK ",\"username\":\"a user\",\"password\":\"p@ss w:rd\\u00e9\"}", &c);
-    assert_string_equal(c.password, "p@ss w:rd\xc3\xa9");
+    assert_string_equal(c.http.password, "p@ss w:rd\xc3\xa9");
     ifx_config_free(&c);
     /* an empty or blank token still means "no token" where one is optional */
     parse_ok(IFX_ROLE_SINK,
              "{\"version\":\"v3\",\"url\":\"http://h\",\"db\":\"d\",\"token\":\"  \"}", &c);
-    assert_null(c.token);
+    assert_null(c.http.token);
     ifx_config_free(&c);
 }
 

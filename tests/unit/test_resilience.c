@@ -55,36 +55,6 @@ static void test_retry_after_wins_but_is_capped(void **state)
     assert_true(ifx_retry_delay_ns(&p, 1, 0, &rng) <= 1 * SEC);
 }
 
-static void test_parse_retry_after(void **state)
-{
-    uint64_t ms;
-    /* 1994-11-06T08:49:37Z is 784111777 */
-    const int64_t when = 784111777;
-    (void)state;
-    assert_int_equal(ifx_parse_retry_after("120", 3, when, &ms), IFX_OK);
-    assert_int_equal(ms, 120000);
-    assert_int_equal(ifx_parse_retry_after(" 0 ", 3, when, &ms), IFX_OK);
-    assert_int_equal(ms, 0);
-    assert_int_equal(ifx_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 29, when - 10, &ms),
-                     IFX_OK);
-    assert_int_equal(ms, 10000);
-    assert_int_equal(ifx_parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", 30, when - 5, &ms),
-                     IFX_OK);
-    assert_int_equal(ms, 5000);
-    assert_int_equal(ifx_parse_retry_after("Sun Nov  6 08:49:37 1994", 24, when - 1, &ms), IFX_OK);
-    assert_int_equal(ms, 1000);
-    /* a date in the past means now */
-    assert_int_equal(ifx_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 29, when + 99, &ms),
-                     IFX_OK);
-    assert_int_equal(ms, 0);
-    assert_int_equal(ifx_parse_retry_after("soon", 4, when, &ms), IFX_E_INVALID);
-    assert_int_equal(ifx_parse_retry_after("-5", 2, when, &ms), IFX_E_INVALID);
-    assert_int_equal(ifx_parse_retry_after("1.5", 3, when, &ms), IFX_E_INVALID);
-    assert_int_equal(ifx_parse_retry_after("Sun, 06 Xyz 1994 08:49:37 GMT", 29, when, &ms),
-                     IFX_E_INVALID);
-    assert_int_equal(ifx_parse_retry_after("", 0, when, &ms), IFX_E_INVALID);
-}
-
 static void test_breaker_cycle(void **state)
 {
     ifx_breaker b;
@@ -208,7 +178,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backoff_full_jitter_and_cap),
         cmocka_unit_test(test_retry_after_wins_but_is_capped),
-        cmocka_unit_test(test_parse_retry_after),
         cmocka_unit_test(test_breaker_cycle),
         cmocka_unit_test(test_which_outcomes_count),
         cmocka_unit_test(test_single_probe_under_threads),
