@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ifx/error.h"
+#include "ifx/log.h"
 #include "ifx/types.h"
 
 #ifdef __cplusplus
@@ -65,11 +66,6 @@ typedef enum ifx_write_endpoint {
     IFX_WRITE_ENDPOINT_NATIVE = 0, /* "native": v3 /api/v3/write_lp */
     IFX_WRITE_ENDPOINT_V2_COMPAT   /* "v2_compat": v3 /api/v2/write */
 } ifx_write_endpoint;
-
-typedef enum ifx_log_format {
-    IFX_LOG_FORMAT_TEXT = 0, /* "text" */
-    IFX_LOG_FORMAT_JSON      /* "json": one JSON object per line */
-} ifx_log_format;
 
 typedef enum ifx_query_language {
     IFX_QUERY_LANGUAGE_SQL = 0, /* "sql" */

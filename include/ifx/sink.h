@@ -27,24 +27,13 @@
 #include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/error.h"
+#include "ifx/log.h"
 #include "ifx/postcard.h"
 #include "ifx/resilience.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Log levels, as the Iggy runtime numbers them. */
-enum {
-    IFX_LOG_TRACE = 0,
-    IFX_LOG_DEBUG = 1,
-    IFX_LOG_INFO = 2,
-    IFX_LOG_WARN = 3,
-    IFX_LOG_ERROR = 4
-};
-
-/* Receives one log line (no newline). Must be thread-safe. */
-typedef void (*ifx_log_fn)(void *ud, int level, const char *msg);
 
 /* A message as the sink sees it. Everything is borrowed for the duration of the call. */
 typedef struct ifx_sink_message {

@@ -24,10 +24,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/client.h" /* ifx_latency */
 #include "ifx/config.h"
 #include "ifx/error.h"
+#include "ifx/log.h"
 #include "ifx/postcard.h"
-#include "ifx/sink.h" /* ifx_log_fn and the log levels */
+#include "ifx/resilience.h" /* ifx_breaker_state */
 
 #ifdef __cplusplus
 extern "C" {

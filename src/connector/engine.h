@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "ifx/config.h"
-#include "ifx/sink.h" /* ifx_log_fn */
+#include "ifx/log.h"
 
 /* Formats one log line and hands it to fn (nothing when fn is NULL). */
 void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)

@@ -6,7 +6,6 @@
 
 #include "ifx/buf.h"
 #include "ifx/codec.h"
-#include "ifx/sink.h" /* the IFX_LOG_* levels */
 #include "ifx/timeutil.h"
 
 /* A log line is built whole before it is cut to the caller's size. */

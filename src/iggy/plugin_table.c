@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "ifx/sink.h" /* IFX_LOG_ERROR */
+#include "ifx/log.h"
 
 static ifx_plugin_entry *find_locked(ifx_plugin_table *t, uint32_t id)
 {
