@@ -28,7 +28,7 @@
 #include "ifx/config.h"
 #include "ifx/error.h"
 #include "ifx/log.h"
-#include "ifx/postcard.h"
+#include "ifx/message.h"
 #include "ifx/resilience.h"
 
 #ifdef __cplusplus

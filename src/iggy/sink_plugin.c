@@ -14,7 +14,7 @@
 
 #include "ifx/codec.h"
 #include "ifx/config.h"
-#include "ifx/postcard.h"
+#include "iggy/postcard.h"
 #include "ifx/sink.h"
 #include "iggy/iggy_abi.h"
 #include "iggy/plugin_log.h"
@@ -153,13 +153,13 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
 
     if (!it)
         return -1;
-    has_topic = ifx_pc_decode_topic_meta(topic_meta_ptr, topic_meta_len, &tm, &err) == IFX_OK;
+    has_topic = ifxi_pc_decode_topic_meta(topic_meta_ptr, topic_meta_len, &tm, &err) == IFX_OK;
     if (!has_topic) {
         tm = (ifx_topic_meta){0};
         snprintf(meta_why, sizeof meta_why, "%s", err.msg);
     }
     has_partition =
-        ifx_pc_decode_messages_meta(messages_meta_ptr, messages_meta_len, &mm, &err) == IFX_OK;
+        ifxi_pc_decode_messages_meta(messages_meta_ptr, messages_meta_len, &mm, &err) == IFX_OK;
     if (!has_partition) {
         size_t k = strlen(meta_why);
         snprintf(meta_why + k, sizeof meta_why - k, "%s%s", k ? "; " : "", err.msg);
@@ -170,7 +170,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
                                   .topic_len = tm.topic_len,
                                   .has_partition = has_partition,
                                   .partition = mm.partition_id};
-    if (ifx_pc_messages_begin(&iter, messages_ptr, messages_len, &err)) {
+    if (ifxi_pc_messages_begin(&iter, messages_ptr, messages_len, &err)) {
         snprintf(line, sizeof line,
                  "consume: cannot decode the batch (%zu bytes): %s%s%s; no message in it can be "
                  "found, it is dead-lettered as one",
@@ -194,9 +194,9 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
     for (;;) {
         ifx_raw_message rm;
         bool done;
-        if (ifx_pc_messages_next(&iter, &rm, &done, &err)) {
+        if (ifxi_pc_messages_next(&iter, &rm, &done, &err)) {
             ifx_pc_stuck st;
-            ifx_pc_messages_stuck(&iter, &st);
+            ifxi_pc_messages_stuck(&iter, &st);
             snprintf(frame_why, sizeof frame_why, "cannot decode message %llu of %llu: %s",
                      (unsigned long long)st.index, (unsigned long long)iter.count, err.msg);
             snprintf(after_why, sizeof after_why,

@@ -18,7 +18,7 @@
 
 #include "ifx/codec.h"
 #include "ifx/config.h"
-#include "ifx/postcard.h"
+#include "iggy/postcard.h"
 #include "ifx/source.h"
 #include "iggy/iggy_abi.h"
 #include "iggy/plugin_log.h"
@@ -97,8 +97,8 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
                                            .payload_len = b->msgs[i].payload_len};
     ifx_buf_reset(&it->out);
     /* The state is Some on every batch: the runtime saves it only once the batch is in Iggy. */
-    if ((rc = ifx_pc_encode_produced(&it->out, b->schema, it->pm, b->n, b->state,
-                                     b->state ? b->state_len : 0))) {
+    if ((rc = ifxi_pc_encode_produced(&it->out, b->schema, it->pm, b->n, b->state,
+                                      b->state ? b->state_len : 0))) {
         snprintf(line, sizeof line, "batch %llu of %zu messages cannot be encoded (%s)",
                  (unsigned long long)b->seq, b->n, ifx_rc_name(rc));
         ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
