@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "alloc_track.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/lp.h"
 
 static double now_s(void)

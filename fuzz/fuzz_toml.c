@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
-#include "ifx/toml.h"
+#include "core/codec.h"
+#include "config/toml.h"
 #include "fuzz_check.h"
 
 #define CAP (1 << 24)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "fuzz_check.h"
 
 /* RFC 3629 read literally: decode each sequence to its code point, then refuse what is too long

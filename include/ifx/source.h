@@ -1,11 +1,11 @@
 /* ifx — the source engine: InfluxDB rows into Iggy messages, exactly once in steady state.
  *
- * A source runs its query template with the cursor (include/ifx/cursor.h) substituted, turns the
- * rows it should deliver into messages, and hands them to its host as one batch with the state
- * bytes to persist. The cursor moves only when the host reports the batch acknowledged; a
- * negative verdict (or none within 30 s) delivers the same rows again. Hosts: the Iggy plugin
- * (the verdict comes from iggy_source_batch_result) and `ifx source` (the verdict is "written to
- * stdout and flushed").
+ * A source runs its query template with its cursor substituted (the time up to which rows have
+ * been delivered, and which rows at that time were), turns the rows it should deliver into
+ * messages, and hands them to its host as one batch with the state bytes to persist. The cursor
+ * moves only when the host reports the batch acknowledged; a negative verdict (or none within 30 s)
+ * delivers the same rows again. Hosts: the Iggy plugin (the verdict comes from
+ * iggy_source_batch_result) and `ifx source` (the verdict is "written to stdout and flushed").
  *
  * Messages: id = a 128-bit hash of the row (measurement and every column but the query's own
  * bookkeeping: result, table, _start, _stop), so a re-delivered row carries the same id and Iggy's

@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "ifx/client.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
 
 static const char health_usage[] =

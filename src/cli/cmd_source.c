@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/metrics.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
 #include "ifx/source.h"
 

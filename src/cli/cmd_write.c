@@ -5,9 +5,9 @@
 
 #include "cli/cli.h"
 #include "ifx/client.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 
 static const char usage[] =
     "usage: ifx write -c FILE [--precision ns|us|ms|s] [INPUT|-]\n"

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "config/problems.h"
-#include "ifx/toml.h"
+#include "config/toml.h"
 
 /* Largest configuration document, as JSON (a connector file is a few KiB). */
 #define DOC_JSON_CAP (16u << 20)

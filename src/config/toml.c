@@ -1,4 +1,4 @@
-/* ifx — a strict TOML 1.0 reader that yields compact JSON (see include/ifx/toml.h).
+/* ifx — a strict TOML 1.0 reader that yields compact JSON (see src/config/toml.h).
  *
  * Two passes. The first reads the document into a tree: TOML's redefinition rules depend on how
  * each table came to exist (named by a [header], created as the parent of one, created by a dotted
@@ -15,7 +15,7 @@
  * Messages quote keys but never values (a mistyped line may hold a token), and name the position
  * as "line L, column C" computed only when an error is reported.
  */
-#include "ifx/toml.h"
+#include "config/toml.h"
 
 #include <inttypes.h>
 #include <locale.h>
@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "core/utf8_internal.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/lp.h"
 
 /* ---- arena ---------------------------------------------------------------------------------- */

@@ -1,11 +1,11 @@
-/* ifx — exactly-once row tracking for a polling source (see include/ifx/cursor.h).
+/* ifx — exactly-once row tracking for a polling source (see src/connector/cursor.h).
  *
  * The plan works on two scratch arrays built per answer: the rows grouped by table (to check the
  * time order and find the full tables) and the rows the cursor may deliver, sorted by (time, hash)
  * so that copies of one value are counted together and the hashes at the new cursor time come out
  * sorted. Everything is O(n log n) in the rows of the answer plus O(nseen).
  */
-#include "ifx/cursor.h"
+#include "connector/cursor.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

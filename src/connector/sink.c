@@ -15,11 +15,11 @@
 
 #include "connector/engine.h"
 #include "ifx/client.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/lp.h"
-#include "ifx/spool.h"
+#include "connector/spool.h"
 #include "ifx/timeutil.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 
 /* Per-call working memory, pooled so that concurrent consumes do not share buffers and a warm
  * sink allocates nothing per message. */

@@ -12,8 +12,8 @@
 
 #include "connector/engine.h"
 #include "ifx/client.h"
-#include "ifx/codec.h"
-#include "ifx/cursor.h"
+#include "core/codec.h"
+#include "connector/cursor.h"
 #include "ifx/lp.h"
 #include "ifx/resilience.h"
 #include "ifx/rows.h"

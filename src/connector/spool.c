@@ -1,4 +1,4 @@
-/* ifx — durable on-disk record queue (see include/ifx/spool.h).
+/* ifx — durable on-disk record queue (see src/connector/spool.h).
  *
  * Invariants the recovery at open relies on:
  * - Appends are serialised, write and fdatasync together under the mutex, so every record on
@@ -10,7 +10,7 @@
  *   existing segment and the segments from it to the newest are numbered without gaps.
  * Only counters and positions live in memory; records are read back from disk when peeked.
  */
-#include "ifx/spool.h"
+#include "connector/spool.h"
 
 #include <dirent.h>
 #include <errno.h>

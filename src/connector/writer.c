@@ -1,5 +1,5 @@
-/* ifx — batch delivery with retries, splitting and per-line rejection (see ifx/writer.h). */
-#include "ifx/writer.h"
+/* ifx — batch delivery with retries, splitting and per-line rejection (see writer.h). */
+#include "connector/writer.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-/* ifx — base64, RFC 4648 section 4, with padding and a strict decoder (see include/ifx/codec.h). */
-#include "ifx/codec.h"
+/* ifx — base64, RFC 4648 section 4, with padding and a strict decoder (see src/core/codec.h). */
+#include "core/codec.h"
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* ifx — JSON (RFC 8259): a one-pass validator and compactor, and navigation over validated text
- * (see include/ifx/codec.h). */
-#include "ifx/codec.h"
+ * (see src/core/codec.h). */
+#include "core/codec.h"
 #include "core/utf8_internal.h"
 
 #include <locale.h>

@@ -1,5 +1,5 @@
-/* ifx — writing JSON strings (see ifx_json_append_string in include/ifx/codec.h). */
-#include "ifx/codec.h"
+/* ifx — writing JSON strings (see ifx_json_append_string in src/core/codec.h). */
+#include "core/codec.h"
 
 /* Bytes an escaped byte takes: 1 plain, 2 for \" \\ \n \r \t, 6 for other controls. */
 static size_t escaped_width(unsigned char c)

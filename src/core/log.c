@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ifx/buf.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/timeutil.h"
 
 /* A log line is built whole before it is cut to the caller's size. */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 struct ifx_lp_tag {
     size_t koff, klen; /* escaped key in tagtext */

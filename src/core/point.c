@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 /* Decodes string value s into scratch after its first `keep` bytes; on success *out points at the
  * decoded text, *outlen its length. */

@@ -1,5 +1,5 @@
-/* ifx — strict UTF-8 validation (see include/ifx/codec.h). */
-#include "ifx/codec.h"
+/* ifx — strict UTF-8 validation (see src/core/codec.h). */
+#include "core/codec.h"
 #include "core/utf8_internal.h"
 
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/log.h"
 
 void ifx_plugin_log_line(const ifx_plugin_log *l, int level, const char *msg)

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "core/utf8_internal.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/lp.h"
 
 /* The smallest encoding of a RawMessage: seven one-byte fields. It bounds a declared count by the

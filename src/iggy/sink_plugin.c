@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
 #include "iggy/postcard.h"
 #include "ifx/sink.h"

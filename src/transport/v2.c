@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "transport/transport.h"
 
 static const char *v2_precision(ifx_precision p)

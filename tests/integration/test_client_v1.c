@@ -17,7 +17,7 @@
 #include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/rows.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 
 static fixture server, secured; /* secured: auth-enabled, admin "admin" / "ifx-admin-pw" */
 

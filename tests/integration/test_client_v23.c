@@ -23,7 +23,7 @@
 #include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/rows.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 
 #define TOKEN "ifx-test-token"
 

@@ -27,7 +27,7 @@
 #include "ifx/config.h"
 #include "ifx/rows.h"
 #include "ifx/sink.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 #include "v2server.h"
 
 static fixture v2;

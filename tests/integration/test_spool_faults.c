@@ -39,7 +39,7 @@
 #include "ifx/config.h"
 #include "ifx/resilience.h"
 #include "ifx/sink.h"
-#include "ifx/spool.h"
+#include "connector/spool.h"
 
 #define TOKEN "ifx-test-token"
 #define WRITE "/api/v3/write_lp"

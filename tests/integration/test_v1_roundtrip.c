@@ -27,7 +27,7 @@
 #include <math.h>
 
 #include "fixture.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/point.h"
 #include "nasty_points.h"
 #include "vectors.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/lp.h"
 
 /* Stands in for a NULL input of length 0, so that no pointer arithmetic touches NULL. */

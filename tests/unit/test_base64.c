@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 /* RFC 4648, section 10. */
 static const struct {

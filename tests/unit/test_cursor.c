@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "ifx/buf.h"
-#include "ifx/cursor.h"
+#include "connector/cursor.h"
 #include "ifx/error.h"
 
 /* ---- helpers ----------------------------------------------------------------------------------

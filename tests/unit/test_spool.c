@@ -25,7 +25,7 @@
 
 #include "ifx/buf.h"
 #include "ifx/error.h"
-#include "ifx/spool.h"
+#include "connector/spool.h"
 
 #define REC_MAX 128
 

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
-#include "ifx/toml.h"
+#include "core/codec.h"
+#include "config/toml.h"
 
 #define S(lit) lit, sizeof lit - 1
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 struct good_case {
     const char *name;
