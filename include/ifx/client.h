@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 #include "ifx/buf.h"
 #include "ifx/config.h"
 #include "ifx/error.h"
@@ -70,19 +71,20 @@ typedef struct ifx_write_result {
     bool truncated;
 } ifx_write_result;
 
-void ifx_write_result_init(ifx_write_result *r);
-void ifx_write_result_reset(ifx_write_result *r); /* empties it for reuse, keeps memory */
-void ifx_write_result_free(ifx_write_result *r);
+IFX_EXTERN void ifx_write_result_init(ifx_write_result *r);
+IFX_EXTERN void
+ifx_write_result_reset(ifx_write_result *r); /* empties it for reuse, keeps memory */
+IFX_EXTERN void ifx_write_result_free(ifx_write_result *r);
 
 /* Creates a client for cfg (version v1, v2 or v3; AUTO must be resolved first with
  * ifx_detect). Copies every value it needs; cfg may be freed afterwards. Optional TLS and proxy
  * settings come from the config and the standard proxy environment variables. */
-ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err);
-void ifx_client_free(ifx_client *c);
+IFX_EXTERN ifx_rc ifx_client_new(const ifx_config *cfg, ifx_client **out, ifx_err *err);
+IFX_EXTERN void ifx_client_free(ifx_client *c);
 
 /* Aborts every request in flight and makes every later one fail at once (IFX_E_TRANSIENT,
  * "cancelled"). For shutdown: safe from any thread, not undoable. */
-void ifx_client_cancel(ifx_client *c);
+IFX_EXTERN void ifx_client_cancel(ifx_client *c);
 
 /* Request latency: every HTTP attempt (retries included, failures too) is timed from the
  * start of the request to the end of the answer and counted under its kind. The buckets are
@@ -97,7 +99,7 @@ typedef enum ifx_request_kind {
 } ifx_request_kind;
 
 #define IFX_LATENCY_BOUNDS 12
-extern const double ifx_latency_bounds[IFX_LATENCY_BOUNDS];
+IFX_EXTERN extern const double ifx_latency_bounds[IFX_LATENCY_BOUNDS];
 
 typedef struct ifx_latency {
     uint64_t count;
@@ -107,15 +109,15 @@ typedef struct ifx_latency {
 
 /* A snapshot of the latency counters of one kind. Safe from any thread while requests run
  * (each counter is read atomically; the set is not one instant). */
-void ifx_client_latency(const ifx_client *c, ifx_request_kind kind, ifx_latency *out);
+IFX_EXTERN void ifx_client_latency(const ifx_client *c, ifx_request_kind kind, ifx_latency *out);
 
 /* The server generation this client talks to. */
-ifx_version ifx_client_version(const ifx_client *c);
+IFX_EXTERN ifx_version ifx_client_version(const ifx_client *c);
 
 /* Writes a batch of line protocol (lines separated by '\n', no blank or comment lines) with the
  * given timestamp precision. One HTTP request; classified as described above. */
-ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision precision,
-                        ifx_write_result *res, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len,
+                                   ifx_precision precision, ifx_write_result *res, ifx_err *err);
 
 /* The query language of a request: v1 InfluxQL, v2 Flux, v3 SQL or InfluxQL. */
 typedef enum ifx_query_lang {
@@ -129,9 +131,9 @@ typedef enum ifx_query_lang {
  * for ifx_rows_read. v1: /query (epoch=ns); v2: /api/v2/query, annotated CSV; v3: query_sql or
  * query_influxql with format=jsonl (or v3_format when not 0: JSON or CSV). Status classes as for
  * writes; a 200 answer with an in-band error is found by the reader. */
-ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, size_t len,
-                        ifx_result_format v3_format, ifx_buf *body, ifx_result_format *fmt,
-                        ifx_err *err);
+IFX_EXTERN ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query,
+                                   size_t len, ifx_result_format v3_format, ifx_buf *body,
+                                   ifx_result_format *fmt, ifx_err *err);
 
 /* Checks that the server is up, the credentials work and the target is there: v1 /ping, then
  * SHOW DATABASES (authenticated when auth is on; a sink's database must be listed, since 1.x never
@@ -140,14 +142,14 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
  * listing of one bucket of its org; v3 /health with the token (v3 authenticates it, and creates a
  * database on the first write). A refusal names the key to fix: IFX_E_AUTH for credentials,
  * IFX_E_CONFIG for an org, bucket or database that is not there. */
-ifx_rc ifx_client_health(ifx_client *c, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_client_health(ifx_client *c, ifx_err *err);
 
 /* The health probe at start: ifx_client_health up to cfg->max_open_retries times, waiting
  * between tries with full-jitter backoff from retry_delay up to open_retry_max_delay. Stops at
  * once on an auth failure or a refusal (retrying cannot fix credentials or a wrong URL path).
  * sleep may be NULL (ifx_sleep); *attempts (when not NULL) gets the number of probes made. */
-ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_config *cfg, ifx_sleep_fn sleep,
-                               void *sleep_ud, uint32_t *attempts, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_config *cfg, ifx_sleep_fn sleep,
+                                          void *sleep_ud, uint32_t *attempts, ifx_err *err);
 
 /* What ifx_detect found. */
 typedef struct ifx_detect_result {
@@ -161,13 +163,14 @@ typedef struct ifx_detect_result {
 /* Asks the server at url which generation it is: /ping headers (X-Influxdb-Version,
  * X-Influxdb-Build) and status (204 on 1.x/2.x, 200 with a JSON body on 3.x, 401 on a secured
  * 3.x), then /health when needed. token may be NULL. Uses timeout_ns per request. */
-ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns, ifx_detect_result *out,
-                  ifx_err *err);
+IFX_EXTERN ifx_rc ifx_detect(const char *url, const char *token, uint64_t timeout_ns,
+                             ifx_detect_result *out, ifx_err *err);
 
 /* Resolves version "auto" in cfg by asking the server (ifx_detect), then checks that the keys the
  * found version needs are there (v1 and v3: db; v2: org, and bucket for a sink). Does nothing
  * for an explicit version. found may be NULL. */
-ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_resolve_version(ifx_config *cfg, ifx_detect_result *found,
+                                             ifx_err *err);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 #include "ifx/error.h"
 #include "ifx/log.h"
 #include "ifx/types.h"
@@ -160,12 +161,12 @@ typedef struct ifx_problems {
     size_t count;
 } ifx_problems;
 
-void ifx_problems_free(ifx_problems *p);
+IFX_EXTERN void ifx_problems_free(ifx_problems *p);
 
 /* Fills c with the defaults for role (SINK or SOURCE) and version v2. Allocates only the
  * default strings; free with ifx_config_free. Every field gets its default, including those of
  * keys that do not apply to the role (a source still has measurement "iggy_messages"). */
-ifx_rc ifx_config_init(ifx_config *c, ifx_role role, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_init(ifx_config *c, ifx_role role, ifx_err *err);
 
 /* Parses a JSON object (or "null", meaning {}) into c, which it initialises itself: do not call
  * ifx_config_init first. role may be IFX_ROLE_DETECT. Checks every key and every cross-key rule
@@ -176,8 +177,8 @@ ifx_rc ifx_config_init(ifx_config *c, ifx_role role, ifx_err *err);
  * frees it with ifx_problems_free. IFX_E_NOMEM and IFX_E_USAGE (bad arguments) leave it empty.
  * With version "auto", only url (and query for a source) are required here: the keys a version
  * needs can only be checked once the server has said which version it is. */
-ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, size_t len,
-                             ifx_problems *problems, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, size_t len,
+                                        ifx_problems *problems, ifx_err *err);
 
 /* Writes the normalised configuration as a pretty JSON object into *out (caller frees with
  * free()): 2-space indent, no trailing newline, "version" and "role" first, then every key in a
@@ -186,17 +187,17 @@ ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, siz
  * (token, password, and a password inside the url) replaced by "***" (left out when not set).
  * "role" is informative: it is not an input key. IFX_E_USAGE when c has no role (not parsed or
  * initialised). */
-ifx_rc ifx_config_to_json(const ifx_config *c, char **out, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_to_json(const ifx_config *c, char **out, ifx_err *err);
 
 /* Makes dst an independent deep copy of src (free it with ifx_config_free). */
-ifx_rc ifx_config_copy(ifx_config *dst, const ifx_config *src, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_copy(ifx_config *dst, const ifx_config *src, ifx_err *err);
 
 /* Releases every string of c and zeroes it. Safe on a zeroed or already-freed config. */
-void ifx_config_free(ifx_config *c);
+IFX_EXTERN void ifx_config_free(ifx_config *c);
 
 /* Writes the reference of every configuration key as Markdown (docs/configuration.md is this
  * text, checked by a test so that it cannot drift from the code). Caller frees *out. */
-ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err);
 
 /* ---- configuration files -------------------------------------------------------------------
  *
@@ -228,32 +229,32 @@ typedef struct ifx_config_doc {
  * problem to problems (may be NULL). IFX_E_CONFIG for a document that does not parse or is not a
  * valid connector definition: err->msg holds the first problem ("line L, column C: ..." for
  * TOML); IFX_E_NOMEM. On failure doc is left freed. Borrows text for the call. */
-ifx_rc ifx_config_doc_read(const char *text, size_t len, ifx_config_doc *doc,
-                           ifx_problems *problems, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_doc_read(const char *text, size_t len, ifx_config_doc *doc,
+                                      ifx_problems *problems, ifx_err *err);
 
 /* Applies the runtime's environment overrides found in envp (a NULL-terminated "NAME=value"
  * array, like environ) to a connector definition's plugin keys; a plain table has no key, so
  * nothing applies to it. Each applied override is added to doc->applied. */
-ifx_rc ifx_config_doc_apply_env(ifx_config_doc *doc, char *const *envp, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_doc_apply_env(ifx_config_doc *doc, char *const *envp, ifx_err *err);
 
 /* Applies one "key=value" assignment (the --set option) to the top-level plugin keys.
  * IFX_E_USAGE when it has no '=' or an empty key. */
-ifx_rc ifx_config_doc_set(ifx_config_doc *doc, const char *assignment, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_doc_set(ifx_config_doc *doc, const char *assignment, ifx_err *err);
 
 /* Releases everything doc owns and zeroes it. Safe on a zeroed or freed doc. */
-void ifx_config_doc_free(ifx_config_doc *doc);
+IFX_EXTERN void ifx_config_doc_free(ifx_config_doc *doc);
 
 /* "sink" or "source". */
-const char *ifx_role_name(ifx_role r);
+IFX_EXTERN const char *ifx_role_name(ifx_role r);
 
 /* url as it may be printed (log lines, error messages, command output): the password of its
  * userinfo replaced by "***", and a query string or fragment cut to "?..." or "#..." (1.x servers
  * also take credentials as ?u=&p=). Every URL ifx prints goes through this one function.
  * Borrows url; the caller frees the result; NULL only when malloc fails. */
-char *ifx_url_redacted(const char *url);
+IFX_EXTERN char *ifx_url_redacted(const char *url);
 
 /* "json", "text" or "base64". */
-const char *ifx_payload_format_name(ifx_payload_format f);
+IFX_EXTERN const char *ifx_payload_format_name(ifx_payload_format f);
 
 #ifdef __cplusplus
 }

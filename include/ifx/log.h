@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,7 +39,7 @@ typedef enum ifx_log_format {
 } ifx_log_format;
 
 /* "TRACE", "DEBUG", "INFO", "WARN" or "ERROR" (IFX_LOG_* levels; anything else is "ERROR"). */
-const char *ifx_log_level_name(int level);
+IFX_EXTERN const char *ifx_log_level_name(int level);
 
 /* Formats one line (no newline) into out[0..cap), always NUL-terminated when cap > 0, cut to fit
  * (a JSON line is cut inside its message, never leaving the object open); returns its length.
@@ -52,8 +53,8 @@ const char *ifx_log_level_name(int level);
  * field: an integer when the value is one, otherwise a string; ts, level, connector and msg are
  * never overwritten, and a key met twice keeps its first value. Invalid UTF-8 in msg is replaced
  * by '?'. */
-size_t ifx_log_format_line(ifx_log_format format, int level, const char *connector, const char *msg,
-                           int64_t time_ns, char *out, size_t cap);
+IFX_EXTERN size_t ifx_log_format_line(ifx_log_format format, int level, const char *connector,
+                                      const char *msg, int64_t time_ns, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

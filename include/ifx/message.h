@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 #include "ifx/error.h"
 
 #ifdef __cplusplus
@@ -26,7 +27,7 @@ typedef enum ifx_schema {
 } ifx_schema;
 
 /* "json", "raw", "text", "proto", "flatbuffer", "avro", or "unknown". */
-const char *ifx_schema_name(ifx_schema s);
+IFX_EXTERN const char *ifx_schema_name(ifx_schema s);
 
 /* An unsigned 128-bit value as two halves (Iggy message ids). */
 typedef struct ifx_u128 {
@@ -34,11 +35,11 @@ typedef struct ifx_u128 {
 } ifx_u128;
 
 /* Writes v in decimal into out (at least 40 bytes), NUL-terminated; returns the length. */
-size_t ifx_u128_format(ifx_u128 v, char *out);
+IFX_EXTERN size_t ifx_u128_format(ifx_u128 v, char *out);
 
 /* Reads the decimal digits s[0..len) (no sign, no spaces; leading zeros allowed) as a u128, the
  * inverse of ifx_u128_format. IFX_E_INVALID for anything else, or above 2^128-1. */
-ifx_rc ifx_u128_parse(const char *s, size_t len, ifx_u128 *out);
+IFX_EXTERN ifx_rc ifx_u128_parse(const char *s, size_t len, ifx_u128 *out);
 
 #ifdef __cplusplus
 }
