@@ -111,8 +111,8 @@ static void topic_meta(const uint8_t *data, size_t size)
     }
     CHECK_SPAN(m.stream, m.stream_len, data, size);
     CHECK_SPAN(m.topic, m.topic_len, data, size);
-    CHECK(ifx_utf8_valid(m.stream, m.stream_len, NULL));
-    CHECK(ifx_utf8_valid(m.topic, m.topic_len, NULL));
+    CHECK(ifxi_utf8_valid(m.stream, m.stream_len, NULL));
+    CHECK(ifxi_utf8_valid(m.topic, m.topic_len, NULL));
 }
 
 static void messages_meta(const uint8_t *data, size_t size)

@@ -143,9 +143,9 @@ static ifx_rc get_string(ifx_pc_reader *r, const char *field, const char **p, si
 
     if (rc)
         return rc;
-    if (!ifx_utf8_valid(s, n, &bad)) {
+    if (!ifxi_utf8_valid(s, n, &bad)) {
         char why[128];
-        ifx_utf8_describe(s + bad, n - bad, why, sizeof why);
+        ifxi_utf8_describe(s + bad, n - bad, why, sizeof why);
         return fail(r, field, s + bad, "invalid UTF-8 at byte %zu (%s)",
                     ifxi_pc_offset_of(r, s + bad), why);
     }
@@ -373,7 +373,7 @@ static ifx_rc put_option(ifx_buf *out, bool some)
 
 static ifx_rc put_header_field(ifx_buf *out, ifx_header_kind kind, const void *p, size_t len)
 {
-    size_t text = ifx_base64_encoded_len(len);
+    size_t text = ifxi_base64_encoded_len(len);
     ifx_rc rc;
 
     if ((unsigned)kind >= IFX_PC_HEADER_KIND_COUNT)
@@ -384,7 +384,7 @@ static ifx_rc put_header_field(ifx_buf *out, ifx_header_kind kind, const void *p
     if (!rc)
         rc = ifxi_pc_put_varint(out, text);
     if (!rc)
-        rc = ifx_base64_encode(p, len, out);
+        rc = ifxi_base64_encode(p, len, out);
     return rc;
 }
 

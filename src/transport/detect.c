@@ -38,7 +38,7 @@ static ifx_rc detect(const ifx_config *conn, const char *token, ifx_detect_resul
     ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
     if ((rc = ifx_client_new(&cfg, &c, err)))
         goto out;
-    if ((rc = ifx_http_get(c, "/ping", token != NULL, &r, err)))
+    if ((rc = ifxi_http_get(c, "/ping", token != NULL, &r, err)))
         goto out;
     snprintf(out->server_version, sizeof out->server_version, "%s", r.version);
     snprintf(out->build, sizeof out->build, "%s", r.build);
@@ -87,8 +87,8 @@ static ifx_rc detect(const ifx_config *conn, const char *token, ifx_detect_resul
             free(shown);
         }
     } else {
-        rc = ifx_http_status_error("/ping", r.status, &body, ifx_http_classify_status(r.status),
-                                   err);
+        rc = ifxi_http_status_error("/ping", r.status, &body, ifxi_http_classify_status(r.status),
+                                    err);
         if (rc == IFX_OK) {
             char *shown = ifx_url_redacted(url);
             rc = ifx_err_set(err, IFX_E_REJECTED,

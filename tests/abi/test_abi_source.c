@@ -566,7 +566,7 @@ static void test_load_and_version(void **state)
     /* libifx is linked in whole but must not leak into the host's namespace */
     assert_null(dlsym(lib, "ifx_source_open"));
     assert_null(dlsym(lib, "ifxi_pc_encode_produced"));
-    assert_null(dlsym(lib, "ifx_cursor_decode"));
+    assert_null(dlsym(lib, "ifxi_cursor_decode"));
     assert_null(dlsym(lib, "iggy_sink_open"));
     abi_exports l;
     abi_exports_of(IFX_SOURCE_PLUGIN, source_symbols, 5, &l);

@@ -6,7 +6,8 @@ and exports (nm -D --defined-only), and reads every declaration marked IFX_EXTER
 include/ifx/*.h. Fails when a symbol is exported that no public header declares with IFX_EXTERN
 (an internal function leaking out, or one the headers forgot to mark), or when a header declares
 with IFX_EXTERN something the library does not export (a missing definition, or a definition that
-does not see its declaration).
+does not see its declaration). Also checks the naming rule of docs/architecture.md on the
+installed static library: an exported symbol is ifx_..., every other global one ifxi_....
 
   check_exports.py BUILD_DIR
 """
@@ -30,6 +31,13 @@ def exported(lib):
         if len(parts) >= 3 and parts[2] not in LINKER_SYMBOLS:
             names.add(parts[2].split("@")[0])
     return names
+
+
+def static_globals(archive):
+    """The global symbols the members of a static library define."""
+    out = subprocess.run(["nm", "--defined-only", "-g", archive], check=True,
+                         capture_output=True, text=True).stdout
+    return {parts[2] for parts in (line.split() for line in out.splitlines()) if len(parts) == 3}
 
 
 def declared(headers):
@@ -62,17 +70,25 @@ def main(argv):
                        stdout=subprocess.DEVNULL)
         libs = glob.glob(os.path.join(prefix, "lib*", "**", "libifx.so"), recursive=True)
         headers = sorted(glob.glob(os.path.join(prefix, "include", "ifx", "*.h")))
-        if len(libs) != 1 or not headers:
-            print(f"installed tree without one libifx.so and include/ifx/*.h: {libs}",
+        archives = glob.glob(os.path.join(prefix, "lib*", "**", "libifx.a"), recursive=True)
+        if len(libs) != 1 or not headers or not archives:
+            print(f"installed tree without libifx.so, libifx.a and include/ifx/*.h: {libs}",
                   file=sys.stderr)
             return 1
         have = exported(libs[0])
         want = declared(headers)
+        inside = static_globals(archives[0])
     problems = []
     for name in sorted(have - set(want)):
         problems.append(f"exported but not declared IFX_EXTERN in a public header: {name}")
     for name in sorted(set(want) - have):
         problems.append(f"declared IFX_EXTERN in ifx/{want[name]} but not exported: {name}")
+    for name in sorted(have):
+        if not name.startswith("ifx_"):
+            problems.append(f"exported without the API prefix ifx_: {name}")
+    for name in sorted(inside - have):
+        if not name.startswith("ifxi_"):
+            problems.append(f"internal global without the prefix ifxi_: {name}")
     for p in problems:
         print(p, file=sys.stderr)
     if problems:

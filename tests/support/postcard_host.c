@@ -40,7 +40,7 @@ static ifx_rc decode_base64(const uint8_t *text, size_t len, ifx_buf *out, ifx_e
     ifx_rc rc;
 
     if (tail < 2 || memchr(text, '=', len))
-        return ifx_base64_decode((const char *)text, len, out, err);
+        return ifxi_base64_decode((const char *)text, len, out, err);
     padded = len - tail + 4;
     room = padded / 4 * 3;
     rc = ifx_buf_reserve(out, room + padded);
@@ -50,7 +50,7 @@ static ifx_rc decode_base64(const uint8_t *text, size_t len, ifx_buf *out, ifx_e
     copy = out->data + out->len + room;
     memcpy(copy, text, len);
     memset(copy + len, '=', 4 - tail);
-    return ifx_base64_decode(copy, padded, out, err);
+    return ifxi_base64_decode(copy, padded, out, err);
 }
 
 static ifx_rc decode_header_field(ifx_pc_reader *r, bool is_key, ifx_header_kind *kind, size_t *len,
@@ -326,7 +326,7 @@ ifx_rc pc_host_header_value_text(const ifx_header *h, ifx_buf *out)
     if ((unsigned)h->value_kind >= IFX_PC_HEADER_KIND_COUNT)
         return IFX_E_INVALID;
     if (h->value_kind == IFX_HDR_RAW)
-        return ifx_base64_encode(v, h->value_len, out);
+        return ifxi_base64_encode(v, h->value_len, out);
     if (h->value_kind == IFX_HDR_STRING)
         return ifx_buf_append(out, v, h->value_len);
     size = fixed_size[h->value_kind];
