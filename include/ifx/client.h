@@ -1,5 +1,8 @@
 /* ifx — talking to an InfluxDB server: one HTTP engine (libcurl) and a transport per server
- * generation behind one set of operations (see ../shared/DESIGN.md, "The client operations").
+ * generation behind one set of operations: write line protocol, run a query, check health (which
+ * proves the credentials too), each mapped onto the endpoints, auth header and precision names of
+ * the server's version (1.x /write and /query; 2.x /api/v2/write and /api/v2/query; 3.x
+ * /api/v3/write_lp, /api/v3/query_sql and /api/v3/query_influxql).
  *
  *     ifx_client *c;
  *     ifx_client_new(&cfg, &c, &err);          // copies what it needs from cfg
@@ -11,7 +14,7 @@
  *     ifx_client_free(c);
  *
  * One call is one HTTP request: retries, backoff and the circuit breaker are layered on top
- * (include/ifx/resilience.h). Every answer is classified into an ifx_rc:
+ * (ifx/resilience.h). Every answer is classified into an ifx_rc:
  *   IFX_OK            2xx (a 207 counts as partial, should a proxy send one);
  *   IFX_E_PARTIAL     some lines rejected: v3 400/422 with a per-line "data" list; v1 400 and
  *                     v2 422 "partial write" bodies. res->lines names the rejected lines;

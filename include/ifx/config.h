@@ -2,7 +2,7 @@
  *
  * Parsed from the JSON object the Iggy runtime hands a plugin as [plugin_config] (compact JSON,
  * or the 4 bytes "null" when the table is absent). Every key of the upstream Rust connectors is
- * accepted with the same meaning and default (../shared/spec/upstream-rust-connector.md §2);
+ * accepted with the same meaning and default, so existing connector configurations keep working;
  * unlike upstream, a malformed value is an error naming the key and the value, an unknown key is
  * an error naming the closest valid key, and out-of-range values are refused with the range.
  *
@@ -195,8 +195,8 @@ IFX_EXTERN ifx_rc ifx_config_copy(ifx_config *dst, const ifx_config *src, ifx_er
 /* Releases every string of c and zeroes it. Safe on a zeroed or already-freed config. */
 IFX_EXTERN void ifx_config_free(ifx_config *c);
 
-/* Writes the reference of every configuration key as Markdown (docs/configuration.md is this
- * text, checked by a test so that it cannot drift from the code). Caller frees *out. */
+/* Writes the reference of every configuration key as Markdown (the configuration reference
+ * shipped with ifx is this text, so that it cannot drift from the code). Caller frees *out. */
 IFX_EXTERN ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err);
 
 /* ---- configuration files -------------------------------------------------------------------
@@ -204,7 +204,7 @@ IFX_EXTERN ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err);
  * A file given to ifx is one of:
  *   - an Iggy connector definition (TOML, or the same tree as JSON): top-level "type" ("sink" or
  *     "source"), "key", "enabled", "version", "name", "path", [[streams]] and [plugin_config]
- *     (../shared/spec/iggy-plugin-abi.md §6.2); the plugin keys are its [plugin_config];
+ *     (the Iggy connectors runtime's connector file); the plugin keys are its [plugin_config];
  *   - a plain table of plugin keys, as TOML or as the JSON object the runtime hands a plugin.
  * A document that starts with '{' (after whitespace) is JSON, any other TOML. A document with a
  * top-level "type" or "plugin_config" is a connector definition.

@@ -26,7 +26,7 @@ typedef enum ifx_rc {
     IFX_E_NOMEM,       /* an allocation failed */
     IFX_E_IO,          /* a file or system call failed */
     IFX_E_USAGE,       /* a function was called out of order or with bad arguments */
-    /* Outcomes of talking to a server (see include/ifx/client.h). */
+    /* Outcomes of talking to a server (see ifx/client.h). */
     IFX_E_TRANSIENT,   /* worth retrying: connection error, timeout, 408, 429, 5xx */
     IFX_E_AUTH,        /* 401 or 403: the credentials are wrong or lack permission */
     IFX_E_TOO_LARGE,   /* 413: the request body is over the server's limit; split it */

@@ -1,4 +1,5 @@
-/* ifx — InfluxDB line protocol builder (../shared/spec/line-protocol.md).
+/* ifx — InfluxDB line protocol builder: measurement, tags, fields and a timestamp per line,
+ * escaped for the target server generation.
  *
  * An ifx_lp assembles a batch of lines for one target server generation:
  *

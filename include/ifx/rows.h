@@ -4,7 +4,7 @@
  * A reader walks a complete response body (the HTTP engine caps its size) and hands each row to
  * a callback, without building a tree or a row array: memory stays bounded by the body plus one
  * row. Strings in a row point into the body or into the reader's scratch buffer and are valid
- * only during the callback. See ../shared/spec/influxdb-http-api.md §2.5, §2.6, §3.4, §4.3.
+ * only during the callback.
  *
  * Thread safety: an ifx_rows_reader belongs to one thread at a time.
  */

@@ -1,6 +1,6 @@
-/* ifx — the sink engine: Iggy messages into InfluxDB, with the delivery contract of
- * ../shared/DESIGN.md. Hosts (the Iggy plugin, `ifx sink`) decode their input into
- * ifx_sink_message values and call ifx_sink_consume.
+/* ifx — the sink engine: Iggy messages into InfluxDB, with the delivery contract below. Hosts
+ * (the Iggy plugin, `ifx sink`) decode their input into ifx_sink_message values and call
+ * ifx_sink_consume.
  *
  * Every message ends as exactly one of:
  *  - written: stored by the server;
