@@ -251,7 +251,8 @@ ifx_rc ifxi_pc_decode_messages_meta(const uint8_t *p, size_t len, ifx_messages_m
     return IFX_OK;
 }
 
-ifx_rc ifxi_pc_messages_begin(ifx_pc_messages *it, const uint8_t *p, size_t len, ifx_err *err)
+ifx_rc ifxi_pc_batch_begin(const char *what, size_t min_size, const uint8_t *p, size_t len,
+                           ifx_pc_batch_head *out, ifx_err *err)
 {
     ifx_pc_reader r;
     ifx_rc rc;
@@ -259,21 +260,33 @@ ifx_rc ifxi_pc_messages_begin(ifx_pc_messages *it, const uint8_t *p, size_t len,
     if (!p)
         p = no_bytes, len = 0;
     r = (ifx_pc_reader){p, p, p + len, err};
-    it->start = p;
-    it->end = p + len;
-    it->count = it->remaining = 0;
-    rc = ifxi_pc_get_schema(&r, &it->schema);
+    out->start = p;
+    out->end = p + len;
+    out->count = 0;
+    rc = ifxi_pc_get_schema(&r, &out->schema);
     if (!rc)
-        rc = ifxi_pc_get_count(&r, "messages", "message", "messages", RAW_MESSAGE_MIN, &it->count);
+        rc = ifxi_pc_get_count(&r, "messages", "message", "messages", min_size, &out->count);
     if (rc) {
-        it->p = it->end;
-        it->count = 0;
-        ifx_err_prefix(err, "RawMessages");
+        out->first = out->end;
+        out->count = 0;
+        ifx_err_prefix(err, "%s", what);
         return rc;
     }
-    it->p = r.p;
-    it->remaining = it->count;
+    out->first = r.p;
     return IFX_OK;
+}
+
+ifx_rc ifxi_pc_messages_begin(ifx_pc_messages *it, const uint8_t *p, size_t len, ifx_err *err)
+{
+    ifx_pc_batch_head h;
+    ifx_rc rc = ifxi_pc_batch_begin("RawMessages", RAW_MESSAGE_MIN, p, len, &h, err);
+
+    it->start = h.start;
+    it->p = h.first;
+    it->end = h.end;
+    it->schema = h.schema;
+    it->count = it->remaining = h.count;
+    return rc;
 }
 
 ifx_rc ifxi_pc_messages_next(ifx_pc_messages *it, ifx_raw_message *out, bool *done, ifx_err *err)

@@ -187,6 +187,19 @@ static inline const char *ifxi_pc_plural(uint64_t n)
     return n == 1 ? "" : "s";
 }
 
+/* The head of a batch of messages (RawMessages or ProducedMessages): its schema and message
+ * count, and where its messages start. */
+typedef struct ifx_pc_batch_head {
+    const uint8_t *start, *first, *end;
+    ifx_schema schema;
+    uint64_t count;
+} ifx_pc_batch_head;
+
+/* Reads the head of a batch in p[0..len) (borrowed), each message taking at least min_size
+ * bytes. On failure the error is prefixed with what, count is 0 and first is the end. */
+ifx_rc ifxi_pc_batch_begin(const char *what, size_t min_size, const uint8_t *p, size_t len,
+                           ifx_pc_batch_head *out, ifx_err *err);
+
 /* Each reads one value at r->p and moves past it; on failure r->p stays and r->err says
  * "<field>: <problem> at byte N". */
 ifx_rc ifxi_pc_get_varint(ifx_pc_reader *r, const char *field, const ifx_pc_varint_limit *lim,

@@ -147,31 +147,19 @@ static ifx_rc skip_header_map(ifx_pc_reader *r, const uint8_t **map, size_t *map
 
 ifx_rc pc_host_produced_begin(ifx_pc_produced *it, const uint8_t *p, size_t len, ifx_err *err)
 {
-    ifx_pc_reader r;
-    ifx_rc rc;
+    ifx_pc_batch_head h;
+    ifx_rc rc =
+        ifxi_pc_batch_begin("ProducedMessages", IFX_PC_PRODUCED_MESSAGE_MIN, p, len, &h, err);
 
-    if (!p)
-        p = no_bytes, len = 0;
-    r = (ifx_pc_reader){p, p, p + len, err};
-    it->start = p;
-    it->end = p + len;
-    it->count = it->remaining = 0;
+    it->start = h.start;
+    it->p = h.first;
+    it->end = h.end;
+    it->schema = h.schema;
+    it->count = it->remaining = h.count;
     it->state_read = it->has_state = false;
     it->state = NULL;
     it->state_len = 0;
-    rc = ifxi_pc_get_schema(&r, &it->schema);
-    if (!rc)
-        rc = ifxi_pc_get_count(&r, "messages", "message", "messages", IFX_PC_PRODUCED_MESSAGE_MIN,
-                               &it->count);
-    if (rc) {
-        it->p = it->end;
-        it->count = 0;
-        ifx_err_prefix(err, "ProducedMessages");
-        return rc;
-    }
-    it->p = r.p;
-    it->remaining = it->count;
-    return IFX_OK;
+    return rc;
 }
 
 static ifx_rc get_state(ifx_pc_produced *it, ifx_err *err)
