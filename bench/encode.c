@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "alloc_track.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/lp.h"
 
 static double now_s(void)
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
             t0 = now_s();
         }
         ifx_buf_reset(&json);
-        if (ifx_json_compact(p, n, &json, &err) ||
+        if (ifxi_json_compact(p, n, &json, &err) ||
             ifx_lp_begin_line(&lp, "iggy_messages", 13, &err) ||
             ifx_lp_add_tag(&lp, "stream", 6, "orders", 6, &err) ||
             ifx_lp_add_tag(&lp, "topic", 5, "eu-west", 7, &err) ||

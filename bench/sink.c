@@ -33,7 +33,7 @@
 #include "alloc_track.h"
 #include "http_server.h"
 #include "ifx/buf.h"
-#include "ifx/postcard.h"
+#include "postcard_host.h"
 #include "iggy/iggy_abi.h"
 
 #define PER_BATCH 1000
@@ -190,9 +190,9 @@ static size_t encode_batch(batch_bufs *bb, uint64_t b)
         payload += payload_lens[v];
     }
     ifx_messages_meta meta = {3, (b + 1) * PER_BATCH - 1, IFX_SCHEMA_JSON};
-    if (ifx_pc_encode_topic_meta(&bb->tm, "orders", "eu-west") ||
-        ifx_pc_encode_messages_meta(&bb->mm, &meta) ||
-        ifx_pc_encode_raw_messages(&bb->raw, IFX_SCHEMA_JSON, bb->msgs, PER_BATCH)) {
+    if (pc_host_encode_topic_meta(&bb->tm, "orders", "eu-west") ||
+        pc_host_encode_messages_meta(&bb->mm, &meta) ||
+        pc_host_encode_raw_messages(&bb->raw, IFX_SCHEMA_JSON, bb->msgs, PER_BATCH)) {
         fprintf(stderr, "bench_sink: cannot encode a batch\n");
         exit(1);
     }

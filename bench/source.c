@@ -13,7 +13,7 @@
  * once set. The request checks (format, annotations, epoch) run after the answer is sent.
  *
  * Each run opens a fresh source (state NULL, batch_size N: one answer is one batch), runs it once
- * with a send callback that encodes the batch with ifx_pc_encode_produced exactly as
+ * with a send callback that encodes the batch with ifxi_pc_encode_produced exactly as
  * src/iggy/source_plugin.c does, counts messages and bytes, and acknowledges it through
  * ifx_source_verdict; then closes the source. Runs repeat for about S seconds per format after
  * one warm-up run, whose batch is also decoded back and checked. The time counted is that of
@@ -36,7 +36,7 @@
 #include "http_server.h"
 #include "ifx/buf.h"
 #include "ifx/config.h"
-#include "ifx/postcard.h"
+#include "postcard_host.h"
 #include "ifx/source.h"
 
 #define MAX_ROWS        100000 /* batch_size's maximum */
@@ -327,10 +327,10 @@ static bool check_produced(const host *h, const ifx_source_batch *b)
     bool done = false;
     size_t n = 0;
 
-    if (ifx_pc_produced_begin(&it, (const uint8_t *)h->out.data, h->out.len, &err))
+    if (pc_host_produced_begin(&it, (const uint8_t *)h->out.data, h->out.len, &err))
         goto bad;
     while (!done) {
-        if (ifx_pc_produced_next(&it, &v, &done, &err))
+        if (pc_host_produced_next(&it, &v, &done, &err))
             goto bad;
         if (done)
             break;
@@ -378,8 +378,8 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
                                           .payload = b->msgs[i].payload,
                                           .payload_len = b->msgs[i].payload_len};
     ifx_buf_reset(&h->out);
-    if ((rc = ifx_pc_encode_produced(&h->out, b->schema, h->pm, b->n, b->state,
-                                     b->state ? b->state_len : 0))) {
+    if ((rc = ifxi_pc_encode_produced(&h->out, b->schema, h->pm, b->n, b->state,
+                                      b->state ? b->state_len : 0))) {
         fprintf(stderr, "bench_source: batch %" PRIu64 " cannot be encoded (%s)\n", b->seq,
                 ifx_rc_name(rc));
         h->failures++;

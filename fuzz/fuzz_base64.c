@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "fuzz_check.h"
 
 #define KEEP "keep"
@@ -24,12 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * decodes re-encodes to exactly the input. */
     CHECK(ifx_buf_puts(&dec, KEEP) == IFX_OK);
     ifx_err_clear(&err);
-    rc = ifx_base64_decode(text, size, &dec, &err);
+    rc = ifxi_base64_decode(text, size, &dec, &err);
     if (rc == IFX_OK) {
         CHECK(size % 4 == 0);
         CHECK(dec.len - 4 ==
               size / 4 * 3 - (size && data[size - 1] == '=') - (size && data[size - 2] == '='));
-        CHECK(ifx_base64_encode(dec.data + 4, dec.len - 4, &enc) == IFX_OK);
+        CHECK(ifxi_base64_encode(dec.data + 4, dec.len - 4, &enc) == IFX_OK);
         CHECK(enc.len == size);
         CHECK(size == 0 || memcmp(enc.data, data, size) == 0);
     } else {
@@ -37,15 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(err.offset < size);
         CHECK(strncmp(err.msg, "invalid base64", 14) == 0);
         CHECK(dec.len == 4 && memcmp(dec.data, KEEP, 5) == 0);
-        CHECK(ifx_base64_decode(text, size, &dec, NULL) == IFX_E_INVALID);
+        CHECK(ifxi_base64_decode(text, size, &dec, NULL) == IFX_E_INVALID);
     }
 
     /* Encoding the input as bytes, then decoding it back. */
     ifx_buf_reset(&enc);
-    CHECK(ifx_base64_encode(data, size, &enc) == IFX_OK);
-    CHECK(enc.len == ifx_base64_encoded_len(size));
+    CHECK(ifxi_base64_encode(data, size, &enc) == IFX_OK);
+    CHECK(enc.len == ifxi_base64_encoded_len(size));
     ifx_err_clear(&err);
-    CHECK(ifx_base64_decode(enc.data, enc.len, &back, &err) == IFX_OK);
+    CHECK(ifxi_base64_decode(enc.data, enc.len, &back, &err) == IFX_OK);
     CHECK(back.len == size);
     CHECK(size == 0 || memcmp(back.data, data, size) == 0);
 

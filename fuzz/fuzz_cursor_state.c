@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/cursor.h"
+#include "connector/cursor.h"
 #include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ifx_buf out;
 
     ifx_err_clear(&err);
-    if (ifx_cursor_decode(data, size, &c, &err) != IFX_OK) {
+    if (ifxi_cursor_decode(data, size, &c, &err) != IFX_OK) {
         CHECK(c.nseen == 0 && c.seen == NULL);
         CHECK(err.msg[0] != '\0');
         return 0;
@@ -24,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 1; i < c.nseen; i++)
         CHECK(c.seen[i - 1] <= c.seen[i]);
     ifx_buf_init(&out, size + 64);
-    CHECK(ifx_cursor_encode(&c, &out) == IFX_OK);
+    CHECK(ifxi_cursor_encode(&c, &out) == IFX_OK);
     CHECK(out.len == size && memcmp(out.data, data, size) == 0);
     ifx_buf_free(&out);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&c);
     return 0;
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "fuzz_check.h"
 
 #define CAP (1 << 24)
@@ -45,22 +45,22 @@ static void check_string(const ifx_json_val *s, const ifx_json_val *obj)
     ifx_buf_init(&dec, CAP);
     CHECK(ifx_buf_puts(&dec, "@") == IFX_OK);
     ifx_err_clear(&err);
-    CHECK(ifx_json_string_decode(s, &dec, &err) == IFX_OK);
+    CHECK(ifxi_json_string_decode(s, &dec, &err) == IFX_OK);
     CHECK(dec.len - 1 <= s->len - 2);
     CHECK(dec.data[dec.len] == '\0');
     /* Validation guarantees text: raw bytes are UTF-8 and escapes never make lone surrogates. */
-    CHECK(ifx_utf8_valid(dec.data + 1, dec.len - 1, NULL));
+    CHECK(ifxi_utf8_valid(dec.data + 1, dec.len - 1, NULL));
     if (!memchr(dec.data + 1, '\0', dec.len - 1)) {
-        CHECK(ifx_json_string_eq(s, dec.data + 1));
+        CHECK(ifxi_json_string_eq(s, dec.data + 1));
         if (obj)
-            CHECK(ifx_json_object_get(obj, dec.data + 1, &found));
+            CHECK(ifxi_json_object_get(obj, dec.data + 1, &found));
     } else {
-        CHECK(!ifx_json_string_eq(s, dec.data + 1));
+        CHECK(!ifxi_json_string_eq(s, dec.data + 1));
     }
     /* One byte more or less never matches. */
     if (dec.len > 1) {
         dec.data[dec.len - 1] = '\0';
-        CHECK(!ifx_json_string_eq(s, dec.data + 1));
+        CHECK(!ifxi_json_string_eq(s, dec.data + 1));
     }
     ifx_buf_free(&dec);
 }
@@ -72,9 +72,9 @@ static void check_number(const ifx_json_val *v)
     double d = 0;
     size_t digits = v->len - !!(v->flags & IFX_JSON_F_NEG);
     bool frac = v->flags & IFX_JSON_F_FRAC;
-    ifx_rc ri = ifx_json_get_i64(v, &i, NULL);
-    ifx_rc ru = ifx_json_get_u64(v, &u, NULL);
-    ifx_rc rd = ifx_json_get_double(v, &d, NULL);
+    ifx_rc ri = ifxi_json_get_i64(v, &i, NULL);
+    ifx_rc ru = ifxi_json_get_u64(v, &u, NULL);
+    ifx_rc rd = ifxi_json_get_double(v, &d, NULL);
 
     CHECK(v->type == IFX_JSON_NUMBER && v->len > 0);
     CHECK(!!(v->flags & IFX_JSON_F_NEG) == (v->p[0] == '-'));
@@ -110,8 +110,8 @@ static void walk(const ifx_json_val *v, ifx_buf *out, int depth)
     switch (v->type) {
     case IFX_JSON_OBJECT:
         CHECK(ifx_buf_putc(out, '{') == IFX_OK);
-        ifx_json_iter_init(&it, v);
-        while (ifx_json_object_next(&it, &k, &e)) {
+        ifxi_json_iter_init(&it, v);
+        while (ifxi_json_object_next(&it, &k, &e)) {
             CHECK(k.p > v->p && e.p + e.len < v->p + v->len);
             if (!first)
                 CHECK(ifx_buf_putc(out, ',') == IFX_OK);
@@ -125,8 +125,8 @@ static void walk(const ifx_json_val *v, ifx_buf *out, int depth)
         return;
     case IFX_JSON_ARRAY:
         CHECK(ifx_buf_putc(out, '[') == IFX_OK);
-        ifx_json_iter_init(&it, v);
-        while (ifx_json_array_next(&it, &e)) {
+        ifxi_json_iter_init(&it, v);
+        while (ifxi_json_array_next(&it, &e)) {
             CHECK(e.p > v->p && e.p + e.len < v->p + v->len);
             if (!first)
                 CHECK(ifx_buf_putc(out, ',') == IFX_OK);
@@ -171,9 +171,9 @@ static void walk_untrusted(const ifx_json_val *v, int depth)
         return;
     ifx_buf_init(&dec, CAP);
     if (v->type == IFX_JSON_OBJECT) {
-        ifx_json_object_get(v, "a", &e);
-        ifx_json_iter_init(&it, v);
-        while (ifx_json_object_next(&it, &k, &e)) {
+        ifxi_json_object_get(v, "a", &e);
+        ifxi_json_iter_init(&it, v);
+        while (ifxi_json_object_next(&it, &k, &e)) {
             CHECK(k.p >= v->p && e.p + e.len <= v->p + v->len);
             walk_untrusted(&k, depth + 1);
             walk_untrusted(&e, depth + 1);
@@ -182,20 +182,20 @@ static void walk_untrusted(const ifx_json_val *v, int depth)
     if (v->type == IFX_JSON_OBJECT || v->type == IFX_JSON_ARRAY) {
         /* An array iterator over an object's text must be just as bounded. */
         ifx_json_iter it2 = {v->p + 1, v->p + v->len - 1};
-        while (ifx_json_array_next(&it2, &e)) {
+        while (ifxi_json_array_next(&it2, &e)) {
             CHECK(e.p >= v->p && e.p + e.len <= v->p + v->len);
             walk_untrusted(&e, depth + 1);
         }
     } else if (v->type == IFX_JSON_STRING) {
-        ifx_json_string_eq(v, "a");
-        if (ifx_json_string_decode(v, &dec, NULL) == IFX_OK)
+        ifxi_json_string_eq(v, "a");
+        if (ifxi_json_string_decode(v, &dec, NULL) == IFX_OK)
             CHECK(dec.len <= v->len);
         else
             CHECK(dec.len == 0);
     } else if (v->type == IFX_JSON_NUMBER) {
-        ifx_json_get_i64(v, &i, NULL);
-        ifx_json_get_u64(v, &u, NULL);
-        ifx_json_get_double(v, &d, NULL);
+        ifxi_json_get_i64(v, &i, NULL);
+        ifxi_json_get_u64(v, &u, NULL);
+        ifxi_json_get_double(v, &d, NULL);
     }
     ifx_buf_free(&dec);
 }
@@ -226,9 +226,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         walk_untrusted(&raw, 0);
     }
 
-    r1 = ifx_json_compact(in, size, &c1, &e1);
-    r2 = ifx_json_parse(in, size, &root, &e2);
-    r3 = ifx_json_compact(in, size, NULL, &e3);
+    r1 = ifxi_json_compact(in, size, &c1, &e1);
+    r2 = ifxi_json_parse(in, size, &root, &e2);
+    r3 = ifxi_json_compact(in, size, NULL, &e3);
     /* One scanner: the three agree on everything. */
     CHECK(r1 == r2 && r2 == r3);
     if (r1 != IFX_OK) {
@@ -244,14 +244,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(c1.len - 6 <= size);
 
     /* Compact output is valid, and already compact. */
-    CHECK(ifx_json_compact(c1.data + 6, c1.len - 6, &c2, &e1) == IFX_OK);
+    CHECK(ifxi_json_compact(c1.data + 6, c1.len - 6, &c2, &e1) == IFX_OK);
     CHECK(c2.len == c1.len - 6 && memcmp(c2.data, c1.data + 6, c2.len) == 0);
     reference_compact(in, size, &ref);
     CHECK(ref.len == c2.len && memcmp(ref.data, c2.data, ref.len) == 0);
 
     /* The top-level value spans the input minus surrounding whitespace. */
     CHECK(root.p >= in && root.p + root.len <= in + size && root.len > 0);
-    CHECK(ifx_json_parse(root.p, root.len, &root2, &e1) == IFX_OK);
+    CHECK(ifxi_json_parse(root.p, root.len, &root2, &e1) == IFX_OK);
     CHECK(root2.type == root.type && root2.flags == root.flags && root2.len == root.len);
 
     /* Iteration sees exactly what compaction kept. */
@@ -262,11 +262,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * less is IFX_E_FULL with nothing written. */
     if (c2.len < size) {
         ifx_buf_init(&capped, c2.len);
-        CHECK(ifx_json_compact(in, size, &capped, &e1) == IFX_OK);
+        CHECK(ifxi_json_compact(in, size, &capped, &e1) == IFX_OK);
         CHECK(capped.len == c2.len && memcmp(capped.data, c2.data, c2.len) == 0);
         ifx_buf_free(&capped);
         ifx_buf_init(&capped, c2.len - 1);
-        CHECK(ifx_json_compact(in, size, &capped, &e1) == IFX_E_FULL);
+        CHECK(ifxi_json_compact(in, size, &capped, &e1) == IFX_E_FULL);
         CHECK(capped.len == 0);
         ifx_buf_free(&capped);
     }

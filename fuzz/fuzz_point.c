@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/point.h"
 #include "fuzz_check.h"
 
@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == IFX_OK) {
             if (lp.lines != 1 || lp.batch.len == 0 || lp.batch.data[lp.batch.len - 1] != '\n')
                 abort();
-            if (!ifx_utf8_valid(lp.batch.data, lp.batch.len, NULL))
+            if (!ifxi_utf8_valid(lp.batch.data, lp.batch.len, NULL))
                 abort();
         } else {
             if (lp.batch.len != 0 || lp.open)

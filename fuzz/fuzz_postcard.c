@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
-#include "ifx/postcard.h"
+#include "core/codec.h"
+#include "postcard_host.h"
 #include "fuzz_check.h"
 
 #define MAX_HEADERS 64
@@ -32,7 +32,7 @@ static void render_headers(const ifx_header *h, size_t n, ifx_buf *text)
     for (size_t i = 0; i < n; i++) {
         ifx_header key = h[i];
         size_t before = text->len;
-        ifx_rc rc = ifx_header_value_text(&h[i], text);
+        ifx_rc rc = pc_host_header_value_text(&h[i], text);
         CHECK(rc == IFX_OK || rc == IFX_E_INVALID);
         if (rc)
             CHECK(text->len == before && h[i].value_kind > IFX_HDR_STRING);
@@ -41,7 +41,7 @@ static void render_headers(const ifx_header *h, size_t n, ifx_buf *text)
         key.value_kind = key.key_kind;
         key.value = key.key;
         key.value_len = key.key_len;
-        rc = ifx_header_value_text(&key, text);
+        rc = pc_host_header_value_text(&key, text);
         CHECK(rc == IFX_OK || rc == IFX_E_INVALID);
     }
     ifx_buf_reset(text);
@@ -59,15 +59,15 @@ static void header_map(const uint8_t *p, size_t len, size_t base_size, ifx_buf *
     ifx_rc rc;
 
     ifx_err_clear(&err);
-    rc = ifx_pc_decode_headers(p, len, h, MAX_HEADERS, &n, scratch, &err);
-    CHECK(ifx_pc_decode_headers(p, len, h2, MAX_HEADERS, &n2, scratch, NULL) == rc);
+    rc = pc_host_decode_headers(p, len, h, MAX_HEADERS, &n, scratch, &err);
+    CHECK(pc_host_decode_headers(p, len, h2, MAX_HEADERS, &n2, scratch, NULL) == rc);
     if (rc) {
         check_refusal(rc, &err, base_size);
         CHECK(n == 0 && n2 == 0);
         return;
     }
     /* The second decode reused scratch: decode again so that h points at live bytes. */
-    CHECK(ifx_pc_decode_headers(p, len, h, MAX_HEADERS, &n, scratch, NULL) == IFX_OK);
+    CHECK(pc_host_decode_headers(p, len, h, MAX_HEADERS, &n, scratch, NULL) == IFX_OK);
     CHECK(n <= MAX_HEADERS && n <= len / 4);
     render_headers(h, n, text);
 
@@ -80,11 +80,11 @@ static void header_map(const uint8_t *p, size_t len, size_t base_size, ifx_buf *
     }
     ifx_buf_init(&enc, 1 << 24);
     ifx_buf_init(&scratch2, 1 << 24);
-    CHECK(ifx_pc_put_headers(&enc, in, n) == IFX_OK);
+    CHECK(ifxi_pc_put_headers(&enc, in, n) == IFX_OK);
     /* Canonical varints; per field up to two padding characters and one more length byte. */
     CHECK(enc.len <= len + 1 + 6 * n); /* + 1: an empty input becomes "00" */
-    CHECK(ifx_pc_decode_headers((const uint8_t *)enc.data, enc.len, h2, MAX_HEADERS, &n2, &scratch2,
-                                NULL) == IFX_OK);
+    CHECK(pc_host_decode_headers((const uint8_t *)enc.data, enc.len, h2, MAX_HEADERS, &n2,
+                                 &scratch2, NULL) == IFX_OK);
     CHECK(n2 == n);
     for (size_t i = 0; i < n; i++) {
         CHECK(h2[i].key_kind == h[i].key_kind && h2[i].value_kind == h[i].value_kind);
@@ -103,16 +103,16 @@ static void topic_meta(const uint8_t *data, size_t size)
     ifx_rc rc;
 
     ifx_err_clear(&err);
-    rc = ifx_pc_decode_topic_meta(data, size, &m, &err);
-    CHECK(ifx_pc_decode_topic_meta(data, size, &m2, NULL) == rc);
+    rc = ifxi_pc_decode_topic_meta(data, size, &m, &err);
+    CHECK(ifxi_pc_decode_topic_meta(data, size, &m2, NULL) == rc);
     if (rc) {
         check_refusal(rc, &err, size);
         return;
     }
     CHECK_SPAN(m.stream, m.stream_len, data, size);
     CHECK_SPAN(m.topic, m.topic_len, data, size);
-    CHECK(ifx_utf8_valid(m.stream, m.stream_len, NULL));
-    CHECK(ifx_utf8_valid(m.topic, m.topic_len, NULL));
+    CHECK(ifxi_utf8_valid(m.stream, m.stream_len, NULL));
+    CHECK(ifxi_utf8_valid(m.topic, m.topic_len, NULL));
 }
 
 static void messages_meta(const uint8_t *data, size_t size)
@@ -123,16 +123,16 @@ static void messages_meta(const uint8_t *data, size_t size)
     ifx_rc rc;
 
     ifx_err_clear(&err);
-    rc = ifx_pc_decode_messages_meta(data, size, &m, &err);
+    rc = ifxi_pc_decode_messages_meta(data, size, &m, &err);
     if (rc) {
         check_refusal(rc, &err, size);
         return;
     }
     CHECK((unsigned)m.schema <= IFX_SCHEMA_AVRO);
     ifx_buf_init(&enc, 64);
-    CHECK(ifx_pc_encode_messages_meta(&enc, &m) == IFX_OK);
+    CHECK(pc_host_encode_messages_meta(&enc, &m) == IFX_OK);
     CHECK(enc.len <= size);
-    CHECK(ifx_pc_decode_messages_meta((const uint8_t *)enc.data, enc.len, &m2, NULL) == IFX_OK);
+    CHECK(ifxi_pc_decode_messages_meta((const uint8_t *)enc.data, enc.len, &m2, NULL) == IFX_OK);
     CHECK(m2.partition_id == m.partition_id && m2.current_offset == m.current_offset &&
           m2.schema == m.schema);
     ifx_buf_free(&enc);
@@ -160,7 +160,7 @@ static void raw_messages(const uint8_t *data, size_t size, ifx_buf *scratch, ifx
     ifx_rc rc;
 
     ifx_err_clear(&err);
-    rc = ifx_pc_messages_begin(&it, data, size, &err);
+    rc = ifxi_pc_messages_begin(&it, data, size, &err);
     if (rc) {
         check_refusal(rc, &err, size);
         return;
@@ -170,7 +170,7 @@ static void raw_messages(const uint8_t *data, size_t size, ifx_buf *scratch, ifx
     msgs = malloc((size_t)(it.count ? it.count : 1) * sizeof *msgs);
     CHECK(msgs);
     while (!done) {
-        rc = ifx_pc_messages_next(&it, &msgs[n], &done, &err);
+        rc = ifxi_pc_messages_next(&it, &msgs[n], &done, &err);
         if (rc) {
             check_refusal(rc, &err, size);
             CHECK(strncmp(err.msg, "RawMessage ", 11) == 0);
@@ -189,16 +189,16 @@ static void raw_messages(const uint8_t *data, size_t size, ifx_buf *scratch, ifx
 
     /* Whatever decoded re-encodes canonically and decodes to the same fields. */
     ifx_buf_init(&enc, 1 << 26);
-    CHECK(ifx_pc_encode_raw_messages(&enc, it.schema, msgs, n) == IFX_OK);
+    CHECK(pc_host_encode_raw_messages(&enc, it.schema, msgs, n) == IFX_OK);
     if (rc == IFX_OK)
         CHECK(enc.len <= (size_t)(it.p - it.start));
-    CHECK(ifx_pc_messages_begin(&it, (const uint8_t *)enc.data, enc.len, NULL) == IFX_OK);
+    CHECK(ifxi_pc_messages_begin(&it, (const uint8_t *)enc.data, enc.len, NULL) == IFX_OK);
     CHECK(it.count == n);
     for (size_t i = 0; i < n; i++) {
-        CHECK(ifx_pc_messages_next(&it, &again, &done, NULL) == IFX_OK && !done);
+        CHECK(ifxi_pc_messages_next(&it, &again, &done, NULL) == IFX_OK && !done);
         CHECK(same_message(&again, &msgs[i]));
     }
-    CHECK(ifx_pc_messages_next(&it, &again, &done, NULL) == IFX_OK && done);
+    CHECK(ifxi_pc_messages_next(&it, &again, &done, NULL) == IFX_OK && done);
     CHECK(it.p == it.end);
     ifx_buf_free(&enc);
     free(msgs);
@@ -213,14 +213,14 @@ static void produced(const uint8_t *data, size_t size, ifx_buf *scratch, ifx_buf
     ifx_rc rc;
 
     ifx_err_clear(&err);
-    rc = ifx_pc_produced_begin(&it, data, size, &err);
+    rc = pc_host_produced_begin(&it, data, size, &err);
     if (rc) {
         check_refusal(rc, &err, size);
         return;
     }
     CHECK(it.count <= size / 6);
     while (!done) {
-        rc = ifx_pc_produced_next(&it, &v, &done, &err);
+        rc = pc_host_produced_next(&it, &v, &done, &err);
         if (rc) {
             check_refusal(rc, &err, size);
             return;

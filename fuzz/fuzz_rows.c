@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/rows.h"
 #include "fuzz_check.h"
 
@@ -74,7 +74,7 @@ static void check_text(seen *s, const char *p, size_t len)
     if (len)
         mix(s, p, len); /* reads every byte: AddressSanitizer checks the span */
     if (is_json_format(s->fmt)) {
-        CHECK(ifx_utf8_valid(p, len, NULL));
+        CHECK(ifxi_utf8_valid(p, len, NULL));
     } else {
         CHECK(csv_text_in_input(s, p, len));
     }

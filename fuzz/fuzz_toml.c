@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
-#include "ifx/toml.h"
+#include "core/codec.h"
+#include "config/toml.h"
 #include "fuzz_check.h"
 
 #define CAP (1 << 24)
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ifx_buf_init(&compact, CAP);
     CHECK(ifx_buf_puts(&out, "prefix") == IFX_OK);
     ifx_err_clear(&err);
-    rc = ifx_toml_to_json(in, size, &out, &err);
+    rc = ifxi_toml_to_json(in, size, &out, &err);
     if (rc != IFX_OK) {
         CHECK(rc == IFX_E_INVALID && err.code == IFX_E_INVALID);
         CHECK(strncmp(err.msg, "line ", 5) == 0 && strstr(err.msg, ", column ") != NULL);
@@ -41,20 +41,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(out.data[out.len] == '\0');
     /* One JSON object, already compact. */
     ifx_err_clear(&err);
-    CHECK(ifx_json_parse(out.data + 6, n, &root, &err) == IFX_OK);
+    CHECK(ifxi_json_parse(out.data + 6, n, &root, &err) == IFX_OK);
     CHECK(root.type == IFX_JSON_OBJECT && root.p == out.data + 6 && root.len == n);
-    CHECK(ifx_json_compact(out.data + 6, n, &compact, &err) == IFX_OK);
+    CHECK(ifxi_json_compact(out.data + 6, n, &compact, &err) == IFX_OK);
     CHECK(compact.len == n && memcmp(compact.data, out.data + 6, n) == 0);
     /* Deterministic. */
-    CHECK(ifx_toml_to_json(in, size, &again, NULL) == IFX_OK);
+    CHECK(ifxi_toml_to_json(in, size, &again, NULL) == IFX_OK);
     CHECK(again.len == n && memcmp(again.data, out.data + 6, n) == 0);
     /* Any smaller cap is refused cleanly; the exact size fits. */
     ifx_buf_init(&capped, n - 1);
-    CHECK(ifx_toml_to_json(in, size, &capped, &err) == IFX_E_FULL);
+    CHECK(ifxi_toml_to_json(in, size, &capped, &err) == IFX_E_FULL);
     CHECK(capped.len == 0);
     ifx_buf_free(&capped);
     ifx_buf_init(&capped, n);
-    CHECK(ifx_toml_to_json(in, size, &capped, NULL) == IFX_OK);
+    CHECK(ifxi_toml_to_json(in, size, &capped, NULL) == IFX_OK);
     CHECK(capped.len == n && memcmp(capped.data, out.data + 6, n) == 0);
     ifx_buf_free(&capped);
 done:

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "fuzz_check.h"
 
 /* RFC 3629 read literally: decode each sequence to its code point, then refuse what is too long
@@ -55,23 +55,23 @@ bad:
 static void check_one(const uint8_t *data, size_t size)
 {
     size_t bad = SIZE_MAX, ref_bad = SIZE_MAX;
-    bool ok = ifx_utf8_valid(data, size, &bad);
+    bool ok = ifxi_utf8_valid(data, size, &bad);
     bool ref = reference_valid(data, size, &ref_bad);
     ifx_err err;
     char prefix[64];
 
     CHECK(ok == ref);
-    CHECK(ifx_utf8_valid(data, size, NULL) == ok);
+    CHECK(ifxi_utf8_valid(data, size, NULL) == ok);
     ifx_err_clear(&err);
     if (ok) {
-        CHECK(ifx_utf8_check(data, size, &err) == IFX_OK);
+        CHECK(ifxi_utf8_check(data, size, &err) == IFX_OK);
         return;
     }
     CHECK(bad == ref_bad);
     CHECK(bad < size);
     /* Everything before the reported byte is well-formed. */
-    CHECK(ifx_utf8_valid(data, bad, NULL));
-    CHECK(ifx_utf8_check(data, size, &err) == IFX_E_INVALID);
+    CHECK(ifxi_utf8_valid(data, bad, NULL));
+    CHECK(ifxi_utf8_check(data, size, &err) == IFX_E_INVALID);
     CHECK(err.code == IFX_E_INVALID && err.offset == bad);
     snprintf(prefix, sizeof prefix, "invalid UTF-8 at byte %zu (", bad);
     CHECK(strncmp(err.msg, prefix, strlen(prefix)) == 0);

@@ -10,6 +10,7 @@
 #define IFX_BUF_H
 
 #include <stddef.h>
+#include "ifx/export.h"
 #include "ifx/error.h"
 
 #ifdef __cplusplus
@@ -24,40 +25,41 @@ typedef struct ifx_buf {
 } ifx_buf;
 
 /* Sets up an empty buffer that may hold at most cap bytes. Allocates nothing. */
-void ifx_buf_init(ifx_buf *b, size_t cap);
+IFX_EXTERN void ifx_buf_init(ifx_buf *b, size_t cap);
 
 /* Frees the memory and leaves an empty buffer with the same cap. */
-void ifx_buf_free(ifx_buf *b);
+IFX_EXTERN void ifx_buf_free(ifx_buf *b);
 
 /* Empties the buffer and keeps its memory. */
-void ifx_buf_reset(ifx_buf *b);
+IFX_EXTERN void ifx_buf_reset(ifx_buf *b);
 
 /* Cuts the buffer back to len bytes (len <= b->len). */
-void ifx_buf_truncate(ifx_buf *b, size_t len);
+IFX_EXTERN void ifx_buf_truncate(ifx_buf *b, size_t len);
 
 /* Makes room for extra more bytes. IFX_E_FULL past the cap, IFX_E_NOMEM if malloc fails;
  * in both cases the buffer is unchanged. */
-ifx_rc ifx_buf_reserve(ifx_buf *b, size_t extra);
+IFX_EXTERN ifx_rc ifx_buf_reserve(ifx_buf *b, size_t extra);
 
 /* Like ifx_buf_reserve, but allocates exactly what is asked (no doubling): for a size known in
  * advance, such as a response's Content-Length, where doubling would waste up to half. */
-ifx_rc ifx_buf_reserve_exact(ifx_buf *b, size_t extra);
+IFX_EXTERN ifx_rc ifx_buf_reserve_exact(ifx_buf *b, size_t extra);
 
 /* Copies n bytes from p to the end. On failure the buffer is unchanged. */
-ifx_rc ifx_buf_append(ifx_buf *b, const void *p, size_t n);
+IFX_EXTERN ifx_rc ifx_buf_append(ifx_buf *b, const void *p, size_t n);
 
 /* Appends a NUL-terminated string (without its NUL). */
-ifx_rc ifx_buf_puts(ifx_buf *b, const char *s);
+IFX_EXTERN ifx_rc ifx_buf_puts(ifx_buf *b, const char *s);
 
 /* Appends one byte. */
-ifx_rc ifx_buf_putc(ifx_buf *b, char c);
+IFX_EXTERN ifx_rc ifx_buf_putc(ifx_buf *b, char c);
 
 /* Appends printf-formatted text. On failure the buffer is unchanged. */
-ifx_rc ifx_buf_printf(ifx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+IFX_EXTERN ifx_rc ifx_buf_printf(ifx_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Hands the memory to the caller (who frees it with free()) and leaves the buffer empty. Returns
  * an allocated empty string when the buffer never held data; NULL only when that malloc fails. */
-char *ifx_buf_detach(ifx_buf *b);
+IFX_EXTERN char *ifx_buf_detach(ifx_buf *b);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,8 @@
 /* ifx — talking to an InfluxDB server: one HTTP engine (libcurl) and a transport per server
- * generation behind one set of operations (see ../shared/DESIGN.md, "The client operations").
+ * generation behind one set of operations: write line protocol, run a query, check health (which
+ * proves the credentials too), each mapped onto the endpoints, auth header and precision names of
+ * the server's version (1.x /write and /query; 2.x /api/v2/write and /api/v2/query; 3.x
+ * /api/v3/write_lp, /api/v3/query_sql and /api/v3/query_influxql).
  *
  *     ifx_client *c;
  *     ifx_client_new(cfg.version, &cfg.http, &c, &err); // copies what it needs
@@ -11,7 +14,7 @@
  *     ifx_client_free(c);
  *
  * One call is one HTTP request: retries, backoff and the circuit breaker are layered on top
- * (include/ifx/resilience.h). Every answer is classified into an ifx_rc:
+ * (ifx/resilience.h). Every answer is classified into an ifx_rc:
  *   IFX_OK            2xx (a 207 counts as partial, should a proxy send one);
  *   IFX_E_PARTIAL     some lines rejected: v3 400/422 with a per-line "data" list; v1 400 and
  *                     v2 422 "partial write" bodies. res->lines names the rejected lines;
@@ -33,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 #include "ifx/buf.h"
 #include "ifx/error.h"
 #include "ifx/resilience.h"
@@ -70,21 +74,22 @@ typedef struct ifx_write_result {
     bool truncated;
 } ifx_write_result;
 
-void ifx_write_result_init(ifx_write_result *r);
-void ifx_write_result_reset(ifx_write_result *r); /* empties it for reuse, keeps memory */
-void ifx_write_result_free(ifx_write_result *r);
+IFX_EXTERN void ifx_write_result_init(ifx_write_result *r);
+IFX_EXTERN void
+ifx_write_result_reset(ifx_write_result *r); /* empties it for reuse, keeps memory */
+IFX_EXTERN void ifx_write_result_free(ifx_write_result *r);
 
 /* Creates a client of a server generation (v1, v2 or v3; AUTO must be resolved first with
  * ifx_detect_resolve_version) with the options opts (a configuration's are &cfg.http). Copies
  * every value it needs; opts may be freed afterwards. IFX_E_CONFIG without opts->url. Proxies
  * come from the standard environment variables unless opts->ignore_proxy_env. */
-ifx_rc ifx_client_new(ifx_version version, const ifx_transport_options *opts, ifx_client **out,
-                      ifx_err *err);
-void ifx_client_free(ifx_client *c);
+IFX_EXTERN ifx_rc ifx_client_new(ifx_version version, const ifx_transport_options *opts,
+                                 ifx_client **out, ifx_err *err);
+IFX_EXTERN void ifx_client_free(ifx_client *c);
 
 /* Aborts every request in flight and makes every later one fail at once (IFX_E_TRANSIENT,
  * "cancelled"). For shutdown: safe from any thread, not undoable. */
-void ifx_client_cancel(ifx_client *c);
+IFX_EXTERN void ifx_client_cancel(ifx_client *c);
 
 /* Request latency: every HTTP attempt (retries included, failures too) is timed from the
  * start of the request to the end of the answer and counted under its kind. The buckets are
@@ -99,7 +104,7 @@ typedef enum ifx_request_kind {
 } ifx_request_kind;
 
 #define IFX_LATENCY_BOUNDS 12
-extern const double ifx_latency_bounds[IFX_LATENCY_BOUNDS];
+IFX_EXTERN extern const double ifx_latency_bounds[IFX_LATENCY_BOUNDS];
 
 typedef struct ifx_latency {
     uint64_t count;
@@ -109,15 +114,15 @@ typedef struct ifx_latency {
 
 /* A snapshot of the latency counters of one kind. Safe from any thread while requests run
  * (each counter is read atomically; the set is not one instant). */
-void ifx_client_latency(const ifx_client *c, ifx_request_kind kind, ifx_latency *out);
+IFX_EXTERN void ifx_client_latency(const ifx_client *c, ifx_request_kind kind, ifx_latency *out);
 
 /* The server generation this client talks to. */
-ifx_version ifx_client_version(const ifx_client *c);
+IFX_EXTERN ifx_version ifx_client_version(const ifx_client *c);
 
 /* Writes a batch of line protocol (lines separated by '\n', no blank or comment lines) with the
  * given timestamp precision. One HTTP request; classified as described above. */
-ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision precision,
-                        ifx_write_result *res, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len,
+                                   ifx_precision precision, ifx_write_result *res, ifx_err *err);
 
 /* The query language of a request: v1 InfluxQL, v2 Flux, v3 SQL or InfluxQL. */
 typedef enum ifx_query_lang {
@@ -131,9 +136,9 @@ typedef enum ifx_query_lang {
  * for ifx_rows_read. v1: /query (epoch=ns); v2: /api/v2/query, annotated CSV; v3: query_sql or
  * query_influxql with format=jsonl (or v3_format when not 0: JSON or CSV). Status classes as for
  * writes; a 200 answer with an in-band error is found by the reader. */
-ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, size_t len,
-                        ifx_result_format v3_format, ifx_buf *body, ifx_result_format *fmt,
-                        ifx_err *err);
+IFX_EXTERN ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query,
+                                   size_t len, ifx_result_format v3_format, ifx_buf *body,
+                                   ifx_result_format *fmt, ifx_err *err);
 
 /* Checks that the server is up, the credentials work and the target is there: v1 /ping, then
  * SHOW DATABASES (authenticated when auth is on; a sink's database must be listed, since 1.x never
@@ -142,15 +147,16 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
  * listing of one bucket of its org; v3 /health with the token (v3 authenticates it, and creates a
  * database on the first write). A refusal names the key to fix: IFX_E_AUTH for credentials,
  * IFX_E_CONFIG for an org, bucket or database that is not there. */
-ifx_rc ifx_client_health(ifx_client *c, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_client_health(ifx_client *c, ifx_err *err);
 
 /* The health probe at start: ifx_client_health up to p->max_attempts times (0 counts as 1),
  * waiting between tries with full-jitter backoff from p->base_ns up to p->cap_ns (a
  * configuration's max_open_retries, retry_delay and open_retry_max_delay). Stops at once on an
  * auth failure or a refusal (retrying cannot fix credentials or a wrong URL path). sleep may be
  * NULL (ifx_sleep); *attempts (when not NULL) gets the number of probes made. */
-ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_retry_policy *p, ifx_sleep_fn sleep,
-                               void *sleep_ud, uint32_t *attempts, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_client_wait_healthy(ifx_client *c, const ifx_retry_policy *p,
+                                          ifx_sleep_fn sleep, void *sleep_ud, uint32_t *attempts,
+                                          ifx_err *err);
 
 /* What ifx_detect found. */
 typedef struct ifx_detect_result {
@@ -166,14 +172,16 @@ typedef struct ifx_detect_result {
  * 3.x). The only credential sent is opts->token (or, without one, opts->password), as 3.x's
  * Bearer token; 1.x and 2.x do not authenticate /ping. Uses opts' timeout, TLS and proxy
  * settings. Borrows opts. */
-ifx_rc ifx_detect(const ifx_transport_options *opts, ifx_detect_result *out, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_detect(const ifx_transport_options *opts, ifx_detect_result *out,
+                             ifx_err *err);
 
 /* Resolves *version when it is AUTO by asking the server (ifx_detect with opts), then checks
  * that the options the found version needs are there (v1 and v3: db; v2: org and token, and
  * bucket when opts->for_write), naming the configuration keys. Does nothing for an explicit
  * version. found may be NULL. A configuration calls it as (&cfg.version, &cfg.http, ...). */
-ifx_rc ifx_detect_resolve_version(ifx_version *version, const ifx_transport_options *opts,
-                                  ifx_detect_result *found, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_detect_resolve_version(ifx_version *version,
+                                             const ifx_transport_options *opts,
+                                             ifx_detect_result *found, ifx_err *err);
 
 #ifdef __cplusplus
 }

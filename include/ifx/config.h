@@ -2,7 +2,7 @@
  *
  * Parsed from the JSON object the Iggy runtime hands a plugin as [plugin_config] (compact JSON,
  * or the 4 bytes "null" when the table is absent). Every key of the upstream Rust connectors is
- * accepted with the same meaning and default (../shared/spec/upstream-rust-connector.md §2);
+ * accepted with the same meaning and default, so existing connector configurations keep working;
  * unlike upstream, a malformed value is an error naming the key and the value, an unknown key is
  * an error naming the closest valid key, and out-of-range values are refused with the range.
  *
@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 #include "ifx/error.h"
+#include "ifx/log.h"
 #include "ifx/transport_options.h"
 #include "ifx/types.h"
 
@@ -61,11 +63,6 @@ typedef struct ifx_strmap {
     char **values;
     size_t n;
 } ifx_strmap;
-
-typedef enum ifx_log_format {
-    IFX_LOG_FORMAT_TEXT = 0, /* "text" */
-    IFX_LOG_FORMAT_JSON      /* "json": one JSON object per line */
-} ifx_log_format;
 
 typedef enum ifx_query_language {
     IFX_QUERY_LANGUAGE_SQL = 0, /* "sql" */
@@ -145,12 +142,12 @@ typedef struct ifx_problems {
     size_t count;
 } ifx_problems;
 
-void ifx_problems_free(ifx_problems *p);
+IFX_EXTERN void ifx_problems_free(ifx_problems *p);
 
 /* Fills c with the defaults for role (SINK or SOURCE) and version v2. Allocates only the
  * default strings; free with ifx_config_free. Every field gets its default, including those of
  * keys that do not apply to the role (a source still has measurement "iggy_messages"). */
-ifx_rc ifx_config_init(ifx_config *c, ifx_role role, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_init(ifx_config *c, ifx_role role, ifx_err *err);
 
 /* Parses a JSON object (or "null", meaning {}) into c, which it initialises itself: do not call
  * ifx_config_init first. role may be IFX_ROLE_DETECT. Checks every key and every cross-key rule
@@ -161,8 +158,8 @@ ifx_rc ifx_config_init(ifx_config *c, ifx_role role, ifx_err *err);
  * frees it with ifx_problems_free. IFX_E_NOMEM and IFX_E_USAGE (bad arguments) leave it empty.
  * With version "auto", only url (and query for a source) are required here: the keys a version
  * needs can only be checked once the server has said which version it is. */
-ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, size_t len,
-                             ifx_problems *problems, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, size_t len,
+                                        ifx_problems *problems, ifx_err *err);
 
 /* Writes the normalised configuration as a pretty JSON object into *out (caller frees with
  * free()): 2-space indent, no trailing newline, "version" and "role" first, then every key in a
@@ -171,24 +168,24 @@ ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, siz
  * (token, password, and a password inside the url) replaced by "***" (left out when not set).
  * "role" is informative: it is not an input key. IFX_E_USAGE when c has no role (not parsed or
  * initialised). */
-ifx_rc ifx_config_to_json(const ifx_config *c, char **out, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_to_json(const ifx_config *c, char **out, ifx_err *err);
 
 /* Makes dst an independent deep copy of src (free it with ifx_config_free). */
-ifx_rc ifx_config_copy(ifx_config *dst, const ifx_config *src, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_copy(ifx_config *dst, const ifx_config *src, ifx_err *err);
 
 /* Releases every string of c and zeroes it. Safe on a zeroed or already-freed config. */
-void ifx_config_free(ifx_config *c);
+IFX_EXTERN void ifx_config_free(ifx_config *c);
 
-/* Writes the reference of every configuration key as Markdown (docs/configuration.md is this
- * text, checked by a test so that it cannot drift from the code). Caller frees *out. */
-ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err);
+/* Writes the reference of every configuration key as Markdown (the configuration reference
+ * shipped with ifx is this text, so that it cannot drift from the code). Caller frees *out. */
+IFX_EXTERN ifx_rc ifx_config_reference_markdown(char **out, ifx_err *err);
 
 /* ---- configuration files -------------------------------------------------------------------
  *
  * A file given to ifx is one of:
  *   - an Iggy connector definition (TOML, or the same tree as JSON): top-level "type" ("sink" or
  *     "source"), "key", "enabled", "version", "name", "path", [[streams]] and [plugin_config]
- *     (../shared/spec/iggy-plugin-abi.md §6.2); the plugin keys are its [plugin_config];
+ *     (the Iggy connectors runtime's connector file); the plugin keys are its [plugin_config];
  *   - a plain table of plugin keys, as TOML or as the JSON object the runtime hands a plugin.
  * A document that starts with '{' (after whitespace) is JSON, any other TOML. A document with a
  * top-level "type" or "plugin_config" is a connector definition.
@@ -213,32 +210,32 @@ typedef struct ifx_config_doc {
  * problem to problems (may be NULL). IFX_E_CONFIG for a document that does not parse or is not a
  * valid connector definition: err->msg holds the first problem ("line L, column C: ..." for
  * TOML); IFX_E_NOMEM. On failure doc is left freed. Borrows text for the call. */
-ifx_rc ifx_config_doc_read(const char *text, size_t len, ifx_config_doc *doc,
-                           ifx_problems *problems, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_doc_read(const char *text, size_t len, ifx_config_doc *doc,
+                                      ifx_problems *problems, ifx_err *err);
 
 /* Applies the runtime's environment overrides found in envp (a NULL-terminated "NAME=value"
  * array, like environ) to a connector definition's plugin keys; a plain table has no key, so
  * nothing applies to it. Each applied override is added to doc->applied. */
-ifx_rc ifx_config_doc_apply_env(ifx_config_doc *doc, char *const *envp, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_doc_apply_env(ifx_config_doc *doc, char *const *envp, ifx_err *err);
 
 /* Applies one "key=value" assignment (the --set option) to the top-level plugin keys.
  * IFX_E_USAGE when it has no '=' or an empty key. */
-ifx_rc ifx_config_doc_set(ifx_config_doc *doc, const char *assignment, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_config_doc_set(ifx_config_doc *doc, const char *assignment, ifx_err *err);
 
 /* Releases everything doc owns and zeroes it. Safe on a zeroed or freed doc. */
-void ifx_config_doc_free(ifx_config_doc *doc);
+IFX_EXTERN void ifx_config_doc_free(ifx_config_doc *doc);
 
 /* "sink" or "source". */
-const char *ifx_role_name(ifx_role r);
+IFX_EXTERN const char *ifx_role_name(ifx_role r);
 
 /* url as it may be printed (log lines, error messages, command output): the password of its
  * userinfo replaced by "***", and a query string or fragment cut to "?..." or "#..." (1.x servers
  * also take credentials as ?u=&p=). Every URL ifx prints goes through this one function.
  * Borrows url; the caller frees the result; NULL only when malloc fails. */
-char *ifx_url_redacted(const char *url);
+IFX_EXTERN char *ifx_url_redacted(const char *url);
 
 /* "json", "text" or "base64". */
-const char *ifx_payload_format_name(ifx_payload_format f);
+IFX_EXTERN const char *ifx_payload_format_name(ifx_payload_format f);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,7 +26,7 @@ typedef enum ifx_rc {
     IFX_E_NOMEM,       /* an allocation failed */
     IFX_E_IO,          /* a file or system call failed */
     IFX_E_USAGE,       /* a function was called out of order or with bad arguments */
-    /* Outcomes of talking to a server (see include/ifx/client.h). */
+    /* Outcomes of talking to a server (see ifx/client.h). */
     IFX_E_TRANSIENT,   /* worth retrying: connection error, timeout, 408, 429, 5xx */
     IFX_E_AUTH,        /* 401 or 403: the credentials are wrong or lack permission */
     IFX_E_TOO_LARGE,   /* 413: the request body is over the server's limit; split it */
@@ -45,28 +46,29 @@ typedef struct ifx_err {
 } ifx_err;
 
 /* Resets err to IFX_OK with an empty message. err may be NULL. */
-void ifx_err_clear(ifx_err *err);
+IFX_EXTERN void ifx_err_clear(ifx_err *err);
 
 /* Sets err (when not NULL) and returns code, so that callers can write `return ifx_err_set(...)`.
  * The message is formatted with printf rules and cut to fit msg. */
-ifx_rc ifx_err_set(ifx_err *err, ifx_rc code, const char *fmt, ...)
+IFX_EXTERN ifx_rc ifx_err_set(ifx_err *err, ifx_rc code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Like ifx_err_set, and records the byte offset of the problem in the input. */
-ifx_rc ifx_err_set_at(ifx_err *err, ifx_rc code, size_t offset, const char *fmt, ...)
+IFX_EXTERN ifx_rc ifx_err_set_at(ifx_err *err, ifx_rc code, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Puts "prefix: " in front of the current message of err (when not NULL). Returns err->code. */
-ifx_rc ifx_err_prefix(ifx_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+IFX_EXTERN ifx_rc ifx_err_prefix(ifx_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Renders at most max bytes of s for an error message: TAB, CR and LF become \t, \r, \n and
  * other control bytes \xNN, so a message stays on one line; a cut never splits a UTF-8
  * sequence and is marked "...". out must hold IFX_EXCERPT_SIZE(max) bytes. Returns out. */
 #define IFX_EXCERPT_SIZE(max) (4 * (max) + 4)
-const char *ifx_excerpt(const char *s, size_t len, size_t max, char *out);
+IFX_EXTERN const char *ifx_excerpt(const char *s, size_t len, size_t max, char *out);
 
 /* A short, stable name for a result code ("invalid", "full", ...). Never NULL. */
-const char *ifx_rc_name(ifx_rc rc);
+IFX_EXTERN const char *ifx_rc_name(ifx_rc rc);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
-/* ifx — InfluxDB line protocol builder (../shared/spec/line-protocol.md).
+/* ifx — InfluxDB line protocol builder: measurement, tags, fields and a timestamp per line,
+ * escaped for the target server generation.
  *
  * An ifx_lp assembles a batch of lines for one target server generation:
  *
@@ -36,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 #include "ifx/buf.h"
 #include "ifx/error.h"
 #include "ifx/types.h"
@@ -75,31 +77,34 @@ typedef struct ifx_lp {
 
 /* Sets up a builder for target (V1, V2 or V3; AUTO is treated as V2) whose batch holds at most
  * batch_cap bytes. Allocates nothing. */
-void ifx_lp_init(ifx_lp *lp, ifx_version target, ifx_precision precision, size_t batch_cap);
+IFX_EXTERN void ifx_lp_init(ifx_lp *lp, ifx_version target, ifx_precision precision,
+                            size_t batch_cap);
 
 /* Frees everything the builder holds. */
-void ifx_lp_free(ifx_lp *lp);
+IFX_EXTERN void ifx_lp_free(ifx_lp *lp);
 
 /* Empties the batch (and discards an open line), keeping memory for reuse. */
-void ifx_lp_reset(ifx_lp *lp);
+IFX_EXTERN void ifx_lp_reset(ifx_lp *lp);
 
 /* Opens a line. The measurement must be non-empty, not start with '#', hold no TAB/CR/LF, be
  * valid UTF-8 and at most IFX_LP_MAX_ELEMENT bytes. A line already open is discarded. */
-ifx_rc ifx_lp_begin_line(ifx_lp *lp, const char *name, size_t len, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_lp_begin_line(ifx_lp *lp, const char *name, size_t len, ifx_err *err);
 
 /* Adds a tag. An empty value leaves the tag out (IFX_OK). Refuses an empty key, the key "time",
  * a duplicate key, TAB/CR/LF, invalid UTF-8 and oversized keys or values. */
-ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val, size_t vlen,
-                      ifx_err *err);
+IFX_EXTERN ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
+                                 size_t vlen, ifx_err *err);
 
 /* Adds a field. Keys follow the tag-key rules; "time" and duplicates are refused. */
-ifx_rc ifx_lp_add_float(ifx_lp *lp, const char *key, size_t klen, double v, ifx_err *err);
-ifx_rc ifx_lp_add_int(ifx_lp *lp, const char *key, size_t klen, int64_t v, ifx_err *err);
-ifx_rc ifx_lp_add_uint(ifx_lp *lp, const char *key, size_t klen, uint64_t v, ifx_err *err);
-ifx_rc ifx_lp_add_bool(ifx_lp *lp, const char *key, size_t klen, bool v, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_lp_add_float(ifx_lp *lp, const char *key, size_t klen, double v,
+                                   ifx_err *err);
+IFX_EXTERN ifx_rc ifx_lp_add_int(ifx_lp *lp, const char *key, size_t klen, int64_t v, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_lp_add_uint(ifx_lp *lp, const char *key, size_t klen, uint64_t v,
+                                  ifx_err *err);
+IFX_EXTERN ifx_rc ifx_lp_add_bool(ifx_lp *lp, const char *key, size_t klen, bool v, ifx_err *err);
 /* A string value may hold any valid UTF-8, raw newlines included; at most IFX_LP_MAX_ELEMENT. */
-ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v, size_t vlen,
-                         ifx_err *err);
+IFX_EXTERN ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v,
+                                    size_t vlen, ifx_err *err);
 
 /* Finishes the open line and appends it to the batch. With has_time, time_ns (nanoseconds) is
  * converted to the builder's precision (rounding toward negative infinity) and written; v1 and
@@ -107,28 +112,29 @@ ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v
  * IFX_E_FULL: the line does not fit in the batch's remaining room; the line stays open, so the
  * caller can send the batch, call ifx_lp_clear_batch, and call ifx_lp_end_line again.
  * A line larger than the whole batch cap is refused with IFX_E_INVALID and discarded. */
-ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err);
 
 /* Discards the open line, if any. */
-void ifx_lp_abort_line(ifx_lp *lp);
+IFX_EXTERN void ifx_lp_abort_line(ifx_lp *lp);
 
 /* Empties the batch but keeps an open line (for the IFX_E_FULL flow above). */
-void ifx_lp_clear_batch(ifx_lp *lp);
+IFX_EXTERN void ifx_lp_clear_batch(ifx_lp *lp);
 
 /* Checks a measurement name for target without building anything (used to validate
  * configuration at open time). Same rules and messages as ifx_lp_begin_line. */
-ifx_rc ifx_lp_check_measurement(ifx_version target, const char *name, size_t len, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_lp_check_measurement(ifx_version target, const char *name, size_t len,
+                                           ifx_err *err);
 
 /* Length of the line-protocol line at p (without its terminating '\n'): a line feed inside a
  * quoted string field belongs to the line, as every server reads it. For splitting batches and
  * input files into lines. */
-size_t ifx_lp_line_length(const char *p, size_t len);
+IFX_EXTERN size_t ifx_lp_line_length(const char *p, size_t len);
 
 /* Formats a finite double as the shortest decimal that reads back to the same value, without an
  * exponent ("3", "64.2", "1000000000000000000000", "0.0000001"). out must hold
  * IFX_LP_FLOAT_MAX bytes. Returns the length, or 0 for NaN and infinities (nothing written). */
 #define IFX_LP_FLOAT_MAX 400
-size_t ifx_lp_format_float(double v, char *out);
+IFX_EXTERN size_t ifx_lp_format_float(double v, char *out);
 
 #ifdef __cplusplus
 }

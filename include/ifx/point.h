@@ -12,6 +12,7 @@
 #define IFX_POINT_H
 
 #include <stddef.h>
+#include "ifx/export.h"
 #include "ifx/buf.h"
 #include "ifx/error.h"
 #include "ifx/lp.h"
@@ -23,8 +24,8 @@ extern "C" {
 /* Parses one JSON point from json[0..len) and appends its line to lp's batch. scratch is a
  * caller-owned buffer reused for decoded strings (no allocation once warm). On any refusal the
  * batch is unchanged and err names the problem. IFX_E_FULL: as ifx_lp_end_line. */
-ifx_rc ifx_point_encode_json(ifx_lp *lp, const char *json, size_t len, ifx_buf *scratch,
-                             ifx_err *err);
+IFX_EXTERN ifx_rc ifx_point_encode_json(ifx_lp *lp, const char *json, size_t len, ifx_buf *scratch,
+                                        ifx_err *err);
 
 #ifdef __cplusplus
 }

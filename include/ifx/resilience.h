@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include "ifx/export.h"
 #include "ifx/error.h"
 
 #ifdef __cplusplus
@@ -36,12 +37,12 @@ typedef struct ifx_retry_policy {
 
 /* The delay before retry number `retry` (1 for the first retry): full jitter over
  * min(cap, base * 2^(retry-1)). *rng is a caller-owned xorshift state (any non-zero seed). */
-uint64_t ifx_backoff_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t *rng);
+IFX_EXTERN uint64_t ifx_backoff_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t *rng);
 
 /* The delay to wait before retrying after an answer: Retry-After when the server sent one
  * (capped by retry_after_max), else the jittered backoff. */
-uint64_t ifx_retry_delay_ns(const ifx_retry_policy *p, uint32_t retry, uint64_t retry_after_ms,
-                            uint64_t *rng);
+IFX_EXTERN uint64_t ifx_retry_delay_ns(const ifx_retry_policy *p, uint32_t retry,
+                                       uint64_t retry_after_ms, uint64_t *rng);
 
 typedef enum ifx_breaker_state {
     IFX_BREAKER_CLOSED = 0,
@@ -60,32 +61,32 @@ typedef struct ifx_breaker {
     uint64_t times_opened;
 } ifx_breaker;
 
-void ifx_breaker_init(ifx_breaker *b, uint32_t threshold, uint64_t cool_down_ns);
-void ifx_breaker_destroy(ifx_breaker *b);
+IFX_EXTERN void ifx_breaker_init(ifx_breaker *b, uint32_t threshold, uint64_t cool_down_ns);
+IFX_EXTERN void ifx_breaker_destroy(ifx_breaker *b);
 
 /* May a request go out now? IFX_OK (in half-open: this caller is the probe and must report its
  * outcome), or IFX_E_BREAKER_OPEN with *wait_ns (when not NULL) the time left in the cool-down. */
-ifx_rc ifx_breaker_allow(ifx_breaker *b, uint64_t now_ns, uint64_t *wait_ns);
+IFX_EXTERN ifx_rc ifx_breaker_allow(ifx_breaker *b, uint64_t now_ns, uint64_t *wait_ns);
 
 /* Reports the outcome of an allowed request. */
-void ifx_breaker_success(ifx_breaker *b);
-void ifx_breaker_failure(ifx_breaker *b, uint64_t now_ns);
+IFX_EXTERN void ifx_breaker_success(ifx_breaker *b);
+IFX_EXTERN void ifx_breaker_failure(ifx_breaker *b, uint64_t now_ns);
 
-ifx_breaker_state ifx_breaker_get_state(ifx_breaker *b);
-const char *ifx_breaker_state_name(ifx_breaker_state s);
+IFX_EXTERN ifx_breaker_state ifx_breaker_get_state(ifx_breaker *b);
+IFX_EXTERN const char *ifx_breaker_state_name(ifx_breaker_state s);
 
 /* True for the outcomes that count against the breaker (transient and auth failures). */
-bool ifx_rc_counts_as_failure(ifx_rc rc);
+IFX_EXTERN bool ifx_rc_counts_as_failure(ifx_rc rc);
 
 /* Waits ns nanoseconds; returns false when the wait was cut short (shutting down). Engines take
  * one of these so that close can interrupt a backoff. */
 typedef bool (*ifx_sleep_fn)(void *ud, uint64_t ns);
 
 /* The plain ifx_sleep_fn: nanosleep, resumed after signals; ud is unused. Always true. */
-bool ifx_sleep(void *ud, uint64_t ns);
+IFX_EXTERN bool ifx_sleep(void *ud, uint64_t ns);
 
 /* Monotonic clock in nanoseconds. */
-uint64_t ifx_now_ns(void);
+IFX_EXTERN uint64_t ifx_now_ns(void);
 
 /* Timed waits are measured on the monotonic clock, so that a step of the wall clock (NTP,
  * an operator, a VM resumed) neither stretches nor cuts a backoff or a verdict timeout. Every
@@ -93,11 +94,11 @@ uint64_t ifx_now_ns(void);
  * deadlines by ifx_deadline_in; the two go together. */
 
 /* pthread_cond_init with the condition's clock set to CLOCK_MONOTONIC. Returns its error. */
-int ifx_cond_init_monotonic(pthread_cond_t *cond);
+IFX_EXTERN int ifx_cond_init_monotonic(pthread_cond_t *cond);
 
 /* The CLOCK_MONOTONIC instant ns from now, as a pthread_cond_timedwait deadline
  * for a condition made by ifx_cond_init_monotonic. */
-void ifx_deadline_in(struct timespec *until, uint64_t ns);
+IFX_EXTERN void ifx_deadline_in(struct timespec *until, uint64_t ns);
 
 #ifdef __cplusplus
 }

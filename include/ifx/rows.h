@@ -4,7 +4,7 @@
  * A reader walks a complete response body (the HTTP engine caps its size) and hands each row to
  * a callback, without building a tree or a row array: memory stays bounded by the body plus one
  * row. Strings in a row point into the body or into the reader's scratch buffer and are valid
- * only during the callback. See ../shared/spec/influxdb-http-api.md §2.5, §2.6, §3.4, §4.3.
+ * only during the callback.
  *
  * Thread safety: an ifx_rows_reader belongs to one thread at a time.
  */
@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 #include "ifx/buf.h"
 #include "ifx/error.h"
 
@@ -101,8 +102,8 @@ typedef struct ifx_rows_reader {
 } ifx_rows_reader;
 
 /* Sets up an empty reader. Allocates nothing until the first row. */
-void ifx_rows_reader_init(ifx_rows_reader *r);
-void ifx_rows_reader_free(ifx_rows_reader *r);
+IFX_EXTERN void ifx_rows_reader_init(ifx_rows_reader *r);
+IFX_EXTERN void ifx_rows_reader_free(ifx_rows_reader *r);
 
 /* Reads every row of body[0..len) in format fmt and calls fn for each. Borrows body (which
  * needs no NUL) for the call only; never reads past len.
@@ -119,12 +120,12 @@ void ifx_rows_reader_free(ifx_rows_reader *r);
  * delivered: on any error, treat the whole answer as failed. When fn stops the read, its code is
  * returned, with its message if it set one in err (never NULL for fn), else one saying so. err
  * may be NULL. */
-ifx_rc ifx_rows_read(ifx_rows_reader *r, ifx_result_format fmt, const char *body, size_t len,
-                     ifx_row_fn fn, void *ud, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_rows_read(ifx_rows_reader *r, ifx_result_format fmt, const char *body,
+                                size_t len, ifx_row_fn fn, void *ud, ifx_err *err);
 
 /* Finds a column by name (NUL-terminated) in a row; returns the index of the first column with
  * that name, or -1 (also for a NULL row or name). */
-long ifx_row_find(const ifx_row *row, const char *name);
+IFX_EXTERN long ifx_row_find(const ifx_row *row, const char *name);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
-/* ifx — the sink engine: Iggy messages into InfluxDB, with the delivery contract of
- * ../shared/DESIGN.md. Hosts (the Iggy plugin, `ifx sink`) decode their input into
- * ifx_sink_message values and call ifx_sink_consume.
+/* ifx — the sink engine: Iggy messages into InfluxDB, with the delivery contract below. Hosts
+ * (the Iggy plugin, `ifx sink`) decode their input into ifx_sink_message values and call
+ * ifx_sink_consume.
  *
  * Every message ends as exactly one of:
  *  - written: stored by the server;
@@ -24,27 +24,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/export.h"
 #include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/error.h"
-#include "ifx/postcard.h"
+#include "ifx/log.h"
+#include "ifx/message.h"
 #include "ifx/resilience.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Log levels, as the Iggy runtime numbers them. */
-enum {
-    IFX_LOG_TRACE = 0,
-    IFX_LOG_DEBUG = 1,
-    IFX_LOG_INFO = 2,
-    IFX_LOG_WARN = 3,
-    IFX_LOG_ERROR = 4
-};
-
-/* Receives one log line (no newline). Must be thread-safe. */
-typedef void (*ifx_log_fn)(void *ud, int level, const char *msg);
 
 /* A message as the sink sees it. Everything is borrowed for the duration of the call. */
 typedef struct ifx_sink_message {
@@ -82,12 +72,13 @@ typedef struct ifx_sink ifx_sink;
  * retries (an unreachable server is logged and retried later, not fatal: the sink starts in
  * backpressure; wrong credentials are fatal), opens the dead-letter file and the spool, and
  * starts the spool's delivery thread. Copies what it needs from cfg. log may be NULL. */
-ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_sink **out,
-                     ifx_err *err);
+IFX_EXTERN ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_sink **out,
+                                ifx_err *err);
 
 /* Encodes and delivers n messages (see the top of this file). IFX_OK when every message is
  * written, rejected, or safely spooled. */
-ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n,
+                                   ifx_err *err);
 
 /* A message a host was given but cannot decode (a broken postcard frame, or batch metadata that
  * does not decode), with whatever is known of it. Borrowed for the duration of the call. */
@@ -117,21 +108,21 @@ typedef struct ifx_sink_undecodable {
  * "payload_base64" or "raw_len" with "raw_base64" when given; at most 1 MiB of bytes is kept,
  * "..._truncated":true then says so}), or to a WARN line when there is none. Thread-safe like
  * ifx_sink_consume. IFX_E_USAGE when the sink is closed (nothing counted). */
-ifx_rc ifx_sink_reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, size_t n,
-                                   ifx_err *err);
+IFX_EXTERN ifx_rc ifx_sink_reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, size_t n,
+                                              ifx_err *err);
 
-void ifx_sink_get_stats(ifx_sink *s, ifx_sink_stats *out);
+IFX_EXTERN void ifx_sink_get_stats(ifx_sink *s, ifx_sink_stats *out);
 
 /* Formats the counters as one log line. */
-void ifx_sink_stats_line(const ifx_sink_stats *st, char *out, size_t cap);
+IFX_EXTERN void ifx_sink_stats_line(const ifx_sink_stats *st, char *out, size_t cap);
 
 /* Asks the sink to stop without waiting: blocked consumes and the spool thread wake up and
  * return soon. For hosts that must release their own references before ifx_sink_close. */
-void ifx_sink_request_stop(ifx_sink *s);
+IFX_EXTERN void ifx_sink_request_stop(ifx_sink *s);
 
 /* Stops the sink: interrupts waits, joins the delivery thread, logs the counters and what is
  * left pending, frees everything. NULL is ignored. */
-void ifx_sink_close(ifx_sink *s);
+IFX_EXTERN void ifx_sink_close(ifx_sink *s);
 
 #ifdef __cplusplus
 }

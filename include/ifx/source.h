@@ -1,11 +1,11 @@
 /* ifx — the source engine: InfluxDB rows into Iggy messages, exactly once in steady state.
  *
- * A source runs its query template with the cursor (include/ifx/cursor.h) substituted, turns the
- * rows it should deliver into messages, and hands them to its host as one batch with the state
- * bytes to persist. The cursor moves only when the host reports the batch acknowledged; a
- * negative verdict (or none within 30 s) delivers the same rows again. Hosts: the Iggy plugin
- * (the verdict comes from iggy_source_batch_result) and `ifx source` (the verdict is "written to
- * stdout and flushed").
+ * A source runs its query template with its cursor substituted (the time up to which rows have
+ * been delivered, and which rows at that time were), turns the rows it should deliver into
+ * messages, and hands them to its host as one batch with the state bytes to persist. The cursor
+ * moves only when the host reports the batch acknowledged; a negative verdict (or none within 30 s)
+ * delivers the same rows again. Hosts: the Iggy plugin (the verdict comes from
+ * iggy_source_batch_result) and `ifx source` (the verdict is "written to stdout and flushed").
  *
  * Messages: id = a 128-bit hash of the row (measurement and every column but the query's own
  * bookkeeping: result, table, _start, _stop), so a re-delivered row carries the same id and Iggy's
@@ -24,10 +24,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ifx/client.h" /* ifx_latency */
+#include "ifx/export.h"
 #include "ifx/config.h"
 #include "ifx/error.h"
-#include "ifx/postcard.h"
-#include "ifx/sink.h" /* ifx_log_fn and the log levels */
+#include "ifx/log.h"
+#include "ifx/message.h"
+#include "ifx/resilience.h" /* ifx_breaker_state */
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,8 +70,8 @@ typedef struct ifx_source ifx_source;
  * query_window set it must use $cursor_end, and without it must not),
  * restores the cursor from state (NULL/0: start at initial_offset; unreadable state is refused,
  * never silently reset), resolves version "auto", and probes the server. */
-ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state_len,
-                       ifx_log_fn log, void *log_ud, ifx_source **out, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state_len,
+                                  ifx_log_fn log, void *log_ud, ifx_source **out, ifx_err *err);
 
 /* Polls until stopped: query; when there are rows to deliver, send them and wait for the
  * verdict; query again at once after a full answer, after poll_interval after a short one
@@ -77,25 +80,27 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
  * back off through the circuit breaker on failures (logged once per change, not per poll).
  * With once, returns after the first short answer has been delivered, or with the error at the
  * first failure that is not transient (a bad query, bad rows, wrong credentials). */
-ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool once, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool once,
+                                 ifx_err *err);
 
 /* The host's verdict on the batch in flight (seq must match; other values are ignored). */
-void ifx_source_verdict(ifx_source *s, uint64_t seq, bool ack);
+IFX_EXTERN void ifx_source_verdict(ifx_source *s, uint64_t seq, bool ack);
 
 /* Makes ifx_source_run return soon (from any thread). */
-void ifx_source_request_stop(ifx_source *s);
+IFX_EXTERN void ifx_source_request_stop(ifx_source *s);
 
-void ifx_source_get_stats(ifx_source *s, ifx_source_stats *out);
+IFX_EXTERN void ifx_source_get_stats(ifx_source *s, ifx_source_stats *out);
 
 /* Frees the source; ifx_source_run must have returned. NULL is ignored. */
-void ifx_source_close(ifx_source *s);
+IFX_EXTERN void ifx_source_close(ifx_source *s);
 
 /* Substitutes $cursor (cursor_ns), $cursor_end (cursor_end_ns; both as RFC 3339 UTC), $limit
  * and $offset (always 0) in a template; a placeholder is the name not followed by a letter,
  * digit or '_', so "$cursor_end" is never "$cursor" + "_end". Other text is copied as is. out is
  * reset first (IFX_E_FULL past its cap). Borrows tmpl. Exposed for tests. */
-ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, int64_t cursor_end_ns,
-                               uint64_t limit, ifx_buf *out, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns,
+                                          int64_t cursor_end_ns, uint64_t limit, ifx_buf *out,
+                                          ifx_err *err);
 
 #ifdef __cplusplus
 }

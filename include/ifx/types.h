@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "ifx/export.h"
 #include "ifx/error.h"
 
 #ifdef __cplusplus
@@ -28,24 +29,24 @@ typedef enum ifx_precision {
 } ifx_precision;
 
 /* "v1", "v2", "v3" or "auto". Never NULL. */
-const char *ifx_version_name(ifx_version v);
+IFX_EXTERN const char *ifx_version_name(ifx_version v);
 
 /* Reads "v1", "v2", "v3" or "auto", ignoring ASCII case. IFX_E_INVALID names the allowed values. */
-ifx_rc ifx_version_parse(const char *s, size_t len, ifx_version *out, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_version_parse(const char *s, size_t len, ifx_version *out, ifx_err *err);
 
 /* The configuration spelling: "ns", "us", "ms" or "s". Never NULL. */
-const char *ifx_precision_name(ifx_precision p);
+IFX_EXTERN const char *ifx_precision_name(ifx_precision p);
 
 /* Reads "ns", "us", "ms" or "s", ignoring ASCII case. IFX_E_INVALID names the allowed values. */
-ifx_rc ifx_precision_parse(const char *s, size_t len, ifx_precision *out, ifx_err *err);
+IFX_EXTERN ifx_rc ifx_precision_parse(const char *s, size_t len, ifx_precision *out, ifx_err *err);
 
 /* The value of the write request's precision parameter for a server generation:
  * v1 n/u/ms/s, v2 ns/us/ms/s, v3 nanosecond/microsecond/millisecond/second.
  * AUTO is answered as v2. Never NULL. */
-const char *ifx_precision_param(ifx_version v, ifx_precision p);
+IFX_EXTERN const char *ifx_precision_param(ifx_version v, ifx_precision p);
 
 /* Nanoseconds in one unit of p (1, 1000, 1000000, 1000000000). */
-long long ifx_precision_ns(ifx_precision p);
+IFX_EXTERN long long ifx_precision_ns(ifx_precision p);
 
 #ifdef __cplusplus
 }

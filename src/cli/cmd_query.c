@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "ifx/client.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
 #include "ifx/lp.h"
 #include "ifx/rows.h"
@@ -66,14 +66,14 @@ static void value_text(ifx_buf *b, const ifx_value *v, bool json)
         break;
     case IFX_VAL_STRING:
         if (json)
-            ifx_json_append_string(b, v->v.s.p, v->v.s.len);
+            ifxi_json_append_string(b, v->v.s.p, v->v.s.len);
         else
             ifx_buf_append(b, v->v.s.p, v->v.s.len);
         break;
     case IFX_VAL_TIME:
         ifx_time_format_rfc3339(v->v.i, tmp);
         if (json)
-            ifx_json_append_string(b, tmp, strlen(tmp));
+            ifxi_json_append_string(b, tmp, strlen(tmp));
         else
             ifx_buf_puts(b, tmp);
         break;
@@ -145,7 +145,7 @@ static ifx_rc print_row(void *ud, const ifx_row *row, ifx_err *err)
         for (size_t i = 0; i < row->ncols; i++) {
             if (i)
                 ifx_buf_putc(b, ',');
-            ifx_json_append_string(b, row->cols[i].name, row->cols[i].len);
+            ifxi_json_append_string(b, row->cols[i].name, row->cols[i].len);
             ifx_buf_putc(b, ':');
             value_text(b, &row->vals[i], true);
         }

@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "ifx/client.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
 
 static const char health_usage[] =
@@ -112,11 +112,11 @@ int cmd_detect(int argc, char **argv)
     ifx_buf out;
     ifx_buf_init(&out, 4096);
     ifx_buf_printf(&out, "{\"version\":\"%s\",\"product\":", ifx_version_name(d.version));
-    ifx_json_append_string(&out, d.product, strlen(d.product));
+    ifxi_json_append_string(&out, d.product, strlen(d.product));
     ifx_buf_puts(&out, ",\"server_version\":");
-    ifx_json_append_string(&out, d.server_version, strlen(d.server_version));
+    ifxi_json_append_string(&out, d.server_version, strlen(d.server_version));
     ifx_buf_puts(&out, ",\"build\":");
-    ifx_json_append_string(&out, d.build, strlen(d.build));
+    ifxi_json_append_string(&out, d.build, strlen(d.build));
     ifx_buf_printf(&out, ",\"auth_required\":%s}", d.auth_required ? "true" : "false");
     puts(out.data);
     ifx_buf_free(&out);

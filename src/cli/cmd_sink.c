@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/metrics.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
 #include "ifx/resilience.h"
 #include "ifx/sink.h"
@@ -53,7 +53,7 @@ typedef struct batch {
 static ifx_rc put_text(batch *b, const ifx_json_val *v, size_t *off, size_t *len, ifx_err *err)
 {
     size_t start = b->arena.len;
-    ifx_rc rc = ifx_json_string_decode(v, &b->arena, err);
+    ifx_rc rc = ifxi_json_string_decode(v, &b->arena, err);
     *off = start;
     *len = b->arena.len - start;
     return rc;
@@ -68,7 +68,7 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
     ifx_rc rc;
     bool have_offset = false, have_id = false, have_payload = false, have_line = false;
 
-    if ((rc = ifx_json_parse(line, len, &root, err)))
+    if ((rc = ifxi_json_parse(line, len, &root, err)))
         return rc;
     if (root.type != IFX_JSON_OBJECT)
         return ifx_err_set(err, IFX_E_INVALID, "a message must be a JSON object");
@@ -94,51 +94,51 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
     m = &b->msgs[i];
     memset(m, 0, sizeof *m);
     b->stream_off[i] = b->topic_off[i] = b->payload_off[i] = SIZE_MAX;
-    ifx_json_iter_init(&it, &root);
-    while (ifx_json_object_next(&it, &k, &v)) {
+    ifxi_json_iter_init(&it, &root);
+    while (ifxi_json_object_next(&it, &k, &v)) {
         uint64_t u;
-        if (ifx_json_string_eq(&k, "stream") || ifx_json_string_eq(&k, "topic")) {
-            bool st = ifx_json_string_eq(&k, "stream");
+        if (ifxi_json_string_eq(&k, "stream") || ifxi_json_string_eq(&k, "topic")) {
+            bool st = ifxi_json_string_eq(&k, "stream");
             if (v.type != IFX_JSON_STRING)
                 return ifx_err_set(err, IFX_E_INVALID, "\"%s\" must be a string",
                                    st ? "stream" : "topic");
             if ((rc = put_text(b, &v, st ? &b->stream_off[i] : &b->topic_off[i],
                                st ? &m->stream_len : &m->topic_len, err)))
                 return rc;
-        } else if (ifx_json_string_eq(&k, "payload")) {
+        } else if (ifxi_json_string_eq(&k, "payload")) {
             b->payload_off[i] = b->arena.len;
-            if ((rc = ifx_json_compact(v.p, v.len, &b->arena, err)))
+            if ((rc = ifxi_json_compact(v.p, v.len, &b->arena, err)))
                 return rc;
             m->payload_len = b->arena.len - b->payload_off[i];
             have_payload = true;
-        } else if (ifx_json_string_eq(&k, "payload_text")) {
+        } else if (ifxi_json_string_eq(&k, "payload_text")) {
             if (v.type != IFX_JSON_STRING)
                 return ifx_err_set(err, IFX_E_INVALID, "\"payload_text\" must be a string");
             if ((rc = put_text(b, &v, &b->payload_off[i], &m->payload_len, err)))
                 return rc;
             have_payload = true;
-        } else if (ifx_json_string_eq(&k, "payload_base64")) {
+        } else if (ifxi_json_string_eq(&k, "payload_base64")) {
             if (v.type != IFX_JSON_STRING)
                 return ifx_err_set(err, IFX_E_INVALID, "\"payload_base64\" must be a string");
             b->payload_off[i] = b->arena.len;
-            if ((rc = ifx_base64_decode(v.p + 1, v.len - 2, &b->arena, err)))
+            if ((rc = ifxi_base64_decode(v.p + 1, v.len - 2, &b->arena, err)))
                 return ifx_err_prefix(err, "\"payload_base64\"");
             m->payload_len = b->arena.len - b->payload_off[i];
             have_payload = true;
-        } else if (ifx_json_string_eq(&k, "headers")) {
+        } else if (ifxi_json_string_eq(&k, "headers")) {
             continue; /* accepted; the sink does not write headers yet */
-        } else if (ifx_json_string_eq(&k, "time") || ifx_json_string_eq(&k, "reason")) {
+        } else if (ifxi_json_string_eq(&k, "time") || ifxi_json_string_eq(&k, "reason")) {
             continue; /* a dead-letter record's own notes: when and why it was rejected */
-        } else if (ifx_json_string_eq(&k, "line")) {
+        } else if (ifxi_json_string_eq(&k, "line")) {
             have_line = true; /* a dead-letter record of a spooled line: see below */
         } else {
-            const char *name = ifx_json_string_eq(&k, "partition")          ? "partition"
-                               : ifx_json_string_eq(&k, "offset")           ? "offset"
-                               : ifx_json_string_eq(&k, "id")               ? "id"
-                               : ifx_json_string_eq(&k, "timestamp")        ? "timestamp"
-                               : ifx_json_string_eq(&k, "origin_timestamp") ? "origin_timestamp"
-                               : ifx_json_string_eq(&k, "checksum")         ? "checksum"
-                                                                            : NULL;
+            const char *name = ifxi_json_string_eq(&k, "partition")          ? "partition"
+                               : ifxi_json_string_eq(&k, "offset")           ? "offset"
+                               : ifxi_json_string_eq(&k, "id")               ? "id"
+                               : ifxi_json_string_eq(&k, "timestamp")        ? "timestamp"
+                               : ifxi_json_string_eq(&k, "origin_timestamp") ? "origin_timestamp"
+                               : ifxi_json_string_eq(&k, "checksum")         ? "checksum"
+                                                                             : NULL;
             if (!name)
                 return ifx_err_set(err, IFX_E_INVALID, "unknown key %.*s in a message",
                                    (int)(k.len > 40 ? 40 : k.len), k.p);
@@ -153,7 +153,7 @@ static ifx_rc parse_message(batch *b, const char *line, size_t len, uint64_t lin
                 have_id = true;
                 continue;
             }
-            if (ifx_json_get_u64(&v, &u, err))
+            if (ifxi_json_get_u64(&v, &u, err))
                 return ifx_err_prefix(err, "\"%s\"", name);
             if (!strcmp(name, "partition")) {
                 if (u > UINT32_MAX)

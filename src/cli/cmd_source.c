@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/metrics.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
 #include "ifx/source.h"
 
@@ -108,10 +108,10 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
             ifx_buf_append(&h->line, m->payload, m->payload_len);
         } else if (b->schema == IFX_SCHEMA_TEXT) {
             ifx_buf_puts(&h->line, "\"payload\":");
-            ifx_json_append_string(&h->line, (const char *)m->payload, m->payload_len);
+            ifxi_json_append_string(&h->line, (const char *)m->payload, m->payload_len);
         } else {
             ifx_buf_puts(&h->line, "\"payload_base64\":\"");
-            ifx_base64_encode(m->payload, m->payload_len, &h->line);
+            ifxi_base64_encode(m->payload, m->payload_len, &h->line);
             ifx_buf_putc(&h->line, '"');
         }
         ifx_buf_puts(&h->line, "}\n");

@@ -5,9 +5,9 @@
 
 #include "cli/cli.h"
 #include "ifx/client.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 
 static const char usage[] =
     "usage: ifx write -c FILE [--precision ns|us|ms|s] [INPUT|-]\n"
@@ -41,7 +41,7 @@ static void on_reject(void *ud, size_t index, const char *reason)
     if (r->nerrors++)
         ifx_buf_putc(&r->errors, ',');
     ifx_buf_printf(&r->errors, "{\"line\":%zu,\"message\":", r->input_line[r->base + index]);
-    ifx_json_append_string(&r->errors, reason, strlen(reason));
+    ifxi_json_append_string(&r->errors, reason, strlen(reason));
     ifx_buf_putc(&r->errors, '}');
 }
 
@@ -97,7 +97,7 @@ int cmd_write(int argc, char **argv)
         cli_error("write: %s", err.msg);
         goto out;
     }
-    nspans = ifx_split_lines(text.data ? text.data : "", text.len, &spans, &cap);
+    nspans = ifxi_writer_split_lines(text.data ? text.data : "", text.len, &spans, &cap);
     lines = malloc((nspans ? nspans : 1) * sizeof *lines);
     if (!lines) {
         cli_error("write: out of memory");
@@ -114,7 +114,7 @@ int cmd_write(int argc, char **argv)
         goto out;
     }
     ifx_breaker_init(&breaker, cfg.circuit_breaker_threshold, cfg.circuit_breaker_cool_down_ns);
-    ifx_writer_init(&w, client, &breaker, &cfg, precision);
+    ifxi_writer_init(&w, client, &breaker, &cfg, precision);
     have_writer = true;
     ifx_buf_init(&r.errors, 64u << 20);
     r.input_line = lines;
@@ -127,7 +127,7 @@ int cmd_write(int argc, char **argv)
             bytes += spans[done + n++].len + 1;
         ifx_write_report rep;
         r.base = done;
-        rc = ifx_writer_write(&w, text.data, spans + done, n, on_reject, &r, &rep, NULL, &err);
+        rc = ifxi_writer_write(&w, text.data, spans + done, n, on_reject, &r, &rep, NULL, &err);
         written += rep.written;
         rejected += rep.rejected;
         if (rc)
@@ -139,7 +139,7 @@ int cmd_write(int argc, char **argv)
         printf("\"pending\":%zu,\"error\":", nspans - written - rejected);
         ifx_buf msg;
         ifx_buf_init(&msg, 4096);
-        ifx_json_append_string(&msg, err.msg, strlen(err.msg));
+        ifxi_json_append_string(&msg, err.msg, strlen(err.msg));
         printf("%s,", msg.data);
         ifx_buf_free(&msg);
     }
@@ -147,7 +147,7 @@ int cmd_write(int argc, char **argv)
     status = rc ? CLI_EXIT_FAILURE : rejected ? 3 : CLI_EXIT_OK;
 out:
     if (have_writer) {
-        ifx_writer_free(&w);
+        ifxi_writer_free(&w);
         ifx_breaker_destroy(&breaker);
     }
     ifx_client_free(client);

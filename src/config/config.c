@@ -795,7 +795,7 @@ static void show_url(const char *url, char *out)
 static void problem(struct parse_ctx *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-bool ifx_problems_addv(ifx_problems *list, const char *fmt, va_list ap)
+bool ifxi_config_problems_addv(ifx_problems *list, const char *fmt, va_list ap)
 {
     va_list again;
     char *msg, **items;
@@ -819,7 +819,7 @@ bool ifx_problems_addv(ifx_problems *list, const char *fmt, va_list ap)
     return true;
 }
 
-void ifx_json_error_tidy(json_error_t *jerr)
+void ifxi_config_tidy_json_error(json_error_t *jerr)
 {
     char *near = strstr(jerr->text, " near ");
     if (near && json_error_code(jerr) != json_error_duplicate_key)
@@ -830,7 +830,7 @@ static void problem(struct parse_ctx *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (!ifx_problems_addv(&p->found, fmt, ap))
+    if (!ifxi_config_problems_addv(&p->found, fmt, ap))
         p->nomem = true;
     va_end(ap);
 }
@@ -1687,7 +1687,7 @@ static json_t *load_object(struct parse_ctx *p, const char *json, size_t len)
     }
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
-        ifx_json_error_tidy(&jerr);
+        ifxi_config_tidy_json_error(&jerr);
         problem(p, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         return NULL;
     }

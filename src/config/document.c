@@ -1,6 +1,6 @@
 /* ifx — configuration files: connector definitions, plain tables, and overrides (ifx/config.h).
  *
- * The document is turned into a jansson tree (TOML through ifx_toml_to_json, so both forms give
+ * The document is turned into a jansson tree (TOML through ifxi_toml_to_json, so both forms give
  * the same tree), the plugin keys are taken out of it, overrides are set on them, and the result
  * goes to ifx_config_parse_json as the compact JSON the runtime would hand the plugin. */
 #include "ifx/config.h"
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "config/problems.h"
-#include "ifx/toml.h"
+#include "config/toml.h"
 
 /* Largest configuration document, as JSON (a connector file is a few KiB). */
 #define DOC_JSON_CAP (16u << 20)
@@ -32,7 +32,7 @@ static void problem(doc_ctx *d, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (!ifx_problems_addv(&d->found, fmt, ap))
+    if (!ifxi_config_problems_addv(&d->found, fmt, ap))
         d->nomem = true;
     va_end(ap);
 }
@@ -58,7 +58,7 @@ static json_t *load_tree(doc_ctx *d, const char *text, size_t len, ifx_rc *rc, i
     if (starts_as_json(text, len)) {
         root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root) {
-            ifx_json_error_tidy(&jerr);
+            ifxi_config_tidy_json_error(&jerr);
             problem(d, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         }
         return root;
@@ -67,7 +67,7 @@ static json_t *load_tree(doc_ctx *d, const char *text, size_t len, ifx_rc *rc, i
     ifx_err terr;
     ifx_err_clear(&terr);
     ifx_buf_init(&json, DOC_JSON_CAP);
-    *rc = ifx_toml_to_json(text, len, &json, &terr);
+    *rc = ifxi_toml_to_json(text, len, &json, &terr);
     if (*rc == IFX_E_NOMEM) {
         ifx_buf_free(&json);
         ifx_err_set(err, IFX_E_NOMEM, "out of memory reading the configuration");

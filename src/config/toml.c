@@ -1,4 +1,4 @@
-/* ifx — a strict TOML 1.0 reader that yields compact JSON (see include/ifx/toml.h).
+/* ifx — a strict TOML 1.0 reader that yields compact JSON (see src/config/toml.h).
  *
  * Two passes. The first reads the document into a tree: TOML's redefinition rules depend on how
  * each table came to exist (named by a [header], created as the parent of one, created by a dotted
@@ -15,7 +15,7 @@
  * Messages quote keys but never values (a mistyped line may hold a token), and name the position
  * as "line L, column C" computed only when an error is reported.
  */
-#include "ifx/toml.h"
+#include "config/toml.h"
 
 #include <inttypes.h>
 #include <locale.h>
@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "core/utf8_internal.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/lp.h"
 
 /* ---- arena ---------------------------------------------------------------------------------- */
@@ -1395,7 +1395,7 @@ static ifx_rc write_json(const struct node *n, ifx_buf *out)
         for (const struct node *m = n->first; m; m = m->next) {
             if (m != n->first && (rc = ifx_buf_putc(out, ',')))
                 return rc;
-            if (n->kind == K_TABLE && ((rc = ifx_json_append_string(out, m->key, m->key_len)) ||
+            if (n->kind == K_TABLE && ((rc = ifxi_json_append_string(out, m->key, m->key_len)) ||
                                        (rc = ifx_buf_putc(out, ':'))))
                 return rc;
             if ((rc = write_json(m, out)))
@@ -1404,20 +1404,20 @@ static ifx_rc write_json(const struct node *n, ifx_buf *out)
         return ifx_buf_putc(out, n->kind == K_TABLE ? '}' : ']');
     case K_STRING:
     case K_DATETIME:
-        return ifx_json_append_string(out, n->text, n->text_len);
+        return ifxi_json_append_string(out, n->text, n->text_len);
     default:
         return ifx_buf_append(out, n->text, n->text_len);
     }
 }
 
-ifx_rc ifx_toml_to_json(const char *in, size_t len, ifx_buf *out, ifx_err *err)
+ifx_rc ifxi_toml_to_json(const char *in, size_t len, ifx_buf *out, ifx_err *err)
 {
     struct toml t;
     size_t mark, bad;
     ifx_rc rc;
 
     if (!out || (!in && len))
-        return ifx_err_set(err, IFX_E_USAGE, "ifx_toml_to_json: no input or no output buffer");
+        return ifx_err_set(err, IFX_E_USAGE, "ifxi_toml_to_json: no input or no output buffer");
     if (!in)
         in = "";
     mark = out->len;
@@ -1428,9 +1428,9 @@ ifx_rc ifx_toml_to_json(const char *in, size_t len, ifx_buf *out, ifx_err *err)
     /* Decoded text is never longer than the input it comes from. */
     ifx_buf_init(&t.keybuf, len + 1);
     ifx_buf_init(&t.scratch, len + 16); /* + a locale's longer decimal point */
-    if (!ifx_utf8_valid(in, len, &bad)) {
+    if (!ifxi_utf8_valid(in, len, &bad)) {
         char what[96];
-        ifx_utf8_describe(in + bad, len - bad, what, sizeof what);
+        ifxi_utf8_describe(in + bad, len - bad, what, sizeof what);
         rc = fail(&t, bad, "invalid UTF-8 (%s)", what);
         goto out;
     }

@@ -1,11 +1,11 @@
-/* ifx — exactly-once row tracking for a polling source (see include/ifx/cursor.h).
+/* ifx — exactly-once row tracking for a polling source (see src/connector/cursor.h).
  *
  * The plan works on two scratch arrays built per answer: the rows grouped by table (to check the
  * time order and find the full tables) and the rows the cursor may deliver, sorted by (time, hash)
  * so that copies of one value are counted together and the hashes at the new cursor time come out
  * sorted. Everything is O(n log n) in the rows of the answer plus O(nseen).
  */
-#include "ifx/cursor.h"
+#include "connector/cursor.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #define CURSOR_VERSION    1
 #define CURSOR_HEADER_LEN 17 /* magic 4 + version 1 + time 8 + count 4 */
 
-void ifx_cursor_init(ifx_cursor *c, int64_t start_ns)
+void ifxi_cursor_init(ifx_cursor *c, int64_t start_ns)
 {
     c->time_ns = start_ns;
     c->seen = NULL;
@@ -25,7 +25,7 @@ void ifx_cursor_init(ifx_cursor *c, int64_t start_ns)
     c->cap = 0;
 }
 
-void ifx_cursor_free(ifx_cursor *c)
+void ifxi_cursor_free(ifx_cursor *c)
 {
     free(c->seen);
     c->seen = NULL;
@@ -33,7 +33,7 @@ void ifx_cursor_free(ifx_cursor *c)
     c->cap = 0;
 }
 
-ifx_rc ifx_cursor_copy(ifx_cursor *dst, const ifx_cursor *src)
+ifx_rc ifxi_cursor_copy(ifx_cursor *dst, const ifx_cursor *src)
 {
     uint64_t *seen = NULL;
 
@@ -53,12 +53,12 @@ ifx_rc ifx_cursor_copy(ifx_cursor *dst, const ifx_cursor *src)
     return IFX_OK;
 }
 
-int64_t ifx_cursor_query_time(const ifx_cursor *c)
+int64_t ifxi_cursor_query_time(const ifx_cursor *c)
 {
     return c->time_ns == INT64_MIN ? INT64_MIN : c->time_ns - 1;
 }
 
-uint64_t ifx_cursor_query_limit(const ifx_cursor *c, uint32_t batch_size)
+uint64_t ifxi_cursor_query_limit(const ifx_cursor *c, uint32_t batch_size)
 {
     uint64_t seen = (uint64_t)c->nseen;
     return seen > UINT64_MAX - batch_size ? UINT64_MAX : seen + batch_size;
@@ -119,7 +119,7 @@ static size_t count_hash(const uint64_t *v, size_t n, uint64_t hash)
     return lo - first;
 }
 
-size_t ifx_cursor_seen_count(const ifx_cursor *c, uint64_t hash)
+size_t ifxi_cursor_seen_count(const ifx_cursor *c, uint64_t hash)
 {
     return count_hash(c->seen, c->nseen, hash);
 }
@@ -128,8 +128,8 @@ size_t ifx_cursor_seen_count(const ifx_cursor *c, uint64_t hash)
  * reports IFX_E_NOMEM. */
 static ifx_rc stay(const ifx_cursor *c, ifx_cursor *next)
 {
-    ifx_cursor_init(next, c->time_ns);
-    return ifx_cursor_copy(next, c);
+    ifxi_cursor_init(next, c->time_ns);
+    return ifxi_cursor_copy(next, c);
 }
 
 /* A refused answer: nothing is delivered and the cursor stays, so the same rows come again once
@@ -142,8 +142,8 @@ static ifx_rc refuse(const ifx_cursor *c, bool *emit, size_t n, ifx_cursor *next
     return stay(c, next);
 }
 
-ifx_rc ifx_cursor_plan(const ifx_cursor *c, const ifx_cursor_row *rows, size_t n, uint64_t limit,
-                       bool *emit, ifx_cursor *next, bool *full, ifx_err *err)
+ifx_rc ifxi_cursor_plan(const ifx_cursor *c, const ifx_cursor_row *rows, size_t n, uint64_t limit,
+                        bool *emit, ifx_cursor *next, bool *full, ifx_err *err)
 {
     const int64_t T = c->time_ns;
     table_ref *by_table = NULL;
@@ -155,7 +155,7 @@ ifx_rc ifx_cursor_plan(const ifx_cursor *c, const ifx_cursor_row *rows, size_t n
     int64_t full_table = 0;
     ifx_rc rc = IFX_OK;
 
-    ifx_cursor_init(next, T);
+    ifxi_cursor_init(next, T);
     *full = false;
     if (n)
         memset(emit, 0, n * sizeof *emit);
@@ -298,7 +298,7 @@ done:
 
 out:
     if (rc) {
-        ifx_cursor_free(next);
+        ifxi_cursor_free(next);
         if (refuse(c, emit, n, next, full))
             rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
     }
@@ -325,7 +325,7 @@ static uint64_t get_le(const uint8_t *p, int bytes)
     return v;
 }
 
-ifx_rc ifx_cursor_encode(const ifx_cursor *c, ifx_buf *out)
+ifx_rc ifxi_cursor_encode(const ifx_cursor *c, ifx_buf *out)
 {
     uint8_t head[CURSOR_HEADER_LEN];
     ifx_rc rc;
@@ -347,12 +347,12 @@ ifx_rc ifx_cursor_encode(const ifx_cursor *c, ifx_buf *out)
     return IFX_OK;
 }
 
-ifx_rc ifx_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err *err)
+ifx_rc ifxi_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err *err)
 {
     uint64_t count;
     size_t body;
 
-    ifx_cursor_init(out, 0);
+    ifxi_cursor_init(out, 0);
     if (len < 4) {
         if (len == 0 || memcmp(p, CURSOR_MAGIC, len) == 0)
             return ifx_err_set_at(err, IFX_E_INVALID, len, "cursor state: truncated at byte %zu",
@@ -436,7 +436,7 @@ static uint64_t finalize(uint64_t h)
     return h;
 }
 
-uint64_t ifx_hash64(const void *p, size_t len, uint64_t seed)
+uint64_t ifxi_cursor_hash64(const void *p, size_t len, uint64_t seed)
 {
     const uint8_t *b = p;
     uint64_t h = scramble_word(seed ^ HASH_ADD) ^ ((uint64_t)len * HASH_GOLDEN);

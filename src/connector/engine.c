@@ -7,7 +7,7 @@
 
 #include "ifx/resilience.h"
 
-void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
+void ifxi_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -19,17 +19,17 @@ void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
     fn(ud, level, msg);
 }
 
-void ifx_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg)
+void ifxi_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg)
 {
     if (cfg->http.tls_insecure_skip_verify)
-        ifx_engine_log(fn, ud, IFX_LOG_WARN,
-                       "tls_insecure_skip_verify is true: the server's certificate is not "
-                       "verified, so anyone on the network path can pose as the server and read "
-                       "the credentials and the data; trust its CA with tls_ca_file instead");
+        ifxi_engine_log(fn, ud, IFX_LOG_WARN,
+                        "tls_insecure_skip_verify is true: the server's certificate is not "
+                        "verified, so anyone on the network path can pose as the server and read "
+                        "the credentials and the data; trust its CA with tls_ca_file instead");
 }
 
-bool ifx_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, const bool *stop,
-                             uint64_t ns)
+bool ifxi_engine_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, const bool *stop,
+                                     uint64_t ns)
 {
     struct timespec until;
     bool go;

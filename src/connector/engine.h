@@ -8,20 +8,20 @@
 #include <time.h>
 
 #include "ifx/config.h"
-#include "ifx/sink.h" /* ifx_log_fn */
+#include "ifx/log.h"
 
 /* Formats one log line and hands it to fn (nothing when fn is NULL). */
-void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
+void ifxi_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* The WARN lines both engines log at open about settings that weaken security (for now
  * tls_insecure_skip_verify), so that they are never on unnoticed. */
-void ifx_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg);
+void ifxi_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg);
 
 /* Waits up to ns on cond (taking and releasing m) unless *stop is or becomes true; returns
  * !*stop. cond must come from ifx_cond_init_monotonic. The engines' interruptible sleep: close
  * sets *stop and broadcasts cond. */
-bool ifx_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, const bool *stop,
-                             uint64_t ns);
+bool ifxi_engine_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, const bool *stop,
+                                     uint64_t ns);
 
 #endif

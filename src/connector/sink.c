@@ -15,11 +15,11 @@
 
 #include "connector/engine.h"
 #include "ifx/client.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/lp.h"
-#include "ifx/spool.h"
+#include "connector/spool.h"
 #include "ifx/timeutil.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 
 /* Per-call working memory, pooled so that concurrent consumes do not share buffers and a warm
  * sink allocates nothing per message. */
@@ -84,7 +84,7 @@ struct ifx_sink {
 
 /* ---- logging and dead letters ------------------------------------------------------------ */
 
-#define slog(s, level, ...) ifx_engine_log((s)->log, (s)->log_ud, level, __VA_ARGS__)
+#define slog(s, level, ...) ifxi_engine_log((s)->log, (s)->log_ud, level, __VA_ARGS__)
 
 /* Appends one whole JSON line to the dead-letter file, under dl_lock: one write call, and on a
  * failed or short write the file is cut back to where it was, so that a reader never meets half
@@ -137,28 +137,29 @@ static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t l
     ifx_time_format_rfc3339(ifx_time_now_ns(), now);
     ifx_buf_init(&b, (size_t)1 << 30);
     ifx_buf_printf(&b, "{\"time\":\"%s\",\"stream\":", now);
-    ifx_json_append_string(&b, o->stream, o->stream_len);
+    ifxi_json_append_string(&b, o->stream, o->stream_len);
     ifx_buf_puts(&b, ",\"topic\":");
-    ifx_json_append_string(&b, o->topic, o->topic_len);
+    ifxi_json_append_string(&b, o->topic, o->topic_len);
     ifx_buf_printf(&b, ",\"partition\":%u,\"offset\":%llu,\"id\":\"%s\",\"reason\":", o->partition,
                    (unsigned long long)o->offset, id);
-    ifx_json_append_string(&b, reason, strlen(reason));
+    ifxi_json_append_string(&b, reason, strlen(reason));
     if (o->payload) {
         /* The payload as it came: JSON when it is JSON, else text, else base64. */
         size_t before = b.len;
         if (ifx_buf_puts(&b, ",\"payload\":") == IFX_OK &&
-            ifx_json_compact((const char *)o->payload, o->payload_len, &b, NULL) == IFX_OK) {
-        } else if (ifx_buf_truncate(&b, before), ifx_utf8_valid(o->payload, o->payload_len, NULL)) {
+            ifxi_json_compact((const char *)o->payload, o->payload_len, &b, NULL) == IFX_OK) {
+        } else if (ifx_buf_truncate(&b, before),
+                   ifxi_utf8_valid(o->payload, o->payload_len, NULL)) {
             ifx_buf_puts(&b, ",\"payload_text\":");
-            ifx_json_append_string(&b, (const char *)o->payload, o->payload_len);
+            ifxi_json_append_string(&b, (const char *)o->payload, o->payload_len);
         } else {
             ifx_buf_puts(&b, ",\"payload_base64\":\"");
-            ifx_base64_encode(o->payload, o->payload_len, &b);
+            ifxi_base64_encode(o->payload, o->payload_len, &b);
             ifx_buf_putc(&b, '"');
         }
     } else if (line) {
         ifx_buf_puts(&b, ",\"line\":");
-        ifx_json_append_string(&b, line, line_len);
+        ifxi_json_append_string(&b, line, line_len);
     }
     ifx_buf_puts(&b, "}\n");
     char what[64];
@@ -200,7 +201,7 @@ static encoder *encoder_take(ifx_sink *s)
     ifx_buf_init(&e->text, (size_t)1 << 30);
     ifx_buf_init(&e->key, 1 << 20);
     ifx_buf_init(&e->rec, (size_t)1 << 30);
-    ifx_writer_init(&e->w, s->client, &s->breaker, &s->cfg, s->cfg.precision);
+    ifxi_writer_init(&e->w, s->client, &s->breaker, &s->cfg, s->cfg.precision);
     return e;
 }
 
@@ -220,7 +221,7 @@ static void encoder_free(encoder *e)
     ifx_buf_free(&e->text);
     ifx_buf_free(&e->key);
     ifx_buf_free(&e->rec);
-    ifx_writer_free(&e->w);
+    ifxi_writer_free(&e->w);
     free(e->spans);
     free(e->line_msg);
     free(e->state);
@@ -269,9 +270,9 @@ static ifx_rc scalar_text(encoder *e, const ifx_json_val *v, const char **out, s
     size_t start = e->text.len;
     ifx_rc rc;
     if (v->type == IFX_JSON_STRING)
-        rc = ifx_json_string_decode(v, &e->text, err);
+        rc = ifxi_json_string_decode(v, &e->text, err);
     else if (v->type == IFX_JSON_OBJECT || v->type == IFX_JSON_ARRAY)
-        rc = ifx_json_compact(v->p, v->len, &e->text, err);
+        rc = ifxi_json_compact(v->p, v->len, &e->text, err);
     else
         rc = ifx_buf_append(&e->text, v->p, v->len);
     if (rc)
@@ -298,12 +299,12 @@ static ifx_rc add_json_fields(ifx_sink *s, encoder *e, const ifx_json_val *obj, 
     size_t prefix = e->key.len;
     ifx_rc rc;
 
-    ifx_json_iter_init(&it, obj);
-    while (ifx_json_object_next(&it, &k, &v)) {
+    ifxi_json_iter_init(&it, obj);
+    while (ifxi_json_object_next(&it, &k, &v)) {
         ifx_buf_truncate(&e->key, prefix);
         if (prefix && (rc = ifx_buf_putc(&e->key, '.')))
             return rc;
-        if ((rc = ifx_json_string_decode(&k, &e->key, err)))
+        if ((rc = ifxi_json_string_decode(&k, &e->key, err)))
             return rc;
         const char *name = e->key.data;
         size_t nlen = e->key.len;
@@ -356,12 +357,12 @@ static ifx_rc add_json_fields(ifx_sink *s, encoder *e, const ifx_json_val *obj, 
             /* JSON does not tell 1 from 1.0: unless asked, every number is a float, so one
              * field never switches type (which InfluxDB would refuse) between messages. */
             bool whole = s->cfg.json_integers && !(v.flags & IFX_JSON_F_FRAC);
-            if (whole && ifx_json_get_i64(&v, &i, NULL) == IFX_OK)
+            if (whole && ifxi_json_get_i64(&v, &i, NULL) == IFX_OK)
                 rc = ifx_lp_add_int(&e->lp, name, nlen, i, err);
             else if (whole && s->cfg.version != IFX_VERSION_V1 &&
-                     ifx_json_get_u64(&v, &u, NULL) == IFX_OK)
+                     ifxi_json_get_u64(&v, &u, NULL) == IFX_OK)
                 rc = ifx_lp_add_uint(&e->lp, name, nlen, u, err);
-            else if ((rc = ifx_json_get_double(&v, &d, err)) == IFX_OK)
+            else if ((rc = ifxi_json_get_double(&v, &d, err)) == IFX_OK)
                 rc = ifx_lp_add_float(&e->lp, name, nlen, d, err);
             break;
         }
@@ -390,7 +391,7 @@ static ifx_rc point_time(ifx_sink *s, const ifx_sink_message *m, const ifx_json_
         if (!payload || payload->type != IFX_JSON_OBJECT)
             return ifx_err_set(err, IFX_E_INVALID,
                                "timestamp_source \"payload\" needs a JSON object payload");
-        if (!ifx_json_object_get(payload, f, &v))
+        if (!ifxi_json_object_get(payload, f, &v))
             return ifx_err_set(err, IFX_E_INVALID, "the payload has no timestamp field '%s'", f);
         if (v.type == IFX_JSON_STRING) {
             char t[64];
@@ -407,13 +408,13 @@ static ifx_rc point_time(ifx_sink *s, const ifx_sink_message *m, const ifx_json_
         double d;
         int64_t i;
         long long unit = ifx_precision_ns(s->cfg.timestamp_unit);
-        if (!(v.flags & IFX_JSON_F_FRAC) && ifx_json_get_i64(&v, &i, NULL) == IFX_OK) {
+        if (!(v.flags & IFX_JSON_F_FRAC) && ifxi_json_get_i64(&v, &i, NULL) == IFX_OK) {
             if (i > INT64_MAX / unit || i < INT64_MIN / unit)
                 return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is out of range", f);
             *ns = i * unit;
             return IFX_OK;
         }
-        if (ifx_json_get_double(&v, &d, err) || d * (double)unit > 9.2e18 ||
+        if (ifxi_json_get_double(&v, &d, err) || d * (double)unit > 9.2e18 ||
             d * (double)unit < -9.2e18)
             return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is out of range", f);
         *ns = (int64_t)(d * (double)unit);
@@ -506,7 +507,7 @@ static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err
     switch (c->payload_format) {
     case IFX_PAYLOAD_JSON:
         ifx_buf_reset(&e->json);
-        if ((rc = ifx_json_compact(p, plen, &e->json, err))) {
+        if ((rc = ifxi_json_compact(p, plen, &e->json, err))) {
             ifx_err_prefix(err, "payload is not valid JSON");
             goto fail;
         }
@@ -514,7 +515,7 @@ static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err
             goto fail;
         break;
     case IFX_PAYLOAD_TEXT:
-        if ((rc = ifx_utf8_check(p, plen, err))) {
+        if ((rc = ifxi_utf8_check(p, plen, err))) {
             ifx_err_prefix(err, "payload is not valid UTF-8 text");
             goto fail;
         }
@@ -523,12 +524,12 @@ static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err
         break;
     case IFX_PAYLOAD_BASE64:
         ifx_buf_reset(&e->text);
-        if ((rc = ifx_base64_encode(p, plen, &e->text)) ||
+        if ((rc = ifxi_base64_encode(p, plen, &e->text)) ||
             (rc = ifx_lp_add_string(&e->lp, "payload_base64", 14, e->text.data, e->text.len, err)))
             goto fail;
         break;
     case IFX_PAYLOAD_JSON_FIELDS:
-        if ((rc = ifx_json_parse(p, plen, &payload, err))) {
+        if ((rc = ifxi_json_parse(p, plen, &payload, err))) {
             ifx_err_prefix(err, "payload is not valid JSON");
             goto fail;
         }
@@ -536,14 +537,14 @@ static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err
         if (payload.type != IFX_JSON_OBJECT) {
             rc = ifx_err_set(err, IFX_E_INVALID,
                              "payload_format \"json_fields\" needs a JSON object, got %s",
-                             ifx_json_type_name(payload.type));
+                             ifxi_json_type_name(payload.type));
             goto fail;
         }
         for (size_t i = 0; i < c->tag_keys.n; i++) {
             ifx_json_val tv;
             const char *t;
             size_t tl;
-            if (!ifx_json_object_get(&payload, c->tag_keys.items[i], &tv) ||
+            if (!ifxi_json_object_get(&payload, c->tag_keys.items[i], &tv) ||
                 tv.type == IFX_JSON_NULL)
                 continue;
             ifx_buf_reset(&e->text);
@@ -558,7 +559,7 @@ static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err
         break;
     }
     if (c->timestamp_source == IFX_TS_PAYLOAD && !parsed) {
-        if (ifx_json_parse(p, plen, &payload, NULL) != IFX_OK)
+        if (ifxi_json_parse(p, plen, &payload, NULL) != IFX_OK)
             payload.type = IFX_JSON_NONE;
         parsed = true;
     }
@@ -577,7 +578,7 @@ fail:
 static bool sink_wait(void *ud, uint64_t ns)
 {
     ifx_sink *s = ud;
-    return ifx_wait_unless_stopped(&s->lock, &s->wake, &s->closing, ns);
+    return ifxi_engine_wait_unless_stopped(&s->lock, &s->wake, &s->closing, ns);
 }
 
 static bool is_closing(ifx_sink *s)
@@ -672,8 +673,8 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
         ifx_rc rc;
         ifx_err_clear(&err);
         if (pending == n) {
-            rc = ifx_writer_write(&e->w, body, spans, n, on_line_rejected, &ctx, &rep, e->state,
-                                  &err);
+            rc = ifxi_writer_write(&e->w, body, spans, n, on_line_rejected, &ctx, &rep, e->state,
+                                   &err);
         } else {
             /* Compact the pending lines into a temporary span list, keeping their origins. */
             ifx_line_span *sub = malloc(pending * sizeof *sub);
@@ -692,8 +693,8 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
                     map[k++] = i;
                 }
             reject_ctx sctx = {s, body, sub, so};
-            rc = ifx_writer_write(&e->w, body, sub, pending, on_line_rejected, &sctx, &rep, st,
-                                  &err);
+            rc = ifxi_writer_write(&e->w, body, sub, pending, on_line_rejected, &sctx, &rep, st,
+                                   &err);
             for (size_t k = 0; k < pending; k++)
                 if (st[k] != IFX_LINE_PENDING)
                     e->state[map[k]] = st[k];
@@ -787,7 +788,7 @@ static ifx_rc spool_batch(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
     }
     if (rc)
         return ifx_err_set(err, rc, "cannot build a spool record");
-    if ((rc = ifx_spool_append(s->spool, r->data, r->len, err)))
+    if ((rc = ifxi_spool_append(s->spool, r->data, r->len, err)))
         return rc;
     atomic_fetch_add(&s->spooled, nlines);
     pthread_mutex_lock(&s->lock);
@@ -959,7 +960,7 @@ static void put_bytes(ifx_buf *b, const char *key, const uint8_t *p, size_t len)
 {
     size_t keep = len < UNDECODABLE_KEEP ? len : UNDECODABLE_KEEP;
     ifx_buf_printf(b, ",\"%s_len\":%zu,\"%s_base64\":\"", key, len, key);
-    ifx_base64_encode(p, keep, b);
+    ifxi_base64_encode(p, keep, b);
     ifx_buf_putc(b, '"');
     if (keep < len)
         ifx_buf_printf(b, ",\"%s_truncated\":true", key);
@@ -969,7 +970,7 @@ static void put_text_or_null(ifx_buf *b, const char *key, const char *p, size_t 
 {
     ifx_buf_printf(b, ",\"%s\":", key);
     if (p)
-        ifx_json_append_string(b, p, len);
+        ifxi_json_append_string(b, p, len);
     else
         ifx_buf_puts(b, "null");
 }
@@ -1012,7 +1013,7 @@ static void reject_undecodable(ifx_sink *s, const ifx_sink_undecodable *u, ifx_b
     put_text_or_null(b, "id", u->has_id ? id : NULL, strlen(id));
     put_u64_or_null(b, "index", u->has_index, u->index);
     ifx_buf_puts(b, ",\"reason\":");
-    ifx_json_append_string(b, u->reason, strlen(u->reason));
+    ifxi_json_append_string(b, u->reason, strlen(u->reason));
     if (u->payload)
         put_bytes(b, "payload", u->payload, u->payload_len);
     if (u->raw)
@@ -1057,7 +1058,7 @@ static void mark_delivered(ifx_sink *s, uint32_t n)
     uint32_t failed = 0;
     ifx_err err;
 
-    while (ifx_spool_pop(s->spool, &err) != IFX_OK) {
+    while (ifxi_spool_pop(s->spool, &err) != IFX_OK) {
         failed++;
         slog(s, IFX_LOG_ERROR,
              "cannot mark a spool record delivered (attempt %u): %s; its %u messages are "
@@ -1092,7 +1093,7 @@ static void *deliver_spool(void *arg)
     ifx_buf_init(&rec, (size_t)1 << 31);
     while (e && !is_closing(s)) {
         bool empty;
-        if (ifx_spool_peek(s->spool, &rec, &empty, &err)) {
+        if (ifxi_spool_peek(s->spool, &rec, &empty, &err)) {
             slog(s, IFX_LOG_ERROR, "cannot read the spool: %s", err.msg);
             sink_wait(s, 1000000000ULL);
             continue;
@@ -1162,7 +1163,7 @@ void ifx_sink_get_stats(ifx_sink *s, ifx_sink_stats *out)
     out->spooled = atomic_load(&s->spooled);
     if (s->spool) {
         uint64_t bytes;
-        ifx_spool_pending(s->spool, &out->spool_records, &bytes);
+        ifxi_spool_pending(s->spool, &out->spool_records, &bytes);
     }
     out->retried = atomic_load(&s->retried);
     out->requests = atomic_load(&s->requests);
@@ -1235,12 +1236,12 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
     }
     if (s->cfg.spool_dir) {
         ifx_spool_options opt = {.max_bytes = s->cfg.spool_max_size};
-        if ((rc = ifx_spool_open(s->cfg.spool_dir, &opt, &s->spool, err)))
+        if ((rc = ifxi_spool_open(s->cfg.spool_dir, &opt, &s->spool, err)))
             goto fail;
-        if (ifx_spool_note(s->spool))
-            slog(s, IFX_LOG_WARN, "spool %s: %s", s->cfg.spool_dir, ifx_spool_note(s->spool));
+        if (ifxi_spool_note(s->spool))
+            slog(s, IFX_LOG_WARN, "spool %s: %s", s->cfg.spool_dir, ifxi_spool_note(s->spool));
         uint64_t recs, bytes;
-        ifx_spool_pending(s->spool, &recs, &bytes);
+        ifxi_spool_pending(s->spool, &recs, &bytes);
         if (recs)
             slog(s, IFX_LOG_INFO,
                  "spool %s holds %llu batches (%llu bytes) from before; "
@@ -1264,7 +1265,7 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
              "stream, topic or partition is not a tag: messages of different partitions or topics "
              "with the same offset and time become one point (upstream S7); keep them as tags to "
              "keep every message");
-    ifx_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
+    ifxi_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
     char *shown = ifx_url_redacted(s->cfg.http.url); /* the url may hold a password */
     slog(s, IFX_LOG_INFO, "InfluxDB sink open: %s at %s, measurement %s, %s",
          ifx_version_name(s->cfg.version), shown ? shown : "the configured url", s->cfg.measurement,
@@ -1327,7 +1328,7 @@ void ifx_sink_close(ifx_sink *s)
         encoder_free(e);
     }
     if (s->spool)
-        ifx_spool_close(s->spool);
+        ifxi_spool_close(s->spool);
     if (s->dead_letter >= 0) {
         fsync(s->dead_letter);
         close(s->dead_letter);

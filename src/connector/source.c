@@ -12,8 +12,8 @@
 
 #include "connector/engine.h"
 #include "ifx/client.h"
-#include "ifx/codec.h"
-#include "ifx/cursor.h"
+#include "core/codec.h"
+#include "connector/cursor.h"
 #include "ifx/lp.h"
 #include "ifx/resilience.h"
 #include "ifx/rows.h"
@@ -63,7 +63,7 @@ struct ifx_source {
     ifx_source_stats stats;
 };
 
-#define slog(s, level, ...) ifx_engine_log((s)->log, (s)->log_ud, level, __VA_ARGS__)
+#define slog(s, level, ...) ifxi_engine_log((s)->log, (s)->log_ud, level, __VA_ARGS__)
 
 /* The counters are read from other threads (ifx_source_get_stats): update them under the lock. */
 #define count(s, field, n)                                                                         \
@@ -311,10 +311,10 @@ static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
             memcpy(tmp + n, ".0", 3), n += 2;
         return ifx_buf_append(b, tmp, n);
     case IFX_VAL_STRING:
-        return ifx_json_append_string(b, v->v.s.p, v->v.s.len);
+        return ifxi_json_append_string(b, v->v.s.p, v->v.s.len);
     case IFX_VAL_TIME:
         ifx_time_format_rfc3339(v->v.i, tmp);
-        return ifx_json_append_string(b, tmp, strlen(tmp));
+        return ifxi_json_append_string(b, tmp, strlen(tmp));
     }
     return IFX_E_USAGE;
 }
@@ -323,18 +323,18 @@ static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
 static uint64_t hash_value(uint64_t h, const ifx_value *v)
 {
     uint8_t t = (uint8_t)v->type;
-    h = ifx_hash64(&t, 1, h);
+    h = ifxi_cursor_hash64(&t, 1, h);
     switch (v->type) {
     case IFX_VAL_STRING:
-        return ifx_hash64(v->v.s.p, v->v.s.len, h);
+        return ifxi_cursor_hash64(v->v.s.p, v->v.s.len, h);
     case IFX_VAL_BOOL:
-        return ifx_hash64(&v->v.b, sizeof v->v.b, h);
+        return ifxi_cursor_hash64(&v->v.b, sizeof v->v.b, h);
     case IFX_VAL_F64:
-        return ifx_hash64(&v->v.f, sizeof v->v.f, h);
+        return ifxi_cursor_hash64(&v->v.f, sizeof v->v.f, h);
     case IFX_VAL_NULL:
         return h;
     default:
-        return ifx_hash64(&v->v.i, sizeof v->v.i, h);
+        return ifxi_cursor_hash64(&v->v.i, sizeof v->v.i, h);
     }
 }
 
@@ -377,14 +377,14 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
     /* identity: the measurement and every data column, names included */
     uint64_t h1 = 0x243F6A8885A308D3ULL, h2 = 0x13198A2E03707344ULL;
     if (row->measurement) {
-        h1 = ifx_hash64(row->measurement, row->measurement_len, h1);
-        h2 = ifx_hash64(row->measurement, row->measurement_len, h2);
+        h1 = ifxi_cursor_hash64(row->measurement, row->measurement_len, h1);
+        h2 = ifxi_cursor_hash64(row->measurement, row->measurement_len, h2);
     }
     for (size_t i = 0; i < row->ncols; i++) {
         if (bookkeeping(&row->cols[i]))
             continue;
-        h1 = hash_value(ifx_hash64(row->cols[i].name, row->cols[i].len, h1), &row->vals[i]);
-        h2 = hash_value(ifx_hash64(row->cols[i].name, row->cols[i].len, h2), &row->vals[i]);
+        h1 = hash_value(ifxi_cursor_hash64(row->cols[i].name, row->cols[i].len, h1), &row->vals[i]);
+        h2 = hash_value(ifxi_cursor_hash64(row->cols[i].name, row->cols[i].len, h2), &row->vals[i]);
     }
     cr->time_ns = t;
     cr->hash = h1;
@@ -393,7 +393,7 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
         /* v3 InfluxQL limits each measurement separately and lists them one after the other,
          * as Flux does its tables (upstream R3); the v3 reader numbers no tables, so the
          * measurement does. */
-        cr->table = (int64_t)(ifx_hash64(row->measurement, row->measurement_len, 0) >> 1);
+        cr->table = (int64_t)(ifxi_cursor_hash64(row->measurement, row->measurement_len, 0) >> 1);
     k->id.hi = h2;
     k->id.lo = h1;
     nonzero_id(&k->id);
@@ -422,12 +422,12 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
                                    "payload_column '%s' must hold base64 text for payload_format "
                                    "\"raw\"",
                                    c->payload_column);
-            if ((rc = ifx_base64_decode(v->v.s.p, v->v.s.len, &s->arena, err)))
+            if ((rc = ifxi_base64_decode(v->v.s.p, v->v.s.len, &s->arena, err)))
                 return ifx_err_prefix(err, "payload_column '%s'", c->payload_column);
             break;
         default: /* json: a string column holds JSON text, any other value is its JSON */
             if (v->type == IFX_VAL_STRING) {
-                if ((rc = ifx_json_compact(v->v.s.p, v->v.s.len, &s->arena, err)))
+                if ((rc = ifxi_json_compact(v->v.s.p, v->v.s.len, &s->arena, err)))
                     return ifx_err_prefix(err, "payload_column '%s' is not JSON",
                                           c->payload_column);
             } else {
@@ -446,7 +446,7 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
             if (!c->include_metadata && named(col, "iox::measurement"))
                 continue;
             if ((!first && (rc = ifx_buf_putc(&s->arena, ','))) ||
-                (rc = ifx_json_append_string(&s->arena, col->name, col->len)) ||
+                (rc = ifxi_json_append_string(&s->arena, col->name, col->len)) ||
                 (rc = ifx_buf_putc(&s->arena, ':')) || (rc = json_value(&s->arena, &row->vals[i])))
                 break;
             first = false;
@@ -478,7 +478,7 @@ static bool not_found_yet(const ifx_err *e)
 
 static bool wait_or_stop(ifx_source *s, uint64_t ns)
 {
-    return ifx_wait_unless_stopped(&s->lock, &s->wake, &s->stopping, ns);
+    return ifxi_engine_wait_unless_stopped(&s->lock, &s->wake, &s->stopping, ns);
 }
 
 static void note(ifx_source *s, ifx_rc rc, const char *msg)
@@ -577,15 +577,15 @@ static ifx_rc number_copies(ifx_source *s, size_t n, ifx_err *err)
         while (end < n && keys[end].time_ns == keys[g].time_ns && keys[end].hash == keys[g].hash)
             end++;
         size_t first = keys[g].time_ns == s->cursor.time_ns
-                           ? ifx_cursor_seen_count(&s->cursor, keys[g].hash)
+                           ? ifxi_cursor_seen_count(&s->cursor, keys[g].hash)
                            : 0;
         for (size_t k = g; k < end; k++) {
             uint64_t copy = first + (k - g);
             if (copy == 0)
                 continue;
             ifx_u128 *id = &s->msgs[keys[k].msg].id;
-            id->hi = ifx_hash64(&copy, sizeof copy, id->hi);
-            id->lo = ifx_hash64(&copy, sizeof copy, id->lo);
+            id->hi = ifxi_cursor_hash64(&copy, sizeof copy, id->hi);
+            id->lo = ifxi_cursor_hash64(&copy, sizeof copy, id->lo);
             nonzero_id(id);
         }
         g = end;
@@ -600,15 +600,15 @@ static ifx_rc number_copies(ifx_source *s, size_t n, ifx_err *err)
 static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *full,
                         bool *window_done, ifx_err *err)
 {
-    uint64_t limit = ifx_cursor_query_limit(&s->cursor, s->cfg.batch_size);
+    uint64_t limit = ifxi_cursor_query_limit(&s->cursor, s->cfg.batch_size);
     int64_t end = window_end(s);
     ifx_result_format fmt;
     ifx_rc rc;
 
     *n_emit = 0;
     *full = *window_done = false;
-    ifx_cursor_init(next, s->cursor.time_ns);
-    if ((rc = ifx_source_render_query(s->cfg.query, ifx_cursor_query_time(&s->cursor), end, limit,
+    ifxi_cursor_init(next, s->cursor.time_ns);
+    if ((rc = ifx_source_render_query(s->cfg.query, ifxi_cursor_query_time(&s->cursor), end, limit,
                                       &s->query, err)))
         return rc;
     count(s, polls, 1);
@@ -627,8 +627,8 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     if (rc && not_found_yet(err)) {
         /* nothing to read yet: the cursor stays, window or not (rows written later may be
          * older than the window's end) */
-        ifx_cursor_free(next);
-        return ifx_cursor_copy(next, &s->cursor);
+        ifxi_cursor_free(next);
+        return ifxi_cursor_copy(next, &s->cursor);
     }
     if (rc)
         return rc;
@@ -644,8 +644,8 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
             return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
         s->cap_msgs = s->nrows;
     }
-    ifx_cursor_free(next);
-    if ((rc = ifx_cursor_plan(&s->cursor, s->crow, s->nrows, limit, s->emit, next, full, err)))
+    ifxi_cursor_free(next);
+    if ((rc = ifxi_cursor_plan(&s->cursor, s->crow, s->nrows, limit, s->emit, next, full, err)))
         return rc;
     /* R13: a short answer held every row of [T - 1 ns, end) (no table was cut by the limit, the
      * answer is in time order), and every row from T on is emitted now. Once end is in the
@@ -656,8 +656,8 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     if (!*full && s->cfg.query_window_ns && end != INT64_MAX && end <= ifx_time_now_ns()) {
         *window_done = true;
         if (next->time_ns < end - 1) {
-            ifx_cursor_free(next);
-            ifx_cursor_init(next, end - 1);
+            ifxi_cursor_free(next);
+            ifxi_cursor_init(next, end - 1);
         }
     }
     for (size_t i = 0; i < s->nrows; i++) {
@@ -702,7 +702,7 @@ static bool deliver(ifx_source *s, size_t n, const ifx_cursor *next, ifx_source_
     struct timespec until;
 
     ifx_buf_reset(&s->state);
-    if (ifx_cursor_encode(next, &s->state)) {
+    if (ifxi_cursor_encode(next, &s->state)) {
         slog(s, IFX_LOG_ERROR,
              "cannot encode the cursor state (%zu rows at one time); the batch "
              "is not sent",
@@ -774,7 +774,7 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
         else
             ifx_breaker_success(&s->breaker);
         if (rc) {
-            ifx_cursor_free(&next);
+            ifxi_cursor_free(&next);
             count(s, query_errors, 1);
             note(s, rc, err->msg);
             if (once && rc != IFX_E_TRANSIENT)
@@ -800,11 +800,11 @@ ifx_rc ifx_source_run(ifx_source *s, ifx_source_send_fn send, void *ud, bool onc
             }
         }
         if (acked) {
-            ifx_cursor_free(&s->cursor);
+            ifxi_cursor_free(&s->cursor);
             s->cursor = next; /* commit */
             nacks = 0;
         } else {
-            ifx_cursor_free(&next);
+            ifxi_cursor_free(&next);
             /* the same rows come again: back off 100 ms x 2^(n-1), at most 5 s (the SDK's) */
             uint64_t d = 100000000ULL << (nacks < 6 ? nacks : 6);
             nacks++;
@@ -856,18 +856,18 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     ifx_buf_init(&s->body, IFX_MAX_RESPONSE_BODY);
     ifx_buf_init(&s->arena, (size_t)1 << 31);
     ifx_buf_init(&s->state, (size_t)1 << 30);
-    ifx_cursor_init(&s->cursor, cfg->initial_offset_ns);
+    ifxi_cursor_init(&s->cursor, cfg->initial_offset_ns);
     if ((rc = ifx_config_copy(&s->cfg, cfg, err)))
         goto fail;
     if (state && state_len) {
         ifx_cursor restored;
-        if ((rc = ifx_cursor_decode(state, state_len, &restored, err))) {
+        if ((rc = ifxi_cursor_decode(state, state_len, &restored, err))) {
             ifx_err_prefix(err, "the saved state cannot be read, and starting over would "
                                 "deliver every row again; remove the state file to do that");
             rc = IFX_E_CONFIG;
             goto fail;
         }
-        ifx_cursor_free(&s->cursor);
+        ifxi_cursor_free(&s->cursor);
         s->cursor = restored;
     }
     if ((rc = ifx_detect_resolve_version(&s->cfg.version, &s->cfg.http, NULL, err)) ||
@@ -909,7 +909,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
              relative);
     char when[IFX_RFC3339_MAX];
     ifx_time_format_rfc3339(s->cursor.time_ns, when);
-    ifx_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
+    ifxi_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
     char *shown = ifx_url_redacted(s->cfg.http.url); /* the url may hold a password */
     slog(s, IFX_LOG_INFO, "InfluxDB source open: %s at %s, from %s (%zu rows already seen there)",
          ifx_version_name(s->cfg.version), shown ? shown : "the configured url", when,
@@ -931,7 +931,7 @@ void ifx_source_close(ifx_source *s)
     ifx_client_free(s->client);
     if (s->has_breaker)
         ifx_breaker_destroy(&s->breaker);
-    ifx_cursor_free(&s->cursor);
+    ifxi_cursor_free(&s->cursor);
     ifx_rows_reader_free(&s->reader);
     ifx_buf_free(&s->query);
     ifx_buf_free(&s->body);

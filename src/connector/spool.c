@@ -1,4 +1,4 @@
-/* ifx — durable on-disk record queue (see include/ifx/spool.h).
+/* ifx — durable on-disk record queue (see src/connector/spool.h).
  *
  * Invariants the recovery at open relies on:
  * - Appends are serialised, write and fdatasync together under the mutex, so every record on
@@ -10,7 +10,7 @@
  *   existing segment and the segments from it to the newest are numbered without gaps.
  * Only counters and positions live in memory; records are read back from disk when peeked.
  */
-#include "ifx/spool.h"
+#include "connector/spool.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -767,7 +767,7 @@ out:
     return rc;
 }
 
-ifx_rc ifx_spool_open(const char *dir, const ifx_spool_options *opt, ifx_spool **out, ifx_err *err)
+ifx_rc ifxi_spool_open(const char *dir, const ifx_spool_options *opt, ifx_spool **out, ifx_err *err)
 {
     ifx_spool *s;
     ifx_rc rc;
@@ -800,14 +800,14 @@ ifx_rc ifx_spool_open(const char *dir, const ifx_spool_options *opt, ifx_spool *
     rc = recover(s, err);
 out:
     if (rc) {
-        ifx_spool_close(s);
+        ifxi_spool_close(s);
         return rc;
     }
     *out = s;
     return IFX_OK;
 }
 
-void ifx_spool_close(ifx_spool *s)
+void ifxi_spool_close(ifx_spool *s)
 {
     if (!s)
         return;
@@ -824,7 +824,7 @@ void ifx_spool_close(ifx_spool *s)
     free(s);
 }
 
-const char *ifx_spool_note(ifx_spool *s)
+const char *ifxi_spool_note(ifx_spool *s)
 {
     /* Written only during open, so no lock is needed to read it. */
     return s->note[0] ? s->note : NULL;
@@ -854,7 +854,7 @@ static int writev_full(int fd, struct iovec *iov, int cnt)
     return 0;
 }
 
-ifx_rc ifx_spool_append(ifx_spool *s, const void *rec, size_t len, ifx_err *err)
+ifx_rc ifxi_spool_append(ifx_spool *s, const void *rec, size_t len, ifx_err *err)
 {
     unsigned char h[SPOOL_HEADER];
     char name[SPOOL_NAME_SIZE];
@@ -928,7 +928,7 @@ out:
     return rc;
 }
 
-ifx_rc ifx_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err)
+ifx_rc ifxi_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err)
 {
     unsigned char h[SPOOL_HEADER];
     char name[SPOOL_NAME_SIZE];
@@ -1009,7 +1009,7 @@ out:
     return rc;
 }
 
-ifx_rc ifx_spool_pop(ifx_spool *s, ifx_err *err)
+ifx_rc ifxi_spool_pop(ifx_spool *s, ifx_err *err)
 {
     uint64_t next_off, end = 0;
     bool leaves;
@@ -1043,7 +1043,7 @@ out:
     return rc;
 }
 
-void ifx_spool_pending(ifx_spool *s, uint64_t *records, uint64_t *bytes)
+void ifxi_spool_pending(ifx_spool *s, uint64_t *records, uint64_t *bytes)
 {
     pthread_mutex_lock(&s->lock);
     if (records)

@@ -1,5 +1,5 @@
-/* ifx — batch delivery with retries, splitting and per-line rejection (see ifx/writer.h). */
-#include "ifx/writer.h"
+/* ifx — batch delivery with retries, splitting and per-line rejection (see writer.h). */
+#include "connector/writer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 
 #include "ifx/lp.h"
 
-void ifx_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker, const ifx_config *cfg,
-                     ifx_precision precision)
+void ifxi_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker,
+                      const ifx_config *cfg, ifx_precision precision)
 {
     memset(w, 0, sizeof *w);
     w->client = client;
@@ -25,14 +25,14 @@ void ifx_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker, co
     ifx_buf_init(&w->refusal, IFX_MAX_ERROR_BODY);
 }
 
-void ifx_writer_free(ifx_writer *w)
+void ifxi_writer_free(ifx_writer *w)
 {
     ifx_write_result_free(&w->res);
     ifx_buf_free(&w->body);
     ifx_buf_free(&w->refusal);
 }
 
-size_t ifx_split_lines(const char *body, size_t len, ifx_line_span **spans, size_t *cap)
+size_t ifxi_writer_split_lines(const char *body, size_t len, ifx_line_span **spans, size_t *cap)
 {
     size_t n = 0, pos = 0;
     while (pos < len) {
@@ -333,9 +333,9 @@ static ifx_rc deliver(job *j, size_t *idx, size_t n, ifx_err *err)
     return IFX_OK;
 }
 
-ifx_rc ifx_writer_write(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
-                        ifx_reject_fn on_reject, void *ud, ifx_write_report *rep,
-                        uint8_t *line_state, ifx_err *err)
+ifx_rc ifxi_writer_write(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
+                         ifx_reject_fn on_reject, void *ud, ifx_write_report *rep,
+                         uint8_t *line_state, ifx_err *err)
 {
     job j = {w, body, spans, on_reject, ud, rep, line_state, false, false};
     ifx_err local;

@@ -1,5 +1,5 @@
-/* ifx — base64, RFC 4648 section 4, with padding and a strict decoder (see include/ifx/codec.h). */
-#include "ifx/codec.h"
+/* ifx — base64, RFC 4648 section 4, with padding and a strict decoder (see src/core/codec.h). */
+#include "core/codec.h"
 
 #include <stdint.h>
 
@@ -22,7 +22,7 @@ static const unsigned char dtab[256] = {
     B16, B16, B16, B16, B16, B16, B16, B16};
 /* clang-format on */
 
-size_t ifx_base64_encoded_len(size_t n)
+size_t ifxi_base64_encoded_len(size_t n)
 {
     size_t groups = n / 3 + (n % 3 != 0);
 
@@ -32,10 +32,10 @@ size_t ifx_base64_encoded_len(size_t n)
     return groups * 4;
 }
 
-ifx_rc ifx_base64_encode(const void *p, size_t n, ifx_buf *out)
+ifx_rc ifxi_base64_encode(const void *p, size_t n, ifx_buf *out)
 {
     const unsigned char *s = p;
-    size_t need = ifx_base64_encoded_len(n), i;
+    size_t need = ifxi_base64_encoded_len(n), i;
     ifx_rc rc;
     char *w;
 
@@ -128,7 +128,7 @@ static ifx_rc bad_length(ifx_err *err, const unsigned char *s, size_t len)
                           len, full);
 }
 
-ifx_rc ifx_base64_decode(const char *str, size_t len, ifx_buf *out, ifx_err *err)
+ifx_rc ifxi_base64_decode(const char *str, size_t len, ifx_buf *out, ifx_err *err)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t full = len / 4 * 4, i;

@@ -1,6 +1,6 @@
 /* ifx — JSON (RFC 8259): a one-pass validator and compactor, and navigation over validated text
- * (see include/ifx/codec.h). */
-#include "ifx/codec.h"
+ * (see src/core/codec.h). */
+#include "core/codec.h"
 #include "core/utf8_internal.h"
 
 #include <locale.h>
@@ -255,10 +255,10 @@ static ifx_rc scan_string(struct scan *s, size_t *pi)
 
         i += plain_len(in + i, len - i, &seen);
         /* Multi-byte text is rare enough in keys and values to check as a run afterwards. */
-        if ((seen & HIGH_BITS) && !ifx_utf8_valid(in + run, i - run, &bad)) {
+        if ((seen & HIGH_BITS) && !ifxi_utf8_valid(in + run, i - run, &bad)) {
             char what[80];
             run += bad;
-            ifx_utf8_describe(in + run, len - run, what, sizeof what);
+            ifxi_utf8_describe(in + run, len - run, what, sizeof what);
             return fail(s, run, "invalid UTF-8 in a string (%s)", what);
         }
         if (i >= len)
@@ -475,7 +475,7 @@ static const unsigned char type_of[256] = {
     ['8'] = IFX_JSON_NUMBER, ['9'] = IFX_JSON_NUMBER,
 };
 
-ifx_rc ifx_json_compact(const char *in, size_t len, ifx_buf *out, ifx_err *err)
+ifx_rc ifxi_json_compact(const char *in, size_t len, ifx_buf *out, ifx_err *err)
 {
     struct scan s;
     size_t base;
@@ -510,7 +510,7 @@ ifx_rc ifx_json_compact(const char *in, size_t len, ifx_buf *out, ifx_err *err)
     return IFX_OK;
 }
 
-ifx_rc ifx_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err)
+ifx_rc ifxi_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err)
 {
     struct scan s;
     ifx_rc rc;
@@ -641,7 +641,7 @@ static const char *skip_value(const char *p, const char *end, ifx_json_val *v)
     return q;
 }
 
-void ifx_json_iter_init(ifx_json_iter *it, const ifx_json_val *container)
+void ifxi_json_iter_init(ifx_json_iter *it, const ifx_json_val *container)
 {
     const ifx_json_val *c = container;
 
@@ -666,7 +666,7 @@ static const char *iter_start(const ifx_json_iter *it)
     return p;
 }
 
-bool ifx_json_object_next(ifx_json_iter *it, ifx_json_val *key, ifx_json_val *value)
+bool ifxi_json_object_next(ifx_json_iter *it, ifx_json_val *key, ifx_json_val *value)
 {
     const char *p, *end = it->end;
 
@@ -689,7 +689,7 @@ out:
     return false;
 }
 
-bool ifx_json_array_next(ifx_json_iter *it, ifx_json_val *value)
+bool ifxi_json_array_next(ifx_json_iter *it, ifx_json_val *value)
 {
     const char *p;
 
@@ -704,14 +704,14 @@ bool ifx_json_array_next(ifx_json_iter *it, ifx_json_val *value)
     return true;
 }
 
-bool ifx_json_object_get(const ifx_json_val *obj, const char *key, ifx_json_val *value)
+bool ifxi_json_object_get(const ifx_json_val *obj, const char *key, ifx_json_val *value)
 {
     ifx_json_iter it;
     ifx_json_val k, v;
 
-    ifx_json_iter_init(&it, obj);
-    while (ifx_json_object_next(&it, &k, &v)) {
-        if (ifx_json_string_eq(&k, key)) {
+    ifxi_json_iter_init(&it, obj);
+    while (ifxi_json_object_next(&it, &k, &v)) {
+        if (ifxi_json_string_eq(&k, key)) {
             *value = v;
             return true;
         }
@@ -841,7 +841,7 @@ static size_t unescape(const char **pp, const char *end, unsigned char *u8, cons
     return 1;
 }
 
-bool ifx_json_string_eq(const ifx_json_val *s, const char *lit)
+bool ifxi_json_string_eq(const ifx_json_val *s, const char *lit)
 {
     const char *p, *end, *why;
     unsigned char u8[4];
@@ -874,7 +874,7 @@ bool ifx_json_string_eq(const ifx_json_val *s, const char *lit)
     return *lit == '\0';
 }
 
-ifx_rc ifx_json_string_decode(const ifx_json_val *s, ifx_buf *out, ifx_err *err)
+ifx_rc ifxi_json_string_decode(const ifx_json_val *s, ifx_buf *out, ifx_err *err)
 {
     const char *p, *end, *why;
     size_t base = out->len;
@@ -973,7 +973,7 @@ static ifx_rc int_refused(const ifx_json_val *v, enum int_status st, const char 
     return ifx_err_set(err, IFX_E_INVALID, "number %s is out of the %s range", lit, range);
 }
 
-ifx_rc ifx_json_get_i64(const ifx_json_val *v, int64_t *out, ifx_err *err)
+ifx_rc ifxi_json_get_i64(const ifx_json_val *v, int64_t *out, ifx_err *err)
 {
     enum int_status st;
     uint64_t mag = 0;
@@ -993,7 +993,7 @@ ifx_rc ifx_json_get_i64(const ifx_json_val *v, int64_t *out, ifx_err *err)
     return IFX_OK;
 }
 
-ifx_rc ifx_json_get_u64(const ifx_json_val *v, uint64_t *out, ifx_err *err)
+ifx_rc ifxi_json_get_u64(const ifx_json_val *v, uint64_t *out, ifx_err *err)
 {
     enum int_status st;
     uint64_t mag = 0;
@@ -1013,7 +1013,7 @@ ifx_rc ifx_json_get_u64(const ifx_json_val *v, uint64_t *out, ifx_err *err)
     return IFX_OK;
 }
 
-ifx_rc ifx_json_get_double(const ifx_json_val *v, double *out, ifx_err *err)
+ifx_rc ifxi_json_get_double(const ifx_json_val *v, double *out, ifx_err *err)
 {
     char small[64], lit[48], *buf = small, *stop = NULL;
     const char *dp;
@@ -1061,7 +1061,7 @@ ifx_rc ifx_json_get_double(const ifx_json_val *v, double *out, ifx_err *err)
     return rc;
 }
 
-const char *ifx_json_type_name(ifx_json_type t)
+const char *ifxi_json_type_name(ifx_json_type t)
 {
     switch (t) {
     case IFX_JSON_NONE:

@@ -1,5 +1,5 @@
-/* ifx — writing JSON strings (see ifx_json_append_string in include/ifx/codec.h). */
-#include "ifx/codec.h"
+/* ifx — writing JSON strings (see ifxi_json_append_string in src/core/codec.h). */
+#include "core/codec.h"
 
 /* Bytes an escaped byte takes: 1 plain, 2 for \" \\ \n \r \t, 6 for other controls. */
 static size_t escaped_width(unsigned char c)
@@ -9,7 +9,7 @@ static size_t escaped_width(unsigned char c)
     return c == '\n' || c == '\r' || c == '\t' ? 2 : 6;
 }
 
-ifx_rc ifx_json_append_string(ifx_buf *out, const char *s, size_t len)
+ifx_rc ifxi_json_append_string(ifx_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t need = 2;

@@ -5,8 +5,7 @@
 #include <string.h>
 
 #include "ifx/buf.h"
-#include "ifx/codec.h"
-#include "ifx/sink.h" /* the IFX_LOG_* levels */
+#include "core/codec.h"
 #include "ifx/timeutil.h"
 
 /* A log line is built whole before it is cut to the caller's size. */
@@ -100,10 +99,10 @@ static ifx_rc append_fields(ifx_buf *b, const char *msg, size_t len)
         if (reserved_key(w, k) || seen_before(msg, word, w, k))
             continue;
         ifx_rc rc;
-        if ((rc = ifx_buf_putc(b, ',')) || (rc = ifx_json_append_string(b, w, k)) ||
+        if ((rc = ifx_buf_putc(b, ',')) || (rc = ifxi_json_append_string(b, w, k)) ||
             (rc = ifx_buf_putc(b, ':')))
             return rc;
-        rc = is_integer(v, vlen) ? ifx_buf_append(b, v, vlen) : ifx_json_append_string(b, v, vlen);
+        rc = is_integer(v, vlen) ? ifx_buf_append(b, v, vlen) : ifxi_json_append_string(b, v, vlen);
         if (rc)
             return rc;
     }
@@ -123,8 +122,8 @@ static ifx_rc build_json(ifx_buf *b, int level, const char *connector, const cha
     if ((rc = ifx_buf_puts(b, "\"level\":\"")) ||
         (rc = ifx_buf_puts(b, ifx_log_level_name(level))) ||
         (rc = ifx_buf_puts(b, "\",\"connector\":")) ||
-        (rc = ifx_json_append_string(b, connector, strlen(connector))) ||
-        (rc = ifx_buf_puts(b, ",\"msg\":")) || (rc = ifx_json_append_string(b, msg, msg_len)))
+        (rc = ifxi_json_append_string(b, connector, strlen(connector))) ||
+        (rc = ifx_buf_puts(b, ",\"msg\":")) || (rc = ifxi_json_append_string(b, msg, msg_len)))
         return rc;
     /* A cut message may end in half a word: its fields would be wrong, so leave them out. */
     if (!cut && (rc = append_fields(b, msg, msg_len)))
@@ -176,7 +175,7 @@ size_t ifx_log_format_line(ifx_log_format format, int level, const char *connect
     }
     out[n] = '\0';
     /* Runtime and terminals want UTF-8: mend what a server's message may have brought in. */
-    for (size_t k = 0, bad; !ifx_utf8_valid(out + k, n - k, &bad); k += bad + 1)
+    for (size_t k = 0, bad; !ifxi_utf8_valid(out + k, n - k, &bad); k += bad + 1)
         out[k + bad] = '?';
     return n;
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 struct ifx_lp_tag {
     size_t koff, klen; /* escaped key in tagtext */
@@ -95,7 +95,7 @@ static ifx_rc check_element(ifx_version target, element el, const char *s, size_
     if (len > IFX_LP_MAX_ELEMENT)
         return ifx_err_set(err, IFX_E_INVALID, "%s \"%s\" is %zu bytes, over the limit of %d",
                            element_name(el), shown(s, len, a), len, IFX_LP_MAX_ELEMENT);
-    if (!ifx_utf8_valid(s, len, &bad))
+    if (!ifxi_utf8_valid(s, len, &bad))
         return ifx_err_set(err, IFX_E_INVALID, "%s%s%s is not valid UTF-8 (bad byte at offset %zu)",
                            element_name(el), OWNER, bad);
     for (size_t i = 0; i < len; i++) {
@@ -470,7 +470,7 @@ ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v
         return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
                                          "string field \"%s\" is %zu bytes, over the limit of %d",
                                          key_text(key, klen, a), vlen, IFX_LP_MAX_ELEMENT));
-    if (!ifx_utf8_valid(v, vlen, &bad))
+    if (!ifxi_utf8_valid(v, vlen, &bad))
         return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
                                          "string field \"%s\" is not valid UTF-8 (bad byte at "
                                          "offset %zu)",

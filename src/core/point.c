@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 /* Decodes string value s into scratch after its first `keep` bytes; on success *out points at the
  * decoded text, *outlen its length. */
@@ -12,7 +12,7 @@ static ifx_rc decode_into(ifx_buf *scratch, size_t keep, const ifx_json_val *s, 
 {
     ifx_rc rc;
     ifx_buf_truncate(scratch, keep);
-    if ((rc = ifx_json_string_decode(s, scratch, err)))
+    if ((rc = ifxi_json_string_decode(s, scratch, err)))
         return rc;
     *out = scratch->data ? scratch->data + keep : "";
     *outlen = scratch->len - keep;
@@ -29,9 +29,9 @@ static ifx_rc add_tags(ifx_lp *lp, const ifx_json_val *tags, ifx_buf *scratch, i
 
     if (tags->type != IFX_JSON_OBJECT)
         return ifx_err_set(err, IFX_E_INVALID, "\"tags\" must be an object, got %s",
-                           ifx_json_type_name(tags->type));
-    ifx_json_iter_init(&it, tags);
-    while (ifx_json_object_next(&it, &k, &v)) {
+                           ifxi_json_type_name(tags->type));
+    ifxi_json_iter_init(&it, tags);
+    while (ifxi_json_object_next(&it, &k, &v)) {
         if ((rc = decode_into(scratch, 0, &k, &key, &klen, err)))
             return rc;
         switch (v.type) {
@@ -51,7 +51,7 @@ static ifx_rc add_tags(ifx_lp *lp, const ifx_json_val *tags, ifx_buf *scratch, i
             break;
         default:
             return ifx_err_set(err, IFX_E_INVALID, "tag \"%.*s\" must be a string, got %s",
-                               (int)(klen > 64 ? 64 : klen), key, ifx_json_type_name(v.type));
+                               (int)(klen > 64 ? 64 : klen), key, ifxi_json_type_name(v.type));
         }
         if ((rc = ifx_lp_add_tag(lp, key, klen, val, vlen, err)))
             return rc;
@@ -68,30 +68,30 @@ static ifx_rc add_typed(ifx_lp *lp, const char *key, size_t klen, const ifx_json
     int count = 0;
     ifx_rc rc;
 
-    ifx_json_iter_init(&it, obj);
-    while (ifx_json_object_next(&it, &tk, &tv)) {
+    ifxi_json_iter_init(&it, obj);
+    while (ifxi_json_object_next(&it, &tk, &tv)) {
         if (++count > 1)
             break;
     }
     if (count != 1)
         goto bad;
-    ifx_json_iter_init(&it, obj);
-    ifx_json_object_next(&it, &tk, &tv);
-    if (ifx_json_string_eq(&tk, "int")) {
+    ifxi_json_iter_init(&it, obj);
+    ifxi_json_object_next(&it, &tk, &tv);
+    if (ifxi_json_string_eq(&tk, "int")) {
         int64_t i;
-        if ((rc = ifx_json_get_i64(&tv, &i, err)))
+        if ((rc = ifxi_json_get_i64(&tv, &i, err)))
             return ifx_err_prefix(err, "field \"%.*s\"", (int)(klen > 64 ? 64 : klen), key);
         return ifx_lp_add_int(lp, key, klen, i, err);
     }
-    if (ifx_json_string_eq(&tk, "uint")) {
+    if (ifxi_json_string_eq(&tk, "uint")) {
         uint64_t u;
-        if ((rc = ifx_json_get_u64(&tv, &u, err)))
+        if ((rc = ifxi_json_get_u64(&tv, &u, err)))
             return ifx_err_prefix(err, "field \"%.*s\"", (int)(klen > 64 ? 64 : klen), key);
         return ifx_lp_add_uint(lp, key, klen, u, err);
     }
-    if (ifx_json_string_eq(&tk, "float")) {
+    if (ifxi_json_string_eq(&tk, "float")) {
         double d;
-        if ((rc = ifx_json_get_double(&tv, &d, err)))
+        if ((rc = ifxi_json_get_double(&tv, &d, err)))
             return ifx_err_prefix(err, "field \"%.*s\"", (int)(klen > 64 ? 64 : klen), key);
         return ifx_lp_add_float(lp, key, klen, d, err);
     }
@@ -112,9 +112,9 @@ static ifx_rc add_fields(ifx_lp *lp, const ifx_json_val *fields, ifx_buf *scratc
 
     if (fields->type != IFX_JSON_OBJECT)
         return ifx_err_set(err, IFX_E_INVALID, "\"fields\" must be an object, got %s",
-                           ifx_json_type_name(fields->type));
-    ifx_json_iter_init(&it, fields);
-    while (ifx_json_object_next(&it, &k, &v)) {
+                           ifxi_json_type_name(fields->type));
+    ifxi_json_iter_init(&it, fields);
+    while (ifxi_json_object_next(&it, &k, &v)) {
         if ((rc = decode_into(scratch, 0, &k, &key, &klen, err)))
             return rc;
         switch (v.type) {
@@ -133,12 +133,12 @@ static ifx_rc add_fields(ifx_lp *lp, const ifx_json_val *fields, ifx_buf *scratc
         case IFX_JSON_NUMBER:
             if (v.flags & IFX_JSON_F_FRAC) {
                 double d;
-                if ((rc = ifx_json_get_double(&v, &d, err)))
+                if ((rc = ifxi_json_get_double(&v, &d, err)))
                     return ifx_err_prefix(err, "field \"%.*s\"", (int)(klen > 64 ? 64 : klen), key);
                 rc = ifx_lp_add_float(lp, key, klen, d, err);
             } else {
                 int64_t i;
-                if (ifx_json_get_i64(&v, &i, NULL))
+                if (ifxi_json_get_i64(&v, &i, NULL))
                     return ifx_err_set(err, IFX_E_INVALID,
                                        "field \"%.*s\": integer %.*s is outside the signed "
                                        "64-bit range; write {\"uint\": %.*s} or {\"float\": %.*s}",
@@ -171,18 +171,18 @@ ifx_rc ifx_point_encode_json(ifx_lp *lp, const char *json, size_t len, ifx_buf *
     int64_t t = 0;
     ifx_rc rc;
 
-    if ((rc = ifx_json_parse(json, len, &root, err)))
+    if ((rc = ifxi_json_parse(json, len, &root, err)))
         return rc;
     if (root.type != IFX_JSON_OBJECT)
         return ifx_err_set(err, IFX_E_INVALID, "a point must be a JSON object, got %s",
-                           ifx_json_type_name(root.type));
-    ifx_json_iter_init(&it, &root);
-    while (ifx_json_object_next(&it, &k, &v)) {
-        ifx_json_val *slot = ifx_json_string_eq(&k, "measurement") ? &meas
-                             : ifx_json_string_eq(&k, "tags")      ? &tags
-                             : ifx_json_string_eq(&k, "fields")    ? &fields
-                             : ifx_json_string_eq(&k, "time")      ? &time
-                                                                   : NULL;
+                           ifxi_json_type_name(root.type));
+    ifxi_json_iter_init(&it, &root);
+    while (ifxi_json_object_next(&it, &k, &v)) {
+        ifx_json_val *slot = ifxi_json_string_eq(&k, "measurement") ? &meas
+                             : ifxi_json_string_eq(&k, "tags")      ? &tags
+                             : ifxi_json_string_eq(&k, "fields")    ? &fields
+                             : ifxi_json_string_eq(&k, "time")      ? &time
+                                                                    : NULL;
         if (!slot)
             return ifx_err_set(err, IFX_E_INVALID,
                                "unknown key %.*s in the point; expected \"measurement\", "
@@ -200,7 +200,7 @@ ifx_rc ifx_point_encode_json(ifx_lp *lp, const char *json, size_t len, ifx_buf *
     if (fields.type == IFX_JSON_NONE)
         return ifx_err_set(err, IFX_E_INVALID, "the point has no \"fields\"");
     if (time.type != IFX_JSON_NONE && time.type != IFX_JSON_NULL) {
-        if (ifx_json_get_i64(&time, &t, NULL))
+        if (ifxi_json_get_i64(&time, &t, NULL))
             return ifx_err_set(err, IFX_E_INVALID,
                                "\"time\" must be an integer count of nanoseconds in the signed "
                                "64-bit range, got %.*s",

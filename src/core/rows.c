@@ -1,7 +1,7 @@
 /* ifx — query result readers (see include/ifx/rows.h): the shared helpers, the dispatch, and the
  * JSON formats (v1 /query, v3 JSON and JSONL). The CSV formats are in rows_csv.c.
  *
- * Every JSON text is validated by ifx_json_parse before it is walked with the iterators, so the
+ * Every JSON text is validated by ifxi_json_parse before it is walked with the iterators, so the
  * readers never see half a value and never recurse: nesting is bounded by IFX_JSON_MAX_DEPTH inside
  * the validator, and nested values become their compact text instead of being descended into.
  *
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/timeutil.h"
 #include "core/rows_internal.h"
 
@@ -51,7 +51,7 @@ void ifx_rows_reader_free(ifx_rows_reader *r)
     r->priv = NULL;
 }
 
-ifx_rc ifx_rows_fail(ifx_rows_ctx *c, size_t n, size_t at, const char *fmt, ...)
+ifx_rc ifxi_rows_fail(ifx_rows_ctx *c, size_t n, size_t at, const char *fmt, ...)
 {
     char what[448];
     va_list ap;
@@ -65,21 +65,21 @@ ifx_rc ifx_rows_fail(ifx_rows_ctx *c, size_t n, size_t at, const char *fmt, ...)
     return ifx_err_set_at(c->err, IFX_E_INVALID, at, "%s: %s", c->what, what);
 }
 
-ifx_rc ifx_rows_truncated(ifx_rows_ctx *c, size_t n, size_t at)
+ifx_rc ifxi_rows_truncated(ifx_rows_ctx *c, size_t n, size_t at)
 {
-    return ifx_rows_fail(c, n, at,
-                         "the answer ended in the middle of a row; the server may have failed "
-                         "while streaming");
+    return ifxi_rows_fail(c, n, at,
+                          "the answer ended in the middle of a row; the server may have failed "
+                          "while streaming");
 }
 
-ifx_rc ifx_rows_oom(ifx_rows_ctx *c, ifx_rc rc)
+ifx_rc ifxi_rows_oom(ifx_rows_ctx *c, ifx_rc rc)
 {
     if (rc == IFX_E_FULL)
         return ifx_err_set(c->err, rc, "%s: a row does not fit in the reader's buffer", c->what);
     return ifx_err_set(c->err, IFX_E_NOMEM, "%s: out of memory", c->what);
 }
 
-void *ifx_rows_grow(void *arr, size_t *cap, size_t need, size_t elem)
+void *ifxi_rows_grow(void *arr, size_t *cap, size_t need, size_t elem)
 {
     size_t n = *cap ? *cap : 16;
     void *p;
@@ -96,7 +96,7 @@ void *ifx_rows_grow(void *arr, size_t *cap, size_t need, size_t elem)
     return p;
 }
 
-ifx_rc ifx_rows_ensure_cols(ifx_rows_ctx *c, size_t n)
+ifx_rc ifxi_rows_ensure_cols(ifx_rows_ctx *c, size_t n)
 {
     ifx_rows_reader *r = c->r;
     size_t cap_c = r->cap_cols, cap_v = r->cap_cols;
@@ -105,19 +105,19 @@ ifx_rc ifx_rows_ensure_cols(ifx_rows_ctx *c, size_t n)
     if (n <= r->cap_cols)
         return IFX_OK;
     /* Each array keeps whatever it got: a failure leaves cap_cols at the smaller of the two. */
-    p = ifx_rows_grow(r->cols, &cap_c, n, sizeof *r->cols);
+    p = ifxi_rows_grow(r->cols, &cap_c, n, sizeof *r->cols);
     if (!p)
-        return ifx_rows_oom(c, IFX_E_NOMEM);
+        return ifxi_rows_oom(c, IFX_E_NOMEM);
     r->cols = p;
-    p = ifx_rows_grow(r->vals, &cap_v, n, sizeof *r->vals);
+    p = ifxi_rows_grow(r->vals, &cap_v, n, sizeof *r->vals);
     if (!p)
-        return ifx_rows_oom(c, IFX_E_NOMEM);
+        return ifxi_rows_oom(c, IFX_E_NOMEM);
     r->vals = p;
     r->cap_cols = cap_c < cap_v ? cap_c : cap_v;
     return IFX_OK;
 }
 
-ifx_rc ifx_rows_deliver(ifx_rows_ctx *c, const ifx_row *row)
+ifx_rc ifxi_rows_deliver(ifx_rows_ctx *c, const ifx_row *row)
 {
     ifx_rc rc = c->fn(c->ud, row, c->err);
 
@@ -130,7 +130,7 @@ ifx_rc ifx_rows_deliver(ifx_rows_ctx *c, const ifx_row *row)
     return rc;
 }
 
-ifx_rc ifx_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr)
+ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr)
 {
     char zoned[48];
     bool offset;
@@ -149,7 +149,7 @@ ifx_rc ifx_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr
     return ifx_time_parse_rfc3339(p, len, ns, terr);
 }
 
-const char *ifx_rows_excerpt(const char *p, size_t len, char *out, size_t size)
+const char *ifxi_rows_excerpt(const char *p, size_t len, char *out, size_t size)
 {
     size_t n = len, k;
 
@@ -205,7 +205,7 @@ static size_t offset_of(const ifx_rows_ctx *c, const char *p)
     return (size_t)(p - c->body);
 }
 
-/* A JSON syntax error found by ifx_json_parse on body[base..), restated for the whole body. */
+/* A JSON syntax error found by ifxi_json_parse on body[base..), restated for the whole body. */
 static ifx_rc json_invalid(ifx_rows_ctx *c, size_t n, size_t base, const ifx_err *e)
 {
     const char *m = e->msg, *colon;
@@ -213,7 +213,7 @@ static ifx_rc json_invalid(ifx_rows_ctx *c, size_t n, size_t base, const ifx_err
 
     if (strncmp(m, "invalid JSON at byte ", 21) == 0 && (colon = strstr(m, ": ")) != NULL)
         m = colon + 2;
-    return ifx_rows_fail(c, n, at, "invalid JSON at byte %zu: %s", at, m);
+    return ifxi_rows_fail(c, n, at, "invalid JSON at byte %zu: %s", at, m);
 }
 
 /* The text of string value v: zero-copy when it has no escapes, else decoded into buf (which must
@@ -231,11 +231,11 @@ static ifx_rc json_text(ifx_rows_ctx *c, const ifx_json_val *v, ifx_buf *buf, co
         return IFX_OK;
     }
     ifx_err_clear(&e);
-    rc = ifx_json_string_decode(v, buf, &e);
+    rc = ifxi_json_string_decode(v, buf, &e);
     if (rc == IFX_E_INVALID)
-        return ifx_rows_fail(c, 0, offset_of(c, v->p), "%s", e.msg);
+        return ifxi_rows_fail(c, 0, offset_of(c, v->p), "%s", e.msg);
     if (rc)
-        return ifx_rows_oom(c, rc);
+        return ifxi_rows_oom(c, rc);
     *p = buf->data + base;
     *len = buf->len - base;
     return IFX_OK;
@@ -258,22 +258,23 @@ static ifx_rc json_value(ifx_rows_ctx *c, size_t n, const ifx_column *col, const
         return json_text(c, v, sc, &out->v.s.p, &out->v.s.len);
     case IFX_JSON_NUMBER:
         if (!(v->flags & IFX_JSON_F_FRAC)) {
-            if (ifx_json_get_i64(v, &out->v.i, NULL) == IFX_OK) {
+            if (ifxi_json_get_i64(v, &out->v.i, NULL) == IFX_OK) {
                 out->type = IFX_VAL_I64;
                 return IFX_OK;
             }
-            if (!(v->flags & IFX_JSON_F_NEG) && ifx_json_get_u64(v, &out->v.u, NULL) == IFX_OK) {
+            if (!(v->flags & IFX_JSON_F_NEG) && ifxi_json_get_u64(v, &out->v.u, NULL) == IFX_OK) {
                 out->type = IFX_VAL_U64;
                 return IFX_OK;
             }
         }
         ifx_err_clear(&e);
-        rc = ifx_json_get_double(v, &out->v.f, &e);
+        rc = ifxi_json_get_double(v, &out->v.f, &e);
         if (rc == IFX_E_NOMEM)
-            return ifx_rows_oom(c, rc);
+            return ifxi_rows_oom(c, rc);
         if (rc)
-            return ifx_rows_fail(c, n, offset_of(c, v->p), "column \"%s\": %s",
-                                 ifx_rows_excerpt(col->name, col->len, shown, sizeof shown), e.msg);
+            return ifxi_rows_fail(c, n, offset_of(c, v->p), "column \"%s\": %s",
+                                  ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown),
+                                  e.msg);
         out->type = IFX_VAL_F64;
         return IFX_OK;
     case IFX_JSON_TRUE:
@@ -287,12 +288,12 @@ static ifx_rc json_value(ifx_rows_ctx *c, size_t n, const ifx_column *col, const
     case IFX_JSON_OBJECT:
     case IFX_JSON_ARRAY:
         base = sc->len;
-        rc = ifx_json_compact(v->p, v->len, sc, NULL);
+        rc = ifxi_json_compact(v->p, v->len, sc, NULL);
         if (rc == IFX_E_INVALID)
-            return ifx_rows_fail(c, n, offset_of(c, v->p), "column \"%s\": invalid nested JSON",
-                                 ifx_rows_excerpt(col->name, col->len, shown, sizeof shown));
+            return ifxi_rows_fail(c, n, offset_of(c, v->p), "column \"%s\": invalid nested JSON",
+                                  ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown));
         if (rc)
-            return ifx_rows_oom(c, rc);
+            return ifxi_rows_oom(c, rc);
         out->type = IFX_VAL_STRING;
         out->v.s.p = sc->data + base;
         out->v.s.len = sc->len - base;
@@ -300,8 +301,8 @@ static ifx_rc json_value(ifx_rows_ctx *c, size_t n, const ifx_column *col, const
     case IFX_JSON_NONE:
         break;
     }
-    return ifx_rows_fail(c, n, offset_of(c, v->p), "column \"%s\": no value",
-                         ifx_rows_excerpt(col->name, col->len, shown, sizeof shown));
+    return ifxi_rows_fail(c, n, offset_of(c, v->p), "column \"%s\": no value",
+                          ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown));
 }
 
 /* The value of a column named "time": RFC 3339 (with or without a zone) or integer nanoseconds.
@@ -320,25 +321,25 @@ static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_va
         out->type = IFX_VAL_NULL;
         return IFX_OK;
     case IFX_JSON_NUMBER:
-        if (ifx_json_get_i64(v, &out->v.i, NULL) == IFX_OK)
+        if (ifxi_json_get_i64(v, &out->v.i, NULL) == IFX_OK)
             return IFX_OK;
-        return ifx_rows_fail(c, n, offset_of(c, v->p),
-                             "\"time\" value %s is not a timestamp (integer nanoseconds expected)",
-                             ifx_rows_excerpt(v->p, v->len, shown, sizeof shown));
+        return ifxi_rows_fail(c, n, offset_of(c, v->p),
+                              "\"time\" value %s is not a timestamp (integer nanoseconds expected)",
+                              ifxi_rows_excerpt(v->p, v->len, shown, sizeof shown));
     case IFX_JSON_STRING:
         rc = json_text(c, v, &c->r->scratch, &p, &len);
         if (rc)
             return rc;
         ifx_err_clear(&e);
-        if (ifx_rows_parse_time(p, len, &out->v.i, &e) == IFX_OK)
+        if (ifxi_rows_parse_time(p, len, &out->v.i, &e) == IFX_OK)
             return IFX_OK;
-        return ifx_rows_fail(c, n, offset_of(c, v->p), "\"time\" value is not a timestamp: %s",
-                             e.msg);
+        return ifxi_rows_fail(c, n, offset_of(c, v->p), "\"time\" value is not a timestamp: %s",
+                              e.msg);
     default:
         break;
     }
-    return ifx_rows_fail(c, n, offset_of(c, v->p), "\"time\" value %s is not a timestamp",
-                         ifx_rows_excerpt(v->p, v->len, shown, sizeof shown));
+    return ifxi_rows_fail(c, n, offset_of(c, v->p), "\"time\" value %s is not a timestamp",
+                          ifxi_rows_excerpt(v->p, v->len, shown, sizeof shown));
 }
 
 /* ---- v3 JSONL and JSON: one object per row ------------------------------------------------- */
@@ -355,13 +356,13 @@ static ifx_rc v3_object_row(ifx_rows_ctx *c, size_t n, const ifx_json_val *obj)
     ifx_buf_reset(&r->scratch);
     rc = ifx_buf_reserve(&r->scratch, obj->len);
     if (rc)
-        return ifx_rows_oom(c, rc);
-    ifx_json_iter_init(&it, obj);
-    while (ifx_json_object_next(&it, &k, &v)) {
+        return ifxi_rows_oom(c, rc);
+    ifxi_json_iter_init(&it, obj);
+    while (ifxi_json_object_next(&it, &k, &v)) {
         ifx_column *col;
         ifx_value *val;
 
-        if (i == r->cap_cols && (rc = ifx_rows_ensure_cols(c, i + 1)) != IFX_OK)
+        if (i == r->cap_cols && (rc = ifxi_rows_ensure_cols(c, i + 1)) != IFX_OK)
             return rc;
         col = &r->cols[i];
         val = &r->vals[i];
@@ -383,7 +384,7 @@ static ifx_rc v3_object_row(ifx_rows_ctx *c, size_t n, const ifx_json_val *obj)
     row.ncols = i;
     row.cols = r->cols;
     row.vals = r->vals;
-    return ifx_rows_deliver(c, &row);
+    return ifxi_rows_deliver(c, &row);
 }
 
 static ifx_rc read_v3_jsonl(ifx_rows_ctx *c)
@@ -401,16 +402,16 @@ static ifx_rc read_v3_jsonl(ifx_rows_ctx *c)
         line++;
         if (skip_ws(b, n, 0) < n) {
             ifx_err_clear(&e);
-            if (ifx_json_parse(b, n, &obj, &e) != IFX_OK) {
+            if (ifxi_json_parse(b, n, &obj, &e) != IFX_OK) {
                 /* Every row the server writes ends with '\n'; without one, the body was cut. */
                 if (!nl)
-                    return ifx_rows_truncated(c, line, c->len);
+                    return ifxi_rows_truncated(c, line, c->len);
                 return json_invalid(c, line, pos, &e);
             }
             if (obj.type != IFX_JSON_OBJECT)
-                return ifx_rows_fail(c, line, offset_of(c, obj.p),
-                                     "expected a JSON object, found %s",
-                                     ifx_json_type_name(obj.type));
+                return ifxi_rows_fail(c, line, offset_of(c, obj.p),
+                                      "expected a JSON object, found %s",
+                                      ifxi_json_type_name(obj.type));
             rc = v3_object_row(c, line, &obj);
             if (rc)
                 return rc;
@@ -429,24 +430,24 @@ static ifx_rc read_v3_json(ifx_rows_ctx *c)
     ifx_rc rc;
 
     if (skip_ws(c->body, c->len, 0) == c->len)
-        return ifx_rows_fail(c, 0, c->len,
-                             "the answer is empty (an empty result is []); the server may have "
-                             "failed while streaming");
+        return ifxi_rows_fail(c, 0, c->len,
+                              "the answer is empty (an empty result is []); the server may have "
+                              "failed while streaming");
     ifx_err_clear(&e);
-    if (ifx_json_parse(c->body, c->len, &top, &e) != IFX_OK) {
+    if (ifxi_json_parse(c->body, c->len, &top, &e) != IFX_OK) {
         if (e.offset != IFX_NO_OFFSET && e.offset >= c->len)
-            return ifx_rows_truncated(c, 0, c->len);
+            return ifxi_rows_truncated(c, 0, c->len);
         return json_invalid(c, 0, 0, &e);
     }
     if (top.type != IFX_JSON_ARRAY)
-        return ifx_rows_fail(c, 0, offset_of(c, top.p), "expected a JSON array of rows, found %s",
-                             ifx_json_type_name(top.type));
-    ifx_json_iter_init(&it, &top);
-    while (ifx_json_array_next(&it, &el)) {
+        return ifxi_rows_fail(c, 0, offset_of(c, top.p), "expected a JSON array of rows, found %s",
+                              ifxi_json_type_name(top.type));
+    ifxi_json_iter_init(&it, &top);
+    while (ifxi_json_array_next(&it, &el)) {
         n++;
         if (el.type != IFX_JSON_OBJECT)
-            return ifx_rows_fail(c, n, offset_of(c, el.p), "expected a JSON object, found %s",
-                                 ifx_json_type_name(el.type));
+            return ifxi_rows_fail(c, n, offset_of(c, el.p), "expected a JSON object, found %s",
+                                  ifxi_json_type_name(el.type));
         rc = v3_object_row(c, n, &el);
         if (rc)
             return rc;
@@ -467,7 +468,7 @@ static ifx_rc v1_rejected(ifx_rows_ctx *c, const ifx_json_val *v)
     ifx_buf_reset(sc);
     rc = ifx_buf_reserve(sc, v->len);
     if (rc)
-        return ifx_rows_oom(c, rc);
+        return ifxi_rows_oom(c, rc);
     if (v->type == IFX_JSON_STRING) {
         rc = json_text(c, v, sc, &p, &len);
         if (rc)
@@ -496,12 +497,12 @@ static size_t count_elements(const ifx_json_val *v)
     ifx_json_val k, e;
     size_t n = 0;
 
-    ifx_json_iter_init(&it, v);
+    ifxi_json_iter_init(&it, v);
     if (v->type == IFX_JSON_OBJECT) {
-        while (ifx_json_object_next(&it, &k, &e))
+        while (ifxi_json_object_next(&it, &k, &e))
             n++;
     } else {
-        while (ifx_json_array_next(&it, &e))
+        while (ifxi_json_array_next(&it, &e))
             n++;
     }
     return n;
@@ -519,55 +520,55 @@ static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
     char shown[48];
     ifx_rc rc;
 
-    ifx_json_iter_init(&it, s);
-    while (ifx_json_object_next(&it, &k, &v)) {
-        if (ifx_json_string_eq(&k, "name"))
+    ifxi_json_iter_init(&it, s);
+    while (ifxi_json_object_next(&it, &k, &v)) {
+        if (ifxi_json_string_eq(&k, "name"))
             name = v;
-        else if (ifx_json_string_eq(&k, "tags"))
+        else if (ifxi_json_string_eq(&k, "tags"))
             tags = v;
-        else if (ifx_json_string_eq(&k, "columns"))
+        else if (ifxi_json_string_eq(&k, "columns"))
             columns = v;
-        else if (ifx_json_string_eq(&k, "values"))
+        else if (ifxi_json_string_eq(&k, "values"))
             values = v;
     }
     if (values.type == IFX_JSON_NONE || values.type == IFX_JSON_NULL)
         return IFX_OK;
     if (values.type != IFX_JSON_ARRAY)
-        return ifx_rows_fail(c, 0, offset_of(c, values.p),
-                             "\"values\" of a series is %s, not an array",
-                             ifx_json_type_name(values.type));
+        return ifxi_rows_fail(c, 0, offset_of(c, values.p),
+                              "\"values\" of a series is %s, not an array",
+                              ifxi_json_type_name(values.type));
     if (columns.type != IFX_JSON_ARRAY)
-        return ifx_rows_fail(c, 0, columns.p ? offset_of(c, columns.p) : offset_of(c, s->p),
-                             "a series with \"values\" has no \"columns\" array");
+        return ifxi_rows_fail(c, 0, columns.p ? offset_of(c, columns.p) : offset_of(c, s->p),
+                              "a series with \"values\" has no \"columns\" array");
     if (name.type != IFX_JSON_NONE && name.type != IFX_JSON_NULL && name.type != IFX_JSON_STRING)
-        return ifx_rows_fail(c, 0, offset_of(c, name.p), "the series \"name\" is %s, not a string",
-                             ifx_json_type_name(name.type));
+        return ifxi_rows_fail(c, 0, offset_of(c, name.p), "the series \"name\" is %s, not a string",
+                              ifxi_json_type_name(name.type));
     if (tags.type != IFX_JSON_NONE && tags.type != IFX_JSON_NULL && tags.type != IFX_JSON_OBJECT)
-        return ifx_rows_fail(c, 0, offset_of(c, tags.p),
-                             "the series \"tags\" are %s, not an object",
-                             ifx_json_type_name(tags.type));
+        return ifxi_rows_fail(c, 0, offset_of(c, tags.p),
+                              "the series \"tags\" are %s, not an object",
+                              ifxi_json_type_name(tags.type));
 
     ncolumns = count_elements(&columns);
     ntags = tags.type == IFX_JSON_OBJECT ? count_elements(&tags) : 0;
-    rc = ifx_rows_ensure_cols(c, ncolumns + ntags);
+    rc = ifxi_rows_ensure_cols(c, ncolumns + ntags);
     if (rc)
         return rc;
     /* Names, tags and the measurement live in keep for the whole series. */
     ifx_buf_reset(keep);
     rc = ifx_buf_reserve(keep, name.len + tags.len + columns.len);
     if (rc)
-        return ifx_rows_oom(c, rc);
+        return ifxi_rows_oom(c, rc);
     if (name.type == IFX_JSON_STRING) {
         rc = json_text(c, &name, keep, &row.measurement, &row.measurement_len);
         if (rc)
             return rc;
     }
-    ifx_json_iter_init(&it, &columns);
-    for (i = 0; ifx_json_array_next(&it, &v); i++) {
+    ifxi_json_iter_init(&it, &columns);
+    for (i = 0; ifxi_json_array_next(&it, &v); i++) {
         ifx_column *col = &r->cols[i];
         if (v.type != IFX_JSON_STRING)
-            return ifx_rows_fail(c, 0, offset_of(c, v.p), "a column name is %s, not a string",
-                                 ifx_json_type_name(v.type));
+            return ifxi_rows_fail(c, 0, offset_of(c, v.p), "a column name is %s, not a string",
+                                  ifxi_json_type_name(v.type));
         rc = json_text(c, &v, keep, &col->name, &col->len);
         if (rc)
             return rc;
@@ -575,8 +576,8 @@ static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
             time_col = (long)i;
     }
     if (ntags) {
-        ifx_json_iter_init(&it, &tags);
-        for (i = ncolumns; ifx_json_object_next(&it, &k, &v); i++) {
+        ifxi_json_iter_init(&it, &tags);
+        for (i = ncolumns; ifxi_json_object_next(&it, &k, &v); i++) {
             ifx_column *col = &r->cols[i];
             ifx_value *val = &r->vals[i];
             rc = json_text(c, &k, keep, &col->name, &col->len);
@@ -593,9 +594,9 @@ static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
                 if (val->v.s.len == 0)
                     val->type = IFX_VAL_NULL;
             } else if (v.type != IFX_JSON_NULL) {
-                return ifx_rows_fail(c, 0, offset_of(c, v.p), "tag \"%s\" is %s, not a string",
-                                     ifx_rows_excerpt(col->name, col->len, shown, sizeof shown),
-                                     ifx_json_type_name(v.type));
+                return ifxi_rows_fail(c, 0, offset_of(c, v.p), "tag \"%s\" is %s, not a string",
+                                      ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown),
+                                      ifxi_json_type_name(v.type));
             }
         }
     }
@@ -604,21 +605,21 @@ static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
     row.cols = r->cols;
     row.vals = r->vals;
     row.table = index;
-    ifx_json_iter_init(&rit, &values);
-    while (ifx_json_array_next(&rit, &rowv)) {
+    ifxi_json_iter_init(&rit, &values);
+    while (ifxi_json_array_next(&rit, &rowv)) {
         if (rowv.type != IFX_JSON_ARRAY)
-            return ifx_rows_fail(c, 0, offset_of(c, rowv.p),
-                                 "a row of \"values\" is %s, not an array",
-                                 ifx_json_type_name(rowv.type));
+            return ifxi_rows_fail(c, 0, offset_of(c, rowv.p),
+                                  "a row of \"values\" is %s, not an array",
+                                  ifxi_json_type_name(rowv.type));
         ifx_buf_reset(&r->scratch);
         rc = ifx_buf_reserve(&r->scratch, rowv.len);
         if (rc)
-            return ifx_rows_oom(c, rc);
-        ifx_json_iter_init(&it, &rowv);
-        for (i = 0; ifx_json_array_next(&it, &v); i++) {
+            return ifxi_rows_oom(c, rc);
+        ifxi_json_iter_init(&it, &rowv);
+        for (i = 0; ifxi_json_array_next(&it, &v); i++) {
             if (i == ncolumns)
-                return ifx_rows_fail(c, 0, offset_of(c, v.p),
-                                     "a row has more values than the %zu \"columns\"", ncolumns);
+                return ifxi_rows_fail(c, 0, offset_of(c, v.p),
+                                      "a row has more values than the %zu \"columns\"", ncolumns);
             if ((long)i == time_col)
                 rc = json_time(c, 0, &v, &r->vals[i]);
             else
@@ -627,9 +628,9 @@ static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
                 return rc;
         }
         if (i != ncolumns)
-            return ifx_rows_fail(c, 0, offset_of(c, rowv.p),
-                                 "a row has %zu values, but \"columns\" names %zu", i, ncolumns);
-        rc = ifx_rows_deliver(c, &row);
+            return ifxi_rows_fail(c, 0, offset_of(c, rowv.p),
+                                  "a row has %zu values, but \"columns\" names %zu", i, ncolumns);
+        rc = ifxi_rows_deliver(c, &row);
         if (rc)
             return rc;
     }
@@ -643,31 +644,31 @@ static ifx_rc v1_document(ifx_rows_ctx *c, const ifx_json_val *doc, int64_t *ser
     ifx_rc rc;
 
     if (doc->type != IFX_JSON_OBJECT)
-        return ifx_rows_fail(c, 0, offset_of(c, doc->p), "expected a JSON object, found %s",
-                             ifx_json_type_name(doc->type));
-    ifx_json_iter_init(&it, doc);
-    while (ifx_json_object_next(&it, &k, &v)) {
-        if (ifx_json_string_eq(&k, "results"))
+        return ifxi_rows_fail(c, 0, offset_of(c, doc->p), "expected a JSON object, found %s",
+                              ifxi_json_type_name(doc->type));
+    ifxi_json_iter_init(&it, doc);
+    while (ifxi_json_object_next(&it, &k, &v)) {
+        if (ifxi_json_string_eq(&k, "results"))
             results = v;
-        else if (ifx_json_string_eq(&k, "error"))
+        else if (ifxi_json_string_eq(&k, "error"))
             error = v;
     }
     if (error.type != IFX_JSON_NONE && error.type != IFX_JSON_NULL)
         return v1_rejected(c, &error);
     if (results.type != IFX_JSON_ARRAY)
-        return ifx_rows_fail(c, 0, results.p ? offset_of(c, results.p) : offset_of(c, doc->p),
-                             "expected a \"results\" array");
-    ifx_json_iter_init(&rit, &results);
-    while (ifx_json_array_next(&rit, &res)) {
+        return ifxi_rows_fail(c, 0, results.p ? offset_of(c, results.p) : offset_of(c, doc->p),
+                              "expected a \"results\" array");
+    ifxi_json_iter_init(&rit, &results);
+    while (ifxi_json_array_next(&rit, &res)) {
         ifx_json_val rs = {0}, rerr = {0};
         if (res.type != IFX_JSON_OBJECT)
-            return ifx_rows_fail(c, 0, offset_of(c, res.p), "a result is %s, not an object",
-                                 ifx_json_type_name(res.type));
-        ifx_json_iter_init(&it, &res);
-        while (ifx_json_object_next(&it, &k, &v)) {
-            if (ifx_json_string_eq(&k, "series"))
+            return ifxi_rows_fail(c, 0, offset_of(c, res.p), "a result is %s, not an object",
+                                  ifxi_json_type_name(res.type));
+        ifxi_json_iter_init(&it, &res);
+        while (ifxi_json_object_next(&it, &k, &v)) {
+            if (ifxi_json_string_eq(&k, "series"))
                 rs = v;
-            else if (ifx_json_string_eq(&k, "error"))
+            else if (ifxi_json_string_eq(&k, "error"))
                 rerr = v;
         }
         /* A failed statement: whatever series it may carry are not to be trusted. */
@@ -676,13 +677,13 @@ static ifx_rc v1_document(ifx_rows_ctx *c, const ifx_json_val *doc, int64_t *ser
         if (rs.type == IFX_JSON_NONE || rs.type == IFX_JSON_NULL)
             continue;
         if (rs.type != IFX_JSON_ARRAY)
-            return ifx_rows_fail(c, 0, offset_of(c, rs.p), "\"series\" is %s, not an array",
-                                 ifx_json_type_name(rs.type));
-        ifx_json_iter_init(&sit, &rs);
-        while (ifx_json_array_next(&sit, &s)) {
+            return ifxi_rows_fail(c, 0, offset_of(c, rs.p), "\"series\" is %s, not an array",
+                                  ifxi_json_type_name(rs.type));
+        ifxi_json_iter_init(&sit, &rs);
+        while (ifxi_json_array_next(&sit, &s)) {
             if (s.type != IFX_JSON_OBJECT)
-                return ifx_rows_fail(c, 0, offset_of(c, s.p), "a series is %s, not an object",
-                                     ifx_json_type_name(s.type));
+                return ifxi_rows_fail(c, 0, offset_of(c, s.p), "a series is %s, not an object",
+                                      ifxi_json_type_name(s.type));
             rc = v1_series(c, &s, (*series)++);
             if (rc)
                 return rc;
@@ -701,8 +702,8 @@ static ifx_rc read_v1_json(ifx_rows_ctx *c)
     ifx_rc rc;
 
     if (pos == c->len)
-        return ifx_rows_fail(c, 0, c->len,
-                             "the answer is empty; the server may have failed while streaming");
+        return ifxi_rows_fail(c, 0, c->len,
+                              "the answer is empty; the server may have failed while streaming");
     while (pos < c->len) {
         ifx_json_val doc;
         ifx_err e, e2;
@@ -712,15 +713,15 @@ static ifx_rc read_v1_json(ifx_rows_ctx *c)
         ifx_err_clear(&e);
         /* A compact document is one line (JSON strings hold no raw line ends): try that first. */
         if (nl &&
-            ifx_json_parse(c->body + pos, (size_t)(nl - (c->body + pos)), &doc, NULL) == IFX_OK) {
+            ifxi_json_parse(c->body + pos, (size_t)(nl - (c->body + pos)), &doc, NULL) == IFX_OK) {
             end = (size_t)(nl - c->body);
-        } else if (ifx_json_parse(c->body + pos, c->len - pos, &doc, &e) == IFX_OK) {
+        } else if (ifxi_json_parse(c->body + pos, c->len - pos, &doc, &e) == IFX_OK) {
             end = c->len;
         } else if (e.offset != IFX_NO_OFFSET && e.offset > 0 && e.offset < c->len - pos &&
-                   ifx_json_parse(c->body + pos, e.offset, &doc, &e2) == IFX_OK) {
+                   ifxi_json_parse(c->body + pos, e.offset, &doc, &e2) == IFX_OK) {
             end = pos + e.offset;
         } else if (e.offset != IFX_NO_OFFSET && e.offset >= c->len - pos) {
-            return ifx_rows_truncated(c, 0, c->len);
+            return ifxi_rows_truncated(c, 0, c->len);
         } else {
             return json_invalid(c, 0, pos, &e);
         }
@@ -770,7 +771,7 @@ ifx_rc ifx_rows_read(ifx_rows_reader *r, ifx_result_format fmt, const char *body
         break;
     case IFX_RESULT_V2_CSV:
         c.what = "annotated CSV";
-        rc = ifx_rows_read_v2_csv(&c);
+        rc = ifxi_rows_read_v2_csv(&c);
         break;
     case IFX_RESULT_V3_JSONL:
         c.what = "v3 JSONL";
@@ -783,7 +784,7 @@ ifx_rc ifx_rows_read(ifx_rows_reader *r, ifx_result_format fmt, const char *body
         break;
     case IFX_RESULT_V3_CSV:
         c.what = "v3 CSV";
-        rc = ifx_rows_read_v3_csv(&c);
+        rc = ifxi_rows_read_v3_csv(&c);
         break;
     default:
         return ifx_err_set(err, IFX_E_USAGE, "ifx_rows_read: unknown result format %d", (int)fmt);

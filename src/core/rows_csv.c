@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/timeutil.h"
 #include "core/rows_internal.h"
 
@@ -61,9 +61,9 @@ static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *nce
         ifx_rows_cell *cell;
 
         if (n == pv->cap_cells) {
-            void *p = ifx_rows_grow(pv->cells, &pv->cap_cells, n + 1, sizeof *pv->cells);
+            void *p = ifxi_rows_grow(pv->cells, &pv->cap_cells, n + 1, sizeof *pv->cells);
             if (!p)
-                return ifx_rows_oom(c, IFX_E_NOMEM);
+                return ifxi_rows_oom(c, IFX_E_NOMEM);
             pv->cells = p;
         }
         cell = &pv->cells[n++];
@@ -79,9 +79,9 @@ static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *nce
                 size_t qi;
 
                 if (!q)
-                    return ifx_rows_fail(c, first_line, len,
-                                         "the answer ended inside a quoted cell; the server may "
-                                         "have failed while streaming");
+                    return ifxi_rows_fail(c, first_line, len,
+                                          "the answer ended inside a quoted cell; the server may "
+                                          "have failed while streaming");
                 qi = (size_t)(q - b);
                 *line += count_newlines(b + i, qi - i);
                 for (const char *cr; crlf_is_lf && (cr = memchr(b + i, '\r', qi - i)) != NULL;) {
@@ -94,7 +94,7 @@ static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *nce
                         cell->off = sc->len;
                     rc = ifx_buf_append(sc, b + seg, ci - seg);
                     if (rc)
-                        return ifx_rows_oom(c, rc);
+                        return ifxi_rows_oom(c, rc);
                     seg = i;
                 }
                 if (qi + 1 < len && b[qi + 1] == '"') {
@@ -103,14 +103,14 @@ static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *nce
                         cell->off = sc->len;
                     rc = ifx_buf_append(sc, b + seg, qi + 1 - seg);
                     if (rc)
-                        return ifx_rows_oom(c, rc);
+                        return ifxi_rows_oom(c, rc);
                     seg = i = qi + 2;
                     continue;
                 }
                 if (cell->off != SIZE_MAX) {
                     rc = ifx_buf_append(sc, b + seg, qi - seg);
                     if (rc)
-                        return ifx_rows_oom(c, rc);
+                        return ifxi_rows_oom(c, rc);
                     cell->len = sc->len - cell->off;
                 } else {
                     cell->p = b + start;
@@ -124,9 +124,9 @@ static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *nce
                 continue;
             }
             if (i < len && b[i] != '\n' && (b[i] != '\r' || (i + 1 < len && b[i + 1] != '\n')))
-                return ifx_rows_fail(c, first_line, i,
-                                     "expected ',' or a line end after the closing quote of a "
-                                     "cell");
+                return ifxi_rows_fail(c, first_line, i,
+                                      "expected ',' or a line end after the closing quote of a "
+                                      "cell");
         } else {
             size_t start = i;
 
@@ -137,9 +137,9 @@ static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *nce
                     continue;
                 }
                 if (ch == '"')
-                    return ifx_rows_fail(c, first_line, i,
-                                         "a quote inside an unquoted cell (RFC 4180 wants the "
-                                         "cell quoted and the quote doubled)");
+                    return ifxi_rows_fail(c, first_line, i,
+                                          "a quote inside an unquoted cell (RFC 4180 wants the "
+                                          "cell quoted and the quote doubled)");
                 /* A CR that does not end the line is data. */
                 if (ch == '\r' && i + 1 < len && b[i + 1] != '\n') {
                     i++;
@@ -186,9 +186,9 @@ static ifx_rc ensure_info(ifx_rows_ctx *c, size_t n)
 
     if (n <= pv->cap_info)
         return IFX_OK;
-    p = ifx_rows_grow(pv->info, &pv->cap_info, n, sizeof *pv->info);
+    p = ifxi_rows_grow(pv->info, &pv->cap_info, n, sizeof *pv->info);
     if (!p)
-        return ifx_rows_oom(c, IFX_E_NOMEM);
+        return ifxi_rows_oom(c, IFX_E_NOMEM);
     pv->info = p;
     return IFX_OK;
 }
@@ -202,7 +202,7 @@ static ifx_rc header_names(ifx_rows_ctx *c, size_t first, size_t count)
     size_t k;
     ifx_rc rc;
 
-    rc = ifx_rows_ensure_cols(c, count);
+    rc = ifxi_rows_ensure_cols(c, count);
     if (!rc)
         rc = ensure_info(c, count);
     if (rc)
@@ -218,7 +218,7 @@ static ifx_rc header_names(ifx_rows_ctx *c, size_t first, size_t count)
         pv->info[k].name_off = pv->keep.len;
         rc = ifx_buf_append(&pv->keep, cell->p, cell->len);
         if (rc)
-            return ifx_rows_oom(c, rc);
+            return ifxi_rows_oom(c, rc);
     }
     for (k = 0; k < count; k++) {
         if (pv->info[k].name_off != SIZE_MAX)
@@ -353,7 +353,7 @@ static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *ou
         num.flags = 0;
         num.p = p;
         num.len = len;
-        rc = ifx_json_get_double(&num, &out->v.f, why);
+        rc = ifxi_json_get_double(&num, &out->v.f, why);
         if (rc == IFX_E_INVALID && !strstr(why->msg, "out of the double range"))
             why->msg[0] = '\0';
         return rc;
@@ -396,8 +396,9 @@ static ifx_rc v2_annotation(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n
                     break;
             }
             if (t == sizeof datatypes / sizeof datatypes[0])
-                return ifx_rows_fail(c, line, cell->at, "unknown #datatype \"%s\" of column %zu",
-                                     ifx_rows_excerpt(cell->p, cell->len, shown, sizeof shown), k);
+                return ifxi_rows_fail(c, line, cell->at, "unknown #datatype \"%s\" of column %zu",
+                                      ifxi_rows_excerpt(cell->p, cell->len, shown, sizeof shown),
+                                      k);
             pv->info[k - 1].type = datatypes[t].type;
         }
         st->have_types = true;
@@ -414,7 +415,7 @@ static ifx_rc v2_annotation(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n
             inf->def_at = cell->at;
             rc = ifx_buf_append(&pv->keep, cell->p, cell->len);
             if (rc)
-                return ifx_rows_oom(c, rc);
+                return ifxi_rows_oom(c, rc);
         }
         st->have_defaults = true;
         st->ndefaults = n - 1;
@@ -440,18 +441,18 @@ static ifx_rc v2_header(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
     /* Flux always writes result and table first; anything else is a row where a header belongs. */
     if (n < 3 || !ifx_rows_eq(cells[1].p, cells[1].len, "result") ||
         !ifx_rows_eq(cells[2].p, cells[2].len, "table"))
-        return ifx_rows_fail(c, line, cells[0].at,
-                             "a data row before any header (a header starts with ,result,table "
-                             "or ,error)");
+        return ifxi_rows_fail(c, line, cells[0].at,
+                              "a data row before any header (a header starts with ,result,table "
+                              "or ,error)");
     st->ncols = n - 1;
     if (st->have_types && st->ntypes != st->ncols)
-        return ifx_rows_fail(c, line, cells[0].at,
-                             "the header has %zu columns but #datatype gives %zu", st->ncols,
-                             st->ntypes);
+        return ifxi_rows_fail(c, line, cells[0].at,
+                              "the header has %zu columns but #datatype gives %zu", st->ncols,
+                              st->ntypes);
     if (st->have_defaults && st->ndefaults != st->ncols)
-        return ifx_rows_fail(c, line, cells[0].at,
-                             "the header has %zu columns but #default gives %zu", st->ncols,
-                             st->ndefaults);
+        return ifxi_rows_fail(c, line, cells[0].at,
+                              "the header has %zu columns but #default gives %zu", st->ncols,
+                              st->ndefaults);
     rc = header_names(c, 1, st->ncols);
     if (rc)
         return rc;
@@ -468,13 +469,13 @@ static ifx_rc v2_header(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
         ifx_err_clear(&why);
         rc = v2_convert(inf->type, pv->keep.data + inf->def_off, inf->def_len, &inf->def, &why);
         if (rc == IFX_E_NOMEM)
-            return ifx_rows_oom(c, rc);
+            return ifxi_rows_oom(c, rc);
         if (rc)
-            return ifx_rows_fail(
+            return ifxi_rows_fail(
                 c, st->defaults_line, inf->def_at,
                 "#default \"%s\" of column \"%s\" is not a %s%s%s",
-                ifx_rows_excerpt(pv->keep.data + inf->def_off, inf->def_len, shown, sizeof shown),
-                ifx_rows_excerpt(c->r->cols[k].name, c->r->cols[k].len, cname, sizeof cname),
+                ifxi_rows_excerpt(pv->keep.data + inf->def_off, inf->def_len, shown, sizeof shown),
+                ifxi_rows_excerpt(c->r->cols[k].name, c->r->cols[k].len, cname, sizeof cname),
                 type_names[inf->type], why.msg[0] ? ": " : "", why.msg);
     }
     st->table_col = find_column(c, st->ncols, "table");
@@ -500,7 +501,7 @@ static ifx_rc v2_rejected(ifx_rows_ctx *c, size_t n)
     text[len] = '\0';
     ref[0] = '\0';
     if (n >= 3 && cells[2].len)
-        ifx_rows_excerpt(cells[2].p, cells[2].len, ref, sizeof ref);
+        ifxi_rows_excerpt(cells[2].p, cells[2].len, ref, sizeof ref);
     if (len == 0)
         return ifx_err_set_at(c->err, IFX_E_REJECTED, cells[0].at,
                               "%s: the server reported an error without a message%s%s%s", c->what,
@@ -520,8 +521,8 @@ static ifx_rc v2_data(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
     if (st->error_table)
         return v2_rejected(c, n);
     if (n - 1 != st->ncols)
-        return ifx_rows_fail(c, line, pv->cells[0].at, "the row has %zu cells, the header %zu",
-                             n - 1, st->ncols);
+        return ifxi_rows_fail(c, line, pv->cells[0].at, "the row has %zu cells, the header %zu",
+                              n - 1, st->ncols);
     for (k = 0; k < st->ncols; k++) {
         const ifx_rows_cell *cell = &pv->cells[k + 1];
         const ifx_rows_colinfo *inf = &pv->info[k];
@@ -539,12 +540,12 @@ static ifx_rc v2_data(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
         why.msg[0] = '\0';
         rc = v2_convert(inf->type, cell->p, cell->len, val, &why);
         if (rc == IFX_E_NOMEM)
-            return ifx_rows_oom(c, rc);
+            return ifxi_rows_oom(c, rc);
         if (rc)
-            return ifx_rows_fail(
+            return ifxi_rows_fail(
                 c, line, cell->at, "cell \"%s\" of column \"%s\" is not a %s%s%s",
-                ifx_rows_excerpt(cell->p, cell->len, shown, sizeof shown),
-                ifx_rows_excerpt(r->cols[k].name, r->cols[k].len, cname, sizeof cname),
+                ifxi_rows_excerpt(cell->p, cell->len, shown, sizeof shown),
+                ifxi_rows_excerpt(r->cols[k].name, r->cols[k].len, cname, sizeof cname),
                 type_names[inf->type], why.msg[0] ? ": " : "", why.msg);
     }
     row.ncols = st->ncols;
@@ -561,10 +562,10 @@ static ifx_rc v2_data(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
         row.measurement = r->vals[st->meas_col].v.s.p;
         row.measurement_len = r->vals[st->meas_col].v.s.len;
     }
-    return ifx_rows_deliver(c, &row);
+    return ifxi_rows_deliver(c, &row);
 }
 
-ifx_rc ifx_rows_read_v2_csv(ifx_rows_ctx *c)
+ifx_rc ifxi_rows_read_v2_csv(ifx_rows_ctx *c)
 {
     size_t pos = 0, line = 1, n;
     v2_state st;
@@ -581,7 +582,7 @@ ifx_rc ifx_rows_read_v2_csv(ifx_rows_ctx *c)
         if (rc)
             return rc;
         if (!ended)
-            return ifx_rows_truncated(c, rec_line, c->len);
+            return ifxi_rows_truncated(c, rec_line, c->len);
         first = &c->pv->cells[0];
         if (is_blank_line(c->pv->cells, n)) {
             /* The end of a schema block or of a result: the next row needs a new header. */
@@ -591,9 +592,9 @@ ifx_rc ifx_rows_read_v2_csv(ifx_rows_ctx *c)
         if (first->len > 0 && first->p[0] == '#')
             rc = v2_annotation(c, &st, rec_line, n);
         else if (first->len > 0)
-            return ifx_rows_fail(c, rec_line, first->at,
-                                 "the first cell must be empty or an annotation, found \"%s\"",
-                                 ifx_rows_excerpt(first->p, first->len, shown, sizeof shown));
+            return ifxi_rows_fail(c, rec_line, first->at,
+                                  "the first cell must be empty or an annotation, found \"%s\"",
+                                  ifxi_rows_excerpt(first->p, first->len, shown, sizeof shown));
         else if (!st.have_header)
             rc = v2_header(c, &st, rec_line, n);
         else
@@ -609,7 +610,7 @@ ifx_rc ifx_rows_read_v2_csv(ifx_rows_ctx *c)
 
 /* ---- v3 CSV --------------------------------------------------------------------------------- */
 
-ifx_rc ifx_rows_read_v3_csv(ifx_rows_ctx *c)
+ifx_rc ifxi_rows_read_v3_csv(ifx_rows_ctx *c)
 {
     ifx_rows_reader *r = c->r;
     size_t pos = 0, line = 1, n, ncols = 0, k;
@@ -627,7 +628,7 @@ ifx_rc ifx_rows_read_v3_csv(ifx_rows_ctx *c)
         if (rc)
             return rc;
         if (!ended)
-            return ifx_rows_truncated(c, rec_line, c->len);
+            return ifxi_rows_truncated(c, rec_line, c->len);
         cells = c->pv->cells;
         /* arrow-csv never writes an empty line (a lone null cell is written ""). */
         if (is_blank_line(cells, n))
@@ -642,8 +643,8 @@ ifx_rc ifx_rows_read_v3_csv(ifx_rows_ctx *c)
             continue;
         }
         if (n != ncols)
-            return ifx_rows_fail(c, rec_line, cells[0].at, "the row has %zu cells, the header %zu",
-                                 n, ncols);
+            return ifxi_rows_fail(c, rec_line, cells[0].at, "the row has %zu cells, the header %zu",
+                                  n, ncols);
         for (k = 0; k < ncols; k++) {
             ifx_value *val = &r->vals[k];
             char shown[48];
@@ -654,11 +655,11 @@ ifx_rc ifx_rows_read_v3_csv(ifx_rows_ctx *c)
             } else if ((long)k == time_col) {
                 val->type = IFX_VAL_TIME;
                 ifx_err_clear(&why);
-                if (ifx_rows_parse_time(cells[k].p, cells[k].len, &val->v.i, &why) != IFX_OK)
-                    return ifx_rows_fail(
+                if (ifxi_rows_parse_time(cells[k].p, cells[k].len, &val->v.i, &why) != IFX_OK)
+                    return ifxi_rows_fail(
                         c, rec_line, cells[k].at,
                         "cell \"%s\" of column \"time\" is not a timestamp: %s",
-                        ifx_rows_excerpt(cells[k].p, cells[k].len, shown, sizeof shown), why.msg);
+                        ifxi_rows_excerpt(cells[k].p, cells[k].len, shown, sizeof shown), why.msg);
             } else {
                 val->type = IFX_VAL_STRING;
                 val->v.s.p = cells[k].p;
@@ -668,7 +669,7 @@ ifx_rc ifx_rows_read_v3_csv(ifx_rows_ctx *c)
         row.ncols = ncols;
         row.cols = r->cols;
         row.vals = r->vals;
-        rc = ifx_rows_deliver(c, &row);
+        rc = ifxi_rows_deliver(c, &row);
         if (rc)
             return rc;
     }

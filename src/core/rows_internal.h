@@ -68,32 +68,32 @@ typedef struct ifx_rows_ctx {
 #define IFX_ROWS_BUF_CAP (SIZE_MAX / 4)
 
 /* IFX_E_INVALID at byte at: "<what>, <unit> <n>: <message>" ("<what>: <message>" when n is 0). */
-ifx_rc ifx_rows_fail(ifx_rows_ctx *c, size_t n, size_t at, const char *fmt, ...)
+ifx_rc ifxi_rows_fail(ifx_rows_ctx *c, size_t n, size_t at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* The body stopped in the middle of a row (v3 streams its errors that way). */
-ifx_rc ifx_rows_truncated(ifx_rows_ctx *c, size_t n, size_t at);
+ifx_rc ifxi_rows_truncated(ifx_rows_ctx *c, size_t n, size_t at);
 
 /* IFX_E_NOMEM or IFX_E_FULL from a buffer or an allocation, with a message. */
-ifx_rc ifx_rows_oom(ifx_rows_ctx *c, ifx_rc rc);
+ifx_rc ifxi_rows_oom(ifx_rows_ctx *c, ifx_rc rc);
 
 /* Makes room for n columns and values in the reader. */
-ifx_rc ifx_rows_ensure_cols(ifx_rows_ctx *c, size_t n);
+ifx_rc ifxi_rows_ensure_cols(ifx_rows_ctx *c, size_t n);
 
 /* Grows arr (*cap items of elem bytes) to hold at least need items: returns the new array and
  * updates *cap, or returns NULL (arr and *cap unchanged) when memory runs out. */
-void *ifx_rows_grow(void *arr, size_t *cap, size_t need, size_t elem);
+void *ifxi_rows_grow(void *arr, size_t *cap, size_t need, size_t elem);
 
 /* Hands a row to the callback; a refusal keeps the callback's code, with a message. */
-ifx_rc ifx_rows_deliver(ifx_rows_ctx *c, const ifx_row *row);
+ifx_rc ifxi_rows_deliver(ifx_rows_ctx *c, const ifx_row *row);
 
 /* RFC 3339 with a zone, or v3's ISO form without one, read as UTC. On failure terr holds the
  * reason from ifx_time_parse_rfc3339. */
-ifx_rc ifx_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr);
+ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr);
 
 /* Copies at most about 40 bytes of p into out (size >= 48) for a message: control bytes become
  * '?', a cut never splits a UTF-8 sequence and is marked "...". Returns out. */
-const char *ifx_rows_excerpt(const char *p, size_t len, char *out, size_t size);
+const char *ifxi_rows_excerpt(const char *p, size_t len, char *out, size_t size);
 
 /* Whether p[0..len) is exactly the NUL-terminated lit. */
 static inline bool ifx_rows_eq(const char *p, size_t len, const char *lit)
@@ -107,7 +107,7 @@ static inline bool ifx_rows_eq(const char *p, size_t len, const char *lit)
     return lit[len] == '\0';
 }
 
-ifx_rc ifx_rows_read_v2_csv(ifx_rows_ctx *c);
-ifx_rc ifx_rows_read_v3_csv(ifx_rows_ctx *c);
+ifx_rc ifxi_rows_read_v2_csv(ifx_rows_ctx *c);
+ifx_rc ifxi_rows_read_v3_csv(ifx_rows_ctx *c);
 
 #endif

@@ -1,5 +1,5 @@
-/* ifx — strict UTF-8 validation (see include/ifx/codec.h). */
-#include "ifx/codec.h"
+/* ifx — strict UTF-8 validation (see src/core/codec.h). */
+#include "core/codec.h"
 #include "core/utf8_internal.h"
 
 #include <stdio.h>
@@ -128,7 +128,7 @@ static const char *problem_text(enum utf8_problem why)
     return "valid";
 }
 
-bool ifx_utf8_valid(const void *p, size_t len, size_t *bad_offset)
+bool ifxi_utf8_valid(const void *p, size_t len, size_t *bad_offset)
 {
     enum utf8_problem why;
     size_t off = len ? utf8_scan(p, len, &why) : 0;
@@ -140,7 +140,7 @@ bool ifx_utf8_valid(const void *p, size_t len, size_t *bad_offset)
     return false;
 }
 
-size_t ifx_utf8_describe(const void *p, size_t len, char *buf, size_t size)
+size_t ifxi_utf8_describe(const void *p, size_t len, char *buf, size_t size)
 {
     const unsigned char *s = p;
     enum utf8_problem why = UTF8_OK;
@@ -155,7 +155,7 @@ size_t ifx_utf8_describe(const void *p, size_t len, char *buf, size_t size)
     return n < size ? n : size - 1;
 }
 
-ifx_rc ifx_utf8_check(const void *p, size_t len, ifx_err *err)
+ifx_rc ifxi_utf8_check(const void *p, size_t len, ifx_err *err)
 {
     const unsigned char *s = p;
     enum utf8_problem why;
@@ -164,6 +164,6 @@ ifx_rc ifx_utf8_check(const void *p, size_t len, ifx_err *err)
 
     if (off == len)
         return IFX_OK;
-    ifx_utf8_describe(s + off, len - off, what, sizeof what);
+    ifxi_utf8_describe(s + off, len - off, what, sizeof what);
     return ifx_err_set_at(err, IFX_E_INVALID, off, "invalid UTF-8 at byte %zu (%s)", off, what);
 }

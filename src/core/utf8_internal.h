@@ -5,8 +5,8 @@
 #include <stddef.h>
 
 /* Writes why the sequence at p[0] is ill-formed and its bytes ("overlong encoding: 0xE0 0x80")
- * into buf, for messages. p is where ifx_utf8_valid said the problem is, with len > 0 bytes left.
+ * into buf, for messages. p is where ifxi_utf8_valid said the problem is, with len > 0 bytes left.
  * Returns the length written (the text is cut to fit size, which must be > 0). */
-size_t ifx_utf8_describe(const void *p, size_t len, char *buf, size_t size);
+size_t ifxi_utf8_describe(const void *p, size_t len, char *buf, size_t size);
 
 #endif

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/log.h"
 
-void ifx_plugin_log_line(const ifx_plugin_log *l, int level, const char *msg)
+void ifxi_plugin_log_line(const ifx_plugin_log *l, int level, const char *msg)
 {
     char line[1200];
     int n;
@@ -23,14 +23,14 @@ void ifx_plugin_log_line(const ifx_plugin_log *l, int level, const char *msg)
             return;
         if ((size_t)n >= sizeof line)
             n = sizeof line - 1;
-        for (size_t k = 0, bad; !ifx_utf8_valid(line + k, (size_t)n - k, &bad); k += bad + 1)
+        for (size_t k = 0, bad; !ifxi_utf8_valid(line + k, (size_t)n - k, &bad); k += bad + 1)
             line[k + bad] = '?';
     }
     l->cb((uint8_t)level, (const uint8_t *)l->target, strlen(l->target), (const uint8_t *)line,
           (size_t)n);
 }
 
-void ifx_plugin_engine_log(void *ud, int level, const char *msg)
+void ifxi_plugin_log_engine(void *ud, int level, const char *msg)
 {
-    ifx_plugin_log_line(ud, level, msg);
+    ifxi_plugin_log_line(ud, level, msg);
 }

@@ -20,9 +20,9 @@ typedef struct ifx_plugin_log {
  * and time itself), or as one JSON object (ifx/log.h) with connector "kind id"; cut to fit, any
  * broken UTF-8 mended (the runtime replaces a whole non-UTF-8 message by "<invalid utf8>"), never a
  * NULL pointer (spec §4). Nothing when cb is NULL. */
-void ifx_plugin_log_line(const ifx_plugin_log *l, int level, const char *msg);
+void ifxi_plugin_log_line(const ifx_plugin_log *l, int level, const char *msg);
 
 /* An ifx_log_fn for the engines, with ud an ifx_plugin_log. */
-void ifx_plugin_engine_log(void *ud, int level, const char *msg);
+void ifxi_plugin_log_engine(void *ud, int level, const char *msg);
 
 #endif

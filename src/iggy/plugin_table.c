@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "ifx/sink.h" /* IFX_LOG_ERROR */
+#include "ifx/log.h"
 
 static ifx_plugin_entry *find_locked(ifx_plugin_table *t, uint32_t id)
 {
@@ -13,7 +13,7 @@ static ifx_plugin_entry *find_locked(ifx_plugin_table *t, uint32_t id)
     return e;
 }
 
-bool ifx_plugin_table_has(ifx_plugin_table *t, uint32_t id)
+bool ifxi_plugin_table_has(ifx_plugin_table *t, uint32_t id)
 {
     pthread_mutex_lock(&t->lock);
     bool has = find_locked(t, id) != NULL;
@@ -21,7 +21,7 @@ bool ifx_plugin_table_has(ifx_plugin_table *t, uint32_t id)
     return has;
 }
 
-bool ifx_plugin_table_insert(ifx_plugin_table *t, ifx_plugin_entry *e)
+bool ifxi_plugin_table_insert(ifx_plugin_table *t, ifx_plugin_entry *e)
 {
     pthread_mutex_lock(&t->lock);
     bool free_id = find_locked(t, e->id) == NULL;
@@ -33,7 +33,7 @@ bool ifx_plugin_table_insert(ifx_plugin_table *t, ifx_plugin_entry *e)
     return free_id;
 }
 
-ifx_plugin_entry *ifx_plugin_table_acquire(ifx_plugin_table *t, uint32_t id)
+ifx_plugin_entry *ifxi_plugin_table_acquire(ifx_plugin_table *t, uint32_t id)
 {
     pthread_mutex_lock(&t->lock);
     ifx_plugin_entry *e = find_locked(t, id);
@@ -43,7 +43,7 @@ ifx_plugin_entry *ifx_plugin_table_acquire(ifx_plugin_table *t, uint32_t id)
     return e;
 }
 
-void ifx_plugin_table_release(ifx_plugin_table *t, ifx_plugin_entry *e)
+void ifxi_plugin_table_release(ifx_plugin_table *t, ifx_plugin_entry *e)
 {
     pthread_mutex_lock(&t->lock);
     e->refs--;
@@ -51,7 +51,7 @@ void ifx_plugin_table_release(ifx_plugin_table *t, ifx_plugin_entry *e)
     pthread_mutex_unlock(&t->lock);
 }
 
-ifx_plugin_entry *ifx_plugin_table_remove(ifx_plugin_table *t, uint32_t id)
+ifx_plugin_entry *ifxi_plugin_table_remove(ifx_plugin_table *t, uint32_t id)
 {
     ifx_plugin_entry **pp, *e = NULL;
     pthread_mutex_lock(&t->lock);
@@ -66,7 +66,7 @@ ifx_plugin_entry *ifx_plugin_table_remove(ifx_plugin_table *t, uint32_t id)
     return e;
 }
 
-void ifx_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e)
+void ifxi_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e)
 {
     pthread_mutex_lock(&t->lock);
     while (e->refs > 0)
@@ -74,8 +74,8 @@ void ifx_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e)
     pthread_mutex_unlock(&t->lock);
 }
 
-bool ifx_plugin_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p, size_t len,
-                             ifx_config *cfg)
+bool ifxi_plugin_table_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p,
+                                    size_t len, ifx_config *cfg)
 {
     ifx_problems problems = {0};
     ifx_err err;
@@ -85,10 +85,10 @@ bool ifx_plugin_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8
     for (size_t i = 0; i < problems.count; i++) {
         char line[700];
         snprintf(line, sizeof line, "configuration: %s", problems.items[i]);
-        ifx_plugin_log_line(l, IFX_LOG_ERROR, line);
+        ifxi_plugin_log_line(l, IFX_LOG_ERROR, line);
     }
     if (!problems.count)
-        ifx_plugin_log_line(l, IFX_LOG_ERROR, err.msg);
+        ifxi_plugin_log_line(l, IFX_LOG_ERROR, err.msg);
     ifx_problems_free(&problems);
     return false;
 }

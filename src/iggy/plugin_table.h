@@ -35,24 +35,24 @@ typedef struct ifx_plugin_table {
     }
 
 /* True when id is open. */
-bool ifx_plugin_table_has(ifx_plugin_table *t, uint32_t id);
+bool ifxi_plugin_table_has(ifx_plugin_table *t, uint32_t id);
 
 /* Adds e unless its id is already there (another open won a race): false then. */
-bool ifx_plugin_table_insert(ifx_plugin_table *t, ifx_plugin_entry *e);
+bool ifxi_plugin_table_insert(ifx_plugin_table *t, ifx_plugin_entry *e);
 
 /* Looks id up and takes a reference; NULL when unknown or closed. */
-ifx_plugin_entry *ifx_plugin_table_acquire(ifx_plugin_table *t, uint32_t id);
-void ifx_plugin_table_release(ifx_plugin_table *t, ifx_plugin_entry *e);
+ifx_plugin_entry *ifxi_plugin_table_acquire(ifx_plugin_table *t, uint32_t id);
+void ifxi_plugin_table_release(ifx_plugin_table *t, ifx_plugin_entry *e);
 
 /* Takes id out of the table (later calls find nothing); NULL when it was not there. */
-ifx_plugin_entry *ifx_plugin_table_remove(ifx_plugin_table *t, uint32_t id);
+ifx_plugin_entry *ifxi_plugin_table_remove(ifx_plugin_table *t, uint32_t id);
 
 /* Waits until no call holds a reference to e (taken out of the table before). */
-void ifx_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e);
+void ifxi_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e);
 
 /* Parses the configuration bytes the runtime passes to open (NULL is "null") for role into
  * *cfg, logging every problem through l. false on failure (nothing to free then). */
-bool ifx_plugin_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p, size_t len,
-                             ifx_config *cfg);
+bool ifxi_plugin_table_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p,
+                                    size_t len, ifx_config *cfg);
 
 #endif

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
-#include "ifx/postcard.h"
+#include "iggy/postcard.h"
 #include "ifx/sink.h"
 #include "iggy/iggy_abi.h"
 #include "iggy/plugin_log.h"
@@ -35,12 +35,12 @@ static const char target[] = "ifx_influxdb_sink";
 
 static instance *acquire(uint32_t id)
 {
-    return (instance *)ifx_plugin_table_acquire(&table, id);
+    return (instance *)ifxi_plugin_table_acquire(&table, id);
 }
 
 static void release(instance *it)
 {
-    ifx_plugin_table_release(&table, &it->entry);
+    ifxi_plugin_table_release(&table, &it->entry);
 }
 
 EXPORT const char *iggy_sink_version(void)
@@ -56,11 +56,11 @@ EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t con
     ifx_err err;
     instance *it;
 
-    if (ifx_plugin_table_has(&table, id)) {
-        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
+    if (ifxi_plugin_table_has(&table, id)) {
+        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
         return -1;
     }
-    if (!ifx_plugin_parse_config(&lu, IFX_ROLE_SINK, config_ptr, config_len, &cfg))
+    if (!ifxi_plugin_table_parse_config(&lu, IFX_ROLE_SINK, config_ptr, config_len, &cfg))
         return -1;
     it = calloc(1, sizeof *it);
     if (!it) {
@@ -70,18 +70,18 @@ EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t con
     it->entry.id = id;
     lu.format = cfg.log_format;
     it->lu = lu;
-    if (ifx_sink_open(&cfg, ifx_plugin_engine_log, &it->lu, &it->sink, &err)) {
+    if (ifx_sink_open(&cfg, ifxi_plugin_log_engine, &it->lu, &it->sink, &err)) {
         char line[700];
         snprintf(line, sizeof line, "open failed: %s", err.msg);
-        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, line);
+        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, line);
         ifx_config_free(&cfg);
         free(it);
         return 1;
     }
     ifx_config_free(&cfg);
-    if (!ifx_plugin_table_insert(&table, &it->entry)) {
+    if (!ifxi_plugin_table_insert(&table, &it->entry)) {
         /* another open of this id won the race while this one probed the server */
-        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
+        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
         ifx_sink_close(it->sink);
         free(it);
         return -1;
@@ -130,7 +130,7 @@ static int32_t settle_undecodable(instance *it, ifx_sink_undecodable *u, size_t 
     char line[700];
     snprintf(line, sizeof line, "consume: cannot dead-letter %zu undecodable messages: %s", n,
              err.msg);
-    ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+    ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
     return 1;
 }
 
@@ -153,13 +153,13 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
 
     if (!it)
         return -1;
-    has_topic = ifx_pc_decode_topic_meta(topic_meta_ptr, topic_meta_len, &tm, &err) == IFX_OK;
+    has_topic = ifxi_pc_decode_topic_meta(topic_meta_ptr, topic_meta_len, &tm, &err) == IFX_OK;
     if (!has_topic) {
         tm = (ifx_topic_meta){0};
         snprintf(meta_why, sizeof meta_why, "%s", err.msg);
     }
     has_partition =
-        ifx_pc_decode_messages_meta(messages_meta_ptr, messages_meta_len, &mm, &err) == IFX_OK;
+        ifxi_pc_decode_messages_meta(messages_meta_ptr, messages_meta_len, &mm, &err) == IFX_OK;
     if (!has_partition) {
         size_t k = strlen(meta_why);
         snprintf(meta_why + k, sizeof meta_why - k, "%s%s", k ? "; " : "", err.msg);
@@ -170,12 +170,12 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
                                   .topic_len = tm.topic_len,
                                   .has_partition = has_partition,
                                   .partition = mm.partition_id};
-    if (ifx_pc_messages_begin(&iter, messages_ptr, messages_len, &err)) {
+    if (ifxi_pc_messages_begin(&iter, messages_ptr, messages_len, &err)) {
         snprintf(line, sizeof line,
                  "consume: cannot decode the batch (%zu bytes): %s%s%s; no message in it can be "
                  "found, it is dead-lettered as one",
                  messages_len, err.msg, meta_why[0] ? "; " : "", meta_why);
-        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+        ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
         ifx_sink_undecodable u = known;
         u.reason = line + strlen("consume: ");
         u.raw = messages_ptr ? messages_ptr : (const uint8_t *)"";
@@ -194,9 +194,9 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
     for (;;) {
         ifx_raw_message rm;
         bool done;
-        if (ifx_pc_messages_next(&iter, &rm, &done, &err)) {
+        if (ifxi_pc_messages_next(&iter, &rm, &done, &err)) {
             ifx_pc_stuck st;
-            ifx_pc_messages_stuck(&iter, &st);
+            ifxi_pc_messages_stuck(&iter, &st);
             snprintf(frame_why, sizeof frame_why, "cannot decode message %llu of %llu: %s",
                      (unsigned long long)st.index, (unsigned long long)iter.count, err.msg);
             snprintf(after_why, sizeof after_why,
@@ -232,7 +232,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
                      "are delivered",
                      frame_why, (unsigned long long)(iter.count - st.index - 1),
                      has_topic && has_partition ? n : (size_t)0);
-            ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+            ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
             break;
         }
         if (done)
@@ -273,7 +273,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
                  "consume: the batch's metadata cannot be decoded (%s): its %llu messages are "
                  "dead-lettered (stream, topic or partition unknown)",
                  meta_why, (unsigned long long)iter.count);
-        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+        ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
     }
     /* 0 only once every message is written, rejected or spooled (§9: the return value is
      * ignored today, but upstream plans to honour it). */
@@ -289,11 +289,11 @@ out:
 
 EXPORT int32_t iggy_sink_close(uint32_t id)
 {
-    instance *it = (instance *)ifx_plugin_table_remove(&table, id);
+    instance *it = (instance *)ifxi_plugin_table_remove(&table, id);
     if (!it)
         return -1; /* unknown, never opened, or already closed */
     ifx_sink_request_stop(it->sink);
-    ifx_plugin_table_wait_unused(&table, &it->entry);
+    ifxi_plugin_table_wait_unused(&table, &it->entry);
     ifx_sink_close(it->sink);
     free(it);
     return 0;

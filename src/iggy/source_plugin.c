@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/config.h"
-#include "ifx/postcard.h"
+#include "iggy/postcard.h"
 #include "ifx/source.h"
 #include "iggy/iggy_abi.h"
 #include "iggy/plugin_log.h"
@@ -53,12 +53,12 @@ static const char target[] = "ifx_influxdb_source";
 
 static instance *acquire(uint32_t id)
 {
-    return (instance *)ifx_plugin_table_acquire(&table, id);
+    return (instance *)ifxi_plugin_table_acquire(&table, id);
 }
 
 static void release(instance *it)
 {
-    ifx_plugin_table_release(&table, &it->entry);
+    ifxi_plugin_table_release(&table, &it->entry);
 }
 
 static void free_instance(instance *it)
@@ -82,7 +82,7 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
     if (b->n > it->cap_pm) {
         ifx_produced_message *p = realloc(it->pm, b->n * sizeof *p);
         if (!p) {
-            ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, "out of memory for a batch");
+            ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, "out of memory for a batch");
             return IFX_E_NOMEM;
         }
         it->pm = p;
@@ -97,11 +97,11 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
                                            .payload_len = b->msgs[i].payload_len};
     ifx_buf_reset(&it->out);
     /* The state is Some on every batch: the runtime saves it only once the batch is in Iggy. */
-    if ((rc = ifx_pc_encode_produced(&it->out, b->schema, it->pm, b->n, b->state,
-                                     b->state ? b->state_len : 0))) {
+    if ((rc = ifxi_pc_encode_produced(&it->out, b->schema, it->pm, b->n, b->state,
+                                      b->state ? b->state_len : 0))) {
         snprintf(line, sizeof line, "batch %llu of %zu messages cannot be encoded (%s)",
                  (unsigned long long)b->seq, b->n, ifx_rc_name(rc));
-        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+        ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
         return rc;
     }
     if (it->send(it->entry.id, b->seq, (const uint8_t *)it->out.data, it->out.len) != 0) {
@@ -112,13 +112,13 @@ static ifx_rc send_batch(void *ud, const ifx_source_batch *b)
                      "the runtime refused batch %llu (connector stopping or queue closed); "
                      "its rows will be produced again",
                      (unsigned long long)b->seq);
-            ifx_plugin_log_line(&it->lu, IFX_LOG_WARN, line);
+            ifxi_plugin_log_line(&it->lu, IFX_LOG_WARN, line);
         }
         it->refused = true;
         return IFX_E_TRANSIENT;
     }
     if (it->refused)
-        ifx_plugin_log_line(&it->lu, IFX_LOG_INFO, "the runtime accepts batches again");
+        ifxi_plugin_log_line(&it->lu, IFX_LOG_INFO, "the runtime accepts batches again");
     it->refused = false;
     return IFX_OK;
 }
@@ -132,7 +132,7 @@ static void *run_source(void *p)
     if (rc) {
         char line[700];
         snprintf(line, sizeof line, "polling stopped: %s", err.msg);
-        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+        ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
     }
     return NULL;
 }
@@ -153,16 +153,16 @@ EXPORT int32_t iggy_source_open(uint32_t id, const uint8_t *config_ptr, size_t c
     ifx_err err;
     instance *it;
 
-    if (ifx_plugin_table_has(&table, id)) {
-        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
+    if (ifxi_plugin_table_has(&table, id)) {
+        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
         return -1;
     }
-    if (!ifx_plugin_parse_config(&lu, IFX_ROLE_SOURCE, config_ptr, config_len, &cfg))
+    if (!ifxi_plugin_table_parse_config(&lu, IFX_ROLE_SOURCE, config_ptr, config_len, &cfg))
         return -1;
     it = calloc(1, sizeof *it);
     if (!it) {
         ifx_config_free(&cfg);
-        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: out of memory");
+        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: out of memory");
         return -1;
     }
     it->entry.id = id;
@@ -172,18 +172,18 @@ EXPORT int32_t iggy_source_open(uint32_t id, const uint8_t *config_ptr, size_t c
     /* NULL/0 is "no state" (§3.1), and an empty state equals none (§8.2). The engine decodes the
      * bytes before returning, so borrowing them for the call is enough. */
     if (ifx_source_open(&cfg, state_ptr && state_len ? state_ptr : NULL, state_ptr ? state_len : 0,
-                        ifx_plugin_engine_log, &it->lu, &it->src, &err)) {
+                        ifxi_plugin_log_engine, &it->lu, &it->src, &err)) {
         char line[700];
         snprintf(line, sizeof line, "open failed: %s", err.msg);
-        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, line);
+        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, line);
         ifx_config_free(&cfg);
         free_instance(it);
         return 1;
     }
     ifx_config_free(&cfg);
-    if (!ifx_plugin_table_insert(&table, &it->entry)) {
+    if (!ifxi_plugin_table_insert(&table, &it->entry)) {
         /* another open of this id won the race while this one probed the server */
-        ifx_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
+        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
         free_instance(it);
         return -1;
     }
@@ -200,7 +200,7 @@ EXPORT int32_t iggy_source_handle_v2(uint32_t id, iggy_send_callback callback)
     if (!it)
         return -1;
     if (!callback) {
-        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR, "handle: no send callback");
+        ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, "handle: no send callback");
         goto out;
     }
     /* The runtime's signals are for the runtime's threads: the poller inherits a full mask. */
@@ -217,8 +217,8 @@ EXPORT int32_t iggy_source_handle_v2(uint32_t id, iggy_send_callback callback)
     pthread_mutex_unlock(&table.lock);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e) {
-        ifx_plugin_log_line(&it->lu, IFX_LOG_ERROR,
-                            e < 0 ? "handle: already producing" : "handle: cannot start a thread");
+        ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR,
+                             e < 0 ? "handle: already producing" : "handle: cannot start a thread");
         goto out;
     }
     result = 0;
@@ -241,11 +241,11 @@ EXPORT int32_t iggy_source_batch_result(uint32_t plugin_id, uint64_t batch_id, u
 
 EXPORT int32_t iggy_source_close(uint32_t id)
 {
-    instance *it = (instance *)ifx_plugin_table_remove(&table, id);
+    instance *it = (instance *)ifxi_plugin_table_remove(&table, id);
     if (!it)
         return -1; /* unknown, never opened, or already closed */
     ifx_source_request_stop(it->src);
-    ifx_plugin_table_wait_unused(&table, &it->entry);
+    ifxi_plugin_table_wait_unused(&table, &it->entry);
     pthread_mutex_lock(&table.lock);
     bool started = it->started;
     pthread_mutex_unlock(&table.lock);

@@ -35,7 +35,7 @@ ifx_rc ifx_detect(const ifx_transport_options *opts, ifx_detect_result *out, ifx
     ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
     if ((rc = ifx_client_new(IFX_VERSION_V3, &conn, &c, err)))
         goto out;
-    if ((rc = ifx_http_get(c, "/ping", token != NULL, &r, err)))
+    if ((rc = ifxi_http_get(c, "/ping", token != NULL, &r, err)))
         goto out;
     snprintf(out->server_version, sizeof out->server_version, "%s", r.version);
     snprintf(out->build, sizeof out->build, "%s", r.build);
@@ -84,8 +84,8 @@ ifx_rc ifx_detect(const ifx_transport_options *opts, ifx_detect_result *out, ifx
             free(shown);
         }
     } else {
-        rc = ifx_http_status_error("/ping", r.status, &body, ifx_http_classify_status(r.status),
-                                   err);
+        rc = ifxi_http_status_error("/ping", r.status, &body, ifxi_http_classify_status(r.status),
+                                    err);
         if (rc == IFX_OK) {
             char *shown = ifx_url_redacted(url);
             rc = ifx_err_set(err, IFX_E_REJECTED,

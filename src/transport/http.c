@@ -77,7 +77,7 @@ static void init_curl(void)
 
 /* ---- helpers shared by the version files ------------------------------------------------- */
 
-ifx_rc ifx_url_append_escaped(ifx_buf *out, const char *s, size_t len)
+ifx_rc ifxi_http_url_append_escaped(ifx_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     ifx_rc rc = ifx_buf_reserve(out, 3 * len);
@@ -100,14 +100,14 @@ ifx_rc ifx_url_append_escaped(ifx_buf *out, const char *s, size_t len)
     return IFX_OK;
 }
 
-ifx_rc ifx_url_add_param(ifx_buf *out, const char *name, const char *value)
+ifx_rc ifxi_http_url_add_param(ifx_buf *out, const char *name, const char *value)
 {
     ifx_rc rc;
     bool first = !out->data || !memchr(out->data, '?', out->len);
     if ((rc = ifx_buf_putc(out, first ? '?' : '&')) || (rc = ifx_buf_puts(out, name)) ||
         (rc = ifx_buf_putc(out, '=')))
         return rc;
-    return ifx_url_append_escaped(out, value ? value : "", value ? strlen(value) : 0);
+    return ifxi_http_url_append_escaped(out, value ? value : "", value ? strlen(value) : 0);
 }
 
 void ifx_write_result_init(ifx_write_result *r)
@@ -137,8 +137,8 @@ void ifx_write_result_free(ifx_write_result *r)
     ifx_buf_free(&r->body);
 }
 
-ifx_rc ifx_write_result_add_line(ifx_write_result *res, size_t line, const char *msg,
-                                 size_t msg_len)
+ifx_rc ifxi_http_write_result_add_line(ifx_write_result *res, size_t line, const char *msg,
+                                       size_t msg_len)
 {
     if (res->nlines == res->cap_lines) {
         size_t n = res->cap_lines ? res->cap_lines * 2 : 8;
@@ -159,7 +159,7 @@ ifx_rc ifx_write_result_add_line(ifx_write_result *res, size_t line, const char 
     return IFX_OK;
 }
 
-size_t ifx_lp_find_line(const char *lp, size_t lp_len, const char *text, size_t text_len)
+size_t ifxi_http_find_line(const char *lp, size_t lp_len, const char *text, size_t text_len)
 {
     size_t line = 1, pos = 0;
     while (pos < lp_len) {
@@ -172,8 +172,8 @@ size_t ifx_lp_find_line(const char *lp, size_t lp_len, const char *text, size_t 
     return 0;
 }
 
-size_t ifx_read_go_parse_errors(const char *msg, size_t len, const char *lp, size_t lp_len,
-                                ifx_write_result *res)
+size_t ifxi_http_read_go_parse_errors(const char *msg, size_t len, const char *lp, size_t lp_len,
+                                      ifx_write_result *res)
 {
     static const char tag[] = "unable to parse '";
     const char *p = msg, *end = msg + len;
@@ -189,14 +189,14 @@ size_t ifx_read_go_parse_errors(const char *msg, size_t len, const char *lp, siz
         const char *reason_end = strchr(reason, '\n');
         if (!reason_end)
             reason_end = end;
-        size_t n = ifx_lp_find_line(lp, lp_len, line, (size_t)(q - line));
+        size_t n = ifxi_http_find_line(lp, lp_len, line, (size_t)(q - line));
         if (n) {
             /* " dropped=N" closes a partial write message, not the reason. */
             const char *d = strstr(reason, " dropped=");
             size_t rlen = (size_t)(reason_end - reason);
             if (d && d < reason_end)
                 rlen = (size_t)(d - reason);
-            ifx_write_result_add_line(res, n, reason, rlen);
+            ifxi_http_write_result_add_line(res, n, reason, rlen);
             named++;
         }
         p = reason;
@@ -234,13 +234,13 @@ ifx_rc ifx_client_new(ifx_version version, const ifx_transport_options *o, ifx_c
         return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
     switch (version) {
     case IFX_VERSION_V1:
-        c->t = &ifx_transport_v1;
+        c->t = &ifxi_transport_v1;
         break;
     case IFX_VERSION_V2:
-        c->t = &ifx_transport_v2;
+        c->t = &ifxi_transport_v2;
         break;
     case IFX_VERSION_V3:
-        c->t = &ifx_transport_v3;
+        c->t = &ifxi_transport_v3;
         break;
     case IFX_VERSION_AUTO:
         free(c);
@@ -656,7 +656,7 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
 }
 
 /* The class of an HTTP status, for everything the version file did not explain. */
-ifx_rc ifx_http_classify_status(long status)
+ifx_rc ifxi_http_classify_status(long status)
 {
     if (status >= 200 && status < 300)
         return IFX_OK;
@@ -669,8 +669,8 @@ ifx_rc ifx_http_classify_status(long status)
     return IFX_E_REJECTED;
 }
 
-ifx_rc ifx_http_status_error(const char *pq, long status, const ifx_buf *body, ifx_rc rc,
-                             ifx_err *err)
+ifx_rc ifxi_http_status_error(const char *pq, long status, const ifx_buf *body, ifx_rc rc,
+                              ifx_err *err)
 {
     char msg[300];
     server_message(body->data ? body->data : "", body->len, msg, sizeof msg);
@@ -715,10 +715,10 @@ ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision
     rc = c->t->read_write_error(&c->s, (int)r.status, res->body.data ? res->body.data : "",
                                 res->body.len, lp, len, res);
     if (rc == IFX_OK)
-        rc = ifx_http_classify_status(r.status);
+        rc = ifxi_http_classify_status(r.status);
     if (rc == IFX_OK) /* a 207 that named nothing */
         goto out;
-    ifx_http_status_error(target.data, r.status, &res->body, rc, err);
+    ifxi_http_status_error(target.data, r.status, &res->body, rc, err);
     if (rc == IFX_E_PARTIAL && err && res->nlines) {
         size_t rejected = res->nlines + res->unnamed_rejects;
         char first[200] = "";
@@ -768,8 +768,8 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
     if (rc)
         goto out;
     *fmt = q.format;
-    if ((rc = ifx_http_classify_status(r.status)))
-        ifx_http_status_error(q.path_and_query.data, r.status, body, rc, err);
+    if ((rc = ifxi_http_classify_status(r.status)))
+        ifxi_http_status_error(q.path_and_query.data, r.status, body, rc, err);
 out:
     ifx_buf_free(&q.path_and_query);
     ifx_buf_free(&q.body);
@@ -796,14 +796,14 @@ static ifx_rc probe(ifx_client *c, const char *method, const char *path, const c
     return rc;
 }
 
-ifx_rc ifx_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_reply *reply,
-                    ifx_err *err)
+ifx_rc ifxi_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_reply *reply,
+                     ifx_err *err)
 {
     return probe(c, "GET", path, NULL, 0, NULL, send_auth, reply, err);
 }
 
-ifx_rc ifx_http_probe(ifx_client *c, const char *method, const char *path, const char *body,
-                      size_t len, const char *content_type, ifx_http_reply *reply, ifx_err *err)
+ifx_rc ifxi_http_probe(ifx_client *c, const char *method, const char *path, const char *body,
+                       size_t len, const char *content_type, ifx_http_reply *reply, ifx_err *err)
 {
     return probe(c, method, path, body, len, content_type, true, reply, err);
 }
@@ -815,9 +815,9 @@ ifx_rc ifx_client_health(ifx_client *c, ifx_err *err)
     ifx_rc rc;
 
     ifx_buf_init(&body, IFX_MAX_ERROR_BODY);
-    rc = ifx_http_get(c, c->t->health_path, c->t->health_sends_auth, &r, err);
-    if (rc == IFX_OK && (rc = ifx_http_classify_status(r.status)))
-        ifx_http_status_error(c->t->health_path, r.status, &body, rc, err);
+    rc = ifxi_http_get(c, c->t->health_path, c->t->health_sends_auth, &r, err);
+    if (rc == IFX_OK && (rc = ifxi_http_classify_status(r.status)))
+        ifxi_http_status_error(c->t->health_path, r.status, &body, rc, err);
     ifx_buf_free(&body);
     /* 1.x /ping and 2.x /health answer without looking at credentials: a server that is up says
      * nothing yet about the token or the target. */

@@ -56,29 +56,29 @@ typedef struct ifx_transport {
                                size_t len, const char *lp, size_t lp_len, ifx_write_result *res);
 } ifx_transport;
 
-extern const ifx_transport ifx_transport_v1;
-extern const ifx_transport ifx_transport_v2;
-extern const ifx_transport ifx_transport_v3;
+extern const ifx_transport ifxi_transport_v1;
+extern const ifx_transport ifxi_transport_v2;
+extern const ifx_transport ifxi_transport_v3;
 
 /* Shared helpers of the version files (http.c). */
 
 /* The class of an HTTP status: 2xx OK; 408, 429, 5xx transient; 401, 403 auth; 413 too large;
  * any other status rejected. */
-ifx_rc ifx_http_classify_status(long status);
+ifx_rc ifxi_http_classify_status(long status);
 
 /* Appends s percent-encoded for a URL query component. */
-ifx_rc ifx_url_append_escaped(ifx_buf *out, const char *s, size_t len);
+ifx_rc ifxi_http_url_append_escaped(ifx_buf *out, const char *s, size_t len);
 /* Appends "name=value" (value escaped), preceded by '?' or '&' as needed. */
-ifx_rc ifx_url_add_param(ifx_buf *out, const char *name, const char *value);
+ifx_rc ifxi_http_url_add_param(ifx_buf *out, const char *name, const char *value);
 /* Records a rejected line in res (copies message). */
-ifx_rc ifx_write_result_add_line(ifx_write_result *res, size_t line, const char *msg,
-                                 size_t msg_len);
+ifx_rc ifxi_http_write_result_add_line(ifx_write_result *res, size_t line, const char *msg,
+                                       size_t msg_len);
 /* Finds the 1-based number of the line of lp equal to text, or 0. */
-size_t ifx_lp_find_line(const char *lp, size_t lp_len, const char *text, size_t text_len);
+size_t ifxi_http_find_line(const char *lp, size_t lp_len, const char *text, size_t text_len);
 /* Go servers (1.x, 2.x): names each line quoted in "unable to parse '<line>': <reason>" messages.
  * Returns how many it named. */
-size_t ifx_read_go_parse_errors(const char *msg, size_t len, const char *lp, size_t lp_len,
-                                ifx_write_result *res);
+size_t ifxi_http_read_go_parse_errors(const char *msg, size_t len, const char *lp, size_t lp_len,
+                                      ifx_write_result *res);
 
 /* One GET on the client's server, for probes (internal to the transport layer). */
 typedef struct ifx_http_reply {
@@ -88,15 +88,15 @@ typedef struct ifx_http_reply {
     char build[32];   /* X-Influxdb-Build */
 } ifx_http_reply;
 
-ifx_rc ifx_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_reply *reply,
-                    ifx_err *err);
+ifx_rc ifxi_http_get(ifx_client *c, const char *path, bool send_auth, ifx_http_reply *reply,
+                     ifx_err *err);
 
 /* One probe request with a body (content_type may be NULL), always authenticated. */
-ifx_rc ifx_http_probe(ifx_client *c, const char *method, const char *path, const char *body,
-                      size_t len, const char *content_type, ifx_http_reply *reply, ifx_err *err);
+ifx_rc ifxi_http_probe(ifx_client *c, const char *method, const char *path, const char *body,
+                       size_t len, const char *content_type, ifx_http_reply *reply, ifx_err *err);
 
 /* Sets err from a non-2xx answer: "HTTP <status> from <path>: <server message>". Returns rc. */
-ifx_rc ifx_http_status_error(const char *path_and_query, long status, const ifx_buf *body,
-                             ifx_rc rc, ifx_err *err);
+ifx_rc ifxi_http_status_error(const char *path_and_query, long status, const ifx_buf *body,
+                              ifx_rc rc, ifx_err *err);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "transport/transport.h"
 
 static const char *v1_precision(ifx_precision p)
@@ -16,13 +16,13 @@ static const char *v1_precision(ifx_precision p)
 static ifx_rc v1_write_target(const ifx_client_settings *s, ifx_precision p, ifx_buf *out)
 {
     ifx_rc rc;
-    if ((rc = ifx_buf_puts(out, "/write")) || (rc = ifx_url_add_param(out, "db", s->db)))
+    if ((rc = ifx_buf_puts(out, "/write")) || (rc = ifxi_http_url_add_param(out, "db", s->db)))
         return rc;
-    if (s->retention_policy && (rc = ifx_url_add_param(out, "rp", s->retention_policy)))
+    if (s->retention_policy && (rc = ifxi_http_url_add_param(out, "rp", s->retention_policy)))
         return rc;
     /* 1.x reads any unknown precision, "us" included, as nanoseconds: always send its own
      * names. */
-    return ifx_url_add_param(out, "precision", v1_precision(p));
+    return ifxi_http_url_add_param(out, "precision", v1_precision(p));
 }
 
 static ifx_rc v1_auth_header(const ifx_client_settings *s, ifx_buf *out)
@@ -43,7 +43,7 @@ static ifx_rc v1_auth_header(const ifx_client_settings *s, ifx_buf *out)
     ifx_buf_init(&cred, 64 * 1024);
     if ((rc = ifx_buf_printf(&cred, "%s:%s", s->username, secret ? secret : "")) ||
         (rc = ifx_buf_puts(out, "Authorization: Basic ")) ||
-        (rc = ifx_base64_encode(cred.data, cred.len, out)))
+        (rc = ifxi_base64_encode(cred.data, cred.len, out)))
         goto out;
 out:
     /* The buffer held the password. */
@@ -65,14 +65,14 @@ static ifx_rc v1_query_request(const ifx_client_settings *s, ifx_query_lang lang
         goto fail;
     /* A form body keeps long queries out of the URL and allows statements that write. */
     if ((rc = ifx_buf_puts(&q->body, "db=")) ||
-        (rc = ifx_url_append_escaped(&q->body, s->db, strlen(s->db))))
+        (rc = ifxi_http_url_append_escaped(&q->body, s->db, strlen(s->db))))
         goto fail;
-    if (s->retention_policy &&
-        ((rc = ifx_buf_puts(&q->body, "&rp=")) ||
-         (rc = ifx_url_append_escaped(&q->body, s->retention_policy, strlen(s->retention_policy)))))
+    if (s->retention_policy && ((rc = ifx_buf_puts(&q->body, "&rp=")) ||
+                                (rc = ifxi_http_url_append_escaped(&q->body, s->retention_policy,
+                                                                   strlen(s->retention_policy)))))
         goto fail;
     if ((rc = ifx_buf_puts(&q->body, "&epoch=ns&q=")) ||
-        (rc = ifx_url_append_escaped(&q->body, query, len)))
+        (rc = ifxi_http_url_append_escaped(&q->body, query, len)))
         goto fail;
     q->content_type = "application/x-www-form-urlencoded";
     q->accept = "application/json";
@@ -93,7 +93,7 @@ static ifx_rc v1_read_write_error(const ifx_client_settings *s, int status, cons
     (void)s;
     if (!msg || (status != 400 && status != 207))
         goto out;
-    size_t named = ifx_read_go_parse_errors(msg, strlen(msg), lp, lp_len, res);
+    size_t named = ifxi_http_read_go_parse_errors(msg, strlen(msg), lp, lp_len, res);
     if (strncmp(msg, "partial write:", 14) == 0) {
         const char *d = strstr(msg, "dropped=");
         if (d)
@@ -166,7 +166,7 @@ out:
     return rc;
 }
 
-const ifx_transport ifx_transport_v1 = {
+const ifx_transport ifxi_transport_v1 = {
     .version = IFX_VERSION_V1,
     .name = "InfluxDB 1.x",
     .write_target = v1_write_target,

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "transport/transport.h"
 
 static const char *v2_precision(ifx_precision p)
@@ -15,10 +15,11 @@ static const char *v2_precision(ifx_precision p)
 static ifx_rc v2_write_target(const ifx_client_settings *s, ifx_precision p, ifx_buf *out)
 {
     ifx_rc rc;
-    if ((rc = ifx_buf_puts(out, "/api/v2/write")) || (rc = ifx_url_add_param(out, "org", s->org)) ||
-        (rc = ifx_url_add_param(out, "bucket", s->bucket)))
+    if ((rc = ifx_buf_puts(out, "/api/v2/write")) ||
+        (rc = ifxi_http_url_add_param(out, "org", s->org)) ||
+        (rc = ifxi_http_url_add_param(out, "bucket", s->bucket)))
         return rc;
-    return ifx_url_add_param(out, "precision", v2_precision(p));
+    return ifxi_http_url_add_param(out, "precision", v2_precision(p));
 }
 
 static ifx_rc v2_auth_header(const ifx_client_settings *s, ifx_buf *out)
@@ -41,9 +42,9 @@ static ifx_rc v2_query_request(const ifx_client_settings *s, ifx_query_lang lang
     if (lang != IFX_QUERY_FLUX)
         return ifx_err_set(err, IFX_E_USAGE, "InfluxDB 2.x runs Flux queries only");
     if ((rc = ifx_buf_puts(&q->path_and_query, "/api/v2/query")) ||
-        (rc = ifx_url_add_param(&q->path_and_query, "org", s->org)) ||
+        (rc = ifxi_http_url_add_param(&q->path_and_query, "org", s->org)) ||
         (rc = ifx_buf_puts(&q->body, "{\"query\":")) ||
-        (rc = ifx_json_append_string(&q->body, query, len)) ||
+        (rc = ifxi_json_append_string(&q->body, query, len)) ||
         /* Annotations must be asked for: without them 2.x sends untyped CSV. */
         (rc = ifx_buf_puts(&q->body,
                            ",\"type\":\"flux\",\"dialect\":{\"header\":true,\"delimiter\":\",\","
@@ -71,7 +72,7 @@ static ifx_rc v2_read_write_error(const ifx_client_settings *s, int status, cons
         const char *d = strstr(msg, "dropped=");
         res->unnamed_rejects = d ? strtoull(d + 8, NULL, 10) : 0;
         rc = IFX_E_PARTIAL;
-    } else if (status == 400 && ifx_read_go_parse_errors(msg, strlen(msg), lp, lp_len, res)) {
+    } else if (status == 400 && ifxi_http_read_go_parse_errors(msg, strlen(msg), lp, lp_len, res)) {
         rc = IFX_E_REJECTED;
     }
 out:
@@ -94,23 +95,23 @@ static ifx_rc v2_check_access(ifx_client *c, const ifx_client_settings *s, ifx_e
     if (s->for_write) {
         if ((rc = v2_write_target(s, IFX_PRECISION_NS, &target)))
             goto out;
-        rc = ifx_http_probe(c, "POST", target.data, "", 0, "text/plain; charset=utf-8", &r, err);
+        rc = ifxi_http_probe(c, "POST", target.data, "", 0, "text/plain; charset=utf-8", &r, err);
     } else {
         if ((rc = ifx_buf_puts(&target, "/api/v2/buckets")) ||
-            (rc = ifx_url_add_param(&target, "org", s->org)) ||
-            (rc = ifx_url_add_param(&target, "limit", "1")))
+            (rc = ifxi_http_url_add_param(&target, "org", s->org)) ||
+            (rc = ifxi_http_url_add_param(&target, "limit", "1")))
             goto out;
-        rc = ifx_http_get(c, target.data, true, &r, err);
+        rc = ifxi_http_get(c, target.data, true, &r, err);
     }
     if (rc)
         goto out;
     if (r.status == 200 || r.status == 204 ||
         (s->for_write && r.status == 400 && body.data && strstr(body.data, "requires points")))
         goto out;
-    rc = ifx_http_status_error(target.data, r.status, &body, ifx_http_classify_status(r.status),
-                               err);
+    rc = ifxi_http_status_error(target.data, r.status, &body, ifxi_http_classify_status(r.status),
+                                err);
     if (rc == IFX_OK) /* a status no class covers: still not access */
-        rc = ifx_http_status_error(target.data, r.status, &body, IFX_E_REJECTED, err);
+        rc = ifxi_http_status_error(target.data, r.status, &body, IFX_E_REJECTED, err);
     if (r.status == 401)
         ifx_err_prefix(err, "the server refused the token (key token)");
     else if (r.status == 403)
@@ -128,7 +129,7 @@ out:
     return rc;
 }
 
-const ifx_transport ifx_transport_v2 = {
+const ifx_transport ifxi_transport_v2 = {
     .version = IFX_VERSION_V2,
     .name = "InfluxDB 2.x",
     .write_target = v2_write_target,

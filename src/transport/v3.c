@@ -4,7 +4,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "transport/transport.h"
 
 static const char *v3_precision(ifx_precision p)
@@ -18,16 +18,16 @@ static ifx_rc v3_write_target(const ifx_client_settings *s, ifx_precision p, ifx
     if (s->v2_compat_write) {
         /* The v2-compatible endpoint is all or nothing and takes the short precision names. */
         if ((rc = ifx_buf_puts(out, "/api/v2/write")) ||
-            (rc = ifx_url_add_param(out, "bucket", s->db)))
+            (rc = ifxi_http_url_add_param(out, "bucket", s->db)))
             return rc;
-        return ifx_url_add_param(out, "precision", ifx_precision_param(IFX_VERSION_V2, p));
+        return ifxi_http_url_add_param(out, "precision", ifx_precision_param(IFX_VERSION_V2, p));
     }
     if ((rc = ifx_buf_puts(out, "/api/v3/write_lp")) ||
-        (rc = ifx_url_add_param(out, "db", s->db)) ||
-        (rc = ifx_url_add_param(out, "precision", v3_precision(p))) ||
-        (rc = ifx_url_add_param(out, "accept_partial", s->accept_partial ? "true" : "false")))
+        (rc = ifxi_http_url_add_param(out, "db", s->db)) ||
+        (rc = ifxi_http_url_add_param(out, "precision", v3_precision(p))) ||
+        (rc = ifxi_http_url_add_param(out, "accept_partial", s->accept_partial ? "true" : "false")))
         return rc;
-    return ifx_url_add_param(out, "no_sync", s->no_sync ? "true" : "false");
+    return ifxi_http_url_add_param(out, "no_sync", s->no_sync ? "true" : "false");
 }
 
 static ifx_rc v3_auth_header(const ifx_client_settings *s, ifx_buf *out)
@@ -57,9 +57,9 @@ static ifx_rc v3_query_request(const ifx_client_settings *s, ifx_query_lang lang
     if ((rc = ifx_buf_puts(&q->path_and_query, lang == IFX_QUERY_SQL ? "/api/v3/query_sql"
                                                                      : "/api/v3/query_influxql")) ||
         (rc = ifx_buf_puts(&q->body, "{\"db\":")) ||
-        (rc = ifx_json_append_string(&q->body, s->db, strlen(s->db))) ||
+        (rc = ifxi_json_append_string(&q->body, s->db, strlen(s->db))) ||
         (rc = ifx_buf_puts(&q->body, ",\"q\":")) ||
-        (rc = ifx_json_append_string(&q->body, query, len)) ||
+        (rc = ifxi_json_append_string(&q->body, query, len)) ||
         (rc = ifx_buf_printf(&q->body, ",\"format\":\"%s\"}", format)))
         return ifx_err_set(err, rc, "query too large to send");
     q->content_type = "application/json";
@@ -73,8 +73,8 @@ static void add_line_error(json_t *e, ifx_write_result *res)
     json_t *n = json_object_get(e, "line_number");
     const char *m = json_string_value(json_object_get(e, "error_message"));
     if (json_is_integer(n) && json_integer_value(n) > 0)
-        ifx_write_result_add_line(res, (size_t)json_integer_value(n), m ? m : "rejected",
-                                  m ? strlen(m) : 8);
+        ifxi_http_write_result_add_line(res, (size_t)json_integer_value(n), m ? m : "rejected",
+                                        m ? strlen(m) : 8);
 }
 
 /* ---- reading the head of an answer cut at IFX_MAX_ERROR_BODY -------------------------------
@@ -214,7 +214,7 @@ static ifx_rc v3_read_write_error(const ifx_client_settings *s, int status, cons
     return array && s->accept_partial && !s->v2_compat_write ? IFX_E_PARTIAL : IFX_E_REJECTED;
 }
 
-const ifx_transport ifx_transport_v3 = {
+const ifx_transport ifxi_transport_v3 = {
     .version = IFX_VERSION_V3,
     .name = "InfluxDB 3",
     .write_target = v3_write_target,

@@ -29,7 +29,7 @@
 #include "admin.h"
 #include "fixture.h"
 #include "ifx/buf.h"
-#include "ifx/postcard.h"
+#include "postcard_host.h"
 #include "iggy/iggy_abi.h"
 
 #define TOKEN       "ifx-abi-secret-token"
@@ -120,7 +120,7 @@ static void put_header_map(tmsg *m, uint64_t k)
     };
     ifx_buf b;
     ifx_buf_init(&b, sizeof m->headers);
-    assert_int_equal(ifx_pc_put_headers(&b, h, 5), IFX_OK);
+    assert_int_equal(ifxi_pc_put_headers(&b, h, 5), IFX_OK);
     memcpy(m->headers, b.data, b.len);
     m->headers_len = b.len;
     ifx_buf_free(&b);
@@ -218,9 +218,9 @@ static int32_t consume_batch(uint32_t id, const char *stream, const char *topic,
                                   .payload = (const uint8_t *)msgs[i].payload,
                                   .payload_len = msgs[i].payload_len};
     ifx_messages_meta meta = {partition, n ? msgs[n - 1].offset + 5 : 0, IFX_SCHEMA_JSON};
-    assert_int_equal(ifx_pc_encode_topic_meta(&tm, stream, topic), IFX_OK);
-    assert_int_equal(ifx_pc_encode_messages_meta(&mm, &meta), IFX_OK);
-    assert_int_equal(ifx_pc_encode_raw_messages(&raw, IFX_SCHEMA_JSON, rm, n), IFX_OK);
+    assert_int_equal(pc_host_encode_topic_meta(&tm, stream, topic), IFX_OK);
+    assert_int_equal(pc_host_encode_messages_meta(&mm, &meta), IFX_OK);
+    assert_int_equal(pc_host_encode_raw_messages(&raw, IFX_SCHEMA_JSON, rm, n), IFX_OK);
     int32_t rc = consume_raw(id, &tm, &mm, &raw);
     ifx_buf_free(&tm);
     ifx_buf_free(&mm);
@@ -388,7 +388,7 @@ static void test_load_and_version(void **state)
     /* libifx is linked in whole but must not leak into the host's namespace */
     assert_null(dlsym(lib, "ifx_lp_begin_line"));
     assert_null(dlsym(lib, "ifx_sink_consume"));
-    assert_null(dlsym(lib, "ifx_pc_messages_begin"));
+    assert_null(dlsym(lib, "ifxi_pc_messages_begin"));
     abi_exports l;
     abi_exports_of(IFX_SINK_PLUGIN, sink_symbols, 4, &l);
     if (l.iggy != 4 || l.other != 0)
@@ -984,7 +984,7 @@ static void raw_messages(ifx_buf *out, const tmsg *m, size_t n)
             m[i].origin_us,  m[i].headers, m[i].headers_len, (const uint8_t *)m[i].payload,
             m[i].payload_len};
     ifx_buf_reset(out);
-    assert_int_equal(ifx_pc_encode_raw_messages(out, IFX_SCHEMA_JSON, rm, n), IFX_OK);
+    assert_int_equal(pc_host_encode_raw_messages(out, IFX_SCHEMA_JSON, rm, n), IFX_OK);
 }
 
 /* One consume of a malformed batch: returns 0, logs an ERROR naming the decoding problem, and
@@ -1033,8 +1033,8 @@ static void test_malformed_batches(void **state)
     for (int i = 0; i < 5; i++)
         make_msg(&m[i], (uint64_t)(10 + i), 0, false);
     ifx_messages_meta meta = {0, 14, IFX_SCHEMA_JSON};
-    assert_int_equal(ifx_pc_encode_topic_meta(&tm, "s", "t"), IFX_OK);
-    assert_int_equal(ifx_pc_encode_messages_meta(&mm, &meta), IFX_OK);
+    assert_int_equal(pc_host_encode_topic_meta(&tm, "s", "t"), IFX_OK);
+    assert_int_equal(pc_host_encode_messages_meta(&mm, &meta), IFX_OK);
     /* where each of the first three messages ends (a count below 128 is one byte) */
     for (size_t j = 0; j < 3; j++) {
         raw_messages(&prefix, m, j + 1);
@@ -1080,11 +1080,11 @@ static void test_malformed_batches(void **state)
     raw_messages(&raw, m, 2);
     raw.data[1] = 5; /* the count: five */
     size_t start2 = raw.len;
-    ifx_pc_put_u128(&raw, m[2].id);
-    ifx_pc_put_varint(&raw, m[2].offset);
-    ifx_pc_put_varint(&raw, m[2].checksum);
-    ifx_pc_put_varint(&raw, m[2].ts_us);
-    ifx_pc_put_varint(&raw, m[2].origin_us);
+    ifxi_pc_put_u128(&raw, m[2].id);
+    ifxi_pc_put_varint(&raw, m[2].offset);
+    ifxi_pc_put_varint(&raw, m[2].checksum);
+    ifxi_pc_put_varint(&raw, m[2].ts_us);
+    ifxi_pc_put_varint(&raw, m[2].origin_us);
     ifx_buf_append(&raw, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x00", 11);
     raw_messages(&prefix, m + 3, 2);
     ifx_buf_append(&raw, prefix.data + 2, prefix.len - 2);

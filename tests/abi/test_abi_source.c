@@ -34,7 +34,7 @@
 #include "ifx/buf.h"
 #include "ifx/client.h"
 #include "ifx/config.h"
-#include "ifx/postcard.h"
+#include "postcard_host.h"
 #include "iggy/iggy_abi.h"
 
 #define TOKEN   "ifx-test-token"
@@ -240,7 +240,7 @@ static int32_t host_send(uint32_t plugin_id, uint64_t batch_id, const uint8_t *p
     if (!s->active)
         violate(s, "a batch was sent after close returned");
     rbatch b = {.batch_id = batch_id, .copy = abi_exact_copy(p, len)};
-    if (ifx_pc_produced_begin(&it, b.copy, len, &e)) {
+    if (pc_host_produced_begin(&it, b.copy, len, &e)) {
         violate(s, "batch %llu: %s", (unsigned long long)batch_id, e.msg);
         free(b.copy);
         return -1;
@@ -249,7 +249,7 @@ static int32_t host_send(uint32_t plugin_id, uint64_t batch_id, const uint8_t *p
     b.m = calloc(it.count ? (size_t)it.count : 1, sizeof *b.m);
     while (!done) {
         ifx_produced_view v;
-        if (ifx_pc_produced_next(&it, &v, &done, &e)) {
+        if (pc_host_produced_next(&it, &v, &done, &e)) {
             violate(s, "batch %llu: %s", (unsigned long long)batch_id, e.msg);
             free(b.copy);
             free(b.m);
@@ -565,8 +565,8 @@ static void test_load_and_version(void **state)
     assert_non_null(src_version);
     /* libifx is linked in whole but must not leak into the host's namespace */
     assert_null(dlsym(lib, "ifx_source_open"));
-    assert_null(dlsym(lib, "ifx_pc_encode_produced"));
-    assert_null(dlsym(lib, "ifx_cursor_decode"));
+    assert_null(dlsym(lib, "ifxi_pc_encode_produced"));
+    assert_null(dlsym(lib, "ifxi_cursor_decode"));
     assert_null(dlsym(lib, "iggy_sink_open"));
     abi_exports l;
     abi_exports_of(IFX_SOURCE_PLUGIN, source_symbols, 5, &l);

@@ -17,7 +17,7 @@
 #include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/rows.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 
 static fixture server, secured; /* secured: auth-enabled, admin "admin" / "ifx-admin-pw" */
 
@@ -109,16 +109,16 @@ static ifx_rc write_text(ifx_client *c, const ifx_config *cfg, const char *text,
 {
     ifx_writer w;
     ifx_line_span *spans = NULL;
-    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap);
+    size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
     memset(rj, 0, sizeof *rj);
-    ifx_writer_init(&w, c, NULL, cfg, IFX_PRECISION_NS);
-    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
+    ifxi_writer_init(&w, c, NULL, cfg, IFX_PRECISION_NS);
+    ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
     if (stats) {
         stats->requests = w.requests;
         stats->retries = w.retries;
         stats->bytes_sent = w.bytes_sent;
     }
-    ifx_writer_free(&w);
+    ifxi_writer_free(&w);
     free(spans);
     return rc;
 }

@@ -23,7 +23,7 @@
 #include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/rows.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 
 #define TOKEN "ifx-test-token"
 
@@ -74,13 +74,13 @@ static ifx_rc write_text(ifx_client *c, const ifx_config *cfg, ifx_breaker *b, c
 {
     ifx_writer w;
     ifx_line_span *spans = NULL;
-    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap);
+    size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
     memset(rj, 0, sizeof *rj);
-    ifx_writer_init(&w, c, b, cfg, IFX_PRECISION_NS);
-    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
+    ifxi_writer_init(&w, c, b, cfg, IFX_PRECISION_NS);
+    ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
     if (requests)
         *requests = w.requests;
-    ifx_writer_free(&w);
+    ifxi_writer_free(&w);
     free(spans);
     return rc;
 }
@@ -475,11 +475,11 @@ static ifx_rc write_counted(ifx_client *c, const ifx_config *cfg, const char *te
 {
     ifx_writer w;
     ifx_line_span *spans = NULL;
-    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap), counts[3] = {0};
+    size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap), counts[3] = {0};
     uint8_t *state = calloc(n ? n : 1, 1);
     memset(rj, 0, sizeof *rj);
-    ifx_writer_init(&w, c, NULL, cfg, IFX_PRECISION_NS);
-    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, state, e);
+    ifxi_writer_init(&w, c, NULL, cfg, IFX_PRECISION_NS);
+    ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, state, e);
     for (size_t i = 0; i < n; i++)
         counts[state[i]]++;
     assert_int_equal(counts[IFX_LINE_WRITTEN], rep->written);
@@ -490,7 +490,7 @@ static ifx_rc write_counted(ifx_client *c, const ifx_config *cfg, const char *te
         assert_int_equal(counts[IFX_LINE_PENDING], 0);
     *requests = w.requests;
     *pending = counts[IFX_LINE_PENDING];
-    ifx_writer_free(&w);
+    ifxi_writer_free(&w);
     free(state);
     free(spans);
     return rc;
@@ -554,14 +554,14 @@ static void expect_held(ifx_writer *w, const char *text, int status, const char 
                         uint64_t want_requests)
 {
     ifx_line_span *spans = NULL;
-    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap);
+    size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
     uint8_t st[8] = {0};
     ifx_write_report rep;
     rejects rj = {0};
     ifx_err e;
     uint64_t before = w->requests;
     assert_int_equal(n, 8);
-    assert_int_equal(ifx_writer_write(w, text, spans, n, on_reject, &rj, &rep, st, &e),
+    assert_int_equal(ifxi_writer_write(w, text, spans, n, on_reject, &rj, &rep, st, &e),
                      IFX_E_REJECTED);
     assert_int_equal(rep.written + rep.rejected + rj.n, 0);
     for (size_t i = 0; i < n; i++)
@@ -602,14 +602,14 @@ static void test_request_refusal_keeps_lines(void **state)
         reset(&v3);
         snprintf(json, sizeof json, "{\"refuse\":\"%s\",\"persist\":true}", v3_cases[k].fault);
         fault(&v3, json);
-        ifx_writer_init(&w, c, NULL, &cfg, IFX_PRECISION_NS);
+        ifxi_writer_init(&w, c, NULL, &cfg, IFX_PRECISION_NS);
         expect_held(&w, text, v3_cases[k].status, v3_cases[k].says, 3);
         expect_held(&w, text, v3_cases[k].status, v3_cases[k].says, 1);
         json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
         assert_int_equal(write_counted(c, &cfg, text, &rep, &rj, &requests, &pending, &e), IFX_OK);
         assert_int_equal(rep.written, 8);
         assert_int_equal(requests, 1);
-        ifx_writer_free(&w);
+        ifxi_writer_free(&w);
     }
     ifx_client_free(c);
     ifx_config_free(&cfg);
@@ -619,12 +619,12 @@ static void test_request_refusal_keeps_lines(void **state)
     reset(&v2);
     fault(&v2, "{\"refuse\":\"invalid\",\"message\":\"bucket \\\"events\\\" not found\","
                "\"persist\":true}");
-    ifx_writer_init(&w, c, NULL, &cfg, IFX_PRECISION_NS);
+    ifxi_writer_init(&w, c, NULL, &cfg, IFX_PRECISION_NS);
     expect_held(&w, text, 400, "HTTP 400 from /api/v2/write: bucket \"events\" not found", 3);
     json_decref(admin_call(v2.port, "DELETE", "/__admin/fault", NULL));
     assert_int_equal(write_counted(c, &cfg, text, &rep, &rj, &requests, &pending, &e), IFX_OK);
     assert_int_equal(rep.written, 8);
-    ifx_writer_free(&w);
+    ifxi_writer_free(&w);
     ifx_client_free(c);
     ifx_config_free(&cfg);
 }

@@ -27,7 +27,7 @@
 #include "ifx/config.h"
 #include "ifx/rows.h"
 #include "ifx/sink.h"
-#include "ifx/writer.h"
+#include "connector/writer.h"
 #include "v2server.h"
 
 static fixture v2;
@@ -167,11 +167,11 @@ static ifx_rc write_lines(const char *extra, ifx_precision p, const char *text,
     ifx_client *c = client(&cfg, IFX_ROLE_SINK, extra);
     ifx_writer w;
     ifx_line_span *spans = NULL;
-    size_t cap = 0, n = ifx_split_lines(text, strlen(text), &spans, &cap);
+    size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
     memset(rj, 0, sizeof *rj);
-    ifx_writer_init(&w, c, NULL, &cfg, p);
-    ifx_rc rc = ifx_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
-    ifx_writer_free(&w);
+    ifxi_writer_init(&w, c, NULL, &cfg, p);
+    ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
+    ifxi_writer_free(&w);
     free(spans);
     ifx_client_free(c);
     ifx_config_free(&cfg);

@@ -88,7 +88,7 @@ static const char *const FLUX_WINDOW =
     "[\"_time\"]) |> limit(n: $limit)";
 /* range() starts at $cursor inclusive (>=), so rows at the cursor time - 1 ns count against the
  * limit: with two of them and a batch of 2 in one table a full answer could hold nothing new
- * (include/ifx/cursor.h). The test data has such ties, so this one filters with '>'. */
+ * (src/connector/cursor.h). The test data has such ties, so this one filters with '>'. */
 static const char *const FLUX_GROUP_WINDOW =
     "from(bucket: \"events\") |> range(start: time(v: \"$cursor\"), stop: time(v: "
     "\"$cursor_end\")) |> filter(fn: (r) => r._measurement == \"m\" and r._time > time(v: "

@@ -39,7 +39,7 @@
 #include "ifx/config.h"
 #include "ifx/resilience.h"
 #include "ifx/sink.h"
-#include "ifx/spool.h"
+#include "connector/spool.h"
 
 #define TOKEN "ifx-test-token"
 #define WRITE "/api/v3/write_lp"
@@ -389,10 +389,10 @@ static void test_full_disk_while_marking_delivered(void **state)
     ifx_spool *sp;
     ifx_err e;
     uint64_t recs = 1;
-    if (ifx_spool_open(spool, NULL, &sp, &e))
+    if (ifxi_spool_open(spool, NULL, &sp, &e))
         fail_msg("reopen the spool: %s", e.msg);
-    ifx_spool_pending(sp, &recs, NULL);
-    ifx_spool_close(sp);
+    ifxi_spool_pending(sp, &recs, NULL);
+    ifxi_spool_close(sp);
     assert_int_equal(recs, 0);
 }
 

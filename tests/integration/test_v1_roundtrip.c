@@ -27,7 +27,7 @@
 #include <math.h>
 
 #include "fixture.h"
-#include "ifx/codec.h"
+#include "core/codec.h"
 #include "ifx/point.h"
 #include "nasty_points.h"
 #include "vectors.h"
@@ -110,7 +110,7 @@ static char *decoded(const ifx_json_val *s)
 {
     ifx_buf b;
     ifx_buf_init(&b, 1 << 20);
-    assert_int_equal(ifx_json_string_decode(s, &b, NULL), IFX_OK);
+    assert_int_equal(ifxi_json_string_decode(s, &b, NULL), IFX_OK);
     return ifx_buf_detach(&b);
 }
 
@@ -122,9 +122,9 @@ static void check_field(const char *id, const char *key, const ifx_json_val *v, 
     ifx_json_val tv = *v, tk;
     if (v->type == IFX_JSON_OBJECT) { /* {"int": n} / {"float": n} */
         ifx_json_iter it;
-        ifx_json_iter_init(&it, v);
-        assert_true(ifx_json_object_next(&it, &tk, &tv));
-        want_type = ifx_json_string_eq(&tk, "int") ? "integer" : "float";
+        ifxi_json_iter_init(&it, v);
+        assert_true(ifxi_json_object_next(&it, &tk, &tv));
+        want_type = ifxi_json_string_eq(&tk, "int") ? "integer" : "float";
     } else if (v->type == IFX_JSON_STRING) {
         want_type = "string";
     } else if (v->type == IFX_JSON_TRUE || v->type == IFX_JSON_FALSE) {
@@ -145,13 +145,13 @@ static void check_field(const char *id, const char *key, const ifx_json_val *v, 
         assert_int_equal(json_is_true(stored), tv.type == IFX_JSON_TRUE);
     } else if (strcmp(want_type, "integer") == 0) {
         int64_t i;
-        assert_int_equal(ifx_json_get_i64(&tv, &i, NULL), IFX_OK);
+        assert_int_equal(ifxi_json_get_i64(&tv, &i, NULL), IFX_OK);
         if (!json_is_integer(stored) || json_integer_value(stored) != i)
             fail_msg("%s: field %s stored as %lld, want %lld", id, key,
                      (long long)json_integer_value(stored), (long long)i);
     } else {
         double d;
-        assert_int_equal(ifx_json_get_double(&tv, &d, NULL), IFX_OK);
+        assert_int_equal(ifxi_json_get_double(&tv, &d, NULL), IFX_OK);
         if (json_number_value(stored) != d)
             fail_msg("%s: field %s stored as %.17g, want %.17g", id, key, json_number_value(stored),
                      d);
@@ -164,8 +164,8 @@ static void verify_vector(const vector *x, const char *db)
     ifx_json_iter it;
     char q[256];
 
-    assert_int_equal(ifx_json_parse(x->point, x->point_len, &point, NULL), IFX_OK);
-    assert_true(ifx_json_object_get(&point, "measurement", &meas));
+    assert_int_equal(ifxi_json_parse(x->point, x->point_len, &point, NULL), IFX_OK);
+    assert_true(ifxi_json_object_get(&point, "measurement", &meas));
 
     json_t *ans = influxql(db, "SELECT * FROM /.*/");
     json_t *series = first_series(ans);
@@ -185,9 +185,9 @@ static void verify_vector(const vector *x, const char *db)
     json_t *fkvalues = json_object_get(fkseries, "values");
 
     size_t nfields = 0;
-    if (ifx_json_object_get(&point, "fields", &fields)) {
-        ifx_json_iter_init(&it, &fields);
-        while (ifx_json_object_next(&it, &k, &v)) {
+    if (ifxi_json_object_get(&point, "fields", &fields)) {
+        ifxi_json_iter_init(&it, &fields);
+        while (ifxi_json_object_next(&it, &k, &v)) {
             if (v.type == IFX_JSON_NULL)
                 continue;
             char *key = decoded(&k);
@@ -209,9 +209,9 @@ static void verify_vector(const vector *x, const char *db)
     assert_int_equal(json_array_size(fkvalues), nfields);
 
     size_t ntags = 0;
-    if (ifx_json_object_get(&point, "tags", &tags) && tags.type == IFX_JSON_OBJECT) {
-        ifx_json_iter_init(&it, &tags);
-        while (ifx_json_object_next(&it, &k, &v)) {
+    if (ifxi_json_object_get(&point, "tags", &tags) && tags.type == IFX_JSON_OBJECT) {
+        ifxi_json_iter_init(&it, &tags);
+        while (ifxi_json_object_next(&it, &k, &v)) {
             if (v.type == IFX_JSON_NULL || (v.type == IFX_JSON_STRING && v.len == 2))
                 continue; /* left out by the encoder */
             char *key = decoded(&k);
@@ -230,9 +230,9 @@ static void verify_vector(const vector *x, const char *db)
     /* time + every field + every tag, nothing else */
     assert_int_equal(json_array_size(json_object_get(series, "columns")), 1 + nfields + ntags);
 
-    if (ifx_json_object_get(&point, "time", &time)) {
+    if (ifxi_json_object_get(&point, "time", &time)) {
         int64_t t;
-        assert_int_equal(ifx_json_get_i64(&time, &t, NULL), IFX_OK);
+        assert_int_equal(ifxi_json_get_i64(&time, &t, NULL), IFX_OK);
         json_t *stored = json_array_get(row, 0);
         if (json_integer_value(stored) != t)
             fail_msg("%s: time stored as %lld, want %lld", x->id,
@@ -323,15 +323,15 @@ static void query_raw(const char *db, const char *q, answer *a)
     a->len = r.body.len;
     a->text = ifx_buf_detach(&r.body);
     a->series.type = IFX_JSON_NONE;
-    assert_int_equal(ifx_json_parse(a->text, a->len, &root, NULL), IFX_OK);
-    assert_true(ifx_json_object_get(&root, "results", &results));
-    ifx_json_iter_init(&it, &results);
-    assert_true(ifx_json_array_next(&it, &res));
-    if (ifx_json_object_get(&res, "error", &err))
+    assert_int_equal(ifxi_json_parse(a->text, a->len, &root, NULL), IFX_OK);
+    assert_true(ifxi_json_object_get(&root, "results", &results));
+    ifxi_json_iter_init(&it, &results);
+    assert_true(ifxi_json_array_next(&it, &res));
+    if (ifxi_json_object_get(&res, "error", &err))
         fail_msg("query %s: %.*s", q, (int)err.len, err.p);
-    if (ifx_json_object_get(&res, "series", &series)) {
-        ifx_json_iter_init(&it, &series);
-        if (!ifx_json_array_next(&it, &a->series))
+    if (ifxi_json_object_get(&res, "series", &series)) {
+        ifxi_json_iter_init(&it, &series);
+        if (!ifxi_json_array_next(&it, &a->series))
             a->series.type = IFX_JSON_NONE;
     }
 }
@@ -342,10 +342,10 @@ static size_t series_rows(const answer *a, ifx_json_val *rows, size_t max)
     ifx_json_val values;
     ifx_json_iter it;
     size_t n = 0;
-    if (a->series.type != IFX_JSON_OBJECT || !ifx_json_object_get(&a->series, "values", &values))
+    if (a->series.type != IFX_JSON_OBJECT || !ifxi_json_object_get(&a->series, "values", &values))
         return 0;
-    ifx_json_iter_init(&it, &values);
-    while (n < max && ifx_json_array_next(&it, &rows[n]))
+    ifxi_json_iter_init(&it, &values);
+    while (n < max && ifxi_json_array_next(&it, &rows[n]))
         n++;
     return n;
 }
@@ -354,8 +354,8 @@ static size_t row_cells(const ifx_json_val *row, ifx_json_val *cells, size_t max
 {
     ifx_json_iter it;
     size_t n = 0;
-    ifx_json_iter_init(&it, row);
-    while (n < max && ifx_json_array_next(&it, &cells[n]))
+    ifxi_json_iter_init(&it, row);
+    while (n < max && ifxi_json_array_next(&it, &cells[n]))
         n++;
     return n;
 }
@@ -367,7 +367,7 @@ static bool json_text_is(const ifx_json_val *v, const char *s, size_t len)
     if (v->type != IFX_JSON_STRING)
         return false;
     ifx_buf_init(&b, 1 << 20);
-    assert_int_equal(ifx_json_string_decode(v, &b, NULL), IFX_OK);
+    assert_int_equal(ifxi_json_string_decode(v, &b, NULL), IFX_OK);
     same = b.len == len && (len == 0 || memcmp(b.data, s, len) == 0);
     ifx_buf_free(&b);
     return same;
@@ -452,13 +452,13 @@ static void verify_nasty(const nasty_point *p, const char *db)
         ifx_json_iter it;
         size_t ncols = 0, ncells = row_cells(&rows[0], cells, 64);
         int64_t t;
-        assert_true(ifx_json_object_get(&a.series, "columns", &cols));
-        ifx_json_iter_init(&it, &cols);
-        while (ncols < 64 && ifx_json_array_next(&it, &colv[ncols]))
+        assert_true(ifxi_json_object_get(&a.series, "columns", &cols));
+        ifxi_json_iter_init(&it, &cols);
+        while (ncols < 64 && ifxi_json_array_next(&it, &colv[ncols]))
             ncols++;
         if (ncols != ncells || ncols != 1 + p->nfields)
             nasty_fail("%zu columns for %zu fields: %.*s", ncols, p->nfields, (int)a.len, a.text);
-        assert_int_equal(ifx_json_get_i64(&cells[0], &t, NULL), IFX_OK);
+        assert_int_equal(ifxi_json_get_i64(&cells[0], &t, NULL), IFX_OK);
         if (p->has_time && t != p->time_ns)
             nasty_fail("time stored as %" PRId64, t);
         for (size_t i = 0; i < p->nfields; i++) {
@@ -474,17 +474,17 @@ static void verify_nasty(const nasty_point *p, const char *db)
             case NASTY_FLOAT: {
                 double d;
                 same =
-                    ifx_json_get_double(v, &d, NULL) == IFX_OK && memcmp(&d, &f->f, sizeof d) == 0;
+                    ifxi_json_get_double(v, &d, NULL) == IFX_OK && memcmp(&d, &f->f, sizeof d) == 0;
                 break;
             }
             case NASTY_INT: {
                 int64_t i64;
-                same = ifx_json_get_i64(v, &i64, NULL) == IFX_OK && i64 == f->i;
+                same = ifxi_json_get_i64(v, &i64, NULL) == IFX_OK && i64 == f->i;
                 break;
             }
             case NASTY_UINT: {
                 uint64_t u64;
-                same = ifx_json_get_u64(v, &u64, NULL) == IFX_OK && u64 == f->u;
+                same = ifxi_json_get_u64(v, &u64, NULL) == IFX_OK && u64 == f->u;
                 break;
             }
             case NASTY_BOOL:

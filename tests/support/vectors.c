@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 static void die(const char *what, size_t line)
 {
@@ -17,7 +17,7 @@ static char *decode(const ifx_json_val *s)
 {
     ifx_buf b;
     ifx_buf_init(&b, 1 << 20);
-    if (ifx_json_string_decode(s, &b, NULL))
+    if (ifxi_json_string_decode(s, &b, NULL))
         abort();
     return ifx_buf_detach(&b);
 }
@@ -39,9 +39,10 @@ vector *vectors_load(const char *path, ifx_version v, size_t *count)
         ifx_json_val root, id, point, val;
         vector *x;
         lineno++;
-        if (ifx_json_parse(line, (size_t)len, &root, NULL))
+        if (ifxi_json_parse(line, (size_t)len, &root, NULL))
             die("not JSON", lineno);
-        if (!ifx_json_object_get(&root, "id", &id) || !ifx_json_object_get(&root, "point", &point))
+        if (!ifxi_json_object_get(&root, "id", &id) ||
+            !ifxi_json_object_get(&root, "point", &point))
             die("no id or point", lineno);
         vs = realloc(vs, (n + 1) * sizeof *vs);
         x = &vs[n++];
@@ -51,13 +52,13 @@ vector *vectors_load(const char *path, ifx_version v, size_t *count)
         memcpy(x->point, point.p, point.len);
         x->point[point.len] = '\0';
         x->point_len = point.len;
-        if (ifx_json_object_get(&root, key_expect, &val))
+        if (ifxi_json_object_get(&root, key_expect, &val))
             x->expect = decode(&val);
-        else if (ifx_json_object_get(&root, key_refuse, &val))
+        else if (ifxi_json_object_get(&root, key_refuse, &val))
             x->refuse = decode(&val);
-        else if (ifx_json_object_get(&root, "refuse", &val))
+        else if (ifxi_json_object_get(&root, "refuse", &val))
             x->refuse = decode(&val);
-        else if (ifx_json_object_get(&root, "expect", &val))
+        else if (ifxi_json_object_get(&root, "expect", &val))
             x->expect = decode(&val);
         else
             die("neither expect nor refuse", lineno);

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 /* RFC 4648, section 10. */
 static const struct {
@@ -33,15 +33,15 @@ static void test_rfc4648_vectors(void **state)
         const char *p = rfc4648[i].plain, *e = rfc4648[i].encoded;
 
         ifx_buf_reset(&b);
-        assert_int_equal(ifx_base64_encode(p, strlen(p), &b), IFX_OK);
+        assert_int_equal(ifxi_base64_encode(p, strlen(p), &b), IFX_OK);
         assert_int_equal(b.len, strlen(e));
-        assert_int_equal(ifx_base64_encoded_len(strlen(p)), strlen(e));
+        assert_int_equal(ifxi_base64_encoded_len(strlen(p)), strlen(e));
         if (b.len)
             assert_string_equal(b.data, e);
 
         ifx_buf_reset(&b);
         ifx_err_clear(&err);
-        assert_int_equal(ifx_base64_decode(e, strlen(e), &b, &err), IFX_OK);
+        assert_int_equal(ifxi_base64_decode(e, strlen(e), &b, &err), IFX_OK);
         assert_int_equal(b.len, strlen(p));
         if (b.len)
             assert_string_equal(b.data, p);
@@ -52,15 +52,15 @@ static void test_rfc4648_vectors(void **state)
 static void test_encoded_len(void **state)
 {
     (void)state;
-    assert_int_equal(ifx_base64_encoded_len(0), 0);
-    assert_int_equal(ifx_base64_encoded_len(1), 4);
-    assert_int_equal(ifx_base64_encoded_len(2), 4);
-    assert_int_equal(ifx_base64_encoded_len(3), 4);
-    assert_int_equal(ifx_base64_encoded_len(4), 8);
-    assert_int_equal(ifx_base64_encoded_len(300), 400);
+    assert_int_equal(ifxi_base64_encoded_len(0), 0);
+    assert_int_equal(ifxi_base64_encoded_len(1), 4);
+    assert_int_equal(ifxi_base64_encoded_len(2), 4);
+    assert_int_equal(ifxi_base64_encoded_len(3), 4);
+    assert_int_equal(ifxi_base64_encoded_len(4), 8);
+    assert_int_equal(ifxi_base64_encoded_len(300), 400);
     /* No wrap-around for absurd sizes: the result saturates and no buffer can take it. */
-    assert_int_equal(ifx_base64_encoded_len(SIZE_MAX), SIZE_MAX);
-    assert_int_equal(ifx_base64_encoded_len(SIZE_MAX / 4 * 3), SIZE_MAX / 4 * 4);
+    assert_int_equal(ifxi_base64_encoded_len(SIZE_MAX), SIZE_MAX);
+    assert_int_equal(ifxi_base64_encoded_len(SIZE_MAX / 4 * 3), SIZE_MAX / 4 * 4);
 }
 
 static void test_binary_round_trip(void **state)
@@ -77,22 +77,22 @@ static void test_binary_round_trip(void **state)
     for (size_t n = 0; n <= sizeof all; n++) {
         ifx_buf_reset(&enc);
         ifx_buf_reset(&dec);
-        assert_int_equal(ifx_base64_encode(all, n, &enc), IFX_OK);
-        assert_int_equal(enc.len, ifx_base64_encoded_len(n));
-        assert_int_equal(ifx_base64_decode(enc.data, enc.len, &dec, &err), IFX_OK);
+        assert_int_equal(ifxi_base64_encode(all, n, &enc), IFX_OK);
+        assert_int_equal(enc.len, ifxi_base64_encoded_len(n));
+        assert_int_equal(ifxi_base64_decode(enc.data, enc.len, &dec, &err), IFX_OK);
         assert_int_equal(dec.len, n);
         if (n)
             assert_memory_equal(dec.data, all, n);
     }
     /* The two last characters of the alphabet. */
     ifx_buf_reset(&enc);
-    assert_int_equal(ifx_base64_encode("\xFB\xFF", 2, &enc), IFX_OK);
+    assert_int_equal(ifxi_base64_encode("\xFB\xFF", 2, &enc), IFX_OK);
     assert_string_equal(enc.data, "+/8=");
     ifx_buf_reset(&enc);
-    assert_int_equal(ifx_base64_encode("\xFB\xEF\xBE", 3, &enc), IFX_OK);
+    assert_int_equal(ifxi_base64_encode("\xFB\xEF\xBE", 3, &enc), IFX_OK);
     assert_string_equal(enc.data, "++++");
     ifx_buf_reset(&dec);
-    assert_int_equal(ifx_base64_decode("////", 4, &dec, &err), IFX_OK);
+    assert_int_equal(ifxi_base64_decode("////", 4, &dec, &err), IFX_OK);
     assert_int_equal(dec.len, 3);
     assert_memory_equal(dec.data, "\xFF\xFF\xFF", 3);
     ifx_buf_free(&enc);
@@ -106,14 +106,14 @@ static void test_appends(void **state)
 
     ifx_buf_init(&b, 64);
     assert_int_equal(ifx_buf_puts(&b, "x="), IFX_OK);
-    assert_int_equal(ifx_base64_encode("foo", 3, &b), IFX_OK);
+    assert_int_equal(ifxi_base64_encode("foo", 3, &b), IFX_OK);
     assert_string_equal(b.data, "x=Zm9v");
-    assert_int_equal(ifx_base64_decode("YmFy", 4, &b, NULL), IFX_OK);
+    assert_int_equal(ifxi_base64_decode("YmFy", 4, &b, NULL), IFX_OK);
     assert_string_equal(b.data, "x=Zm9vbar");
     assert_int_equal(b.len, 9);
     /* Empty in, nothing out, nothing touched. */
-    assert_int_equal(ifx_base64_encode("", 0, &b), IFX_OK);
-    assert_int_equal(ifx_base64_decode("", 0, &b, NULL), IFX_OK);
+    assert_int_equal(ifxi_base64_encode("", 0, &b), IFX_OK);
+    assert_int_equal(ifxi_base64_decode("", 0, &b, NULL), IFX_OK);
     assert_int_equal(b.len, 9);
     ifx_buf_free(&b);
 }
@@ -126,16 +126,16 @@ static void test_full_buffer(void **state)
 
     ifx_buf_init(&b, 7);
     assert_int_equal(ifx_buf_puts(&b, "abc"), IFX_OK);
-    assert_int_equal(ifx_base64_encode("foo", 3, &b), IFX_OK); /* exactly 7 */
+    assert_int_equal(ifxi_base64_encode("foo", 3, &b), IFX_OK); /* exactly 7 */
     assert_string_equal(b.data, "abcZm9v");
-    assert_int_equal(ifx_base64_encode("f", 1, &b), IFX_E_FULL);
+    assert_int_equal(ifxi_base64_encode("f", 1, &b), IFX_E_FULL);
     assert_int_equal(b.len, 7);
     assert_string_equal(b.data, "abcZm9v");
 
     ifx_buf_reset(&b);
     assert_int_equal(ifx_buf_puts(&b, "abcde"), IFX_OK);
     ifx_err_clear(&err);
-    assert_int_equal(ifx_base64_decode("Zm9v", 4, &b, &err), IFX_E_FULL);
+    assert_int_equal(ifxi_base64_decode("Zm9v", 4, &b, &err), IFX_E_FULL);
     assert_int_equal(err.code, IFX_E_FULL);
     assert_non_null(strstr(err.msg, "full"));
     assert_int_equal(b.len, 5);
@@ -203,7 +203,7 @@ static void test_refusals(void **state)
         ifx_buf_reset(&b);
         assert_int_equal(ifx_buf_puts(&b, "keep"), IFX_OK);
         ifx_err_clear(&err);
-        rc = ifx_base64_decode(c->in, c->len, &b, &err);
+        rc = ifxi_base64_decode(c->in, c->len, &b, &err);
         if (rc != IFX_E_INVALID || err.code != IFX_E_INVALID)
             fail_msg("case %zu: rc %d", i, (int)rc);
         if (err.offset != c->offset)
@@ -213,7 +213,7 @@ static void test_refusals(void **state)
         /* out is unchanged, terminator included, even when groups before the problem decoded. */
         if (b.len != 4 || memcmp(b.data, "keep", 5) != 0)
             fail_msg("case %zu: out changed to %zu bytes", i, b.len);
-        assert_int_equal(ifx_base64_decode(c->in, c->len, &b, NULL), IFX_E_INVALID);
+        assert_int_equal(ifxi_base64_decode(c->in, c->len, &b, NULL), IFX_E_INVALID);
     }
     ifx_buf_free(&b);
 }
@@ -233,11 +233,11 @@ static void test_padding_bits_exhaustive(void **state)
         char g[5] = {'Z', alphabet[v], '=', '=', 0};
         char h[5] = {'Z', 'm', alphabet[v], '=', 0};
         ifx_buf_reset(&b);
-        ifx_rc rc = ifx_base64_decode(g, 4, &b, NULL);
+        ifx_rc rc = ifxi_base64_decode(g, 4, &b, NULL);
         assert_int_equal(rc, (v & 0x0F) ? IFX_E_INVALID : IFX_OK);
         ok2 += rc == IFX_OK;
         ifx_buf_reset(&b);
-        rc = ifx_base64_decode(h, 4, &b, NULL);
+        rc = ifxi_base64_decode(h, 4, &b, NULL);
         assert_int_equal(rc, (v & 0x03) ? IFX_E_INVALID : IFX_OK);
         ok1 += rc == IFX_OK;
     }

@@ -1,4 +1,4 @@
-/* The source's cursor: every rule of ifx_cursor_plan, the persisted form and each refusal, the
+/* The source's cursor: every rule of ifxi_cursor_plan, the persisted form and each refusal, the
  * identity hash, and a simulation that polls a fake server (per-table limits, ties in a new
  * random order on every query, rows arriving between polls) through Nacks and restarts, and checks
  * that every row is delivered exactly once. */
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "ifx/buf.h"
-#include "ifx/cursor.h"
+#include "connector/cursor.h"
 #include "ifx/error.h"
 
 /* ---- helpers ----------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ static ifx_cursor_row R(int64_t t, uint64_t hash, int64_t table)
 static void set_seen(ifx_cursor *c, int64_t t, const uint64_t *seen, size_t n)
 {
     ifx_cursor src = {.time_ns = t, .seen = (uint64_t *)seen, .nseen = n, .cap = n};
-    assert_int_equal(ifx_cursor_copy(c, &src), IFX_OK);
+    assert_int_equal(ifxi_cursor_copy(c, &src), IFX_OK);
 }
 
 static void assert_cursor(const ifx_cursor *c, int64_t t, const uint64_t *seen, size_t n)
@@ -79,7 +79,7 @@ static void plan(const ifx_cursor *c, const ifx_cursor_row *rows, size_t n, uint
     memset(&o->next, 0x5a, sizeof o->next);
     o->full = true;
     ifx_err_clear(&o->err);
-    o->rc = ifx_cursor_plan(c, rows, n, limit, o->emit, &o->next, &o->full, &o->err);
+    o->rc = ifxi_cursor_plan(c, rows, n, limit, o->emit, &o->next, &o->full, &o->err);
 }
 
 /* A refused answer: nothing emitted, next is c, not full. */
@@ -92,7 +92,7 @@ static void assert_refused(const ifx_cursor *c, plan_out *o, size_t n, const cha
         assert_false(o->emit[i]);
     assert_false(o->full);
     assert_cursor(&o->next, c->time_ns, c->seen, c->nseen);
-    ifx_cursor_free(&o->next);
+    ifxi_cursor_free(&o->next);
 }
 
 /* ---- init, copy, query parameters --------------------------------------------------------------
@@ -103,26 +103,26 @@ static void test_init_copy_free(void **state)
     ifx_cursor a, b;
     const uint64_t s[] = {3, 9, 12};
     (void)state;
-    ifx_cursor_init(&a, 42);
+    ifxi_cursor_init(&a, 42);
     assert_int_equal(a.time_ns, 42);
     assert_null(a.seen);
     assert_int_equal(a.nseen, 0);
-    ifx_cursor_init(&b, 0);
+    ifxi_cursor_init(&b, 0);
     set_seen(&a, 7, s, 3);
-    assert_int_equal(ifx_cursor_copy(&b, &a), IFX_OK);
+    assert_int_equal(ifxi_cursor_copy(&b, &a), IFX_OK);
     assert_cursor(&b, 7, s, 3);
     assert_ptr_not_equal(a.seen, b.seen); /* independent */
     b.seen[0] = 99;
     assert_int_equal(a.seen[0], 3);
     /* copying over a cursor that holds hashes replaces them */
     ifx_cursor empty;
-    ifx_cursor_init(&empty, -5);
-    assert_int_equal(ifx_cursor_copy(&b, &empty), IFX_OK);
+    ifxi_cursor_init(&empty, -5);
+    assert_int_equal(ifxi_cursor_copy(&b, &empty), IFX_OK);
     assert_cursor(&b, -5, NULL, 0);
-    assert_int_equal(ifx_cursor_copy(&b, &b), IFX_OK);
-    ifx_cursor_free(&a);
-    ifx_cursor_free(&a); /* twice is harmless */
-    ifx_cursor_free(&b);
+    assert_int_equal(ifxi_cursor_copy(&b, &b), IFX_OK);
+    ifxi_cursor_free(&a);
+    ifxi_cursor_free(&a); /* twice is harmless */
+    ifxi_cursor_free(&b);
     assert_null(b.seen);
     assert_int_equal(b.nseen, 0);
 }
@@ -132,32 +132,32 @@ static void test_query_time_and_limit(void **state)
     ifx_cursor c;
     const uint64_t s[] = {1, 2, 3, 4};
     (void)state;
-    ifx_cursor_init(&c, 1000);
-    assert_int_equal(ifx_cursor_query_time(&c), 999);
-    assert_int_equal(ifx_cursor_query_limit(&c, 7), 7);
+    ifxi_cursor_init(&c, 1000);
+    assert_int_equal(ifxi_cursor_query_time(&c), 999);
+    assert_int_equal(ifxi_cursor_query_limit(&c, 7), 7);
     c.time_ns = INT64_MIN;
-    assert_true(ifx_cursor_query_time(&c) == INT64_MIN);
+    assert_true(ifxi_cursor_query_time(&c) == INT64_MIN);
     c.time_ns = INT64_MIN + 1;
-    assert_true(ifx_cursor_query_time(&c) == INT64_MIN);
+    assert_true(ifxi_cursor_query_time(&c) == INT64_MIN);
     c.time_ns = INT64_MAX;
-    assert_true(ifx_cursor_query_time(&c) == INT64_MAX - 1);
+    assert_true(ifxi_cursor_query_time(&c) == INT64_MAX - 1);
     c.time_ns = 0;
-    assert_true(ifx_cursor_query_time(&c) == -1);
+    assert_true(ifxi_cursor_query_time(&c) == -1);
     set_seen(&c, 5, s, 4);
-    assert_int_equal(ifx_cursor_query_limit(&c, 7), 11);
-    assert_int_equal(ifx_cursor_query_limit(&c, 0), 4);
-    assert_true(ifx_cursor_query_limit(&c, UINT32_MAX) == (uint64_t)UINT32_MAX + 4);
-    ifx_cursor_free(&c);
+    assert_int_equal(ifxi_cursor_query_limit(&c, 7), 11);
+    assert_int_equal(ifxi_cursor_query_limit(&c, 0), 4);
+    assert_true(ifxi_cursor_query_limit(&c, UINT32_MAX) == (uint64_t)UINT32_MAX + 4);
+    ifxi_cursor_free(&c);
     /* saturates (nseen is only read) */
     ifx_cursor big = {.time_ns = 0, .seen = NULL, .nseen = SIZE_MAX - 2, .cap = 0};
     if ((uint64_t)SIZE_MAX == UINT64_MAX) {
-        assert_true(ifx_cursor_query_limit(&big, 10) == UINT64_MAX);
-        assert_true(ifx_cursor_query_limit(&big, 2) == UINT64_MAX);
-        assert_true(ifx_cursor_query_limit(&big, 1) == UINT64_MAX - 1);
+        assert_true(ifxi_cursor_query_limit(&big, 10) == UINT64_MAX);
+        assert_true(ifxi_cursor_query_limit(&big, 2) == UINT64_MAX);
+        assert_true(ifxi_cursor_query_limit(&big, 1) == UINT64_MAX - 1);
     }
 }
 
-/* ifx_cursor_seen_count: copies of a hash in the sorted seen set, at the ends, in the middle,
+/* ifxi_cursor_seen_count: copies of a hash in the sorted seen set, at the ends, in the middle,
  * absent, and in a set of one value repeated. */
 static void test_seen_count(void **state)
 {
@@ -165,22 +165,22 @@ static void test_seen_count(void **state)
     const uint64_t s[] = {0, 0, 3, 7, 7, 7, 9, UINT64_MAX};
     const uint64_t same[] = {5, 5, 5, 5};
     (void)state;
-    ifx_cursor_init(&c, 0);
-    assert_int_equal(ifx_cursor_seen_count(&c, 0), 0);
+    ifxi_cursor_init(&c, 0);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 0), 0);
     set_seen(&c, 0, s, 8);
-    assert_int_equal(ifx_cursor_seen_count(&c, 0), 2);
-    assert_int_equal(ifx_cursor_seen_count(&c, 1), 0);
-    assert_int_equal(ifx_cursor_seen_count(&c, 3), 1);
-    assert_int_equal(ifx_cursor_seen_count(&c, 7), 3);
-    assert_int_equal(ifx_cursor_seen_count(&c, 8), 0);
-    assert_int_equal(ifx_cursor_seen_count(&c, 9), 1);
-    assert_int_equal(ifx_cursor_seen_count(&c, UINT64_MAX), 1);
-    assert_int_equal(ifx_cursor_seen_count(&c, UINT64_MAX - 1), 0);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 0), 2);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 1), 0);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 3), 1);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 7), 3);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 8), 0);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 9), 1);
+    assert_int_equal(ifxi_cursor_seen_count(&c, UINT64_MAX), 1);
+    assert_int_equal(ifxi_cursor_seen_count(&c, UINT64_MAX - 1), 0);
     set_seen(&c, 0, same, 4);
-    assert_int_equal(ifx_cursor_seen_count(&c, 5), 4);
-    assert_int_equal(ifx_cursor_seen_count(&c, 4), 0);
-    assert_int_equal(ifx_cursor_seen_count(&c, 6), 0);
-    ifx_cursor_free(&c);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 5), 4);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 4), 0);
+    assert_int_equal(ifxi_cursor_seen_count(&c, 6), 0);
+    ifxi_cursor_free(&c);
 }
 
 /* ---- plan: the rules ----------------------------------------------------------------------------
@@ -192,15 +192,15 @@ static void test_plan_empty_answer(void **state)
     plan_out o;
     const uint64_t s[] = {5, 6};
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     set_seen(&c, 100, s, 2);
     plan(&c, NULL, 0, 12, &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_false(o.full);
     assert_cursor(&o.next, 100, s, 2);
     assert_ptr_not_equal(o.next.seen, c.seen);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 static void test_plan_short_answer_moves_to_last_time(void **state)
@@ -208,7 +208,7 @@ static void test_plan_short_answer_moves_to_last_time(void **state)
     ifx_cursor c;
     plan_out o;
     (void)state;
-    ifx_cursor_init(&c, 10);
+    ifxi_cursor_init(&c, 10);
     const ifx_cursor_row rows[] = {R(10, 1, 0), R(11, 2, 0), R(15, 3, 0), R(15, 4, 0)};
     plan(&c, rows, 4, 10, &o);
     assert_int_equal(o.rc, IFX_OK);
@@ -216,8 +216,8 @@ static void test_plan_short_answer_moves_to_last_time(void **state)
     assert_emit(o.emit, "1111");
     const uint64_t want[] = {3, 4};
     assert_cursor(&o.next, 15, want, 2);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 static void test_plan_rows_before_cursor_and_seen_are_dropped(void **state)
@@ -226,7 +226,7 @@ static void test_plan_rows_before_cursor_and_seen_are_dropped(void **state)
     plan_out o;
     const uint64_t s[] = {20, 30};
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     set_seen(&c, 50, s, 2);
     /* 49: before T (a '>=' template returns T - 1 ns); 20 and 30 at T: seen; 25 at T: new */
     const ifx_cursor_row rows[] = {R(49, 7, 0), R(50, 30, 0), R(50, 25, 0), R(50, 20, 0),
@@ -237,7 +237,7 @@ static void test_plan_rows_before_cursor_and_seen_are_dropped(void **state)
     assert_emit(o.emit, "00101");
     const uint64_t want[] = {8};
     assert_cursor(&o.next, 51, want, 1);
-    ifx_cursor_free(&o.next);
+    ifxi_cursor_free(&o.next);
 
     /* the same rows without 51: the cursor stays at T and adds what it delivered there */
     plan(&c, rows, 4, 12, &o);
@@ -245,8 +245,8 @@ static void test_plan_rows_before_cursor_and_seen_are_dropped(void **state)
     assert_emit(o.emit, "0010");
     const uint64_t want2[] = {20, 25, 30};
     assert_cursor(&o.next, 50, want2, 3);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 static void test_plan_nothing_new_keeps_cursor(void **state)
@@ -255,7 +255,7 @@ static void test_plan_nothing_new_keeps_cursor(void **state)
     plan_out o;
     const uint64_t s[] = {20, 30};
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     set_seen(&c, 50, s, 2);
     const ifx_cursor_row rows[] = {R(40, 7, 0), R(50, 30, 0), R(50, 20, 0)};
     plan(&c, rows, 3, 12, &o);
@@ -263,14 +263,14 @@ static void test_plan_nothing_new_keeps_cursor(void **state)
     assert_false(o.full);
     assert_emit(o.emit, "000");
     assert_cursor(&o.next, 50, s, 2);
-    ifx_cursor_free(&o.next);
+    ifxi_cursor_free(&o.next);
     /* only rows before T: the cursor never goes back */
     plan(&c, rows, 1, 12, &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_emit(o.emit, "0");
     assert_cursor(&o.next, 50, s, 2);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 /* Upstream R1: batch 3, rows T1,T1,T2,T2,T2. The first answer stops inside the T2 run. */
@@ -279,18 +279,18 @@ static void test_plan_r1_full_answer_inside_a_tie(void **state)
     ifx_cursor c;
     plan_out o;
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     const ifx_cursor_row a1[] = {R(1, 11, 0), R(1, 12, 0), R(2, 21, 0)};
-    plan(&c, a1, 3, ifx_cursor_query_limit(&c, 3), &o);
+    plan(&c, a1, 3, ifxi_cursor_query_limit(&c, 3), &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_true(o.full);
     assert_emit(o.emit, "111");
     const uint64_t w1[] = {21};
     assert_cursor(&o.next, 2, w1, 1);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&c);
     c = o.next;
-    assert_int_equal(ifx_cursor_query_time(&c), 1);
-    assert_int_equal(ifx_cursor_query_limit(&c, 3), 4);
+    assert_int_equal(ifxi_cursor_query_time(&c), 1);
+    assert_int_equal(ifxi_cursor_query_limit(&c, 3), 4);
     /* the next answer returns the whole T2 run, in another order */
     const ifx_cursor_row a2[] = {R(2, 23, 0), R(2, 21, 0), R(2, 22, 0)};
     plan(&c, a2, 3, 4, &o);
@@ -299,8 +299,8 @@ static void test_plan_r1_full_answer_inside_a_tie(void **state)
     assert_emit(o.emit, "101");
     const uint64_t w2[] = {21, 22, 23};
     assert_cursor(&o.next, 2, w2, 3);
-    ifx_cursor_free(&c);
-    ifx_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
 }
 
 /* Upstream R3: limits are per table; a dense table that came back full hides what lies beyond its
@@ -310,7 +310,7 @@ static void test_plan_r3_frontier_of_full_tables(void **state)
     ifx_cursor c;
     plan_out o;
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     const ifx_cursor_row rows[] = {
         R(1, 101, 0), R(2, 102, 0),  R(3, 103, 0),  /* dense, full at limit 3 */
         R(2, 201, 1), R(3, 202, 1),  R(10, 203, 1), /* sparse, full too, ends at 10 */
@@ -322,7 +322,7 @@ static void test_plan_r3_frontier_of_full_tables(void **state)
     assert_emit(o.emit, "11111010");
     const uint64_t w[] = {103, 202, 301}; /* every row at the frontier time, sorted */
     assert_cursor(&o.next, 3, w, 3);
-    ifx_cursor_free(&o.next);
+    ifxi_cursor_free(&o.next);
 
     /* the frontier is the earliest last time among full tables, not the latest */
     const ifx_cursor_row rows2[] = {R(1, 1, 5), R(9, 2, 5), R(4, 3, 6), R(5, 4, 6), R(6, 5, 7)};
@@ -332,7 +332,7 @@ static void test_plan_r3_frontier_of_full_tables(void **state)
     assert_emit(o.emit, "10110");
     const uint64_t w2[] = {4};
     assert_cursor(&o.next, 5, w2, 1);
-    ifx_cursor_free(&o.next);
+    ifxi_cursor_free(&o.next);
 
     /* more rows than the limit is full too (defensive) */
     const ifx_cursor_row rows3[] = {R(1, 1, 0), R(2, 2, 0), R(3, 3, 0), R(2, 9, 1)};
@@ -342,8 +342,8 @@ static void test_plan_r3_frontier_of_full_tables(void **state)
     assert_emit(o.emit, "1111");
     const uint64_t w3[] = {3};
     assert_cursor(&o.next, 3, w3, 1);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 static void test_plan_tables_need_not_be_contiguous(void **state)
@@ -351,7 +351,7 @@ static void test_plan_tables_need_not_be_contiguous(void **state)
     ifx_cursor c;
     plan_out o;
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     /* interleaved: each table is in order on its own */
     const ifx_cursor_row rows[] = {R(5, 1, 0), R(1, 2, 1), R(6, 3, 0), R(2, 4, 1), R(3, 5, 1)};
     plan(&c, rows, 5, 3, &o);
@@ -360,8 +360,8 @@ static void test_plan_tables_need_not_be_contiguous(void **state)
     assert_emit(o.emit, "01011");
     const uint64_t w[] = {5};
     assert_cursor(&o.next, 3, w, 1);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 static void test_plan_unsorted_table_is_refused(void **state)
@@ -370,7 +370,7 @@ static void test_plan_unsorted_table_is_refused(void **state)
     plan_out o;
     const uint64_t s[] = {4};
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     set_seen(&c, 1, s, 1);
     const ifx_cursor_row rows[] = {R(1, 1, 3), R(2, 2, 7), R(5, 3, 7), R(1000000003, 4, 7),
                                    R(1000000002, 5, 7)};
@@ -386,8 +386,8 @@ static void test_plan_unsorted_table_is_refused(void **state)
     const ifx_cursor_row eq[] = {R(3, 1, 0), R(3, 2, 0), R(3, 3, 0)};
     plan(&c, eq, 3, 100, &o);
     assert_int_equal(o.rc, IFX_OK);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 static void test_plan_full_table_before_cursor_is_refused(void **state)
@@ -396,7 +396,7 @@ static void test_plan_full_table_before_cursor_is_refused(void **state)
     plan_out o;
     const uint64_t s[] = {4, 8};
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     set_seen(&c, 100, s, 2);
     /* a query without the $cursor filter: a full table that ends before T */
     const ifx_cursor_row rows[] = {R(10, 1, 0), R(20, 2, 0), R(30, 3, 0), R(40, 4, 0),
@@ -404,7 +404,7 @@ static void test_plan_full_table_before_cursor_is_refused(void **state)
     plan(&c, rows, 5, 4, &o);
     assert_refused(&c, &o, 5,
                    "the query returned rows before the cursor; check that it filters on $cursor");
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&c);
 }
 
 static void test_plan_full_answer_without_progress_is_refused(void **state)
@@ -413,28 +413,29 @@ static void test_plan_full_answer_without_progress_is_refused(void **state)
     plan_out o;
     const uint64_t s[] = {1, 2, 3};
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     set_seen(&c, 100, s, 3);
-    /* a limit below ifx_cursor_query_limit: only seen rows fit, and asking again changes nothing */
+    /* a limit below ifxi_cursor_query_limit: only seen rows fit, and asking again changes nothing
+     */
     const ifx_cursor_row rows[] = {R(100, 3, 0), R(100, 1, 0)};
     plan(&c, rows, 2, 2, &o);
     assert_refused(&c, &o, 2, "no progress");
     /* a '>=' template: rows at T - 1 ns take up the limit */
     const ifx_cursor_row crowd[] = {R(99, 7, 0),  R(99, 8, 0),  R(99, 9, 0),
                                     R(100, 3, 0), R(100, 1, 0), R(100, 2, 0)};
-    plan(&c, crowd, 6, ifx_cursor_query_limit(&c, 3), &o);
+    plan(&c, crowd, 6, ifxi_cursor_query_limit(&c, 3), &o);
     assert_refused(&c, &o, 6, "the query returned rows before the cursor");
     /* with fewer of them there is progress */
     const ifx_cursor_row some[] = {R(99, 8, 0),  R(100, 3, 0), R(100, 1, 0),
                                    R(100, 2, 0), R(100, 4, 0), R(100, 5, 0)};
-    plan(&c, some, 6, ifx_cursor_query_limit(&c, 3), &o);
+    plan(&c, some, 6, ifxi_cursor_query_limit(&c, 3), &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_true(o.full);
     assert_emit(o.emit, "000011");
     const uint64_t w[] = {1, 2, 3, 4, 5};
     assert_cursor(&o.next, 100, w, 5);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 /* With limit = batch + nseen, a full answer at T holds at least batch new rows (pigeonhole). */
@@ -451,9 +452,9 @@ static void test_plan_progress_inside_a_long_tie(void **state)
             size_t n = 0;
             for (size_t i = 0; i < nseen; i++)
                 s[i] = 1000 + 2 * i;
-            ifx_cursor_init(&c, 0);
+            ifxi_cursor_init(&c, 0);
             set_seen(&c, 77, s, nseen);
-            uint64_t limit = ifx_cursor_query_limit(&c, batch);
+            uint64_t limit = ifxi_cursor_query_limit(&c, batch);
             /* the server's pick of `limit` rows at 77 out of nseen seen + 20 new, any order */
             uint64_t pool[40];
             size_t npool = 0;
@@ -484,8 +485,8 @@ static void test_plan_progress_inside_a_long_tie(void **state)
             assert_int_equal(o.next.nseen, nseen + nemit);
             for (size_t i = 1; i < o.next.nseen; i++)
                 assert_true(o.next.seen[i - 1] < o.next.seen[i]);
-            ifx_cursor_free(&o.next);
-            ifx_cursor_free(&c);
+            ifxi_cursor_free(&o.next);
+            ifxi_cursor_free(&c);
         }
     }
 }
@@ -496,21 +497,21 @@ static void test_plan_copies_are_counted(void **state)
     ifx_cursor c;
     plan_out o;
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     const ifx_cursor_row rows[] = {R(5, 9, 0), R(5, 9, 0), R(5, 4, 0)};
     plan(&c, rows, 3, 10, &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_emit(o.emit, "111");
     const uint64_t w[] = {4, 9, 9};
     assert_cursor(&o.next, 5, w, 3);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&c);
     c = o.next;
     /* the same answer again: nothing new */
     plan(&c, rows, 3, 13, &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_emit(o.emit, "000");
     assert_cursor(&o.next, 5, w, 3);
-    ifx_cursor_free(&o.next);
+    ifxi_cursor_free(&o.next);
     /* a third copy arrived: one more */
     const ifx_cursor_row more[] = {R(5, 9, 0), R(5, 4, 0), R(5, 9, 0), R(5, 9, 0)};
     plan(&c, more, 4, 13, &o);
@@ -518,23 +519,23 @@ static void test_plan_copies_are_counted(void **state)
     assert_emit(o.emit, "1000"); /* which copy goes is immaterial: the first */
     const uint64_t w2[] = {4, 9, 9, 9};
     assert_cursor(&o.next, 5, w2, 4);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 
     /* one hash at different times is two rows */
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     const ifx_cursor_row two[] = {R(1, 9, 0), R(2, 9, 0)};
     plan(&c, two, 2, 10, &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_emit(o.emit, "11");
     const uint64_t w3[] = {9};
     assert_cursor(&o.next, 2, w3, 1);
-    ifx_cursor_free(&o.next);
+    ifxi_cursor_free(&o.next);
 
     /* batch 1 through three copies: each full answer brings one more (a set would stall here) */
     const ifx_cursor_row h3[] = {R(5, 9, 0), R(5, 9, 0), R(5, 9, 0)};
     for (size_t round = 0; round < 3; round++) {
-        uint64_t limit = ifx_cursor_query_limit(&c, 1);
+        uint64_t limit = ifxi_cursor_query_limit(&c, 1);
         size_t n = limit < 3 ? (size_t)limit : 3;
         plan(&c, h3, n, limit, &o);
         assert_int_equal(o.rc, IFX_OK);
@@ -544,15 +545,15 @@ static void test_plan_copies_are_counted(void **state)
             nemit += o.emit[i];
         assert_int_equal(nemit, 1);
         assert_int_equal(o.next.nseen, round + 1);
-        ifx_cursor_free(&c);
+        ifxi_cursor_free(&c);
         c = o.next;
     }
-    plan(&c, h3, 3, ifx_cursor_query_limit(&c, 1), &o);
+    plan(&c, h3, 3, ifxi_cursor_query_limit(&c, 1), &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_false(o.full);
     assert_emit(o.emit, "000");
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 static void test_plan_seen_is_replaced_when_time_moves(void **state)
@@ -561,7 +562,7 @@ static void test_plan_seen_is_replaced_when_time_moves(void **state)
     plan_out o;
     const uint64_t s[] = {1, 2};
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     set_seen(&c, 10, s, 2);
     const ifx_cursor_row rows[] = {R(10, 1, 0), R(10, 3, 0), R(12, 9, 0), R(12, 8, 1)};
     plan(&c, rows, 4, 5, &o);
@@ -570,8 +571,8 @@ static void test_plan_seen_is_replaced_when_time_moves(void **state)
     assert_emit(o.emit, "0111");
     const uint64_t w[] = {8, 9};
     assert_cursor(&o.next, 12, w, 2);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 static void test_plan_extreme_times(void **state)
@@ -579,22 +580,22 @@ static void test_plan_extreme_times(void **state)
     ifx_cursor c;
     plan_out o;
     (void)state;
-    ifx_cursor_init(&c, INT64_MIN);
+    ifxi_cursor_init(&c, INT64_MIN);
     const ifx_cursor_row rows[] = {R(INT64_MIN, 1, 0), R(-1, 2, 0), R(INT64_MAX, 3, 0)};
     plan(&c, rows, 3, 10, &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_emit(o.emit, "111");
     const uint64_t w[] = {3};
     assert_cursor(&o.next, INT64_MAX, w, 1);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&c);
     c = o.next;
-    assert_true(ifx_cursor_query_time(&c) == INT64_MAX - 1);
+    assert_true(ifxi_cursor_query_time(&c) == INT64_MAX - 1);
     plan(&c, rows + 2, 1, 11, &o);
     assert_int_equal(o.rc, IFX_OK);
     assert_emit(o.emit, "0");
     assert_cursor(&o.next, INT64_MAX, w, 1);
-    ifx_cursor_free(&o.next);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&o.next);
+    ifxi_cursor_free(&c);
 }
 
 /* ---- persisted form -----------------------------------------------------------------------------
@@ -606,11 +607,11 @@ static void test_encode_layout(void **state)
     ifx_buf b;
     const uint64_t s[] = {1, 0xAABB, 0xAABB, 0x8000000000000000ULL};
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     set_seen(&c, 0x0102030405060708LL, s, 4);
     ifx_buf_init(&b, 1024);
     assert_int_equal(ifx_buf_puts(&b, "pre"), IFX_OK);
-    assert_int_equal(ifx_cursor_encode(&c, &b), IFX_OK); /* appends */
+    assert_int_equal(ifxi_cursor_encode(&c, &b), IFX_OK); /* appends */
     const uint8_t want[] = {'p', 'r', 'e',  'I',  'F', 'X', 'C', 1, 8, 7, 6,    5,    4,
                             3,   2,   1,    4,    0,   0,   0,   1, 0, 0, 0,    0,    0,
                             0,   0,   0xBB, 0xAA, 0,   0,   0,   0, 0, 0, 0xBB, 0xAA, 0,
@@ -620,20 +621,20 @@ static void test_encode_layout(void **state)
 
     ifx_cursor d;
     ifx_err e;
-    assert_int_equal(ifx_cursor_decode((const uint8_t *)b.data + 3, b.len - 3, &d, &e), IFX_OK);
+    assert_int_equal(ifxi_cursor_decode((const uint8_t *)b.data + 3, b.len - 3, &d, &e), IFX_OK);
     assert_cursor(&d, 0x0102030405060708LL, s, 4);
-    ifx_cursor_free(&d);
+    ifxi_cursor_free(&d);
 
     /* over the cap: refused, buffer unchanged */
     ifx_buf small;
     ifx_buf_init(&small, 20);
     assert_int_equal(ifx_buf_puts(&small, "x"), IFX_OK);
-    assert_int_equal(ifx_cursor_encode(&c, &small), IFX_E_FULL);
+    assert_int_equal(ifxi_cursor_encode(&c, &small), IFX_E_FULL);
     assert_int_equal(small.len, 1);
     assert_string_equal(small.data, "x");
     ifx_buf_free(&small);
     ifx_buf_free(&b);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&c);
 }
 
 static void test_encode_decode_round_trips(void **state)
@@ -655,15 +656,15 @@ static void test_encode_decode_round_trips(void **state)
                     s[j] = s[j - 1];
                     s[j - 1] = t;
                 }
-            ifx_cursor_init(&c, 0);
+            ifxi_cursor_init(&c, 0);
             set_seen(&c, times[ti], s, n);
             ifx_buf_init(&b, 1 << 20);
-            assert_int_equal(ifx_cursor_encode(&c, &b), IFX_OK);
+            assert_int_equal(ifxi_cursor_encode(&c, &b), IFX_OK);
             assert_int_equal(b.len, 17 + 8 * n);
-            assert_int_equal(ifx_cursor_decode((const uint8_t *)b.data, b.len, &d, &e), IFX_OK);
+            assert_int_equal(ifxi_cursor_decode((const uint8_t *)b.data, b.len, &d, &e), IFX_OK);
             assert_cursor(&d, times[ti], s, n);
-            ifx_cursor_free(&d);
-            ifx_cursor_free(&c);
+            ifxi_cursor_free(&d);
+            ifxi_cursor_free(&c);
             ifx_buf_free(&b);
         }
     }
@@ -675,13 +676,13 @@ static void expect_refusal(const uint8_t *p, size_t len, const char *msg, size_t
     ifx_err e;
     memset(&d, 0x5a, sizeof d);
     ifx_err_clear(&e);
-    assert_int_equal(ifx_cursor_decode(p, len, &d, &e), IFX_E_INVALID);
+    assert_int_equal(ifxi_cursor_decode(p, len, &d, &e), IFX_E_INVALID);
     if (strcmp(e.msg, msg) != 0)
         fail_msg("decode of %zu bytes: \"%s\", want \"%s\"", len, e.msg, msg);
     assert_int_equal(e.offset, offset);
     assert_null(d.seen); /* owns nothing */
     assert_int_equal(d.nseen, 0);
-    ifx_cursor_free(&d);
+    ifxi_cursor_free(&d);
 }
 
 static void test_decode_refusals(void **state)
@@ -692,14 +693,14 @@ static void test_decode_refusals(void **state)
     ifx_buf b;
     const uint64_t s[] = {1, 5, 9};
     (void)state;
-    ifx_cursor_init(&c, 0);
+    ifxi_cursor_init(&c, 0);
     set_seen(&c, 12345, s, 3);
     ifx_buf_init(&b, 1024);
-    assert_int_equal(ifx_cursor_encode(&c, &b), IFX_OK);
+    assert_int_equal(ifxi_cursor_encode(&c, &b), IFX_OK);
     assert_int_equal(b.len, sizeof good);
     memcpy(good, b.data, sizeof good);
     ifx_buf_free(&b);
-    ifx_cursor_free(&c);
+    ifxi_cursor_free(&c);
 
     expect_refusal((const uint8_t *)"", 0, "cursor state: truncated at byte 0", 0);
     expect_refusal((const uint8_t *)"IF", 2, "cursor state: truncated at byte 2", 2);
@@ -741,8 +742,8 @@ static void test_decode_refusals(void **state)
     expect_refusal(v, sizeof v, "cursor state: 16 trailing bytes", 25);
     /* NULL err is fine */
     ifx_cursor d;
-    assert_int_equal(ifx_cursor_decode(v, sizeof v, &d, NULL), IFX_E_INVALID);
-    ifx_cursor_free(&d);
+    assert_int_equal(ifxi_cursor_decode(v, sizeof v, &d, NULL), IFX_E_INVALID);
+    ifxi_cursor_free(&d);
 }
 
 /* ---- identity hash
@@ -769,10 +770,10 @@ static void test_hash_known_values(void **state)
 {
     (void)state;
     /* Persisted in cursor states: these must never change. */
-    assert_true(ifx_hash64("", 0, 0) == 0xFA35450F7D173274ULL);
-    assert_true(ifx_hash64("a", 1, 0) == 0x2AA7C2B45A6430E4ULL);
-    assert_true(ifx_hash64("abcdefgh", 8, 0) == 0xCBF61A5CE68F3FEAULL);
-    assert_true(ifx_hash64("the quick brown fox", 19, 1) == 0xB8E6E7BC0FC51BCEULL);
+    assert_true(ifxi_cursor_hash64("", 0, 0) == 0xFA35450F7D173274ULL);
+    assert_true(ifxi_cursor_hash64("a", 1, 0) == 0x2AA7C2B45A6430E4ULL);
+    assert_true(ifxi_cursor_hash64("abcdefgh", 8, 0) == 0xCBF61A5CE68F3FEAULL);
+    assert_true(ifxi_cursor_hash64("the quick brown fox", 19, 1) == 0xB8E6E7BC0FC51BCEULL);
 }
 
 static void test_hash_length_seed_and_every_byte(void **state)
@@ -782,21 +783,21 @@ static void test_hash_length_seed_and_every_byte(void **state)
     (void)state;
     /* zero runs of every length differ ("a" and "a\0" must not collide) */
     for (size_t len = 0; len <= 64; len++)
-        h[len] = ifx_hash64(zeros, len, 0);
+        h[len] = ifxi_cursor_hash64(zeros, len, 0);
     qsort(h, 65, sizeof h[0], cmp_u64);
     for (size_t i = 1; i < 65; i++)
         assert_true(h[i - 1] != h[i]);
-    assert_true(ifx_hash64("a", 1, 0) != ifx_hash64("a\0", 2, 0));
-    assert_true(ifx_hash64("abc", 3, 0) != ifx_hash64("abc", 3, 1));
+    assert_true(ifxi_cursor_hash64("a", 1, 0) != ifxi_cursor_hash64("a\0", 2, 0));
+    assert_true(ifxi_cursor_hash64("abc", 3, 0) != ifxi_cursor_hash64("abc", 3, 1));
     /* every byte of every length counts, the tail too */
     for (size_t len = 1; len <= 33; len++) {
         uint8_t in[33];
         for (size_t i = 0; i < len; i++)
             in[i] = (uint8_t)(i * 37 + len);
-        uint64_t base = ifx_hash64(in, len, 5);
+        uint64_t base = ifxi_cursor_hash64(in, len, 5);
         for (size_t i = 0; i < len; i++) {
             in[i] ^= 0x80;
-            assert_true(ifx_hash64(in, len, 5) != base);
+            assert_true(ifxi_cursor_hash64(in, len, 5) != base);
             in[i] ^= 0x80;
         }
     }
@@ -807,7 +808,7 @@ static void test_hash_length_seed_and_every_byte(void **state)
     for (size_t off = 1; off < 8; off++) {
         memcpy(buf + off, a, sizeof a);
         for (size_t len = 0; len <= 40; len++)
-            assert_true(ifx_hash64(a, len, 3) == ifx_hash64(buf + off, len, 3));
+            assert_true(ifxi_cursor_hash64(a, len, 3) == ifxi_cursor_hash64(buf + off, len, 3));
     }
 }
 
@@ -825,9 +826,9 @@ static void test_hash_avalanche(void **state)
                 for (size_t i = 0; i < len; i++)
                     in[i] = (uint8_t)rng_next(&rng);
                 uint64_t seed = rng_next(&rng);
-                uint64_t h0 = ifx_hash64(in, len, seed);
+                uint64_t h0 = ifxi_cursor_hash64(in, len, seed);
                 in[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-                uint64_t d = h0 ^ ifx_hash64(in, len, seed);
+                uint64_t d = h0 ^ ifxi_cursor_hash64(in, len, seed);
                 sum += (uint64_t)popcount64(d);
                 for (int j = 0; j < 64; j++)
                     out_flips[j] += (d >> j) & 1;
@@ -849,8 +850,8 @@ static void test_hash_avalanche(void **state)
         for (int s = 0; s < 200; s++) {
             uint64_t seed = rng_next(&rng);
             uint64_t x = rng_next(&rng);
-            sum += (uint64_t)popcount64(ifx_hash64(&x, 8, seed) ^
-                                        ifx_hash64(&x, 8, seed ^ (1ULL << bit)));
+            sum += (uint64_t)popcount64(ifxi_cursor_hash64(&x, 8, seed) ^
+                                        ifxi_cursor_hash64(&x, 8, seed ^ (1ULL << bit)));
         }
         double mean = sum / 200.0;
         if (mean < 29.0 || mean > 35.0)
@@ -867,9 +868,9 @@ static void test_hash_no_collisions_on_structured_input(void **state)
     for (uint32_t i = 0; i < N; i++) {
         uint64_t w = i;
         uint32_t v = i;
-        h[i] = ifx_hash64(&w, 8, 0);
-        h[N + i] = ifx_hash64(&v, 4, 0);
-        h[2 * N + i] = ifx_hash64("", 0, i); /* chained use: the seed alone */
+        h[i] = ifxi_cursor_hash64(&w, 8, 0);
+        h[N + i] = ifxi_cursor_hash64(&v, 4, 0);
+        h[2 * N + i] = ifxi_cursor_hash64("", 0, i); /* chained use: the seed alone */
     }
     qsort(h, 3 * N, sizeof *h, cmp_u64);
     for (size_t i = 1; i < 3 * (size_t)N; i++)
@@ -940,7 +941,7 @@ static uint64_t copy_hash(sim *s, int64_t t)
     uint8_t in[16];
     memcpy(in, &t, 8);
     memcpy(in + 8, &v, 8);
-    return ifx_hash64(in, sizeof in, 77);
+    return ifxi_cursor_hash64(in, sizeof in, 77);
 }
 
 static void sim_grow(sim *s, size_t need)
@@ -1086,16 +1087,16 @@ static void sim_run(sim *s, const char *name, uint64_t seed)
     const size_t max_polls = 100 + 4 * (s->n + s->o.arrivals);
 
     ifx_buf_init(&state, 1 << 26);
-    ifx_cursor_init(&committed, s->o.start);
+    ifxi_cursor_init(&committed, s->o.start);
     for (;;) {
         bool full, last_chance = budget == 0;
         if (++s->polls > max_polls)
             fail_msg("%s seed %" PRIu64 ": no end after %zu polls", name, seed, max_polls);
-        uint64_t limit = ifx_cursor_query_limit(&committed, s->o.batch);
-        sim_query(s, ifx_cursor_query_time(&committed), limit);
+        uint64_t limit = ifxi_cursor_query_limit(&committed, s->o.batch);
+        sim_query(s, ifxi_cursor_query_time(&committed), limit);
         ifx_err_clear(&err);
         ifx_rc rc =
-            ifx_cursor_plan(&committed, s->ans, s->nans, limit, s->emit, &next, &full, &err);
+            ifxi_cursor_plan(&committed, s->ans, s->nans, limit, s->emit, &next, &full, &err);
         if (rc)
             fail_msg("%s seed %" PRIu64 ": plan failed: %s", name, seed, err.msg);
         size_t nemit = 0;
@@ -1114,14 +1115,14 @@ static void sim_run(sim *s, const char *name, uint64_t seed)
             fail_msg("%s seed %" PRIu64 ": a full answer at T emitted %zu < batch %u", name, seed,
                      nemit, s->o.batch);
         if (!full && nemit == 0 && last_chance) {
-            ifx_cursor_free(&next);
+            ifxi_cursor_free(&next);
             break;
         }
         /* rows that arrive after the query ran but before its batch is acknowledged */
         if (budget && rng_below(&s->rng, 100) < 10)
             sim_arrive(s, next.time_ns, &budget);
         if (nemit && rng_below(&s->rng, 100) < s->o.nack_pct) {
-            ifx_cursor_free(&next); /* Nack: the same rows come again */
+            ifxi_cursor_free(&next); /* Nack: the same rows come again */
             s->nacks++;
         } else {
             for (size_t i = 0; i < s->nans; i++) {
@@ -1132,7 +1133,7 @@ static void sim_run(sim *s, const char *name, uint64_t seed)
                              s->ans[i].time_ns);
                 s->delivered[s->ans_id[i]]++;
             }
-            ifx_cursor_free(&committed);
+            ifxi_cursor_free(&committed);
             committed = next; /* Ack: commit */
             if (committed.nseen > s->max_seen)
                 s->max_seen = committed.nseen;
@@ -1140,18 +1141,19 @@ static void sim_run(sim *s, const char *name, uint64_t seed)
         if (rng_below(&s->rng, 100) < s->o.restart_pct) {
             ifx_cursor restored;
             ifx_buf_reset(&state);
-            assert_int_equal(ifx_cursor_encode(&committed, &state), IFX_OK);
+            assert_int_equal(ifxi_cursor_encode(&committed, &state), IFX_OK);
             assert_int_equal(
-                ifx_cursor_decode((const uint8_t *)state.data, state.len, &restored, &err), IFX_OK);
+                ifxi_cursor_decode((const uint8_t *)state.data, state.len, &restored, &err),
+                IFX_OK);
             assert_cursor(&restored, committed.time_ns, committed.seen, committed.nseen);
-            ifx_cursor_free(&committed);
+            ifxi_cursor_free(&committed);
             committed = restored;
             s->restarts++;
         }
         if (budget && rng_below(&s->rng, 100) < 30)
             sim_arrive(s, committed.time_ns, &budget);
     }
-    ifx_cursor_free(&committed);
+    ifxi_cursor_free(&committed);
     ifx_buf_free(&state);
     sim_check(s, name, seed);
 }

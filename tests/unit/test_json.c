@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 #define S(lit) lit, sizeof lit - 1
 
@@ -24,12 +24,12 @@ static void expect_compact(const char *in, size_t len, const char *want)
 
     ifx_buf_init(&b, 1 << 20);
     ifx_err_clear(&err);
-    if (ifx_json_compact(in, len, &b, &err) != IFX_OK)
+    if (ifxi_json_compact(in, len, &b, &err) != IFX_OK)
         fail_msg("refused %.*s: %s", (int)len, in, err.msg);
     if (b.len != strlen(want) || memcmp(b.data, want, b.len + 1) != 0)
         fail_msg("compact of %.*s is \"%s\", expected \"%s\"", (int)len, in, b.data, want);
     /* Validation alone agrees. */
-    assert_int_equal(ifx_json_compact(in, len, NULL, &err), IFX_OK);
+    assert_int_equal(ifxi_json_compact(in, len, NULL, &err), IFX_OK);
     ifx_buf_free(&b);
 }
 
@@ -97,10 +97,10 @@ static void test_compact_appends(void **state)
 
     ifx_buf_init(&b, 1024);
     assert_int_equal(ifx_buf_puts(&b, "payload="), IFX_OK);
-    assert_int_equal(ifx_json_compact(S(" [1, 2] "), &b, &err), IFX_OK);
+    assert_int_equal(ifxi_json_compact(S(" [1, 2] "), &b, &err), IFX_OK);
     assert_string_equal(b.data, "payload=[1,2]");
     assert_int_equal(b.len, 13);
-    assert_int_equal(ifx_json_compact(S("{ }"), &b, &err), IFX_OK);
+    assert_int_equal(ifxi_json_compact(S("{ }"), &b, &err), IFX_OK);
     assert_string_equal(b.data, "payload=[1,2]{}");
     ifx_buf_free(&b);
 }
@@ -116,19 +116,19 @@ static void test_compact_capped_buffer(void **state)
     ifx_buf_init(&b, 10);
     assert_int_equal(ifx_buf_puts(&b, "ab"), IFX_OK);
     ifx_err_clear(&err);
-    assert_int_equal(ifx_json_compact(S(in), &b, &err), IFX_OK);
+    assert_int_equal(ifxi_json_compact(S(in), &b, &err), IFX_OK);
     assert_string_equal(b.data, "ab[1,2,3]");
     assert_int_equal(b.len, 9);
     /* More than the cap allows even when compact. */
     ifx_err_clear(&err);
-    assert_int_equal(ifx_json_compact(S(" [ 1 , 2 ] "), &b, &err), IFX_E_FULL);
+    assert_int_equal(ifxi_json_compact(S(" [ 1 , 2 ] "), &b, &err), IFX_E_FULL);
     assert_int_equal(err.code, IFX_E_FULL);
     assert_non_null(strstr(err.msg, "full"));
     assert_string_equal(b.data, "ab[1,2,3]");
     assert_int_equal(b.len, 9);
     /* Invalid input is reported as such even when it would not fit either. */
     ifx_err_clear(&err);
-    assert_int_equal(ifx_json_compact(S(" [ 1 , 2 , ] "), &b, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_json_compact(S(" [ 1 , 2 , ] "), &b, &err), IFX_E_INVALID);
     assert_int_equal(err.offset, 11);
     assert_int_equal(b.len, 9);
     ifx_buf_free(&b);
@@ -159,7 +159,7 @@ static void check_refusal(size_t i, const char *in, size_t len, size_t offset, c
     ifx_buf_init(&b, 1 << 20);
     assert_int_equal(ifx_buf_puts(&b, "keep"), IFX_OK);
     ifx_err_clear(&err);
-    rc = ifx_json_compact(in, len, &b, &err);
+    rc = ifxi_json_compact(in, len, &b, &err);
     if (rc != IFX_E_INVALID || err.code != IFX_E_INVALID)
         fail_msg("case %zu: rc %d for %.*s", i, (int)rc, (int)len, in);
     if (err.offset != offset)
@@ -171,9 +171,9 @@ static void check_refusal(size_t i, const char *in, size_t len, size_t offset, c
         fail_msg("case %zu: out changed to %zu bytes", i, b.len);
     ifx_buf_free(&b);
 
-    assert_int_equal(ifx_json_compact(in, len, NULL, NULL), IFX_E_INVALID);
+    assert_int_equal(ifxi_json_compact(in, len, NULL, NULL), IFX_E_INVALID);
     ifx_err_clear(&err);
-    assert_int_equal(ifx_json_parse(in, len, &v, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_json_parse(in, len, &v, &err), IFX_E_INVALID);
     assert_int_equal(err.offset, offset);
     assert_int_equal(v.type, IFX_JSON_NONE);
     assert_null(v.p);
@@ -346,37 +346,37 @@ static void test_string_scan_every_position(void **state)
 
             in[2 + at] = 0x01;
             ifx_err_clear(&err);
-            if (ifx_json_compact(in, len, NULL, &err) != IFX_E_INVALID || err.offset != 2 + at)
+            if (ifxi_json_compact(in, len, NULL, &err) != IFX_E_INVALID || err.offset != 2 + at)
                 fail_msg("n %zu: control at %zu: offset %zu", n, at, err.offset);
 
             in[2 + at] = (char)0x80;
             ifx_err_clear(&err);
-            if (ifx_json_compact(in, len, NULL, &err) != IFX_E_INVALID || err.offset != 2 + at ||
+            if (ifxi_json_compact(in, len, NULL, &err) != IFX_E_INVALID || err.offset != 2 + at ||
                 !strstr(err.msg, "invalid UTF-8"))
                 fail_msg("n %zu: 0x80 at %zu: offset %zu %s", n, at, err.offset, err.msg);
 
             /* A quote ends the string early: the rest is garbage after the element. */
             in[2 + at] = '"';
             ifx_err_clear(&err);
-            if (ifx_json_compact(in, len, NULL, &err) != IFX_E_INVALID || err.offset != 3 + at)
+            if (ifxi_json_compact(in, len, NULL, &err) != IFX_E_INVALID || err.offset != 3 + at)
                 fail_msg("n %zu: quote at %zu: offset %zu", n, at, err.offset);
 
             /* Valid specials: an escape, or a two-byte character. */
             if (at + 1 < n) {
                 in[2 + at] = '\\';
                 in[3 + at] = '/';
-                assert_int_equal(ifx_json_parse(in, len, &v, &err), IFX_OK);
-                ifx_json_iter_init(&it, &v);
-                assert_true(ifx_json_array_next(&it, &e));
+                assert_int_equal(ifxi_json_parse(in, len, &v, &err), IFX_OK);
+                ifxi_json_iter_init(&it, &v);
+                assert_true(ifxi_json_array_next(&it, &e));
                 assert_int_equal(e.len, n + 2);
                 assert_int_equal(e.flags, IFX_JSON_F_ESCAPED);
-                assert_false(ifx_json_array_next(&it, &e));
+                assert_false(ifxi_json_array_next(&it, &e));
 
                 in[2 + at] = (char)0xC3;
                 in[3 + at] = (char)0xA9;
-                assert_int_equal(ifx_json_parse(in, len, &v, &err), IFX_OK);
-                ifx_json_iter_init(&it, &v);
-                assert_true(ifx_json_array_next(&it, &e));
+                assert_int_equal(ifxi_json_parse(in, len, &v, &err), IFX_OK);
+                ifxi_json_iter_init(&it, &v);
+                assert_true(ifxi_json_array_next(&it, &e));
                 assert_int_equal(e.len, n + 2);
                 assert_int_equal(e.flags, 0);
             }
@@ -413,23 +413,23 @@ static void test_depth_cap(void **state)
 
     /* Exactly the cap: accepted, both ways of nesting. */
     s = nest(IFX_JSON_MAX_DEPTH, "[", "1", "]");
-    assert_int_equal(ifx_json_compact(s, strlen(s), NULL, &err), IFX_OK);
-    assert_int_equal(ifx_json_parse(s, strlen(s), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_compact(s, strlen(s), NULL, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(s, strlen(s), &v, &err), IFX_OK);
     assert_int_equal(v.type, IFX_JSON_ARRAY);
     assert_int_equal(v.len, strlen(s));
     free(s);
     s = nest(IFX_JSON_MAX_DEPTH, "{\"k\": ", "[]", "}");
-    assert_int_equal(ifx_json_compact(s, strlen(s), NULL, &err), IFX_E_INVALID); /* 257 */
+    assert_int_equal(ifxi_json_compact(s, strlen(s), NULL, &err), IFX_E_INVALID); /* 257 */
     assert_int_equal(err.offset, 6 * IFX_JSON_MAX_DEPTH);
     free(s);
     s = nest(IFX_JSON_MAX_DEPTH - 1, "{\"k\": ", "[]", "}");
-    assert_int_equal(ifx_json_compact(s, strlen(s), NULL, &err), IFX_OK);
+    assert_int_equal(ifxi_json_compact(s, strlen(s), NULL, &err), IFX_OK);
     free(s);
 
     /* One past it: refused at the bracket that goes too deep, not by running out of stack. */
     s = nest(IFX_JSON_MAX_DEPTH + 1, "[", "", "]");
     ifx_err_clear(&err);
-    assert_int_equal(ifx_json_compact(s, strlen(s), NULL, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_json_compact(s, strlen(s), NULL, &err), IFX_E_INVALID);
     assert_int_equal(err.offset, IFX_JSON_MAX_DEPTH);
     snprintf(msg, sizeof msg, "invalid JSON at byte %d: nesting deeper than %d levels",
              IFX_JSON_MAX_DEPTH, IFX_JSON_MAX_DEPTH);
@@ -438,17 +438,17 @@ static void test_depth_cap(void **state)
 
     /* Alternating containers: the stack must remember which is which on the way out. */
     s = nest(IFX_JSON_MAX_DEPTH / 2, "[{\"a\":", "0", "}]");
-    assert_int_equal(ifx_json_compact(s, strlen(s), NULL, &err), IFX_OK);
+    assert_int_equal(ifxi_json_compact(s, strlen(s), NULL, &err), IFX_OK);
     free(s);
     s = nest(IFX_JSON_MAX_DEPTH / 2, "[{\"a\":", "0", "]}");
     ifx_err_clear(&err);
-    assert_int_equal(ifx_json_compact(s, strlen(s), NULL, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_json_compact(s, strlen(s), NULL, &err), IFX_E_INVALID);
     assert_int_equal(err.offset, 6 * (IFX_JSON_MAX_DEPTH / 2) + 1);
     free(s);
 
     /* Very deep input is refused quickly, without recursion. */
     s = nest(1000000, "[", "", "]");
-    assert_int_equal(ifx_json_compact(s, strlen(s), NULL, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_json_compact(s, strlen(s), NULL, &err), IFX_E_INVALID);
     assert_int_equal(err.offset, IFX_JSON_MAX_DEPTH);
     free(s);
 }
@@ -459,8 +459,8 @@ static void test_depth_cap(void **state)
 static void expect_val(const ifx_json_val *v, ifx_json_type type, unsigned flags, const char *text)
 {
     if (v->type != type)
-        fail_msg("type %s, expected %s for %s", ifx_json_type_name(v->type),
-                 ifx_json_type_name(type), text);
+        fail_msg("type %s, expected %s for %s", ifxi_json_type_name(v->type),
+                 ifxi_json_type_name(type), text);
     if (v->flags != flags)
         fail_msg("flags %u, expected %u for %s", v->flags, flags, text);
     if (v->len != strlen(text) || memcmp(v->p, text, v->len) != 0)
@@ -474,31 +474,31 @@ static void test_parse_top_level(void **state)
     static const char obj[] = "  {\"a\": 1}\n";
     (void)state;
 
-    assert_int_equal(ifx_json_parse(S(obj), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S(obj), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_OBJECT, 0, "{\"a\": 1}");
     assert_ptr_equal(v.p, obj + 2);
-    assert_int_equal(ifx_json_parse(S(" [ ] "), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S(" [ ] "), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_ARRAY, 0, "[ ]");
-    assert_int_equal(ifx_json_parse(S("\"plain\""), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S("\"plain\""), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_STRING, 0, "\"plain\"");
-    assert_int_equal(ifx_json_parse(S(" \"a\\nb\" "), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S(" \"a\\nb\" "), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_STRING, IFX_JSON_F_ESCAPED, "\"a\\nb\"");
-    assert_int_equal(ifx_json_parse(S("12"), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S("12"), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_NUMBER, 0, "12");
-    assert_int_equal(ifx_json_parse(S("-12"), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S("-12"), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_NUMBER, IFX_JSON_F_NEG, "-12");
-    assert_int_equal(ifx_json_parse(S("-1.5e3"), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S("-1.5e3"), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_NUMBER, IFX_JSON_F_NEG | IFX_JSON_F_FRAC, "-1.5e3");
-    assert_int_equal(ifx_json_parse(S("1e3"), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S("1e3"), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_NUMBER, IFX_JSON_F_FRAC, "1e3");
-    assert_int_equal(ifx_json_parse(S("true"), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S("true"), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_TRUE, 0, "true");
-    assert_int_equal(ifx_json_parse(S("false\t"), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S("false\t"), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_FALSE, 0, "false");
-    assert_int_equal(ifx_json_parse(S("\nnull"), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S("\nnull"), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_NULL, 0, "null");
     /* A container's flags do not leak from the scalars inside it. */
-    assert_int_equal(ifx_json_parse(S("[\"\\n\", -1.5]"), &v, &err), IFX_OK);
+    assert_int_equal(ifxi_json_parse(S("[\"\\n\", -1.5]"), &v, &err), IFX_OK);
     expect_val(&v, IFX_JSON_ARRAY, 0, "[\"\\n\", -1.5]");
 }
 
@@ -517,61 +517,61 @@ static void test_iterate_nested(void **state)
     ifx_err err;
     (void)state;
 
-    assert_int_equal(ifx_json_parse(S(doc), &root, &err), IFX_OK);
-    ifx_json_iter_init(&it, &root);
+    assert_int_equal(ifxi_json_parse(S(doc), &root, &err), IFX_OK);
+    ifxi_json_iter_init(&it, &root);
 
-    assert_true(ifx_json_object_next(&it, &k, &a));
+    assert_true(ifxi_json_object_next(&it, &k, &a));
     expect_val(&k, IFX_JSON_STRING, 0, "\"a\"");
     expect_val(&a, IFX_JSON_OBJECT, 0,
                "{\"b\": [1, {\"c\": \"d\"}, [2, 3], \"x]}\\\"[{\"], \"e\": \"f\"}");
-    ifx_json_iter_init(&ia, &a);
-    assert_true(ifx_json_object_next(&ia, &k, &b));
+    ifxi_json_iter_init(&ia, &a);
+    assert_true(ifxi_json_object_next(&ia, &k, &b));
     expect_val(&k, IFX_JSON_STRING, 0, "\"b\"");
     expect_val(&b, IFX_JSON_ARRAY, 0, "[1, {\"c\": \"d\"}, [2, 3], \"x]}\\\"[{\"]");
-    ifx_json_iter_init(&ib, &b);
-    assert_true(ifx_json_array_next(&ib, &e));
+    ifxi_json_iter_init(&ib, &b);
+    assert_true(ifxi_json_array_next(&ib, &e));
     expect_val(&e, IFX_JSON_NUMBER, 0, "1");
-    assert_true(ifx_json_array_next(&ib, &e));
+    assert_true(ifxi_json_array_next(&ib, &e));
     expect_val(&e, IFX_JSON_OBJECT, 0, "{\"c\": \"d\"}");
-    assert_true(ifx_json_array_next(&ib, &e));
+    assert_true(ifxi_json_array_next(&ib, &e));
     expect_val(&e, IFX_JSON_ARRAY, 0, "[2, 3]");
-    assert_true(ifx_json_array_next(&ib, &e));
+    assert_true(ifxi_json_array_next(&ib, &e));
     expect_val(&e, IFX_JSON_STRING, IFX_JSON_F_ESCAPED, "\"x]}\\\"[{\"");
-    assert_false(ifx_json_array_next(&ib, &e));
-    assert_false(ifx_json_array_next(&ib, &e)); /* stays at the end */
-    assert_true(ifx_json_object_next(&ia, &k, &v));
+    assert_false(ifxi_json_array_next(&ib, &e));
+    assert_false(ifxi_json_array_next(&ib, &e)); /* stays at the end */
+    assert_true(ifxi_json_object_next(&ia, &k, &v));
     expect_val(&k, IFX_JSON_STRING, 0, "\"e\"");
     expect_val(&v, IFX_JSON_STRING, 0, "\"f\"");
-    assert_false(ifx_json_object_next(&ia, &k, &v));
+    assert_false(ifxi_json_object_next(&ia, &k, &v));
 
-    assert_true(ifx_json_object_next(&it, &k, &v));
+    assert_true(ifxi_json_object_next(&it, &k, &v));
     expect_val(&k, IFX_JSON_STRING, 0, "\"empty_a\"");
     expect_val(&v, IFX_JSON_ARRAY, 0, "[ ]");
-    ifx_json_iter_init(&ia, &v);
-    assert_false(ifx_json_array_next(&ia, &e));
-    assert_true(ifx_json_object_next(&it, &k, &v));
+    ifxi_json_iter_init(&ia, &v);
+    assert_false(ifxi_json_array_next(&ia, &e));
+    assert_true(ifxi_json_object_next(&it, &k, &v));
     expect_val(&k, IFX_JSON_STRING, 0, "\"empty_o\"");
     expect_val(&v, IFX_JSON_OBJECT, 0, "{ }");
-    ifx_json_iter_init(&ia, &v);
-    assert_false(ifx_json_object_next(&ia, &k, &e));
+    ifxi_json_iter_init(&ia, &v);
+    assert_false(ifxi_json_object_next(&ia, &k, &e));
 
-    assert_true(ifx_json_object_next(&it, &k, &v));
+    assert_true(ifxi_json_object_next(&it, &k, &v));
     expect_val(&k, IFX_JSON_STRING, IFX_JSON_F_ESCAPED, "\"k\\u0065y\"");
-    assert_true(ifx_json_string_eq(&k, "key"));
+    assert_true(ifxi_json_string_eq(&k, "key"));
     expect_val(&v, IFX_JSON_NUMBER, IFX_JSON_F_NEG | IFX_JSON_F_FRAC, "-7.25e1");
 
-    assert_true(ifx_json_object_next(&it, &k, &v));
+    assert_true(ifxi_json_object_next(&it, &k, &v));
     expect_val(&k, IFX_JSON_STRING, 0, "\"lits\"");
-    ifx_json_iter_init(&ia, &v);
-    assert_true(ifx_json_array_next(&ia, &e));
+    ifxi_json_iter_init(&ia, &v);
+    assert_true(ifxi_json_array_next(&ia, &e));
     expect_val(&e, IFX_JSON_TRUE, 0, "true");
-    assert_true(ifx_json_array_next(&ia, &e));
+    assert_true(ifxi_json_array_next(&ia, &e));
     expect_val(&e, IFX_JSON_FALSE, 0, "false");
-    assert_true(ifx_json_array_next(&ia, &e));
+    assert_true(ifxi_json_array_next(&ia, &e));
     expect_val(&e, IFX_JSON_NULL, 0, "null");
-    assert_false(ifx_json_array_next(&ia, &e));
+    assert_false(ifxi_json_array_next(&ia, &e));
 
-    assert_false(ifx_json_object_next(&it, &k, &v));
+    assert_false(ifxi_json_object_next(&it, &k, &v));
 }
 
 static void test_iterate_non_containers(void **state)
@@ -581,18 +581,18 @@ static void test_iterate_non_containers(void **state)
     ifx_err err;
     (void)state;
 
-    assert_int_equal(ifx_json_parse(S("\"[1,2]\""), &v, &err), IFX_OK);
-    ifx_json_iter_init(&it, &v);
-    assert_false(ifx_json_array_next(&it, &e));
-    assert_false(ifx_json_object_next(&it, &k, &e));
-    assert_int_equal(ifx_json_parse(S("42"), &v, &err), IFX_OK);
-    ifx_json_iter_init(&it, &v);
-    assert_false(ifx_json_array_next(&it, &e));
+    assert_int_equal(ifxi_json_parse(S("\"[1,2]\""), &v, &err), IFX_OK);
+    ifxi_json_iter_init(&it, &v);
+    assert_false(ifxi_json_array_next(&it, &e));
+    assert_false(ifxi_json_object_next(&it, &k, &e));
+    assert_int_equal(ifxi_json_parse(S("42"), &v, &err), IFX_OK);
+    ifxi_json_iter_init(&it, &v);
+    assert_false(ifxi_json_array_next(&it, &e));
     /* A NONE value, as left by a failed parse. */
-    assert_int_equal(ifx_json_parse(S("["), &v, &err), IFX_E_INVALID);
-    ifx_json_iter_init(&it, &v);
-    assert_false(ifx_json_array_next(&it, &e));
-    assert_false(ifx_json_object_get(&v, "a", &e));
+    assert_int_equal(ifxi_json_parse(S("["), &v, &err), IFX_E_INVALID);
+    ifxi_json_iter_init(&it, &v);
+    assert_false(ifxi_json_array_next(&it, &e));
+    assert_false(ifxi_json_object_get(&v, "a", &e));
 }
 
 /* Iterators trust their input but must stay inside it: feed them text that was never validated,
@@ -618,18 +618,18 @@ static void test_iterate_untrusted_stays_in_bounds(void **state)
         c.flags = 0;
         c.p = p;
         c.len = n;
-        ifx_json_iter_init(&it, &c);
-        while (ifx_json_array_next(&it, &v) && steps < 100) {
+        ifxi_json_iter_init(&it, &c);
+        while (ifxi_json_array_next(&it, &v) && steps < 100) {
             assert_true(v.p >= p && v.p + v.len <= p + n);
             steps++;
         }
-        ifx_json_iter_init(&it, &c);
-        while (ifx_json_object_next(&it, &k, &v) && steps < 200) {
+        ifxi_json_iter_init(&it, &c);
+        while (ifxi_json_object_next(&it, &k, &v) && steps < 200) {
             assert_true(v.p >= p && v.p + v.len <= p + n);
             steps++;
         }
         assert_true(steps < 100);
-        ifx_json_object_get(&c, "a", &out);
+        ifxi_json_object_get(&c, "a", &out);
         free(p);
     }
 }
@@ -640,27 +640,27 @@ static void test_object_get(void **state)
     ifx_err err;
     (void)state;
 
-    assert_int_equal(ifx_json_parse(S(doc), &root, &err), IFX_OK);
-    assert_true(ifx_json_object_get(&root, "lits", &v));
+    assert_int_equal(ifxi_json_parse(S(doc), &root, &err), IFX_OK);
+    assert_true(ifxi_json_object_get(&root, "lits", &v));
     expect_val(&v, IFX_JSON_ARRAY, 0, "[true,false , null ]");
-    assert_true(ifx_json_object_get(&root, "key", &v)); /* the key is "k\u0065y" */
+    assert_true(ifxi_json_object_get(&root, "key", &v)); /* the key is "k\u0065y" */
     expect_val(&v, IFX_JSON_NUMBER, IFX_JSON_F_NEG | IFX_JSON_F_FRAC, "-7.25e1");
-    assert_true(ifx_json_object_get(&root, "a", &a));
-    assert_true(ifx_json_object_get(&a, "e", &v));
+    assert_true(ifxi_json_object_get(&root, "a", &a));
+    assert_true(ifxi_json_object_get(&a, "e", &v));
     expect_val(&v, IFX_JSON_STRING, 0, "\"f\"");
-    assert_false(ifx_json_object_get(&root, "e", &v)); /* not at this level */
-    assert_false(ifx_json_object_get(&root, "", &v));
-    assert_false(ifx_json_object_get(&root, "lit", &v));
-    assert_false(ifx_json_object_get(&root, "litss", &v));
+    assert_false(ifxi_json_object_get(&root, "e", &v)); /* not at this level */
+    assert_false(ifxi_json_object_get(&root, "", &v));
+    assert_false(ifxi_json_object_get(&root, "lit", &v));
+    assert_false(ifxi_json_object_get(&root, "litss", &v));
 
     /* The first of duplicate names wins; an array is not an object. */
-    assert_int_equal(ifx_json_parse(S("{\"d\":1,\"d\":2,\"\":3}"), &root, &err), IFX_OK);
-    assert_true(ifx_json_object_get(&root, "d", &v));
+    assert_int_equal(ifxi_json_parse(S("{\"d\":1,\"d\":2,\"\":3}"), &root, &err), IFX_OK);
+    assert_true(ifxi_json_object_get(&root, "d", &v));
     expect_val(&v, IFX_JSON_NUMBER, 0, "1");
-    assert_true(ifx_json_object_get(&root, "", &v));
+    assert_true(ifxi_json_object_get(&root, "", &v));
     expect_val(&v, IFX_JSON_NUMBER, 0, "3");
-    assert_int_equal(ifx_json_parse(S("[\"d\", 1]"), &root, &err), IFX_OK);
-    assert_false(ifx_json_object_get(&root, "d", &v));
+    assert_int_equal(ifxi_json_parse(S("[\"d\", 1]"), &root, &err), IFX_OK);
+    assert_false(ifxi_json_object_get(&root, "d", &v));
 }
 
 /* ---- strings -----------------------------------------------------------------------------------
@@ -678,36 +678,36 @@ static void test_string_eq(void **state)
     (void)state;
 
     v = str_val("\"abc\"", 0);
-    assert_true(ifx_json_string_eq(&v, "abc"));
-    assert_false(ifx_json_string_eq(&v, "ab"));
-    assert_false(ifx_json_string_eq(&v, "abcd"));
-    assert_false(ifx_json_string_eq(&v, "abC"));
-    assert_false(ifx_json_string_eq(&v, ""));
+    assert_true(ifxi_json_string_eq(&v, "abc"));
+    assert_false(ifxi_json_string_eq(&v, "ab"));
+    assert_false(ifxi_json_string_eq(&v, "abcd"));
+    assert_false(ifxi_json_string_eq(&v, "abC"));
+    assert_false(ifxi_json_string_eq(&v, ""));
     v = str_val("\"\"", 0);
-    assert_true(ifx_json_string_eq(&v, ""));
-    assert_false(ifx_json_string_eq(&v, "a"));
+    assert_true(ifxi_json_string_eq(&v, ""));
+    assert_false(ifxi_json_string_eq(&v, "a"));
     v = str_val("\"caf\xC3\xA9\"", 0);
-    assert_true(ifx_json_string_eq(&v, "caf\xC3\xA9"));
+    assert_true(ifxi_json_string_eq(&v, "caf\xC3\xA9"));
 
     v = str_val("\"caf\\u00e9\"", IFX_JSON_F_ESCAPED);
-    assert_true(ifx_json_string_eq(&v, "caf\xC3\xA9"));
-    assert_false(ifx_json_string_eq(&v, "caf"));
-    assert_false(ifx_json_string_eq(&v, "caf\xC3"));
-    assert_false(ifx_json_string_eq(&v, "caf\xC3\xA9!"));
-    assert_false(ifx_json_string_eq(&v, "caf\\u00e9"));
+    assert_true(ifxi_json_string_eq(&v, "caf\xC3\xA9"));
+    assert_false(ifxi_json_string_eq(&v, "caf"));
+    assert_false(ifxi_json_string_eq(&v, "caf\xC3"));
+    assert_false(ifxi_json_string_eq(&v, "caf\xC3\xA9!"));
+    assert_false(ifxi_json_string_eq(&v, "caf\\u00e9"));
     v = str_val("\"a\\nb\\\"\\\\\\/\"", IFX_JSON_F_ESCAPED);
-    assert_true(ifx_json_string_eq(&v, "a\nb\"\\/"));
+    assert_true(ifxi_json_string_eq(&v, "a\nb\"\\/"));
     v = str_val("\"\\uD83D\\uDE00\"", IFX_JSON_F_ESCAPED);
-    assert_true(ifx_json_string_eq(&v, "\xF0\x9F\x98\x80"));
+    assert_true(ifxi_json_string_eq(&v, "\xF0\x9F\x98\x80"));
     /* \u0000 is a real NUL, which no C string contains. */
     v = str_val("\"a\\u0000\"", IFX_JSON_F_ESCAPED);
-    assert_false(ifx_json_string_eq(&v, "a"));
+    assert_false(ifxi_json_string_eq(&v, "a"));
     /* A broken escape never matches. */
     v = str_val("\"\\uDC00\"", IFX_JSON_F_ESCAPED);
-    assert_false(ifx_json_string_eq(&v, "\xED\xB0\x80"));
+    assert_false(ifxi_json_string_eq(&v, "\xED\xB0\x80"));
     /* Not a string. */
     v.type = IFX_JSON_NUMBER;
-    assert_false(ifx_json_string_eq(&v, "x"));
+    assert_false(ifxi_json_string_eq(&v, "x"));
 }
 
 static void expect_decode(const char *json, const char *want, size_t want_len)
@@ -717,15 +717,15 @@ static void expect_decode(const char *json, const char *want, size_t want_len)
     ifx_err err;
 
     ifx_err_clear(&err);
-    if (ifx_json_parse(json, strlen(json), &v, &err) != IFX_OK)
+    if (ifxi_json_parse(json, strlen(json), &v, &err) != IFX_OK)
         fail_msg("%s: %s", json, err.msg);
     ifx_buf_init(&b, 1024);
     assert_int_equal(ifx_buf_puts(&b, ">"), IFX_OK);
-    if (ifx_json_string_decode(&v, &b, &err) != IFX_OK)
+    if (ifxi_json_string_decode(&v, &b, &err) != IFX_OK)
         fail_msg("%s: %s", json, err.msg);
     if (b.len != want_len + 1 || memcmp(b.data + 1, want, want_len) != 0 || b.data[b.len])
         fail_msg("decode of %s: %zu bytes \"%s\"", json, b.len - 1, b.data + 1);
-    assert_true(ifx_json_string_eq(&v, want) == (strlen(want) == want_len));
+    assert_true(ifxi_json_string_eq(&v, want) == (strlen(want) == want_len));
     ifx_buf_free(&b);
 }
 
@@ -777,7 +777,7 @@ static void test_string_decode_refusals(void **state)
         ifx_buf_reset(&b);
         assert_int_equal(ifx_buf_puts(&b, "keep"), IFX_OK);
         ifx_err_clear(&err);
-        assert_int_equal(ifx_json_string_decode(&v, &b, &err), IFX_E_INVALID);
+        assert_int_equal(ifxi_json_string_decode(&v, &b, &err), IFX_E_INVALID);
         if (err.offset != cases[i].offset || strcmp(err.msg, cases[i].msg) != 0)
             fail_msg("case %zu: offset %zu, message \"%s\"", i, err.offset, err.msg);
         assert_int_equal(b.len, 4);
@@ -786,7 +786,7 @@ static void test_string_decode_refusals(void **state)
     {
         ifx_json_val v = {IFX_JSON_NUMBER, 0, "12", 2};
         ifx_err err;
-        assert_int_equal(ifx_json_string_decode(&v, &b, &err), IFX_E_INVALID);
+        assert_int_equal(ifxi_json_string_decode(&v, &b, &err), IFX_E_INVALID);
         assert_string_equal(err.msg, "expected a string, found 12");
     }
     ifx_buf_free(&b);
@@ -800,7 +800,7 @@ static ifx_json_val num(const char *text)
     ifx_json_val v;
     ifx_err err;
 
-    if (ifx_json_parse(text, strlen(text), &v, &err) != IFX_OK)
+    if (ifxi_json_parse(text, strlen(text), &v, &err) != IFX_OK)
         fail_msg("%s: %s", text, err.msg);
     return v;
 }
@@ -841,7 +841,7 @@ static void test_get_i64(void **state)
         ifx_json_val v = num(ok[i].text);
         int64_t got = 42;
         ifx_err err;
-        if (ifx_json_get_i64(&v, &got, &err) != IFX_OK)
+        if (ifxi_json_get_i64(&v, &got, &err) != IFX_OK)
             fail_msg("%s: %s", ok[i].text, err.msg);
         if (got != ok[i].want)
             fail_msg("%s: got %lld", ok[i].text, (long long)got);
@@ -851,7 +851,7 @@ static void test_get_i64(void **state)
         int64_t got = 42;
         ifx_err err;
         ifx_err_clear(&err);
-        assert_int_equal(ifx_json_get_i64(&v, &got, &err), IFX_E_INVALID);
+        assert_int_equal(ifxi_json_get_i64(&v, &got, &err), IFX_E_INVALID);
         assert_int_equal(err.code, IFX_E_INVALID);
         if (strcmp(err.msg, bad[i].msg) != 0)
             fail_msg("%s: message \"%s\", expected \"%s\"", bad[i].text, err.msg, bad[i].msg);
@@ -893,7 +893,7 @@ static void test_get_u64(void **state)
         ifx_json_val v = num(ok[i].text);
         uint64_t got = 42;
         ifx_err err;
-        if (ifx_json_get_u64(&v, &got, &err) != IFX_OK)
+        if (ifxi_json_get_u64(&v, &got, &err) != IFX_OK)
             fail_msg("%s: %s", ok[i].text, err.msg);
         if (got != ok[i].want)
             fail_msg("%s: got %llu", ok[i].text, (unsigned long long)got);
@@ -903,7 +903,7 @@ static void test_get_u64(void **state)
         uint64_t got = 42;
         ifx_err err;
         ifx_err_clear(&err);
-        assert_int_equal(ifx_json_get_u64(&v, &got, &err), IFX_E_INVALID);
+        assert_int_equal(ifxi_json_get_u64(&v, &got, &err), IFX_E_INVALID);
         if (strcmp(err.msg, bad[i].msg) != 0)
             fail_msg("%s: message \"%s\", expected \"%s\"", bad[i].text, err.msg, bad[i].msg);
         assert_int_equal(got, 42);
@@ -943,7 +943,7 @@ static void test_get_double(void **state)
         ifx_json_val v = num(ok[i].text);
         double got = 42;
         ifx_err err;
-        if (ifx_json_get_double(&v, &got, &err) != IFX_OK)
+        if (ifxi_json_get_double(&v, &got, &err) != IFX_OK)
             fail_msg("%s: %s", ok[i].text, err.msg);
         if (got != ok[i].want)
             fail_msg("%s: got %.17g", ok[i].text, got);
@@ -953,7 +953,7 @@ static void test_get_double(void **state)
         double got = 42;
         ifx_err err;
         ifx_err_clear(&err);
-        assert_int_equal(ifx_json_get_double(&v, &got, &err), IFX_E_INVALID);
+        assert_int_equal(ifxi_json_get_double(&v, &got, &err), IFX_E_INVALID);
         if (strcmp(err.msg, bad[i].msg) != 0)
             fail_msg("%s: message \"%s\", expected \"%s\"", bad[i].text, err.msg, bad[i].msg);
         assert_true(got == 42);
@@ -962,10 +962,10 @@ static void test_get_double(void **state)
     {
         ifx_json_val v = {IFX_JSON_NUMBER, 0, "nan", 3};
         double got = 42;
-        assert_int_equal(ifx_json_get_double(&v, &got, NULL), IFX_E_INVALID);
+        assert_int_equal(ifxi_json_get_double(&v, &got, NULL), IFX_E_INVALID);
         v.p = "0x10";
         v.len = 4;
-        assert_int_equal(ifx_json_get_double(&v, &got, NULL), IFX_E_INVALID);
+        assert_int_equal(ifxi_json_get_double(&v, &got, NULL), IFX_E_INVALID);
         assert_true(got == 42);
     }
 }
@@ -983,7 +983,7 @@ static void test_get_double_locale(void **state)
         set = setlocale(LC_NUMERIC, names[i]);
     if (!set)
         skip();
-    assert_int_equal(ifx_json_get_double(&v, &got, NULL), IFX_OK);
+    assert_int_equal(ifxi_json_get_double(&v, &got, NULL), IFX_OK);
     setlocale(LC_NUMERIC, "C");
     assert_true(got == 1.5);
 }
@@ -991,15 +991,15 @@ static void test_get_double_locale(void **state)
 static void test_type_names(void **state)
 {
     (void)state;
-    assert_string_equal(ifx_json_type_name(IFX_JSON_NONE), "none");
-    assert_string_equal(ifx_json_type_name(IFX_JSON_OBJECT), "object");
-    assert_string_equal(ifx_json_type_name(IFX_JSON_ARRAY), "array");
-    assert_string_equal(ifx_json_type_name(IFX_JSON_STRING), "string");
-    assert_string_equal(ifx_json_type_name(IFX_JSON_NUMBER), "number");
-    assert_string_equal(ifx_json_type_name(IFX_JSON_TRUE), "true");
-    assert_string_equal(ifx_json_type_name(IFX_JSON_FALSE), "false");
-    assert_string_equal(ifx_json_type_name(IFX_JSON_NULL), "null");
-    assert_string_equal(ifx_json_type_name((ifx_json_type)99), "none");
+    assert_string_equal(ifxi_json_type_name(IFX_JSON_NONE), "none");
+    assert_string_equal(ifxi_json_type_name(IFX_JSON_OBJECT), "object");
+    assert_string_equal(ifxi_json_type_name(IFX_JSON_ARRAY), "array");
+    assert_string_equal(ifxi_json_type_name(IFX_JSON_STRING), "string");
+    assert_string_equal(ifxi_json_type_name(IFX_JSON_NUMBER), "number");
+    assert_string_equal(ifxi_json_type_name(IFX_JSON_TRUE), "true");
+    assert_string_equal(ifxi_json_type_name(IFX_JSON_FALSE), "false");
+    assert_string_equal(ifxi_json_type_name(IFX_JSON_NULL), "null");
+    assert_string_equal(ifxi_json_type_name((ifx_json_type)99), "none");
 }
 
 int main(void)

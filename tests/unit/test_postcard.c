@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ifx/postcard.h"
+#include "postcard_host.h"
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -68,19 +68,19 @@ static void test_topic_meta(void **state)
     (void)state;
 
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_decode_topic_meta(topic_st, sizeof topic_st, &m, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_decode_topic_meta(topic_st, sizeof topic_st, &m, &err), IFX_OK);
     assert_span(m.stream, m.stream_len, "s");
     assert_span(m.topic, m.topic_len, "t");
     assert_ptr_equal(m.stream, topic_st + 1); /* borrowed from the input */
 
     ifx_buf_init(&b, 1024);
-    assert_int_equal(ifx_pc_encode_topic_meta(&b, "s", "t"), IFX_OK);
+    assert_int_equal(pc_host_encode_topic_meta(&b, "s", "t"), IFX_OK);
     assert_bytes(&b, topic_st, sizeof topic_st);
 
     /* UTF-8 survives, and an empty string is a zero length. */
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_encode_topic_meta(&b, "str\xC3\xA9\x61m", ""), IFX_OK);
-    assert_int_equal(ifx_pc_decode_topic_meta((uint8_t *)b.data, b.len, &m, &err), IFX_OK);
+    assert_int_equal(pc_host_encode_topic_meta(&b, "str\xC3\xA9\x61m", ""), IFX_OK);
+    assert_int_equal(ifxi_pc_decode_topic_meta((uint8_t *)b.data, b.len, &m, &err), IFX_OK);
     assert_span(m.stream, m.stream_len, "str\xC3\xA9\x61m");
     assert_int_equal(m.topic_len, 0);
     ifx_buf_free(&b);
@@ -95,20 +95,20 @@ static void test_messages_meta(void **state)
 
     ifx_buf_init(&b, 1024);
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_decode_messages_meta(meta_json, sizeof meta_json, &m, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_decode_messages_meta(meta_json, sizeof meta_json, &m, &err), IFX_OK);
     assert_int_equal(m.partition_id, 1);
     assert_int_equal(m.current_offset, 5);
     assert_int_equal(m.schema, IFX_SCHEMA_JSON);
-    assert_int_equal(ifx_pc_encode_messages_meta(&b, &m), IFX_OK);
+    assert_int_equal(pc_host_encode_messages_meta(&b, &m), IFX_OK);
     assert_bytes(&b, meta_json, sizeof meta_json);
 
-    assert_int_equal(ifx_pc_decode_messages_meta(meta_flatbuffer, sizeof meta_flatbuffer, &m, &err),
-                     IFX_OK);
+    assert_int_equal(
+        ifxi_pc_decode_messages_meta(meta_flatbuffer, sizeof meta_flatbuffer, &m, &err), IFX_OK);
     assert_int_equal(m.partition_id, 1);
     assert_int_equal(m.current_offset, 300);
     assert_int_equal(m.schema, IFX_SCHEMA_FLATBUFFER);
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_encode_messages_meta(&b, &m), IFX_OK);
+    assert_int_equal(pc_host_encode_messages_meta(&b, &m), IFX_OK);
     assert_bytes(&b, meta_flatbuffer, sizeof meta_flatbuffer);
     ifx_buf_free(&b);
 }
@@ -122,17 +122,17 @@ static void decode_all(const uint8_t *p, size_t len, ifx_schema schema, ifx_raw_
     bool done;
 
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_messages_begin(&it, p, len, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_begin(&it, p, len, &err), IFX_OK);
     assert_int_equal(it.schema, schema);
     assert_int_equal(it.count, n);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(ifx_pc_messages_next(&it, &out[i], &done, &err), IFX_OK);
+        assert_int_equal(ifxi_pc_messages_next(&it, &out[i], &done, &err), IFX_OK);
         assert_false(done);
     }
-    assert_int_equal(ifx_pc_messages_next(&it, &out[0] + 0, &done, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_next(&it, &out[0] + 0, &done, &err), IFX_OK);
     assert_true(done);
     /* Once done, always done. */
-    assert_int_equal(ifx_pc_messages_next(&it, &out[0], &done, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_next(&it, &out[0], &done, &err), IFX_OK);
     assert_true(done);
 }
 
@@ -153,7 +153,7 @@ static void test_raw_messages_small(void **state)
     assert_ptr_equal(m.payload, raw_hi + 9);
 
     ifx_buf_init(&b, 1024);
-    assert_int_equal(ifx_pc_encode_raw_messages(&b, IFX_SCHEMA_RAW, &m, 1), IFX_OK);
+    assert_int_equal(pc_host_encode_raw_messages(&b, IFX_SCHEMA_RAW, &m, 1), IFX_OK);
     assert_bytes(&b, raw_hi, sizeof raw_hi);
     decode_all((uint8_t *)b.data, b.len, IFX_SCHEMA_RAW, &again, 1);
     ifx_buf_free(&b);
@@ -172,27 +172,27 @@ static void test_header_map_one(void **state)
     ifx_buf_init(&b, 1024);
     ifx_buf_init(&text, 1024);
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_decode_headers(map_kv, sizeof map_kv, h, LEN(h), &n, &scratch, &err),
+    assert_int_equal(pc_host_decode_headers(map_kv, sizeof map_kv, h, LEN(h), &n, &scratch, &err),
                      IFX_OK);
     assert_int_equal(n, 1);
     assert_int_equal(h[0].key_kind, IFX_HDR_STRING);
     assert_span(h[0].key, h[0].key_len, "k");
     assert_int_equal(h[0].value_kind, IFX_HDR_STRING);
     assert_span(h[0].value, h[0].value_len, "v");
-    assert_int_equal(ifx_header_value_text(&h[0], &text), IFX_OK);
+    assert_int_equal(pc_host_header_value_text(&h[0], &text), IFX_OK);
     assert_string_equal(text.data, "v");
 
-    assert_int_equal(ifx_pc_put_headers(&b, &in, 1), IFX_OK);
+    assert_int_equal(ifxi_pc_put_headers(&b, &in, 1), IFX_OK);
     assert_bytes(&b, map_kv, sizeof map_kv);
 
     /* An empty input, or a zero count, is an empty map. */
-    assert_int_equal(ifx_pc_decode_headers(NULL, 0, NULL, 0, &n, &scratch, &err), IFX_OK);
+    assert_int_equal(pc_host_decode_headers(NULL, 0, NULL, 0, &n, &scratch, &err), IFX_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(ifx_pc_decode_headers((const uint8_t *)"\0", 1, NULL, 0, &n, &scratch, &err),
+    assert_int_equal(pc_host_decode_headers((const uint8_t *)"\0", 1, NULL, 0, &n, &scratch, &err),
                      IFX_OK);
     assert_int_equal(n, 0);
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_put_headers(&b, NULL, 0), IFX_OK);
+    assert_int_equal(ifxi_pc_put_headers(&b, NULL, 0), IFX_OK);
     assert_bytes(&b, (const uint8_t *)"\0", 1);
 
     ifx_buf_free(&scratch);
@@ -219,14 +219,14 @@ static void test_raw_messages_with_headers(void **state)
 
     ifx_buf_init(&scratch, 1024);
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_decode_headers(m.headers, m.headers_len, h, 2, &n, &scratch, &err),
+    assert_int_equal(pc_host_decode_headers(m.headers, m.headers_len, h, 2, &n, &scratch, &err),
                      IFX_OK);
     assert_int_equal(n, 1);
     assert_span(h[0].key, h[0].key_len, "k");
     assert_span(h[0].value, h[0].value_len, "v");
 
     ifx_buf_init(&b, 1024);
-    assert_int_equal(ifx_pc_encode_raw_messages(&b, IFX_SCHEMA_JSON, &m, 1), IFX_OK);
+    assert_int_equal(pc_host_encode_raw_messages(&b, IFX_SCHEMA_JSON, &m, 1), IFX_OK);
     assert_bytes(&b, raw_json_kv, sizeof raw_json_kv);
     ifx_buf_free(&b);
     ifx_buf_free(&scratch);
@@ -247,7 +247,7 @@ static void test_header_map_two(void **state)
     ifx_buf_init(&b, 1024);
     ifx_buf_init(&text, 1024);
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_decode_headers(map_two, sizeof map_two, h, 2, &n, &scratch, &err),
+    assert_int_equal(pc_host_decode_headers(map_two, sizeof map_two, h, 2, &n, &scratch, &err),
                      IFX_OK);
     assert_int_equal(n, 2);
     assert_int_equal(h[0].key_kind, IFX_HDR_RAW);
@@ -262,10 +262,10 @@ static void test_header_map_two(void **state)
     assert_int_equal(h[1].value_len, 4);
     assert_memory_equal(h[1].value, answer, 4);
 
-    assert_int_equal(ifx_header_value_text(&h[0], &text), IFX_OK);
+    assert_int_equal(pc_host_header_value_text(&h[0], &text), IFX_OK);
     assert_string_equal(text.data, "true");
     ifx_buf_reset(&text);
-    assert_int_equal(ifx_header_value_text(&h[1], &text), IFX_OK);
+    assert_int_equal(pc_host_header_value_text(&h[1], &text), IFX_OK);
     assert_string_equal(text.data, "42");
     /* A key renders through a copy with the key as value. */
     ifx_header key = h[0];
@@ -273,15 +273,15 @@ static void test_header_map_two(void **state)
     key.value = key.key;
     key.value_len = key.key_len;
     ifx_buf_reset(&text);
-    assert_int_equal(ifx_header_value_text(&key, &text), IFX_OK);
+    assert_int_equal(pc_host_header_value_text(&key, &text), IFX_OK);
     assert_string_equal(text.data, "/w==");
 
-    assert_int_equal(ifx_pc_put_headers(&b, in, 2), IFX_OK);
+    assert_int_equal(ifxi_pc_put_headers(&b, in, 2), IFX_OK);
     assert_bytes(&b, map_two, sizeof map_two);
 
     /* Entries stay valid however scratch grows: a scratch that starts unallocated. */
     ifx_buf_free(&scratch);
-    assert_int_equal(ifx_pc_decode_headers(map_two, sizeof map_two, h, 2, &n, &scratch, &err),
+    assert_int_equal(pc_host_decode_headers(map_two, sizeof map_two, h, 2, &n, &scratch, &err),
                      IFX_OK);
     assert_int_equal(h[1].value[0], 42);
     assert_int_equal(h[0].key[0], 0xFF);
@@ -311,11 +311,11 @@ static void test_realistic_message(void **state)
     assert_string_equal(dec, "2076918743414459965681651968806748161");
 
     ifx_buf_init(&b, 1024);
-    assert_int_equal(ifx_pc_encode_raw_messages(&b, IFX_SCHEMA_RAW, &m, 1), IFX_OK);
+    assert_int_equal(pc_host_encode_raw_messages(&b, IFX_SCHEMA_RAW, &m, 1), IFX_OK);
     assert_bytes(&b, raw_realistic, sizeof raw_realistic);
     assert_int_equal(b.len - 2, 43);
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_put_u128(&b, realistic_id), IFX_OK);
+    assert_int_equal(ifxi_pc_put_u128(&b, realistic_id), IFX_OK);
     assert_bytes(&b, raw_realistic + 2, 18);
     ifx_buf_free(&b);
 }
@@ -339,30 +339,30 @@ static void test_max_varints(void **state)
     (void)state;
 
     ifx_buf_init(&b, 1024);
-    assert_int_equal(ifx_pc_put_varint(&b, UINT32_MAX), IFX_OK);
+    assert_int_equal(ifxi_pc_put_varint(&b, UINT32_MAX), IFX_OK);
     assert_bytes(&b, u32max, sizeof u32max);
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_put_varint(&b, UINT64_MAX), IFX_OK);
+    assert_int_equal(ifxi_pc_put_varint(&b, UINT64_MAX), IFX_OK);
     assert_bytes(&b, u64max, sizeof u64max);
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_put_u128(&b, (ifx_u128){UINT64_MAX, UINT64_MAX}), IFX_OK);
+    assert_int_equal(ifxi_pc_put_u128(&b, (ifx_u128){UINT64_MAX, UINT64_MAX}), IFX_OK);
     assert_bytes(&b, u128max, sizeof u128max);
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_put_varint(&b, 0), IFX_OK);
-    assert_int_equal(ifx_pc_put_varint(&b, 127), IFX_OK);
-    assert_int_equal(ifx_pc_put_varint(&b, 128), IFX_OK);
-    assert_int_equal(ifx_pc_put_u128(&b, (ifx_u128){0, 0}), IFX_OK);
-    assert_int_equal(ifx_pc_put_u128(&b, (ifx_u128){1, 0}), IFX_OK); /* 2^64 */
+    assert_int_equal(ifxi_pc_put_varint(&b, 0), IFX_OK);
+    assert_int_equal(ifxi_pc_put_varint(&b, 127), IFX_OK);
+    assert_int_equal(ifxi_pc_put_varint(&b, 128), IFX_OK);
+    assert_int_equal(ifxi_pc_put_u128(&b, (ifx_u128){0, 0}), IFX_OK);
+    assert_int_equal(ifxi_pc_put_u128(&b, (ifx_u128){1, 0}), IFX_OK); /* 2^64 */
     assert_bytes(
         &b, (const uint8_t *)"\x00\x7F\x80\x01\x00\x80\x80\x80\x80\x80\x80\x80\x80\x80\x02", 15);
 
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_decode_messages_meta(meta, sizeof meta, &mm, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_decode_messages_meta(meta, sizeof meta, &mm, &err), IFX_OK);
     assert_int_equal(mm.partition_id, UINT32_MAX);
     assert_true(mm.current_offset == UINT64_MAX);
     assert_int_equal(mm.schema, IFX_SCHEMA_AVRO);
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_encode_messages_meta(&b, &mm), IFX_OK);
+    assert_int_equal(pc_host_encode_messages_meta(&b, &mm), IFX_OK);
     assert_bytes(&b, meta, sizeof meta);
 
     raw[0] = 0x02;
@@ -376,7 +376,7 @@ static void test_max_varints(void **state)
     assert_true(m.offset == UINT64_MAX && m.checksum == UINT64_MAX);
     assert_true(m.timestamp == UINT64_MAX && m.origin_timestamp == UINT64_MAX);
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_encode_raw_messages(&b, IFX_SCHEMA_TEXT, &m, 1), IFX_OK);
+    assert_int_equal(pc_host_encode_raw_messages(&b, IFX_SCHEMA_TEXT, &m, 1), IFX_OK);
     assert_bytes(&b, raw, sizeof raw);
     assert_int_equal(ifx_u128_format(m.id, dec), 39);
     assert_string_equal(dec, "340282366920938463463374607431768211455");
@@ -391,17 +391,17 @@ static void decode_produced(const uint8_t *p, size_t len, ifx_schema schema, ifx
     bool done;
 
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_produced_begin(it, p, len, &err), IFX_OK);
+    assert_int_equal(pc_host_produced_begin(it, p, len, &err), IFX_OK);
     assert_int_equal(it->schema, schema);
     assert_int_equal(it->count, n);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(ifx_pc_produced_next(it, &out[i], &done, &err), IFX_OK);
+        assert_int_equal(pc_host_produced_next(it, &out[i], &done, &err), IFX_OK);
         assert_false(done);
     }
-    assert_int_equal(ifx_pc_produced_next(it, NULL, &done, &err), IFX_OK);
+    assert_int_equal(pc_host_produced_next(it, NULL, &done, &err), IFX_OK);
     assert_true(done);
     assert_true(it->state_read);
-    assert_int_equal(ifx_pc_produced_next(it, NULL, &done, &err), IFX_OK);
+    assert_int_equal(pc_host_produced_next(it, NULL, &done, &err), IFX_OK);
     assert_true(done);
 }
 
@@ -425,7 +425,7 @@ static void test_produced_examples(void **state)
     memset(&pm, 0, sizeof pm);
     pm.payload = "{}";
     pm.payload_len = 2;
-    assert_int_equal(ifx_pc_encode_produced(&b, IFX_SCHEMA_JSON, &pm, 1, st, 3), IFX_OK);
+    assert_int_equal(ifxi_pc_encode_produced(&b, IFX_SCHEMA_JSON, &pm, 1, st, 3), IFX_OK);
     assert_bytes(&b, produced_json, sizeof produced_json);
     decode_produced(produced_json, sizeof produced_json, IFX_SCHEMA_JSON, &v, 1, &it);
     assert_false(v.has_id || v.has_checksum || v.has_timestamp || v.has_origin_timestamp ||
@@ -446,7 +446,7 @@ static void test_produced_examples(void **state)
     pm.payload = "x";
     pm.payload_len = 1;
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_encode_produced(&b, IFX_SCHEMA_RAW, &pm, 1, NULL, 0), IFX_OK);
+    assert_int_equal(ifxi_pc_encode_produced(&b, IFX_SCHEMA_RAW, &pm, 1, NULL, 0), IFX_OK);
     assert_bytes(&b, produced_raw, sizeof produced_raw);
     decode_produced(produced_raw, sizeof produced_raw, IFX_SCHEMA_RAW, &v, 1, &it);
     assert_true(v.has_id && v.id.hi == 0 && v.id.lo == 7);
@@ -459,14 +459,14 @@ static void test_produced_examples(void **state)
     assert_span(v.payload, v.payload_len, "x");
     assert_false(it.has_state);
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_decode_headers(v.headers, v.headers_len, h, 1, &n, &scratch, &err),
+    assert_int_equal(pc_host_decode_headers(v.headers, v.headers_len, h, 1, &n, &scratch, &err),
                      IFX_OK);
     assert_int_equal(n, 1);
     assert_span(h[0].value, h[0].value_len, "v");
 
     /* The empty heartbeat. */
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_encode_produced(&b, IFX_SCHEMA_RAW, NULL, 0, NULL, 0), IFX_OK);
+    assert_int_equal(ifxi_pc_encode_produced(&b, IFX_SCHEMA_RAW, NULL, 0, NULL, 0), IFX_OK);
     assert_bytes(&b, produced_heartbeat, sizeof produced_heartbeat);
     decode_produced(produced_heartbeat, sizeof produced_heartbeat, IFX_SCHEMA_RAW, &v, 0, &it);
     assert_false(it.has_state);
@@ -478,7 +478,7 @@ static void test_produced_examples(void **state)
     pm.payload = "x";
     pm.payload_len = 1;
     ifx_buf_reset(&b);
-    assert_int_equal(ifx_pc_encode_produced(&b, IFX_SCHEMA_TEXT, &pm, 1, "", 0), IFX_OK);
+    assert_int_equal(ifxi_pc_encode_produced(&b, IFX_SCHEMA_TEXT, &pm, 1, "", 0), IFX_OK);
     assert_bytes(&b, (const uint8_t *)"\x02\x01\x00\x00\x00\x00\x01\x00\x01x\x01\x00", 12);
     decode_produced((uint8_t *)b.data, b.len, IFX_SCHEMA_TEXT, &v, 1, &it);
     assert_true(v.has_headers && v.headers_len == 1);
@@ -525,15 +525,16 @@ static void test_leniency(void **state)
     (void)state;
 
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_decode_topic_meta(topic_trailing, sizeof topic_trailing, &tm, &err),
+    assert_int_equal(ifxi_pc_decode_topic_meta(topic_trailing, sizeof topic_trailing, &tm, &err),
                      IFX_OK);
     assert_span(tm.stream, tm.stream_len, "s");
     assert_span(tm.topic, tm.topic_len, "t");
 
-    assert_int_equal(ifx_pc_decode_messages_meta(meta_long, sizeof meta_long, &mm, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_decode_messages_meta(meta_long, sizeof meta_long, &mm, &err), IFX_OK);
     assert_int_equal(mm.partition_id, 1);
     assert_int_equal(mm.current_offset, 5);
-    assert_int_equal(ifx_pc_decode_messages_meta(meta_long2, sizeof meta_long2, &mm, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_decode_messages_meta(meta_long2, sizeof meta_long2, &mm, &err),
+                     IFX_OK);
     assert_int_equal(mm.partition_id, 1);
     assert_int_equal(mm.current_offset, 5);
     assert_int_equal(mm.schema, IFX_SCHEMA_JSON);
@@ -552,12 +553,13 @@ static void test_leniency(void **state)
 
     ifx_buf_init(&scratch, 1024);
     assert_int_equal(
-        ifx_pc_decode_headers(map_unpadded, sizeof map_unpadded, h, 1, &n, &scratch, &err), IFX_OK);
+        pc_host_decode_headers(map_unpadded, sizeof map_unpadded, h, 1, &n, &scratch, &err),
+        IFX_OK);
     assert_int_equal(n, 1);
     assert_span(h[0].key, h[0].key_len, "k");
     assert_span(h[0].value, h[0].value_len, "v");
     assert_int_equal(
-        ifx_pc_decode_headers(map_unpadded3, sizeof map_unpadded3, h, 1, &n, &scratch, &err),
+        pc_host_decode_headers(map_unpadded3, sizeof map_unpadded3, h, 1, &n, &scratch, &err),
         IFX_OK);
     assert_int_equal(n, 1);
     assert_span(h[0].key, h[0].key_len, "fo");
@@ -569,12 +571,13 @@ static void test_leniency(void **state)
     ifx_buf tight;
     ifx_buf_init(&tight, 16);
     assert_int_equal(
-        ifx_pc_decode_headers(map_unpadded3, sizeof map_unpadded3, h, 1, &n, &tight, &err), IFX_OK);
+        pc_host_decode_headers(map_unpadded3, sizeof map_unpadded3, h, 1, &n, &tight, &err),
+        IFX_OK);
     assert_span(h[0].value, h[0].value_len, "foob");
     ifx_buf_free(&tight);
     ifx_buf_init(&tight, 15);
     assert_int_equal(
-        ifx_pc_decode_headers(map_unpadded3, sizeof map_unpadded3, h, 1, &n, &tight, &err),
+        pc_host_decode_headers(map_unpadded3, sizeof map_unpadded3, h, 1, &n, &tight, &err),
         IFX_E_FULL);
     assert_int_equal(n, 0);
     assert_int_equal(err.code, IFX_E_FULL);
@@ -604,17 +607,17 @@ static void expect_raw_error(const uint8_t *p, size_t len, const char *msg, size
     ifx_rc rc;
 
     ifx_err_clear(&err);
-    rc = ifx_pc_messages_begin(&it, p, len, &err);
+    rc = ifxi_pc_messages_begin(&it, p, len, &err);
     while (rc == IFX_OK) {
-        rc = ifx_pc_messages_next(&it, &m, &done, &err);
+        rc = ifxi_pc_messages_next(&it, &m, &done, &err);
         if (rc == IFX_OK && done)
             fail_msg("decoded; expected \"%s\"", msg);
     }
     check_err(&err, rc, msg, offset);
     /* Without an ifx_err, the same answer. */
-    rc = ifx_pc_messages_begin(&it, p, len, NULL);
+    rc = ifxi_pc_messages_begin(&it, p, len, NULL);
     while (rc == IFX_OK && !done)
-        rc = ifx_pc_messages_next(&it, &m, &done, NULL);
+        rc = ifxi_pc_messages_next(&it, &m, &done, NULL);
     assert_int_equal(rc, IFX_E_INVALID);
 }
 
@@ -688,13 +691,13 @@ typedef ifx_rc (*decode_fn)(const uint8_t *p, size_t len, ifx_err *err);
 static ifx_rc decode_topic(const uint8_t *p, size_t len, ifx_err *err)
 {
     ifx_topic_meta m;
-    return ifx_pc_decode_topic_meta(p, len, &m, err);
+    return ifxi_pc_decode_topic_meta(p, len, &m, err);
 }
 
 static ifx_rc decode_meta(const uint8_t *p, size_t len, ifx_err *err)
 {
     ifx_messages_meta m;
-    return ifx_pc_decode_messages_meta(p, len, &m, err);
+    return ifxi_pc_decode_messages_meta(p, len, &m, err);
 }
 
 static ifx_rc decode_raw(const uint8_t *p, size_t len, ifx_err *err)
@@ -702,9 +705,9 @@ static ifx_rc decode_raw(const uint8_t *p, size_t len, ifx_err *err)
     ifx_pc_messages it;
     ifx_raw_message m;
     bool done = false;
-    ifx_rc rc = ifx_pc_messages_begin(&it, p, len, err);
+    ifx_rc rc = ifxi_pc_messages_begin(&it, p, len, err);
     while (!rc && !done)
-        rc = ifx_pc_messages_next(&it, &m, &done, err);
+        rc = ifxi_pc_messages_next(&it, &m, &done, err);
     return rc;
 }
 
@@ -716,7 +719,7 @@ static ifx_rc decode_map(const uint8_t *p, size_t len, ifx_err *err)
     ifx_rc rc;
 
     ifx_buf_init(&scratch, 1024);
-    rc = ifx_pc_decode_headers(p, len, h, LEN(h), &n, &scratch, err);
+    rc = pc_host_decode_headers(p, len, h, LEN(h), &n, &scratch, err);
     if (rc)
         assert_int_equal(n, 0);
     ifx_buf_free(&scratch);
@@ -728,9 +731,9 @@ static ifx_rc decode_produced_all(const uint8_t *p, size_t len, ifx_err *err)
     ifx_pc_produced it;
     ifx_produced_view v;
     bool done = false;
-    ifx_rc rc = ifx_pc_produced_begin(&it, p, len, err);
+    ifx_rc rc = pc_host_produced_begin(&it, p, len, err);
     while (!rc && !done)
-        rc = ifx_pc_produced_next(&it, &v, &done, err);
+        rc = pc_host_produced_next(&it, &v, &done, err);
     return rc;
 }
 
@@ -902,15 +905,15 @@ static void test_iterator_states(void **state)
 
     /* After an error the iterator stays on the bad message. */
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_messages_begin(&it, raw_json_kv, 12, &err), IFX_OK);
-    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_pc_messages_begin(&it, raw_json_kv, 12, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
     assert_false(done);
     assert_int_equal(it.remaining, 1);
-    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
     assert_int_equal(err.offset, 7);
     /* What is left of it: id 1 and offset 2 decode, its bytes run from 2 to the end. */
     ifx_pc_stuck st;
-    ifx_pc_messages_stuck(&it, &st);
+    ifxi_pc_messages_stuck(&it, &st);
     assert_int_equal(st.index, 0);
     assert_int_equal(st.start, 2);
     assert_ptr_equal(st.rest, raw_json_kv + 2);
@@ -921,10 +924,10 @@ static void test_iterator_states(void **state)
     /* Broken inside the id: neither is known. */
     static const uint8_t broken_id[] = {0x00, 0x02, 0x01, 0x02, 0x03, 0x04, 0x05, 0x00,
                                         0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-    assert_int_equal(ifx_pc_messages_begin(&it, broken_id, sizeof broken_id, &err), IFX_OK);
-    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_OK);
-    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
-    ifx_pc_messages_stuck(&it, &st);
+    assert_int_equal(ifxi_pc_messages_begin(&it, broken_id, sizeof broken_id, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_next(&it, &m, &done, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
+    ifxi_pc_messages_stuck(&it, &st);
     assert_int_equal(st.index, 1);
     assert_int_equal(st.start, 9);
     assert_int_equal(st.rest_len, 7);
@@ -932,21 +935,22 @@ static void test_iterator_states(void **state)
     assert_false(st.has_offset);
     /* Broken in the offset: the id is known. */
     static const uint8_t broken_offset[] = {0x00, 0x01, 0x07, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
-    assert_int_equal(ifx_pc_messages_begin(&it, broken_offset, sizeof broken_offset, &err), IFX_OK);
-    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
-    ifx_pc_messages_stuck(&it, &st);
+    assert_int_equal(ifxi_pc_messages_begin(&it, broken_offset, sizeof broken_offset, &err),
+                     IFX_OK);
+    assert_int_equal(ifxi_pc_messages_next(&it, &m, &done, &err), IFX_E_INVALID);
+    ifxi_pc_messages_stuck(&it, &st);
     assert_true(st.has_id && st.id.lo == 7);
     assert_false(st.has_offset);
 
     /* A failed begin leaves an iterator that yields nothing. */
-    assert_int_equal(ifx_pc_messages_begin(&it, NULL, 0, &err), IFX_E_INVALID);
-    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_begin(&it, NULL, 0, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_pc_messages_next(&it, &m, &done, &err), IFX_OK);
     assert_true(done);
 
     /* Zero messages. */
-    assert_int_equal(ifx_pc_messages_begin(&it, (const uint8_t *)"\x03\x00", 2, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_begin(&it, (const uint8_t *)"\x03\x00", 2, &err), IFX_OK);
     assert_int_equal(it.schema, IFX_SCHEMA_PROTO);
-    assert_int_equal(ifx_pc_messages_next(&it, &m, &done, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_next(&it, &m, &done, &err), IFX_OK);
     assert_true(done);
 }
 
@@ -1029,7 +1033,7 @@ static void test_header_value_text(void **state)
 
         ifx_buf_reset(&out);
         assert_int_equal(ifx_buf_puts(&out, "x="), IFX_OK);
-        rc = ifx_header_value_text(&h, &out);
+        rc = pc_host_header_value_text(&h, &out);
         if (!cases[i].text) {
             if (rc != IFX_E_INVALID || strcmp(out.data, "x=") != 0)
                 fail_msg("case %zu: rc %d, \"%s\", expected a refusal", i, rc, out.data);
@@ -1051,7 +1055,7 @@ static void test_header_value_text(void **state)
                     8};
     ifx_buf_init(&small, 8);
     assert_int_equal(ifx_buf_puts(&small, "x="), IFX_OK);
-    assert_int_equal(ifx_header_value_text(&h, &small), IFX_E_FULL);
+    assert_int_equal(pc_host_header_value_text(&h, &small), IFX_E_FULL);
     assert_int_equal(small.len, 2);
     ifx_buf_free(&small);
     ifx_buf_free(&out);
@@ -1118,30 +1122,30 @@ static void test_encoder_failures(void **state)
     /* Too small for the whole RawMessages: nothing of it stays. */
     ifx_buf_init(&b, 12);
     assert_int_equal(ifx_buf_puts(&b, "abc"), IFX_OK);
-    assert_int_equal(ifx_pc_encode_raw_messages(&b, IFX_SCHEMA_RAW, &m, 1), IFX_E_FULL);
+    assert_int_equal(pc_host_encode_raw_messages(&b, IFX_SCHEMA_RAW, &m, 1), IFX_E_FULL);
     assert_int_equal(b.len, 3);
     assert_string_equal(b.data, "abc");
     assert_int_equal(
-        ifx_pc_put_headers(
+        ifxi_pc_put_headers(
             &b, (ifx_header_in[]){{IFX_HDR_STRING, "kk", 2, IFX_HDR_STRING, "vv", 2}}, 1),
         IFX_E_FULL);
     assert_int_equal(b.len, 3);
-    assert_int_equal(ifx_pc_put_bytes(&b, "0123456789", 10), IFX_E_FULL);
+    assert_int_equal(ifxi_pc_put_bytes(&b, "0123456789", 10), IFX_E_FULL);
     assert_int_equal(b.len, 3);
     ifx_buf_free(&b);
 
     ifx_buf_init(&b, 1024);
-    assert_int_equal(ifx_pc_encode_raw_messages(&b, (ifx_schema)6, &m, 1), IFX_E_USAGE);
-    assert_int_equal(ifx_pc_encode_messages_meta(&b, &mm), IFX_E_USAGE);
-    assert_int_equal(ifx_pc_put_headers(&b, &bad, 1), IFX_E_USAGE);
+    assert_int_equal(pc_host_encode_raw_messages(&b, (ifx_schema)6, &m, 1), IFX_E_USAGE);
+    assert_int_equal(pc_host_encode_messages_meta(&b, &mm), IFX_E_USAGE);
+    assert_int_equal(ifxi_pc_put_headers(&b, &bad, 1), IFX_E_USAGE);
     memset(&pm, 0, sizeof pm);
     pm.payload = "";
-    assert_int_equal(ifx_pc_encode_produced(&b, IFX_SCHEMA_RAW, &pm, 1, NULL, 0), IFX_E_USAGE);
+    assert_int_equal(ifxi_pc_encode_produced(&b, IFX_SCHEMA_RAW, &pm, 1, NULL, 0), IFX_E_USAGE);
     pm.payload = "x";
     pm.payload_len = 1;
     pm.headers = &bad;
     pm.nheaders = 1;
-    assert_int_equal(ifx_pc_encode_produced(&b, IFX_SCHEMA_RAW, &pm, 1, NULL, 0), IFX_E_USAGE);
+    assert_int_equal(ifxi_pc_encode_produced(&b, IFX_SCHEMA_RAW, &pm, 1, NULL, 0), IFX_E_USAGE);
     assert_int_equal(b.len, 0);
     ifx_buf_free(&b);
 }
@@ -1173,12 +1177,12 @@ static void test_round_trip(void **state)
         in[i].payload_len = i;
     }
     ifx_buf_init(&b, 1 << 20);
-    assert_int_equal(ifx_pc_encode_raw_messages(&b, IFX_SCHEMA_AVRO, in, N), IFX_OK);
+    assert_int_equal(pc_host_encode_raw_messages(&b, IFX_SCHEMA_AVRO, in, N), IFX_OK);
     ifx_err_clear(&err);
-    assert_int_equal(ifx_pc_messages_begin(&it, (uint8_t *)b.data, b.len, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_begin(&it, (uint8_t *)b.data, b.len, &err), IFX_OK);
     assert_int_equal(it.schema, IFX_SCHEMA_AVRO);
     for (size_t i = 0; i < N; i++) {
-        assert_int_equal(ifx_pc_messages_next(&it, &out, &done, &err), IFX_OK);
+        assert_int_equal(ifxi_pc_messages_next(&it, &out, &done, &err), IFX_OK);
         assert_false(done);
         assert_true(out.id.hi == in[i].id.hi && out.id.lo == in[i].id.lo);
         assert_true(out.offset == in[i].offset && out.checksum == in[i].checksum);
@@ -1189,7 +1193,7 @@ static void test_round_trip(void **state)
         if (out.payload_len)
             assert_memory_equal(out.payload, payload, out.payload_len);
     }
-    assert_int_equal(ifx_pc_messages_next(&it, &out, &done, &err), IFX_OK);
+    assert_int_equal(ifxi_pc_messages_next(&it, &out, &done, &err), IFX_OK);
     assert_true(done);
     assert_ptr_equal(it.p, it.end);
     ifx_buf_free(&b);

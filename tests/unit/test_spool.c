@@ -25,7 +25,7 @@
 
 #include "ifx/buf.h"
 #include "ifx/error.h"
-#include "ifx/spool.h"
+#include "connector/spool.h"
 
 #define REC_MAX 128
 
@@ -138,7 +138,7 @@ static void append_id(ifx_spool *s, unsigned id)
     char rec[REC_MAX];
     ifx_err err;
     size_t n = make_record(id, rec);
-    ifx_rc rc = ifx_spool_append(s, rec, n, &err);
+    ifx_rc rc = ifxi_spool_append(s, rec, n, &err);
     if (rc)
         fail_msg("append %u: %s", id, err.msg);
 }
@@ -149,20 +149,20 @@ static void expect_id(ifx_spool *s, ifx_buf *b, unsigned id, bool pop)
     bool empty = true;
     ifx_err err;
     size_t n = make_record(id, rec);
-    ifx_rc rc = ifx_spool_peek(s, b, &empty, &err);
+    ifx_rc rc = ifxi_spool_peek(s, b, &empty, &err);
     if (rc)
         fail_msg("peek %u: %s", id, err.msg);
     assert_false(empty);
     if (b->len != n || memcmp(b->data, rec, n) != 0)
         fail_msg("expected record %u, got %.*s", id, (int)b->len, b->data);
-    if (pop && ifx_spool_pop(s, &err) != IFX_OK)
+    if (pop && ifxi_spool_pop(s, &err) != IFX_OK)
         fail_msg("pop %u: %s", id, err.msg);
 }
 
 static void expect_empty(ifx_spool *s, ifx_buf *b)
 {
     bool empty = false;
-    assert_int_equal(ifx_spool_peek(s, b, &empty, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_peek(s, b, &empty, NULL), IFX_OK);
     assert_true(empty);
     assert_int_equal(b->len, 0);
 }
@@ -179,7 +179,7 @@ static uint64_t bytes_of(unsigned from, unsigned to)
 static void expect_pending(ifx_spool *s, uint64_t records, uint64_t bytes)
 {
     uint64_t r, b;
-    ifx_spool_pending(s, &r, &b);
+    ifxi_spool_pending(s, &r, &b);
     assert_int_equal(r, records);
     assert_int_equal(b, bytes);
 }
@@ -188,7 +188,7 @@ static ifx_spool *open_ok(const char *dir, const ifx_spool_options *opt)
 {
     ifx_spool *s = NULL;
     ifx_err err;
-    if (ifx_spool_open(dir, opt, &s, &err) != IFX_OK)
+    if (ifxi_spool_open(dir, opt, &s, &err) != IFX_OK)
         fail_msg("open %s: %s", dir, err.msg);
     return s;
 }
@@ -262,9 +262,9 @@ static void test_format(void **state)
     ifx_buf_init(&b, 1 << 20);
 
     ifx_spool *s = open_ok(dir, &opt);
-    assert_null(ifx_spool_note(s));
-    assert_int_equal(ifx_spool_append(s, "hello", 5, NULL), IFX_OK);
-    assert_int_equal(ifx_spool_append(s, "", 0, NULL), IFX_OK); /* empty records are records */
+    assert_null(ifxi_spool_note(s));
+    assert_int_equal(ifxi_spool_append(s, "hello", 5, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_append(s, "", 0, NULL), IFX_OK); /* empty records are records */
     seg_path(p, sizeof p, dir, 1);
     char *seg = read_all(p, &len);
     assert_int_equal(len, 12 + 5 + 12);
@@ -277,13 +277,13 @@ static void test_format(void **state)
     free(seg);
 
     bool empty;
-    assert_int_equal(ifx_spool_peek(s, &b, &empty, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_peek(s, &b, &empty, NULL), IFX_OK);
     assert_string_equal(b.data, "hello");
-    assert_int_equal(ifx_spool_pop(s, NULL), IFX_OK);
-    assert_int_equal(ifx_spool_peek(s, &b, &empty, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_pop(s, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_peek(s, &b, &empty, NULL), IFX_OK);
     assert_false(empty);
     assert_int_equal(b.len, 0);
-    assert_int_equal(ifx_spool_pop(s, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_pop(s, NULL), IFX_OK);
     expect_empty(s, &b);
 
     /* The position is one readable line with its crc. */
@@ -299,7 +299,7 @@ static void test_format(void **state)
 
     struct stat st;
     assert_int_equal(stat(dir, &st), 0);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     ifx_buf_free(&b);
     remove_dir(dir);
 }
@@ -341,15 +341,15 @@ static void test_order_and_segments(void **state)
     /* A record bigger than a segment goes into one of its own. */
     char big[1000];
     memset(big, 'x', sizeof big);
-    assert_int_equal(ifx_spool_append(s, big, sizeof big, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_append(s, big, sizeof big, NULL), IFX_OK);
     append_id(s, 7);
     bool empty;
-    assert_int_equal(ifx_spool_peek(s, &b, &empty, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_peek(s, &b, &empty, NULL), IFX_OK);
     assert_int_equal(b.len, sizeof big);
-    assert_int_equal(ifx_spool_pop(s, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_pop(s, NULL), IFX_OK);
     expect_id(s, &b, 7, true);
     expect_empty(s, &b);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     ifx_buf_free(&b);
     remove_dir(dir);
 }
@@ -383,13 +383,13 @@ static void test_reopen(void **state)
         expect_id(s, &b, i, true);
     expect_id(s, &b, 7, false);
     expect_id(s, &b, 7, false); /* peeking again: the same record */
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
 
     s = open_ok(dir, &opt);
-    assert_null(ifx_spool_note(s));
+    assert_null(ifxi_spool_note(s));
     expect_pending(s, 13, bytes_of(7, 20));
     expect_id(s, &b, 7, true);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
 
     s = open_ok(dir, &opt);
     expect_pending(s, 12, bytes_of(8, 20));
@@ -397,13 +397,13 @@ static void test_reopen(void **state)
     for (unsigned i = 8; i <= 20; i++)
         expect_id(s, &b, i, true);
     expect_empty(s, &b);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
 
     s = open_ok(dir, &opt);
-    assert_null(ifx_spool_note(s));
+    assert_null(ifxi_spool_note(s));
     expect_pending(s, 0, 0);
     expect_empty(s, &b);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     ifx_buf_free(&b);
     remove_dir(dir);
 }
@@ -427,20 +427,20 @@ static void test_delivered_segment_left_behind(void **state)
     char *first = read_all(p, &len);
     for (unsigned i = 0; i < 10; i++)
         expect_id(s, &b, i, true);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     assert_int_equal(access(p, F_OK), -1);
     write_all(p, first, len);
     free(first);
 
     s = open_ok(dir, &opt);
-    assert_null(ifx_spool_note(s)); /* nothing was lost or repeated */
+    assert_null(ifxi_spool_note(s)); /* nothing was lost or repeated */
     assert_int_equal(access(p, F_OK), -1);
     segments(dir, &oldest2, &newest);
     assert_true(oldest2 > oldest);
     expect_pending(s, 10, bytes_of(10, 20));
     for (unsigned i = 10; i < 20; i++)
         expect_id(s, &b, i, true);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     ifx_buf_free(&b);
     remove_dir(dir);
 }
@@ -469,7 +469,7 @@ static void test_failed_append_is_undone(void **state)
     lim = old;
     lim.rlim_cur = (rlim_t)size + 100;
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    ifx_rc rc = ifx_spool_append(s, big, sizeof big, &err);
+    ifx_rc rc = ifxi_spool_append(s, big, sizeof big, &err);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, prev);
     assert_int_equal(rc, IFX_E_IO);
@@ -481,10 +481,10 @@ static void test_failed_append_is_undone(void **state)
     for (unsigned i = 0; i < 6; i++)
         expect_id(s, &b, i, true);
     expect_empty(s, &b);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     s = open_ok(dir, &opt);
-    assert_null(ifx_spool_note(s));
-    ifx_spool_close(s);
+    assert_null(ifxi_spool_note(s));
+    ifxi_spool_close(s);
     ifx_buf_free(&b);
     remove_dir(dir);
 }
@@ -505,7 +505,7 @@ static void test_torn_tail_every_offset(void **state)
     for (unsigned i = 0; i < 12; i++)
         append_id(s, i);
     expect_id(s, &b, 0, true); /* a position exists, to be kept */
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     assert_true(segments(dir, &oldest, &newest) > 2);
     seg_path(p, sizeof p, dir, newest);
     size_t full = (size_t)file_size(p);
@@ -518,7 +518,7 @@ static void test_torn_tail_every_offset(void **state)
         snap_restore(dir, &snap);
         assert_int_equal(truncate(p, (off_t)(start + k)), 0);
         s = open_ok(dir, &opt);
-        const char *note = ifx_spool_note(s);
+        const char *note = ifxi_spool_note(s);
         if (k == 0) {
             assert_null(note); /* nothing torn: the record never reached the file */
         } else {
@@ -537,7 +537,7 @@ static void test_torn_tail_every_offset(void **state)
             expect_id(s, &b, i, true);
         expect_id(s, &b, 100, true);
         expect_empty(s, &b);
-        ifx_spool_close(s);
+        ifxi_spool_close(s);
     }
     snap_free(&snap);
     ifx_buf_free(&b);
@@ -550,7 +550,7 @@ static void expect_open_fails(const char *dir, const ifx_spool_options *opt, con
     ifx_spool *s = NULL;
     ifx_err err;
     ifx_err_clear(&err);
-    ifx_rc rc = ifx_spool_open(dir, opt, &s, &err);
+    ifx_rc rc = ifxi_spool_open(dir, opt, &s, &err);
     if (rc != IFX_E_IO)
         fail_msg("open gave %s (%s), expected io", ifx_rc_name(rc), err.msg);
     assert_null(s);
@@ -597,7 +597,7 @@ static void test_damage_is_refused(void **state)
     ifx_spool *s = open_ok(dir, &opt);
     for (unsigned i = 0; i < 30; i++)
         append_id(s, i);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     assert_true(segments(dir, &oldest, &newest) > 3);
     snap_take(dir, &snap);
 
@@ -654,7 +654,7 @@ static void test_damage_is_refused(void **state)
     /* Nothing of the above changed the files: put back, everything is there. */
     snap_restore(dir, &snap);
     s = open_ok(dir, &opt);
-    assert_null(ifx_spool_note(s));
+    assert_null(ifxi_spool_note(s));
     for (unsigned i = 0; i < 30; i++)
         expect_id(s, &b, i, true);
 
@@ -668,12 +668,12 @@ static void test_damage_is_refused(void **state)
     flip(p, at + 13);
     ifx_err err;
     bool empty;
-    assert_int_equal(ifx_spool_peek(s, &b, &empty, &err), IFX_E_IO);
+    assert_int_equal(ifxi_spool_peek(s, &b, &empty, &err), IFX_E_IO);
     snprintf(want, sizeof want, "damaged record at offset %zu (checksum mismatch)", at);
     assert_non_null(strstr(err.msg, want));
     assert_int_equal(b.len, 0);
-    assert_int_equal(ifx_spool_pop(s, NULL), IFX_E_USAGE); /* nothing was handed out */
-    ifx_spool_close(s);
+    assert_int_equal(ifxi_spool_pop(s, NULL), IFX_E_USAGE); /* nothing was handed out */
+    ifxi_spool_close(s);
     snap_free(&snap);
     ifx_buf_free(&b);
     remove_dir(dir);
@@ -695,7 +695,7 @@ static void test_position_lost(void **state)
         append_id(s, i);
     for (unsigned i = 0; i < 9; i++)
         expect_id(s, &b, i, true);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     segments(dir, &oldest, &newest);
     seg_path(p, sizeof p, dir, oldest);
     size_t len;
@@ -719,21 +719,21 @@ static void test_position_lost(void **state)
             free(pos);
         }
         s = open_ok(dir, &opt);
-        const char *note = ifx_spool_note(s);
+        const char *note = ifxi_spool_note(s);
         assert_non_null(note);
         assert_non_null(strstr(note, damaged ? "damaged" : "missing"));
         snprintf(first, sizeof first, "delivering again from the start of %016" PRIx64 ".spool",
                  oldest);
         assert_non_null(strstr(note, first));
         expect_pending(s, 20 - from, bytes_of(from, 20));
-        ifx_spool_close(s);
+        ifxi_spool_close(s);
         /* The recovered position was made durable at open: the next open is clean. */
         s = open_ok(dir, &opt);
-        assert_null(ifx_spool_note(s));
+        assert_null(ifxi_spool_note(s));
         for (unsigned i = from; i < 20; i++)
             expect_id(s, &b, i, true);
         expect_empty(s, &b);
-        ifx_spool_close(s);
+        ifxi_spool_close(s);
     }
     snap_free(&snap);
     ifx_buf_free(&b);
@@ -753,7 +753,7 @@ static void test_kill_9(void **state)
     if (pid == 0) {
         ifx_spool *s;
         close(fds[0]);
-        if (ifx_spool_open(dir, &opt, &s, NULL) != IFX_OK)
+        if (ifxi_spool_open(dir, &opt, &s, NULL) != IFX_OK)
             _exit(2);
         static char rec[8192];
         for (uint32_t i = 0;; i++) {
@@ -762,7 +762,7 @@ static void test_kill_9(void **state)
             memcpy(rec, &i, 4);
             for (size_t j = 4; j < n; j++)
                 rec[j] = (char)(i + j);
-            if (ifx_spool_append(s, rec, n, NULL) != IFX_OK)
+            if (ifxi_spool_append(s, rec, n, NULL) != IFX_OK)
                 _exit(3);
             if (write(fds[1], &i, 4) != 4)
                 _exit(4);
@@ -786,13 +786,13 @@ static void test_kill_9(void **state)
     ifx_buf b;
     uint64_t records;
     ifx_buf_init(&b, 1 << 20);
-    ifx_spool_pending(s, &records, NULL);
+    ifxi_spool_pending(s, &records, NULL);
     /* Every acknowledged record, and at most the one in flight. */
     assert_true(records == acked || records == acked + 1);
     for (uint32_t i = 0; i < records; i++) {
         bool empty;
         uint32_t id;
-        assert_int_equal(ifx_spool_peek(s, &b, &empty, NULL), IFX_OK);
+        assert_int_equal(ifxi_spool_peek(s, &b, &empty, NULL), IFX_OK);
         assert_false(empty);
         size_t n = 8 + (i * 2654435761u) % 8184;
         assert_int_equal(b.len, n);
@@ -800,10 +800,10 @@ static void test_kill_9(void **state)
         assert_int_equal(id, i);
         for (size_t j = 4; j < n; j++)
             assert_int_equal((unsigned char)b.data[j], (unsigned char)(i + j));
-        assert_int_equal(ifx_spool_pop(s, NULL), IFX_OK);
+        assert_int_equal(ifxi_spool_pop(s, NULL), IFX_OK);
     }
     expect_empty(s, &b);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     ifx_buf_free(&b);
     remove_dir(dir);
 }
@@ -820,33 +820,33 @@ static void test_limits(void **state)
 
     ifx_spool *s = open_ok(dir, &opt);
     for (int i = 0; i < 10; i++)
-        assert_int_equal(ifx_spool_append(s, rec, sizeof rec, &err), IFX_OK);
-    assert_int_equal(ifx_spool_append(s, rec, sizeof rec, &err), IFX_E_FULL);
+        assert_int_equal(ifxi_spool_append(s, rec, sizeof rec, &err), IFX_OK);
+    assert_int_equal(ifxi_spool_append(s, rec, sizeof rec, &err), IFX_E_FULL);
     assert_non_null(strstr(err.msg, "full"));
-    assert_int_equal(ifx_spool_append(s, rec, 1, &err), IFX_E_FULL);
-    assert_int_equal(ifx_spool_append(s, "", 0, &err), IFX_OK); /* 0 bytes fit */
+    assert_int_equal(ifxi_spool_append(s, rec, 1, &err), IFX_E_FULL);
+    assert_int_equal(ifxi_spool_append(s, "", 0, &err), IFX_OK); /* 0 bytes fit */
     expect_pending(s, 11, 1000);
 
     bool empty;
-    assert_int_equal(ifx_spool_peek(s, &b, &empty, NULL), IFX_OK);
-    assert_int_equal(ifx_spool_pop(s, NULL), IFX_OK);
-    assert_int_equal(ifx_spool_append(s, rec, sizeof rec, &err), IFX_OK);
-    assert_int_equal(ifx_spool_append(s, rec, 1, &err), IFX_E_FULL);
+    assert_int_equal(ifxi_spool_peek(s, &b, &empty, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_pop(s, NULL), IFX_OK);
+    assert_int_equal(ifxi_spool_append(s, rec, sizeof rec, &err), IFX_OK);
+    assert_int_equal(ifxi_spool_append(s, rec, 1, &err), IFX_E_FULL);
 
     /* Over 1 GiB: refused before the bytes are touched. */
-    assert_int_equal(ifx_spool_append(s, rec, ((size_t)1 << 30) + 1, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_spool_append(s, rec, ((size_t)1 << 30) + 1, &err), IFX_E_INVALID);
     assert_non_null(strstr(err.msg, "1 GiB"));
 
     /* Misuse and a buffer too small. */
-    assert_int_equal(ifx_spool_pop(s, &err), IFX_E_USAGE);
+    assert_int_equal(ifxi_spool_pop(s, &err), IFX_E_USAGE);
     ifx_buf small;
     ifx_buf_init(&small, 10);
-    assert_int_equal(ifx_spool_peek(s, &small, &empty, &err), IFX_E_FULL);
+    assert_int_equal(ifxi_spool_peek(s, &small, &empty, &err), IFX_E_FULL);
     assert_non_null(strstr(err.msg, "cap 10"));
-    assert_int_equal(ifx_spool_pop(s, &err), IFX_E_USAGE); /* the failed peek peeked nothing */
+    assert_int_equal(ifxi_spool_pop(s, &err), IFX_E_USAGE); /* the failed peek peeked nothing */
     ifx_buf_free(&small);
     expect_pending(s, 11, 1000);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     ifx_buf_free(&b);
     remove_dir(dir);
 }
@@ -866,17 +866,17 @@ static void test_lock_and_directory(void **state)
     assert_int_equal(st.st_mode & 0777, 0700);
 
     ifx_spool *t = NULL;
-    assert_int_equal(ifx_spool_open(sub, &opt, &t, &err), IFX_E_IO);
+    assert_int_equal(ifxi_spool_open(sub, &opt, &t, &err), IFX_E_IO);
     assert_null(t);
     assert_non_null(strstr(err.msg, "in use"));
     assert_non_null(strstr(err.msg, sub));
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     t = open_ok(sub, NULL);
-    ifx_spool_close(t);
+    ifxi_spool_close(t);
 
     /* A directory that cannot be created names itself. */
     snprintf(sub, sizeof sub, "%s/no/such/parent", dir);
-    assert_int_equal(ifx_spool_open(sub, &opt, &t, &err), IFX_E_IO);
+    assert_int_equal(ifxi_spool_open(sub, &opt, &t, &err), IFX_E_IO);
     assert_non_null(strstr(err.msg, sub));
     remove_dir(dir);
 }
@@ -896,7 +896,7 @@ static void *appender(void *p)
     char rec[64];
     for (unsigned i = 0; i < PER_THREAD; i++) {
         int n = snprintf(rec, sizeof rec, "%u %u %*s", a->tid, i, (int)(i % 30), "");
-        if (ifx_spool_append(a->s, rec, (size_t)n, NULL) != IFX_OK)
+        if (ifxi_spool_append(a->s, rec, (size_t)n, NULL) != IFX_OK)
             return (void *)1;
     }
     return NULL;
@@ -923,7 +923,7 @@ static void test_concurrency(void **state)
     for (unsigned got = 0; got < SEQ_RECORDS;) {
         bool empty;
         ifx_err err;
-        if (ifx_spool_peek(s, &b, &empty, &err) != IFX_OK)
+        if (ifxi_spool_peek(s, &b, &empty, &err) != IFX_OK)
             fail_msg("peek: %s", err.msg);
         if (empty) {
             struct timespec ts = {0, 100000};
@@ -935,7 +935,7 @@ static void test_concurrency(void **state)
         assert_true(t < THREADS);
         assert_int_equal(i, next[t]);
         next[t]++;
-        assert_int_equal(ifx_spool_pop(s, NULL), IFX_OK);
+        assert_int_equal(ifxi_spool_pop(s, NULL), IFX_OK);
         got++;
     }
     for (unsigned t = 0; t < THREADS; t++) {
@@ -946,7 +946,7 @@ static void test_concurrency(void **state)
     }
     expect_empty(s, &b);
     expect_pending(s, 0, 0);
-    ifx_spool_close(s);
+    ifxi_spool_close(s);
     ifx_buf_free(&b);
     remove_dir(dir);
 }

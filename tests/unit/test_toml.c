@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifx/codec.h"
-#include "ifx/toml.h"
+#include "core/codec.h"
+#include "config/toml.h"
 
 #define S(lit) lit, sizeof lit - 1
 
@@ -126,7 +126,7 @@ static ifx_rc convert(const char *in, size_t len, char **json, ifx_err *err)
 
     ifx_buf_init(&out, (size_t)1 << 28);
     ifx_err_clear(err);
-    rc = ifx_toml_to_json(in, len, &out, err);
+    rc = ifxi_toml_to_json(in, len, &out, err);
     *json = rc ? NULL : ifx_buf_detach(&out);
     ifx_buf_free(&out);
     return rc;
@@ -144,8 +144,8 @@ static void expect_parses_as_json(const char *json, const char *what)
     assert_true(json_is_object(root));
     json_decref(root);
     ifx_err_clear(&err);
-    if (ifx_json_compact(json, strlen(json), NULL, &err) != IFX_OK)
-        fail_msg("%s: ifx_json_compact refuses %s: %s", what, json, err.msg);
+    if (ifxi_json_compact(json, strlen(json), NULL, &err) != IFX_OK)
+        fail_msg("%s: ifxi_json_compact refuses %s: %s", what, json, err.msg);
 }
 
 static void expect_json(const char *in, size_t len, const char *want)
@@ -237,7 +237,7 @@ static void test_corpus_invalid(void **state)
         ifx_buf_init(&out, 1 << 20);
         assert_int_equal(ifx_buf_puts(&out, prefix), IFX_OK);
         ifx_err_clear(&err);
-        rc = ifx_toml_to_json(in, len, &out, &err);
+        rc = ifxi_toml_to_json(in, len, &out, &err);
         if (rc != IFX_E_INVALID)
             fail_msg("invalid/%s.toml: rc %d, expected IFX_E_INVALID (%s)", names[i], rc,
                      rc ? err.msg : out.data);
@@ -264,12 +264,12 @@ static void test_appends_to_buffer(void **state)
 
     ifx_buf_init(&out, 1024);
     assert_int_equal(ifx_buf_puts(&out, "x="), IFX_OK);
-    assert_int_equal(ifx_toml_to_json(S("a = 1\n"), &out, &err), IFX_OK);
+    assert_int_equal(ifxi_toml_to_json(S("a = 1\n"), &out, &err), IFX_OK);
     assert_string_equal(out.data, "x={\"a\":1}");
     /* A NULL ifx_err is allowed; an empty document is an empty object. */
-    assert_int_equal(ifx_toml_to_json("", 0, &out, NULL), IFX_OK);
+    assert_int_equal(ifxi_toml_to_json("", 0, &out, NULL), IFX_OK);
     assert_string_equal(out.data, "x={\"a\":1}{}");
-    assert_int_equal(ifx_toml_to_json(NULL, 0, &out, NULL), IFX_OK);
+    assert_int_equal(ifxi_toml_to_json(NULL, 0, &out, NULL), IFX_OK);
     assert_string_equal(out.data, "x={\"a\":1}{}{}");
     ifx_buf_free(&out);
 }
@@ -284,13 +284,13 @@ static void test_out_unchanged_on_failure(void **state)
 
     ifx_buf_init(&out, 1024);
     assert_int_equal(ifx_buf_puts(&out, "before"), IFX_OK);
-    assert_int_equal(ifx_toml_to_json(S(doc), &out, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_toml_to_json(S(doc), &out, &err), IFX_E_INVALID);
     assert_string_equal(err.msg, "line 5, column 1: table [t] defined twice (first defined on "
                                  "line 3)");
     assert_int_equal(out.len, 6);
     assert_string_equal(out.data, "before");
     /* Also with no ifx_err to fill. */
-    assert_int_equal(ifx_toml_to_json(S(doc), &out, NULL), IFX_E_INVALID);
+    assert_int_equal(ifxi_toml_to_json(S(doc), &out, NULL), IFX_E_INVALID);
     assert_string_equal(out.data, "before");
     ifx_buf_free(&out);
 }
@@ -308,7 +308,7 @@ static void test_full_with_small_cap(void **state)
         ifx_buf_init(&out, cap);
         assert_int_equal(ifx_buf_puts(&out, "p:"), IFX_OK);
         ifx_err_clear(&err);
-        assert_int_equal(ifx_toml_to_json(S(doc), &out, &err), IFX_E_FULL);
+        assert_int_equal(ifxi_toml_to_json(S(doc), &out, &err), IFX_E_FULL);
         assert_int_equal(err.code, IFX_E_FULL);
         assert_non_null(strstr(err.msg, "exceeds"));
         assert_string_equal(out.data, "p:");
@@ -317,12 +317,12 @@ static void test_full_with_small_cap(void **state)
     /* Exactly the size fits. */
     ifx_buf_init(&out, sizeof want - 1 + 2);
     assert_int_equal(ifx_buf_puts(&out, "p:"), IFX_OK);
-    assert_int_equal(ifx_toml_to_json(S(doc), &out, &err), IFX_OK);
+    assert_int_equal(ifxi_toml_to_json(S(doc), &out, &err), IFX_OK);
     assert_string_equal(out.data + 2, want);
     ifx_buf_free(&out);
     /* An invalid document is invalid whatever the cap. */
     ifx_buf_init(&out, 1);
-    assert_int_equal(ifx_toml_to_json(S("a = 1\na = 2\n"), &out, &err), IFX_E_INVALID);
+    assert_int_equal(ifxi_toml_to_json(S("a = 1\na = 2\n"), &out, &err), IFX_E_INVALID);
     ifx_buf_free(&out);
 }
 
@@ -333,8 +333,8 @@ static void test_usage(void **state)
     (void)state;
 
     ifx_buf_init(&out, 64);
-    assert_int_equal(ifx_toml_to_json(NULL, 3, &out, &err), IFX_E_USAGE);
-    assert_int_equal(ifx_toml_to_json("a=1", 3, NULL, &err), IFX_E_USAGE);
+    assert_int_equal(ifxi_toml_to_json(NULL, 3, &out, &err), IFX_E_USAGE);
+    assert_int_equal(ifxi_toml_to_json("a=1", 3, NULL, &err), IFX_E_USAGE);
     assert_int_equal(out.len, 0);
     ifx_buf_free(&out);
 }

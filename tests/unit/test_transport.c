@@ -39,25 +39,25 @@ static void test_write_targets(void **state)
 {
     ifx_client_settings s = settings();
     (void)state;
-    expect_target(&ifx_transport_v1, &s, IFX_PRECISION_NS, "/write?db=iggy&precision=n");
-    expect_target(&ifx_transport_v1, &s, IFX_PRECISION_US, "/write?db=iggy&precision=u");
+    expect_target(&ifxi_transport_v1, &s, IFX_PRECISION_NS, "/write?db=iggy&precision=n");
+    expect_target(&ifxi_transport_v1, &s, IFX_PRECISION_US, "/write?db=iggy&precision=u");
     s.retention_policy = "one week";
-    expect_target(&ifx_transport_v1, &s, IFX_PRECISION_MS,
+    expect_target(&ifxi_transport_v1, &s, IFX_PRECISION_MS,
                   "/write?db=iggy&rp=one%20week&precision=ms");
-    expect_target(&ifx_transport_v2, &s, IFX_PRECISION_US,
+    expect_target(&ifxi_transport_v2, &s, IFX_PRECISION_US,
                   "/api/v2/write?org=my%20org&bucket=events%2F7d&precision=us");
     expect_target(
-        &ifx_transport_v3, &s, IFX_PRECISION_NS,
+        &ifxi_transport_v3, &s, IFX_PRECISION_NS,
         "/api/v3/write_lp?db=iggy&precision=nanosecond&accept_partial=true&no_sync=false");
     s.accept_partial = false;
     s.no_sync = true;
-    expect_target(&ifx_transport_v3, &s, IFX_PRECISION_S,
+    expect_target(&ifxi_transport_v3, &s, IFX_PRECISION_S,
                   "/api/v3/write_lp?db=iggy&precision=second&accept_partial=false&no_sync=true");
     s.v2_compat_write = true;
-    expect_target(&ifx_transport_v3, &s, IFX_PRECISION_US,
+    expect_target(&ifxi_transport_v3, &s, IFX_PRECISION_US,
                   "/api/v2/write?bucket=iggy&precision=us");
-    assert_string_equal(ifx_transport_v3.precision_param(IFX_PRECISION_MS), "millisecond");
-    assert_string_equal(ifx_transport_v1.precision_param(IFX_PRECISION_US), "u");
+    assert_string_equal(ifxi_transport_v3.precision_param(IFX_PRECISION_MS), "millisecond");
+    assert_string_equal(ifxi_transport_v1.precision_param(IFX_PRECISION_US), "u");
 }
 
 static void expect_auth(const ifx_transport *t, const ifx_client_settings *s, const char *want)
@@ -73,19 +73,19 @@ static void test_auth_headers(void **state)
 {
     ifx_client_settings s = settings();
     (void)state;
-    expect_auth(&ifx_transport_v1, &s, "");
-    expect_auth(&ifx_transport_v2, &s, "");
-    expect_auth(&ifx_transport_v3, &s, "");
+    expect_auth(&ifxi_transport_v1, &s, "");
+    expect_auth(&ifxi_transport_v2, &s, "");
+    expect_auth(&ifxi_transport_v3, &s, "");
     s.token = "t0k";
-    expect_auth(&ifx_transport_v2, &s, "Authorization: Token t0k");
-    expect_auth(&ifx_transport_v3, &s, "Authorization: Bearer t0k");
-    expect_auth(&ifx_transport_v1, &s, "Authorization: Token t0k");
+    expect_auth(&ifxi_transport_v2, &s, "Authorization: Token t0k");
+    expect_auth(&ifxi_transport_v3, &s, "Authorization: Bearer t0k");
+    expect_auth(&ifxi_transport_v1, &s, "Authorization: Token t0k");
     s.username = "admin";
     s.password = "pa:ss";
     /* base64("admin:pa:ss") */
-    expect_auth(&ifx_transport_v1, &s, "Authorization: Basic YWRtaW46cGE6c3M=");
+    expect_auth(&ifxi_transport_v1, &s, "Authorization: Basic YWRtaW46cGE6c3M=");
     s.password = NULL; /* the token is the password */
-    expect_auth(&ifx_transport_v1, &s, "Authorization: Basic YWRtaW46dDBr");
+    expect_auth(&ifxi_transport_v1, &s, "Authorization: Basic YWRtaW46dDBr");
 }
 
 static void query(const ifx_transport *t, const ifx_client_settings *s, ifx_query_lang lang,
@@ -106,7 +106,7 @@ static void test_query_requests(void **state)
     ifx_err e;
     (void)state;
 
-    query(&ifx_transport_v1, &s, IFX_QUERY_INFLUXQL, "SELECT * FROM \"cpu\" WHERE time > 'x'", 0,
+    query(&ifxi_transport_v1, &s, IFX_QUERY_INFLUXQL, "SELECT * FROM \"cpu\" WHERE time > 'x'", 0,
           &q);
     assert_string_equal(q.path_and_query.data, "/query");
     assert_string_equal(q.body.data, "db=iggy&epoch=ns&q=SELECT%20%2A%20FROM%20%22cpu%22%20WHERE"
@@ -116,7 +116,7 @@ static void test_query_requests(void **state)
     ifx_buf_free(&q.path_and_query);
     ifx_buf_free(&q.body);
 
-    query(&ifx_transport_v2, &s, IFX_QUERY_FLUX, "from(bucket: \"b\")\n  |> range(start: 0)", 0,
+    query(&ifxi_transport_v2, &s, IFX_QUERY_FLUX, "from(bucket: \"b\")\n  |> range(start: 0)", 0,
           &q);
     assert_string_equal(q.path_and_query.data, "/api/v2/query?org=my%20org");
     assert_string_equal(q.body.data,
@@ -130,7 +130,7 @@ static void test_query_requests(void **state)
     ifx_buf_free(&q.path_and_query);
     ifx_buf_free(&q.body);
 
-    query(&ifx_transport_v3, &s, IFX_QUERY_SQL, "SELECT 1", 0, &q);
+    query(&ifxi_transport_v3, &s, IFX_QUERY_SQL, "SELECT 1", 0, &q);
     assert_string_equal(q.path_and_query.data, "/api/v3/query_sql");
     assert_string_equal(q.body.data, "{\"db\":\"iggy\",\"q\":\"SELECT 1\",\"format\":\"jsonl\"}");
     assert_null(q.accept); /* v3 answers 400 to an Accept of application/jsonl */
@@ -138,7 +138,7 @@ static void test_query_requests(void **state)
     ifx_buf_free(&q.path_and_query);
     ifx_buf_free(&q.body);
 
-    query(&ifx_transport_v3, &s, IFX_QUERY_INFLUXQL, "SELECT * FROM cpu", IFX_RESULT_V3_CSV, &q);
+    query(&ifxi_transport_v3, &s, IFX_QUERY_INFLUXQL, "SELECT * FROM cpu", IFX_RESULT_V3_CSV, &q);
     assert_string_equal(q.path_and_query.data, "/api/v3/query_influxql");
     assert_string_equal(q.body.data,
                         "{\"db\":\"iggy\",\"q\":\"SELECT * FROM cpu\",\"format\":\"csv\"}");
@@ -149,7 +149,7 @@ static void test_query_requests(void **state)
     /* a language the server does not speak is refused before anything is sent */
     ifx_buf_init(&q.path_and_query, 4096);
     ifx_buf_init(&q.body, 4096);
-    assert_int_equal(ifx_transport_v2.query_request(&s, IFX_QUERY_SQL, "x", 1, 0, &q, &e),
+    assert_int_equal(ifxi_transport_v2.query_request(&s, IFX_QUERY_SQL, "x", 1, 0, &q, &e),
                      IFX_E_USAGE);
     assert_string_equal(e.msg, "InfluxDB 2.x runs Flux queries only");
     ifx_buf_free(&q.path_and_query);
@@ -173,7 +173,7 @@ static void test_rejected_lines(void **state)
     /* v3, accept_partial=true: the exchange asserted by the server test write_lp_tests */
     const char *lp3 = "cpu,host=b val=2 155\ncpu,host=a val= 123\ncpu,host=b val=5 199";
     assert_int_equal(
-        read_error(&ifx_transport_v3, &s, 400,
+        read_error(&ifxi_transport_v3, &s, 400,
                    "{\"error\":\"partial write of line protocol occurred\",\"data\":[{\"error_"
                    "message\":\"No fields were provided\",\"line_number\":2,\"original_line\":"
                    "\"cpu,host=a val= 123\"}]}",
@@ -185,7 +185,7 @@ static void test_rejected_lines(void **state)
 
     /* v3, accept_partial=false: data is an object and nothing was written */
     s.accept_partial = false;
-    assert_int_equal(read_error(&ifx_transport_v3, &s, 400,
+    assert_int_equal(read_error(&ifxi_transport_v3, &s, 400,
                                 "{\"error\":\"line protocol parsing error\",\"data\":{\"error_"
                                 "message\":\"No fields were provided\",\"line_number\":1,"
                                 "\"original_line\":\"cpu,host=a val= 123\"}}",
@@ -196,7 +196,7 @@ static void test_rejected_lines(void **state)
     s.accept_partial = true;
 
     /* v3 422 (a limit) keeps the shape */
-    assert_int_equal(read_error(&ifx_transport_v3, &s, 422,
+    assert_int_equal(read_error(&ifxi_transport_v3, &s, 422,
                                 "{\"error\":\"partial write of line protocol occurred\",\"data\":"
                                 "[{\"error_message\":\"Update to schema would exceed number of "
                                 "columns\",\"line_number\":3,\"original_line\":\"x\"}]}",
@@ -205,13 +205,13 @@ static void test_rejected_lines(void **state)
     assert_int_equal(r.lines[0].line, 3);
 
     /* v3 plain-text errors name nothing */
-    assert_int_equal(read_error(&ifx_transport_v3, &s, 400, "incoming write was empty", "", &r),
+    assert_int_equal(read_error(&ifxi_transport_v3, &s, 400, "incoming write was empty", "", &r),
                      IFX_OK);
     assert_int_equal(r.nlines, 0);
 
     /* v1: a partial write with a parse error names the line; storage drops are counted */
     const char *lp1 = "m f=1i\nm f=\nm g=2i";
-    assert_int_equal(read_error(&ifx_transport_v1, &s, 400,
+    assert_int_equal(read_error(&ifxi_transport_v1, &s, 400,
                                 "{\"error\":\"partial write: unable to parse 'm f=': missing "
                                 "field value dropped=0\"}",
                                 lp1, &r),
@@ -221,7 +221,7 @@ static void test_rejected_lines(void **state)
     assert_string_equal(r.lines[0].message, "missing field value");
     assert_int_equal(r.unnamed_rejects, 0);
     assert_int_equal(
-        read_error(&ifx_transport_v1, &s, 400,
+        read_error(&ifxi_transport_v1, &s, 400,
                    "{\"error\":\"partial write: field type conflict: input field \\\"f\\\" on "
                    "measurement \\\"m\\\" is type integer, already exists as type float "
                    "dropped=2\"}",
@@ -230,7 +230,7 @@ static void test_rejected_lines(void **state)
     assert_int_equal(r.nlines, 0);
     assert_int_equal(r.unnamed_rejects, 2);
     /* v1: every line unparsable, nothing written */
-    assert_int_equal(read_error(&ifx_transport_v1, &s, 400,
+    assert_int_equal(read_error(&ifxi_transport_v1, &s, 400,
                                 "{\"error\":\"unable to parse 'm f=1i': bad\\nunable to parse "
                                 "'m g=2i': worse\"}",
                                 lp1, &r),
@@ -241,12 +241,12 @@ static void test_rejected_lines(void **state)
     assert_int_equal(r.lines[1].line, 3);
     assert_string_equal(r.lines[1].message, "worse");
     /* v1: database not found names nothing */
-    assert_int_equal(read_error(&ifx_transport_v1, &s, 404,
+    assert_int_equal(read_error(&ifxi_transport_v1, &s, 404,
                                 "{\"error\":\"database not found: \\\"x\\\"\"}", lp1, &r),
                      IFX_OK);
 
     /* v2: storage partial write is 422 with a count only */
-    assert_int_equal(read_error(&ifx_transport_v2, &s, 422,
+    assert_int_equal(read_error(&ifxi_transport_v2, &s, 422,
                                 "{\"code\":\"unprocessable entity\",\"message\":\"failure writing "
                                 "points to database: partial write: field type conflict dropped=1"
                                 "\"}",
@@ -254,7 +254,7 @@ static void test_rejected_lines(void **state)
                      IFX_E_PARTIAL);
     assert_int_equal(r.unnamed_rejects, 1);
     /* v2: parsing is all or nothing */
-    assert_int_equal(read_error(&ifx_transport_v2, &s, 400,
+    assert_int_equal(read_error(&ifxi_transport_v2, &s, 400,
                                 "{\"code\":\"invalid\",\"message\":\"unable to parse 'm f=': "
                                 "missing field value\"}",
                                 lp1, &r),
@@ -291,7 +291,7 @@ static void test_cut_v3_answer(void **state)
         memcpy(copy, body.data, cut);
         ifx_write_result_reset(&r);
         r.truncated = true;
-        ifx_rc rc = ifx_transport_v3.read_write_error(&s, 400, copy, cut, "", 0, &r);
+        ifx_rc rc = ifxi_transport_v3.read_write_error(&s, 400, copy, cut, "", 0, &r);
         size_t complete = 0;
         while (complete < 6 && entry_end[complete] <= cut)
             complete++;
@@ -314,7 +314,7 @@ static void test_cut_v3_answer(void **state)
         memcpy(copy, one, cut);
         ifx_write_result_reset(&r);
         r.truncated = true;
-        ifx_rc rc = ifx_transport_v3.read_write_error(&s, 400, copy, cut, "", 0, &r);
+        ifx_rc rc = ifxi_transport_v3.read_write_error(&s, 400, copy, cut, "", 0, &r);
         assert_int_equal(rc, cut >= 47 ? IFX_E_REJECTED : IFX_OK);
         assert_int_equal(r.nlines, cut == strlen(one) - 1 ? 1 : 0);
         free(copy);
@@ -338,9 +338,9 @@ static void test_status_classes(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (ifx_http_classify_status(cases[i].status) != cases[i].rc)
+        if (ifxi_http_classify_status(cases[i].status) != cases[i].rc)
             fail_msg("status %ld: got %s", cases[i].status,
-                     ifx_rc_name(ifx_http_classify_status(cases[i].status)));
+                     ifx_rc_name(ifxi_http_classify_status(cases[i].status)));
 }
 
 static void test_helpers(void **state)
@@ -348,17 +348,17 @@ static void test_helpers(void **state)
     ifx_buf b;
     (void)state;
     ifx_buf_init(&b, 4096);
-    assert_int_equal(ifx_url_append_escaped(&b, "a b/c?d=é~", strlen("a b/c?d=é~")), IFX_OK);
+    assert_int_equal(ifxi_http_url_append_escaped(&b, "a b/c?d=é~", strlen("a b/c?d=é~")), IFX_OK);
     assert_string_equal(b.data, "a%20b%2Fc%3Fd%3D%C3%A9~");
     ifx_buf_reset(&b);
     ifx_buf_puts(&b, "/x");
-    ifx_url_add_param(&b, "a", "1");
-    ifx_url_add_param(&b, "b", "&");
+    ifxi_http_url_add_param(&b, "a", "1");
+    ifxi_http_url_add_param(&b, "b", "&");
     assert_string_equal(b.data, "/x?a=1&b=%26");
     ifx_buf_free(&b);
-    assert_int_equal(ifx_lp_find_line("a\nbb\nc", 6, "bb", 2), 2);
-    assert_int_equal(ifx_lp_find_line("a\nbb\nc", 6, "c", 1), 3);
-    assert_int_equal(ifx_lp_find_line("a\nbb\nc", 6, "b", 1), 0);
+    assert_int_equal(ifxi_http_find_line("a\nbb\nc", 6, "bb", 2), 2);
+    assert_int_equal(ifxi_http_find_line("a\nbb\nc", 6, "c", 1), 3);
+    assert_int_equal(ifxi_http_find_line("a\nbb\nc", 6, "b", 1), 0);
 }
 
 int main(void)

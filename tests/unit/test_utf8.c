@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ifx/codec.h"
+#include "core/codec.h"
 
 struct good_case {
     const char *name;
@@ -56,11 +56,11 @@ static void test_valid_boundaries(void **state)
         ifx_err err;
 
         ifx_err_clear(&err);
-        if (!ifx_utf8_valid(c->s, c->len, &bad))
+        if (!ifxi_utf8_valid(c->s, c->len, &bad))
             fail_msg("%s: refused at byte %zu", c->name, bad);
-        if (!ifx_utf8_valid(c->s, c->len, NULL))
+        if (!ifxi_utf8_valid(c->s, c->len, NULL))
             fail_msg("%s: refused without bad_offset", c->name);
-        if (ifx_utf8_check(c->s, c->len, &err) != IFX_OK)
+        if (ifxi_utf8_check(c->s, c->len, &err) != IFX_OK)
             fail_msg("%s: %s", c->name, err.msg);
         assert_int_equal(err.code, IFX_OK);
     }
@@ -146,21 +146,21 @@ static void test_refusals(void **state)
         ifx_err err;
         ifx_rc rc;
 
-        if (ifx_utf8_valid(c->s, c->len, &bad))
+        if (ifxi_utf8_valid(c->s, c->len, &bad))
             fail_msg("%s: accepted", c->name);
         if (bad != c->offset)
             fail_msg("%s: bad_offset %zu, expected %zu", c->name, bad, c->offset);
-        if (ifx_utf8_valid(c->s, c->len, NULL))
+        if (ifxi_utf8_valid(c->s, c->len, NULL))
             fail_msg("%s: accepted without bad_offset", c->name);
         ifx_err_clear(&err);
-        rc = ifx_utf8_check(c->s, c->len, &err);
+        rc = ifxi_utf8_check(c->s, c->len, &err);
         if (rc != IFX_E_INVALID || err.code != IFX_E_INVALID)
             fail_msg("%s: rc %d, err.code %d", c->name, (int)rc, (int)err.code);
         if (err.offset != c->offset)
             fail_msg("%s: err.offset %zu, expected %zu", c->name, err.offset, c->offset);
         if (strcmp(err.msg, c->msg) != 0)
             fail_msg("%s: message \"%s\", expected \"%s\"", c->name, err.msg, c->msg);
-        assert_int_equal(ifx_utf8_check(c->s, c->len, NULL), IFX_E_INVALID);
+        assert_int_equal(ifxi_utf8_check(c->s, c->len, NULL), IFX_E_INVALID);
     }
 }
 
@@ -175,7 +175,7 @@ static void test_every_position(void **state)
             size_t bad = 12345;
             memset(buf, 'a', sizeof buf);
             buf[at] = (char)0xFF;
-            if (ifx_utf8_valid(buf, len, &bad))
+            if (ifxi_utf8_valid(buf, len, &bad))
                 fail_msg("len %zu: 0xFF at %zu accepted", len, at);
             if (bad != at)
                 fail_msg("len %zu: 0xFF at %zu reported at %zu", len, at, bad);
@@ -183,7 +183,7 @@ static void test_every_position(void **state)
             memset(buf, 'a', sizeof buf);
             buf[at] = (char)0xC3;
             buf[at + 1] = (char)0xA9;
-            bool ok = ifx_utf8_valid(buf, len, &bad);
+            bool ok = ifxi_utf8_valid(buf, len, &bad);
             if (at + 1 < len && !ok)
                 fail_msg("len %zu: U+00E9 at %zu refused at %zu", len, at, bad);
             if (at + 1 == len && (ok || bad != at))
@@ -193,8 +193,8 @@ static void test_every_position(void **state)
     /* Bytes past len are never looked at: a bad byte just past the end does not count. */
     memset(buf, 'a', sizeof buf);
     buf[16] = (char)0x80;
-    assert_true(ifx_utf8_valid(buf, 16, NULL));
-    assert_false(ifx_utf8_valid(buf, 17, NULL));
+    assert_true(ifxi_utf8_valid(buf, 16, NULL));
+    assert_false(ifxi_utf8_valid(buf, 17, NULL));
 }
 
 /* Every 2- and 3-byte sequence, checked against the code point it would encode. */
@@ -207,7 +207,7 @@ static void test_exhaustive_short_sequences(void **state)
             s[0] = (unsigned char)a;
             s[1] = (unsigned char)b;
             bool want = a >= 0xC2 && a <= 0xDF && b >= 0x80 && b <= 0xBF;
-            if (ifx_utf8_valid(s, 2, NULL) != want)
+            if (ifxi_utf8_valid(s, 2, NULL) != want)
                 fail_msg("%02X %02X: expected %s", a, b, want ? "valid" : "invalid");
         }
     }
@@ -219,7 +219,7 @@ static void test_exhaustive_short_sequences(void **state)
                 s[2] = (unsigned char)c;
                 unsigned cp = (a & 0x0F) << 12 | (b & 0x3F) << 6 | (c & 0x3F);
                 bool want = c >= 0x80 && c <= 0xBF && cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF);
-                if (ifx_utf8_valid(s, 3, NULL) != want)
+                if (ifxi_utf8_valid(s, 3, NULL) != want)
                     fail_msg("%02X %02X %02X: expected %s", a, b, c, want ? "valid" : "invalid");
             }
         }

@@ -40,7 +40,7 @@ extern "C" {
  * as it was: IFX_E_INVALID for a malformed document (see above), IFX_E_FULL when the JSON does not
  * fit under out's cap, IFX_E_NOMEM when an allocation fails. Every temporary is freed before
  * returning. */
-ifx_rc ifx_toml_to_json(const char *in, size_t len, ifx_buf *out, ifx_err *err);
+ifx_rc ifxi_toml_to_json(const char *in, size_t len, ifx_buf *out, ifx_err *err);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,9 @@
 /* ifx — a durable on-disk queue of records (the sink's spool, ../shared/DESIGN.md delivery
  * contract: pending messages survive a restart when spool_dir is set).
  *
- * Records are opaque byte strings, delivered in the order appended. ifx_spool_append returns
+ * Records are opaque byte strings, delivered in the order appended. ifxi_spool_append returns
  * only when the record is on disk (written and fsync'ed, the directory too when a file was
- * created). ifx_spool_peek returns the oldest record not yet popped; ifx_spool_pop marks it
+ * created). ifxi_spool_peek returns the oldest record not yet popped; ifxi_spool_pop marks it
  * delivered, durably, so that after a crash at most the record being delivered is seen again,
  * never one already popped and never a partial one. A torn record at the end of a file (a crash
  * during append) is detected by its length and checksum and dropped at open; that record was
@@ -22,7 +22,7 @@
  * anywhere else (valid records after it, or an older segment) is IFX_E_IO naming the file and the
  * offset, never skipped. A missing or damaged "position" restarts delivery from the oldest segment
  * (at least once: records may be delivered again, none is lost). What recovery did is reported by
- * ifx_spool_note.
+ * ifxi_spool_note.
  *
  * Thread safety: an ifx_spool may be used from several threads at once (appenders and one
  * deliverer); it has its own mutex. One process per directory (an flock on "lock" enforces it).
@@ -53,35 +53,36 @@ typedef struct ifx_spool_options {
  * the lock. Copies dir and opt (opt may be NULL: the defaults). IFX_E_IO with the path and errno
  * text when the directory cannot be used, when it is locked by another process ("in use"), or
  * when a record other than the last one is damaged (file and offset). *out is closed with
- * ifx_spool_close. */
-ifx_rc ifx_spool_open(const char *dir, const ifx_spool_options *opt, ifx_spool **out, ifx_err *err);
+ * ifxi_spool_close. */
+ifx_rc ifxi_spool_open(const char *dir, const ifx_spool_options *opt, ifx_spool **out,
+                       ifx_err *err);
 
 /* Closes the files and releases the lock. Undelivered records stay for the next open. s may be
  * NULL. */
-void ifx_spool_close(ifx_spool *s);
+void ifxi_spool_close(ifx_spool *s);
 
 /* What the last open's recovery did, one line ("dropped a torn record ...", "position missing
  * ..."), or NULL when it found the spool as it was left. Owned by s, valid until close. */
-const char *ifx_spool_note(ifx_spool *s);
+const char *ifxi_spool_note(ifx_spool *s);
 
 /* Appends one record durably; copies rec. IFX_E_FULL when max_bytes would be exceeded,
  * IFX_E_INVALID over 1 GiB, IFX_E_IO when the disk refuses (then the record is not spooled). */
-ifx_rc ifx_spool_append(ifx_spool *s, const void *rec, size_t len, ifx_err *err);
+ifx_rc ifxi_spool_append(ifx_spool *s, const void *rec, size_t len, ifx_err *err);
 
 /* Copies the oldest undelivered record into rec (reset first; IFX_E_FULL when it is over rec's
  * cap). *empty true when there is none. Peeking again without a pop gives the same record. */
-ifx_rc ifx_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err);
+ifx_rc ifxi_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err);
 
-/* Marks the record last returned by ifx_spool_peek as delivered, durably. IFX_E_USAGE when no
+/* Marks the record last returned by ifxi_spool_peek as delivered, durably. IFX_E_USAGE when no
  * record was peeked since the last pop. IFX_E_IO when the new position cannot be made durable (a
  * full disk: ENOSPC); nothing changed then, the record stays peeked, and pop may simply be called
  * again. A deliverer must retry the pop, not peek again: a peek hands out the same record, which
  * would deliver it twice. */
-ifx_rc ifx_spool_pop(ifx_spool *s, ifx_err *err);
+ifx_rc ifxi_spool_pop(ifx_spool *s, ifx_err *err);
 
 /* Undelivered records and their bytes (the records' own bytes, without the 12-byte headers; the
  * measure max_bytes limits). */
-void ifx_spool_pending(ifx_spool *s, uint64_t *records, uint64_t *bytes);
+void ifxi_spool_pending(ifx_spool *s, uint64_t *records, uint64_t *bytes);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* ifx — delivering a batch of lines: the write half of the delivery contract
  * (../shared/DESIGN.md). Shared by the sink engine and `ifx write`.
  *
- * ifx_writer_write sends a batch and keeps at it until every line has a final outcome:
+ * ifxi_writer_write sends a batch and keeps at it until every line has a final outcome:
  *  - written: the server stored it;
  *  - rejected: the server refused that line (the reject callback gets its index and reason).
  * Lines the server named are rejected alone and the rest is sent again when it was not stored.
@@ -73,13 +73,13 @@ typedef struct ifx_writer {
 } ifx_writer;
 
 /* Sets up a writer from the retry settings of cfg. Borrows client and breaker. */
-void ifx_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker, const ifx_config *cfg,
-                     ifx_precision precision);
-void ifx_writer_free(ifx_writer *w);
+void ifxi_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker,
+                      const ifx_config *cfg, ifx_precision precision);
+void ifxi_writer_free(ifx_writer *w);
 
 /* Splits body into line spans (a line feed inside a quoted string field stays in its line; blank
  * lines are skipped). Appends to *spans (realloc'd; caller frees) and returns the count. */
-size_t ifx_split_lines(const char *body, size_t len, ifx_line_span **spans, size_t *cap);
+size_t ifxi_writer_split_lines(const char *body, size_t len, ifx_line_span **spans, size_t *cap);
 
 /* Per-line outcome, for callers that retry what a failed call left pending. */
 enum { IFX_LINE_PENDING = 0, IFX_LINE_WRITTEN = 1, IFX_LINE_REJECTED = 2 };
@@ -87,9 +87,9 @@ enum { IFX_LINE_PENDING = 0, IFX_LINE_WRITTEN = 1, IFX_LINE_REJECTED = 2 };
 /* Delivers the lines of body given by spans[0..n). See the top of this file. line_state, when
  * not NULL, holds n entries that receive IFX_LINE_WRITTEN or IFX_LINE_REJECTED as lines settle
  * (entries of lines still pending are left as they were). */
-ifx_rc ifx_writer_write(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
-                        ifx_reject_fn on_reject, void *ud, ifx_write_report *rep,
-                        uint8_t *line_state, ifx_err *err);
+ifx_rc ifxi_writer_write(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
+                         ifx_reject_fn on_reject, void *ud, ifx_write_report *rep,
+                         uint8_t *line_state, ifx_err *err);
 
 #ifdef __cplusplus
 }

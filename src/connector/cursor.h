@@ -21,7 +21,7 @@
  *
  * A template written with '>=' also returns the rows at T - 1 ns, which count against the limit;
  * should batch_size or more of them share that one nanosecond, a full answer could hold nothing
- * new, and ifx_cursor_plan refuses it rather than loop (write '>' to avoid this).
+ * new, and ifxi_cursor_plan refuses it rather than loop (write '>' to avoid this).
  *
  * Thread safety: none; a cursor belongs to one source.
  */
@@ -46,20 +46,20 @@ typedef struct ifx_cursor {
 } ifx_cursor;
 
 /* Starts at start_ns (initial_offset): nothing delivered yet. */
-void ifx_cursor_init(ifx_cursor *c, int64_t start_ns);
-void ifx_cursor_free(ifx_cursor *c);
+void ifxi_cursor_init(ifx_cursor *c, int64_t start_ns);
+void ifxi_cursor_free(ifx_cursor *c);
 /* dst becomes an independent copy (dst must be initialised or freed). */
-ifx_rc ifx_cursor_copy(ifx_cursor *dst, const ifx_cursor *src);
+ifx_rc ifxi_cursor_copy(ifx_cursor *dst, const ifx_cursor *src);
 
 /* The time to put in the query for $cursor: T - 1 ns (INT64_MIN stays INT64_MIN). */
-int64_t ifx_cursor_query_time(const ifx_cursor *c);
+int64_t ifxi_cursor_query_time(const ifx_cursor *c);
 
 /* The $limit of the next query: batch_size + rows already seen at T. */
-uint64_t ifx_cursor_query_limit(const ifx_cursor *c, uint32_t batch_size);
+uint64_t ifxi_cursor_query_limit(const ifx_cursor *c, uint32_t batch_size);
 
 /* How many copies of the row hash the cursor has delivered at its time T (O(log nseen): seen is
  * sorted). Borrows c. */
-size_t ifx_cursor_seen_count(const ifx_cursor *c, uint64_t hash);
+size_t ifxi_cursor_seen_count(const ifx_cursor *c, uint64_t hash);
 
 /* A row of an answer as the cursor sees it. */
 typedef struct ifx_cursor_row {
@@ -70,7 +70,7 @@ typedef struct ifx_cursor_row {
 
 /* Decides which rows of an answer (rows[0..n), in the server's order) to deliver: emit[i] is set
  * for each. *next receives the cursor to commit once those rows are acknowledged (initialised by
- * the call, on failure too; free it with ifx_cursor_free). *full is true when some table came
+ * the call, on failure too; free it with ifxi_cursor_free). *full is true when some table came
  * back with `limit` rows (or more): more rows may be waiting, so query again at once. Borrows
  * c and rows. Rows sharing a time and hash are counted as copies (see above). On any failure
  * nothing is emitted, *next is a copy of c and *full is false. IFX_E_INVALID when:
@@ -78,24 +78,24 @@ typedef struct ifx_cursor_row {
  *     times, and says to add ORDER BY time / |> sort(columns: ["_time"]));
  *   - a full answer can make no progress: a full table ends before T ("the query returned rows
  *     before the cursor; check that it filters on $cursor"), or it holds nothing new because rows
- *     before T or a limit below ifx_cursor_query_limit took up its rows. */
-ifx_rc ifx_cursor_plan(const ifx_cursor *c, const ifx_cursor_row *rows, size_t n, uint64_t limit,
-                       bool *emit, ifx_cursor *next, bool *full, ifx_err *err);
+ *     before T or a limit below ifxi_cursor_query_limit took up its rows. */
+ifx_rc ifxi_cursor_plan(const ifx_cursor *c, const ifx_cursor_row *rows, size_t n, uint64_t limit,
+                        bool *emit, ifx_cursor *next, bool *full, ifx_err *err);
 
 /* The persisted form (the runtime's state bytes), version 1, little-endian:
  *   "IFXC" | u8 version=1 | i64 T | u32 count | count x u64 hash (ascending; repeats allowed)
- * ifx_cursor_encode appends it to out (IFX_E_FULL past its cap or beyond 2^32 - 1 hashes; out is
- * then unchanged). ifx_cursor_decode refuses any other magic or version, a short or overlong
+ * ifxi_cursor_encode appends it to out (IFX_E_FULL past its cap or beyond 2^32 - 1 hashes; out is
+ * then unchanged). ifxi_cursor_decode refuses any other magic or version, a short or overlong
  * buffer, and unsorted hashes, naming the problem and setting err->offset ("cursor state: unknown
  * magic", "... version 2 is not supported", "... truncated at byte N", "... hashes not sorted at
  * entry K", "... N trailing bytes"): a silent reset would deliver everything again. *out is
  * initialised by the call; on failure it is empty and owns nothing. */
-ifx_rc ifx_cursor_encode(const ifx_cursor *c, ifx_buf *out);
-ifx_rc ifx_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err *err);
+ifx_rc ifxi_cursor_encode(const ifx_cursor *c, ifx_buf *out);
+ifx_rc ifxi_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err *err);
 
 /* A 64-bit hash with good avalanche, for row identities (not cryptographic). The value depends
  * only on the bytes, len and seed, never on the machine (it is persisted): do not change it. */
-uint64_t ifx_hash64(const void *p, size_t len, uint64_t seed);
+uint64_t ifxi_cursor_hash64(const void *p, size_t len, uint64_t seed);
 
 #ifdef __cplusplus
 }

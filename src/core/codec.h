@@ -25,25 +25,25 @@ extern "C" {
  * above U+10FFFF). On false, *bad_offset (when not NULL) is the offset of the first bad byte: the
  * first byte of the first ill-formed or truncated sequence, so p[0..*bad_offset) is well-formed.
  * On true, *bad_offset is not written. */
-bool ifx_utf8_valid(const void *p, size_t len, size_t *bad_offset);
+bool ifxi_utf8_valid(const void *p, size_t len, size_t *bad_offset);
 
 /* The same check with an error: IFX_E_INVALID "invalid UTF-8 at byte N (<reason>: <bytes>)",
  * offset set. */
-ifx_rc ifx_utf8_check(const void *p, size_t len, ifx_err *err);
+ifx_rc ifxi_utf8_check(const void *p, size_t len, ifx_err *err);
 
 /* ---- base64 (RFC 4648 standard alphabet, with padding) ------------------------------------- */
 
 /* Length of the encoding of n bytes (a multiple of 4); SIZE_MAX when that would overflow. */
-size_t ifx_base64_encoded_len(size_t n);
+size_t ifxi_base64_encoded_len(size_t n);
 
 /* Appends the base64 encoding of p[0..n) to out. IFX_E_FULL/IFX_E_NOMEM leave out unchanged. */
-ifx_rc ifx_base64_encode(const void *p, size_t n, ifx_buf *out);
+ifx_rc ifxi_base64_encode(const void *p, size_t n, ifx_buf *out);
 
 /* Strict decode appended to out: the length must be a multiple of 4, padding only at the end,
  * unused bits zero, no whitespace. IFX_E_INVALID names the offending offset (the first problem in
  * reading order; for a bad length, the start of the incomplete last group); out is unchanged.
  * IFX_E_FULL/IFX_E_NOMEM leave out unchanged too. */
-ifx_rc ifx_base64_decode(const char *s, size_t len, ifx_buf *out, ifx_err *err);
+ifx_rc ifxi_base64_decode(const char *s, size_t len, ifx_buf *out, ifx_err *err);
 
 /* ---- JSON (RFC 8259) ------------------------------------------------------------------------ */
 
@@ -81,13 +81,13 @@ typedef struct ifx_json_val {
  * message says what was expected and ifx_err.offset is the byte offset; out is left unchanged.
  * IFX_E_FULL only when the compact form itself does not fit under out's cap (out unchanged).
  * out may be NULL to validate only. A byte order mark is refused, like any other stray byte. */
-ifx_rc ifx_json_compact(const char *in, size_t len, ifx_buf *out, ifx_err *err);
+ifx_rc ifxi_json_compact(const char *in, size_t len, ifx_buf *out, ifx_err *err);
 
-/* Validates in[0..len) like ifx_json_compact and describes the single top-level value in *out
+/* Validates in[0..len) like ifxi_json_compact and describes the single top-level value in *out
  * (its span excludes the surrounding whitespace). On error *out is set to type IFX_JSON_NONE. */
-ifx_rc ifx_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err);
+ifx_rc ifxi_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err);
 
-/* Iteration over a validated object or array (from ifx_json_parse or a previous iteration).
+/* Iteration over a validated object or array (from ifxi_json_parse or a previous iteration).
  * Iterating a value of another type yields nothing. The iterators trust that the text is valid
  * JSON (on other text they stop early or yield odd spans) but never read outside the span. */
 typedef struct ifx_json_iter {
@@ -95,41 +95,41 @@ typedef struct ifx_json_iter {
     const char *end;
 } ifx_json_iter;
 
-void ifx_json_iter_init(ifx_json_iter *it, const ifx_json_val *container);
+void ifxi_json_iter_init(ifx_json_iter *it, const ifx_json_val *container);
 
 /* Next member of an object: true with *key (a string) and *value set, false at the end. */
-bool ifx_json_object_next(ifx_json_iter *it, ifx_json_val *key, ifx_json_val *value);
+bool ifxi_json_object_next(ifx_json_iter *it, ifx_json_val *key, ifx_json_val *value);
 
 /* Next element of an array: true with *value set, false at the end. */
-bool ifx_json_array_next(ifx_json_iter *it, ifx_json_val *value);
+bool ifxi_json_array_next(ifx_json_iter *it, ifx_json_val *value);
 
 /* Finds the first member named key (compared after unescaping) in an object. */
-bool ifx_json_object_get(const ifx_json_val *obj, const char *key, ifx_json_val *value);
+bool ifxi_json_object_get(const ifx_json_val *obj, const char *key, ifx_json_val *value);
 
 /* True when the string value s decodes exactly to the NUL-terminated text lit. */
-bool ifx_json_string_eq(const ifx_json_val *s, const char *lit);
+bool ifxi_json_string_eq(const ifx_json_val *s, const char *lit);
 
 /* Appends the decoded (unescaped, UTF-8) contents of string value s to out, without quotes.
  * \u escapes with surrogate pairs become UTF-8; a lone surrogate is IFX_E_INVALID (possible only
  * for a value that was not validated), with ifx_err.offset relative to s->p; out is then unchanged.
  * \u0000 decodes to a NUL byte. */
-ifx_rc ifx_json_string_decode(const ifx_json_val *s, ifx_buf *out, ifx_err *err);
+ifx_rc ifxi_json_string_decode(const ifx_json_val *s, ifx_buf *out, ifx_err *err);
 
 /* Number conversions. IFX_E_INVALID (with the literal in the message) when the value is not a
  * number, has a fraction or exponent (integers only), or lies outside the target range. "-0" is
  * zero, so get_u64 accepts it. *out is written only on success. */
-ifx_rc ifx_json_get_i64(const ifx_json_val *v, int64_t *out, ifx_err *err);
-ifx_rc ifx_json_get_u64(const ifx_json_val *v, uint64_t *out, ifx_err *err);
+ifx_rc ifxi_json_get_i64(const ifx_json_val *v, int64_t *out, ifx_err *err);
+ifx_rc ifxi_json_get_u64(const ifx_json_val *v, uint64_t *out, ifx_err *err);
 /* Any number, as the nearest double whatever the C locale; IFX_E_INVALID when it overflows to
  * infinity (underflow gives zero or a subnormal, the nearest double). */
-ifx_rc ifx_json_get_double(const ifx_json_val *v, double *out, ifx_err *err);
+ifx_rc ifxi_json_get_double(const ifx_json_val *v, double *out, ifx_err *err);
 
 /* Appends s[0..len) as a quoted JSON string ('"', '\\' and control bytes escaped; other bytes,
  * UTF-8 included, copied as they are). On failure out is unchanged. */
-ifx_rc ifx_json_append_string(ifx_buf *out, const char *s, size_t len);
+ifx_rc ifxi_json_append_string(ifx_buf *out, const char *s, size_t len);
 
 /* "object", "array", "string", "number", "true", "false", "null" ("none" for NONE). */
-const char *ifx_json_type_name(ifx_json_type t);
+const char *ifxi_json_type_name(ifx_json_type t);
 
 #ifdef __cplusplus
 }
