@@ -15,6 +15,7 @@
 
 #include "connector/engine.h"
 #include "connector/mapping.h"
+#include "connector/spool_record.h"
 #include "ifx/client.h"
 #include "ifx/codec.h"
 #include "ifx/lp.h"
@@ -38,19 +39,6 @@ typedef struct encoder {
     int64_t line_ns; /* the time of the line being encoded, kept for a retry after IFX_E_FULL */
     struct encoder *next;
 } encoder;
-
-/* Where a line came from, for dead letters. */
-typedef struct origin {
-    const char *stream;
-    size_t stream_len;
-    const char *topic;
-    size_t topic_len;
-    uint32_t partition;
-    uint64_t offset;
-    ifx_u128 id;
-    const uint8_t *payload; /* NULL when only the line is known (spooled records) */
-    size_t payload_len;
-} origin;
 
 struct ifx_sink {
     ifx_config cfg;
@@ -118,7 +106,7 @@ static void dead_letter_write(ifx_sink *s, const char *rec, size_t len, const ch
     pthread_mutex_unlock(&s->dl_lock);
 }
 
-static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t line_len,
+static void dead_letter(ifx_sink *s, const ifx_line_origin *o, const char *line, size_t line_len,
                         const char *reason)
 {
     char id[48], now[IFX_RFC3339_MAX];
@@ -258,7 +246,7 @@ typedef struct reject_ctx {
     ifx_sink *s;
     const char *body;
     const ifx_line_span *spans;
-    const origin *origins; /* per line */
+    const ifx_line_origin *origins; /* per line */
 } reject_ctx;
 
 static void on_line_rejected(void *ud, size_t index, const char *reason)
@@ -313,7 +301,7 @@ static void add_request_counters(ifx_sink *s, const ifx_writer *w, struct reques
 /* Delivers lines spans[0..n) of body until each is written or rejected, or the sink closes.
  * Returns the number of lines still pending (0 unless closing). */
 static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_span *spans,
-                      const origin *origins, size_t n)
+                      const ifx_line_origin *origins, size_t n)
 {
     reject_ctx ctx = {s, body, spans, origins};
     struct request_counters seen = {e->w.requests, e->w.retries, e->w.bytes_sent};
@@ -343,7 +331,7 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
         } else {
             /* Compact the pending lines into a temporary span list, keeping their origins. */
             ifx_line_span *sub = malloc(pending * sizeof *sub);
-            origin *so = malloc(pending * sizeof *so);
+            ifx_line_origin *so = malloc(pending * sizeof *so);
             uint8_t *st = calloc(pending, 1);
             size_t *map = malloc(pending * sizeof *map);
             if (!sub || !so || !st || !map) {
@@ -385,71 +373,17 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
     return left;
 }
 
-/* Spool record: u32 count, then per line: u32 len + line, u32 stream len + stream, u32 topic len +
- * topic, u32 partition, u64 offset, u64 id hi, u64 id lo (little-endian). */
-static ifx_rc put_u32(ifx_buf *b, uint32_t v)
-{
-    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    return ifx_buf_append(b, x, 4);
-}
-
-static ifx_rc put_u64(ifx_buf *b, uint64_t v)
-{
-    ifx_rc rc = put_u32(b, (uint32_t)v);
-    return rc ? rc : put_u32(b, (uint32_t)(v >> 32));
-}
-
-static ifx_rc put_str(ifx_buf *b, const void *p, size_t len)
-{
-    ifx_rc rc = put_u32(b, (uint32_t)len);
-    return rc ? rc : ifx_buf_append(b, p, len);
-}
-
-static bool get_u32(const uint8_t **p, const uint8_t *end, uint32_t *v)
-{
-    if (end - *p < 4)
-        return false;
-    *v = (uint32_t)(*p)[0] | (uint32_t)(*p)[1] << 8 | (uint32_t)(*p)[2] << 16 |
-         (uint32_t)(*p)[3] << 24;
-    *p += 4;
-    return true;
-}
-
-static bool get_u64(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    uint32_t lo, hi;
-    if (!get_u32(p, end, &lo) || !get_u32(p, end, &hi))
-        return false;
-    *v = (uint64_t)hi << 32 | lo;
-    return true;
-}
-
-static bool get_str(const uint8_t **p, const uint8_t *end, const char **s, size_t *len)
-{
-    uint32_t n;
-    if (!get_u32(p, end, &n) || (size_t)(end - *p) < n)
-        return false;
-    *s = (const char *)*p;
-    *len = n;
-    *p += n;
-    return true;
-}
-
 static ifx_rc spool_batch(ifx_sink *s, encoder *e, const ifx_sink_message *msgs, size_t nlines,
                           ifx_err *err)
 {
     ifx_buf *r = &e->rec;
-    ifx_rc rc;
-    ifx_buf_reset(r);
-    rc = put_u32(r, (uint32_t)nlines);
+    ifx_rc rc = ifx_spool_record_begin(r, (uint32_t)nlines);
     for (size_t i = 0; i < nlines && !rc; i++) {
         const ifx_sink_message *m = &msgs[e->line_msg[i]];
-        if ((rc = put_str(r, e->lp.batch.data + e->spans[i].off, e->spans[i].len)) ||
-            (rc = put_str(r, m->stream, m->stream_len)) ||
-            (rc = put_str(r, m->topic, m->topic_len)) || (rc = put_u32(r, m->partition)) ||
-            (rc = put_u64(r, m->offset)) || (rc = put_u64(r, m->id.hi)))
-            break;
-        rc = put_u64(r, m->id.lo);
+        ifx_line_origin o = {m->stream,    m->stream_len, m->topic,
+                             m->topic_len, m->partition,  m->offset,
+                             m->id,        NULL,          0};
+        rc = ifx_spool_record_add(r, e->lp.batch.data + e->spans[i].off, e->spans[i].len, &o);
     }
     if (rc)
         return ifx_err_set(err, rc, "cannot build a spool record");
@@ -488,15 +422,15 @@ static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
         rc = IFX_OK;
         ifx_err_clear(err);
     }
-    origin *o = malloc(n * sizeof *o);
+    ifx_line_origin *o = malloc(n * sizeof *o);
     if (!o) {
         rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         const ifx_sink_message *m = &msgs[e->line_msg[i]];
-        o[i] = (origin){m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
-                        m->offset, m->id,         m->payload, m->payload_len};
+        o[i] = (ifx_line_origin){m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
+                                 m->offset, m->id,         m->payload, m->payload_len};
     }
     atomic_fetch_add(&s->pending, n);
     size_t left = deliver(s, e, e->lp.batch.data, e->spans, o, n);
@@ -587,8 +521,8 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
             e->spans[k] = (ifx_line_span){start, e->lp.batch.len - start - 1};
             e->line_msg[k] = i;
         } else {
-            origin o = {m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
-                        m->offset, m->id,         m->payload, m->payload_len};
+            ifx_line_origin o = {m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
+                                 m->offset, m->id,         m->payload, m->payload_len};
             dead_letter(s, &o, NULL, 0, why.msg);
             rc = IFX_OK;
         }
@@ -751,7 +685,7 @@ static void *deliver_spool(void *arg)
     encoder *e = encoder_take(s);
     ifx_buf rec;
     ifx_line_span *spans = NULL;
-    origin *o = NULL;
+    ifx_line_origin *o = NULL;
     size_t cap = 0;
     ifx_err err;
 
@@ -767,12 +701,11 @@ static void *deliver_spool(void *arg)
             sink_wait(s, 200000000ULL);
             continue;
         }
-        const uint8_t *p = (const uint8_t *)rec.data, *end = p + rec.len;
         uint32_t n;
-        bool ok = get_u32(&p, end, &n);
+        bool ok = ifx_spool_record_count(rec.data, rec.len, &n);
         if (ok && n > cap) {
             ifx_line_span *ns = realloc(spans, n * sizeof *ns);
-            origin *no = ns ? realloc(o, n * sizeof *no) : NULL;
+            ifx_line_origin *no = ns ? realloc(o, n * sizeof *no) : NULL;
             if (ns)
                 spans = ns;
             if (no)
@@ -781,19 +714,7 @@ static void *deliver_spool(void *arg)
             if (ok)
                 cap = n;
         }
-        for (uint32_t i = 0; ok && i < n; i++) {
-            const char *line = rec.data;
-            size_t len = 0;
-            ok = get_str(&p, end, &line, &len) &&
-                 get_str(&p, end, &o[i].stream, &o[i].stream_len) &&
-                 get_str(&p, end, &o[i].topic, &o[i].topic_len) &&
-                 get_u32(&p, end, &o[i].partition) && get_u64(&p, end, &o[i].offset) &&
-                 get_u64(&p, end, &o[i].id.hi) && get_u64(&p, end, &o[i].id.lo);
-            spans[i].off = (size_t)(line - rec.data);
-            spans[i].len = len;
-            o[i].payload = NULL;
-            o[i].payload_len = 0;
-        }
+        ok = ok && ifx_spool_record_decode(rec.data, rec.len, n, spans, o);
         if (!ok) {
             /* The spool checks each record's checksum, so this is a bug, not a torn write: keep
              * the record rather than lose it, and say so loudly. */
