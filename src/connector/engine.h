@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ifx/config.h"
+#include "ifx/resilience.h"
 #include "ifx/sink.h" /* ifx_log_fn */
 
 /* Formats one log line and hands it to fn (nothing when fn is NULL). */
@@ -17,6 +18,10 @@ void ifx_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
 /* The WARN lines both engines log at open about settings that weaken security (for now
  * tls_insecure_skip_verify), so that they are never on unnoticed. */
 void ifx_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg);
+
+/* The retry policy of cfg's settings (max_retries, retry_delay, retry_max_delay,
+ * retry_after_max), for ifx_writer_init. */
+ifx_retry_policy ifx_engine_retry_policy(const ifx_config *cfg);
 
 /* Waits up to ns on cond (taking and releasing m) unless *stop is or becomes true; returns
  * !*stop. cond must come from ifx_cond_init_monotonic. The engines' interruptible sleep: close

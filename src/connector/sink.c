@@ -185,7 +185,8 @@ static encoder *encoder_take(ifx_sink *s)
     ifx_lp_init(&e->lp, s->cfg.version, s->cfg.precision, s->cfg.max_batch_bytes);
     ifx_mapping_scratch_init(&e->map);
     ifx_buf_init(&e->rec, (size_t)1 << 30);
-    ifx_writer_init(&e->w, s->client, &s->breaker, &s->cfg, s->cfg.precision);
+    ifx_retry_policy retry = ifx_engine_retry_policy(&s->cfg);
+    ifx_writer_init(&e->w, s->client, &s->breaker, &retry, s->cfg.precision);
     return e;
 }
 
@@ -315,7 +316,6 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
     e->w.sleep = sink_wait;
     e->w.sleep_ud = s;
     for (;;) {
-        /* Send what is still pending: the first time everything, later only the rest. */
         size_t pending = 0;
         for (size_t i = 0; i < n; i++)
             pending += e->state[i] == IFX_LINE_PENDING;
@@ -323,36 +323,10 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
             note_recovered(s);
             return 0;
         }
-        ifx_rc rc;
+        /* The first time every line is sent, later only those still pending. */
         ifx_err_clear(&err);
-        if (pending == n) {
-            rc = ifx_writer_write(&e->w, body, spans, n, on_line_rejected, &ctx, &rep, e->state,
-                                  &err);
-        } else {
-            /* Compact the pending lines into a temporary span list, keeping their origins. */
-            ifx_line_span *sub = malloc(pending * sizeof *sub);
-            ifx_line_origin *so = malloc(pending * sizeof *so);
-            uint8_t *st = calloc(pending, 1);
-            size_t *map = malloc(pending * sizeof *map);
-            if (!sub || !so || !st || !map) {
-                free(sub), free(so), free(st), free(map);
-                sink_wait(s, 100000000ULL);
-                continue;
-            }
-            for (size_t i = 0, k = 0; i < n; i++)
-                if (e->state[i] == IFX_LINE_PENDING) {
-                    sub[k] = spans[i];
-                    so[k] = origins[i];
-                    map[k++] = i;
-                }
-            reject_ctx sctx = {s, body, sub, so};
-            rc = ifx_writer_write(&e->w, body, sub, pending, on_line_rejected, &sctx, &rep, st,
-                                  &err);
-            for (size_t k = 0; k < pending; k++)
-                if (st[k] != IFX_LINE_PENDING)
-                    e->state[map[k]] = st[k];
-            free(sub), free(so), free(st), free(map);
-        }
+        ifx_rc rc =
+            ifx_writer_write(&e->w, body, spans, n, on_line_rejected, &ctx, &rep, e->state, &err);
         atomic_fetch_add(&s->written, rep.written);
         add_request_counters(s, &e->w, &seen);
         if (rc == IFX_OK)
