@@ -97,6 +97,20 @@ ifx_rc ifx_writer_write(ifx_writer *w, const char *body, const ifx_line_span *sp
                         ifx_reject_fn on_reject, void *ud, ifx_write_report *rep,
                         uint8_t *line_state, ifx_err *err);
 
+/* Called after each round of ifx_writer_settle with the round's result and report (counters,
+ * logging). Its answer matters after a failed round only: false stops the settling. */
+typedef bool (*ifx_round_fn)(void *ud, ifx_rc rc, const ifx_err *err, const ifx_write_report *rep);
+
+/* The one retry loop for a caller that never gives up on a batch (the sink engine): delivers
+ * the pending lines of line_state[0..n) with ifx_writer_write and, while some stay pending after
+ * a failed round, tries them again after a backoff (ifx_backoff_ns of the policy by round, at
+ * least 50 ms; the breaker decides when requests really go out), until every line is settled,
+ * on_round says stop, or w->sleep is cut short (the caller is closing). Returns the number of
+ * lines still pending (0 unless stopped). */
+size_t ifx_writer_settle(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
+                         ifx_reject_fn on_reject, void *ud, uint8_t *line_state,
+                         ifx_round_fn on_round, void *round_ud);
+
 #ifdef __cplusplus
 }
 #endif

@@ -285,65 +285,50 @@ static void note_recovered(ifx_sink *s)
         slog(s, IFX_LOG_INFO, "writes succeed again");
 }
 
-struct request_counters {
-    uint64_t requests, retries, bytes_sent;
-};
+/* What one delivery has counted so far, so that the sink's totals are current while a consume
+ * runs (the writer's own counters belong to its encoder). */
+typedef struct delivery {
+    ifx_sink *s;
+    const ifx_writer *w;
+    uint64_t requests, retries, bytes_sent; /* the writer's counters last added */
+} delivery;
 
-/* Adds what the writer counted since *seen to the sink's totals, so that the counters are
- * current while a consume runs (the writer's own counters belong to its encoder). */
-static void add_request_counters(ifx_sink *s, const ifx_writer *w, struct request_counters *seen)
+/* After each round of the writer: the sink's counters, and a failure logged (when new). Going
+ * on after a failure unless the sink is closing. */
+static bool on_round(void *ud, ifx_rc rc, const ifx_err *err, const ifx_write_report *rep)
 {
-    atomic_fetch_add(&s->requests, w->requests - seen->requests);
-    atomic_fetch_add(&s->retried, w->retries - seen->retries);
-    atomic_fetch_add(&s->bytes_sent, w->bytes_sent - seen->bytes_sent);
-    *seen = (struct request_counters){w->requests, w->retries, w->bytes_sent};
+    delivery *d = ud;
+    ifx_sink *s = d->s;
+    const ifx_writer *w = d->w;
+    atomic_fetch_add(&s->written, rep->written);
+    atomic_fetch_add(&s->requests, w->requests - d->requests);
+    atomic_fetch_add(&s->retried, w->retries - d->retries);
+    atomic_fetch_add(&s->bytes_sent, w->bytes_sent - d->bytes_sent);
+    d->requests = w->requests, d->retries = w->retries, d->bytes_sent = w->bytes_sent;
+    if (rc == IFX_OK)
+        return true;
+    note_failure(s, rc, err);
+    return !is_closing(s);
 }
 
-/* Delivers lines spans[0..n) of body until each is written or rejected, or the sink closes.
- * Returns the number of lines still pending (0 unless closing). */
+/* Delivers lines spans[0..n) of body until each is written or rejected, or the sink closes:
+ * the writer owns the retrying (ifx_writer_settle). Returns the number of lines still pending
+ * (0 unless closing). */
 static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_span *spans,
                       const ifx_line_origin *origins, size_t n)
 {
     reject_ctx ctx = {s, body, spans, origins};
-    struct request_counters seen = {e->w.requests, e->w.retries, e->w.bytes_sent};
-    ifx_write_report rep;
-    ifx_err err;
-    uint32_t round = 0;
+    delivery d = {s, &e->w, e->w.requests, e->w.retries, e->w.bytes_sent};
 
     if (!grow((void **)&e->state, &e->cap_state, n, 1))
         return n;
     memset(e->state, IFX_LINE_PENDING, n);
     e->w.sleep = sink_wait;
     e->w.sleep_ud = s;
-    for (;;) {
-        size_t pending = 0;
-        for (size_t i = 0; i < n; i++)
-            pending += e->state[i] == IFX_LINE_PENDING;
-        if (pending == 0) {
-            note_recovered(s);
-            return 0;
-        }
-        /* The first time every line is sent, later only those still pending. */
-        ifx_err_clear(&err);
-        ifx_rc rc =
-            ifx_writer_write(&e->w, body, spans, n, on_line_rejected, &ctx, &rep, e->state, &err);
-        atomic_fetch_add(&s->written, rep.written);
-        add_request_counters(s, &e->w, &seen);
-        if (rc == IFX_OK)
-            continue;
-        note_failure(s, rc, &err);
-        if (is_closing(s))
-            break;
-        /* Backpressure: wait, then try again; the breaker decides when requests really go out. */
-        uint64_t wait = ifx_backoff_ns(&e->w.policy, ++round, &e->w.rng);
-        if (wait < 50000000ULL)
-            wait = 50000000ULL;
-        if (!sink_wait(s, wait))
-            break;
-    }
-    size_t left = 0;
-    for (size_t i = 0; i < n; i++)
-        left += e->state[i] == IFX_LINE_PENDING;
+    size_t left =
+        ifx_writer_settle(&e->w, body, spans, n, on_line_rejected, &ctx, e->state, on_round, &d);
+    if (left == 0)
+        note_recovered(s);
     return left;
 }
 

@@ -388,3 +388,36 @@ ifx_rc ifx_writer_write(ifx_writer *w, const char *body, const ifx_line_span *sp
         return IFX_OK;
     return deliver(&j, w->idx, pending, err);
 }
+
+static size_t count_pending(const uint8_t *state, size_t n)
+{
+    size_t pending = 0;
+    for (size_t i = 0; i < n; i++)
+        pending += state[i] == IFX_LINE_PENDING;
+    return pending;
+}
+
+size_t ifx_writer_settle(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
+                         ifx_reject_fn on_reject, void *ud, uint8_t *line_state,
+                         ifx_round_fn on_round, void *round_ud)
+{
+    const uint64_t round_floor_ns = 50000000ULL;
+    ifx_write_report rep;
+    ifx_err err;
+    uint32_t round = 0;
+
+    while (count_pending(line_state, n) > 0) {
+        /* The first time every line is sent, later only those still pending. */
+        ifx_err_clear(&err);
+        ifx_rc rc = ifx_writer_write(w, body, spans, n, on_reject, ud, &rep, line_state, &err);
+        bool go_on = on_round(round_ud, rc, &err, &rep);
+        if (rc == IFX_OK)
+            continue;
+        if (!go_on)
+            break;
+        uint64_t wait = ifx_backoff_ns(&w->policy, ++round, &w->rng);
+        if (!pause_for(w, wait > round_floor_ns ? wait : round_floor_ns))
+            break;
+    }
+    return count_pending(line_state, n);
+}
