@@ -115,16 +115,8 @@ static ifx_rc add_json_fields(map *x, const ifx_json_val *obj, int depth, ifx_er
         case IFX_JSON_FALSE:
             rc = ifx_lp_add_bool(x->lp, name, nlen, v.type == IFX_JSON_TRUE, err);
             break;
-        case IFX_JSON_STRING: {
-            const char *t;
-            size_t tl;
-            ifx_buf_reset(&x->sc->text);
-            rc = scalar_text(x, &v, &t, &tl, err);
-            if (!rc)
-                rc = ifx_lp_add_string(x->lp, name, nlen, t, tl, err);
-            break;
-        }
-        case IFX_JSON_ARRAY: {
+        case IFX_JSON_STRING:
+        case IFX_JSON_ARRAY: { /* an array as its compact JSON text */
             const char *t;
             size_t tl;
             ifx_buf_reset(&x->sc->text);

@@ -14,6 +14,7 @@
 
 #include "connector/mapping.h"
 #include "ifx/config.h"
+#include "sink_message.h"
 
 /* A sink configuration: the v3 defaults of test_sink.c plus extra JSON members. */
 static void config(ifx_config *cfg, const char *version, const char *extra)
@@ -32,19 +33,7 @@ static void config(ifx_config *cfg, const char *version, const char *extra)
 
 static ifx_sink_message msg(uint64_t offset, const char *payload)
 {
-    ifx_sink_message m = {.stream = "orders",
-                          .stream_len = 6,
-                          .topic = "eu",
-                          .topic_len = 2,
-                          .partition = 3,
-                          .offset = offset,
-                          .id = {0, 1000 + offset},
-                          .checksum = 0x7EDCBA9876543210ULL,
-                          .timestamp_us = 1764118800000000ULL + offset,
-                          .origin_timestamp_us = 1764118700000000ULL + offset,
-                          .payload = (const uint8_t *)payload,
-                          .payload_len = strlen(payload)};
-    return m;
+    return test_sink_message(offset, payload);
 }
 
 /* Maps m with cfg into a fresh batch; the batch's text (the line and its '\n') goes to out.
