@@ -35,6 +35,8 @@ typedef struct encoder {
     size_t cap_line_msg;
     uint8_t *state;
     size_t cap_state;
+    ifx_line_origin *origins; /* per line of a chunk sent directly */
+    size_t cap_origins;
     ifx_writer w;
     int64_t line_ns; /* the time of the line being encoded, kept for a retry after IFX_E_FULL */
     struct encoder *next;
@@ -104,6 +106,13 @@ static void dead_letter_write(ifx_sink *s, const char *rec, size_t len, const ch
         slog(s, IFX_LOG_ERROR, "cannot write to dead_letter_file %s: %s; rejected %s: %s",
              s->cfg.dead_letter_file, strerror(errno), what, reason);
     pthread_mutex_unlock(&s->dl_lock);
+}
+
+/* Where a message's line came from (the spool record keeps all but the payload). */
+static ifx_line_origin origin_of(const ifx_sink_message *m)
+{
+    return (ifx_line_origin){m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
+                             m->offset, m->id,         m->payload, m->payload_len};
 }
 
 static void dead_letter(ifx_sink *s, const ifx_line_origin *o, const char *line, size_t line_len,
@@ -208,6 +217,7 @@ static void encoder_free(encoder *e)
     free(e->spans);
     free(e->line_msg);
     free(e->state);
+    free(e->origins);
     free(e);
 }
 
@@ -338,10 +348,7 @@ static ifx_rc spool_batch(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
     ifx_buf *r = &e->rec;
     ifx_rc rc = ifx_spool_record_begin(r, (uint32_t)nlines);
     for (size_t i = 0; i < nlines && !rc; i++) {
-        const ifx_sink_message *m = &msgs[e->line_msg[i]];
-        ifx_line_origin o = {m->stream,    m->stream_len, m->topic,
-                             m->topic_len, m->partition,  m->offset,
-                             m->id,        NULL,          0};
+        ifx_line_origin o = origin_of(&msgs[e->line_msg[i]]);
         rc = ifx_spool_record_add(r, e->lp.batch.data + e->spans[i].off, e->spans[i].len, &o);
     }
     if (rc)
@@ -381,20 +388,15 @@ static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
         rc = IFX_OK;
         ifx_err_clear(err);
     }
-    ifx_line_origin *o = malloc(n * sizeof *o);
-    if (!o) {
+    if (!grow((void **)&e->origins, &e->cap_origins, n, sizeof *e->origins)) {
         rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        const ifx_sink_message *m = &msgs[e->line_msg[i]];
-        o[i] = (ifx_line_origin){m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
-                                 m->offset, m->id,         m->payload, m->payload_len};
-    }
+    for (size_t i = 0; i < n; i++)
+        e->origins[i] = origin_of(&msgs[e->line_msg[i]]);
     atomic_fetch_add(&s->pending, n);
-    size_t left = deliver(s, e, e->lp.batch.data, e->spans, o, n);
+    size_t left = deliver(s, e, e->lp.batch.data, e->spans, e->origins, n);
     atomic_fetch_sub(&s->pending, n - left);
-    free(o);
     if (left)
         rc = ifx_err_set(err, IFX_E_TRANSIENT,
                          "the sink closed with %zu messages of this batch not written (no "
@@ -480,8 +482,7 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
             e->spans[k] = (ifx_line_span){start, e->lp.batch.len - start - 1};
             e->line_msg[k] = i;
         } else {
-            ifx_line_origin o = {m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
-                                 m->offset, m->id,         m->payload, m->payload_len};
+            ifx_line_origin o = origin_of(m);
             dead_letter(s, &o, NULL, 0, why.msg);
             rc = IFX_OK;
         }
