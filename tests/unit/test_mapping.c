@@ -349,20 +349,33 @@ static void test_timestamps(void **state)
            "timestamp 9223372036854775807 us is beyond what InfluxDB stores");
 }
 
-/* Too deeply nested json_fields is refused. */
-static void test_nesting(void **state)
+/* n objects nested in each other, the innermost {"a":1}. */
+static void nest(char *p, size_t cap, int n)
 {
-    char p[200];
     size_t k = 0;
-    (void)state;
-    for (int i = 0; i < 34; i++)
-        k += (size_t)snprintf(p + k, sizeof p - k, "{\"a\":");
-    k += (size_t)snprintf(p + k, sizeof p - k, "1");
-    for (int i = 0; i < 34; i++)
+    assert_true((size_t)n * 6 + 2 < cap);
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(p + k, cap - k, "{\"a\":");
+    p[k++] = '1';
+    for (int i = 0; i < n; i++)
         p[k++] = '}';
     p[k] = 0;
+}
+
+/* json_fields follows 33 objects deep (the payload and 32 levels within), and refuses more. */
+static void test_nesting(void **state)
+{
+    ifx_config cfg;
+    char p[512], out[1024];
+    (void)state;
+    nest(p, sizeof p, 34);
     expect_refusal("v3", "\"payload_format\":\"json_fields\"", 1, p, IFX_E_INVALID,
                    "payload nested too deeply");
+    nest(p, sizeof p, 33);
+    config(&cfg, "v3", "\"payload_format\":\"json_fields\"");
+    ifx_sink_message m = msg(1, p);
+    assert_int_equal(map_one(&cfg, &m, out, sizeof out, NULL), IFX_OK);
+    ifx_config_free(&cfg);
 }
 
 /* A line past the batch's cap: IFX_E_FULL, the line stays open with its time, and finishes in
