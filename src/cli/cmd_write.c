@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "connector/engine.h"
 #include "ifx/client.h"
 #include "core/codec.h"
 #include "ifx/config.h"
@@ -114,7 +115,8 @@ int cmd_write(int argc, char **argv)
         goto out;
     }
     ifx_breaker_init(&breaker, cfg.circuit_breaker_threshold, cfg.circuit_breaker_cool_down_ns);
-    ifxi_writer_init(&w, client, &breaker, &cfg, precision);
+    ifx_retry_policy retry = ifxi_engine_retry_policy(&cfg);
+    ifxi_writer_init(&w, client, &breaker, &retry, precision);
     have_writer = true;
     ifx_buf_init(&r.errors, 64u << 20);
     r.input_line = lines;

@@ -41,3 +41,12 @@ bool ifxi_engine_wait_unless_stopped(pthread_mutex_t *m, pthread_cond_t *cond, c
     pthread_mutex_unlock(m);
     return go;
 }
+
+ifx_retry_policy ifxi_engine_retry_policy(const ifx_config *cfg)
+{
+    ifx_retry_policy p = {.max_attempts = cfg->max_retries ? cfg->max_retries : 1,
+                          .base_ns = cfg->retry_delay_ns,
+                          .cap_ns = cfg->retry_max_delay_ns,
+                          .retry_after_max_ns = cfg->retry_after_max_ns};
+    return p;
+}

@@ -9,6 +9,7 @@
 
 #include "ifx/config.h"
 #include "ifx/log.h"
+#include "ifx/resilience.h"
 
 /* Formats one log line and hands it to fn (nothing when fn is NULL). */
 void ifxi_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
@@ -17,6 +18,10 @@ void ifxi_engine_log(ifx_log_fn fn, void *ud, int level, const char *fmt, ...)
 /* The WARN lines both engines log at open about settings that weaken security (for now
  * tls_insecure_skip_verify), so that they are never on unnoticed. */
 void ifxi_engine_warn_insecure(ifx_log_fn fn, void *ud, const ifx_config *cfg);
+
+/* The retry policy of cfg's settings (max_retries, retry_delay, retry_max_delay,
+ * retry_after_max), for ifxi_writer_init. */
+ifx_retry_policy ifxi_engine_retry_policy(const ifx_config *cfg);
 
 /* Waits up to ns on cond (taking and releasing m) unless *stop is or becomes true; returns
  * !*stop. cond must come from ifx_cond_init_monotonic. The engines' interruptible sleep: close

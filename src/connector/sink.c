@@ -1,4 +1,12 @@
-/* ifx — the sink engine (see include/ifx/sink.h). */
+/* ifx — the sink engine (see include/ifx/sink.h).
+ *
+ * The orchestration only: the encoder pool, consume (chunking, spooling or backpressure),
+ * dead letters, delivery through the writer, the spool's deliverer thread, open, stats and
+ * close. What a message becomes is connector/mapping.c, what a spool record holds is
+ * connector/spool_record.c, and how a batch is retried is connector/writer.c. It stays one
+ * file past ~700 lines because these parts share the sink's state, its locks and the order
+ * in which close tears them down.
+ */
 #include "ifx/sink.h"
 
 #include <errno.h>
@@ -14,6 +22,8 @@
 #include <unistd.h>
 
 #include "connector/engine.h"
+#include "connector/mapping.h"
+#include "connector/spool_record.h"
 #include "ifx/client.h"
 #include "core/codec.h"
 #include "ifx/lp.h"
@@ -25,33 +35,20 @@
  * sink allocates nothing per message. */
 typedef struct encoder {
     ifx_lp lp;
-    ifx_buf json; /* compacted payload */
-    ifx_buf text; /* decoded strings, numbers */
-    ifx_buf key;  /* flattened json_fields key */
-    ifx_buf rec;  /* a spool record */
+    ifx_mapping_scratch map;
+    ifx_buf rec; /* a spool record */
     ifx_line_span *spans;
     size_t cap_spans;
     size_t *line_msg; /* line index -> message index */
     size_t cap_line_msg;
     uint8_t *state;
     size_t cap_state;
+    ifx_line_origin *origins; /* per line of a chunk sent directly */
+    size_t cap_origins;
     ifx_writer w;
     int64_t line_ns; /* the time of the line being encoded, kept for a retry after IFX_E_FULL */
     struct encoder *next;
 } encoder;
-
-/* Where a line came from, for dead letters. */
-typedef struct origin {
-    const char *stream;
-    size_t stream_len;
-    const char *topic;
-    size_t topic_len;
-    uint32_t partition;
-    uint64_t offset;
-    ifx_u128 id;
-    const uint8_t *payload; /* NULL when only the line is known (spooled records) */
-    size_t payload_len;
-} origin;
 
 struct ifx_sink {
     ifx_config cfg;
@@ -119,7 +116,14 @@ static void dead_letter_write(ifx_sink *s, const char *rec, size_t len, const ch
     pthread_mutex_unlock(&s->dl_lock);
 }
 
-static void dead_letter(ifx_sink *s, const origin *o, const char *line, size_t line_len,
+/* Where a message's line came from (the spool record keeps all but the payload). */
+static ifx_line_origin origin_of(const ifx_sink_message *m)
+{
+    return (ifx_line_origin){m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
+                             m->offset, m->id,         m->payload, m->payload_len};
+}
+
+static void dead_letter(ifx_sink *s, const ifx_line_origin *o, const char *line, size_t line_len,
                         const char *reason)
 {
     char id[48], now[IFX_RFC3339_MAX];
@@ -197,11 +201,10 @@ static encoder *encoder_take(ifx_sink *s)
     if (!e)
         return NULL;
     ifx_lp_init(&e->lp, s->cfg.version, s->cfg.precision, s->cfg.max_batch_bytes);
-    ifx_buf_init(&e->json, (size_t)1 << 30);
-    ifx_buf_init(&e->text, (size_t)1 << 30);
-    ifx_buf_init(&e->key, 1 << 20);
+    ifxi_mapping_scratch_init(&e->map);
     ifx_buf_init(&e->rec, (size_t)1 << 30);
-    ifxi_writer_init(&e->w, s->client, &s->breaker, &s->cfg, s->cfg.precision);
+    ifx_retry_policy retry = ifxi_engine_retry_policy(&s->cfg);
+    ifxi_writer_init(&e->w, s->client, &s->breaker, &retry, s->cfg.precision);
     return e;
 }
 
@@ -217,14 +220,13 @@ static void encoder_give(ifx_sink *s, encoder *e)
 static void encoder_free(encoder *e)
 {
     ifx_lp_free(&e->lp);
-    ifx_buf_free(&e->json);
-    ifx_buf_free(&e->text);
-    ifx_buf_free(&e->key);
+    ifxi_mapping_scratch_free(&e->map);
     ifx_buf_free(&e->rec);
     ifxi_writer_free(&e->w);
     free(e->spans);
     free(e->line_msg);
     free(e->state);
+    free(e->origins);
     free(e);
 }
 
@@ -241,335 +243,6 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
     *p = q;
     *cap = n;
     return true;
-}
-
-/* An unsigned metadata field. 1.x has no unsigned type: values that always fit are written as
- * integers, and the checksum (the full 64-bit range) as a decimal string, so that each field
- * keeps one type on every line. */
-static ifx_rc add_u64(ifx_sink *s, encoder *e, const char *key, uint64_t v, bool full_range,
-                      ifx_err *err)
-{
-    if (s->cfg.version != IFX_VERSION_V1)
-        return ifx_lp_add_uint(&e->lp, key, strlen(key), v, err);
-    if (full_range) {
-        char num[24];
-        int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-        return ifx_lp_add_string(&e->lp, key, strlen(key), num, (size_t)n, err);
-    }
-    if (v > INT64_MAX)
-        return ifx_err_set(err, IFX_E_UNSUPPORTED, "%s %llu is too large for InfluxDB 1.x", key,
-                           (unsigned long long)v);
-    return ifx_lp_add_int(&e->lp, key, strlen(key), (int64_t)v, err);
-}
-
-/* Text of a scalar JSON value for a tag: strings decoded, numbers and booleans as written,
- * arrays and objects as compact JSON. Appends to e->text; *out points into it. */
-static ifx_rc scalar_text(encoder *e, const ifx_json_val *v, const char **out, size_t *len,
-                          ifx_err *err)
-{
-    size_t start = e->text.len;
-    ifx_rc rc;
-    if (v->type == IFX_JSON_STRING)
-        rc = ifxi_json_string_decode(v, &e->text, err);
-    else if (v->type == IFX_JSON_OBJECT || v->type == IFX_JSON_ARRAY)
-        rc = ifxi_json_compact(v->p, v->len, &e->text, err);
-    else
-        rc = ifx_buf_append(&e->text, v->p, v->len);
-    if (rc)
-        return rc;
-    *out = e->text.data + start;
-    *len = e->text.len - start;
-    return IFX_OK;
-}
-
-static bool in_list(const ifx_strlist *l, const char *s, size_t len)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strlen(l->items[i]) == len && memcmp(l->items[i], s, len) == 0)
-            return true;
-    return false;
-}
-
-/* Writes the members of a JSON object as fields, nested keys joined with '.'. */
-static ifx_rc add_json_fields(ifx_sink *s, encoder *e, const ifx_json_val *obj, int depth,
-                              ifx_err *err)
-{
-    ifx_json_iter it;
-    ifx_json_val k, v;
-    size_t prefix = e->key.len;
-    ifx_rc rc;
-
-    ifxi_json_iter_init(&it, obj);
-    while (ifxi_json_object_next(&it, &k, &v)) {
-        ifx_buf_truncate(&e->key, prefix);
-        if (prefix && (rc = ifx_buf_putc(&e->key, '.')))
-            return rc;
-        if ((rc = ifxi_json_string_decode(&k, &e->key, err)))
-            return rc;
-        const char *name = e->key.data;
-        size_t nlen = e->key.len;
-        size_t top = prefix ? prefix : nlen; /* the top-level key */
-        if (depth == 0) {
-            if (in_list(&s->cfg.tag_keys, name, nlen))
-                continue; /* written as a tag */
-            if (s->cfg.timestamp_source == IFX_TS_PAYLOAD &&
-                strlen(s->cfg.timestamp_field) == nlen &&
-                memcmp(s->cfg.timestamp_field, name, nlen) == 0)
-                continue; /* it is the point's time */
-        }
-        if (s->cfg.field_keys.n && !in_list(&s->cfg.field_keys, name, nlen) &&
-            !in_list(&s->cfg.field_keys, name, top))
-            continue;
-        switch (v.type) {
-        case IFX_JSON_NULL:
-            rc = IFX_OK;
-            break;
-        case IFX_JSON_OBJECT:
-            rc = depth < 32 ? add_json_fields(s, e, &v, depth + 1, err)
-                            : ifx_err_set(err, IFX_E_INVALID, "payload nested too deeply");
-            break;
-        case IFX_JSON_TRUE:
-        case IFX_JSON_FALSE:
-            rc = ifx_lp_add_bool(&e->lp, name, nlen, v.type == IFX_JSON_TRUE, err);
-            break;
-        case IFX_JSON_STRING: {
-            const char *t;
-            size_t tl;
-            ifx_buf_reset(&e->text);
-            rc = scalar_text(e, &v, &t, &tl, err);
-            if (!rc)
-                rc = ifx_lp_add_string(&e->lp, name, nlen, t, tl, err);
-            break;
-        }
-        case IFX_JSON_ARRAY: {
-            const char *t;
-            size_t tl;
-            ifx_buf_reset(&e->text);
-            rc = scalar_text(e, &v, &t, &tl, err);
-            if (!rc)
-                rc = ifx_lp_add_string(&e->lp, name, nlen, t, tl, err);
-            break;
-        }
-        case IFX_JSON_NUMBER: {
-            int64_t i;
-            uint64_t u;
-            double d;
-            /* JSON does not tell 1 from 1.0: unless asked, every number is a float, so one
-             * field never switches type (which InfluxDB would refuse) between messages. */
-            bool whole = s->cfg.json_integers && !(v.flags & IFX_JSON_F_FRAC);
-            if (whole && ifxi_json_get_i64(&v, &i, NULL) == IFX_OK)
-                rc = ifx_lp_add_int(&e->lp, name, nlen, i, err);
-            else if (whole && s->cfg.version != IFX_VERSION_V1 &&
-                     ifxi_json_get_u64(&v, &u, NULL) == IFX_OK)
-                rc = ifx_lp_add_uint(&e->lp, name, nlen, u, err);
-            else if ((rc = ifxi_json_get_double(&v, &d, err)) == IFX_OK)
-                rc = ifx_lp_add_float(&e->lp, name, nlen, d, err);
-            break;
-        }
-        default:
-            rc = IFX_OK;
-        }
-        if (rc)
-            return rc;
-    }
-    ifx_buf_truncate(&e->key, prefix);
-    return IFX_OK;
-}
-
-/* The point's time in nanoseconds, from the configured source. */
-static ifx_rc point_time(ifx_sink *s, const ifx_sink_message *m, const ifx_json_val *payload,
-                         int64_t *ns, ifx_err *err)
-{
-    uint64_t us = 0;
-    switch (s->cfg.timestamp_source) {
-    case IFX_TS_ORIGIN:
-        us = m->origin_timestamp_us;
-        break;
-    case IFX_TS_PAYLOAD: {
-        ifx_json_val v;
-        const char *f = s->cfg.timestamp_field;
-        if (!payload || payload->type != IFX_JSON_OBJECT)
-            return ifx_err_set(err, IFX_E_INVALID,
-                               "timestamp_source \"payload\" needs a JSON object payload");
-        if (!ifxi_json_object_get(payload, f, &v))
-            return ifx_err_set(err, IFX_E_INVALID, "the payload has no timestamp field '%s'", f);
-        if (v.type == IFX_JSON_STRING) {
-            char t[64];
-            if (v.len - 2 >= sizeof t)
-                return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is too long", f);
-            memcpy(t, v.p + 1, v.len - 2);
-            if (ifx_time_parse_rfc3339(t, v.len - 2, ns, err))
-                return ifx_err_prefix(err, "timestamp field '%s'", f);
-            return IFX_OK;
-        }
-        if (v.type != IFX_JSON_NUMBER)
-            return ifx_err_set(err, IFX_E_INVALID,
-                               "timestamp field '%s' must be a number or an RFC 3339 string", f);
-        double d;
-        int64_t i;
-        long long unit = ifx_precision_ns(s->cfg.timestamp_unit);
-        if (!(v.flags & IFX_JSON_F_FRAC) && ifxi_json_get_i64(&v, &i, NULL) == IFX_OK) {
-            if (i > INT64_MAX / unit || i < INT64_MIN / unit)
-                return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is out of range", f);
-            *ns = i * unit;
-            return IFX_OK;
-        }
-        if (ifxi_json_get_double(&v, &d, err) || d * (double)unit > 9.2e18 ||
-            d * (double)unit < -9.2e18)
-            return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is out of range", f);
-        *ns = (int64_t)(d * (double)unit);
-        return IFX_OK;
-    }
-    case IFX_TS_IGGY:
-    case IFX_TS_ROW: /* source values: refused for a sink by the configuration */
-    case IFX_TS_POLL:
-        us = m->timestamp_us;
-        break;
-    }
-    if (us == 0) {
-        /* as upstream: a message without a time gets the wall clock */
-        *ns = ifx_time_now_ns();
-        return IFX_OK;
-    }
-    if (us > (uint64_t)INT64_MAX / 1000)
-        return ifx_err_set(err, IFX_E_INVALID, "timestamp %llu us is beyond what InfluxDB stores",
-                           (unsigned long long)us);
-    *ns = (int64_t)us * 1000;
-    /* Without the offset tag, two messages appended in the same microsecond would be the same
-     * point and the second would overwrite the first: at ns precision the offset's last three
-     * digits keep them apart (the time is unchanged at us precision and coarser). */
-    if (s->cfg.offset_as == IFX_OFFSET_FIELD && s->cfg.precision == IFX_PRECISION_NS)
-        *ns += (int64_t)(m->offset % 1000);
-    return IFX_OK;
-}
-
-/* Encodes one message as one line in e->lp. On refusal the line is discarded. */
-static ifx_rc encode(ifx_sink *s, encoder *e, const ifx_sink_message *m, ifx_err *err)
-{
-    const ifx_config *c = &s->cfg;
-    char num[48];
-    ifx_json_val payload = {0};
-    bool parsed = false;
-    int64_t ns;
-    ifx_rc rc;
-
-    if ((rc = ifx_lp_begin_line(&e->lp, c->measurement, strlen(c->measurement), err)))
-        return rc;
-    if (c->include_metadata) {
-        if (c->include_stream_tag &&
-            (rc = ifx_lp_add_tag(&e->lp, "stream", 6, m->stream, m->stream_len, err)))
-            goto fail;
-        if (c->include_topic_tag &&
-            (rc = ifx_lp_add_tag(&e->lp, "topic", 5, m->topic, m->topic_len, err)))
-            goto fail;
-        if (c->include_partition_tag) {
-            int n = snprintf(num, sizeof num, "%u", m->partition);
-            if ((rc = ifx_lp_add_tag(&e->lp, "partition", 9, num, (size_t)n, err)))
-                goto fail;
-        }
-    }
-    if (c->offset_as == IFX_OFFSET_TAG) {
-        int n = snprintf(num, sizeof num, "%llu", (unsigned long long)m->offset);
-        if ((rc = ifx_lp_add_tag(&e->lp, "offset", 6, num, (size_t)n, err)))
-            goto fail;
-    }
-    for (size_t i = 0; i < c->default_tags.n; i++)
-        if ((rc =
-                 ifx_lp_add_tag(&e->lp, c->default_tags.keys[i], strlen(c->default_tags.keys[i]),
-                                c->default_tags.values[i], strlen(c->default_tags.values[i]), err)))
-            goto fail;
-
-    size_t idlen = ifx_u128_format(m->id, num);
-    if ((rc = ifx_lp_add_string(&e->lp, "message_id", 10, num, idlen, err)))
-        goto fail;
-    if (c->include_metadata) {
-        if (!c->include_stream_tag &&
-            (rc = ifx_lp_add_string(&e->lp, "iggy_stream", 11, m->stream, m->stream_len, err)))
-            goto fail;
-        if (!c->include_topic_tag &&
-            (rc = ifx_lp_add_string(&e->lp, "iggy_topic", 10, m->topic, m->topic_len, err)))
-            goto fail;
-        if (!c->include_partition_tag &&
-            (rc = add_u64(s, e, "iggy_partition", m->partition, false, err)))
-            goto fail;
-    }
-    if (c->include_checksum && (rc = add_u64(s, e, "iggy_checksum", m->checksum, true, err)))
-        goto fail;
-    if (c->include_origin_timestamp &&
-        (rc = add_u64(s, e, "iggy_origin_timestamp", m->origin_timestamp_us, false, err)))
-        goto fail;
-    if (c->offset_as == IFX_OFFSET_FIELD &&
-        (rc = add_u64(s, e, "iggy_offset", m->offset, false, err)))
-        goto fail;
-
-    const char *p = (const char *)m->payload;
-    size_t plen = m->payload_len;
-    switch (c->payload_format) {
-    case IFX_PAYLOAD_JSON:
-        ifx_buf_reset(&e->json);
-        if ((rc = ifxi_json_compact(p, plen, &e->json, err))) {
-            ifx_err_prefix(err, "payload is not valid JSON");
-            goto fail;
-        }
-        if ((rc = ifx_lp_add_string(&e->lp, "payload_json", 12, e->json.data, e->json.len, err)))
-            goto fail;
-        break;
-    case IFX_PAYLOAD_TEXT:
-        if ((rc = ifxi_utf8_check(p, plen, err))) {
-            ifx_err_prefix(err, "payload is not valid UTF-8 text");
-            goto fail;
-        }
-        if ((rc = ifx_lp_add_string(&e->lp, "payload_text", 12, p, plen, err)))
-            goto fail;
-        break;
-    case IFX_PAYLOAD_BASE64:
-        ifx_buf_reset(&e->text);
-        if ((rc = ifxi_base64_encode(p, plen, &e->text)) ||
-            (rc = ifx_lp_add_string(&e->lp, "payload_base64", 14, e->text.data, e->text.len, err)))
-            goto fail;
-        break;
-    case IFX_PAYLOAD_JSON_FIELDS:
-        if ((rc = ifxi_json_parse(p, plen, &payload, err))) {
-            ifx_err_prefix(err, "payload is not valid JSON");
-            goto fail;
-        }
-        parsed = true;
-        if (payload.type != IFX_JSON_OBJECT) {
-            rc = ifx_err_set(err, IFX_E_INVALID,
-                             "payload_format \"json_fields\" needs a JSON object, got %s",
-                             ifxi_json_type_name(payload.type));
-            goto fail;
-        }
-        for (size_t i = 0; i < c->tag_keys.n; i++) {
-            ifx_json_val tv;
-            const char *t;
-            size_t tl;
-            if (!ifxi_json_object_get(&payload, c->tag_keys.items[i], &tv) ||
-                tv.type == IFX_JSON_NULL)
-                continue;
-            ifx_buf_reset(&e->text);
-            if ((rc = scalar_text(e, &tv, &t, &tl, err)) ||
-                (rc = ifx_lp_add_tag(&e->lp, c->tag_keys.items[i], strlen(c->tag_keys.items[i]), t,
-                                     tl, err)))
-                goto fail;
-        }
-        ifx_buf_reset(&e->key);
-        if ((rc = add_json_fields(s, e, &payload, 0, err)))
-            goto fail;
-        break;
-    }
-    if (c->timestamp_source == IFX_TS_PAYLOAD && !parsed) {
-        if (ifxi_json_parse(p, plen, &payload, NULL) != IFX_OK)
-            payload.type = IFX_JSON_NONE;
-        parsed = true;
-    }
-    if ((rc = point_time(s, m, parsed ? &payload : NULL, &ns, err)))
-        goto fail;
-    e->line_ns = ns;
-    return ifx_lp_end_line(&e->lp, true, ns, err); /* IFX_E_FULL keeps the line open */
-fail:
-    ifx_lp_abort_line(&e->lp);
-    return rc;
 }
 
 /* ---- delivery ------------------------------------------------------------------------------ */
@@ -593,7 +266,7 @@ typedef struct reject_ctx {
     ifx_sink *s;
     const char *body;
     const ifx_line_span *spans;
-    const origin *origins; /* per line */
+    const ifx_line_origin *origins; /* per line */
 } reject_ctx;
 
 static void on_line_rejected(void *ud, size_t index, const char *reason)
@@ -631,160 +304,61 @@ static void note_recovered(ifx_sink *s)
         slog(s, IFX_LOG_INFO, "writes succeed again");
 }
 
-struct request_counters {
-    uint64_t requests, retries, bytes_sent;
-};
+/* What one delivery has counted so far, so that the sink's totals are current while a consume
+ * runs (the writer's own counters belong to its encoder). */
+typedef struct delivery {
+    ifx_sink *s;
+    const ifx_writer *w;
+    uint64_t requests, retries, bytes_sent; /* the writer's counters last added */
+} delivery;
 
-/* Adds what the writer counted since *seen to the sink's totals, so that the counters are
- * current while a consume runs (the writer's own counters belong to its encoder). */
-static void add_request_counters(ifx_sink *s, const ifx_writer *w, struct request_counters *seen)
+/* After each round of the writer: the sink's counters, and a failure logged (when new). Going
+ * on after a failure unless the sink is closing. */
+static bool on_round(void *ud, ifx_rc rc, const ifx_err *err, const ifx_write_report *rep)
 {
-    atomic_fetch_add(&s->requests, w->requests - seen->requests);
-    atomic_fetch_add(&s->retried, w->retries - seen->retries);
-    atomic_fetch_add(&s->bytes_sent, w->bytes_sent - seen->bytes_sent);
-    *seen = (struct request_counters){w->requests, w->retries, w->bytes_sent};
+    delivery *d = ud;
+    ifx_sink *s = d->s;
+    const ifx_writer *w = d->w;
+    atomic_fetch_add(&s->written, rep->written);
+    atomic_fetch_add(&s->requests, w->requests - d->requests);
+    atomic_fetch_add(&s->retried, w->retries - d->retries);
+    atomic_fetch_add(&s->bytes_sent, w->bytes_sent - d->bytes_sent);
+    d->requests = w->requests, d->retries = w->retries, d->bytes_sent = w->bytes_sent;
+    if (rc == IFX_OK)
+        return true;
+    note_failure(s, rc, err);
+    return !is_closing(s);
 }
 
-/* Delivers lines spans[0..n) of body until each is written or rejected, or the sink closes.
- * Returns the number of lines still pending (0 unless closing). */
+/* Delivers lines spans[0..n) of body until each is written or rejected, or the sink closes:
+ * the writer owns the retrying (ifxi_writer_settle). Returns the number of lines still pending
+ * (0 unless closing). */
 static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_span *spans,
-                      const origin *origins, size_t n)
+                      const ifx_line_origin *origins, size_t n)
 {
     reject_ctx ctx = {s, body, spans, origins};
-    struct request_counters seen = {e->w.requests, e->w.retries, e->w.bytes_sent};
-    ifx_write_report rep;
-    ifx_err err;
-    uint32_t round = 0;
+    delivery d = {s, &e->w, e->w.requests, e->w.retries, e->w.bytes_sent};
 
     if (!grow((void **)&e->state, &e->cap_state, n, 1))
         return n;
     memset(e->state, IFX_LINE_PENDING, n);
     e->w.sleep = sink_wait;
     e->w.sleep_ud = s;
-    for (;;) {
-        /* Send what is still pending: the first time everything, later only the rest. */
-        size_t pending = 0;
-        for (size_t i = 0; i < n; i++)
-            pending += e->state[i] == IFX_LINE_PENDING;
-        if (pending == 0) {
-            note_recovered(s);
-            return 0;
-        }
-        ifx_rc rc;
-        ifx_err_clear(&err);
-        if (pending == n) {
-            rc = ifxi_writer_write(&e->w, body, spans, n, on_line_rejected, &ctx, &rep, e->state,
-                                   &err);
-        } else {
-            /* Compact the pending lines into a temporary span list, keeping their origins. */
-            ifx_line_span *sub = malloc(pending * sizeof *sub);
-            origin *so = malloc(pending * sizeof *so);
-            uint8_t *st = calloc(pending, 1);
-            size_t *map = malloc(pending * sizeof *map);
-            if (!sub || !so || !st || !map) {
-                free(sub), free(so), free(st), free(map);
-                sink_wait(s, 100000000ULL);
-                continue;
-            }
-            for (size_t i = 0, k = 0; i < n; i++)
-                if (e->state[i] == IFX_LINE_PENDING) {
-                    sub[k] = spans[i];
-                    so[k] = origins[i];
-                    map[k++] = i;
-                }
-            reject_ctx sctx = {s, body, sub, so};
-            rc = ifxi_writer_write(&e->w, body, sub, pending, on_line_rejected, &sctx, &rep, st,
-                                   &err);
-            for (size_t k = 0; k < pending; k++)
-                if (st[k] != IFX_LINE_PENDING)
-                    e->state[map[k]] = st[k];
-            free(sub), free(so), free(st), free(map);
-        }
-        atomic_fetch_add(&s->written, rep.written);
-        add_request_counters(s, &e->w, &seen);
-        if (rc == IFX_OK)
-            continue;
-        note_failure(s, rc, &err);
-        if (is_closing(s))
-            break;
-        /* Backpressure: wait, then try again; the breaker decides when requests really go out. */
-        uint64_t wait = ifx_backoff_ns(&e->w.policy, ++round, &e->w.rng);
-        if (wait < 50000000ULL)
-            wait = 50000000ULL;
-        if (!sink_wait(s, wait))
-            break;
-    }
-    size_t left = 0;
-    for (size_t i = 0; i < n; i++)
-        left += e->state[i] == IFX_LINE_PENDING;
+    size_t left =
+        ifxi_writer_settle(&e->w, body, spans, n, on_line_rejected, &ctx, e->state, on_round, &d);
+    if (left == 0)
+        note_recovered(s);
     return left;
-}
-
-/* Spool record: u32 count, then per line: u32 len + line, u32 stream len + stream, u32 topic len +
- * topic, u32 partition, u64 offset, u64 id hi, u64 id lo (little-endian). */
-static ifx_rc put_u32(ifx_buf *b, uint32_t v)
-{
-    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    return ifx_buf_append(b, x, 4);
-}
-
-static ifx_rc put_u64(ifx_buf *b, uint64_t v)
-{
-    ifx_rc rc = put_u32(b, (uint32_t)v);
-    return rc ? rc : put_u32(b, (uint32_t)(v >> 32));
-}
-
-static ifx_rc put_str(ifx_buf *b, const void *p, size_t len)
-{
-    ifx_rc rc = put_u32(b, (uint32_t)len);
-    return rc ? rc : ifx_buf_append(b, p, len);
-}
-
-static bool get_u32(const uint8_t **p, const uint8_t *end, uint32_t *v)
-{
-    if (end - *p < 4)
-        return false;
-    *v = (uint32_t)(*p)[0] | (uint32_t)(*p)[1] << 8 | (uint32_t)(*p)[2] << 16 |
-         (uint32_t)(*p)[3] << 24;
-    *p += 4;
-    return true;
-}
-
-static bool get_u64(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    uint32_t lo, hi;
-    if (!get_u32(p, end, &lo) || !get_u32(p, end, &hi))
-        return false;
-    *v = (uint64_t)hi << 32 | lo;
-    return true;
-}
-
-static bool get_str(const uint8_t **p, const uint8_t *end, const char **s, size_t *len)
-{
-    uint32_t n;
-    if (!get_u32(p, end, &n) || (size_t)(end - *p) < n)
-        return false;
-    *s = (const char *)*p;
-    *len = n;
-    *p += n;
-    return true;
 }
 
 static ifx_rc spool_batch(ifx_sink *s, encoder *e, const ifx_sink_message *msgs, size_t nlines,
                           ifx_err *err)
 {
     ifx_buf *r = &e->rec;
-    ifx_rc rc;
-    ifx_buf_reset(r);
-    rc = put_u32(r, (uint32_t)nlines);
+    ifx_rc rc = ifxi_spool_record_begin(r, (uint32_t)nlines);
     for (size_t i = 0; i < nlines && !rc; i++) {
-        const ifx_sink_message *m = &msgs[e->line_msg[i]];
-        if ((rc = put_str(r, e->lp.batch.data + e->spans[i].off, e->spans[i].len)) ||
-            (rc = put_str(r, m->stream, m->stream_len)) ||
-            (rc = put_str(r, m->topic, m->topic_len)) || (rc = put_u32(r, m->partition)) ||
-            (rc = put_u64(r, m->offset)) || (rc = put_u64(r, m->id.hi)))
-            break;
-        rc = put_u64(r, m->id.lo);
+        ifx_line_origin o = origin_of(&msgs[e->line_msg[i]]);
+        rc = ifxi_spool_record_add(r, e->lp.batch.data + e->spans[i].off, e->spans[i].len, &o);
     }
     if (rc)
         return ifx_err_set(err, rc, "cannot build a spool record");
@@ -823,20 +397,15 @@ static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
         rc = IFX_OK;
         ifx_err_clear(err);
     }
-    origin *o = malloc(n * sizeof *o);
-    if (!o) {
+    if (!grow((void **)&e->origins, &e->cap_origins, n, sizeof *e->origins)) {
         rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        const ifx_sink_message *m = &msgs[e->line_msg[i]];
-        o[i] = (origin){m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
-                        m->offset, m->id,         m->payload, m->payload_len};
-    }
+    for (size_t i = 0; i < n; i++)
+        e->origins[i] = origin_of(&msgs[e->line_msg[i]]);
     atomic_fetch_add(&s->pending, n);
-    size_t left = deliver(s, e, e->lp.batch.data, e->spans, o, n);
+    size_t left = deliver(s, e, e->lp.batch.data, e->spans, e->origins, n);
     atomic_fetch_sub(&s->pending, n - left);
-    free(o);
     if (left)
         rc = ifx_err_set(err, IFX_E_TRANSIENT,
                          "the sink closed with %zu messages of this batch not written (no "
@@ -906,7 +475,7 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
             rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
             break;
         }
-        rc = encode(s, e, m, &why);
+        rc = ifxi_mapping_encode(&s->cfg, m, &e->map, &e->lp, &e->line_ns, &why);
         if (rc == IFX_E_FULL) {
             /* The batch reached max_batch_bytes: send it, then finish this line in a new one. */
             ifx_rc f = flush_chunk(s, e, msgs, err);
@@ -922,8 +491,7 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
             e->spans[k] = (ifx_line_span){start, e->lp.batch.len - start - 1};
             e->line_msg[k] = i;
         } else {
-            origin o = {m->stream, m->stream_len, m->topic,   m->topic_len,  m->partition,
-                        m->offset, m->id,         m->payload, m->payload_len};
+            ifx_line_origin o = origin_of(m);
             dead_letter(s, &o, NULL, 0, why.msg);
             rc = IFX_OK;
         }
@@ -1086,7 +654,7 @@ static void *deliver_spool(void *arg)
     encoder *e = encoder_take(s);
     ifx_buf rec;
     ifx_line_span *spans = NULL;
-    origin *o = NULL;
+    ifx_line_origin *o = NULL;
     size_t cap = 0;
     ifx_err err;
 
@@ -1102,12 +670,11 @@ static void *deliver_spool(void *arg)
             sink_wait(s, 200000000ULL);
             continue;
         }
-        const uint8_t *p = (const uint8_t *)rec.data, *end = p + rec.len;
         uint32_t n;
-        bool ok = get_u32(&p, end, &n);
+        bool ok = ifxi_spool_record_count(rec.data, rec.len, &n);
         if (ok && n > cap) {
             ifx_line_span *ns = realloc(spans, n * sizeof *ns);
-            origin *no = ns ? realloc(o, n * sizeof *no) : NULL;
+            ifx_line_origin *no = ns ? realloc(o, n * sizeof *no) : NULL;
             if (ns)
                 spans = ns;
             if (no)
@@ -1116,19 +683,7 @@ static void *deliver_spool(void *arg)
             if (ok)
                 cap = n;
         }
-        for (uint32_t i = 0; ok && i < n; i++) {
-            const char *line = rec.data;
-            size_t len = 0;
-            ok = get_str(&p, end, &line, &len) &&
-                 get_str(&p, end, &o[i].stream, &o[i].stream_len) &&
-                 get_str(&p, end, &o[i].topic, &o[i].topic_len) &&
-                 get_u32(&p, end, &o[i].partition) && get_u64(&p, end, &o[i].offset) &&
-                 get_u64(&p, end, &o[i].id.hi) && get_u64(&p, end, &o[i].id.lo);
-            spans[i].off = (size_t)(line - rec.data);
-            spans[i].len = len;
-            o[i].payload = NULL;
-            o[i].payload_len = 0;
-        }
+        ok = ok && ifxi_spool_record_decode(rec.data, rec.len, n, spans, o);
         if (!ok) {
             /* The spool checks each record's checksum, so this is a bug, not a torn write: keep
              * the record rather than lose it, and say so loudly. */

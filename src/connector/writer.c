@@ -9,15 +9,14 @@
 #include "ifx/lp.h"
 
 void ifxi_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker,
-                      const ifx_config *cfg, ifx_precision precision)
+                      const ifx_retry_policy *policy, ifx_precision precision)
 {
     memset(w, 0, sizeof *w);
     w->client = client;
     w->breaker = breaker;
-    w->policy.max_attempts = cfg->max_retries ? cfg->max_retries : 1;
-    w->policy.base_ns = cfg->retry_delay_ns;
-    w->policy.cap_ns = cfg->retry_max_delay_ns;
-    w->policy.retry_after_max_ns = cfg->retry_after_max_ns;
+    w->policy = *policy;
+    if (w->policy.max_attempts == 0)
+        w->policy.max_attempts = 1;
     w->precision = precision;
     w->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)w;
     ifx_write_result_init(&w->res);
@@ -30,6 +29,7 @@ void ifxi_writer_free(ifx_writer *w)
     ifx_write_result_free(&w->res);
     ifx_buf_free(&w->body);
     ifx_buf_free(&w->refusal);
+    free(w->idx);
 }
 
 size_t ifxi_writer_split_lines(const char *body, size_t len, ifx_line_span **spans, size_t *cap)
@@ -96,13 +96,27 @@ static void mark_written(job *j, const size_t *idx, size_t n)
             j->state[idx[i]] = IFX_LINE_WRITTEN;
 }
 
-/* One request with retries for transient failures. The lines are idx[0..n) of the batch. */
-static ifx_rc send_with_retries(job *j, const size_t *idx, size_t n, ifx_err *err)
+/* The request body for lines idx[0..n): the lines joined by '\n'. When they already lie one
+ * after the other in the batch, each followed by its '\n', that is a slice of the batch and is
+ * sent in place; otherwise they are copied into w->body. */
+static ifx_rc request_body(job *j, const size_t *idx, size_t n, const char **data, size_t *len,
+                           ifx_err *err)
 {
-    ifx_writer *w = j->w;
-    ifx_buf *b = &w->body;
+    const ifx_line_span *first = &j->spans[idx[0]], *last = first;
+    bool contiguous = true;
     ifx_rc rc;
 
+    for (size_t i = 1; i < n && contiguous; i++) {
+        const ifx_line_span *s = &j->spans[idx[i]];
+        contiguous = s->off == last->off + last->len + 1 && j->body[s->off - 1] == '\n';
+        last = s;
+    }
+    if (contiguous) {
+        *data = j->body + first->off;
+        *len = last->off + last->len - first->off;
+        return IFX_OK;
+    }
+    ifx_buf *b = &j->w->body;
     ifx_buf_reset(b);
     for (size_t i = 0; i < n; i++) {
         const ifx_line_span *s = &j->spans[idx[i]];
@@ -110,14 +124,29 @@ static ifx_rc send_with_retries(job *j, const size_t *idx, size_t n, ifx_err *er
             (i + 1 < n && (rc = ifx_buf_putc(b, '\n'))))
             return ifx_err_set(err, rc, "out of memory building a request");
     }
+    *data = b->data;
+    *len = b->len;
+    return IFX_OK;
+}
+
+/* One request with retries for transient failures. The lines are idx[0..n) of the batch. */
+static ifx_rc send_with_retries(job *j, const size_t *idx, size_t n, ifx_err *err)
+{
+    ifx_writer *w = j->w;
+    const char *data = NULL;
+    size_t len = 0;
+    ifx_rc rc;
+
+    if ((rc = request_body(j, idx, n, &data, &len, err)))
+        return rc;
     for (uint32_t attempt = 1;; attempt++) {
         uint64_t now = ifx_now_ns(), wait = 0;
         if (w->breaker && (rc = ifx_breaker_allow(w->breaker, now, &wait)))
             return ifx_err_set(err, rc, "circuit breaker open; next attempt in %llu ms",
                                (unsigned long long)(wait / 1000000ULL));
         w->requests++;
-        w->bytes_sent += b->len;
-        rc = ifx_client_write(w->client, b->data, b->len, w->precision, &w->res, err);
+        w->bytes_sent += len;
+        rc = ifx_client_write(w->client, data, len, w->precision, &w->res, err);
         if (rc == IFX_OK)
             w->refusal_held = false; /* the server takes writes again */
         if (w->breaker) {
@@ -339,20 +368,56 @@ ifx_rc ifxi_writer_write(ifx_writer *w, const char *body, const ifx_line_span *s
 {
     job j = {w, body, spans, on_reject, ud, rep, line_state, false, false};
     ifx_err local;
-    size_t *idx;
-    ifx_rc rc;
+    size_t pending = 0;
 
     if (!err)
         err = &local; /* the server's message is needed: it becomes a rejected line's reason */
     rep->written = rep->rejected = 0;
-    if (n == 0)
-        return IFX_OK;
-    idx = malloc(n * sizeof *idx);
-    if (!idx)
-        return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+    if (n > w->cap_idx) {
+        /* kept between calls: a warm writer allocates nothing per batch */
+        size_t *p = realloc(w->idx, n * sizeof *p);
+        if (!p)
+            return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+        w->idx = p;
+        w->cap_idx = n;
+    }
     for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    rc = deliver(&j, idx, n, err);
-    free(idx);
-    return rc;
+        if (!line_state || line_state[i] == IFX_LINE_PENDING)
+            w->idx[pending++] = i;
+    if (pending == 0)
+        return IFX_OK;
+    return deliver(&j, w->idx, pending, err);
+}
+
+static size_t count_pending(const uint8_t *state, size_t n)
+{
+    size_t pending = 0;
+    for (size_t i = 0; i < n; i++)
+        pending += state[i] == IFX_LINE_PENDING;
+    return pending;
+}
+
+size_t ifxi_writer_settle(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
+                          ifx_reject_fn on_reject, void *ud, uint8_t *line_state,
+                          ifx_round_fn on_round, void *round_ud)
+{
+    const uint64_t round_floor_ns = 50000000ULL;
+    ifx_write_report rep;
+    ifx_err err;
+    uint32_t round = 0;
+
+    while (count_pending(line_state, n) > 0) {
+        /* The first time every line is sent, later only those still pending. */
+        ifx_err_clear(&err);
+        ifx_rc rc = ifxi_writer_write(w, body, spans, n, on_reject, ud, &rep, line_state, &err);
+        bool go_on = on_round(round_ud, rc, &err, &rep);
+        if (rc == IFX_OK)
+            continue;
+        if (!go_on)
+            break;
+        uint64_t wait = ifx_backoff_ns(&w->policy, ++round, &w->rng);
+        if (!pause_for(w, wait > round_floor_ns ? wait : round_floor_ns))
+            break;
+    }
+    return count_pending(line_state, n);
 }

@@ -70,11 +70,15 @@ typedef struct ifx_writer {
     int refusal_status;
     ifx_buf refusal;
     bool refusal_held;
+    size_t *idx; /* the lines of the call, by index into its spans */
+    size_t cap_idx;
 } ifx_writer;
 
-/* Sets up a writer from the retry settings of cfg. Borrows client and breaker. */
+/* Sets up a writer with a copy of policy (how often and how long a request is tried; callers
+ * build it from the configuration's retry settings, see ifxi_engine_retry_policy). Borrows
+ * client and breaker. */
 void ifxi_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker,
-                      const ifx_config *cfg, ifx_precision precision);
+                      const ifx_retry_policy *policy, ifx_precision precision);
 void ifxi_writer_free(ifx_writer *w);
 
 /* Splits body into line spans (a line feed inside a quoted string field stays in its line; blank
@@ -85,11 +89,28 @@ size_t ifxi_writer_split_lines(const char *body, size_t len, ifx_line_span **spa
 enum { IFX_LINE_PENDING = 0, IFX_LINE_WRITTEN = 1, IFX_LINE_REJECTED = 2 };
 
 /* Delivers the lines of body given by spans[0..n). See the top of this file. line_state, when
- * not NULL, holds n entries that receive IFX_LINE_WRITTEN or IFX_LINE_REJECTED as lines settle
- * (entries of lines still pending are left as they were). */
+ * not NULL, holds n entries, in and out: only the lines still IFX_LINE_PENDING are sent, and
+ * they receive IFX_LINE_WRITTEN or IFX_LINE_REJECTED as they settle (the entries of lines still
+ * pending are left as they were). So a caller retries a failed call by calling again with the
+ * same arrays. Indices given to on_reject are into spans; rep counts this call's lines. Lines
+ * that lie one after the other in body, separated by '\n', are sent in place, not copied. */
 ifx_rc ifxi_writer_write(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
                          ifx_reject_fn on_reject, void *ud, ifx_write_report *rep,
                          uint8_t *line_state, ifx_err *err);
+
+/* Called after each round of ifxi_writer_settle with the round's result and report (counters,
+ * logging). Its answer matters after a failed round only: false stops the settling. */
+typedef bool (*ifx_round_fn)(void *ud, ifx_rc rc, const ifx_err *err, const ifx_write_report *rep);
+
+/* The one retry loop for a caller that never gives up on a batch (the sink engine): delivers
+ * the pending lines of line_state[0..n) with ifxi_writer_write and, while some stay pending after
+ * a failed round, tries them again after a backoff (ifx_backoff_ns of the policy by round, at
+ * least 50 ms; the breaker decides when requests really go out), until every line is settled,
+ * on_round says stop, or w->sleep is cut short (the caller is closing). Returns the number of
+ * lines still pending (0 unless stopped). */
+size_t ifxi_writer_settle(ifx_writer *w, const char *body, const ifx_line_span *spans, size_t n,
+                          ifx_reject_fn on_reject, void *ud, uint8_t *line_state,
+                          ifx_round_fn on_round, void *round_ud);
 
 #ifdef __cplusplus
 }

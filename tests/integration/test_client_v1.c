@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "connector/engine.h"
 #include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/rows.h"
@@ -111,7 +112,8 @@ static ifx_rc write_text(ifx_client *c, const ifx_config *cfg, const char *text,
     ifx_line_span *spans = NULL;
     size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
     memset(rj, 0, sizeof *rj);
-    ifxi_writer_init(&w, c, NULL, cfg, IFX_PRECISION_NS);
+    ifx_retry_policy retry = ifxi_engine_retry_policy(cfg);
+    ifxi_writer_init(&w, c, NULL, &retry, IFX_PRECISION_NS);
     ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
     if (stats) {
         stats->requests = w.requests;

@@ -20,6 +20,7 @@
 
 #include "admin.h"
 #include "fixture.h"
+#include "connector/engine.h"
 #include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/rows.h"
@@ -76,7 +77,8 @@ static ifx_rc write_text(ifx_client *c, const ifx_config *cfg, ifx_breaker *b, c
     ifx_line_span *spans = NULL;
     size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
     memset(rj, 0, sizeof *rj);
-    ifxi_writer_init(&w, c, b, cfg, IFX_PRECISION_NS);
+    ifx_retry_policy retry = ifxi_engine_retry_policy(cfg);
+    ifxi_writer_init(&w, c, b, &retry, IFX_PRECISION_NS);
     ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
     if (requests)
         *requests = w.requests;
@@ -478,7 +480,8 @@ static ifx_rc write_counted(ifx_client *c, const ifx_config *cfg, const char *te
     size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap), counts[3] = {0};
     uint8_t *state = calloc(n ? n : 1, 1);
     memset(rj, 0, sizeof *rj);
-    ifxi_writer_init(&w, c, NULL, cfg, IFX_PRECISION_NS);
+    ifx_retry_policy retry = ifxi_engine_retry_policy(cfg);
+    ifxi_writer_init(&w, c, NULL, &retry, IFX_PRECISION_NS);
     ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, state, e);
     for (size_t i = 0; i < n; i++)
         counts[state[i]]++;
@@ -602,7 +605,8 @@ static void test_request_refusal_keeps_lines(void **state)
         reset(&v3);
         snprintf(json, sizeof json, "{\"refuse\":\"%s\",\"persist\":true}", v3_cases[k].fault);
         fault(&v3, json);
-        ifxi_writer_init(&w, c, NULL, &cfg, IFX_PRECISION_NS);
+        ifx_retry_policy retry = ifxi_engine_retry_policy(&cfg);
+        ifxi_writer_init(&w, c, NULL, &retry, IFX_PRECISION_NS);
         expect_held(&w, text, v3_cases[k].status, v3_cases[k].says, 3);
         expect_held(&w, text, v3_cases[k].status, v3_cases[k].says, 1);
         json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
@@ -619,7 +623,8 @@ static void test_request_refusal_keeps_lines(void **state)
     reset(&v2);
     fault(&v2, "{\"refuse\":\"invalid\",\"message\":\"bucket \\\"events\\\" not found\","
                "\"persist\":true}");
-    ifxi_writer_init(&w, c, NULL, &cfg, IFX_PRECISION_NS);
+    ifx_retry_policy retry = ifxi_engine_retry_policy(&cfg);
+    ifxi_writer_init(&w, c, NULL, &retry, IFX_PRECISION_NS);
     expect_held(&w, text, 400, "HTTP 400 from /api/v2/write: bucket \"events\" not found", 3);
     json_decref(admin_call(v2.port, "DELETE", "/__admin/fault", NULL));
     assert_int_equal(write_counted(c, &cfg, text, &rep, &rj, &requests, &pending, &e), IFX_OK);

@@ -23,6 +23,7 @@
 #include "cli_run.h"
 #include "fixture.h"
 #include "nasty_points.h"
+#include "connector/engine.h"
 #include "ifx/client.h"
 #include "ifx/config.h"
 #include "ifx/rows.h"
@@ -169,7 +170,8 @@ static ifx_rc write_lines(const char *extra, ifx_precision p, const char *text,
     ifx_line_span *spans = NULL;
     size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
     memset(rj, 0, sizeof *rj);
-    ifxi_writer_init(&w, c, NULL, &cfg, p);
+    ifx_retry_policy retry = ifxi_engine_retry_policy(&cfg);
+    ifxi_writer_init(&w, c, NULL, &retry, p);
     ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
     ifxi_writer_free(&w);
     free(spans);

@@ -29,6 +29,7 @@
 #include "ifx/config.h"
 #include "ifx/resilience.h"
 #include "ifx/sink.h"
+#include "sink_message.h"
 
 #define TOKEN "ifx-test-token"
 
@@ -70,19 +71,7 @@ static ifx_sink *open_sink(const char *extra)
 
 static ifx_sink_message msg(uint64_t offset, const char *payload)
 {
-    ifx_sink_message m = {.stream = "orders",
-                          .stream_len = 6,
-                          .topic = "eu",
-                          .topic_len = 2,
-                          .partition = 3,
-                          .offset = offset,
-                          .id = {0, 1000 + offset},
-                          .checksum = 0x7EDCBA9876543210ULL, /* jansson reads up to 2^63 */
-                          .timestamp_us = 1764118800000000ULL + offset,
-                          .origin_timestamp_us = 1764118700000000ULL + offset,
-                          .payload = (const uint8_t *)payload,
-                          .payload_len = strlen(payload)};
-    return m;
+    return test_sink_message(offset, payload);
 }
 
 static void reset(void)

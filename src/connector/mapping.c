@@ -1,0 +1,349 @@
+/* ifx — the sink's mapping: one Iggy message to one line-protocol line (see mapping.h). */
+#include "connector/mapping.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/codec.h"
+#include "ifx/timeutil.h"
+
+/* What one call works with: the configuration, the caller's scratch buffers and its batch. */
+typedef struct map {
+    const ifx_config *cfg;
+    ifx_mapping_scratch *sc;
+    ifx_lp *lp;
+} map;
+
+void ifxi_mapping_scratch_init(ifx_mapping_scratch *sc)
+{
+    ifx_buf_init(&sc->json, (size_t)1 << 30);
+    ifx_buf_init(&sc->text, (size_t)1 << 30);
+    ifx_buf_init(&sc->key, 1 << 20);
+}
+
+void ifxi_mapping_scratch_free(ifx_mapping_scratch *sc)
+{
+    ifx_buf_free(&sc->json);
+    ifx_buf_free(&sc->text);
+    ifx_buf_free(&sc->key);
+}
+
+/* An unsigned metadata field. 1.x has no unsigned type: values that always fit are written as
+ * integers, and the checksum (the full 64-bit range) as a decimal string, so that each field
+ * keeps one type on every line. */
+static ifx_rc add_u64(map *x, const char *key, uint64_t v, bool full_range, ifx_err *err)
+{
+    if (x->cfg->version != IFX_VERSION_V1)
+        return ifx_lp_add_uint(x->lp, key, strlen(key), v, err);
+    if (full_range) {
+        char num[24];
+        int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+        return ifx_lp_add_string(x->lp, key, strlen(key), num, (size_t)n, err);
+    }
+    if (v > INT64_MAX)
+        return ifx_err_set(err, IFX_E_UNSUPPORTED, "%s %llu is too large for InfluxDB 1.x", key,
+                           (unsigned long long)v);
+    return ifx_lp_add_int(x->lp, key, strlen(key), (int64_t)v, err);
+}
+
+/* Text of a scalar JSON value for a tag: strings decoded, numbers and booleans as written,
+ * arrays and objects as compact JSON. Appends to x->sc->text; *out points into it. */
+static ifx_rc scalar_text(map *x, const ifx_json_val *v, const char **out, size_t *len,
+                          ifx_err *err)
+{
+    size_t start = x->sc->text.len;
+    ifx_rc rc;
+    if (v->type == IFX_JSON_STRING)
+        rc = ifxi_json_string_decode(v, &x->sc->text, err);
+    else if (v->type == IFX_JSON_OBJECT || v->type == IFX_JSON_ARRAY)
+        rc = ifxi_json_compact(v->p, v->len, &x->sc->text, err);
+    else
+        rc = ifx_buf_append(&x->sc->text, v->p, v->len);
+    if (rc)
+        return rc;
+    *out = x->sc->text.data + start;
+    *len = x->sc->text.len - start;
+    return IFX_OK;
+}
+
+static bool in_list(const ifx_strlist *l, const char *s, size_t len)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strlen(l->items[i]) == len && memcmp(l->items[i], s, len) == 0)
+            return true;
+    return false;
+}
+
+/* Writes the members of a JSON object as fields, nested keys joined with '.'. */
+static ifx_rc add_json_fields(map *x, const ifx_json_val *obj, int depth, ifx_err *err)
+{
+    ifx_json_iter it;
+    ifx_json_val k, v;
+    size_t prefix = x->sc->key.len;
+    ifx_rc rc;
+
+    ifxi_json_iter_init(&it, obj);
+    while (ifxi_json_object_next(&it, &k, &v)) {
+        ifx_buf_truncate(&x->sc->key, prefix);
+        if (prefix && (rc = ifx_buf_putc(&x->sc->key, '.')))
+            return rc;
+        if ((rc = ifxi_json_string_decode(&k, &x->sc->key, err)))
+            return rc;
+        const char *name = x->sc->key.data;
+        size_t nlen = x->sc->key.len;
+        size_t top = prefix ? prefix : nlen; /* the top-level key */
+        if (depth == 0) {
+            if (in_list(&x->cfg->tag_keys, name, nlen))
+                continue; /* written as a tag */
+            if (x->cfg->timestamp_source == IFX_TS_PAYLOAD &&
+                strlen(x->cfg->timestamp_field) == nlen &&
+                memcmp(x->cfg->timestamp_field, name, nlen) == 0)
+                continue; /* it is the point's time */
+        }
+        if (x->cfg->field_keys.n && !in_list(&x->cfg->field_keys, name, nlen) &&
+            !in_list(&x->cfg->field_keys, name, top))
+            continue;
+        switch (v.type) {
+        case IFX_JSON_NULL:
+            rc = IFX_OK;
+            break;
+        case IFX_JSON_OBJECT:
+            rc = depth < 32 ? add_json_fields(x, &v, depth + 1, err)
+                            : ifx_err_set(err, IFX_E_INVALID, "payload nested too deeply");
+            break;
+        case IFX_JSON_TRUE:
+        case IFX_JSON_FALSE:
+            rc = ifx_lp_add_bool(x->lp, name, nlen, v.type == IFX_JSON_TRUE, err);
+            break;
+        case IFX_JSON_STRING:
+        case IFX_JSON_ARRAY: { /* an array as its compact JSON text */
+            const char *t;
+            size_t tl;
+            ifx_buf_reset(&x->sc->text);
+            rc = scalar_text(x, &v, &t, &tl, err);
+            if (!rc)
+                rc = ifx_lp_add_string(x->lp, name, nlen, t, tl, err);
+            break;
+        }
+        case IFX_JSON_NUMBER: {
+            int64_t i;
+            uint64_t u;
+            double d;
+            /* JSON does not tell 1 from 1.0: unless asked, every number is a float, so one
+             * field never switches type (which InfluxDB would refuse) between messages. */
+            bool whole = x->cfg->json_integers && !(v.flags & IFX_JSON_F_FRAC);
+            if (whole && ifxi_json_get_i64(&v, &i, NULL) == IFX_OK)
+                rc = ifx_lp_add_int(x->lp, name, nlen, i, err);
+            else if (whole && x->cfg->version != IFX_VERSION_V1 &&
+                     ifxi_json_get_u64(&v, &u, NULL) == IFX_OK)
+                rc = ifx_lp_add_uint(x->lp, name, nlen, u, err);
+            else if ((rc = ifxi_json_get_double(&v, &d, err)) == IFX_OK)
+                rc = ifx_lp_add_float(x->lp, name, nlen, d, err);
+            break;
+        }
+        default:
+            rc = IFX_OK;
+        }
+        if (rc)
+            return rc;
+    }
+    ifx_buf_truncate(&x->sc->key, prefix);
+    return IFX_OK;
+}
+
+/* The point's time in nanoseconds, from the configured source. */
+static ifx_rc point_time(const map *x, const ifx_sink_message *m, const ifx_json_val *payload,
+                         int64_t *ns, ifx_err *err)
+{
+    uint64_t us = 0;
+    switch (x->cfg->timestamp_source) {
+    case IFX_TS_ORIGIN:
+        us = m->origin_timestamp_us;
+        break;
+    case IFX_TS_PAYLOAD: {
+        ifx_json_val v;
+        const char *f = x->cfg->timestamp_field;
+        if (!payload || payload->type != IFX_JSON_OBJECT)
+            return ifx_err_set(err, IFX_E_INVALID,
+                               "timestamp_source \"payload\" needs a JSON object payload");
+        if (!ifxi_json_object_get(payload, f, &v))
+            return ifx_err_set(err, IFX_E_INVALID, "the payload has no timestamp field '%s'", f);
+        if (v.type == IFX_JSON_STRING) {
+            char t[64];
+            if (v.len - 2 >= sizeof t)
+                return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is too long", f);
+            memcpy(t, v.p + 1, v.len - 2);
+            if (ifx_time_parse_rfc3339(t, v.len - 2, ns, err))
+                return ifx_err_prefix(err, "timestamp field '%s'", f);
+            return IFX_OK;
+        }
+        if (v.type != IFX_JSON_NUMBER)
+            return ifx_err_set(err, IFX_E_INVALID,
+                               "timestamp field '%s' must be a number or an RFC 3339 string", f);
+        double d;
+        int64_t i;
+        long long unit = ifx_precision_ns(x->cfg->timestamp_unit);
+        if (!(v.flags & IFX_JSON_F_FRAC) && ifxi_json_get_i64(&v, &i, NULL) == IFX_OK) {
+            if (i > INT64_MAX / unit || i < INT64_MIN / unit)
+                return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is out of range", f);
+            *ns = i * unit;
+            return IFX_OK;
+        }
+        if (ifxi_json_get_double(&v, &d, err) || d * (double)unit > 9.2e18 ||
+            d * (double)unit < -9.2e18)
+            return ifx_err_set(err, IFX_E_INVALID, "timestamp field '%s' is out of range", f);
+        *ns = (int64_t)(d * (double)unit);
+        return IFX_OK;
+    }
+    case IFX_TS_IGGY:
+    case IFX_TS_ROW: /* source values: refused for a sink by the configuration */
+    case IFX_TS_POLL:
+        us = m->timestamp_us;
+        break;
+    }
+    if (us == 0) {
+        /* as upstream: a message without a time gets the wall clock */
+        *ns = ifx_time_now_ns();
+        return IFX_OK;
+    }
+    if (us > (uint64_t)INT64_MAX / 1000)
+        return ifx_err_set(err, IFX_E_INVALID, "timestamp %llu us is beyond what InfluxDB stores",
+                           (unsigned long long)us);
+    *ns = (int64_t)us * 1000;
+    /* Without the offset tag, two messages appended in the same microsecond would be the same
+     * point and the second would overwrite the first: at ns precision the offset's last three
+     * digits keep them apart (the time is unchanged at us precision and coarser). */
+    if (x->cfg->offset_as == IFX_OFFSET_FIELD && x->cfg->precision == IFX_PRECISION_NS)
+        *ns += (int64_t)(m->offset % 1000);
+    return IFX_OK;
+}
+
+ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_mapping_scratch *sc,
+                           ifx_lp *lp, int64_t *out_ns, ifx_err *err)
+{
+    map mx = {c, sc, lp}, *x = &mx;
+    char num[48];
+    ifx_json_val payload = {0};
+    bool parsed = false;
+    int64_t ns;
+    ifx_rc rc;
+
+    if ((rc = ifx_lp_begin_line(x->lp, c->measurement, strlen(c->measurement), err)))
+        return rc;
+    if (c->include_metadata) {
+        if (c->include_stream_tag &&
+            (rc = ifx_lp_add_tag(x->lp, "stream", 6, m->stream, m->stream_len, err)))
+            goto fail;
+        if (c->include_topic_tag &&
+            (rc = ifx_lp_add_tag(x->lp, "topic", 5, m->topic, m->topic_len, err)))
+            goto fail;
+        if (c->include_partition_tag) {
+            int n = snprintf(num, sizeof num, "%u", m->partition);
+            if ((rc = ifx_lp_add_tag(x->lp, "partition", 9, num, (size_t)n, err)))
+                goto fail;
+        }
+    }
+    if (c->offset_as == IFX_OFFSET_TAG) {
+        int n = snprintf(num, sizeof num, "%llu", (unsigned long long)m->offset);
+        if ((rc = ifx_lp_add_tag(x->lp, "offset", 6, num, (size_t)n, err)))
+            goto fail;
+    }
+    for (size_t i = 0; i < c->default_tags.n; i++)
+        if ((rc =
+                 ifx_lp_add_tag(x->lp, c->default_tags.keys[i], strlen(c->default_tags.keys[i]),
+                                c->default_tags.values[i], strlen(c->default_tags.values[i]), err)))
+            goto fail;
+
+    size_t idlen = ifx_u128_format(m->id, num);
+    if ((rc = ifx_lp_add_string(x->lp, "message_id", 10, num, idlen, err)))
+        goto fail;
+    if (c->include_metadata) {
+        if (!c->include_stream_tag &&
+            (rc = ifx_lp_add_string(x->lp, "iggy_stream", 11, m->stream, m->stream_len, err)))
+            goto fail;
+        if (!c->include_topic_tag &&
+            (rc = ifx_lp_add_string(x->lp, "iggy_topic", 10, m->topic, m->topic_len, err)))
+            goto fail;
+        if (!c->include_partition_tag &&
+            (rc = add_u64(x, "iggy_partition", m->partition, false, err)))
+            goto fail;
+    }
+    if (c->include_checksum && (rc = add_u64(x, "iggy_checksum", m->checksum, true, err)))
+        goto fail;
+    if (c->include_origin_timestamp &&
+        (rc = add_u64(x, "iggy_origin_timestamp", m->origin_timestamp_us, false, err)))
+        goto fail;
+    if (c->offset_as == IFX_OFFSET_FIELD && (rc = add_u64(x, "iggy_offset", m->offset, false, err)))
+        goto fail;
+
+    const char *p = (const char *)m->payload;
+    size_t plen = m->payload_len;
+    switch (c->payload_format) {
+    case IFX_PAYLOAD_JSON:
+        ifx_buf_reset(&x->sc->json);
+        if ((rc = ifxi_json_compact(p, plen, &x->sc->json, err))) {
+            ifx_err_prefix(err, "payload is not valid JSON");
+            goto fail;
+        }
+        if ((rc = ifx_lp_add_string(x->lp, "payload_json", 12, x->sc->json.data, x->sc->json.len,
+                                    err)))
+            goto fail;
+        break;
+    case IFX_PAYLOAD_TEXT:
+        if ((rc = ifxi_utf8_check(p, plen, err))) {
+            ifx_err_prefix(err, "payload is not valid UTF-8 text");
+            goto fail;
+        }
+        if ((rc = ifx_lp_add_string(x->lp, "payload_text", 12, p, plen, err)))
+            goto fail;
+        break;
+    case IFX_PAYLOAD_BASE64:
+        ifx_buf_reset(&x->sc->text);
+        if ((rc = ifxi_base64_encode(p, plen, &x->sc->text)) ||
+            (rc = ifx_lp_add_string(x->lp, "payload_base64", 14, x->sc->text.data, x->sc->text.len,
+                                    err)))
+            goto fail;
+        break;
+    case IFX_PAYLOAD_JSON_FIELDS:
+        if ((rc = ifxi_json_parse(p, plen, &payload, err))) {
+            ifx_err_prefix(err, "payload is not valid JSON");
+            goto fail;
+        }
+        parsed = true;
+        if (payload.type != IFX_JSON_OBJECT) {
+            rc = ifx_err_set(err, IFX_E_INVALID,
+                             "payload_format \"json_fields\" needs a JSON object, got %s",
+                             ifxi_json_type_name(payload.type));
+            goto fail;
+        }
+        for (size_t i = 0; i < c->tag_keys.n; i++) {
+            ifx_json_val tv;
+            const char *t;
+            size_t tl;
+            if (!ifxi_json_object_get(&payload, c->tag_keys.items[i], &tv) ||
+                tv.type == IFX_JSON_NULL)
+                continue;
+            ifx_buf_reset(&x->sc->text);
+            if ((rc = scalar_text(x, &tv, &t, &tl, err)) ||
+                (rc = ifx_lp_add_tag(x->lp, c->tag_keys.items[i], strlen(c->tag_keys.items[i]), t,
+                                     tl, err)))
+                goto fail;
+        }
+        ifx_buf_reset(&x->sc->key);
+        if ((rc = add_json_fields(x, &payload, 0, err)))
+            goto fail;
+        break;
+    }
+    if (c->timestamp_source == IFX_TS_PAYLOAD && !parsed) {
+        if (ifxi_json_parse(p, plen, &payload, NULL) != IFX_OK)
+            payload.type = IFX_JSON_NONE;
+        parsed = true;
+    }
+    if ((rc = point_time(x, m, parsed ? &payload : NULL, &ns, err)))
+        goto fail;
+    *out_ns = ns;
+    return ifx_lp_end_line(x->lp, true, ns, err); /* IFX_E_FULL keeps the line open */
+fail:
+    ifx_lp_abort_line(x->lp);
+    return rc;
+}
