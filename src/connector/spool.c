@@ -26,6 +26,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/le.h"
+
 #define SPOOL_MAGIC           0x52584649u /* "IFXR" read as a little-endian u32 */
 #define SPOOL_HEADER          12u
 #define SPOOL_MAX_RECORD      ((uint64_t)1 << 30)
@@ -80,19 +82,6 @@ static uint32_t crc_update(const uint32_t *table, uint32_t crc, const void *p, s
     for (size_t i = 0; i < n; i++)
         crc = table[(crc ^ b[i]) & 0xFF] ^ (crc >> 8);
     return ~crc;
-}
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void segment_name(uint64_t seg, char *out)
@@ -320,11 +309,11 @@ static int record_check(const ifx_spool *s, int fd, uint64_t off, uint64_t end,
     }
     if (pread_full(fd, h, SPOOL_HEADER, off) != 0)
         return -1;
-    if (get_le32(h) != SPOOL_MAGIC) {
+    if (ifx_le_get32(h) != SPOOL_MAGIC) {
         *why = "bad magic";
         return 0;
     }
-    n = get_le32(h + 4);
+    n = ifx_le_get32(h + 4);
     if (n > SPOOL_MAX_RECORD) {
         *why = "length over 1 GiB";
         return 0;
@@ -341,7 +330,7 @@ static int record_check(const ifx_spool *s, int fd, uint64_t off, uint64_t end,
         crc = crc_update(s->crc_table, crc, chunk, k);
         done += k;
     }
-    if (crc != get_le32(h + 8)) {
+    if (crc != ifx_le_get32(h + 8)) {
         *why = "checksum mismatch";
         return 0;
     }
@@ -364,7 +353,7 @@ static int valid_record_after(const ifx_spool *s, int fd, uint64_t bad_off, uint
             uint32_t len;
             const char *why;
             int r;
-            if (get_le32(window + i) != SPOOL_MAGIC)
+            if (ifx_le_get32(window + i) != SPOOL_MAGIC)
                 continue;
             r = record_check(s, fd, pos + i, end, chunk, &len, &why);
             if (r != 0)
@@ -867,9 +856,9 @@ ifx_rc ifx_spool_append(ifx_spool *s, const void *rec, size_t len, ifx_err *err)
         return ifx_err_set(err, IFX_E_INVALID,
                            "spool %s: a record of %zu bytes is over the 1 GiB limit", s->dir, len);
     reclen = SPOOL_HEADER + (uint64_t)len;
-    put_le32(h, SPOOL_MAGIC);
-    put_le32(h + 4, (uint32_t)len);
-    put_le32(h + 8, crc_update(s->crc_table, crc_update(s->crc_table, 0, h + 4, 4), rec, len));
+    ifx_le_put32(h, SPOOL_MAGIC);
+    ifx_le_put32(h + 4, (uint32_t)len);
+    ifx_le_put32(h + 8, crc_update(s->crc_table, crc_update(s->crc_table, 0, h + 4, 4), rec, len));
 
     pthread_mutex_lock(&s->lock);
     if (s->write_broken) {
@@ -968,8 +957,8 @@ ifx_rc ifx_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err)
         rc = io_error(s, err, name, "cannot read", errno);
         goto out;
     }
-    len = get_le32(h + 4);
-    if (get_le32(h) != SPOOL_MAGIC) {
+    len = ifx_le_get32(h + 4);
+    if (ifx_le_get32(h) != SPOOL_MAGIC) {
         why = "bad magic";
         goto damaged;
     }
@@ -991,7 +980,7 @@ ifx_rc ifx_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err)
     rec->len = len;
     rec->data[len] = '\0';
     if (crc_update(s->crc_table, crc_update(s->crc_table, 0, h + 4, 4), rec->data, len) !=
-        get_le32(h + 8)) {
+        ifx_le_get32(h + 8)) {
         why = "checksum mismatch";
         goto damaged;
     }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/le.h"
 #include "core/utf8_internal.h"
 #include "ifx/codec.h"
 #include "ifx/lp.h"
@@ -645,12 +646,12 @@ ifx_rc ifx_pc_produced_next(ifx_pc_produced *it, ifx_produced_view *out, bool *d
 
 /* ---- header values as text ------------------------------------------------------------------ */
 
+/* n is 1, 2, 4 or 8: zero-extended to 8 bytes */
 static uint64_t le_uint(const uint8_t *p, size_t n)
 {
-    uint64_t v = 0;
-    while (n--)
-        v = v << 8 | p[n];
-    return v;
+    uint8_t w[8] = {0};
+    memcpy(w, p, n);
+    return ifx_le_get64(w);
 }
 
 /* Sign-extends the n-byte two's complement value v and writes it in decimal. */
@@ -754,7 +755,7 @@ ifx_rc ifx_header_value_text(const ifx_header *h, ifx_buf *out)
         break;
     case IFX_HDR_INT128:
     case IFX_HDR_UINT128: {
-        ifx_u128 x = {le_uint(v + 8, 8), le_uint(v, 8)};
+        ifx_u128 x = {ifx_le_get64(v + 8), ifx_le_get64(v)};
         if (h->value_kind == IFX_HDR_INT128 && x.hi >> 63) {
             /* Two's complement negation of both halves. */
             x.lo = ~x.lo + 1;
@@ -767,7 +768,7 @@ ifx_rc ifx_header_value_text(const ifx_header *h, ifx_buf *out)
         break;
     }
     case IFX_HDR_FLOAT32: {
-        uint32_t bits = (uint32_t)le_uint(v, 4);
+        uint32_t bits = ifx_le_get32(v);
         float f;
         memcpy(&f, &bits, sizeof f);
         if (!isfinite(f))
@@ -776,7 +777,7 @@ ifx_rc ifx_header_value_text(const ifx_header *h, ifx_buf *out)
         break;
     }
     case IFX_HDR_FLOAT64: {
-        uint64_t bits = le_uint(v, 8);
+        uint64_t bits = ifx_le_get64(v);
         double d;
         memcpy(&d, &bits, sizeof d);
         n = ifx_lp_format_float(d, tmp);
