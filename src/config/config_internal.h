@@ -102,7 +102,7 @@ struct parse_ctx {
     ifx_problems found;
     bool nomem;
     bool version_known; /* false after an invalid "version": version rules are then skipped */
-    bool given[IFX_CFG_NKEYS];  /* a non-null value appeared under the key's name */
+    bool given[IFX_CFG_NKEYS]; /* a non-null value appeared under the key's name */
     bool alias_given[IFX_CFG_NKEYS];
 };
 
@@ -133,7 +133,8 @@ static inline char ifx_cfg_ascii_lower(char ch)
 /* ---- parse.c */
 
 /* Records one problem; a failed allocation sets p->nomem instead. */
-void ifx_cfg_problem(struct parse_ctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ifx_cfg_problem(struct parse_ctx *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- store.c */
 
@@ -158,7 +159,7 @@ void ifx_cfg_check_not_blank(struct parse_ctx *p, const struct key_desc *k, cons
 void ifx_cfg_check_measurement(struct parse_ctx *p, const struct key_desc *k, const char *written);
 void ifx_cfg_check_cursor_field(struct parse_ctx *p, const struct key_desc *k, const char *written);
 void ifx_cfg_check_payload_column(struct parse_ctx *p, const struct key_desc *k,
-                                 const char *written);
+                                  const char *written);
 void ifx_cfg_check_stuck_cap(struct parse_ctx *p, const struct key_desc *k, const char *written);
 void ifx_cfg_check_query_window(struct parse_ctx *p, const struct key_desc *k, const char *written);
 

@@ -120,15 +120,15 @@ static void check_key(struct parse_ctx *p, const char *name, const json_t *v)
         p->given[idx] = true;
     if (!(k->roles & (1u << role))) {
         ifx_cfg_problem(p, "key '%s' applies to the %s, not the %s", name,
-                ifx_role_name(role == IFX_ROLE_SINK ? IFX_ROLE_SOURCE : IFX_ROLE_SINK),
-                ifx_role_name(role));
+                        ifx_role_name(role == IFX_ROLE_SINK ? IFX_ROLE_SOURCE : IFX_ROLE_SINK),
+                        ifx_role_name(role));
         return;
     }
     if (!(k->versions & (1u << version))) {
         char used[32];
         ifx_cfg_version_list(k->versions, used, sizeof used);
         ifx_cfg_problem(p, "key '%s' does not apply to version %s (it is used by %s)", name,
-                ifx_version_name(version), used);
+                        ifx_version_name(version), used);
         return;
     }
     if (k->type == KT_VERSION) {
@@ -177,14 +177,15 @@ static void check_cross_keys(struct parse_ctx *p)
 {
     for (size_t i = 0; i < IFX_CFG_NKEYS; i++) {
         if (p->given[i] && p->alias_given[i])
-            ifx_cfg_problem(p, "keys '%s' and '%s' name the same setting; give only one", ifx_cfg_keys[i].name,
-                    ifx_cfg_keys[i].alias);
+            ifx_cfg_problem(p, "keys '%s' and '%s' name the same setting; give only one",
+                            ifx_cfg_keys[i].name, ifx_cfg_keys[i].alias);
     }
     if (p->c->version == IFX_VERSION_V1 && p->c->token && p->c->password)
         ifx_cfg_problem(p, "keys 'token' and 'password' both set the v1 password; give only one");
     if (p->c->role == IFX_ROLE_SOURCE && p->c->payload_format == IFX_PAYLOAD_JSON_FIELDS)
-        ifx_cfg_problem(p, "payload_format \"json_fields\" applies to the sink; a source payload is "
-                   "\"json\", \"text\" or \"raw\"");
+        ifx_cfg_problem(p,
+                        "payload_format \"json_fields\" applies to the sink; a source payload is "
+                        "\"json\", \"text\" or \"raw\"");
     if (p->c->role == IFX_ROLE_SINK && p->c->payload_format != IFX_PAYLOAD_JSON_FIELDS &&
         (p->c->tag_keys.n || p->c->field_keys.n))
         ifx_cfg_problem(p, "keys 'tag_keys' and 'field_keys' need payload_format \"json_fields\"");
@@ -196,8 +197,9 @@ static void check_cross_keys(struct parse_ctx *p)
         ifx_cfg_problem(p, "timestamp_source for a source is \"row\" or \"poll\"");
     if (p->c->role == IFX_ROLE_SINK && p->c->timestamp_source == IFX_TS_PAYLOAD &&
         !p->c->timestamp_field)
-        ifx_cfg_problem(p, "timestamp_source \"payload\" needs the key 'timestamp_field' (the payload "
-                   "key that holds the time)");
+        ifx_cfg_problem(p,
+                        "timestamp_source \"payload\" needs the key 'timestamp_field' (the payload "
+                        "key that holds the time)");
     check_required(p);
 }
 
@@ -227,11 +229,13 @@ static json_t *load_object(struct parse_ctx *p, const char *json, size_t len)
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
         ifx_json_error_tidy(&jerr);
-        ifx_cfg_problem(p, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+        ifx_cfg_problem(p, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                        jerr.text);
         return NULL;
     }
     if (!json_is_object(root)) {
-        ifx_cfg_problem(p, "the configuration must be a JSON object, got %s", ifx_cfg_json_kind(root));
+        ifx_cfg_problem(p, "the configuration must be a JSON object, got %s",
+                        ifx_cfg_json_kind(root));
         json_decref(root);
         return NULL;
     }

@@ -118,7 +118,6 @@ void ifx_cfg_version_list(unsigned mask, char *out, size_t size)
         snprintf(out, size, "no version");
 }
 
-
 /* ---- output ---------------------------------------------------------------------------------- */
 
 /* The value of k in the output, or NULL to leave the key out (an unset secret). *nomem is set

@@ -74,11 +74,12 @@ static void expectation(const struct key_desc *k, char *out, size_t size)
 }
 
 void ifx_cfg_refuse_value(struct parse_ctx *p, const struct key_desc *k, const char *written,
-                         const json_t *v)
+                          const json_t *v)
 {
     char want[256], got[SHOW_BUF];
     /* An array or object given as the url may hold the url itself, password and all. */
-    bool hide = is_secret(k) || (k->check == ifx_cfg_check_url && (json_is_array(v) || json_is_object(v)));
+    bool hide =
+        is_secret(k) || (k->check == ifx_cfg_check_url && (json_is_array(v) || json_is_object(v)));
 
     expectation(k, want, sizeof want);
     ifx_cfg_show_value(v, hide, got);
@@ -254,7 +255,7 @@ ifx_rc ifx_cfg_set_defaults(ifx_config *c, ifx_role role, ifx_version version)
 
 /* Checks the JSON type and range of v and stores it; any refusal becomes a problem. */
 void ifx_cfg_store_json(struct parse_ctx *p, const struct key_desc *k, const char *written,
-                       const json_t *v)
+                        const json_t *v)
 {
     ifx_err why;
     ifx_rc rc;

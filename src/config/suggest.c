@@ -24,7 +24,8 @@ static size_t edit_distance(const char *a, const char *b)
             if (prev[j - 1] + cost < best)
                 best = prev[j - 1] + cost;
             if (i > 1 && j > 1 && ifx_cfg_ascii_lower(a[i - 1]) == ifx_cfg_ascii_lower(b[j - 2]) &&
-                ifx_cfg_ascii_lower(a[i - 2]) == ifx_cfg_ascii_lower(b[j - 1]) && prev2[j - 2] + 1 < best)
+                ifx_cfg_ascii_lower(a[i - 2]) == ifx_cfg_ascii_lower(b[j - 1]) &&
+                prev2[j - 2] + 1 < best)
                 best = prev2[j - 2] + 1;
             cur[j] = best;
         }

@@ -38,15 +38,17 @@ void ifx_cfg_check_credential(struct parse_ctx *p, const struct key_desc *k, con
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)v[i];
         if (ch < 0x20 || ch == 0x7F) {
-            ifx_cfg_problem(p,
-                    "key '%s' must not contain control characters such as CR, LF or TAB (the "
-                    "value is not shown)",
-                    written);
+            ifx_cfg_problem(
+                p,
+                "key '%s' must not contain control characters such as CR, LF or TAB (the "
+                "value is not shown)",
+                written);
             return;
         }
     }
     if (len && (v[0] == ' ' || v[len - 1] == ' '))
-        ifx_cfg_problem(p, "key '%s' must not begin or end with a space (the value is not shown)", written);
+        ifx_cfg_problem(p, "key '%s' must not begin or end with a space (the value is not shown)",
+                        written);
 }
 
 void ifx_cfg_check_token(struct parse_ctx *p, const struct key_desc *k, const char *written)
@@ -87,8 +89,8 @@ void ifx_cfg_check_url(struct parse_ctx *p, const struct key_desc *k, const char
     for (i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)url[i];
         if (ch <= 0x20 || ch == 0x7F) {
-            ifx_cfg_problem(p, "key '%s' must not contain spaces or control characters, got %s", written,
-                    shown);
+            ifx_cfg_problem(p, "key '%s' must not contain spaces or control characters, got %s",
+                            written, shown);
             return;
         }
     }
@@ -102,10 +104,11 @@ void ifx_cfg_check_url(struct parse_ctx *p, const struct key_desc *k, const char
     }
     /* The transports add their own query parameters (org, bucket, db, precision). */
     if (strpbrk(url, "?#")) {
-        ifx_cfg_problem(p,
-                "key '%s' must not have a query string or fragment (ifx adds the parameters "
-                "itself), got %s",
-                written, shown);
+        ifx_cfg_problem(
+            p,
+            "key '%s' must not have a query string or fragment (ifx adds the parameters "
+            "itself), got %s",
+            written, shown);
         return;
     }
     auth = url + scheme;
@@ -168,8 +171,9 @@ void ifx_cfg_check_cursor_field(struct parse_ctx *p, const struct key_desc *k, c
     ifx_version v = p->c->version;
 
     if (is_blank(f)) {
-        ifx_cfg_problem(p, "key '%s' must not be empty; use \"_time\" for v2 or \"time\" for v1 and v3",
-                written);
+        ifx_cfg_problem(
+            p, "key '%s' must not be empty; use \"_time\" for v2 or \"time\" for v1 and v3",
+            written);
         return;
     }
     if (!p->version_known)
@@ -177,29 +181,33 @@ void ifx_cfg_check_cursor_field(struct parse_ctx *p, const struct key_desc *k, c
     /* Flux tables name the timestamp column "_time"; InfluxQL and SQL results name it "time".
      * The other spelling would never match and the cursor would never advance. */
     if (v == IFX_VERSION_V2 && strcmp(f, "time") == 0)
-        ifx_cfg_problem(p,
-                "key '%s' must not be \"time\" for v2: Flux names the timestamp column \"_time\"",
-                written);
+        ifx_cfg_problem(
+            p, "key '%s' must not be \"time\" for v2: Flux names the timestamp column \"_time\"",
+            written);
     else if ((v == IFX_VERSION_V1 || v == IFX_VERSION_V3) && strcmp(f, "_time") == 0)
-        ifx_cfg_problem(p, "key '%s' must not be \"_time\" for %s: %s names the timestamp column \"time\"",
-                written, ifx_version_name(v), v == IFX_VERSION_V1 ? "InfluxQL" : "SQL");
+        ifx_cfg_problem(
+            p, "key '%s' must not be \"_time\" for %s: %s names the timestamp column \"time\"",
+            written, ifx_version_name(v), v == IFX_VERSION_V1 ? "InfluxQL" : "SQL");
 }
 
-void ifx_cfg_check_payload_column(struct parse_ctx *p, const struct key_desc *k, const char *written)
+void ifx_cfg_check_payload_column(struct parse_ctx *p, const struct key_desc *k,
+                                  const char *written)
 {
     /* Upstream took "" as a column name and then failed every row (R15). */
     if (**str_slot(p->c, k) == '\0')
-        ifx_cfg_problem(p, "key '%s' must not be empty; leave it out to use the whole row", written);
+        ifx_cfg_problem(p, "key '%s' must not be empty; leave it out to use the whole row",
+                        written);
 }
 
 void ifx_cfg_check_stuck_cap(struct parse_ctx *p, const struct key_desc *k, const char *written)
 {
     if (*SLOT(uint32_t, p->c, k) == 1)
-        ifx_cfg_problem(p,
-                "key '%s' must not be 1: the cap would equal batch_size, so a batch stuck on one "
-                "timestamp could never grow past it; use 0 to turn stuck detection off, or 2 to "
-                "100",
-                written);
+        ifx_cfg_problem(
+            p,
+            "key '%s' must not be 1: the cap would equal batch_size, so a batch stuck on one "
+            "timestamp could never grow past it; use 0 to turn stuck detection off, or 2 to "
+            "100",
+            written);
 }
 
 /* An empty window that ended in the past moves the cursor by the window less 1 ns: a window of
@@ -210,7 +218,7 @@ void ifx_cfg_check_query_window(struct parse_ctx *p, const struct key_desc *k, c
     char got[IFX_DURATION_MAX];
     if (ns != 0 && ns < SEC) {
         ifx_duration_format(ns, got);
-        ifx_cfg_problem(p, "key '%s' must be \"0s\" (no upper bound) or at least 1s, got \"%s\"", written,
-                got);
+        ifx_cfg_problem(p, "key '%s' must be \"0s\" (no upper bound) or at least 1s, got \"%s\"",
+                        written, got);
     }
 }
