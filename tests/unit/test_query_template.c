@@ -40,7 +40,7 @@ static void test_placeholders(void **state)
 }
 
 static void check_template(const char *query, uint64_t window_ns, ifx_version version,
-                         const char *fragment)
+                           const char *fragment)
 {
     ifx_config cfg;
     ifx_err err;
@@ -67,29 +67,31 @@ static void test_check(void **state)
     check_template("WHERE time > '$cursor'", 0, IFX_VERSION_V3, NULL);
     check_template("WHERE time > '$cursor' AND time < '$cursor_end'", hour, IFX_VERSION_V3, NULL);
     check_template("WHERE time > '2024-01-01'", 0, IFX_VERSION_V3,
-                 "must use the $cursor placeholder outside comments");
+                   "must use the $cursor placeholder outside comments");
     check_template("WHERE time > 0 -- '$cursor'", 0, IFX_VERSION_V1,
-                 "must use the $cursor placeholder outside comments");
+                   "must use the $cursor placeholder outside comments");
     check_template("WHERE time > '$cursor'", hour, IFX_VERSION_V3,
-                 "add AND time < '$cursor_end' to the WHERE clause");
+                   "add AND time < '$cursor_end' to the WHERE clause");
     check_template("range(start: time(v: \"$cursor\"))", hour, IFX_VERSION_V2,
-                 "add stop: time(v: \"$cursor_end\") to range()");
+                   "add stop: time(v: \"$cursor_end\") to range()");
     check_template("WHERE time > '$cursor'", hour, IFX_VERSION_AUTO,
-                 "(Flux: stop: time(v: \"$cursor_end\") in range())");
+                   "(Flux: stop: time(v: \"$cursor_end\") in range())");
     check_template("WHERE time > '$cursor' AND time < '$cursor_end'", 0, IFX_VERSION_V1,
-                 "uses $cursor_end but query_window is \"0s\"");
+                   "uses $cursor_end but query_window is \"0s\"");
 }
 
 static void test_relative_start(void **state)
 {
     (void)state;
-    assert_string_equal(ifx_query_template_relative_start("from(bucket: \"b\") |> range(start: -1h)"),
-                        "range(start: -...)");
+    assert_string_equal(
+        ifx_query_template_relative_start("from(bucket: \"b\") |> range(start: -1h)"),
+        "range(start: -...)");
     assert_string_equal(ifx_query_template_relative_start("x |> RANGE( start : - 5m)"),
                         "range(start: -...)");
     assert_string_equal(ifx_query_template_relative_start("WHERE time > NOW() - 1h"), "now()");
     assert_null(ifx_query_template_relative_start("range(start: time(v: \"$cursor\"))"));
-    assert_null(ifx_query_template_relative_start("WHERE note != 'now()' AND a = \"range(start: -1h)\""));
+    assert_null(
+        ifx_query_template_relative_start("WHERE note != 'now()' AND a = \"range(start: -1h)\""));
     assert_null(ifx_query_template_relative_start("SELECT mynow() FROM m"));
     assert_null(ifx_query_template_relative_start("x |> myrange(start: -1h)"));
 }
