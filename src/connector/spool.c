@@ -9,6 +9,10 @@
  *   segment is deleted only after a position past it is durable. So the position always names an
  *   existing segment and the segments from it to the newest are numbered without gaps.
  * Only counters and positions live in memory; records are read back from disk when peeked.
+ *
+ * Why one file of this size: the record format, the position file, the segments, recovery at
+ * open and append/peek/pop keep the invariants above together, under one mutex; about a third
+ * is recovery, which must know every other part's on-disk form.
  */
 #include "ifx/spool.h"
 
