@@ -434,9 +434,12 @@ uint64_t ifx_hash64(const void *p, size_t len, uint64_t seed)
         len -= 8;
     }
     if (len) {
-        uint8_t tail[8] = {0}; /* the last 1..7 bytes, zero-extended */
-        memcpy(tail, b, len);
-        h = fold(h, ifx_le_get64(tail));
+        /* the last 1..7 bytes, little-endian and zero-extended, gathered in a register: most
+         * keys hashed are shorter than 8 bytes */
+        uint64_t tail = 0;
+        for (size_t i = 0; i < len; i++)
+            tail |= (uint64_t)b[i] << (8 * i);
+        h = fold(h, tail);
     }
     return finalize(h);
 }

@@ -646,12 +646,19 @@ ifx_rc ifx_pc_produced_next(ifx_pc_produced *it, ifx_produced_view *out, bool *d
 
 /* ---- header values as text ------------------------------------------------------------------ */
 
-/* n is 1, 2, 4 or 8: zero-extended to 8 bytes */
+/* n is 1, 2, 4 or 8 */
 static uint64_t le_uint(const uint8_t *p, size_t n)
 {
-    uint8_t w[8] = {0};
-    memcpy(w, p, n);
-    return ifx_le_get64(w);
+    switch (n) {
+    case 1:
+        return p[0];
+    case 2:
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8;
+    case 4:
+        return ifx_le_get32(p);
+    default:
+        return ifx_le_get64(p);
+    }
 }
 
 /* Sign-extends the n-byte two's complement value v and writes it in decimal. */
