@@ -1,13 +1,14 @@
 /* ifx command line: a Prometheus scrape endpoint for `ifx sink` and `ifx source`.
  *
  * Two halves that know nothing of each other:
- * - a tiny HTTP/1.1 server on its own thread that answers GET and HEAD /metrics with whatever a
- *   render callback puts into a buffer (404 for other paths, 405 for other methods on /metrics,
- *   400 for malformed requests). One poll loop serves up to 32 connections at once, none
- *   blocking another: each is bounded by a 2 s deadline and an 8 KiB request head, and closed
- *   after the answer. When all 32 are taken, the one waiting longest for its request is dropped
- *   for a newcomer, so idle connections cannot starve a scraper.
- * - the Prometheus text format (version 0.0.4) of the sink's and the source's counters.
+ * - metrics.c: a tiny HTTP/1.1 server on its own thread that answers GET and HEAD /metrics with
+ *   whatever a render callback puts into a buffer (404 for other paths, 405 for other methods on
+ *   /metrics, 400 for malformed requests). One poll loop serves up to 32 connections at once,
+ *   none blocking another: each is bounded by a 2 s deadline and an 8 KiB request head, and
+ *   closed after the answer. When all 32 are taken, the one waiting longest for its request is
+ *   dropped for a newcomer, so idle connections cannot starve a scraper.
+ * - metrics_text.c: the Prometheus text format (version 0.0.4) of the sink's and the source's
+ *   counters.
  *
  * Thread safety: cli_metrics_start and cli_metrics_stop are called by one thread (the command's).
  * The render callback runs on the server thread, concurrently with the engine: it must only use

@@ -12,6 +12,11 @@
  * Recursion: arrays, inline tables and the writer recurse, bounded by IFX_TOML_MAX_DEPTH: every
  * table and array carries its depth, checked when it is created.
  *
+ * Why one file of this size: it is one reader (there is no C TOML library in Debian). Its parts,
+ * the arena, the tree and its member index, the lexer, values, date-times and the writer, share
+ * the reader's state and its error reporting, and none is used by anything else; split up they
+ * would need an internal header as large as the interfaces between them.
+ *
  * Messages quote keys but never values (a mistyped line may hold a token), and name the position
  * as "line L, column C" computed only when an error is reported.
  */

@@ -1,4 +1,4 @@
-/* ifx — exactly-once row tracking for a polling source (see src/connector/cursor.h).
+/* ifx — exactly-once row tracking for a polling source (see include/ifx/cursor.h).
  *
  * The plan works on two scratch arrays built per answer: the rows grouped by table (to check the
  * time order and find the full tables) and the rows the cursor may deliver, sorted by (time, hash)
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/le.h"
 #include "ifx/timeutil.h"
 
 #define CURSOR_MAGIC      "IFXC"
@@ -311,20 +312,6 @@ out:
 /* ---- persisted form ---------------------------------------------------------------------------
  */
 
-static void put_le(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 ifx_rc ifxi_cursor_encode(const ifx_cursor *c, ifx_buf *out)
 {
     uint8_t head[CURSOR_HEADER_LEN];
@@ -336,12 +323,12 @@ ifx_rc ifxi_cursor_encode(const ifx_cursor *c, ifx_buf *out)
         return rc;
     memcpy(head, CURSOR_MAGIC, 4);
     head[4] = CURSOR_VERSION;
-    put_le(head + 5, (uint64_t)c->time_ns, 8);
-    put_le(head + 13, (uint64_t)c->nseen, 4);
+    ifx_le_put64(head + 5, (uint64_t)c->time_ns);
+    ifx_le_put32(head + 13, (uint32_t)c->nseen);
     ifx_buf_append(out, head, sizeof head); /* cannot fail: reserved */
     for (size_t i = 0; i < c->nseen; i++) {
         uint8_t h[8];
-        put_le(h, c->seen[i], 8);
+        ifx_le_put64(h, c->seen[i]);
         ifx_buf_append(out, h, sizeof h);
     }
     return IFX_OK;
@@ -368,7 +355,7 @@ ifx_rc ifxi_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err
                               (unsigned)p[4]);
     if (len < CURSOR_HEADER_LEN)
         return ifx_err_set_at(err, IFX_E_INVALID, len, "cursor state: truncated at byte %zu", len);
-    count = get_le(p + 13, 4);
+    count = ifx_le_get32(p + 13);
     body = len - CURSOR_HEADER_LEN;
     if (body / 8 < count)
         return ifx_err_set_at(err, IFX_E_INVALID, len, "cursor state: truncated at byte %zu", len);
@@ -377,7 +364,7 @@ ifx_rc ifxi_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err
                               "cursor state: %zu trailing bytes", body - (size_t)count * 8);
     for (size_t k = 1; k < count; k++) {
         const uint8_t *q = p + CURSOR_HEADER_LEN + 8 * k;
-        if (get_le(q, 8) < get_le(q - 8, 8))
+        if (ifx_le_get64(q) < ifx_le_get64(q - 8))
             return ifx_err_set_at(err, IFX_E_INVALID, CURSOR_HEADER_LEN + 8 * k,
                                   "cursor state: hashes not sorted at entry %zu", k);
     }
@@ -386,9 +373,9 @@ ifx_rc ifxi_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err
         if (!out->seen)
             return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
         for (size_t k = 0; k < count; k++)
-            out->seen[k] = get_le(p + CURSOR_HEADER_LEN + 8 * k, 8);
+            out->seen[k] = ifx_le_get64(p + CURSOR_HEADER_LEN + 8 * k);
     }
-    out->time_ns = (int64_t)get_le(p + 5, 8);
+    out->time_ns = (int64_t)ifx_le_get64(p + 5);
     out->nseen = out->cap = (size_t)count;
     return IFX_OK;
 }
@@ -442,11 +429,17 @@ uint64_t ifxi_cursor_hash64(const void *p, size_t len, uint64_t seed)
     uint64_t h = scramble_word(seed ^ HASH_ADD) ^ ((uint64_t)len * HASH_GOLDEN);
 
     while (len >= 8) {
-        h = fold(h, get_le(b, 8));
+        h = fold(h, ifx_le_get64(b));
         b += 8;
         len -= 8;
     }
-    if (len)
-        h = fold(h, get_le(b, (int)len));
+    if (len) {
+        /* the last 1..7 bytes, little-endian and zero-extended, gathered in a register: most
+         * keys hashed are shorter than 8 bytes */
+        uint64_t tail = 0;
+        for (size_t i = 0; i < len; i++)
+            tail |= (uint64_t)b[i] << (8 * i);
+        h = fold(h, tail);
+    }
     return finalize(h);
 }

@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "connector/engine.h"
+#include "connector/query_template.h"
+#include "connector/source_rows.h"
 #include "ifx/client.h"
 #include "core/codec.h"
 #include "connector/cursor.h"
@@ -73,269 +75,13 @@ struct ifx_source {
         pthread_mutex_unlock(&(s)->lock);                                                          \
     } while (0)
 
-/* ---- the query template ------------------------------------------------------------------- */
-
-static bool ident_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '_';
-}
-
-/* Is "$name" at t[i] a placeholder (not followed by an identifier character)? */
-static bool placeholder_at(const char *t, size_t i, const char *name)
-{
-    size_t n = strlen(name);
-    return t[i] == '$' && strncmp(t + i + 1, name, n) == 0 && !ident_char(t[i + 1 + n]);
-}
-
-ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, int64_t cursor_end_ns,
-                               uint64_t limit, ifx_buf *out, ifx_err *err)
-{
-    char when[IFX_RFC3339_MAX], until[IFX_RFC3339_MAX];
-    ifx_rc rc = IFX_OK;
-
-    ifx_buf_reset(out);
-    ifx_time_format_rfc3339(cursor_ns, when);
-    ifx_time_format_rfc3339(cursor_end_ns, until);
-    for (size_t i = 0; tmpl[i] && !rc; i++) {
-        /* The values are ours (timestamps, digits): nothing a row holds reaches the text.
-         * $cursor_end is tried first, although "$cursor" followed by '_' is no placeholder
-         * either: the longer name must win whatever the order. */
-        if (placeholder_at(tmpl, i, "cursor_end")) {
-            rc = ifx_buf_puts(out, until);
-            i += 10;
-        } else if (placeholder_at(tmpl, i, "cursor")) {
-            rc = ifx_buf_puts(out, when);
-            i += 6;
-        } else if (placeholder_at(tmpl, i, "limit")) {
-            rc = ifx_buf_printf(out, "%llu", (unsigned long long)limit);
-            i += 5;
-        } else if (placeholder_at(tmpl, i, "offset")) {
-            rc = ifx_buf_putc(out, '0'); /* ifx never pages with OFFSET (upstream R19) */
-            i += 6;
-        } else {
-            rc = ifx_buf_putc(out, tmpl[i]);
-        }
-    }
-    return rc ? ifx_err_set(err, rc, "the rendered query is too large") : IFX_OK;
-}
-
-/* Which of $cursor and $cursor_end the template uses outside comments (inside quotes counts:
- * '$cursor' is the usual way to write it). Quotes are tracked before comments, so a "//" or
- * "--" inside a string literal (a URL in Flux) starts no comment (upstream R17). */
-static void find_placeholders(const char *q, bool *cursor, bool *cursor_end)
-{
-    bool in_line = false, in_block = false;
-    char quote = 0;
-
-    *cursor = *cursor_end = false;
-    for (size_t i = 0; q[i]; i++) {
-        if (in_line) {
-            in_line = q[i] != '\n';
-        } else if (in_block) {
-            if (q[i] == '*' && q[i + 1] == '/')
-                in_block = false, i++;
-        } else if (quote) {
-            if (q[i] == '\\' && q[i + 1])
-                i++;
-            else if (q[i] == quote)
-                quote = 0;
-            *cursor |= placeholder_at(q, i, "cursor");
-            *cursor_end |= placeholder_at(q, i, "cursor_end");
-        } else if ((q[i] == '-' && q[i + 1] == '-') || (q[i] == '/' && q[i + 1] == '/')) {
-            in_line = true;
-        } else if (q[i] == '/' && q[i + 1] == '*') {
-            in_block = true, i++;
-        } else if (q[i] == '\'' || q[i] == '"') {
-            quote = q[i];
-        } else {
-            *cursor |= placeholder_at(q, i, "cursor");
-            *cursor_end |= placeholder_at(q, i, "cursor_end");
-        }
-    }
-}
-
-/* $cursor must appear outside comments: without it every poll returns the same rows. With
- * query_window set, $cursor_end must too (else the window bounds nothing), and without it
- * $cursor_end would bound the query at the cursor itself. */
-static ifx_rc check_template(const ifx_config *cfg, ifx_err *err)
-{
-    bool cursor, cursor_end;
-
-    find_placeholders(cfg->query, &cursor, &cursor_end);
-    if (!cursor)
-        return ifx_err_set(err, IFX_E_CONFIG,
-                           "key 'query' must use the $cursor placeholder outside comments, e.g. "
-                           "WHERE time > '$cursor' ORDER BY time LIMIT $limit: without it every "
-                           "poll returns the same rows");
-    if (cfg->query_window_ns && !cursor_end) {
-        const char *fix =
-            cfg->version == IFX_VERSION_V2 ? "add stop: time(v: \"$cursor_end\") to range()"
-            : cfg->version == IFX_VERSION_AUTO
-                ? "add AND time < '$cursor_end' (Flux: stop: time(v: \"$cursor_end\") in range())"
-                : "add AND time < '$cursor_end' to the WHERE clause";
-        return ifx_err_set(err, IFX_E_CONFIG,
-                           "query_window is set but key 'query' has no upper time bound: %s, or "
-                           "set query_window to \"0s\"",
-                           fix);
-    }
-    if (!cfg->query_window_ns && cursor_end)
-        return ifx_err_set(err, IFX_E_CONFIG,
-                           "key 'query' uses $cursor_end but query_window is \"0s\" (no window): "
-                           "set query_window (e.g. \"1h\"), or remove $cursor_end");
-    return IFX_OK;
-}
-
-/* Steps a scan of a template by one character: true when q[*i] is text outside quotes (not a
- * quote character either), where keywords may start. Skips escaped characters in quotes. */
-static bool outside_quotes(const char *q, size_t *i, char *quote)
-{
-    if (*quote) {
-        if (q[*i] == '\\' && q[*i + 1])
-            ++*i;
-        else if (q[*i] == *quote)
-            *quote = 0;
-        return false;
-    }
-    if (q[*i] == '\'' || q[*i] == '"') {
-        *quote = q[*i];
-        return false;
-    }
-    return true;
-}
-
-/* Is q[i..] the word w (ASCII case ignored), not inside a longer identifier on its left? */
-static bool word_at(const char *q, size_t i, const char *w)
-{
-    return strncasecmp(q + i, w, strlen(w)) == 0 && (i == 0 || !ident_char(q[i - 1]));
-}
-
-static const char *skip_space(const char *p)
-{
-    while (isspace((unsigned char)*p))
-        p++;
-    return p;
-}
-
-/* Where the template starts reading relative to the wall clock instead of at $cursor (upstream
- * R4: the shipped range(start: -1h)): a Flux range(start: -<duration>) or an SQL/InfluxQL now()
- * outside quotes. NULL when there is none; else the text shown in the warning. */
-static const char *relative_start(const char *q)
-{
-    char quote = 0;
-    for (size_t i = 0; q[i]; i++) {
-        if (!outside_quotes(q, &i, &quote))
-            continue;
-        if (word_at(q, i, "range(")) {
-            const char *p = skip_space(q + i + 6);
-            if (strncmp(p, "start", 5) == 0 && *(p = skip_space(p + 5)) == ':' &&
-                *skip_space(p + 1) == '-')
-                return "range(start: -...)";
-        } else if (word_at(q, i, "now()")) {
-            return "now()";
-        }
-    }
-    return NULL;
-}
-
-/* True when the template has GROUP BY outside quotes (ASCII case ignored). */
-static bool has_group_by(const char *q)
-{
-    char quote = 0;
-    for (size_t i = 0; q[i]; i++) {
-        if (!outside_quotes(q, &i, &quote) || !word_at(q, i, "group"))
-            continue;
-        const char *p = skip_space(q + i + 5);
-        if (p > q + i + 5 && strncasecmp(p, "by", 2) == 0 && !ident_char(p[2]))
-            return true;
-    }
-    return false;
-}
-
 /* ---- rows to messages ----------------------------------------------------------------------- */
-
-/* Columns that describe the query rather than the data. */
-static bool bookkeeping(const ifx_column *c)
-{
-    static const char *const names[] = {"result", "table", "_start", "_stop"};
-    for (size_t i = 0; i < 4; i++)
-        if (c->len == strlen(names[i]) && memcmp(c->name, names[i], c->len) == 0)
-            return true;
-    return false;
-}
-
-static bool named(const ifx_column *c, const char *name)
-{
-    return c->len == strlen(name) && memcmp(c->name, name, c->len) == 0;
-}
 
 /* id 0 means "assign one" to the runtime: a row's id never is. */
 static void nonzero_id(ifx_u128 *id)
 {
     if (id->hi == 0 && id->lo == 0)
         id->lo = 1;
-}
-
-/* Decimal digits of v, written backwards from end; returns where they start. */
-static char *digits_back(uint64_t v, char *end)
-{
-    do
-        *--end = (char)('0' + v % 10);
-    while (v /= 10);
-    return end;
-}
-
-static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
-{
-    char tmp[IFX_LP_FLOAT_MAX > IFX_RFC3339_MAX ? IFX_LP_FLOAT_MAX + 2 : IFX_RFC3339_MAX];
-    char *end = tmp + sizeof tmp, *p;
-    size_t n;
-    switch (v->type) {
-    case IFX_VAL_NULL:
-        return ifx_buf_puts(b, "null");
-    case IFX_VAL_BOOL:
-        return ifx_buf_puts(b, v->v.b ? "true" : "false");
-    case IFX_VAL_I64:
-        p = digits_back(v->v.i < 0 ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i, end);
-        if (v->v.i < 0)
-            *--p = '-';
-        return ifx_buf_append(b, p, (size_t)(end - p));
-    case IFX_VAL_U64:
-        p = digits_back(v->v.u, end);
-        return ifx_buf_append(b, p, (size_t)(end - p));
-    case IFX_VAL_F64:
-        /* JSON has no NaN or infinity */
-        if (!(n = ifx_lp_format_float(v->v.f, tmp)))
-            return ifx_buf_puts(b, "null");
-        /* A float stays a float: 2.0, not 2, which a consumer would read as an integer. */
-        if (!memchr(tmp, '.', n))
-            memcpy(tmp + n, ".0", 3), n += 2;
-        return ifx_buf_append(b, tmp, n);
-    case IFX_VAL_STRING:
-        return ifxi_json_append_string(b, v->v.s.p, v->v.s.len);
-    case IFX_VAL_TIME:
-        ifx_time_format_rfc3339(v->v.i, tmp);
-        return ifxi_json_append_string(b, tmp, strlen(tmp));
-    }
-    return IFX_E_USAGE;
-}
-
-/* Feeds a value into the identity hash: type and bytes, so that 1 and "1" differ. */
-static uint64_t hash_value(uint64_t h, const ifx_value *v)
-{
-    uint8_t t = (uint8_t)v->type;
-    h = ifxi_cursor_hash64(&t, 1, h);
-    switch (v->type) {
-    case IFX_VAL_STRING:
-        return ifxi_cursor_hash64(v->v.s.p, v->v.s.len, h);
-    case IFX_VAL_BOOL:
-        return ifxi_cursor_hash64(&v->v.b, sizeof v->v.b, h);
-    case IFX_VAL_F64:
-        return ifxi_cursor_hash64(&v->v.f, sizeof v->v.f, h);
-    case IFX_VAL_NULL:
-        return h;
-    default:
-        return ifxi_cursor_hash64(&v->v.i, sizeof v->v.i, h);
-    }
 }
 
 static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
@@ -375,17 +121,8 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
     ifx_cursor_row *cr = &s->crow[s->nrows];
 
     /* identity: the measurement and every data column, names included */
-    uint64_t h1 = 0x243F6A8885A308D3ULL, h2 = 0x13198A2E03707344ULL;
-    if (row->measurement) {
-        h1 = ifxi_cursor_hash64(row->measurement, row->measurement_len, h1);
-        h2 = ifxi_cursor_hash64(row->measurement, row->measurement_len, h2);
-    }
-    for (size_t i = 0; i < row->ncols; i++) {
-        if (bookkeeping(&row->cols[i]))
-            continue;
-        h1 = hash_value(ifxi_cursor_hash64(row->cols[i].name, row->cols[i].len, h1), &row->vals[i]);
-        h2 = hash_value(ifxi_cursor_hash64(row->cols[i].name, row->cols[i].len, h2), &row->vals[i]);
-    }
+    uint64_t h1, h2;
+    ifxi_source_rows_identity(row, &h1, &h2);
     cr->time_ns = t;
     cr->hash = h1;
     cr->table = row->table;
@@ -403,64 +140,10 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
         k->timestamp_us = t > 0 ? (uint64_t)(t / 1000) : 0;
     }
 
-    /* payload */
     k->payload_off = s->arena.len;
-    if (c->payload_column) {
-        long pc = ifx_row_find(row, c->payload_column);
-        if (pc < 0)
-            return ifx_err_set(err, IFX_E_INVALID, "a row has no column '%s' (payload_column)",
-                               c->payload_column);
-        const ifx_value *v = &row->vals[pc];
-        switch (c->payload_format) {
-        case IFX_PAYLOAD_TEXT:
-            rc = v->type == IFX_VAL_STRING ? ifx_buf_append(&s->arena, v->v.s.p, v->v.s.len)
-                                           : json_value(&s->arena, v);
-            break;
-        case IFX_PAYLOAD_BASE64:
-            if (v->type != IFX_VAL_STRING)
-                return ifx_err_set(err, IFX_E_INVALID,
-                                   "payload_column '%s' must hold base64 text for payload_format "
-                                   "\"raw\"",
-                                   c->payload_column);
-            if ((rc = ifxi_base64_decode(v->v.s.p, v->v.s.len, &s->arena, err)))
-                return ifx_err_prefix(err, "payload_column '%s'", c->payload_column);
-            break;
-        default: /* json: a string column holds JSON text, any other value is its JSON */
-            if (v->type == IFX_VAL_STRING) {
-                if ((rc = ifxi_json_compact(v->v.s.p, v->v.s.len, &s->arena, err)))
-                    return ifx_err_prefix(err, "payload_column '%s' is not JSON",
-                                          c->payload_column);
-            } else {
-                rc = json_value(&s->arena, v);
-            }
-        }
-    } else {
-        bool first = true;
-        rc = ifx_buf_putc(&s->arena, '{');
-        for (size_t i = 0; i < row->ncols && !rc; i++) {
-            const ifx_column *col = &row->cols[i];
-            /* result, table, _start and _stop describe the query, not the row (_stop is the
-             * query's "now"): a re-delivered row must carry the same payload */
-            if (bookkeeping(col))
-                continue;
-            if (!c->include_metadata && named(col, "iox::measurement"))
-                continue;
-            if ((!first && (rc = ifx_buf_putc(&s->arena, ','))) ||
-                (rc = ifxi_json_append_string(&s->arena, col->name, col->len)) ||
-                (rc = ifx_buf_putc(&s->arena, ':')) || (rc = json_value(&s->arena, &row->vals[i])))
-                break;
-            first = false;
-        }
-        if (!rc)
-            rc = ifx_buf_putc(&s->arena, '}');
-    }
-    if (rc)
-        return ifx_err_set(err, rc, "a row is too large");
+    if ((rc = ifxi_source_rows_payload(c, row, &s->arena, err)))
+        return rc;
     k->payload_len = s->arena.len - k->payload_off;
-    if (k->payload_len == 0)
-        return ifx_err_set(err, IFX_E_INVALID,
-                           "payload_column '%s' is empty in a row; Iggy refuses empty payloads",
-                           c->payload_column);
     s->nrows++;
     return IFX_OK;
 }
@@ -841,7 +524,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     *out = NULL;
     if (cfg->role != IFX_ROLE_SOURCE)
         return ifx_err_set(err, IFX_E_CONFIG, "the configuration is not a source's");
-    if ((rc = check_template(cfg, err)))
+    if ((rc = ifxi_query_template_check(cfg, err)))
         return rc;
     s = calloc(1, sizeof *s);
     if (!s)
@@ -878,7 +561,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
               : s->cfg.query_language == IFX_QUERY_LANGUAGE_INFLUXQL ? IFX_QUERY_INFLUXQL
                                                                      : IFX_QUERY_SQL;
     if (s->cfg.version == IFX_VERSION_V3 && s->lang == IFX_QUERY_INFLUXQL &&
-        has_group_by(s->cfg.query)) {
+        ifxi_query_template_has_group_by(s->cfg.query)) {
         /* v3 answers InfluxQL in JSONL without saying where one series ends and the next
          * begins, and LIMIT applies per series: the cursor could skip rows. */
         rc = ifx_err_set(err, IFX_E_CONFIG,
@@ -900,7 +583,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     else if (rc)
         slog(s, IFX_LOG_WARN, "InfluxDB is not reachable yet (%s); polling will wait for it",
              err->msg);
-    const char *relative = relative_start(s->cfg.query);
+    const char *relative = ifxi_query_template_relative_start(s->cfg.query);
     if (relative)
         slog(s, IFX_LOG_WARN,
              "key 'query' reads from a time relative to now (%s): after downtime, rows older "

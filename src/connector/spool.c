@@ -9,6 +9,10 @@
  *   segment is deleted only after a position past it is durable. So the position always names an
  *   existing segment and the segments from it to the newest are numbered without gaps.
  * Only counters and positions live in memory; records are read back from disk when peeked.
+ *
+ * Why one file of this size: the record format, the position file, the segments, recovery at
+ * open and append/peek/pop keep the invariants above together, under one mutex; about a third
+ * is recovery, which must know every other part's on-disk form.
  */
 #include "connector/spool.h"
 
@@ -25,6 +29,10 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <libdeflate.h>
+
+#include "core/le.h"
 
 #define SPOOL_MAGIC           0x52584649u /* "IFXR" read as a little-endian u32 */
 #define SPOOL_HEADER          12u
@@ -44,7 +52,6 @@ struct ifx_spool {
     uint64_t max_bytes;
     uint64_t max_segment_bytes;
     bool no_fsync;
-    uint32_t crc_table[256];
 
     uint64_t read_seg, read_off; /* the oldest undelivered record */
     int read_fd;                 /* read_seg opened for reading, -1 until needed */
@@ -62,37 +69,11 @@ struct ifx_spool {
 /* ---- small helpers ----------------------------------------------------------------------------
  */
 
-static void crc_init(uint32_t *table)
+/* The CRC-32 of zip and gzip (reflected polynomial 0xEDB88320, pre- and post-inverted), which the
+ * on-disk format names. zlib's convention, so that calls chain over pieces of a record. */
+static uint32_t crc_update(uint32_t crc, const void *p, size_t n)
 {
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        table[i] = c;
-    }
-}
-
-/* zlib's convention (pre- and post-inverted), so that calls chain over pieces of a record. */
-static uint32_t crc_update(const uint32_t *table, uint32_t crc, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++)
-        crc = table[(crc ^ b[i]) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return (uint32_t)libdeflate_crc32(crc, p, n);
 }
 
 static void segment_name(uint64_t seg, char *out)
@@ -210,11 +191,11 @@ static int file_size(int fd, uint64_t *size)
  */
 
 /* One line of text, so an operator can read it; the crc makes a damaged one recognisable. */
-static size_t position_format(const ifx_spool *s, uint64_t seg, uint64_t off, char *out, size_t n)
+static size_t position_format(uint64_t seg, uint64_t off, char *out, size_t n)
 {
     int k =
         snprintf(out, n, "ifx-spool-position 1 segment=%016" PRIx64 " offset=%" PRIu64, seg, off);
-    uint32_t crc = crc_update(s->crc_table, 0, out, (size_t)k);
+    uint32_t crc = crc_update(0, out, (size_t)k);
     k += snprintf(out + k, n - (size_t)k, " crc=%08" PRIx32 "\n", crc);
     return (size_t)k;
 }
@@ -256,8 +237,7 @@ static ifx_rc position_read(ifx_spool *s, position_state *state, uint64_t *seg, 
     if (sscanf(text,
                "ifx-spool-position 1 segment=%16" SCNx64 " offset=%20" SCNu64 " crc=%8" SCNx32, seg,
                off, &crc) == 3 &&
-        position_format(s, *seg, *off, expect, sizeof expect) == len &&
-        memcmp(expect, text, len) == 0)
+        position_format(*seg, *off, expect, sizeof expect) == len && memcmp(expect, text, len) == 0)
         *state = POSITION_OK;
 out:
     close(fd);
@@ -269,7 +249,7 @@ out:
 static ifx_rc position_write(ifx_spool *s, uint64_t seg, uint64_t off, ifx_err *err)
 {
     char text[160];
-    size_t len = position_format(s, seg, off, text, sizeof text);
+    size_t len = position_format(seg, off, text, sizeof text);
     ifx_rc rc = IFX_OK;
     int fd = openat(s->dir_fd, POSITION_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
@@ -308,8 +288,8 @@ out:
 
 /* Checks the record at off in a file of size end without reading it whole (records reach 1 GiB).
  * Returns 1 and *len when it is valid, 0 and *why when not, -1 with errno when reading failed. */
-static int record_check(const ifx_spool *s, int fd, uint64_t off, uint64_t end,
-                        unsigned char *chunk, uint32_t *len, const char **why)
+static int record_check(int fd, uint64_t off, uint64_t end, unsigned char *chunk, uint32_t *len,
+                        const char **why)
 {
     unsigned char h[SPOOL_HEADER];
     uint32_t n, crc;
@@ -320,11 +300,11 @@ static int record_check(const ifx_spool *s, int fd, uint64_t off, uint64_t end,
     }
     if (pread_full(fd, h, SPOOL_HEADER, off) != 0)
         return -1;
-    if (get_le32(h) != SPOOL_MAGIC) {
+    if (ifx_le_get32(h) != SPOOL_MAGIC) {
         *why = "bad magic";
         return 0;
     }
-    n = get_le32(h + 4);
+    n = ifx_le_get32(h + 4);
     if (n > SPOOL_MAX_RECORD) {
         *why = "length over 1 GiB";
         return 0;
@@ -333,15 +313,15 @@ static int record_check(const ifx_spool *s, int fd, uint64_t off, uint64_t end,
         *why = "incomplete data";
         return 0;
     }
-    crc = crc_update(s->crc_table, 0, h + 4, 4);
+    crc = crc_update(0, h + 4, 4);
     for (uint32_t done = 0; done < n;) {
         uint32_t k = n - done < SPOOL_SCAN_CHUNK ? n - done : SPOOL_SCAN_CHUNK;
         if (pread_full(fd, chunk, k, off + SPOOL_HEADER + done) != 0)
             return -1;
-        crc = crc_update(s->crc_table, crc, chunk, k);
+        crc = crc_update(crc, chunk, k);
         done += k;
     }
-    if (crc != get_le32(h + 8)) {
+    if (crc != ifx_le_get32(h + 8)) {
         *why = "checksum mismatch";
         return 0;
     }
@@ -352,8 +332,8 @@ static int record_check(const ifx_spool *s, int fd, uint64_t off, uint64_t end,
 /* Whether a valid record starts anywhere after the bad one at bad_off: what tells damage in the
  * middle (refused) from a torn append at the end (cut away). Every byte offset is tried, since a
  * damaged length says nothing about where the next record starts. Returns 1, 0, or -1 (errno). */
-static int valid_record_after(const ifx_spool *s, int fd, uint64_t bad_off, uint64_t end,
-                              unsigned char *window, unsigned char *chunk)
+static int valid_record_after(int fd, uint64_t bad_off, uint64_t end, unsigned char *window,
+                              unsigned char *chunk)
 {
     uint64_t pos = bad_off + 1;
     while (pos + SPOOL_HEADER <= end) {
@@ -364,9 +344,9 @@ static int valid_record_after(const ifx_spool *s, int fd, uint64_t bad_off, uint
             uint32_t len;
             const char *why;
             int r;
-            if (get_le32(window + i) != SPOOL_MAGIC)
+            if (ifx_le_get32(window + i) != SPOOL_MAGIC)
                 continue;
-            r = record_check(s, fd, pos + i, end, chunk, &len, &why);
+            r = record_check(fd, pos + i, end, chunk, &len, &why);
             if (r != 0)
                 return r;
         }
@@ -605,7 +585,7 @@ static ifx_rc scan_segment(ifx_spool *s, int fd, uint64_t seg, uint64_t off, boo
                            ") is past the end of the file (%" PRIu64 " bytes)",
                            s->dir, name, off, end);
     while (off < end) {
-        r = record_check(s, fd, off, end, chunk, &len, &why);
+        r = record_check(fd, off, end, chunk, &len, &why);
         if (r < 0)
             return io_error(s, err, name, "cannot read", errno);
         if (r == 1) {
@@ -619,7 +599,7 @@ static ifx_rc scan_segment(ifx_spool *s, int fd, uint64_t seg, uint64_t off, boo
                                   "spool %s/%s: damaged record at offset %" PRIu64
                                   " (%s) in a segment that is not the newest; not skipping it",
                                   s->dir, name, off, why);
-        r = valid_record_after(s, fd, off, end, window, chunk);
+        r = valid_record_after(fd, off, end, window, chunk);
         if (r < 0)
             return io_error(s, err, name, "cannot read", errno);
         if (r == 1)
@@ -792,7 +772,6 @@ ifx_rc ifxi_spool_open(const char *dir, const ifx_spool_options *opt, ifx_spool 
     }
     if (!s->max_segment_bytes)
         s->max_segment_bytes = SPOOL_DEFAULT_SEGMENT;
-    crc_init(s->crc_table);
 
     rc = open_dir_and_lock(s, err);
     if (rc)
@@ -867,9 +846,9 @@ ifx_rc ifxi_spool_append(ifx_spool *s, const void *rec, size_t len, ifx_err *err
         return ifx_err_set(err, IFX_E_INVALID,
                            "spool %s: a record of %zu bytes is over the 1 GiB limit", s->dir, len);
     reclen = SPOOL_HEADER + (uint64_t)len;
-    put_le32(h, SPOOL_MAGIC);
-    put_le32(h + 4, (uint32_t)len);
-    put_le32(h + 8, crc_update(s->crc_table, crc_update(s->crc_table, 0, h + 4, 4), rec, len));
+    ifx_le_put32(h, SPOOL_MAGIC);
+    ifx_le_put32(h + 4, (uint32_t)len);
+    ifx_le_put32(h + 8, crc_update(crc_update(0, h + 4, 4), rec, len));
 
     pthread_mutex_lock(&s->lock);
     if (s->write_broken) {
@@ -968,8 +947,8 @@ ifx_rc ifxi_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err)
         rc = io_error(s, err, name, "cannot read", errno);
         goto out;
     }
-    len = get_le32(h + 4);
-    if (get_le32(h) != SPOOL_MAGIC) {
+    len = ifx_le_get32(h + 4);
+    if (ifx_le_get32(h) != SPOOL_MAGIC) {
         why = "bad magic";
         goto damaged;
     }
@@ -990,8 +969,7 @@ ifx_rc ifxi_spool_peek(ifx_spool *s, ifx_buf *rec, bool *empty, ifx_err *err)
     }
     rec->len = len;
     rec->data[len] = '\0';
-    if (crc_update(s->crc_table, crc_update(s->crc_table, 0, h + 4, 4), rec->data, len) !=
-        get_le32(h + 8)) {
+    if (crc_update(crc_update(0, h + 4, 4), rec->data, len) != ifx_le_get32(h + 8)) {
         why = "checksum mismatch";
         goto damaged;
     }

@@ -1,5 +1,10 @@
 /* ifx — JSON (RFC 8259): a one-pass validator and compactor, and navigation over validated text
- * (see src/core/codec.h). */
+ * (see include/ifx/codec.h).
+ *
+ * Why one file of this size: it is the hot-path scanner (jansson builds a tree per message and
+ * cannot give spans or integers beyond int64). The validator, the navigation and the string and
+ * number decoders are one grammar, read the same way in every part; they share its character
+ * classes and its error messages, and nothing outside uses them separately. */
 #include "core/codec.h"
 #include "core/utf8_internal.h"
 

@@ -1,4 +1,7 @@
-/* ifx — little-endian integers in byte buffers (the spool, the cursor and postcard formats). */
+/* ifx — little-endian integers in byte buffers, for the on-disk and wire formats (the spool's
+ * record header, the cursor's persisted form, postcard's fixed-size header values) that fix the
+ * byte order whatever the host's. Byte by byte, so p need not be aligned; compilers turn each
+ * into one load or store. */
 #ifndef IFX_CORE_LE_H
 #define IFX_CORE_LE_H
 

@@ -19,7 +19,7 @@
 
 #include "core/codec.h"
 #include "ifx/timeutil.h"
-#include "core/rows_internal.h"
+#include "core/rows_formats.h"
 
 /* ---- the RFC 4180 record scanner ------------------------------------------------------------ */
 

@@ -1,7 +1,7 @@
-/* ifx — query result readers: what rows.c (JSON formats, dispatch) and rows_csv.c (CSV formats)
- * share. Not part of the public API. */
-#ifndef IFX_ROWS_INTERNAL_H
-#define IFX_ROWS_INTERNAL_H
+/* ifx — query result readers: what every format's reader (rows_json.c, rows_csv.c) and the
+ * dispatch (rows.c) share; defined in rows_common.c. Not part of the public API. */
+#ifndef IFX_ROWS_COMMON_H
+#define IFX_ROWS_COMMON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -106,8 +106,5 @@ static inline bool ifx_rows_eq(const char *p, size_t len, const char *lit)
     }
     return lit[len] == '\0';
 }
-
-ifx_rc ifxi_rows_read_v2_csv(ifx_rows_ctx *c);
-ifx_rc ifxi_rows_read_v3_csv(ifx_rows_ctx *c);
 
 #endif

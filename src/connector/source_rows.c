@@ -1,0 +1,169 @@
+/* ifx — the source's rows to messages: a row's identity (the hash the cursor and the message id
+ * use) and its payload, both from the data columns only (see connector/source_rows.h).
+ */
+#include "connector/source_rows.h"
+
+#include <string.h>
+
+#include "core/codec.h"
+#include "connector/cursor.h"
+#include "ifx/lp.h"
+#include "ifx/timeutil.h"
+
+/* Columns that describe the query rather than the data. */
+static bool bookkeeping(const ifx_column *c)
+{
+    static const char *const names[] = {"result", "table", "_start", "_stop"};
+    for (size_t i = 0; i < 4; i++)
+        if (c->len == strlen(names[i]) && memcmp(c->name, names[i], c->len) == 0)
+            return true;
+    return false;
+}
+
+static bool named(const ifx_column *c, const char *name)
+{
+    return c->len == strlen(name) && memcmp(c->name, name, c->len) == 0;
+}
+
+/* Decimal digits of v, written backwards from end; returns where they start. */
+static char *digits_back(uint64_t v, char *end)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
+}
+
+static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
+{
+    char tmp[IFX_LP_FLOAT_MAX > IFX_RFC3339_MAX ? IFX_LP_FLOAT_MAX + 2 : IFX_RFC3339_MAX];
+    char *end = tmp + sizeof tmp, *p;
+    size_t n;
+    switch (v->type) {
+    case IFX_VAL_NULL:
+        return ifx_buf_puts(b, "null");
+    case IFX_VAL_BOOL:
+        return ifx_buf_puts(b, v->v.b ? "true" : "false");
+    case IFX_VAL_I64:
+        p = digits_back(v->v.i < 0 ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i, end);
+        if (v->v.i < 0)
+            *--p = '-';
+        return ifx_buf_append(b, p, (size_t)(end - p));
+    case IFX_VAL_U64:
+        p = digits_back(v->v.u, end);
+        return ifx_buf_append(b, p, (size_t)(end - p));
+    case IFX_VAL_F64:
+        /* JSON has no NaN or infinity */
+        if (!(n = ifx_lp_format_float(v->v.f, tmp)))
+            return ifx_buf_puts(b, "null");
+        /* A float stays a float: 2.0, not 2, which a consumer would read as an integer. */
+        if (!memchr(tmp, '.', n))
+            memcpy(tmp + n, ".0", 3), n += 2;
+        return ifx_buf_append(b, tmp, n);
+    case IFX_VAL_STRING:
+        return ifxi_json_append_string(b, v->v.s.p, v->v.s.len);
+    case IFX_VAL_TIME:
+        ifx_time_format_rfc3339(v->v.i, tmp);
+        return ifxi_json_append_string(b, tmp, strlen(tmp));
+    }
+    return IFX_E_USAGE;
+}
+
+/* Feeds a value into the identity hash: type and bytes, so that 1 and "1" differ. */
+static uint64_t hash_value(uint64_t h, const ifx_value *v)
+{
+    uint8_t t = (uint8_t)v->type;
+    h = ifxi_cursor_hash64(&t, 1, h);
+    switch (v->type) {
+    case IFX_VAL_STRING:
+        return ifxi_cursor_hash64(v->v.s.p, v->v.s.len, h);
+    case IFX_VAL_BOOL:
+        return ifxi_cursor_hash64(&v->v.b, sizeof v->v.b, h);
+    case IFX_VAL_F64:
+        return ifxi_cursor_hash64(&v->v.f, sizeof v->v.f, h);
+    case IFX_VAL_NULL:
+        return h;
+    default:
+        return ifxi_cursor_hash64(&v->v.i, sizeof v->v.i, h);
+    }
+}
+
+void ifxi_source_rows_identity(const ifx_row *row, uint64_t *h1_out, uint64_t *h2_out)
+{
+    uint64_t h1 = 0x243F6A8885A308D3ULL, h2 = 0x13198A2E03707344ULL;
+    if (row->measurement) {
+        h1 = ifxi_cursor_hash64(row->measurement, row->measurement_len, h1);
+        h2 = ifxi_cursor_hash64(row->measurement, row->measurement_len, h2);
+    }
+    for (size_t i = 0; i < row->ncols; i++) {
+        if (bookkeeping(&row->cols[i]))
+            continue;
+        h1 = hash_value(ifxi_cursor_hash64(row->cols[i].name, row->cols[i].len, h1), &row->vals[i]);
+        h2 = hash_value(ifxi_cursor_hash64(row->cols[i].name, row->cols[i].len, h2), &row->vals[i]);
+    }
+    *h1_out = h1;
+    *h2_out = h2;
+}
+
+ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf *out, ifx_err *err)
+{
+    size_t start = out->len;
+    ifx_rc rc;
+
+    if (c->payload_column) {
+        long pc = ifx_row_find(row, c->payload_column);
+        if (pc < 0)
+            return ifx_err_set(err, IFX_E_INVALID, "a row has no column '%s' (payload_column)",
+                               c->payload_column);
+        const ifx_value *v = &row->vals[pc];
+        switch (c->payload_format) {
+        case IFX_PAYLOAD_TEXT:
+            rc = v->type == IFX_VAL_STRING ? ifx_buf_append(out, v->v.s.p, v->v.s.len)
+                                           : json_value(out, v);
+            break;
+        case IFX_PAYLOAD_BASE64:
+            if (v->type != IFX_VAL_STRING)
+                return ifx_err_set(err, IFX_E_INVALID,
+                                   "payload_column '%s' must hold base64 text for payload_format "
+                                   "\"raw\"",
+                                   c->payload_column);
+            if ((rc = ifxi_base64_decode(v->v.s.p, v->v.s.len, out, err)))
+                return ifx_err_prefix(err, "payload_column '%s'", c->payload_column);
+            break;
+        default: /* json: a string column holds JSON text, any other value is its JSON */
+            if (v->type == IFX_VAL_STRING) {
+                if ((rc = ifxi_json_compact(v->v.s.p, v->v.s.len, out, err)))
+                    return ifx_err_prefix(err, "payload_column '%s' is not JSON",
+                                          c->payload_column);
+            } else {
+                rc = json_value(out, v);
+            }
+        }
+    } else {
+        bool first = true;
+        rc = ifx_buf_putc(out, '{');
+        for (size_t i = 0; i < row->ncols && !rc; i++) {
+            const ifx_column *col = &row->cols[i];
+            /* result, table, _start and _stop describe the query, not the row (_stop is the
+             * query's "now"): a re-delivered row must carry the same payload */
+            if (bookkeeping(col))
+                continue;
+            if (!c->include_metadata && named(col, "iox::measurement"))
+                continue;
+            if ((!first && (rc = ifx_buf_putc(out, ','))) ||
+                (rc = ifxi_json_append_string(out, col->name, col->len)) ||
+                (rc = ifx_buf_putc(out, ':')) || (rc = json_value(out, &row->vals[i])))
+                break;
+            first = false;
+        }
+        if (!rc)
+            rc = ifx_buf_putc(out, '}');
+    }
+    if (rc)
+        return ifx_err_set(err, rc, "a row is too large");
+    if (out->len == start)
+        return ifx_err_set(err, IFX_E_INVALID,
+                           "payload_column '%s' is empty in a row; Iggy refuses empty payloads",
+                           c->payload_column);
+    return IFX_OK;
+}

@@ -1,0 +1,566 @@
+/* ifx — query result readers for the JSON formats (see include/ifx/rows.h): v1 /query, v3 JSON
+ * and JSONL. The dispatch is in rows.c, the CSV formats in rows_csv.c, what both use in
+ * rows_common.c.
+ *
+ * Every JSON text is validated by ifxi_json_parse before it is walked with the iterators, so the
+ * readers never see half a value and never recurse: nesting is bounded by IFX_JSON_MAX_DEPTH inside
+ * the validator, and nested values become their compact text instead of being descended into.
+ *
+ * Strings that need unescaping go to the reader's scratch buffer. Before a row is read, the
+ * scratch gets room for the row's whole span in the body: unescaping and compaction only ever
+ * shrink text, so nothing in the row reallocates the buffer and the pointers handed out stay
+ * valid through the callback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/codec.h"
+#include "core/rows_formats.h"
+
+/* ---- JSON values ---------------------------------------------------------------------------- */
+
+static bool is_ws(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static size_t skip_ws(const char *b, size_t len, size_t i)
+{
+    while (i < len && is_ws(b[i]))
+        i++;
+    return i;
+}
+
+static size_t offset_of(const ifx_rows_ctx *c, const char *p)
+{
+    return (size_t)(p - c->body);
+}
+
+/* A JSON syntax error found by ifxi_json_parse on body[base..), restated for the whole body. */
+static ifx_rc json_invalid(ifx_rows_ctx *c, size_t n, size_t base, const ifx_err *e)
+{
+    const char *m = e->msg, *colon;
+    size_t at = base + (e->offset == IFX_NO_OFFSET ? 0 : e->offset);
+
+    if (strncmp(m, "invalid JSON at byte ", 21) == 0 && (colon = strstr(m, ": ")) != NULL)
+        m = colon + 2;
+    return ifxi_rows_fail(c, n, at, "invalid JSON at byte %zu: %s", at, m);
+}
+
+/* The text of string value v: zero-copy when it has no escapes, else decoded into buf (which must
+ * have room reserved, so the pointer stays valid). */
+static ifx_rc json_text(ifx_rows_ctx *c, const ifx_json_val *v, ifx_buf *buf, const char **p,
+                        size_t *len)
+{
+    size_t base = buf->len;
+    ifx_err e;
+    ifx_rc rc;
+
+    if (!(v->flags & IFX_JSON_F_ESCAPED)) {
+        *p = v->p + 1;
+        *len = v->len - 2;
+        return IFX_OK;
+    }
+    ifx_err_clear(&e);
+    rc = ifxi_json_string_decode(v, buf, &e);
+    if (rc == IFX_E_INVALID)
+        return ifxi_rows_fail(c, 0, offset_of(c, v->p), "%s", e.msg);
+    if (rc)
+        return ifxi_rows_oom(c, rc);
+    *p = buf->data + base;
+    *len = buf->len - base;
+    return IFX_OK;
+}
+
+/* One JSON value of a row, typed by JSON: integers I64 (U64 above INT64_MAX, F64 beyond either
+ * range), other numbers F64, nested arrays and objects STRING holding their compact text. */
+static ifx_rc json_value(ifx_rows_ctx *c, size_t n, const ifx_column *col, const ifx_json_val *v,
+                         ifx_value *out)
+{
+    ifx_buf *sc = &c->r->scratch;
+    char shown[48];
+    size_t base;
+    ifx_err e;
+    ifx_rc rc;
+
+    switch (v->type) {
+    case IFX_JSON_STRING:
+        out->type = IFX_VAL_STRING;
+        return json_text(c, v, sc, &out->v.s.p, &out->v.s.len);
+    case IFX_JSON_NUMBER:
+        if (!(v->flags & IFX_JSON_F_FRAC)) {
+            if (ifxi_json_get_i64(v, &out->v.i, NULL) == IFX_OK) {
+                out->type = IFX_VAL_I64;
+                return IFX_OK;
+            }
+            if (!(v->flags & IFX_JSON_F_NEG) && ifxi_json_get_u64(v, &out->v.u, NULL) == IFX_OK) {
+                out->type = IFX_VAL_U64;
+                return IFX_OK;
+            }
+        }
+        ifx_err_clear(&e);
+        rc = ifxi_json_get_double(v, &out->v.f, &e);
+        if (rc == IFX_E_NOMEM)
+            return ifxi_rows_oom(c, rc);
+        if (rc)
+            return ifxi_rows_fail(c, n, offset_of(c, v->p), "column \"%s\": %s",
+                                  ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown),
+                                  e.msg);
+        out->type = IFX_VAL_F64;
+        return IFX_OK;
+    case IFX_JSON_TRUE:
+    case IFX_JSON_FALSE:
+        out->type = IFX_VAL_BOOL;
+        out->v.b = v->type == IFX_JSON_TRUE;
+        return IFX_OK;
+    case IFX_JSON_NULL:
+        out->type = IFX_VAL_NULL;
+        return IFX_OK;
+    case IFX_JSON_OBJECT:
+    case IFX_JSON_ARRAY:
+        base = sc->len;
+        rc = ifxi_json_compact(v->p, v->len, sc, NULL);
+        if (rc == IFX_E_INVALID)
+            return ifxi_rows_fail(c, n, offset_of(c, v->p), "column \"%s\": invalid nested JSON",
+                                  ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown));
+        if (rc)
+            return ifxi_rows_oom(c, rc);
+        out->type = IFX_VAL_STRING;
+        out->v.s.p = sc->data + base;
+        out->v.s.len = sc->len - base;
+        return IFX_OK;
+    case IFX_JSON_NONE:
+        break;
+    }
+    return ifxi_rows_fail(c, n, offset_of(c, v->p), "column \"%s\": no value",
+                          ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown));
+}
+
+/* The value of a column named "time": RFC 3339 (with or without a zone) or integer nanoseconds.
+ * Anything else there is refused: the cursor of the source is built on it. */
+static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_value *out)
+{
+    char shown[48];
+    const char *p = NULL;
+    size_t len = 0;
+    ifx_err e;
+    ifx_rc rc;
+
+    out->type = IFX_VAL_TIME;
+    switch (v->type) {
+    case IFX_JSON_NULL:
+        out->type = IFX_VAL_NULL;
+        return IFX_OK;
+    case IFX_JSON_NUMBER:
+        if (ifxi_json_get_i64(v, &out->v.i, NULL) == IFX_OK)
+            return IFX_OK;
+        return ifxi_rows_fail(c, n, offset_of(c, v->p),
+                              "\"time\" value %s is not a timestamp (integer nanoseconds expected)",
+                              ifxi_rows_excerpt(v->p, v->len, shown, sizeof shown));
+    case IFX_JSON_STRING:
+        rc = json_text(c, v, &c->r->scratch, &p, &len);
+        if (rc)
+            return rc;
+        ifx_err_clear(&e);
+        if (ifxi_rows_parse_time(p, len, &out->v.i, &e) == IFX_OK)
+            return IFX_OK;
+        return ifxi_rows_fail(c, n, offset_of(c, v->p), "\"time\" value is not a timestamp: %s",
+                              e.msg);
+    default:
+        break;
+    }
+    return ifxi_rows_fail(c, n, offset_of(c, v->p), "\"time\" value %s is not a timestamp",
+                          ifxi_rows_excerpt(v->p, v->len, shown, sizeof shown));
+}
+
+/* ---- v3 JSONL and JSON: one object per row ------------------------------------------------- */
+
+static ifx_rc v3_object_row(ifx_rows_ctx *c, size_t n, const ifx_json_val *obj)
+{
+    ifx_rows_reader *r = c->r;
+    ifx_row row = {0};
+    ifx_json_iter it;
+    ifx_json_val k, v;
+    size_t i = 0;
+    ifx_rc rc;
+
+    ifx_buf_reset(&r->scratch);
+    rc = ifx_buf_reserve(&r->scratch, obj->len);
+    if (rc)
+        return ifxi_rows_oom(c, rc);
+    ifxi_json_iter_init(&it, obj);
+    while (ifxi_json_object_next(&it, &k, &v)) {
+        ifx_column *col;
+        ifx_value *val;
+
+        if (i == r->cap_cols && (rc = ifxi_rows_ensure_cols(c, i + 1)) != IFX_OK)
+            return rc;
+        col = &r->cols[i];
+        val = &r->vals[i];
+        rc = json_text(c, &k, &r->scratch, &col->name, &col->len);
+        if (rc)
+            return rc;
+        if (ifx_rows_eq(col->name, col->len, "time"))
+            rc = json_time(c, n, &v, val);
+        else
+            rc = json_value(c, n, col, &v, val);
+        if (rc)
+            return rc;
+        if (val->type == IFX_VAL_STRING && ifx_rows_eq(col->name, col->len, "iox::measurement")) {
+            row.measurement = val->v.s.p;
+            row.measurement_len = val->v.s.len;
+        }
+        i++;
+    }
+    row.ncols = i;
+    row.cols = r->cols;
+    row.vals = r->vals;
+    return ifxi_rows_deliver(c, &row);
+}
+
+ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
+{
+    size_t pos = 0, line = 0;
+    ifx_rc rc;
+
+    while (pos < c->len) {
+        const char *b = c->body + pos;
+        const char *nl = memchr(b, '\n', c->len - pos);
+        size_t n = nl ? (size_t)(nl - b) : c->len - pos;
+        ifx_json_val obj;
+        ifx_err e;
+
+        line++;
+        if (skip_ws(b, n, 0) < n) {
+            ifx_err_clear(&e);
+            if (ifxi_json_parse(b, n, &obj, &e) != IFX_OK) {
+                /* Every row the server writes ends with '\n'; without one, the body was cut. */
+                if (!nl)
+                    return ifxi_rows_truncated(c, line, c->len);
+                return json_invalid(c, line, pos, &e);
+            }
+            if (obj.type != IFX_JSON_OBJECT)
+                return ifxi_rows_fail(c, line, offset_of(c, obj.p),
+                                      "expected a JSON object, found %s",
+                                      ifxi_json_type_name(obj.type));
+            rc = v3_object_row(c, line, &obj);
+            if (rc)
+                return rc;
+        }
+        pos += n + (nl != NULL);
+    }
+    return IFX_OK;
+}
+
+ifx_rc ifxi_rows_read_v3_json(ifx_rows_ctx *c)
+{
+    ifx_json_val top, el;
+    ifx_json_iter it;
+    size_t n = 0;
+    ifx_err e;
+    ifx_rc rc;
+
+    if (skip_ws(c->body, c->len, 0) == c->len)
+        return ifxi_rows_fail(c, 0, c->len,
+                              "the answer is empty (an empty result is []); the server may have "
+                              "failed while streaming");
+    ifx_err_clear(&e);
+    if (ifxi_json_parse(c->body, c->len, &top, &e) != IFX_OK) {
+        if (e.offset != IFX_NO_OFFSET && e.offset >= c->len)
+            return ifxi_rows_truncated(c, 0, c->len);
+        return json_invalid(c, 0, 0, &e);
+    }
+    if (top.type != IFX_JSON_ARRAY)
+        return ifxi_rows_fail(c, 0, offset_of(c, top.p), "expected a JSON array of rows, found %s",
+                              ifxi_json_type_name(top.type));
+    ifxi_json_iter_init(&it, &top);
+    while (ifxi_json_array_next(&it, &el)) {
+        n++;
+        if (el.type != IFX_JSON_OBJECT)
+            return ifxi_rows_fail(c, n, offset_of(c, el.p), "expected a JSON object, found %s",
+                                  ifxi_json_type_name(el.type));
+        rc = v3_object_row(c, n, &el);
+        if (rc)
+            return rc;
+    }
+    return IFX_OK;
+}
+
+/* ---- v1 /query JSON ------------------------------------------------------------------------- */
+
+/* A server-reported error: IFX_E_REJECTED with the server's text, kept on one line. */
+static ifx_rc v1_rejected(ifx_rows_ctx *c, const ifx_json_val *v)
+{
+    ifx_buf *sc = &c->r->scratch;
+    const char *p;
+    size_t len, i;
+    ifx_rc rc;
+
+    ifx_buf_reset(sc);
+    rc = ifx_buf_reserve(sc, v->len);
+    if (rc)
+        return ifxi_rows_oom(c, rc);
+    if (v->type == IFX_JSON_STRING) {
+        rc = json_text(c, v, sc, &p, &len);
+        if (rc)
+            return rc;
+    } else {
+        p = v->p;
+        len = v->len;
+    }
+    if (len > sizeof c->err->msg - 1)
+        len = sizeof c->err->msg - 1;
+    ifx_err_set_at(c->err, IFX_E_REJECTED, offset_of(c, v->p), "%s", "");
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        c->err->msg[i] = ch < 0x20 || ch == 0x7F ? ' ' : (char)ch;
+    }
+    c->err->msg[len] = '\0';
+    if (len == 0)
+        snprintf(c->err->msg, sizeof c->err->msg, "%s: the server reported an empty error",
+                 c->what);
+    return IFX_E_REJECTED;
+}
+
+static size_t count_elements(const ifx_json_val *v)
+{
+    ifx_json_iter it;
+    ifx_json_val k, e;
+    size_t n = 0;
+
+    ifxi_json_iter_init(&it, v);
+    if (v->type == IFX_JSON_OBJECT) {
+        while (ifxi_json_object_next(&it, &k, &e))
+            n++;
+    } else {
+        while (ifxi_json_array_next(&it, &e))
+            n++;
+    }
+    return n;
+}
+
+static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
+{
+    ifx_rows_reader *r = c->r;
+    ifx_buf *keep = &c->pv->keep;
+    ifx_json_val name = {0}, tags = {0}, columns = {0}, values = {0}, k, v, rowv;
+    ifx_json_iter it, rit;
+    ifx_row row = {0};
+    size_t ncolumns, ntags, i;
+    long time_col = -1;
+    char shown[48];
+    ifx_rc rc;
+
+    ifxi_json_iter_init(&it, s);
+    while (ifxi_json_object_next(&it, &k, &v)) {
+        if (ifxi_json_string_eq(&k, "name"))
+            name = v;
+        else if (ifxi_json_string_eq(&k, "tags"))
+            tags = v;
+        else if (ifxi_json_string_eq(&k, "columns"))
+            columns = v;
+        else if (ifxi_json_string_eq(&k, "values"))
+            values = v;
+    }
+    if (values.type == IFX_JSON_NONE || values.type == IFX_JSON_NULL)
+        return IFX_OK;
+    if (values.type != IFX_JSON_ARRAY)
+        return ifxi_rows_fail(c, 0, offset_of(c, values.p),
+                              "\"values\" of a series is %s, not an array",
+                              ifxi_json_type_name(values.type));
+    if (columns.type != IFX_JSON_ARRAY)
+        return ifxi_rows_fail(c, 0, columns.p ? offset_of(c, columns.p) : offset_of(c, s->p),
+                              "a series with \"values\" has no \"columns\" array");
+    if (name.type != IFX_JSON_NONE && name.type != IFX_JSON_NULL && name.type != IFX_JSON_STRING)
+        return ifxi_rows_fail(c, 0, offset_of(c, name.p), "the series \"name\" is %s, not a string",
+                              ifxi_json_type_name(name.type));
+    if (tags.type != IFX_JSON_NONE && tags.type != IFX_JSON_NULL && tags.type != IFX_JSON_OBJECT)
+        return ifxi_rows_fail(c, 0, offset_of(c, tags.p),
+                              "the series \"tags\" are %s, not an object",
+                              ifxi_json_type_name(tags.type));
+
+    ncolumns = count_elements(&columns);
+    ntags = tags.type == IFX_JSON_OBJECT ? count_elements(&tags) : 0;
+    rc = ifxi_rows_ensure_cols(c, ncolumns + ntags);
+    if (rc)
+        return rc;
+    /* Names, tags and the measurement live in keep for the whole series. */
+    ifx_buf_reset(keep);
+    rc = ifx_buf_reserve(keep, name.len + tags.len + columns.len);
+    if (rc)
+        return ifxi_rows_oom(c, rc);
+    if (name.type == IFX_JSON_STRING) {
+        rc = json_text(c, &name, keep, &row.measurement, &row.measurement_len);
+        if (rc)
+            return rc;
+    }
+    ifxi_json_iter_init(&it, &columns);
+    for (i = 0; ifxi_json_array_next(&it, &v); i++) {
+        ifx_column *col = &r->cols[i];
+        if (v.type != IFX_JSON_STRING)
+            return ifxi_rows_fail(c, 0, offset_of(c, v.p), "a column name is %s, not a string",
+                                  ifxi_json_type_name(v.type));
+        rc = json_text(c, &v, keep, &col->name, &col->len);
+        if (rc)
+            return rc;
+        if (time_col < 0 && ifx_rows_eq(col->name, col->len, "time"))
+            time_col = (long)i;
+    }
+    if (ntags) {
+        ifxi_json_iter_init(&it, &tags);
+        for (i = ncolumns; ifxi_json_object_next(&it, &k, &v); i++) {
+            ifx_column *col = &r->cols[i];
+            ifx_value *val = &r->vals[i];
+            rc = json_text(c, &k, keep, &col->name, &col->len);
+            if (rc)
+                return rc;
+            /* Tag values cannot be empty in InfluxDB: "" is how a series without the tag, or a
+             * null tag on v3, is rendered. */
+            val->type = IFX_VAL_NULL;
+            if (v.type == IFX_JSON_STRING) {
+                val->type = IFX_VAL_STRING;
+                rc = json_text(c, &v, keep, &val->v.s.p, &val->v.s.len);
+                if (rc)
+                    return rc;
+                if (val->v.s.len == 0)
+                    val->type = IFX_VAL_NULL;
+            } else if (v.type != IFX_JSON_NULL) {
+                return ifxi_rows_fail(c, 0, offset_of(c, v.p), "tag \"%s\" is %s, not a string",
+                                      ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown),
+                                      ifxi_json_type_name(v.type));
+            }
+        }
+    }
+
+    row.ncols = ncolumns + ntags;
+    row.cols = r->cols;
+    row.vals = r->vals;
+    row.table = index;
+    ifxi_json_iter_init(&rit, &values);
+    while (ifxi_json_array_next(&rit, &rowv)) {
+        if (rowv.type != IFX_JSON_ARRAY)
+            return ifxi_rows_fail(c, 0, offset_of(c, rowv.p),
+                                  "a row of \"values\" is %s, not an array",
+                                  ifxi_json_type_name(rowv.type));
+        ifx_buf_reset(&r->scratch);
+        rc = ifx_buf_reserve(&r->scratch, rowv.len);
+        if (rc)
+            return ifxi_rows_oom(c, rc);
+        ifxi_json_iter_init(&it, &rowv);
+        for (i = 0; ifxi_json_array_next(&it, &v); i++) {
+            if (i == ncolumns)
+                return ifxi_rows_fail(c, 0, offset_of(c, v.p),
+                                      "a row has more values than the %zu \"columns\"", ncolumns);
+            if ((long)i == time_col)
+                rc = json_time(c, 0, &v, &r->vals[i]);
+            else
+                rc = json_value(c, 0, &r->cols[i], &v, &r->vals[i]);
+            if (rc)
+                return rc;
+        }
+        if (i != ncolumns)
+            return ifxi_rows_fail(c, 0, offset_of(c, rowv.p),
+                                  "a row has %zu values, but \"columns\" names %zu", i, ncolumns);
+        rc = ifxi_rows_deliver(c, &row);
+        if (rc)
+            return rc;
+    }
+    return IFX_OK;
+}
+
+static ifx_rc v1_document(ifx_rows_ctx *c, const ifx_json_val *doc, int64_t *series)
+{
+    ifx_json_val results = {0}, error = {0}, k, v, res, s;
+    ifx_json_iter it, rit, sit;
+    ifx_rc rc;
+
+    if (doc->type != IFX_JSON_OBJECT)
+        return ifxi_rows_fail(c, 0, offset_of(c, doc->p), "expected a JSON object, found %s",
+                              ifxi_json_type_name(doc->type));
+    ifxi_json_iter_init(&it, doc);
+    while (ifxi_json_object_next(&it, &k, &v)) {
+        if (ifxi_json_string_eq(&k, "results"))
+            results = v;
+        else if (ifxi_json_string_eq(&k, "error"))
+            error = v;
+    }
+    if (error.type != IFX_JSON_NONE && error.type != IFX_JSON_NULL)
+        return v1_rejected(c, &error);
+    if (results.type != IFX_JSON_ARRAY)
+        return ifxi_rows_fail(c, 0, results.p ? offset_of(c, results.p) : offset_of(c, doc->p),
+                              "expected a \"results\" array");
+    ifxi_json_iter_init(&rit, &results);
+    while (ifxi_json_array_next(&rit, &res)) {
+        ifx_json_val rs = {0}, rerr = {0};
+        if (res.type != IFX_JSON_OBJECT)
+            return ifxi_rows_fail(c, 0, offset_of(c, res.p), "a result is %s, not an object",
+                                  ifxi_json_type_name(res.type));
+        ifxi_json_iter_init(&it, &res);
+        while (ifxi_json_object_next(&it, &k, &v)) {
+            if (ifxi_json_string_eq(&k, "series"))
+                rs = v;
+            else if (ifxi_json_string_eq(&k, "error"))
+                rerr = v;
+        }
+        /* A failed statement: whatever series it may carry are not to be trusted. */
+        if (rerr.type != IFX_JSON_NONE && rerr.type != IFX_JSON_NULL)
+            return v1_rejected(c, &rerr);
+        if (rs.type == IFX_JSON_NONE || rs.type == IFX_JSON_NULL)
+            continue;
+        if (rs.type != IFX_JSON_ARRAY)
+            return ifxi_rows_fail(c, 0, offset_of(c, rs.p), "\"series\" is %s, not an array",
+                                  ifxi_json_type_name(rs.type));
+        ifxi_json_iter_init(&sit, &rs);
+        while (ifxi_json_array_next(&sit, &s)) {
+            if (s.type != IFX_JSON_OBJECT)
+                return ifxi_rows_fail(c, 0, offset_of(c, s.p), "a series is %s, not an object",
+                                      ifxi_json_type_name(s.type));
+            rc = v1_series(c, &s, (*series)++);
+            if (rc)
+                return rc;
+        }
+    }
+    return IFX_OK;
+}
+
+/* One or more JSON documents (chunked=true writes one per chunk, each followed by '\n'). A
+ * compact document is its line. Otherwise (pretty=true) a document ends where the validator, run
+ * on the rest of the body, finds trailing text, and that prefix is validated again on its own. */
+ifx_rc ifxi_rows_read_v1_json(ifx_rows_ctx *c)
+{
+    size_t pos = skip_ws(c->body, c->len, 0), end;
+    int64_t series = 0;
+    ifx_rc rc;
+
+    if (pos == c->len)
+        return ifxi_rows_fail(c, 0, c->len,
+                              "the answer is empty; the server may have failed while streaming");
+    while (pos < c->len) {
+        ifx_json_val doc;
+        ifx_err e, e2;
+
+        const char *nl = memchr(c->body + pos, '\n', c->len - pos);
+
+        ifx_err_clear(&e);
+        /* A compact document is one line (JSON strings hold no raw line ends): try that first. */
+        if (nl &&
+            ifxi_json_parse(c->body + pos, (size_t)(nl - (c->body + pos)), &doc, NULL) == IFX_OK) {
+            end = (size_t)(nl - c->body);
+        } else if (ifxi_json_parse(c->body + pos, c->len - pos, &doc, &e) == IFX_OK) {
+            end = c->len;
+        } else if (e.offset != IFX_NO_OFFSET && e.offset > 0 && e.offset < c->len - pos &&
+                   ifxi_json_parse(c->body + pos, e.offset, &doc, &e2) == IFX_OK) {
+            end = pos + e.offset;
+        } else if (e.offset != IFX_NO_OFFSET && e.offset >= c->len - pos) {
+            return ifxi_rows_truncated(c, 0, c->len);
+        } else {
+            return json_invalid(c, 0, pos, &e);
+        }
+        rc = v1_document(c, &doc, &series);
+        if (rc)
+            return rc;
+        pos = skip_ws(c->body, c->len, end);
+    }
+    return IFX_OK;
+}
