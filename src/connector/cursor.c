@@ -1,4 +1,4 @@
-/* ifx — exactly-once row tracking for a polling source (see include/ifx/cursor.h).
+/* ifx — exactly-once row tracking for a polling source (see src/connector/cursor.h).
  *
  * The plan works on two scratch arrays built per answer: the rows grouped by table (to check the
  * time order and find the full tables) and the rows the cursor may deliver, sorted by (time, hash)

@@ -1,5 +1,5 @@
 /* ifx — JSON (RFC 8259): a one-pass validator and compactor, and navigation over validated text
- * (see include/ifx/codec.h).
+ * (see src/core/codec.h).
  *
  * Why one file of this size: it is the hot-path scanner (jansson builds a tree per message and
  * cannot give spans or integers beyond int64). The validator, the navigation and the string and
