@@ -114,6 +114,12 @@ struct ifx_config;
  * overridden key on stderr ("ifx: <report>: key (from origin)"). */
 bool cli_load_config(cli_config_opts *o, int role, struct ifx_config *cfg);
 
+/* After a command's arguments: its -c FILE is required. Loads it (cli_load_config) and returns
+ * CLI_EXIT_OK; without -c prints "<cmd>: missing -c FILE" and the usage and returns
+ * CLI_EXIT_USAGE; returns CLI_EXIT_FAILURE when the configuration is refused. */
+int cli_config_need(cli_config_opts *o, int role, struct ifx_config *cfg, const char *cmd,
+                    const char *usage);
+
 /* The log of a command: lines at min_level or above go to stderr, stamped with the time, in the
  * configuration's log_format, naming the connector (cli_config_opts.connector). */
 typedef struct cli_log {

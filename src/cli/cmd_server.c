@@ -43,12 +43,10 @@ int cmd_health(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!co.path) {
-        cli_error("health: missing -c FILE\n%s", health_usage);
-        return CLI_EXIT_USAGE;
-    }
-    if (!cli_load_config(&co, IFX_ROLE_DETECT, &cfg))
+    if ((status = cli_config_need(&co, IFX_ROLE_DETECT, &cfg, "health", health_usage)) !=
+        CLI_EXIT_OK)
         goto out;
+    status = CLI_EXIT_FAILURE;
     ifx_retry_policy open_retry = {.max_attempts = cfg.max_open_retries,
                                    .base_ns = cfg.retry_delay_ns,
                                    .cap_ns = cfg.open_retry_max_delay_ns};

@@ -260,12 +260,9 @@ int cmd_sink(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!co.path) {
-        cli_error("sink: missing -c FILE\n%s", usage);
-        return CLI_EXIT_USAGE;
-    }
-    if (!cli_load_config(&co, IFX_ROLE_SINK, &cfg))
-        return CLI_EXIT_FAILURE;
+    if ((status = cli_config_need(&co, IFX_ROLE_SINK, &cfg, "sink", usage)) != CLI_EXIT_OK)
+        return status;
+    status = CLI_EXIT_FAILURE;
     lg.format = (int)cfg.log_format;
     lg.connector = co.connector;
     /* before ifx_sink_open, whose threads must inherit the blocked signals */

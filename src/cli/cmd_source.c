@@ -184,12 +184,9 @@ int cmd_source(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!co.path) {
-        cli_error("source: missing -c FILE\n%s", usage);
-        return CLI_EXIT_USAGE;
-    }
-    if (!cli_load_config(&co, IFX_ROLE_SOURCE, &cfg))
-        return CLI_EXIT_FAILURE;
+    if ((status = cli_config_need(&co, IFX_ROLE_SOURCE, &cfg, "source", usage)) != CLI_EXIT_OK)
+        return status;
+    status = CLI_EXIT_FAILURE;
     lg.format = (int)cfg.log_format;
     lg.connector = co.connector;
     ifx_buf_init(&state, 1u << 30);

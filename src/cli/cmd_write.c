@@ -86,12 +86,9 @@ int cmd_write(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!co.path) {
-        cli_error("write: missing -c FILE\n%s", usage);
-        return CLI_EXIT_USAGE;
-    }
-    if (!cli_load_config(&co, IFX_ROLE_SINK, &cfg))
-        return CLI_EXIT_FAILURE;
+    if ((status = cli_config_need(&co, IFX_ROLE_SINK, &cfg, "write", usage)) != CLI_EXIT_OK)
+        return status;
+    status = CLI_EXIT_FAILURE;
     if (!have_precision)
         precision = cfg.precision;
     if (cli_read_file(input ? input : "-", MAX_INPUT, &text, &err)) {

@@ -244,3 +244,13 @@ out:
     ifx_buf_free(&text);
     return ok;
 }
+
+int cli_config_need(cli_config_opts *o, int role, ifx_config *cfg, const char *cmd,
+                    const char *usage)
+{
+    if (!o->path) {
+        cli_error("%s: missing -c FILE\n%s", cmd, usage);
+        return CLI_EXIT_USAGE;
+    }
+    return cli_load_config(o, role, cfg) ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
