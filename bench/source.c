@@ -216,6 +216,15 @@ static bool path_is(const char *target, const char *path)
     return strncmp(target, path, n) == 0 && (target[n] == '\0' || target[n] == '?');
 }
 
+static bool contains(const char *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; k <= n && i <= n - k; i++)
+        if (p[i] == needle[0] && memcmp(p + i, needle, k) == 0)
+            return true;
+    return false;
+}
+
 static void influx_answer(void *ud, const bench_http_request *req, bench_http_response *res)
 {
     static const char v2_health[] =
@@ -226,6 +235,12 @@ static void influx_answer(void *ud, const bench_http_request *req, bench_http_re
         "{\"product_name\":\"InfluxDB 3 Core\",\"version\":\"3.0.0\",\"revision\":\"a1b2c3d\","
         "\"process_id\":\"0195c0de-0000-7000-8000-000000000000\"}";
     static const char not_found[] = "404 page not found\n";
+    static const char v2_buckets[] =
+        "{\"links\":{},\"buckets\":[{\"id\":\"0123456789abcdef\",\"orgID\":\"fedcba9876543210\","
+        "\"type\":\"user\",\"name\":\"bench\",\"retentionRules\":[]}]}\n";
+    static const char v1_databases[] = "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":"
+                                       "\"databases\",\"columns\":[\"name\"],\"values\":"
+                                       "[[\"bench\"]]}]}]}\n";
     fake_influx *fi = ud;
     format_desc *f = atomic_load(&fi->current);
     char v = f->version[1];
@@ -252,6 +267,19 @@ static void influx_answer(void *ud, const bench_http_request *req, bench_http_re
                                      .content_type = "text/plain; charset=utf-8",
                                      .body = "OK",
                                      .body_len = 2};
+    } else if (path_is(req->target, "/api/v2/buckets") && get && v == '2') {
+        /* the source's access check at open: one bucket of the org */
+        *res = (bench_http_response){.status = 200,
+                                     .content_type = "application/json; charset=utf-8",
+                                     .body = v2_buckets,
+                                     .body_len = sizeof v2_buckets - 1};
+    } else if (v == '1' && path_is(req->target, "/query") &&
+               contains(req->body, req->body_len, "q=SHOW%20DATABASES")) {
+        /* the access check at open (1.x /ping says nothing of credentials) */
+        *res = (bench_http_response){.status = 200,
+                                     .content_type = "application/json",
+                                     .body = v1_databases,
+                                     .body_len = sizeof v1_databases - 1};
     } else if (path_is(req->target, f->query_path) && strcmp(req->method, "POST") == 0) {
         /* the same body once per run: the cursor is past those rows afterwards */
         bool first = atomic_fetch_add(&fi->queries, 1) == 0;
@@ -266,15 +294,6 @@ static void influx_answer(void *ud, const bench_http_request *req, bench_http_re
                                      .body = not_found,
                                      .body_len = sizeof not_found - 1};
     }
-}
-
-static bool contains(const char *p, size_t n, const char *needle)
-{
-    size_t k = strlen(needle);
-    for (size_t i = 0; k <= n && i <= n - k; i++)
-        if (p[i] == needle[0] && memcmp(p + i, needle, k) == 0)
-            return true;
-    return false;
 }
 
 /* Checked after the answer is sent, so that it costs the client nothing. */

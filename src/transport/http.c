@@ -477,6 +477,8 @@ static void server_message(const char *body, size_t len, char *out, size_t cap)
     }
     for (size_t i = 0; i < mlen && k + 1 < cap; i++)
         out[k++] = (m[i] == '\n' || m[i] == '\r') ? ' ' : m[i];
+    while (k > 0 && out[k - 1] == ' ') /* a text body's final line break */
+        k--;
     out[k] = '\0';
     json_decref(j);
 }
