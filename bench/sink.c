@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "alloc_track.h"
+#include "table.h"
 #include "http_server.h"
 #include "ifx/buf.h"
 #include "postcard_host.h"
@@ -40,6 +41,15 @@
 #define MAX_BODY  (16u << 20) /* the largest write body taken, and inflated */
 #define WARMUP    5
 #define VARIANTS  64
+
+/* CPU time of the calling thread: consume runs the encoder, gzip and libcurl on it, so this is
+ * ifx's own cost per message, apart from the server's threads on the same cores. */
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static double now_s(void)
 {
@@ -200,7 +210,7 @@ static size_t encode_batch(batch_bufs *bb, uint64_t b)
 }
 
 typedef struct run_result {
-    double secs;
+    double secs, cpu_secs; /* wall time inside consume, and its thread's CPU time */
     unsigned long long messages, payload_bytes, allocs, requests, wire_bytes, lp_bytes;
 } run_result;
 
@@ -230,11 +240,11 @@ static int run(bench_http_server *srv, sink_counts *k, uint32_t id, bool gzip, l
         bool timed = b >= WARMUP;
         unsigned long long a0 = alloc_track_calls();
         alloc_track_count_calls(true);
-        double t0 = now_s();
+        double t0 = now_s(), cpu0 = thread_cpu_s();
         int32_t rc =
             sink_consume(id, (const uint8_t *)bb->tm.data, bb->tm.len, (const uint8_t *)bb->mm.data,
                          bb->mm.len, (const uint8_t *)bb->raw.data, bb->raw.len);
-        double t1 = now_s();
+        double t1 = now_s(), cpu1 = thread_cpu_s();
         alloc_track_count_calls(false);
         if (rc != 0) {
             fprintf(stderr, "bench_sink: consume returned %d\n", rc);
@@ -242,6 +252,7 @@ static int run(bench_http_server *srv, sink_counts *k, uint32_t id, bool gzip, l
         }
         if (timed) {
             r->secs += t1 - t0;
+            r->cpu_secs += cpu1 - cpu0;
             r->messages += PER_BATCH;
             r->payload_bytes += payload;
             r->allocs += alloc_track_calls() - a0;
@@ -337,6 +348,16 @@ int main(int argc, char **argv)
     bench_http_stop(srv);
     print_run("gzip on", &gz);
     print_run("gzip off", &plain);
+    printf("  inside consume, CPU of the consuming thread: %.2f us/message gzip off, %.2f gzip on\n",
+           plain.cpu_secs / (double)plain.messages * 1e6, gz.cpu_secs / (double)gz.messages * 1e6);
+    bench_table("sink: gzip off", (double)plain.messages / plain.secs, "msg/s", 0, "-");
+    bench_table("sink: consume CPU, gzip off", plain.cpu_secs / (double)plain.messages * 1e6,
+                "us/msg", 0, "-");
+    bench_table("sink: gzip on / gzip off", ((double)gz.messages / gz.secs) /
+                ((double)plain.messages / plain.secs), "ratio", 0, "-");
+    if (alloc_track_available())
+        bench_table("sink: allocations", (double)plain.allocs / (double)plain.messages,
+                    "per message", 0, "-");
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("  peak RSS  %.1f MiB (the whole process: plugin, server threads and batches)\n",
