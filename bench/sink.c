@@ -348,13 +348,15 @@ int main(int argc, char **argv)
     bench_http_stop(srv);
     print_run("gzip on", &gz);
     print_run("gzip off", &plain);
-    printf("  inside consume, CPU of the consuming thread: %.2f us/message gzip off, %.2f gzip on\n",
-           plain.cpu_secs / (double)plain.messages * 1e6, gz.cpu_secs / (double)gz.messages * 1e6);
+    printf(
+        "  inside consume, CPU of the consuming thread: %.2f us/message gzip off, %.2f gzip on\n",
+        plain.cpu_secs / (double)plain.messages * 1e6, gz.cpu_secs / (double)gz.messages * 1e6);
     bench_table("sink: gzip off", (double)plain.messages / plain.secs, "msg/s", 0, "-");
     bench_table("sink: consume CPU, gzip off", plain.cpu_secs / (double)plain.messages * 1e6,
                 "us/msg", 0, "-");
-    bench_table("sink: gzip on / gzip off", ((double)gz.messages / gz.secs) /
-                ((double)plain.messages / plain.secs), "ratio", 0, "-");
+    bench_table("sink: gzip on / gzip off",
+                ((double)gz.messages / gz.secs) / ((double)plain.messages / plain.secs), "ratio", 0,
+                "-");
     if (alloc_track_available())
         bench_table("sink: allocations", (double)plain.allocs / (double)plain.messages,
                     "per message", 0, "-");
