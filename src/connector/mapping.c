@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/lp_internal.h"
 #include "ifx/timeutil.h"
 
 /* What one call works with: the configuration, the caller's scratch buffers and its batch. */
@@ -36,9 +37,9 @@ static ifx_rc add_u64(map *x, const char *key, uint64_t v, bool full_range, ifx_
     if (x->cfg->version != IFX_VERSION_V1)
         return ifx_lp_add_uint(x->lp, key, strlen(key), v, err);
     if (full_range) {
-        char num[24];
-        int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-        return ifx_lp_add_string(x->lp, key, strlen(key), num, (size_t)n, err);
+        char num[IFXI_LP_DECIMAL_MAX];
+        size_t n = ifxi_lp_format_u64(v, num);
+        return ifx_lp_add_string(x->lp, key, strlen(key), num, n, err);
     }
     if (v > INT64_MAX)
         return ifx_err_set(err, IFX_E_UNSUPPORTED, "%s %llu is too large for InfluxDB 1.x", key,
@@ -238,14 +239,14 @@ ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_m
             (rc = ifx_lp_add_tag(x->lp, "topic", 5, m->topic, m->topic_len, err)))
             goto fail;
         if (c->include_partition_tag) {
-            int n = snprintf(num, sizeof num, "%u", m->partition);
-            if ((rc = ifx_lp_add_tag(x->lp, "partition", 9, num, (size_t)n, err)))
+            size_t n = ifxi_lp_format_u64(m->partition, num);
+            if ((rc = ifx_lp_add_tag(x->lp, "partition", 9, num, n, err)))
                 goto fail;
         }
     }
     if (c->offset_as == IFX_OFFSET_TAG) {
-        int n = snprintf(num, sizeof num, "%llu", (unsigned long long)m->offset);
-        if ((rc = ifx_lp_add_tag(x->lp, "offset", 6, num, (size_t)n, err)))
+        size_t n = ifxi_lp_format_u64(m->offset, num);
+        if ((rc = ifx_lp_add_tag(x->lp, "offset", 6, num, n, err)))
             goto fail;
     }
     for (size_t i = 0; i < c->default_tags.n; i++)

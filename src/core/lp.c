@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/lp_internal.h"
 
 struct ifx_lp_tag {
     size_t koff, klen; /* escaped key in tagtext */
@@ -49,9 +50,7 @@ static const char *shown(const char *s, size_t len, char out[SHOWN_SIZE])
     return ifx_excerpt(s, len, SHOWN, out);
 }
 
-/* Writes v in decimal at out (at least 21 bytes); returns the length. snprintf costs more than
- * the rest of a line on the hot path. */
-static size_t format_u64(uint64_t v, char *out)
+size_t ifxi_lp_format_u64(uint64_t v, char *out)
 {
     char tmp[24];
     size_t n = 0, k = 0;
@@ -68,9 +67,9 @@ static size_t format_i64(int64_t v, char *out)
 {
     if (v < 0) {
         out[0] = '-';
-        return 1 + format_u64((uint64_t)0 - (uint64_t)v, out + 1);
+        return 1 + ifxi_lp_format_u64((uint64_t)0 - (uint64_t)v, out + 1);
     }
-    return format_u64((uint64_t)v, out);
+    return ifxi_lp_format_u64((uint64_t)v, out);
 }
 
 static ifx_rc buf_fail(ifx_rc rc, ifx_err *err)
@@ -443,7 +442,7 @@ ifx_rc ifx_lp_add_uint(ifx_lp *lp, const char *key, size_t klen, uint64_t v, ifx
                                          "store; send it as an integer or a float",
                                          key_text(key, klen, a)));
     }
-    n = format_u64(v, num);
+    n = ifxi_lp_format_u64(v, num);
     num[n++] = 'u';
     if ((rc = begin_field(lp, key, klen, err)))
         return rc;
