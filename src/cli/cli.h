@@ -131,6 +131,19 @@ typedef struct cli_log {
 /* An ifx_log_fn with ud a cli_log. */
 void cli_log_line(void *ud, int level, const char *msg);
 
+/* The end of the argument loops of ifx sink and ifx source, the commands that run an engine:
+ * takes --verbose (lg->min_level DEBUG) or --metrics-listen HOST:PORT (checked, into
+ * *metrics_listen) at argv[*i], advancing *i past a value, and returns CLI_EXIT_OK. For a bad
+ * address, or any other argument ("<cmd>: unexpected argument '...'" and the usage), prints the
+ * error on stderr and returns CLI_EXIT_USAGE. */
+int cli_engine_arg(int argc, char **argv, int *i, const char *cmd, const char *usage, cli_log *lg,
+                   const char **metrics_listen);
+
+/* cli_config_need for ifx sink and ifx source, which then point their log at the configuration
+ * (its log_format, and the connector it names). */
+int cli_engine_config(cli_config_opts *o, int role, struct ifx_config *cfg, const char *cmd,
+                      const char *usage, cli_log *lg);
+
 /* Prints "ifx: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -247,24 +247,14 @@ int cmd_sink(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             batch_len = (size_t)v;
-        } else if (!strcmp(a, "--verbose")) {
-            lg.min_level = IFX_LOG_DEBUG;
-        } else if (!strcmp(a, "--metrics-listen") && i + 1 < argc) {
-            metrics_listen = argv[++i];
-            if (cli_metrics_check_listen(metrics_listen, &err)) {
-                cli_error("sink: %s", err.msg);
-                return CLI_EXIT_USAGE;
-            }
-        } else {
-            cli_error("sink: unexpected argument '%s'\n%s", a, usage);
+        } else if (cli_engine_arg(argc, argv, &i, "sink", usage, &lg, &metrics_listen) !=
+                   CLI_EXIT_OK) {
             return CLI_EXIT_USAGE;
         }
     }
-    if ((status = cli_config_need(&co, IFX_ROLE_SINK, &cfg, "sink", usage)) != CLI_EXIT_OK)
+    if ((status = cli_engine_config(&co, IFX_ROLE_SINK, &cfg, "sink", usage, &lg)) != CLI_EXIT_OK)
         return status;
     status = CLI_EXIT_FAILURE;
-    lg.format = (int)cfg.log_format;
-    lg.connector = co.connector;
     /* before ifx_sink_open, whose threads must inherit the blocked signals */
     if (!cli_stop_begin(&stop, &err) || cli_input_open(&in, input, cli_stop_fd(&stop), &err)) {
         cli_error("sink: %s", err.msg);

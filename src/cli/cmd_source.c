@@ -171,24 +171,15 @@ int cmd_source(int argc, char **argv)
             state_path = argv[++i];
         } else if (!strcmp(a, "--once")) {
             once = true;
-        } else if (!strcmp(a, "--verbose")) {
-            lg.min_level = IFX_LOG_DEBUG;
-        } else if (!strcmp(a, "--metrics-listen") && i + 1 < argc) {
-            metrics_listen = argv[++i];
-            if (cli_metrics_check_listen(metrics_listen, &err)) {
-                cli_error("source: %s", err.msg);
-                return CLI_EXIT_USAGE;
-            }
-        } else {
-            cli_error("source: unexpected argument '%s'\n%s", a, usage);
+        } else if (cli_engine_arg(argc, argv, &i, "source", usage, &lg, &metrics_listen) !=
+                   CLI_EXIT_OK) {
             return CLI_EXIT_USAGE;
         }
     }
-    if ((status = cli_config_need(&co, IFX_ROLE_SOURCE, &cfg, "source", usage)) != CLI_EXIT_OK)
+    if ((status = cli_engine_config(&co, IFX_ROLE_SOURCE, &cfg, "source", usage, &lg)) !=
+        CLI_EXIT_OK)
         return status;
     status = CLI_EXIT_FAILURE;
-    lg.format = (int)cfg.log_format;
-    lg.connector = co.connector;
     ifx_buf_init(&state, 1u << 30);
     if (state_path && access(state_path, F_OK) == 0 &&
         cli_read_file(state_path, 1u << 30, &state, &err)) {

@@ -1,6 +1,8 @@
 /* ifx command line: input helpers. */
 #include "cli/cli.h"
 
+#include "cli/metrics.h"
+
 #include "ifx/config.h"
 #include "ifx/log.h"
 #include "ifx/timeutil.h"
@@ -180,6 +182,26 @@ bool cli_config_arg(int argc, char **argv, int *i, cli_config_opts *o)
     return true;
 }
 
+int cli_engine_arg(int argc, char **argv, int *i, const char *cmd, const char *usage, cli_log *lg,
+                   const char **metrics_listen)
+{
+    const char *a = argv[*i];
+    ifx_err err;
+    if (!strcmp(a, "--verbose")) {
+        lg->min_level = IFX_LOG_DEBUG;
+    } else if (!strcmp(a, "--metrics-listen") && *i + 1 < argc) {
+        *metrics_listen = argv[++*i];
+        if (cli_metrics_check_listen(*metrics_listen, &err)) {
+            cli_error("%s: %s", cmd, err.msg);
+            return CLI_EXIT_USAGE;
+        }
+    } else {
+        cli_error("%s: unexpected argument '%s'\n%s", cmd, a, usage);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 static void print_problems(const char *path, const ifx_problems *problems, const ifx_err *err)
 {
     if (problems->count == 0)
@@ -253,4 +275,15 @@ int cli_config_need(cli_config_opts *o, int role, ifx_config *cfg, const char *c
         return CLI_EXIT_USAGE;
     }
     return cli_load_config(o, role, cfg) ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
+int cli_engine_config(cli_config_opts *o, int role, struct ifx_config *cfg, const char *cmd,
+                      const char *usage, cli_log *lg)
+{
+    int status = cli_config_need(o, role, cfg, cmd, usage);
+    if (status != CLI_EXIT_OK)
+        return status;
+    lg->format = (int)cfg->log_format;
+    lg->connector = o->connector;
+    return CLI_EXIT_OK;
 }

@@ -767,17 +767,10 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
     ifx_breaker_init(&s->breaker, s->cfg.circuit_breaker_threshold,
                      s->cfg.circuit_breaker_cool_down_ns);
     s->has_breaker = true;
-    /* One probe: the runtime opens connectors one after another, so open must not wait on an
-     * unreachable server (delivery retries on its own); wrong credentials are fatal. */
-    rc = ifx_client_health(s->client, err);
-    if (rc == IFX_E_AUTH)
-        goto fail; /* wrong credentials: nothing will ever be written */
-    if (rc == IFX_E_CONFIG || rc == IFX_E_REJECTED) /* fixable while running: a bucket made */
-        slog(s, IFX_LOG_ERROR, "InfluxDB refuses the target: %s; messages wait until it is fixed",
-             err->msg);
-    else if (rc)
-        slog(s, IFX_LOG_WARN, "InfluxDB is not reachable yet (%s); messages will wait for it",
-             err->msg);
+    /* delivery retries on its own */
+    if ((rc = ifxi_engine_probe(s->client, s->log, s->log_ud, "messages wait until it is fixed",
+                                "messages will wait for it", err)))
+        goto fail;
     if (s->cfg.dead_letter_file) {
         /* It holds message payloads: readable by its owner only, and not inherited by children
          * the host may start. */
@@ -820,12 +813,9 @@ ifx_rc ifx_sink_open(const ifx_config *cfg, ifx_log_fn log, void *log_ud, ifx_si
              "stream, topic or partition is not a tag: messages of different partitions or topics "
              "with the same offset and time become one point (upstream S7); keep them as tags to "
              "keep every message");
-    ifxi_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
-    char *shown = ifx_url_redacted(s->cfg.http.url); /* the url may hold a password */
-    slog(s, IFX_LOG_INFO, "InfluxDB sink open: %s at %s, measurement %s, %s",
-         ifx_version_name(s->cfg.version), shown ? shown : "the configured url", s->cfg.measurement,
-         s->spool ? "spool on" : "no spool (backpressure while the server is down)");
-    free(shown);
+    ifxi_engine_log_open(
+        s->log, s->log_ud, &s->cfg, "sink", "measurement %s, %s", s->cfg.measurement,
+        s->spool ? "spool on" : "no spool (backpressure while the server is down)");
     *out = s;
     return IFX_OK;
 fail:
@@ -835,13 +825,8 @@ fail:
 
 void ifx_sink_request_stop(ifx_sink *s)
 {
-    pthread_mutex_lock(&s->lock);
-    s->closing = true;
-    pthread_cond_broadcast(&s->wake);
-    pthread_mutex_unlock(&s->lock);
-    /* a write in flight ends now instead of at its timeout; its lines stay pending */
-    if (s->client)
-        ifx_client_cancel(s->client);
+    /* a write in flight ends now; its lines stay pending */
+    ifxi_engine_request_stop(&s->lock, &s->wake, &s->closing, s->client);
 }
 
 void ifx_sink_close(ifx_sink *s)

@@ -368,13 +368,7 @@ void ifx_source_verdict(ifx_source *s, uint64_t seq, bool ack)
 
 void ifx_source_request_stop(ifx_source *s)
 {
-    pthread_mutex_lock(&s->lock);
-    s->stopping = true;
-    pthread_cond_broadcast(&s->wake);
-    pthread_mutex_unlock(&s->lock);
-    /* a query in flight ends now instead of at its timeout */
-    if (s->client)
-        ifx_client_cancel(s->client);
+    ifxi_engine_request_stop(&s->lock, &s->wake, &s->stopping, s->client);
 }
 
 /* Sends the staged batch and waits for its verdict. true when acknowledged. */
@@ -573,16 +567,10 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     ifx_breaker_init(&s->breaker, s->cfg.circuit_breaker_threshold,
                      s->cfg.circuit_breaker_cool_down_ns);
     s->has_breaker = true;
-    /* One probe: open must not hold up the runtime's start-up (polling retries on its own). */
-    rc = ifx_client_health(s->client, err);
-    if (rc == IFX_E_AUTH)
+    /* polling retries on its own */
+    if ((rc = ifxi_engine_probe(s->client, s->log, s->log_ud, "polling waits until it is fixed",
+                                "polling will wait for it", err)))
         goto fail;
-    if (rc == IFX_E_CONFIG || rc == IFX_E_REJECTED)
-        slog(s, IFX_LOG_ERROR, "InfluxDB refuses the target: %s; polling waits until it is fixed",
-             err->msg);
-    else if (rc)
-        slog(s, IFX_LOG_WARN, "InfluxDB is not reachable yet (%s); polling will wait for it",
-             err->msg);
     const char *relative = ifxi_query_template_relative_start(s->cfg.query);
     if (relative)
         slog(s, IFX_LOG_WARN,
@@ -592,12 +580,8 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
              relative);
     char when[IFX_RFC3339_MAX];
     ifx_time_format_rfc3339(s->cursor.time_ns, when);
-    ifxi_engine_warn_insecure(s->log, s->log_ud, &s->cfg);
-    char *shown = ifx_url_redacted(s->cfg.http.url); /* the url may hold a password */
-    slog(s, IFX_LOG_INFO, "InfluxDB source open: %s at %s, from %s (%zu rows already seen there)",
-         ifx_version_name(s->cfg.version), shown ? shown : "the configured url", when,
-         s->cursor.nseen);
-    free(shown);
+    ifxi_engine_log_open(s->log, s->log_ud, &s->cfg, "source",
+                         "from %s (%zu rows already seen there)", when, s->cursor.nseen);
     *out = s;
     return IFX_OK;
 fail:

@@ -103,11 +103,13 @@ static bool read_char(const char *s, size_t len, size_t *pos, char want)
     return true;
 }
 
-/* Every refusal names the whole value first, then what is wrong with it. */
-static ifx_rc time_refuse(ifx_err *err, size_t at, const char *s, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+/* Every refusal names the whole value first, as "invalid <kind> \"<s>\": ", then what is
+ * wrong with it. */
+static ifx_rc refuse(ifx_err *err, size_t at, const char *kind, const char *s, size_t len,
+                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static ifx_rc time_refuse(ifx_err *err, size_t at, const char *s, size_t len, const char *fmt, ...)
+static ifx_rc refuse(ifx_err *err, size_t at, const char *kind, const char *s, size_t len,
+                     const char *fmt, ...)
 {
     char shown[IFX_EXCERPT_SIZE(QUOTE_MAX)], detail[256];
     va_list ap;
@@ -116,9 +118,11 @@ static ifx_rc time_refuse(ifx_err *err, size_t at, const char *s, size_t len, co
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    return ifx_err_set_at(err, IFX_E_INVALID, at, "invalid RFC 3339 timestamp \"%s\": %s", shown,
-                          detail);
+    return ifx_err_set_at(err, IFX_E_INVALID, at, "invalid %s \"%s\": %s", kind, shown, detail);
 }
+
+#define time_refuse(err, at, s, len, ...)     refuse(err, at, "RFC 3339 timestamp", s, len, __VA_ARGS__)
+#define duration_refuse(err, at, s, len, ...) refuse(err, at, "duration", s, len, __VA_ARGS__)
 
 ifx_rc ifx_time_parse_rfc3339(const char *s, size_t len, int64_t *ns, ifx_err *err)
 {
@@ -280,23 +284,6 @@ static bool is_space(char ch)
 static bool is_unit_byte(char ch)
 {
     return !is_digit(ch) && !is_space(ch) && ch != '\0';
-}
-
-/* Every refusal names the whole value first, then what is wrong with it. */
-static ifx_rc duration_refuse(ifx_err *err, size_t at, const char *s, size_t len, const char *fmt,
-                              ...) __attribute__((format(printf, 5, 6)));
-
-static ifx_rc duration_refuse(ifx_err *err, size_t at, const char *s, size_t len, const char *fmt,
-                              ...)
-{
-    char shown[IFX_EXCERPT_SIZE(QUOTE_MAX)], detail[256];
-    va_list ap;
-
-    quote_text(s, len, shown);
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    return ifx_err_set_at(err, IFX_E_INVALID, at, "invalid duration \"%s\": %s", shown, detail);
 }
 
 static uint64_t duration_unit_ns(const char *name, size_t len)

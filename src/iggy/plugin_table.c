@@ -2,6 +2,7 @@
 #include "iggy/plugin_table.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "ifx/log.h"
 
@@ -13,7 +14,8 @@ static ifx_plugin_entry *find_locked(ifx_plugin_table *t, uint32_t id)
     return e;
 }
 
-bool ifxi_plugin_table_has(ifx_plugin_table *t, uint32_t id)
+/* True when id is open. */
+static bool table_has(ifx_plugin_table *t, uint32_t id)
 {
     pthread_mutex_lock(&t->lock);
     bool has = find_locked(t, id) != NULL;
@@ -21,7 +23,8 @@ bool ifxi_plugin_table_has(ifx_plugin_table *t, uint32_t id)
     return has;
 }
 
-bool ifxi_plugin_table_insert(ifx_plugin_table *t, ifx_plugin_entry *e)
+/* Adds e unless its id is already there (another open won a race): false then. */
+static bool table_insert(ifx_plugin_table *t, ifx_plugin_entry *e)
 {
     pthread_mutex_lock(&t->lock);
     bool free_id = find_locked(t, e->id) == NULL;
@@ -74,8 +77,10 @@ void ifxi_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e)
     pthread_mutex_unlock(&t->lock);
 }
 
-bool ifxi_plugin_table_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p,
-                                    size_t len, ifx_config *cfg)
+/* Parses the configuration bytes the runtime passes to open (NULL is "null") for role into
+ * *cfg, logging every problem through l. false on failure (nothing to free then). */
+static bool parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p, size_t len,
+                         ifx_config *cfg)
 {
     ifx_problems problems = {0};
     ifx_err err;
@@ -90,5 +95,41 @@ bool ifxi_plugin_table_parse_config(const ifx_plugin_log *l, ifx_role role, cons
     if (!problems.count)
         ifxi_plugin_log_line(l, IFX_LOG_ERROR, err.msg);
     ifx_problems_free(&problems);
+    return false;
+}
+
+void *ifxi_plugin_table_open_begin(ifx_plugin_table *t, ifx_plugin_log *l, ifx_role role,
+                                   const uint8_t *p, size_t len, size_t size, ifx_config *cfg)
+{
+    ifx_plugin_entry *e;
+    if (table_has(t, l->id)) {
+        ifxi_plugin_log_line(l, IFX_LOG_ERROR, "open: this id is already open");
+        return NULL;
+    }
+    if (!parse_config(l, role, p, len, cfg))
+        return NULL;
+    e = calloc(1, size);
+    if (!e) {
+        ifx_config_free(cfg);
+        ifxi_plugin_log_line(l, IFX_LOG_ERROR, "open: out of memory");
+        return NULL;
+    }
+    e->id = l->id;
+    l->format = cfg->log_format;
+    return e;
+}
+
+void ifxi_plugin_table_open_failed(const ifx_plugin_log *l, const char *why)
+{
+    char line[700];
+    snprintf(line, sizeof line, "open failed: %s", why);
+    ifxi_plugin_log_line(l, IFX_LOG_ERROR, line);
+}
+
+bool ifxi_plugin_table_open_end(ifx_plugin_table *t, const ifx_plugin_log *l, ifx_plugin_entry *e)
+{
+    if (table_insert(t, e))
+        return true;
+    ifxi_plugin_log_line(l, IFX_LOG_ERROR, "open: this id is already open");
     return false;
 }

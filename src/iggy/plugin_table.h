@@ -34,12 +34,6 @@ typedef struct ifx_plugin_table {
         PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL                                  \
     }
 
-/* True when id is open. */
-bool ifxi_plugin_table_has(ifx_plugin_table *t, uint32_t id);
-
-/* Adds e unless its id is already there (another open won a race): false then. */
-bool ifxi_plugin_table_insert(ifx_plugin_table *t, ifx_plugin_entry *e);
-
 /* Looks id up and takes a reference; NULL when unknown or closed. */
 ifx_plugin_entry *ifxi_plugin_table_acquire(ifx_plugin_table *t, uint32_t id);
 void ifxi_plugin_table_release(ifx_plugin_table *t, ifx_plugin_entry *e);
@@ -50,9 +44,20 @@ ifx_plugin_entry *ifxi_plugin_table_remove(ifx_plugin_table *t, uint32_t id);
 /* Waits until no call holds a reference to e (taken out of the table before). */
 void ifxi_plugin_table_wait_unused(ifx_plugin_table *t, ifx_plugin_entry *e);
 
-/* Parses the configuration bytes the runtime passes to open (NULL is "null") for role into
- * *cfg, logging every problem through l. false on failure (nothing to free then). */
-bool ifxi_plugin_table_parse_config(const ifx_plugin_log *l, ifx_role role, const uint8_t *p,
-                                    size_t len, ifx_config *cfg);
+/* The start of both plugins' open: refuses an id already open, parses the configuration bytes
+ * (NULL is "null"; every problem logged) into *cfg, and allocates a zeroed instance of size bytes
+ * whose first member is its ifx_plugin_entry, with the id set; sets l->format to the
+ * configuration's log_format. NULL on failure, logged through l, with nothing to free; else the
+ * caller frees *cfg and the instance. */
+void *ifxi_plugin_table_open_begin(ifx_plugin_table *t, ifx_plugin_log *l, ifx_role role,
+                                   const uint8_t *p, size_t len, size_t size, ifx_config *cfg);
+
+/* Logs "open failed: <why>" through l, for an engine that did not open. */
+void ifxi_plugin_table_open_failed(const ifx_plugin_log *l, const char *why);
+
+/* The end of both plugins' open: adds e to t, or, when another open of its id won the race
+ * while this one probed the server, logs that the id is already open and returns false (the
+ * caller frees its instance). */
+bool ifxi_plugin_table_open_end(ifx_plugin_table *t, const ifx_plugin_log *l, ifx_plugin_entry *e);
 
 #endif

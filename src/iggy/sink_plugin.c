@@ -54,34 +54,20 @@ EXPORT int32_t iggy_sink_open(uint32_t id, const uint8_t *config_ptr, size_t con
     ifx_plugin_log lu = {log_callback, target, "sink", id, IFX_LOG_FORMAT_TEXT};
     ifx_config cfg;
     ifx_err err;
-    instance *it;
+    instance *it = ifxi_plugin_table_open_begin(&table, &lu, IFX_ROLE_SINK, config_ptr, config_len,
+                                                sizeof *it, &cfg);
 
-    if (ifxi_plugin_table_has(&table, id)) {
-        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
+    if (!it)
         return -1;
-    }
-    if (!ifxi_plugin_table_parse_config(&lu, IFX_ROLE_SINK, config_ptr, config_len, &cfg))
-        return -1;
-    it = calloc(1, sizeof *it);
-    if (!it) {
-        ifx_config_free(&cfg);
-        return -1;
-    }
-    it->entry.id = id;
-    lu.format = cfg.log_format;
     it->lu = lu;
     if (ifx_sink_open(&cfg, ifxi_plugin_log_engine, &it->lu, &it->sink, &err)) {
-        char line[700];
-        snprintf(line, sizeof line, "open failed: %s", err.msg);
-        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, line);
+        ifxi_plugin_table_open_failed(&lu, err.msg);
         ifx_config_free(&cfg);
         free(it);
         return 1;
     }
     ifx_config_free(&cfg);
-    if (!ifxi_plugin_table_insert(&table, &it->entry)) {
-        /* another open of this id won the race while this one probed the server */
-        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
+    if (!ifxi_plugin_table_open_end(&table, &lu, &it->entry)) {
         ifx_sink_close(it->sink);
         free(it);
         return -1;

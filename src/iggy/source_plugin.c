@@ -151,39 +151,24 @@ EXPORT int32_t iggy_source_open(uint32_t id, const uint8_t *config_ptr, size_t c
     ifx_plugin_log lu = {log_callback, target, "source", id, IFX_LOG_FORMAT_TEXT};
     ifx_config cfg;
     ifx_err err;
-    instance *it;
+    instance *it = ifxi_plugin_table_open_begin(&table, &lu, IFX_ROLE_SOURCE, config_ptr,
+                                                config_len, sizeof *it, &cfg);
 
-    if (ifxi_plugin_table_has(&table, id)) {
-        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
+    if (!it)
         return -1;
-    }
-    if (!ifxi_plugin_table_parse_config(&lu, IFX_ROLE_SOURCE, config_ptr, config_len, &cfg))
-        return -1;
-    it = calloc(1, sizeof *it);
-    if (!it) {
-        ifx_config_free(&cfg);
-        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: out of memory");
-        return -1;
-    }
-    it->entry.id = id;
-    lu.format = cfg.log_format;
     it->lu = lu;
     ifx_buf_init(&it->out, MAX_BATCH_BYTES);
     /* NULL/0 is "no state" (§3.1), and an empty state equals none (§8.2). The engine decodes the
      * bytes before returning, so borrowing them for the call is enough. */
     if (ifx_source_open(&cfg, state_ptr && state_len ? state_ptr : NULL, state_ptr ? state_len : 0,
                         ifxi_plugin_log_engine, &it->lu, &it->src, &err)) {
-        char line[700];
-        snprintf(line, sizeof line, "open failed: %s", err.msg);
-        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, line);
+        ifxi_plugin_table_open_failed(&lu, err.msg);
         ifx_config_free(&cfg);
         free_instance(it);
         return 1;
     }
     ifx_config_free(&cfg);
-    if (!ifxi_plugin_table_insert(&table, &it->entry)) {
-        /* another open of this id won the race while this one probed the server */
-        ifxi_plugin_log_line(&lu, IFX_LOG_ERROR, "open: this id is already open");
+    if (!ifxi_plugin_table_open_end(&table, &lu, &it->entry)) {
         free_instance(it);
         return -1;
     }
