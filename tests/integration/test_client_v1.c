@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "write_run.h"
 #include "connector/engine.h"
 #include "ifx/client.h"
 #include "ifx/config.h"
@@ -88,41 +89,11 @@ static void query_rows(ifx_client *c, const char *q, collected *out)
     ifx_buf_free(&body);
 }
 
-typedef struct rejects {
-    size_t n;
-    size_t index[16];
-    char reason[16][256];
-} rejects;
-
-static void on_reject(void *ud, size_t index, const char *reason)
-{
-    rejects *r = ud;
-    if (r->n < 16) {
-        r->index[r->n] = index;
-        snprintf(r->reason[r->n], sizeof r->reason[0], "%s", reason);
-    }
-    r->n++;
-}
-
 /* Writes text (lines joined by '\n') through a writer. */
 static ifx_rc write_text(ifx_client *c, const ifx_config *cfg, const char *text,
                          ifx_write_report *rep, rejects *rj, ifx_writer *stats, ifx_err *e)
 {
-    ifx_writer w;
-    ifx_line_span *spans = NULL;
-    size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
-    memset(rj, 0, sizeof *rj);
-    ifx_retry_policy retry = ifxi_engine_retry_policy(cfg);
-    ifxi_writer_init(&w, c, NULL, &retry, IFX_PRECISION_NS);
-    ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
-    if (stats) {
-        stats->requests = w.requests;
-        stats->retries = w.retries;
-        stats->bytes_sent = w.bytes_sent;
-    }
-    ifxi_writer_free(&w);
-    free(spans);
-    return rc;
+    return write_run(c, cfg, NULL, IFX_PRECISION_NS, text, rep, rj, stats, e);
 }
 
 static ifx_client *client_for(ifx_config *cfg, const char *db, const char *extra)

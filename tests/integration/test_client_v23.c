@@ -20,6 +20,7 @@
 
 #include "admin.h"
 #include "fixture.h"
+#include "write_run.h"
 #include "connector/engine.h"
 #include "ifx/client.h"
 #include "ifx/config.h"
@@ -54,36 +55,13 @@ static ifx_client *client(ifx_config *cfg, int version, const char *extra)
     return c;
 }
 
-typedef struct rejects {
-    size_t n;
-    size_t index[16];
-    char reason[16][256];
-} rejects;
-
-static void on_reject(void *ud, size_t index, const char *reason)
-{
-    rejects *r = ud;
-    if (r->n < 16) {
-        r->index[r->n] = index;
-        snprintf(r->reason[r->n], sizeof r->reason[0], "%s", reason);
-    }
-    r->n++;
-}
-
 static ifx_rc write_text(ifx_client *c, const ifx_config *cfg, ifx_breaker *b, const char *text,
                          ifx_write_report *rep, rejects *rj, uint64_t *requests, ifx_err *e)
 {
-    ifx_writer w;
-    ifx_line_span *spans = NULL;
-    size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
-    memset(rj, 0, sizeof *rj);
-    ifx_retry_policy retry = ifxi_engine_retry_policy(cfg);
-    ifxi_writer_init(&w, c, b, &retry, IFX_PRECISION_NS);
-    ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
+    ifx_writer stats;
+    ifx_rc rc = write_run(c, cfg, b, IFX_PRECISION_NS, text, rep, rj, &stats, e);
     if (requests)
-        *requests = w.requests;
-    ifxi_writer_free(&w);
-    free(spans);
+        *requests = stats.requests;
     return rc;
 }
 
@@ -482,7 +460,7 @@ static ifx_rc write_counted(ifx_client *c, const ifx_config *cfg, const char *te
     memset(rj, 0, sizeof *rj);
     ifx_retry_policy retry = ifxi_engine_retry_policy(cfg);
     ifxi_writer_init(&w, c, NULL, &retry, IFX_PRECISION_NS);
-    ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, state, e);
+    ifx_rc rc = ifxi_writer_write(&w, text, spans, n, rejects_record, rj, rep, state, e);
     for (size_t i = 0; i < n; i++)
         counts[state[i]]++;
     assert_int_equal(counts[IFX_LINE_WRITTEN], rep->written);
@@ -564,7 +542,7 @@ static void expect_held(ifx_writer *w, const char *text, int status, const char 
     ifx_err e;
     uint64_t before = w->requests;
     assert_int_equal(n, 8);
-    assert_int_equal(ifxi_writer_write(w, text, spans, n, on_reject, &rj, &rep, st, &e),
+    assert_int_equal(ifxi_writer_write(w, text, spans, n, rejects_record, &rj, &rep, st, &e),
                      IFX_E_REJECTED);
     assert_int_equal(rep.written + rep.rejected + rj.n, 0);
     for (size_t i = 0; i < n; i++)

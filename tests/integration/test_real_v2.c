@@ -30,6 +30,7 @@
 #include "ifx/sink.h"
 #include "connector/writer.h"
 #include "v2server.h"
+#include "write_run.h"
 
 static fixture v2;
 static char dir[] = "/tmp/ifx-real-v2-XXXXXX";
@@ -144,37 +145,13 @@ static char *stored_type(const char *m, const char *f)
     return type ? type : strdup("(no rows)");
 }
 
-typedef struct rejects {
-    size_t n;
-    size_t index[16];
-    char reason[16][512];
-} rejects;
-
-static void on_reject(void *ud, size_t index, const char *reason)
-{
-    rejects *r = ud;
-    if (r->n < 16) {
-        r->index[r->n] = index;
-        snprintf(r->reason[r->n], sizeof r->reason[0], "%s", reason);
-    }
-    r->n++;
-}
-
-/* Writes text (lines) through ifx's writer in precision p. */
+/* Writes text (lines) through ifx's writer in precision p, on a client made with extra. */
 static ifx_rc write_lines(const char *extra, ifx_precision p, const char *text,
                           ifx_write_report *rep, rejects *rj, ifx_err *e)
 {
     ifx_config cfg;
     ifx_client *c = client(&cfg, IFX_ROLE_SINK, extra);
-    ifx_writer w;
-    ifx_line_span *spans = NULL;
-    size_t cap = 0, n = ifxi_writer_split_lines(text, strlen(text), &spans, &cap);
-    memset(rj, 0, sizeof *rj);
-    ifx_retry_policy retry = ifxi_engine_retry_policy(&cfg);
-    ifxi_writer_init(&w, c, NULL, &retry, p);
-    ifx_rc rc = ifxi_writer_write(&w, text, spans, n, on_reject, rj, rep, NULL, e);
-    ifxi_writer_free(&w);
-    free(spans);
+    ifx_rc rc = write_run(c, &cfg, NULL, p, text, rep, rj, NULL, e);
     ifx_client_free(c);
     ifx_config_free(&cfg);
     return rc;
