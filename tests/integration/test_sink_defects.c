@@ -636,13 +636,31 @@ static char *slurp_in_dir(const char *name)
     return test_slurp(path);
 }
 
+/* Runs `ifx args` while every write is refused with 503, sends SIGTERM once the first write
+ * was tried, and checks that ifx exits 1; *out and *err get its stdout and stderr (caller
+ * frees). */
+static void sigterm_while_refused(const char *args, char **out, char **err)
+{
+    pid_t pid;
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
+                           "{\"count\":100000,\"status\":503,\"paths\":[\"/api/v3/write_lp\"]}"));
+    run_ifx(args, &pid);
+    wait_for_request("/api/v3/write_lp");
+    kill(pid, SIGTERM);
+    int st = wait_exit(pid, 10);
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+    *out = slurp_in_dir("out.json");
+    *err = slurp_in_dir("err.txt");
+    if (st != 1)
+        fail_msg("exit %d\n%s\n%s", st, *out, *err);
+}
+
 /* Issue 10 #3: `ifx sink` ignored SIGTERM while messages were pending (here every write is
  * answered 503) and retried until SIGKILL. It stops at once, prints the summary with the
  * pending count (received = written + rejected + pending) and exits 1. */
 static void test_sigterm_while_pending(void **state)
 {
     char cfgpath[256], input[256], args[1024];
-    pid_t pid;
     (void)state;
     json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
     write_sink_config("pending.json", NULL, cfgpath, sizeof cfgpath);
@@ -653,17 +671,9 @@ static void test_sigterm_while_pending(void **state)
     fputs("{\"offset\":5,\"payload\":{\"broken\"\n", f); /* not JSON: an invalid input line */
     fputs("{\"offset\":6,\"payload_text\":\"\\u0000\"}\n", f);
     fclose(f);
-    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
-                           "{\"count\":100000,\"status\":503,\"paths\":[\"/api/v3/write_lp\"]}"));
     snprintf(args, sizeof args, "sink -c %s --input %s --set payload_format=json", cfgpath, input);
-    run_ifx(args, &pid);
-    wait_for_request("/api/v3/write_lp");
-    kill(pid, SIGTERM);
-    int st = wait_exit(pid, 10);
-    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
-    char *out = slurp_in_dir("out.json"), *err = slurp_in_dir("err.txt");
-    if (st != 1)
-        fail_msg("exit %d\n%s\n%s", st, out, err);
+    char *out, *err;
+    sigterm_while_refused(args, &out, &err);
     if (!strstr(out, "{\"received\":6,\"written\":0,\"rejected\":1,\"pending\":5,\"spooled\":0,"
                      "\"spool_records\":0,"))
         fail_msg("summary: %s", out);
@@ -679,7 +689,6 @@ static void test_sigterm_while_pending(void **state)
 static void test_sigterm_leaves_the_spool(void **state)
 {
     char cfgpath[256], input[256], args[1024], extra[400];
-    pid_t pid;
     (void)state;
     json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
     snprintf(extra, sizeof extra, "\"spool_dir\":\"%s/term-spool\"", dir);
@@ -689,17 +698,9 @@ static void test_sigterm_leaves_the_spool(void **state)
     for (int i = 0; i < 5; i++)
         fprintf(f, "{\"offset\":%d,\"payload\":{\"n\":%d}}\n", i, i);
     fclose(f);
-    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
-                           "{\"count\":100000,\"status\":503,\"paths\":[\"/api/v3/write_lp\"]}"));
     snprintf(args, sizeof args, "sink -c %s --input %s", cfgpath, input);
-    run_ifx(args, &pid);
-    wait_for_request("/api/v3/write_lp");
-    kill(pid, SIGTERM);
-    int st = wait_exit(pid, 10);
-    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
-    char *out = slurp_in_dir("out.json"), *err = slurp_in_dir("err.txt");
-    if (st != 1)
-        fail_msg("exit %d\n%s\n%s", st, out, err);
+    char *out, *err;
+    sigterm_while_refused(args, &out, &err);
     if (!strstr(out, "{\"received\":5,\"written\":0,\"rejected\":0,\"pending\":0,\"spooled\":5,"
                      "\"spool_records\":1,"))
         fail_msg("summary: %s", out);
