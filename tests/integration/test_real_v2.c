@@ -579,24 +579,12 @@ static void test_unannotated_csv(void **state)
         write_lines(NULL, IFX_PRECISION_NS, "un a=1i,b=2.5 1704067200000000000", &rep, &rj, &e),
         IFX_OK);
     /* posted as Flux text: the server's default dialect has no annotations */
-    char *csv = NULL, url[128];
-    size_t size = 0;
-    struct curl_slist *hd = NULL;
-    CURL *h = curl_easy_init();
-    FILE *answer = open_memstream(&csv, &size);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v2/query?org=" V2_ORG, v2.port);
-    hd = curl_slist_append(hd, "Authorization: Token " V2_TOKEN);
-    hd = curl_slist_append(hd, "Content-Type: application/vnd.flux");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-                     "from(bucket: \"events\") |> range(start: 0) |> filter(fn: (r) => "
-                     "r._measurement == \"un\") |> sort(columns: [\"_field\"])");
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, answer);
-    assert_int_equal(curl_easy_perform(h), CURLE_OK);
-    fclose(answer);
-    curl_slist_free_all(hd);
-    curl_easy_cleanup(h);
+    long status = 0;
+    char *csv = v2_request(&v2, "POST", "/api/v2/query?org=" V2_ORG, "application/vnd.flux", NULL,
+                           "from(bucket: \"events\") |> range(start: 0) |> filter(fn: (r) => "
+                           "r._measurement == \"un\") |> sort(columns: [\"_field\"])",
+                           &status, NULL);
+    assert_int_equal(status, 200);
     assert_null(strstr(csv, "#datatype"));
     ifx_rows_reader_init(&rr);
     assert_int_equal(ifx_rows_read(&rr, IFX_RESULT_V2_CSV, csv, strlen(csv), collect, &seen, &e),

@@ -15,27 +15,44 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return ifx_buf_append(ud, p, size * n) ? 0 : size * n;
 }
 
-char *admin_text(int port, const char *method, const char *path, const char *body)
+char *http_request(int port, const char *method, const char *path, const char *const *headers,
+                   const char *body, long *status, size_t *len)
 {
-    char url[512];
+    char url[2048];
     ifx_buf reply;
+    struct curl_slist *h = NULL;
     CURL *c = curl_easy_init();
 
     ifx_buf_init(&reply, 64u << 20);
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    for (size_t i = 0; headers && headers[i]; i++)
+        h = curl_slist_append(h, headers[i]);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     if (body)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     if (curl_easy_perform(c) != CURLE_OK) {
-        fprintf(stderr, "admin %s %s failed\n", method, path);
+        fprintf(stderr, "%s %s failed\n", method, path);
         abort();
     }
+    if (status)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_slist_free_all(h);
     curl_easy_cleanup(c);
+    if (len)
+        *len = reply.len;
+    if (!reply.data)
+        return calloc(1, 1);
     return ifx_buf_detach(&reply);
+}
+
+char *admin_text(int port, const char *method, const char *path, const char *body)
+{
+    return http_request(port, method, path, NULL, body, NULL, NULL);
 }
 
 json_t *admin_call(int port, const char *method, const char *path, const char *body)

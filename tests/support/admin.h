@@ -4,6 +4,13 @@
 
 #include <jansson.h>
 
+/* Sends method path (with its query string) to 127.0.0.1:port with the given header lines
+ * (NULL-terminated, may be NULL) and an optional body; returns the answer's body (caller frees;
+ * NUL-terminated, *len its length when len is not NULL) and its status in *status (may be NULL).
+ * Aborts the test on a transport failure. */
+char *http_request(int port, const char *method, const char *path, const char *const *headers,
+                   const char *body, long *status, size_t *len);
+
 /* Sends method path with an optional JSON body to 127.0.0.1:port; returns the parsed JSON answer
  * (caller json_decref; NULL for an empty body) and aborts the test on a transport failure. */
 json_t *admin_call(int port, const char *method, const char *path, const char *body);

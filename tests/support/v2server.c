@@ -1,7 +1,6 @@
 /* Test support: the v2 server of a test, real or stand-in (see v2server.h). */
 #include "v2server.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,62 +87,28 @@ void v2_stop(fixture *f)
     }
 }
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
+char *v2_request(const fixture *f, const char *method, const char *path, const char *content_type,
+                 const char *accept, const char *body, long *status, size_t *len)
 {
-    return ifx_buf_append(ud, p, size * n) ? 0 : size * n;
-}
-
-/* One authenticated request; returns the body (caller frees) and the status. */
-static char *api_text(const fixture *f, const char *method, const char *path,
-                      const char *content_type, const char *accept, const char *body, long *status,
-                      size_t *len)
-{
-    char url[2048];
-    ifx_buf reply;
-    struct curl_slist *h = NULL;
-    CURL *c = curl_easy_init();
-
-    ifx_buf_init(&reply, 64u << 20);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", f->port, path);
-    h = curl_slist_append(h, "Authorization: Token " V2_TOKEN);
+    char type[128], acc[128];
+    const char *headers[4] = {"Authorization: Token " V2_TOKEN};
+    size_t n = 1;
     if (content_type) {
-        char line[128];
-        snprintf(line, sizeof line, "Content-Type: %s", content_type);
-        h = curl_slist_append(h, line);
+        snprintf(type, sizeof type, "Content-Type: %s", content_type);
+        headers[n++] = type;
     }
     if (accept) {
-        char line[128];
-        snprintf(line, sizeof line, "Accept: %s", accept);
-        h = curl_slist_append(h, line);
+        snprintf(acc, sizeof acc, "Accept: %s", accept);
+        headers[n++] = acc;
     }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    if (curl_easy_perform(c) != CURLE_OK) {
-        fprintf(stderr, "v2 %s %s failed\n", method, path);
-        abort();
-    }
-    if (status)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    if (len)
-        *len = reply.len;
-    if (!reply.data)
-        return calloc(1, 1);
-    return ifx_buf_detach(&reply);
+    return http_request(f->port, method, path, headers, body, status, len);
 }
 
 json_t *v2_api(const fixture *f, const char *method, const char *path, const char *body,
                long *status)
 {
     char *text =
-        api_text(f, method, path, body ? "application/json" : NULL, NULL, body, status, NULL);
+        v2_request(f, method, path, body ? "application/json" : NULL, NULL, body, status, NULL);
     json_t *j = *text ? json_loads(text, 0, NULL) : NULL;
     if (*text && !j) {
         fprintf(stderr, "v2 %s %s: the answer is not JSON: %s\n", method, path, text);
@@ -155,7 +120,7 @@ json_t *v2_api(const fixture *f, const char *method, const char *path, const cha
 
 char *v2_query_text(const fixture *f, const char *path)
 {
-    return api_text(f, "GET", path, NULL, NULL, NULL, NULL, NULL);
+    return v2_request(f, "GET", path, NULL, NULL, NULL, NULL, NULL);
 }
 
 char *v2_flux_csv(const fixture *f, const char *flux, size_t *len)
@@ -164,8 +129,8 @@ char *v2_flux_csv(const fixture *f, const char *flux, size_t *len)
                           "annotations", "datatype", "group", "default");
     char *body = json_dumps(q, 0);
     long status = 0;
-    char *csv = api_text(f, "POST", "/api/v2/query?org=" V2_ORG, "application/json",
-                         "application/csv", body, &status, len);
+    char *csv = v2_request(f, "POST", "/api/v2/query?org=" V2_ORG, "application/json",
+                           "application/csv", body, &status, len);
     if (status != 200) {
         fprintf(stderr, "v2 query failed (%ld): %s\n", status, csv);
         abort();

@@ -51,6 +51,11 @@ void v2_reset(const fixture *f);
 json_t *v2_api(const fixture *f, const char *method, const char *path, const char *body,
                long *status);
 
+/* One request with the operator token, and Content-Type and Accept when not NULL; see
+ * http_request (admin.h) for the rest. */
+char *v2_request(const fixture *f, const char *method, const char *path, const char *content_type,
+                 const char *accept, const char *body, long *status, size_t *len);
+
 /* GET path (with its query string) with the operator token; returns the body (caller frees). */
 char *v2_query_text(const fixture *f, const char *path);
 
