@@ -130,9 +130,10 @@ IFX_EXTERN ifx_rc ifx_lp_check_measurement(ifx_version target, const char *name,
  * input files into lines. */
 IFX_EXTERN size_t ifx_lp_line_length(const char *p, size_t len);
 
-/* Formats a finite double as the shortest decimal that reads back to the same value, without an
- * exponent ("3", "64.2", "1000000000000000000000", "0.0000001"). out must hold
- * IFX_LP_FLOAT_MAX bytes. Returns the length, or 0 for NaN and infinities (nothing written). */
+/* Formats a finite double as the shortest text that reads back to the same value: positional
+ * ("3", "64.2", "0.001"), or with an exponent where that is strictly shorter ("1e+21", "1e-7",
+ * "-2.5e-300"); every InfluxDB generation reads both forms. out must hold IFX_LP_FLOAT_MAX bytes
+ * (the most it writes is 25). Returns the length, or 0 for NaN and infinities (nothing written). */
 #define IFX_LP_FLOAT_MAX 400
 IFX_EXTERN size_t ifx_lp_format_float(double v, char *out);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/float.h"
 #include "ifx/client.h"
 #include "core/codec.h"
 #include "ifx/config.h"
@@ -56,7 +57,7 @@ static void value_text(ifx_buf *b, const ifx_value *v, bool json)
         ifx_buf_printf(b, "%llu", (unsigned long long)v->v.u);
         break;
     case IFX_VAL_F64:
-        if (ifx_lp_format_float(v->v.f, tmp))
+        if (ifxi_float_format_positional(v->v.f, tmp))
             ifx_buf_puts(b, tmp);
         else /* JSON has no NaN or infinity */
             ifx_buf_puts(b, json               ? "null"

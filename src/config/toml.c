@@ -21,6 +21,7 @@
  * as "line L, column C" computed only when an error is reported.
  */
 #include "config/toml.h"
+#include "core/float.h"
 
 #include <inttypes.h>
 #include <locale.h>
@@ -974,12 +975,12 @@ static ifx_rc read_prefixed_integer(struct toml *t, struct node *n, size_t start
 }
 
 /* Writes finite v as a JSON number that reads back as the same double and stays a float: the
- * shortest digits (ifx_lp_format_float) with ".0" on integral values, or, where positional
+ * shortest digits (ifxi_float_format_positional) with ".0" on integral values, or, where positional
  * digits would run long (JavaScript's thresholds), d.ddde-x. out holds IFX_LP_FLOAT_MAX + 8. */
 static size_t format_float(double v, char *out)
 {
     char pos[IFX_LP_FLOAT_MAX], sig[IFX_LP_FLOAT_MAX];
-    size_t len = ifx_lp_format_float(v, pos), nsig = 0, k = pos[0] == '-';
+    size_t len = ifxi_float_format_positional(v, pos), nsig = 0, k = pos[0] == '-';
     const char *dot = memchr(pos, '.', len);
     int exp10;
 

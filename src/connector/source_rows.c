@@ -2,6 +2,7 @@
  * use) and its payload, both from the data columns only (see connector/source_rows.h).
  */
 #include "connector/source_rows.h"
+#include "core/float.h"
 
 #include <string.h>
 
@@ -54,7 +55,7 @@ static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
         return ifx_buf_append(b, p, (size_t)(end - p));
     case IFX_VAL_F64:
         /* JSON has no NaN or infinity */
-        if (!(n = ifx_lp_format_float(v->v.f, tmp)))
+        if (!(n = ifxi_float_format_positional(v->v.f, tmp)))
             return ifx_buf_puts(b, "null");
         /* A float stays a float: 2.0, not 2, which a consumer would read as an integer. */
         if (!memchr(tmp, '.', n))

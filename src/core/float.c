@@ -1,7 +1,11 @@
-/* ifx — shortest round-trip decimal for doubles, written without an exponent.
+/* ifx — shortest round-trip decimal for doubles.
  *
- * Line protocol readers disagree on exponents and odd forms (line-protocol.md §3), so every float
- * is written positionally, like Go's strconv.FormatFloat(f, 'f', -1, 64) and the v3 builder.
+ * A float is written positionally (`0.25`, `3`, like Go's strconv.FormatFloat(f, 'f', -1, 64)),
+ * unless the exponent form (`1e+300`, `2.5e-7`) is strictly shorter. Both forms were checked to
+ * read back to the same bits on every server generation: a real InfluxDB 1.8 and 2.7 and InfluxDB
+ * 3's parser crate (tests/integration/test_float_servers.c). The exponent always carries its sign
+ * and no leading zeros; the mantissa never has a trailing point or a point without a digit after
+ * it, which InfluxDB 3 refuses (line-protocol.md R23).
  *
  * The digits come from printf's correctly rounded %e: a double is exactly representable by any
  * 17 significant digits, and every decimal of at most 15 significant digits maps back to itself
@@ -10,6 +14,8 @@
  * candidate may miss while a neighbour one unit away still reads back (the rounding interval is
  * asymmetric at powers of two), so both neighbours are tried before falling back to 17.
  */
+#include "core/float.h"
+
 #include "ifx/lp.h"
 
 #include <float.h>
@@ -100,7 +106,76 @@ trim:
     return true;
 }
 
-size_t ifx_lp_format_float(double v, char *out)
+/* Length of the positional form of g, without the sign. */
+static size_t positional_length(const digits *g)
+{
+    if (g->exp10 < 0)
+        return (size_t)(2 - g->exp10 - 1 + g->n); /* 0.000ddd */
+    if (g->exp10 + 1 >= g->n)
+        return (size_t)g->exp10 + 1; /* ddd000 */
+    return (size_t)g->n + 1;         /* dd.ddd */
+}
+
+/* The exponent of the form d.ddde<sign><x>: the first digit's exponent. */
+static size_t exponent_digits(int e)
+{
+    size_t n = 1;
+    for (e = e < 0 ? -e : e; e >= 10; e /= 10)
+        n++;
+    return n;
+}
+
+static size_t exponent_length(const digits *g)
+{
+    return (size_t)g->n + (g->n > 1) + 2 + exponent_digits(g->exp10);
+}
+
+static size_t write_positional(const digits *g, char *out)
+{
+    size_t k = 0;
+    if (g->exp10 < 0) {
+        out[k++] = '0';
+        out[k++] = '.';
+        for (int i = -1; i > g->exp10; i--)
+            out[k++] = '0';
+        memcpy(out + k, g->d, (size_t)g->n);
+        k += (size_t)g->n;
+    } else if (g->exp10 + 1 >= g->n) {
+        /* an integral value, written without ".0" (every server reads it as a float) */
+        memcpy(out + k, g->d, (size_t)g->n);
+        k += (size_t)g->n;
+        for (int i = g->n; i <= g->exp10; i++)
+            out[k++] = '0';
+    } else {
+        size_t intlen = (size_t)g->exp10 + 1;
+        memcpy(out + k, g->d, intlen);
+        k += intlen;
+        out[k++] = '.';
+        memcpy(out + k, g->d + intlen, (size_t)g->n - intlen);
+        k += (size_t)g->n - intlen;
+    }
+    return k;
+}
+
+static size_t write_exponent(const digits *g, char *out)
+{
+    size_t k = 0;
+    out[k++] = g->d[0];
+    if (g->n > 1) {
+        out[k++] = '.';
+        memcpy(out + k, g->d + 1, (size_t)g->n - 1);
+        k += (size_t)g->n - 1;
+    }
+    out[k++] = 'e';
+    out[k++] = g->exp10 < 0 ? '-' : '+';
+    size_t nd = exponent_digits(g->exp10);
+    for (int e = g->exp10 < 0 ? -g->exp10 : g->exp10, i = (int)nd - 1; i >= 0; i--, e /= 10)
+        out[k + (size_t)i] = (char)('0' + e % 10);
+    return k + nd;
+}
+
+/* Both public forms: the shortest text, or always positional. */
+static size_t format(double v, bool allow_exponent, char *out)
 {
     digits g;
     size_t k = 0;
@@ -119,29 +194,20 @@ size_t ifx_lp_format_float(double v, char *out)
         return 0;
     if (v < 0)
         out[k++] = '-';
-    if (g.exp10 < 0) {
-        /* 0.000ddd */
-        out[k++] = '0';
-        out[k++] = '.';
-        for (int i = -1; i > g.exp10; i--)
-            out[k++] = '0';
-        memcpy(out + k, g.d, (size_t)g.n);
-        k += (size_t)g.n;
-    } else if (g.exp10 + 1 >= g.n) {
-        /* ddd000: an integral value, written without ".0" (every server reads it as a float). */
-        memcpy(out + k, g.d, (size_t)g.n);
-        k += (size_t)g.n;
-        for (int i = g.n; i <= g.exp10; i++)
-            out[k++] = '0';
-    } else {
-        /* dd.ddd */
-        size_t intlen = (size_t)g.exp10 + 1;
-        memcpy(out + k, g.d, intlen);
-        k += intlen;
-        out[k++] = '.';
-        memcpy(out + k, g.d + intlen, (size_t)g.n - intlen);
-        k += (size_t)g.n - intlen;
-    }
+    if (allow_exponent && exponent_length(&g) < positional_length(&g))
+        k += write_exponent(&g, out + k);
+    else
+        k += write_positional(&g, out + k);
     out[k] = '\0';
     return k;
+}
+
+size_t ifx_lp_format_float(double v, char *out)
+{
+    return format(v, true, out);
+}
+
+size_t ifxi_float_format_positional(double v, char *out)
+{
+    return format(v, false, out);
 }

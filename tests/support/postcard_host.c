@@ -3,6 +3,7 @@
  * reader (src/iggy/postcard.c), so both sides decode with one set of rules.
  */
 #include "postcard_host.h"
+#include "core/float.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -289,13 +290,13 @@ static size_t format_float32(float f, char *out)
     for (digits = 1; digits < 9; digits++) {
         snprintf(s, sizeof s, "%.*e", digits - 1, (double)f);
         if (strtof(s, NULL) == f)
-            return ifx_lp_format_float(strtod(s, NULL), out);
+            return ifxi_float_format_positional(strtod(s, NULL), out);
         if ((step_last_digit(s, 1, t, sizeof t) && strtof(t, NULL) == f) ||
             (step_last_digit(s, -1, t, sizeof t) && strtof(t, NULL) == f))
-            return ifx_lp_format_float(strtod(t, NULL), out);
+            return ifxi_float_format_positional(strtod(t, NULL), out);
     }
     snprintf(s, sizeof s, "%.8e", (double)f);
-    return ifx_lp_format_float(strtod(s, NULL), out);
+    return ifxi_float_format_positional(strtod(s, NULL), out);
 }
 
 static const uint8_t fixed_size[IFX_PC_HEADER_KIND_COUNT] = {
@@ -364,7 +365,7 @@ ifx_rc pc_host_header_value_text(const ifx_header *h, ifx_buf *out)
         uint64_t bits = le_uint(v, 8);
         double d;
         memcpy(&d, &bits, sizeof d);
-        n = ifx_lp_format_float(d, tmp);
+        n = ifxi_float_format_positional(d, tmp);
         if (n == 0)
             return IFX_E_INVALID;
         break;
