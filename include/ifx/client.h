@@ -163,15 +163,22 @@ typedef struct ifx_detect_result {
     ifx_version version;
     char product[64]; /* "InfluxDB 1.x", "InfluxDB 2.x OSS", "InfluxDB 3 Core", ... */
     char server_version[64];
-    char build[32];     /* X-Influxdb-Build: "OSS", "Core", "Enterprise", or "" */
-    bool auth_required; /* the probe was answered 401 without credentials */
+    char build[32];          /* X-Influxdb-Build: "OSS", "Core", "Enterprise", or "" */
+    bool ping_needs_auth;    /* /ping, asked without credentials, answered 401: only a secured 3.x
+                                does. false says nothing of writes and queries, which 2.x always
+                                and 1.x with auth on refuse without credentials */
+    bool token_checked;      /* credentials were given and token_endpoint was asked with them */
+    bool token_accepted;     /* ... and answered 2xx (a server without auth accepts any) */
+    char token_endpoint[64]; /* the request that checked them: v1 "GET /query?q=SHOW DATABASES",
+                                v2 "GET /api/v2/buckets?limit=1", v3 "GET /health" */
 } ifx_detect_result;
 
 /* Asks the server at opts->url which generation it is: /ping headers (X-Influxdb-Version,
  * X-Influxdb-Build) and status (204 on 1.x/2.x, 200 with a JSON body on 3.x, 401 on a secured
- * 3.x). The only credential sent is opts->token (or, without one, opts->password), as 3.x's
- * Bearer token; 1.x and 2.x do not authenticate /ping. Uses opts' timeout, TLS and proxy
- * settings. Borrows opts. */
+ * 3.x), asked first without credentials. With credentials (opts->token; on 1.x opts->username and
+ * opts->password, or a token written USER:PASSWORD), it then asks an endpoint of the version found
+ * that needs them on every secured server, and reports whether they were accepted. Uses opts'
+ * timeout, TLS and proxy settings. Borrows opts. */
 IFX_EXTERN ifx_rc ifx_detect(const ifx_transport_options *opts, ifx_detect_result *out,
                              ifx_err *err);
 

@@ -86,6 +86,8 @@ typedef struct ifx_config {
     /* sink */
     char *measurement;       /* default "iggy_messages"; validated as a line-protocol measurement */
     ifx_precision precision; /* default us */
+    bool precision_given;    /* "precision" was set (file, --set or environment): `ifx write`
+                                reads line protocol in ns unless it was */
     uint32_t batch_size;     /* sink and source; default 500; 1..100000 */
     bool include_metadata;   /* default true (sink and source) */
     bool include_checksum;   /* default true */

@@ -71,7 +71,13 @@ static const char detect_usage[] =
     "usage: ifx detect URL [--token T]\n"
     "\n"
     "Asks the server at URL which InfluxDB it is (/ping status, headers and body) and prints it\n"
-    "as JSON: {\"version\":\"v3\",\"product\":...,\"server_version\":...,\"build\":...}.\n"
+    "as JSON: {\"version\":\"v3\",\"product\":...,\"server_version\":...,\"build\":...,\n"
+    "\"ping_needs_auth\":B,\"token_accepted\":B,\"token_checked_with\":\"GET ...\"}.\n"
+    "ping_needs_auth: /ping, asked without credentials, answered 401 (only a secured 3.x does;\n"
+    "false does not mean writes are open: 2.x always needs a token for them). With --token, an\n"
+    "endpoint that needs credentials on every secured server is asked with it (1.x: SHOW\n"
+    "DATABASES, the token written USER:PASSWORD; 2.x: the bucket list; 3.x: /health) and\n"
+    "token_accepted says whether it was taken; without a token both are null.\n"
     "The token can also come from the environment variable IFX_TOKEN.\n"
     "Exit status: 0 found; 1 not InfluxDB or unreachable; 2 usage error.\n";
 
@@ -115,7 +121,12 @@ int cmd_detect(int argc, char **argv)
     ifxi_json_append_string(&out, d.server_version, strlen(d.server_version));
     ifx_buf_puts(&out, ",\"build\":");
     ifxi_json_append_string(&out, d.build, strlen(d.build));
-    ifx_buf_printf(&out, ",\"auth_required\":%s}", d.auth_required ? "true" : "false");
+    ifx_buf_printf(&out, ",\"ping_needs_auth\":%s", d.ping_needs_auth ? "true" : "false");
+    if (d.token_checked)
+        ifx_buf_printf(&out, ",\"token_accepted\":%s,\"token_checked_with\":\"%s\"}",
+                       d.token_accepted ? "true" : "false", d.token_endpoint);
+    else
+        ifx_buf_puts(&out, ",\"token_accepted\":null,\"token_checked_with\":null}");
     puts(out.data);
     ifx_buf_free(&out);
     return CLI_EXIT_OK;

@@ -3,6 +3,7 @@
  */
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +297,9 @@ ifx_rc ifx_config_parse_json(ifx_config *c, ifx_role role, const char *json, siz
     /* jansson keeps object keys in input order, so problems come out in that order. */
     json_object_foreach(root, name, v) check_key(&p, name, v);
     check_cross_keys(&p);
+    for (size_t i = 0; i < IFX_CFG_NKEYS; i++)
+        if (ifxi_config_keys[i].offset == offsetof(ifx_config, precision))
+            c->precision_given = p.given[i] || p.alias_given[i];
 
 out:
     json_decref(root);

@@ -143,6 +143,22 @@ static void test_write_and_query_v1(void **state)
                                "1970-01-01T00:00:01Z  1\n"
                                "1970-01-01T00:00:03Z  3\n");
     done(&r);
+    /* no --precision and none in the configuration: ns; a configured precision is used */
+    snprintf(args, sizeof args, "write -c %s", v1cfg);
+    r = run(args, "p x=1i 1700000000123456789\n");
+    assert_string_equal(r.out, "{\"written\":1,\"rejected\":0,\"errors\":[]}\n");
+    done(&r);
+    snprintf(args, sizeof args, "write -c %s --set precision=us", v1cfg);
+    r = run(args, "p x=2i 1700000000123457\n");
+    assert_string_equal(r.out, "{\"written\":1,\"rejected\":0,\"errors\":[]}\n");
+    done(&r);
+    snprintf(args, sizeof args, "query -c %s --format csv \"SELECT x FROM p\"", v1cfg);
+    r = run(args, NULL);
+    assert_string_equal(r.out, "time,x\n"
+                               "2023-11-14T22:13:20.123456789Z,1\n"
+                               "2023-11-14T22:13:20.123457Z,2\n");
+    done(&r);
+
     snprintf(args, sizeof args, "query -c %s \"SELEC nonsense\"", v1cfg);
     r = run(args, NULL);
     assert_int_equal(r.status, 1);
@@ -154,9 +170,10 @@ static void test_write_and_query_v3(void **state)
 {
     char args[512];
     (void)state;
-    /* the configuration's precision is the upstream default, us: 1000 is 1 ms */
+    /* the configuration sets no precision: line protocol's own, ns (1000000 is 1 ms), not the
+     * sink's us default */
     snprintf(args, sizeof args, "write -c %s", v3cfg);
-    result r = run(args, "cpu,host=a usage=0.5 1000\ncpu,host=b usage=1.5 2000\n");
+    result r = run(args, "cpu,host=a usage=0.5 1000000\ncpu,host=b usage=1.5 2000000\n");
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "{\"written\":2,\"rejected\":0,\"errors\":[]}\n");
     done(&r);

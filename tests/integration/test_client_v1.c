@@ -400,6 +400,48 @@ static ifx_rc secured_health(ifx_role role, const char *db, const char *user, co
 
 /* auth-enabled = true: /ping still answers anyone, so the health check proves the credentials
  * with SHOW DATABASES, which lists only the databases the user may use. */
+/* ifx_detect with credentials (issue 14.2): 1.x never authenticates /ping, so ping_needs_auth is
+ * false even with auth on; SHOW DATABASES tells whether the credentials are taken. */
+static void detect_with(int port, const char *token, const char *user, const char *pw,
+                        ifx_detect_result *d)
+{
+    char url[64];
+    ifx_err e;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    ifx_transport_options o = {.url = url,
+                               .token = (char *)token,
+                               .username = (char *)user,
+                               .password = (char *)pw,
+                               .timeout_ns = 5000000000ULL};
+    assert_int_equal(ifx_detect(&o, d, &e), IFX_OK);
+    assert_int_equal(d->version, IFX_VERSION_V1);
+    assert_false(d->ping_needs_auth);
+}
+
+static void test_detect_credentials(void **state)
+{
+    ifx_detect_result d;
+    (void)state;
+    detect_with(secured.port, NULL, NULL, NULL, &d);
+    assert_false(d.token_checked);
+    detect_with(secured.port, "admin:ifx-admin-pw", NULL, NULL, &d);
+    assert_true(d.token_checked);
+    assert_true(d.token_accepted);
+    assert_string_equal(d.token_endpoint, "GET /query?q=SHOW DATABASES");
+    detect_with(secured.port, "admin:wrong", NULL, NULL, &d);
+    assert_true(d.token_checked);
+    assert_false(d.token_accepted);
+    detect_with(secured.port, NULL, "admin", "ifx-admin-pw", &d);
+    assert_true(d.token_accepted);
+    detect_with(secured.port, NULL, "admin", "wrong", &d);
+    assert_true(d.token_checked);
+    assert_false(d.token_accepted);
+    /* auth off: any credentials are taken, as the writes will be */
+    detect_with(server.port, "anyone:anything", NULL, NULL, &d);
+    assert_true(d.token_checked);
+    assert_true(d.token_accepted);
+}
+
 static void test_authentication(void **state)
 {
     char msg[512];
@@ -489,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_statement_error),
         cmocka_unit_test(test_413_splits),
         cmocka_unit_test(test_authentication),
+        cmocka_unit_test(test_detect_credentials),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

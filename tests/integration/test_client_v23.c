@@ -133,12 +133,26 @@ static void test_v3_detect_and_health(void **state)
     assert_int_equal(d.version, IFX_VERSION_V3);
     assert_string_equal(d.product, "InfluxDB 3 Core");
     assert_string_equal(d.build, "Core");
+    assert_true(d.ping_needs_auth); /* asked first without the token */
+    assert_true(d.token_checked);
+    assert_true(d.token_accepted);
+    assert_string_equal(d.token_endpoint, "GET /health");
+    assert_int_equal(
+        ifx_detect(
+            &(ifx_transport_options){.url = url, .token = "wr0ng", .timeout_ns = 5000000000ULL}, &d,
+            &e),
+        IFX_OK);
+    assert_int_equal(d.version, IFX_VERSION_V3);
+    assert_string_equal(d.product, "InfluxDB 3 (authentication required)");
+    assert_true(d.token_checked);
+    assert_false(d.token_accepted);
     /* without the token a secured v3 answers /ping with 401: still recognisable */
     assert_int_equal(
         ifx_detect(&(ifx_transport_options){.url = url, .timeout_ns = 5000000000ULL}, &d, &e),
         IFX_OK);
     assert_int_equal(d.version, IFX_VERSION_V3);
-    assert_true(d.auth_required);
+    assert_true(d.ping_needs_auth);
+    assert_false(d.token_checked);
 
     c = client(&cfg, 3, NULL);
     assert_int_equal(ifx_client_health(c, &e), IFX_OK);

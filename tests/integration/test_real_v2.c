@@ -247,7 +247,33 @@ static void test_detect(void **state)
     assert_int_equal(d.version, IFX_VERSION_V2);
     assert_string_equal(d.server_version, "v2.7.12");
     assert_string_equal(d.build, "OSS");
-    assert_false(d.auth_required); /* /ping and /health answer anyone */
+    assert_false(d.ping_needs_auth); /* /ping answers anyone; writes do not (below) */
+    assert_false(d.token_checked);
+
+    /* `ifx detect` as a user runs it (issue 14.2): what was probed, and whether the token is
+     * taken by an endpoint that needs one */
+    char args[200];
+    static const struct {
+        const char *token, *tail;
+    } runs[] = {
+        {"", "\"ping_needs_auth\":false,\"token_accepted\":null,\"token_checked_with\":null}\n"},
+        {" --token " V2_TOKEN, "\"ping_needs_auth\":false,\"token_accepted\":true,"
+                               "\"token_checked_with\":\"GET /api/v2/buckets?limit=1\"}\n"},
+        {" --token wrong", "\"ping_needs_auth\":false,\"token_accepted\":false,"
+                           "\"token_checked_with\":\"GET /api/v2/buckets?limit=1\"}\n"},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        char want[400];
+        snprintf(args, sizeof args, "detect %s%s", url, runs[i].token);
+        snprintf(want, sizeof want,
+                 "{\"version\":\"v2\",\"product\":\"InfluxDB 2.x OSS\",\"server_version\":"
+                 "\"v2.7.12\",\"build\":\"OSS\",%s",
+                 runs[i].tail);
+        cli_result r = cli_run("env -u IFX_TOKEN " IFX_BIN, dir, args, NULL);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.out, want);
+        cli_result_free(&r);
+    }
 
     /* "auto" resolves to v2, and a sink of that config writes */
     config(&cfg, IFX_ROLE_SINK, "\"version\":\"auto\"");
@@ -274,6 +300,41 @@ static void test_cli_health(void **state)
     assert_string_equal(r.out, "unhealthy: the server refused the token (key token): HTTP 401 "
                                "from /api/v2/write: unauthorized access\n");
     cli_result_free(&r);
+}
+
+/* `ifx write` reads raw line protocol in ns unless told otherwise (issue 14.3): with no
+ * precision in the configuration a nanosecond time is stored as it is; a precision the
+ * configuration sets is used; --precision wins over both. */
+static void test_cli_write_precision(void **state)
+{
+    char path[300], args[400];
+    (void)state;
+    snprintf(path, sizeof path, "%s/write.json", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f,
+            "{\"url\":\"http://127.0.0.1:%d\",\"org\":\"" V2_ORG "\",\"bucket\":\"" V2_BUCKET
+            "\",\"token\":\"" V2_TOKEN "\"}",
+            v2.port);
+    fclose(f);
+    static const struct {
+        const char *extra, *line, *stored;
+    } runs[] = {
+        {"", "wp,k=ns x=1i 1700000000123456789\n", "2023-11-14T22:13:20.123456789Z,1,x\n"},
+        {"--set precision=ms", "wp,k=ms x=2i 1700000000123\n", "2023-11-14T22:13:20.123Z,2,x\n"},
+        {"--set precision=ms --precision s", "wp,k=s x=3i 1700000000\n",
+         "2023-11-14T22:13:20Z,3,x\n"},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        snprintf(args, sizeof args, "write -c %s %s", path, runs[i].extra);
+        cli_result r = cli_run(IFX_BIN, dir, args, runs[i].line);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.out, "{\"written\":1,\"rejected\":0,\"errors\":[]}\n");
+        cli_result_free(&r);
+        char *got = stored("wp");
+        if (!strstr(got, runs[i].stored))
+            fail_msg("run %zu (%s): stored [%s], want [%s]", i, runs[i].extra, got, runs[i].stored);
+        free(got);
+    }
 }
 
 typedef struct logbook {
@@ -1000,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_health_proves_credentials),
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_cli_health),
+        cmocka_unit_test(test_cli_write_precision),
         cmocka_unit_test(test_sink_open_checks),
         cmocka_unit_test(test_precisions_and_gzip),
         cmocka_unit_test(test_bad_line_among_good),
