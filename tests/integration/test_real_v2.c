@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -335,6 +336,14 @@ static void test_cli_write_precision(void **state)
             fail_msg("run %zu (%s): stored [%s], want [%s]", i, runs[i].extra, got, runs[i].stored);
         free(got);
     }
+
+    /* the server's message as it wrote it, its JSON escapes decoded once (issue 14.1) */
+    snprintf(args, sizeof args, "query -c %s 'from(bucket: \"nope\") |> range(start: 0)'", path);
+    cli_result q = cli_run(IFX_BIN, dir, args, NULL);
+    assert_int_equal(q.status, 1);
+    assert_string_equal(q.err, "ifx: query: HTTP 404 from /api/v2/query: failed to initialize "
+                               "execute state: could not find bucket \"nope\"\n");
+    cli_result_free(&q);
 }
 
 typedef struct logbook {
@@ -760,6 +769,59 @@ static void *feed(void *arg)
     return NULL;
 }
 
+/* A dead letter's reason is the server's message decoded once (issue 14.1): the record, read
+ * back with a JSON parser, holds the quotes of the real 2.7's type-conflict text as quotes. */
+static void test_dead_letter_reason_decoded_once(void **state)
+{
+    ifx_config cfg;
+    ifx_sink *s;
+    ifx_sink_stats st;
+    ifx_err e;
+    char extra[600], path[300];
+    (void)state;
+    v2_reset(&v2);
+    ifx_write_report rep;
+    rejects rj;
+    assert_int_equal(write_lines(NULL, IFX_PRECISION_NS, "dlq payload_json=1i 1704067200000000000",
+                                 &rep, &rj, &e),
+                     IFX_OK);
+    assert_int_equal(rep.written, 1);
+    snprintf(path, sizeof path, "%s/dead-letters.jsonl", dir);
+    unlink(path);
+    snprintf(extra, sizeof extra,
+             "\"measurement\":\"dlq\",\"dead_letter_file\":\"%s\",\"stats_interval\":\"0s\"", path);
+    config(&cfg, IFX_ROLE_SINK, extra);
+    assert_int_equal(ifx_sink_open(&cfg, NULL, NULL, &s, &e), IFX_OK);
+    ifx_config_free(&cfg);
+    ifx_sink_message m = {.stream = "s",
+                          .stream_len = 1,
+                          .topic = "t",
+                          .topic_len = 1,
+                          .offset = 7,
+                          .timestamp_us = 1704067200000000ULL,
+                          .payload = (const uint8_t *)"{\"a\":1}",
+                          .payload_len = 7};
+    assert_int_equal(ifx_sink_consume(s, &m, 1, &e), IFX_OK);
+    ifx_sink_get_stats(s, &st);
+    assert_int_equal(st.received, 1);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.written + st.pending, 0);
+    ifx_sink_close(s);
+
+    json_error_t je;
+    json_t *rec = json_load_file(path, JSON_DISABLE_EOF_CHECK, &je);
+    assert_non_null(rec);
+    const char *reason = json_string_value(json_object_get(rec, "reason"));
+    assert_non_null(reason);
+    if (!strstr(reason, "partial write: field type conflict: input field \"payload_json\" on "
+                        "measurement \"dlq\" is type string, already exists as type integer "
+                        "dropped=1") ||
+        strchr(reason, '\\'))
+        fail_msg("reason: %s", reason);
+    assert_int_equal(json_integer_value(json_object_get(rec, "offset")), 7);
+    json_decref(rec);
+}
+
 static void test_restart_mid_stream(void **state)
 {
     ifx_config cfg;
@@ -1069,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_query_every_type),
         cmocka_unit_test(test_unannotated_csv),
         cmocka_unit_test(test_example_connectors),
+        cmocka_unit_test(test_dead_letter_reason_decoded_once),
         cmocka_unit_test(test_restart_mid_stream),
         cmocka_unit_test(test_nasty_points_round_trip),
     };
