@@ -131,13 +131,38 @@ typedef struct cli_log {
 /* An ifx_log_fn with ud a cli_log. */
 void cli_log_line(void *ud, int level, const char *msg);
 
+/* Walks a command's arguments, taking the ones every command shares, so that a command's loop
+ * reads only its own options:
+ *
+ *     cli_args it = cli_args_start(argc, argv, usage, &co);   (co NULL: no configuration)
+ *     for (const char *a; (a = cli_args_next(&it)) != NULL;)
+ *         if (!strcmp(a, "--format") && cli_args_value(&it, &a)) ...
+ *     if (it.help)
+ *         return CLI_EXIT_OK;
+ *
+ * cli_args_next takes -h/--help (prints usage, sets help, returns NULL) and, with co, -c FILE
+ * and --set KEY=VALUE; it returns the next other argument, or NULL at the end. */
+typedef struct cli_args {
+    int argc;
+    char **argv;
+    int i; /* the argument last returned */
+    const char *usage;
+    cli_config_opts *co;
+    bool help;
+} cli_args;
+
+cli_args cli_args_start(int argc, char **argv, const char *usage, cli_config_opts *co);
+const char *cli_args_next(cli_args *it);
+/* The value after the option last returned, into *value (consumed); false when none follows,
+ * which leaves the option to be reported as unexpected. */
+bool cli_args_value(cli_args *it, const char **value);
+
 /* The end of the argument loops of ifx sink and ifx source, the commands that run an engine:
  * takes --verbose (lg->min_level DEBUG) or --metrics-listen HOST:PORT (checked, into
- * *metrics_listen) at argv[*i], advancing *i past a value, and returns CLI_EXIT_OK. For a bad
- * address, or any other argument ("<cmd>: unexpected argument '...'" and the usage), prints the
+ * *metrics_listen), the argument it last returned, consuming a value; returns CLI_EXIT_OK. For a
+ * bad address, or any other argument ("<cmd>: unexpected argument '...'" and the usage), prints the
  * error on stderr and returns CLI_EXIT_USAGE. */
-int cli_engine_arg(int argc, char **argv, int *i, const char *cmd, const char *usage, cli_log *lg,
-                   const char **metrics_listen);
+int cli_engine_arg(cli_args *it, const char *cmd, cli_log *lg, const char **metrics_listen);
 
 /* cli_config_need for ifx sink and ifx source, which then point their log at the configuration
  * (its log_format, and the connector it names). */

@@ -30,13 +30,9 @@ int cmd_check(int argc, char **argv)
     int status = CLI_EXIT_FAILURE;
 
     ifx_err_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_config_arg(argc, argv, &i, &co)) {
-            /* -c FILE, --set KEY=VALUE */
-        } else if (strcmp(argv[i], "--reference") == 0) {
+    cli_args it = cli_args_start(argc, argv, usage, &co);
+    for (const char *a; (a = cli_args_next(&it)) != NULL;) {
+        if (strcmp(a, "--reference") == 0) {
             char *md;
             if (ifx_config_reference_markdown(&md, &err)) {
                 cli_error("check: %s", err.msg);
@@ -45,15 +41,17 @@ int cmd_check(int argc, char **argv)
             fputs(md, stdout);
             free(md);
             return CLI_EXIT_OK;
-        } else if (strcmp(argv[i], "--sink") == 0) {
+        } else if (strcmp(a, "--sink") == 0) {
             role = IFX_ROLE_SINK;
-        } else if (strcmp(argv[i], "--source") == 0) {
+        } else if (strcmp(a, "--source") == 0) {
             role = IFX_ROLE_SOURCE;
         } else {
-            cli_error("check: unexpected argument '%s'\n%s", argv[i], usage);
+            cli_error("check: unexpected argument '%s'\n%s", a, usage);
             return CLI_EXIT_USAGE;
         }
     }
+    if (it.help)
+        return CLI_EXIT_OK;
     if (!co.path) {
         cli_error("check: missing -c FILE\n%s", usage);
         return CLI_EXIT_USAGE;

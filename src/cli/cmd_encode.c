@@ -38,19 +38,14 @@ int cmd_encode(int argc, char **argv)
     int status = CLI_EXIT_OK;
 
     ifx_err_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (strcmp(a, "--version") == 0 && i + 1 < argc) {
-            a = argv[++i];
+    cli_args it = cli_args_start(argc, argv, usage, NULL);
+    for (const char *a; (a = cli_args_next(&it)) != NULL;) {
+        if (strcmp(a, "--version") == 0 && cli_args_value(&it, &a)) {
             if (ifx_version_parse(a, strlen(a), &version, &err) || version == IFX_VERSION_AUTO) {
                 cli_error("encode: --version must be v1, v2 or v3, got '%s'", a);
                 return CLI_EXIT_USAGE;
             }
-        } else if (strcmp(a, "--precision") == 0 && i + 1 < argc) {
-            a = argv[++i];
+        } else if (strcmp(a, "--precision") == 0 && cli_args_value(&it, &a)) {
             if (ifx_precision_parse(a, strlen(a), &precision, &err)) {
                 cli_error("encode: --precision: %s", err.msg);
                 return CLI_EXIT_USAGE;
@@ -65,6 +60,8 @@ int cmd_encode(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
+    if (it.help)
+        return CLI_EXIT_OK;
     if (cli_input_open(&in, path, -1, &err)) {
         cli_error("encode: %s", err.msg);
         return CLI_EXIT_FAILURE;

@@ -228,15 +228,9 @@ int cmd_query(int argc, char **argv)
     int status = CLI_EXIT_FAILURE;
 
     ifx_err_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_config_arg(argc, argv, &i, &co)) {
-            /* -c FILE, --set KEY=VALUE */
-        } else if (!strcmp(a, "--format") && i + 1 < argc) {
-            a = argv[++i];
+    cli_args it = cli_args_start(argc, argv, usage, &co);
+    for (const char *a; (a = cli_args_next(&it)) != NULL;) {
+        if (!strcmp(a, "--format") && cli_args_value(&it, &a)) {
             if (!strcmp(a, "jsonl"))
                 format = OUT_JSONL;
             else if (!strcmp(a, "csv"))
@@ -247,8 +241,7 @@ int cmd_query(int argc, char **argv)
                 cli_error("query: --format must be jsonl, csv or table, got '%s'", a);
                 return CLI_EXIT_USAGE;
             }
-        } else if (!strcmp(a, "--lang") && i + 1 < argc) {
-            a = argv[++i];
+        } else if (!strcmp(a, "--lang") && cli_args_value(&it, &a)) {
             if (!strcmp(a, "sql"))
                 lang = IFX_QUERY_SQL;
             else if (!strcmp(a, "influxql"))
@@ -266,6 +259,8 @@ int cmd_query(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
+    if (it.help)
+        return CLI_EXIT_OK;
     if (!co.path || !query) {
         cli_error("query: %s\n%s", co.path ? "missing QUERY" : "missing -c FILE", usage);
         return CLI_EXIT_USAGE;

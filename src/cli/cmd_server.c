@@ -30,19 +30,17 @@ int cmd_health(int argc, char **argv)
     int status = CLI_EXIT_FAILURE;
 
     ifx_err_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(health_usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_config_arg(argc, argv, &i, &co)) {
-            /* -c FILE, --set KEY=VALUE */
-        } else if (!strcmp(argv[i], "--wait")) {
+    cli_args it = cli_args_start(argc, argv, health_usage, &co);
+    for (const char *a; (a = cli_args_next(&it)) != NULL;) {
+        if (!strcmp(a, "--wait")) {
             wait = true;
         } else {
-            cli_error("health: unexpected argument '%s'\n%s", argv[i], health_usage);
+            cli_error("health: unexpected argument '%s'\n%s", a, health_usage);
             return CLI_EXIT_USAGE;
         }
     }
+    if (it.help)
+        return CLI_EXIT_OK;
     if ((status = cli_config_need(&co, IFX_ROLE_DETECT, &cfg, "health", health_usage)) !=
         CLI_EXIT_OK)
         goto out;
@@ -88,19 +86,19 @@ int cmd_detect(int argc, char **argv)
     ifx_err err;
 
     ifx_err_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(detect_usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (!strcmp(argv[i], "--token") && i + 1 < argc) {
-            token = argv[++i];
-        } else if (argv[i][0] != '-' && !url) {
-            url = argv[i];
+    cli_args it = cli_args_start(argc, argv, detect_usage, NULL);
+    for (const char *a; (a = cli_args_next(&it)) != NULL;) {
+        if (!strcmp(a, "--token") && cli_args_value(&it, &token)) {
+            /* or IFX_TOKEN */
+        } else if (a[0] != '-' && !url) {
+            url = a;
         } else {
-            cli_error("detect: unexpected argument '%s'\n%s", argv[i], detect_usage);
+            cli_error("detect: unexpected argument '%s'\n%s", a, detect_usage);
             return CLI_EXIT_USAGE;
         }
     }
+    if (it.help)
+        return CLI_EXIT_OK;
     if (!url) {
         cli_error("detect: missing URL\n%s", detect_usage);
         return CLI_EXIT_USAGE;

@@ -231,27 +231,23 @@ int cmd_sink(int argc, char **argv)
     uint64_t last_progress = 0;
 
     ifx_err_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_config_arg(argc, argv, &i, &co)) {
-            /* -c FILE, --set KEY=VALUE */
-        } else if (!strcmp(a, "--input") && i + 1 < argc) {
-            input = argv[++i];
-        } else if (!strcmp(a, "--batch") && i + 1 < argc) {
-            long v = atol(argv[++i]);
+    cli_args it = cli_args_start(argc, argv, usage, &co);
+    for (const char *a; (a = cli_args_next(&it)) != NULL;) {
+        if (!strcmp(a, "--input") && cli_args_value(&it, &input)) {
+            /* the file to read instead of stdin */
+        } else if (!strcmp(a, "--batch") && cli_args_value(&it, &a)) {
+            long v = atol(a);
             if (v < 1 || v > 1000000) {
                 cli_error("sink: --batch must be from 1 to 1000000");
                 return CLI_EXIT_USAGE;
             }
             batch_len = (size_t)v;
-        } else if (cli_engine_arg(argc, argv, &i, "sink", usage, &lg, &metrics_listen) !=
-                   CLI_EXIT_OK) {
+        } else if (cli_engine_arg(&it, "sink", &lg, &metrics_listen) != CLI_EXIT_OK) {
             return CLI_EXIT_USAGE;
         }
     }
+    if (it.help)
+        return CLI_EXIT_OK;
     if ((status = cli_engine_config(&co, IFX_ROLE_SINK, &cfg, "sink", usage, &lg)) != CLI_EXIT_OK)
         return status;
     status = CLI_EXIT_FAILURE;

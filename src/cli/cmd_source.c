@@ -160,22 +160,18 @@ int cmd_source(int argc, char **argv)
 
     ifx_err_clear(&err);
     ifx_err_clear(&h.err);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_config_arg(argc, argv, &i, &co)) {
-            /* -c FILE, --set KEY=VALUE */
-        } else if (!strcmp(a, "--state") && i + 1 < argc) {
-            state_path = argv[++i];
+    cli_args it = cli_args_start(argc, argv, usage, &co);
+    for (const char *a; (a = cli_args_next(&it)) != NULL;) {
+        if (!strcmp(a, "--state") && cli_args_value(&it, &state_path)) {
+            /* where the cursor is kept */
         } else if (!strcmp(a, "--once")) {
             once = true;
-        } else if (cli_engine_arg(argc, argv, &i, "source", usage, &lg, &metrics_listen) !=
-                   CLI_EXIT_OK) {
+        } else if (cli_engine_arg(&it, "source", &lg, &metrics_listen) != CLI_EXIT_OK) {
             return CLI_EXIT_USAGE;
         }
     }
+    if (it.help)
+        return CLI_EXIT_OK;
     if ((status = cli_engine_config(&co, IFX_ROLE_SOURCE, &cfg, "source", usage, &lg)) !=
         CLI_EXIT_OK)
         return status;

@@ -67,15 +67,9 @@ int cmd_write(int argc, char **argv)
     int status = CLI_EXIT_FAILURE;
 
     ifx_err_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_config_arg(argc, argv, &i, &co)) {
-            /* -c FILE, --set KEY=VALUE */
-        } else if (!strcmp(a, "--precision") && i + 1 < argc) {
-            a = argv[++i];
+    cli_args it = cli_args_start(argc, argv, usage, &co);
+    for (const char *a; (a = cli_args_next(&it)) != NULL;) {
+        if (!strcmp(a, "--precision") && cli_args_value(&it, &a)) {
             if (ifx_precision_parse(a, strlen(a), &precision, &err)) {
                 cli_error("write: --precision: %s", err.msg);
                 return CLI_EXIT_USAGE;
@@ -88,6 +82,8 @@ int cmd_write(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
+    if (it.help)
+        return CLI_EXIT_OK;
     if ((status = cli_config_need(&co, IFX_ROLE_SINK, &cfg, "write", usage)) != CLI_EXIT_OK)
         return status;
     status = CLI_EXIT_FAILURE;

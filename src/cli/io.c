@@ -182,21 +182,47 @@ bool cli_config_arg(int argc, char **argv, int *i, cli_config_opts *o)
     return true;
 }
 
-int cli_engine_arg(int argc, char **argv, int *i, const char *cmd, const char *usage, cli_log *lg,
-                   const char **metrics_listen)
+cli_args cli_args_start(int argc, char **argv, const char *usage, cli_config_opts *co)
 {
-    const char *a = argv[*i];
+    return (cli_args){.argc = argc, .argv = argv, .i = 0, .usage = usage, .co = co};
+}
+
+const char *cli_args_next(cli_args *it)
+{
+    while (++it->i < it->argc) {
+        const char *a = it->argv[it->i];
+        if (cli_is_help(a)) {
+            fputs(it->usage, stdout);
+            it->help = true;
+            return NULL;
+        }
+        if (!it->co || !cli_config_arg(it->argc, it->argv, &it->i, it->co))
+            return a;
+    }
+    return NULL;
+}
+
+bool cli_args_value(cli_args *it, const char **value)
+{
+    if (it->i + 1 >= it->argc)
+        return false;
+    *value = it->argv[++it->i];
+    return true;
+}
+
+int cli_engine_arg(cli_args *it, const char *cmd, cli_log *lg, const char **metrics_listen)
+{
+    const char *a = it->argv[it->i];
     ifx_err err;
     if (!strcmp(a, "--verbose")) {
         lg->min_level = IFX_LOG_DEBUG;
-    } else if (!strcmp(a, "--metrics-listen") && *i + 1 < argc) {
-        *metrics_listen = argv[++*i];
+    } else if (!strcmp(a, "--metrics-listen") && cli_args_value(it, metrics_listen)) {
         if (cli_metrics_check_listen(*metrics_listen, &err)) {
             cli_error("%s: %s", cmd, err.msg);
             return CLI_EXIT_USAGE;
         }
     } else {
-        cli_error("%s: unexpected argument '%s'\n%s", cmd, a, usage);
+        cli_error("%s: unexpected argument '%s'\n%s", cmd, a, it->usage);
         return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;
