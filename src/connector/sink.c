@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +32,23 @@
 #include "ifx/timeutil.h"
 #include "connector/writer.h"
 
+/* A chunk in flight: what the consume handed to its encoder's sender thread. The lines are a
+ * copy (the consume goes on encoding the next chunk into its own buffer); the origins point into
+ * the consume's messages, which stay valid because consume waits for its last chunk. */
+typedef struct flight {
+    ifx_buf body;
+    ifx_line_span *spans;
+    size_t cap_spans;
+    ifx_line_origin *origins;
+    size_t cap_origins;
+    size_t n;
+    size_t left; /* lines still pending when its delivery ended (0 unless closing) */
+} flight;
+
+enum { FLIGHT_IDLE, FLIGHT_QUEUED, FLIGHT_DONE };
+
+struct ifx_sink;
+
 /* Per-call working memory, pooled so that concurrent consumes do not share buffers and a warm
  * sink allocates nothing per message. */
 typedef struct encoder {
@@ -47,6 +65,17 @@ typedef struct encoder {
     size_t cap_origins;
     ifx_writer w;
     int64_t line_ns; /* the time of the line being encoded, kept for a retry after IFX_E_FULL */
+    /* Pipelining (no spool_dir): a sender thread, started on the encoder's first chunk, delivers
+     * one chunk (gzip, request, retries) while the consume encodes the next. It alone uses w and
+     * state while a chunk is in flight. fl_lock guards fl_state, quit and the hand-over of fl. */
+    struct ifx_sink *sink;
+    pthread_t sender;
+    bool has_sender, sender_failed;
+    pthread_mutex_t fl_lock;
+    pthread_cond_t fl_cond;
+    int fl_state;
+    bool quit;
+    flight fl;
     struct encoder *next;
 } encoder;
 
@@ -205,6 +234,10 @@ static encoder *encoder_take(ifx_sink *s)
     ifx_buf_init(&e->rec, (size_t)1 << 30);
     ifx_retry_policy retry = ifxi_engine_retry_policy(&s->cfg);
     ifxi_writer_init(&e->w, s->client, &s->breaker, &retry, s->cfg.precision);
+    e->sink = s;
+    pthread_mutex_init(&e->fl_lock, NULL);
+    pthread_cond_init(&e->fl_cond, NULL);
+    ifx_buf_init(&e->fl.body, (size_t)1 << 31);
     return e;
 }
 
@@ -219,6 +252,19 @@ static void encoder_give(ifx_sink *s, encoder *e)
 
 static void encoder_free(encoder *e)
 {
+    if (e->has_sender) {
+        /* Idle: every consume waited for its last chunk before giving the encoder back. */
+        pthread_mutex_lock(&e->fl_lock);
+        e->quit = true;
+        pthread_cond_broadcast(&e->fl_cond);
+        pthread_mutex_unlock(&e->fl_lock);
+        pthread_join(e->sender, NULL);
+    }
+    pthread_cond_destroy(&e->fl_cond);
+    pthread_mutex_destroy(&e->fl_lock);
+    ifx_buf_free(&e->fl.body);
+    free(e->fl.spans);
+    free(e->fl.origins);
     ifx_lp_free(&e->lp);
     ifxi_mapping_scratch_free(&e->map);
     ifx_buf_free(&e->rec);
@@ -371,7 +417,106 @@ static ifx_rc spool_batch(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
     return IFX_OK;
 }
 
-/* Sends or spools the lines in e->lp (messages msgs, line i from msgs[e->line_msg[i]]). */
+/* ---- pipelining: the encoder's sender thread ------------------------------------------------ */
+
+static ifx_rc not_written(ifx_err *err, size_t left)
+{
+    return ifx_err_set(err, IFX_E_TRANSIENT,
+                       "the sink closed with %zu messages of this batch not written (no "
+                       "spool_dir is configured)",
+                       left);
+}
+
+/* Delivers each chunk handed over (FLIGHT_QUEUED) exactly as a consume would on its own thread
+ * (deliver: retries, breaker, rejects, the stop request), then marks it FLIGHT_DONE. */
+static void *sender_main(void *arg)
+{
+    encoder *e = arg;
+    ifx_sink *s = e->sink;
+    flight *f = &e->fl;
+
+    pthread_mutex_lock(&e->fl_lock);
+    for (;;) {
+        while (e->fl_state != FLIGHT_QUEUED && !e->quit)
+            pthread_cond_wait(&e->fl_cond, &e->fl_lock);
+        if (e->fl_state != FLIGHT_QUEUED)
+            break;
+        pthread_mutex_unlock(&e->fl_lock);
+        size_t left = deliver(s, e, f->body.data, f->spans, f->origins, f->n);
+        /* counted before the consume can see the chunk done and return */
+        atomic_fetch_sub(&s->pending, f->n - left);
+        pthread_mutex_lock(&e->fl_lock);
+        f->left = left;
+        e->fl_state = FLIGHT_DONE;
+        pthread_cond_broadcast(&e->fl_cond);
+    }
+    pthread_mutex_unlock(&e->fl_lock);
+    return NULL;
+}
+
+/* Starts the encoder's sender on its first chunk; false when it cannot (the chunks are then
+ * delivered on the consuming thread, as without pipelining). The thread blocks every signal, so
+ * a host's SIGTERM and SIGINT reach the threads that reached them before. */
+static bool sender_ready(encoder *e)
+{
+    if (e->has_sender || e->sender_failed)
+        return e->has_sender;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    e->has_sender = pthread_create(&e->sender, NULL, sender_main, e) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    e->sender_failed = !e->has_sender;
+    return e->has_sender;
+}
+
+/* Waits until the chunk in flight (if any) is delivered; its outcome as flush_chunk's. */
+static ifx_rc flight_wait(encoder *e, ifx_err *err)
+{
+    size_t left = 0;
+    pthread_mutex_lock(&e->fl_lock);
+    while (e->fl_state == FLIGHT_QUEUED)
+        pthread_cond_wait(&e->fl_cond, &e->fl_lock);
+    if (e->fl_state == FLIGHT_DONE) {
+        left = e->fl.left;
+        e->fl_state = FLIGHT_IDLE;
+    }
+    pthread_mutex_unlock(&e->fl_lock);
+    return left ? not_written(err, left) : IFX_OK;
+}
+
+/* Hands the n lines in e->lp to the sender, once the chunk before them is delivered (one chunk
+ * in flight). *rc gets that chunk's outcome. false when the copy cannot be made (no memory):
+ * the caller then delivers the lines itself. */
+static bool hand_over(ifx_sink *s, encoder *e, const ifx_sink_message *msgs, size_t n, ifx_rc *rc,
+                      ifx_err *err)
+{
+    flight *f = &e->fl;
+    size_t len = e->spans[n - 1].off + e->spans[n - 1].len + 1; /* through the last '\n' */
+
+    *rc = flight_wait(e, err);
+    ifx_buf_reset(&f->body);
+    if (ifx_buf_append(&f->body, e->lp.batch.data, len) ||
+        !grow((void **)&f->spans, &f->cap_spans, n, sizeof *f->spans) ||
+        !grow((void **)&f->origins, &f->cap_origins, n, sizeof *f->origins))
+        return false;
+    memcpy(f->spans, e->spans, n * sizeof *f->spans);
+    for (size_t i = 0; i < n; i++)
+        f->origins[i] = origin_of(&msgs[e->line_msg[i]]);
+    f->n = n;
+    f->left = 0;
+    atomic_fetch_add(&s->pending, n);
+    pthread_mutex_lock(&e->fl_lock);
+    e->fl_state = FLIGHT_QUEUED;
+    pthread_cond_broadcast(&e->fl_cond);
+    pthread_mutex_unlock(&e->fl_lock);
+    return true;
+}
+
+/* Sends or spools the lines in e->lp (messages msgs, line i from msgs[e->line_msg[i]]). Without
+ * a spool the lines go to the encoder's sender and the result returned is the previous chunk's
+ * (the caller waits for the last one with flight_wait). With a spool they are appended on this
+ * thread, as before: the record is durable when consume returns, with nothing in flight. */
 static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs, ifx_err *err)
 {
     size_t n = e->lp.lines;
@@ -396,6 +541,8 @@ static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
         /* the batch is not lost: it goes the way it would without a spool */
         rc = IFX_OK;
         ifx_err_clear(err);
+    } else if (sender_ready(e) && hand_over(s, e, msgs, n, &rc, err)) {
+        goto out;
     }
     if (!grow((void **)&e->origins, &e->cap_origins, n, sizeof *e->origins)) {
         rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
@@ -407,10 +554,7 @@ static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
     size_t left = deliver(s, e, e->lp.batch.data, e->spans, e->origins, n);
     atomic_fetch_sub(&s->pending, n - left);
     if (left)
-        rc = ifx_err_set(err, IFX_E_TRANSIENT,
-                         "the sink closed with %zu messages of this batch not written (no "
-                         "spool_dir is configured)",
-                         left);
+        rc = not_written(err, left);
 out:
     ifx_lp_clear_batch(&e->lp);
     return rc;
@@ -499,6 +643,9 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
             first = rc;
     }
     if ((rc = flush_chunk(s, e, msgs, err)) && !first)
+        first = rc;
+    /* consume returns only when its last chunk is written, rejected or pending */
+    if ((rc = flight_wait(e, err)) && !first)
         first = rc;
     dead_letter_sync(s);
     encoder_give(s, e);
