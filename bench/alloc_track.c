@@ -12,10 +12,16 @@
 #endif
 #endif
 
-static _Thread_local bool count_calls;
+static _Atomic bool count_calls;    /* on every thread but the excluded ones */
+static _Thread_local bool excluded; /* this thread's calls are never counted */
 static _Atomic unsigned long long calls;
 static _Atomic long long live; /* can dip below what is really used: see free() */
 static _Atomic long long peak;
+
+static bool counted(void)
+{
+    return !excluded && atomic_load_explicit(&count_calls, memory_order_relaxed);
+}
 
 #ifndef IFX_BENCH_SANITIZED
 extern void *__libc_malloc(size_t);
@@ -46,7 +52,7 @@ static void note_free(void *p)
 
 void *malloc(size_t n)
 {
-    if (count_calls)
+    if (counted())
         atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
     void *p = __libc_malloc(n);
     note_alloc(p);
@@ -55,7 +61,7 @@ void *malloc(size_t n)
 
 void *calloc(size_t a, size_t b)
 {
-    if (count_calls)
+    if (counted())
         atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
     void *p = __libc_calloc(a, b);
     note_alloc(p);
@@ -64,7 +70,7 @@ void *calloc(size_t a, size_t b)
 
 void *realloc(void *p, size_t n)
 {
-    if (count_calls)
+    if (counted())
         atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
     /* For the peak, a moving realloc briefly holds both blocks; counting the old one out
      * first makes the figure a little low rather than a little high. */
@@ -96,7 +102,12 @@ bool alloc_track_available(void)
 
 void alloc_track_count_calls(bool on)
 {
-    count_calls = on;
+    atomic_store(&count_calls, on);
+}
+
+void alloc_track_exclude_thread(void)
+{
+    excluded = true;
 }
 
 unsigned long long alloc_track_calls(void)

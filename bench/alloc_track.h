@@ -14,11 +14,16 @@
 /* False in sanitizer builds: the figures are not measured. */
 bool alloc_track_available(void);
 
-/* Counts this thread's allocation calls from now on (or stops counting them). Calls are counted
- * only on threads that asked, so that server threads in a benchmark do not add to the figure. */
+/* Counts allocation calls from now on (or stops counting them), on every thread of the process
+ * (a library's own threads, such as the sink's sender, are part of its cost) except those that
+ * called alloc_track_exclude_thread. */
 void alloc_track_count_calls(bool on);
 
-/* Allocation calls counted so far, on every thread that counts. */
+/* This thread's allocation calls are never counted: the benchmarks' HTTP server threads call it,
+ * so that the stand-in server does not add to the figure of the client it serves. */
+void alloc_track_exclude_thread(void);
+
+/* Allocation calls counted so far. */
 unsigned long long alloc_track_calls(void);
 
 /* Bytes of heap in use now (usable sizes of live blocks, every thread). */

@@ -5,6 +5,7 @@
  * that opens a connection per run (a fresh source each time) never runs out of slots.
  */
 #include "http_server.h"
+#include "alloc_track.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +46,7 @@ struct bench_http_server {
     int live; /* slots used and not done */
     _Atomic unsigned long long connections, refused, requests, completed, bad_requests;
     _Atomic unsigned long long body_bytes_in, body_bytes_out;
+    _Atomic unsigned long long cpu_ns;
 };
 
 /* ---- sending -------------------------------------------------------------------------------- */
@@ -167,13 +169,22 @@ static bool split_request_line(char *buf, char **method, char **target, char **h
     return true;
 }
 
+static unsigned long long thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
 static void *serve_conn(void *arg)
 {
     conn_slot *slot = arg;
+    unsigned long long cpu_counted = 0; /* this thread's CPU time already in s->cpu_ns */
     bench_http_server *s = slot->srv;
     const bench_http_config *cfg = &s->cfg;
     int fd = slot->fd;
     size_t max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+    alloc_track_exclude_thread(); /* before its first allocation */
     /* One buffer per connection, never one per request. */
     char *buf = malloc(MAX_HEADER + max_body);
     void *conn_state = NULL;
@@ -245,6 +256,9 @@ static void *serve_conn(void *arg)
         /* after the answer, while the client goes on */
         if (cfg->after)
             cfg->after(cfg->ud, &req, &res);
+        unsigned long long cpu = thread_cpu_ns();
+        atomic_fetch_add(&s->cpu_ns, cpu - cpu_counted);
+        cpu_counted = cpu;
         atomic_fetch_add(&s->completed, 1);
         if (close_after)
             goto out;
@@ -288,6 +302,7 @@ static conn_slot *free_slot_locked(bench_http_server *s)
 static void *accept_loop(void *arg)
 {
     bench_http_server *s = arg;
+    alloc_track_exclude_thread();
     for (;;) {
         int fd = accept(s->listen_fd, NULL, NULL);
         if (fd < 0) {
@@ -372,6 +387,7 @@ void bench_http_counters_get(bench_http_server *s, bench_http_counters *out)
     out->bad_requests = atomic_load(&s->bad_requests);
     out->body_bytes_in = atomic_load(&s->body_bytes_in);
     out->body_bytes_out = atomic_load(&s->body_bytes_out);
+    out->cpu_ns = atomic_load(&s->cpu_ns);
 }
 
 void bench_http_stop(bench_http_server *s)

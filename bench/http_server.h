@@ -8,6 +8,8 @@
  * so work that the answer does not depend on (counting, checking) belongs in the `after` hook,
  * which runs once the answer is on its way. The Python test server is far slower than ifx.
  *
+ * Its threads never count in alloc_track's allocation figure (alloc_track_exclude_thread).
+ *
  * Thread safety: the handler and the hooks are called on the connection threads, several at once
  * when the client opens several connections. bench_http_counters may be called from any thread.
  */
@@ -59,6 +61,7 @@ typedef struct bench_http_counters {
     unsigned long long completed;    /* answered and through `after` */
     unsigned long long bad_requests; /* malformed, chunked or too large: connection closed */
     unsigned long long body_bytes_in, body_bytes_out; /* request and answer bodies */
+    unsigned long long cpu_ns; /* CPU time of the connection threads, added after each request */
 } bench_http_counters;
 
 typedef struct bench_http_server bench_http_server;

@@ -11,8 +11,12 @@
  * messages with ~200-byte JSON payloads, once with gzip on and once with it off, and prints
  * messages/s and payload MB/s (time spent inside iggy_sink_consume only; encoding the postcard
  * batches is not counted), requests and wire bytes, allocations per message in steady state
- * (malloc/calloc/realloc calls on the consuming thread, counted by interposing them in this
- * executable: a dlopen'ed library binds to the executable's malloc first), and peak RSS.
+ * (malloc/calloc/realloc calls during consume on every thread but the server's: the consuming
+ * thread and the plugin's sender threads; counted by interposing them in this executable: a
+ * dlopen'ed library binds to the executable's malloc first), peak RSS, and CPU time per message
+ * three ways: the consuming thread inside consume (encoding), the plugin's other threads (the
+ * sender: gzip, libcurl, the writer; the process's CPU less the main thread's and the
+ * server's), and the server's connection threads.
  * It checks that the server received exactly the lines sent, and nothing else.
  *
  * Usage: bench_sink [batches per run] (default 500). Plugin path: IFX_SINK_PLUGIN, or argv[2].
@@ -42,12 +46,19 @@
 #define WARMUP    5
 #define VARIANTS  64
 
-/* CPU time of the calling thread: consume runs the encoder, gzip and libcurl on it, so this is
- * ifx's own cost per message, apart from the server's threads on the same cores. */
+/* CPU time of the calling thread: inside consume, the encoder (the sender thread compresses and
+ * sends), apart from the server's threads on the same cores. */
 static double thread_cpu_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double process_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -211,6 +222,7 @@ static size_t encode_batch(batch_bufs *bb, uint64_t b)
 
 typedef struct run_result {
     double secs, cpu_secs; /* wall time inside consume, and its thread's CPU time */
+    double sender_cpu_secs, server_cpu_secs; /* see the top of this file */
     unsigned long long messages, payload_bytes, allocs, requests, wire_bytes, lp_bytes;
 } run_result;
 
@@ -227,6 +239,8 @@ static int run(bench_http_server *srv, sink_counts *k, uint32_t id, bool gzip, l
     unsigned long long lines0 = atomic_load(&k->lines), writes0 = atomic_load(&k->writes),
                        wire0 = atomic_load(&k->wire_bytes), raw0 = atomic_load(&k->raw_bytes);
     bench_http_counters hc;
+    double proc0 = 0, main0 = 0, proc1 = 0, main1 = 0;
+    unsigned long long server0 = 0;
 
     memset(r, 0, sizeof *r);
     memcpy(exact, cfg, (size_t)n);
@@ -236,6 +250,12 @@ static int run(bench_http_server *srv, sink_counts *k, uint32_t id, bool gzip, l
     }
     free(exact);
     for (long b = 0; b < WARMUP + batches; b++) {
+        if (b == WARMUP) {
+            bench_http_counters_get(srv, &hc);
+            server0 = hc.cpu_ns;
+            proc0 = process_cpu_s();
+            main0 = thread_cpu_s();
+        }
         size_t payload = encode_batch(bb, (uint64_t)b);
         bool timed = b >= WARMUP;
         unsigned long long a0 = alloc_track_calls();
@@ -258,6 +278,8 @@ static int run(bench_http_server *srv, sink_counts *k, uint32_t id, bool gzip, l
             r->allocs += alloc_track_calls() - a0;
         }
     }
+    proc1 = process_cpu_s();
+    main1 = thread_cpu_s();
     if (sink_close(id) != 0) {
         fprintf(stderr, "bench_sink: close failed\n");
         return -1;
@@ -276,6 +298,10 @@ static int run(bench_http_server *srv, sink_counts *k, uint32_t id, bool gzip, l
     r->wire_bytes = atomic_load(&k->wire_bytes) - wire0;
     r->lp_bytes = atomic_load(&k->raw_bytes) - raw0;
     bench_http_counters_get(srv, &hc);
+    r->server_cpu_secs = (double)(hc.cpu_ns - server0) / 1e9;
+    r->sender_cpu_secs = (proc1 - proc0) - (main1 - main0) - r->server_cpu_secs;
+    if (r->sender_cpu_secs < 0)
+        r->sender_cpu_secs = 0;
     if (lines != expect || atomic_load(&k->bad_bodies) || hc.bad_requests) {
         fprintf(stderr,
                 "bench_sink: the server received %llu lines, expected %llu (%llu bad bodies, "
@@ -351,9 +377,20 @@ int main(int argc, char **argv)
     printf(
         "  inside consume, CPU of the consuming thread: %.2f us/message gzip off, %.2f gzip on\n",
         plain.cpu_secs / (double)plain.messages * 1e6, gz.cpu_secs / (double)gz.messages * 1e6);
+    printf("  the plugin's sender threads (gzip, libcurl, writer): %.2f us/message gzip off, %.2f "
+           "gzip on\n",
+           plain.sender_cpu_secs / (double)plain.messages * 1e6,
+           gz.sender_cpu_secs / (double)gz.messages * 1e6);
+    printf("  the server's threads: %.2f us/message gzip off, %.2f gzip on\n",
+           plain.server_cpu_secs / (double)plain.messages * 1e6,
+           gz.server_cpu_secs / (double)gz.messages * 1e6);
     bench_table("sink: gzip off", (double)plain.messages / plain.secs, "msg/s", 0, "-");
     bench_table("sink: consume CPU, gzip off", plain.cpu_secs / (double)plain.messages * 1e6,
                 "us/msg", 0, "-");
+    bench_table("sink: sender threads' CPU, gzip off",
+                plain.sender_cpu_secs / (double)plain.messages * 1e6, "us/msg", 0, "-");
+    bench_table("sink: server's CPU, gzip off",
+                plain.server_cpu_secs / (double)plain.messages * 1e6, "us/msg", 0, "-");
     bench_table("sink: gzip on / gzip off",
                 ((double)gz.messages / gz.secs) / ((double)plain.messages / plain.secs), "ratio", 0,
                 "-");
