@@ -88,8 +88,8 @@ static bool stored_offset(json_t *pts, uint64_t offset)
     long long t = (long long)(1764118800000000ULL + offset) * 1000;
     size_t i;
     json_t *p;
-    json_array_foreach(pts, i, p) if (json_integer_value(json_object_get(p, "time")) == t) return
-        true;
+    json_array_foreach(pts, i,
+                       p) if (json_integer_value(json_object_get(p, "time")) == t) return true;
     return false;
 }
 
