@@ -120,8 +120,8 @@ IFX_EXTERN void ifx_sink_stats_line(const ifx_sink_stats *st, char *out, size_t 
  * return soon. For hosts that must release their own references before ifx_sink_close. */
 IFX_EXTERN void ifx_sink_request_stop(ifx_sink *s);
 
-/* Stops the sink: interrupts waits, joins the delivery thread, logs the counters and what is
- * left pending, frees everything. NULL is ignored. */
+/* Stops the sink: interrupts waits, joins the delivery thread and the sender threads, logs the
+ * counters and what is left pending, frees everything. NULL is ignored. */
 IFX_EXTERN void ifx_sink_close(ifx_sink *s);
 
 #ifdef __cplusplus

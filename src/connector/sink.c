@@ -1,8 +1,9 @@
 /* ifx — the sink engine (see include/ifx/sink.h).
  *
  * The orchestration only: the encoder pool, consume (chunking, spooling or backpressure),
- * dead letters, delivery through the writer, the spool's deliverer thread, open, stats and
- * close. What a message becomes is connector/mapping.c, what a spool record holds is
+ * pipelining (each encoder's sender thread delivers one chunk while the consume encodes the
+ * next), dead letters, delivery through the writer, the spool's deliverer thread, open, stats
+ * and close. What a message becomes is connector/mapping.c, what a spool record holds is
  * connector/spool_record.c, and how a batch is retried is connector/writer.c. It stays one
  * file past ~700 lines because these parts share the sink's state, its locks and the order
  * in which close tears them down.
