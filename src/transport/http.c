@@ -25,11 +25,13 @@
 
 #define POOL_MAX 8
 
-/* A pooled handle. What is the same for every request of the client (timeouts, callbacks, TLS,
- * proxy, user agent) is set once, when the handle is made, not after a curl_easy_reset per
- * request: libcurl copies every string option, so re-setting them cost ~38 allocations a
- * request. The URL is set again only when it changes, and the write path's header lists are
- * built once per handle (they hold the Authorization header: wiped when freed). */
+/* A pooled handle. What is the same for every request of the client (timeouts, the progress
+ * callback, TLS, proxy, user agent) is set once, when the handle is made (conn_setup), not after
+ * a curl_easy_reset per request: libcurl copies every string option, so re-setting them cost
+ * allocations on every request. The URL is set again only when it changes, and the write path's
+ * header lists are built once per handle (they hold the Authorization header: wiped when freed).
+ * So a request that changes another option on a pooled handle must set it back before it gives
+ * the handle back. */
 typedef struct conn {
     CURL *curl;
     char errbuf[CURL_ERROR_SIZE];
@@ -364,9 +366,6 @@ ifx_version ifx_client_version(const ifx_client *c)
     return c->t->version;
 }
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud);
-static size_t on_header(char *p, size_t size, size_t n, void *ud);
-
 /* The options every request of c shares, set once per handle. */
 static void conn_setup(ifx_client *c, conn *k)
 {
@@ -376,8 +375,6 @@ static void conn_setup(ifx_client *c, conn *k)
     curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -665,7 +662,11 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
         curl_easy_setopt(h, CURLOPT_URL, k->url_set.data);
     }
     k->errbuf[0] = '\0';
+    /* The callbacks too (they allocate nothing): a request elsewhere in this file may have set
+     * its own on the pooled handle. */
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
     /* The method, set every time: the handle keeps the last request's. */
     if (strcmp(method, "HEAD") == 0) {
