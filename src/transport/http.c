@@ -366,13 +366,14 @@ ifx_version ifx_client_version(const ifx_client *c)
     return c->t->version;
 }
 
-/* The options every request of c shares, set once per handle. */
+/* The options every request of c shares, set once per handle. The user agent is a line of the
+ * header lists (build_headers): set as CURLOPT_USERAGENT, libcurl formats its header anew for
+ * every request. */
 static void conn_setup(ifx_client *c, conn *k)
 {
     CURL *h = k->curl;
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, k->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -594,8 +595,8 @@ void ifx_client_latency(const ifx_client *c, ifx_request_kind kind, ifx_latency 
         out->bucket[i] = atomic_load_explicit(&m->latency[kind].bucket[i], memory_order_relaxed);
 }
 
-/* The request headers: content type, accept, no 100-continue, auth, and gzip. NULL when out of
- * memory; caller frees with free_headers. */
+/* The request headers: user agent, content type, accept, no 100-continue, auth, and gzip. NULL
+ * when out of memory; caller frees with free_headers. */
 static struct curl_slist *build_headers(ifx_client *c, conn *k, const char *content_type,
                                         const char *accept, bool send_auth, bool gzip)
 {
@@ -617,6 +618,8 @@ static struct curl_slist *build_headers(ifx_client *c, conn *k, const char *cont
         ADD("Accept:"); /* removes curl's default */
     }
     ADD("Expect:"); /* no 100-continue round trip */
+    snprintf(line, sizeof line, "User-Agent: %s", c->user_agent);
+    ADD(line);
     if (send_auth) {
         ifx_buf_reset(&k->auth);
         ok = ok && c->t->auth_header(&c->s, &k->auth) == IFX_OK;

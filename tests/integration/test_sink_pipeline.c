@@ -328,6 +328,48 @@ static void test_gzip_chunks(void **state)
     ifx_sink_close(s);
 }
 
+/* A pooled handle keeps its options and its write headers from request to request (issue 13):
+ * writes on the handle that open's health probe used (the pool gives back the last handle
+ * returned), with gzip and then plain, each say who they are and what they send, carry the
+ * token, and are gzipped exactly when the body reaches gzip_threshold. */
+static void test_headers_of_reused_handles(void **state)
+{
+    ifx_err e;
+    (void)state;
+    reset();
+    ifx_sink *s = open_sink("\"gzip\":true,\"gzip_threshold\":2000");
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/requests", NULL));
+    make(3 * CHUNK, 0);
+    assert_int_equal(ifx_sink_consume(s, m, 3 * CHUNK, &e), IFX_OK); /* gzip: > 2000 bytes */
+    make(2, 10000);
+    assert_int_equal(ifx_sink_consume(s, m, 2, &e), IFX_OK); /* plain: 2 short lines */
+    ifx_sink_close(s);
+    json_t *reqs = admin_call(v3.port, "GET", "/__admin/requests", NULL);
+    size_t i, writes = 0, gzipped = 0;
+    json_t *q;
+    json_array_foreach(reqs, i, q)
+    {
+        json_t *h = json_object_get(q, "headers");
+        const char *path = json_string_value(json_object_get(q, "path"));
+        const char *ua = json_string_value(json_object_get(h, "user-agent"));
+        assert_non_null(ua);
+        assert_memory_equal(ua, "ifx/", 4);
+        if (!path || strcmp(path, "/api/v3/write_lp") != 0)
+            continue;
+        writes++;
+        assert_string_equal(json_string_value(json_object_get(h, "authorization")), "Bearer ***");
+        assert_string_equal(json_string_value(json_object_get(h, "content-type")),
+                            "text/plain; charset=utf-8");
+        assert_null(json_object_get(h, "expect"));
+        const char *ce = json_string_value(json_object_get(h, "content-encoding"));
+        gzipped += ce && strcmp(ce, "gzip") == 0;
+    }
+    json_decref(reqs);
+    assert_int_equal(writes, 4);
+    assert_int_equal(gzipped, 3);
+    assert_int_equal(stored(), 3 * CHUNK + 2);
+}
+
 static int setup(void **state)
 {
     char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
@@ -360,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_stop_during_chunk_in_flight),
         cmocka_unit_test(test_two_concurrent_consumes),
         cmocka_unit_test(test_gzip_chunks),
+        cmocka_unit_test(test_headers_of_reused_handles),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
