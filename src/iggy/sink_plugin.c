@@ -177,6 +177,13 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
         snprintf(meta_reason, sizeof meta_reason,
                  "the batch's metadata cannot be decoded (stream, topic or partition unknown): %s",
                  meta_why);
+    if (has_topic && has_partition) {
+        /* One allocation for the whole batch: the count is bounded by the bytes (postcard.h). */
+        msgs = malloc((size_t)iter.count * sizeof *msgs);
+        if (!msgs)
+            goto out;
+        cap = (size_t)iter.count;
+    }
     for (;;) {
         ifx_raw_message rm;
         bool done;
