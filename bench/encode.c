@@ -2,7 +2,8 @@
  *
  * Each message is what the upstream-compatible sink writes by default: measurement
  * iggy_messages; tags stream, topic, partition, offset; fields message_id, iggy_checksum,
- * iggy_origin_timestamp and payload_json (a ~200-byte JSON object, validated and compacted);
+ * iggy_origin_timestamp and payload_json (a ~200-byte JSON object, validated, compacted and
+ * escaped in one pass, as the sink's mapping does);
  * timestamp in microseconds. Batches of 500 lines are built, then reset, like the sink does.
  *
  * Prints messages per second, MB/s of payload in and of line protocol out, allocations per
@@ -19,6 +20,7 @@
 #include "alloc_track.h"
 #include "table.h"
 #include "core/codec.h"
+#include "core/lp_internal.h"
 #include "ifx/lp.h"
 
 static double now_s(void)
@@ -38,7 +40,6 @@ int main(int argc, char **argv)
     static char payloads[VARIANTS][512];
     size_t plen[VARIANTS], payload_bytes = 0, lp_bytes = 0;
     ifx_lp lp;
-    ifx_buf json;
     ifx_err err;
     unsigned long long allocs_before = 0;
     double t0 = 0;
@@ -55,32 +56,30 @@ int main(int argc, char **argv)
         plen[i] = (size_t)n;
     }
     ifx_lp_init(&lp, IFX_VERSION_V2, IFX_PRECISION_US, 8u << 20);
-    ifx_buf_init(&json, 1u << 20);
 
     for (long m = 0; m < total + warm; m++) {
         const char *p = payloads[m % VARIANTS];
         size_t n = plen[m % VARIANTS];
-        char num[48];
+        char num[64];
         if (m == warm) {
             allocs_before = alloc_track_calls();
             t0 = now_s();
         }
-        ifx_buf_reset(&json);
-        if (ifxi_json_compact(p, n, &json, &err) ||
-            ifx_lp_begin_line(&lp, "iggy_messages", 13, &err) ||
+        if (ifx_lp_begin_line(&lp, "iggy_messages", 13, &err) ||
             ifx_lp_add_tag(&lp, "stream", 6, "orders", 6, &err) ||
             ifx_lp_add_tag(&lp, "topic", 5, "eu-west", 7, &err) ||
             ifx_lp_add_tag(&lp, "partition", 9, "3", 1, &err))
             goto fail;
-        int k = snprintf(num, sizeof num, "%ld", m);
-        if (ifx_lp_add_tag(&lp, "offset", 6, num, (size_t)k, &err))
+        size_t k = ifxi_lp_format_u64((uint64_t)m, num);
+        if (ifx_lp_add_tag(&lp, "offset", 6, num, k, &err))
             goto fail;
-        k = snprintf(num, sizeof num, "3402823669209384634633746%ld", m);
-        if (ifx_lp_add_string(&lp, "message_id", 10, num, (size_t)k, &err) ||
+        memcpy(num, "3402823669209384634633746", 25); /* a 128-bit id, as the mapping writes */
+        k = 25 + ifxi_lp_format_u64((uint64_t)m, num + 25);
+        if (ifx_lp_add_string(&lp, "message_id", 10, num, k, &err) ||
             ifx_lp_add_uint(&lp, "iggy_checksum", 13, 0x9e3779b97f4a7c15ull ^ (uint64_t)m, &err) ||
             ifx_lp_add_uint(&lp, "iggy_origin_timestamp", 21, 1764118800000000ull + (uint64_t)m,
                             &err) ||
-            ifx_lp_add_string(&lp, "payload_json", 12, json.data, json.len, &err) ||
+            ifxi_lp_add_json_string(&lp, "payload_json", 12, p, n, "payload", &err) ||
             ifx_lp_end_line(&lp, true, (1764118800000000LL + m) * 1000, &err))
             goto fail;
         if (m >= warm)
@@ -126,7 +125,6 @@ int main(int argc, char **argv)
     bench_table("encode: messages", (double)total / secs, "msg/s", 0, "-");
     bench_table("encode: allocations", (double)allocs / (double)total, "per message", 0, "-");
     ifx_lp_free(&lp);
-    ifx_buf_free(&json);
     return 0;
 fail:
     fprintf(stderr, "bench_encode: %s\n", err.msg);

@@ -281,21 +281,14 @@ ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_m
     size_t plen = m->payload_len;
     switch (c->payload_format) {
     case IFX_PAYLOAD_JSON:
-        ifx_buf_reset(&x->sc->json);
-        if ((rc = ifxi_json_compact(p, plen, &x->sc->json, err))) {
-            ifx_err_prefix(err, "payload is not valid JSON");
-            goto fail;
-        }
-        if ((rc = ifx_lp_add_string(x->lp, "payload_json", 12, x->sc->json.data, x->sc->json.len,
-                                    err)))
+        /* One pass validates, compacts and escapes the payload into the line. */
+        if ((rc = ifxi_lp_add_json_string(x->lp, "payload_json", 12, p, plen,
+                                          "payload is not valid JSON", err)))
             goto fail;
         break;
     case IFX_PAYLOAD_TEXT:
-        if ((rc = ifxi_utf8_check(p, plen, err))) {
-            ifx_err_prefix(err, "payload is not valid UTF-8 text");
-            goto fail;
-        }
-        if ((rc = ifx_lp_add_string(x->lp, "payload_text", 12, p, plen, err)))
+        if ((rc = ifxi_lp_add_text_string(x->lp, "payload_text", 12, p, plen,
+                                          "payload is not valid UTF-8 text", err)))
             goto fail;
         break;
     case IFX_PAYLOAD_BASE64:

@@ -13,6 +13,7 @@
 
 #include "core/codec.h"
 #include "core/lp_internal.h"
+#include "core/utf8_internal.h"
 
 struct ifx_lp_tag {
     size_t koff, klen; /* escaped key in tagtext */
@@ -496,6 +497,78 @@ ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v
     *w++ = '"';
     out->len = (size_t)(w - out->data);
     out->data[out->len] = '\0';
+    return IFX_OK;
+}
+
+/* A key refused by begin_field when the value itself is invalid too: the value's problem is the
+ * one reported, as when the value is checked first (ifx_lp_add_string's order). */
+static ifx_rc value_first(ifx_rc key_rc, ifx_rc value_rc, const ifx_err *value_err,
+                          const char *invalid, ifx_err *err)
+{
+    if (value_rc != IFX_E_INVALID || key_rc == IFX_E_NOMEM || key_rc == IFX_E_FULL)
+        return key_rc;
+    if (err)
+        *err = *value_err;
+    if (invalid)
+        ifx_err_prefix(err, "%s", invalid);
+    return value_rc;
+}
+
+ifx_rc ifxi_lp_add_json_string(ifx_lp *lp, const char *key, size_t klen, const char *json,
+                               size_t len, const char *invalid, ifx_err *err)
+{
+    char a[SHOWN_SIZE];
+    size_t compact = 0;
+    ifx_rc rc;
+
+    if ((rc = need_open(lp, err)))
+        return rc;
+    if ((rc = begin_field(lp, key, klen, err))) {
+        ifx_err verr;
+        ifx_err_clear(&verr);
+        return value_first(rc, ifxi_json_compact(json, len, NULL, &verr), &verr, invalid, err);
+    }
+    /* Validated, compacted and escaped in one pass, straight into the field text. */
+    rc = ifxi_json_compact_lp(json, len, &lp->fields, &compact, err);
+    if (rc == IFX_E_INVALID && invalid)
+        ifx_err_prefix(err, "%s", invalid);
+    if (rc)
+        return fail_line(lp, rc == IFX_E_INVALID ? rc : buf_fail(rc, err));
+    if (compact > IFX_LP_MAX_ELEMENT)
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                         "string field \"%s\" is %zu bytes, over the limit of %d",
+                                         key_text(key, klen, a), compact, IFX_LP_MAX_ELEMENT));
+    return IFX_OK;
+}
+
+ifx_rc ifxi_lp_add_text_string(ifx_lp *lp, const char *key, size_t klen, const char *text,
+                               size_t len, const char *invalid, ifx_err *err)
+{
+    char a[SHOWN_SIZE];
+    ifx_rc rc;
+
+    if ((rc = need_open(lp, err)))
+        return rc;
+    if (len > IFX_LP_MAX_ELEMENT) {
+        if (ifxi_utf8_check(text, len, err)) {
+            if (invalid)
+                ifx_err_prefix(err, "%s", invalid);
+            return fail_line(lp, IFX_E_INVALID);
+        }
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                         "string field \"%s\" is %zu bytes, over the limit of %d",
+                                         key_text(key, klen, a), len, IFX_LP_MAX_ELEMENT));
+    }
+    if ((rc = begin_field(lp, key, klen, err))) {
+        ifx_err verr;
+        ifx_err_clear(&verr);
+        return value_first(rc, ifxi_utf8_check(text, len, &verr), &verr, invalid, err);
+    }
+    rc = ifxi_utf8_lp_string(text, len, &lp->fields, err);
+    if (rc == IFX_E_INVALID && invalid)
+        ifx_err_prefix(err, "%s", invalid);
+    if (rc)
+        return fail_line(lp, rc == IFX_E_INVALID ? rc : buf_fail(rc, err));
     return IFX_OK;
 }
 
