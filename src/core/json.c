@@ -321,11 +321,10 @@ static inline __attribute__((always_inline)) ifx_rc scan_string_with(struct scan
             rc = scan_escape(s, &i);
             if (rc)
                 return rc;
-            if (s->lp) {
-                escape_at(s, at);
-                if (in[at + 1] == '"' || in[at + 1] == '\\')
-                    escape_at(s, at + 1);
-            }
+            /* \" and \\ hold two bytes to escape, a surrogate pair two backslashes. */
+            for (; s->lp && at < i; at++)
+                if (in[at] == '"' || in[at] == '\\')
+                    escape_at(s, at);
             continue;
         }
         if (c >= 0x80) {
