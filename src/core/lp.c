@@ -13,6 +13,7 @@
 
 #include "core/codec.h"
 #include "core/lp_internal.h"
+#include "core/scan16.h"
 #include "core/utf8_internal.h"
 
 struct ifx_lp_tag {
@@ -51,17 +52,33 @@ static const char *shown(const char *s, size_t len, char out[SHOWN_SIZE])
     return ifx_excerpt(s, len, SHOWN, out);
 }
 
+/* "00" to "99": two digits per division, half the divisions of one digit at a time. */
+static const char digit_pairs[201] = "0001020304050607080910111213141516171819"
+                                     "2021222324252627282930313233343536373839"
+                                     "4041424344454647484950515253545556575859"
+                                     "6061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
 size_t ifxi_lp_format_u64(uint64_t v, char *out)
 {
-    char tmp[24];
-    size_t n = 0, k = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        out[k++] = tmp[--n];
-    return k;
+    char tmp[24], *p = tmp + sizeof tmp;
+    size_t n;
+
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(out, p, n);
+    return n;
 }
 
 static size_t format_i64(int64_t v, char *out)
@@ -78,6 +95,29 @@ static ifx_rc buf_fail(ifx_rc rc, ifx_err *err)
     if (rc == IFX_E_NOMEM)
         return ifx_err_set(err, rc, "out of memory while building a line");
     return ifx_err_set(err, rc, "line protocol buffer limit reached");
+}
+
+static unsigned name_tail(const unsigned char *p, size_t n)
+{
+    IFXI_SCAN_TAIL(ifxi_scan16_name, p, n);
+}
+
+/* True when s[0..len) is not empty, within the size limit, and holds none of the bytes a name or
+ * tag value is checked or escaped for: control bytes, '\\', ',', ' ', '=' and bytes >= 0x80.
+ * Such an element passes check_element for every target and kind (a measurement's leading '#'
+ * aside) and is written unchanged. That is the common case, so it costs one 16-byte scan instead
+ * of a check and an escaping pass. */
+static inline bool plain(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    if (len == 0 || len > IFX_LP_MAX_ELEMENT)
+        return false;
+    for (; len - i >= 16; i += 16)
+        if (ifxi_scan16_name(p + i) < 16)
+            return false;
+    return i == len || name_tail(p + i, len - i) == len - i;
 }
 
 /* Checks the rules every name and tag value shares (line-protocol.md §2): length, UTF-8,
@@ -265,10 +305,14 @@ ifx_rc ifx_lp_begin_line(ifx_lp *lp, const char *name, size_t len, ifx_err *err)
 {
     ifx_rc rc;
     ifx_lp_abort_line(lp);
-    rc = check_element(lp->target, EL_MEASUREMENT, name, len, NULL, 0, err);
-    if (rc)
-        return rc;
-    rc = append_escaped(&lp->measurement, lp->target, EL_MEASUREMENT, name, len);
+    if (plain(name, len) && name[0] != '#') {
+        rc = ifx_buf_append(&lp->measurement, name, len);
+    } else {
+        rc = check_element(lp->target, EL_MEASUREMENT, name, len, NULL, 0, err);
+        if (rc)
+            return rc;
+        rc = append_escaped(&lp->measurement, lp->target, EL_MEASUREMENT, name, len);
+    }
     if (rc) {
         ifx_lp_abort_line(lp);
         return buf_fail(rc, err);
@@ -307,25 +351,41 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
 
     if ((rc = need_open(lp, err)))
         return rc;
-    if ((rc = check_element(lp->target, EL_TAG_KEY, key, klen, NULL, 0, err)))
-        return fail_line(lp, rc);
-    if (klen == 4 && memcmp(key, "time", 4) == 0)
-        return fail_line(
-            lp, ifx_err_set(err, IFX_E_INVALID, "tag key \"time\" is reserved by InfluxDB"));
-    if (vlen == 0)
-        return IFX_OK; /* every server refuses an empty tag value; clients leave the tag out */
-    if ((rc = check_element(lp->target, EL_TAG_VALUE, val, vlen, key, klen, err)))
-        return fail_line(lp, rc);
-
     start = lp->tagtext.len;
-    if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_KEY, key, klen)))
-        return fail_line(lp, buf_fail(rc, err));
-    t.koff = start;
-    t.klen = lp->tagtext.len - start;
-    t.voff = lp->tagtext.len;
-    if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_VALUE, val, vlen)))
-        return fail_line(lp, buf_fail(rc, err));
-    t.vlen = lp->tagtext.len - t.voff;
+    if (plain(key, klen) && plain(val, vlen)) {
+        /* Nothing to check or escape: key and value go in with one reservation. */
+        if (klen == 4 && memcmp(key, "time", 4) == 0)
+            return fail_line(
+                lp, ifx_err_set(err, IFX_E_INVALID, "tag key \"time\" is reserved by InfluxDB"));
+        if ((rc = ifx_buf_reserve(&lp->tagtext, klen + vlen)))
+            return fail_line(lp, buf_fail(rc, err));
+        memcpy(lp->tagtext.data + start, key, klen);
+        memcpy(lp->tagtext.data + start + klen, val, vlen);
+        lp->tagtext.len = start + klen + vlen;
+        lp->tagtext.data[lp->tagtext.len] = '\0';
+        t.koff = start;
+        t.klen = klen;
+        t.voff = start + klen;
+        t.vlen = vlen;
+    } else {
+        if ((rc = check_element(lp->target, EL_TAG_KEY, key, klen, NULL, 0, err)))
+            return fail_line(lp, rc);
+        if (klen == 4 && memcmp(key, "time", 4) == 0)
+            return fail_line(
+                lp, ifx_err_set(err, IFX_E_INVALID, "tag key \"time\" is reserved by InfluxDB"));
+        if (vlen == 0)
+            return IFX_OK; /* every server refuses an empty tag value; clients leave it out */
+        if ((rc = check_element(lp->target, EL_TAG_VALUE, val, vlen, key, klen, err)))
+            return fail_line(lp, rc);
+        if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_KEY, key, klen)))
+            return fail_line(lp, buf_fail(rc, err));
+        t.koff = start;
+        t.klen = lp->tagtext.len - start;
+        t.voff = lp->tagtext.len;
+        if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_VALUE, val, vlen)))
+            return fail_line(lp, buf_fail(rc, err));
+        t.vlen = lp->tagtext.len - t.voff;
+    }
 
     /* Insertion keeps the tags sorted by escaped key bytes and finds duplicates on the way. */
     pos = lp->ntags;
@@ -364,13 +424,16 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
 
     if ((rc = need_open(lp, err)))
         return rc;
-    if ((rc = check_element(lp->target, EL_FIELD_KEY, key, klen, NULL, 0, err)))
+    bool is_plain = plain(key, klen);
+    if (!is_plain && (rc = check_element(lp->target, EL_FIELD_KEY, key, klen, NULL, 0, err)))
         return fail_line(lp, rc);
     if (klen == 4 && memcmp(key, "time", 4) == 0)
         return fail_line(
             lp, ifx_err_set(err, IFX_E_INVALID, "field key \"time\" is reserved by InfluxDB"));
     k.off = lp->fkeytext.len;
-    if ((rc = append_escaped(&lp->fkeytext, lp->target, EL_FIELD_KEY, key, klen)))
+    rc = is_plain ? ifx_buf_append(&lp->fkeytext, key, klen)
+                  : append_escaped(&lp->fkeytext, lp->target, EL_FIELD_KEY, key, klen);
+    if (rc)
         return fail_line(lp, buf_fail(rc, err));
     k.len = lp->fkeytext.len - k.off;
     for (size_t i = 0; i < lp->nfields; i++) {
@@ -388,10 +451,17 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
         lp->fkeys_alloc = n;
     }
     lp->fkeys[lp->nfields++] = k;
-    if ((rc = ifx_buf_putc(&lp->fields, ',')) ||
-        (rc = ifx_buf_append(&lp->fields, lp->fkeytext.data + k.off, k.len)) ||
-        (rc = ifx_buf_putc(&lp->fields, '=')))
+    /* ",key=" with one reservation, and room for a number after it */
+    if ((rc = ifx_buf_reserve(&lp->fields, k.len + 2 + 32)) &&
+        (rc = ifx_buf_reserve(&lp->fields, k.len + 2)))
         return fail_line(lp, buf_fail(rc, err));
+    char *w = lp->fields.data + lp->fields.len;
+    *w++ = ',';
+    memcpy(w, lp->fkeytext.data + k.off, k.len);
+    w += k.len;
+    *w++ = '=';
+    *w = '\0';
+    lp->fields.len = (size_t)(w - lp->fields.data);
     return IFX_OK;
 }
 
@@ -638,19 +708,27 @@ ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
                                b->len, b->cap);
         return buf_fail(rc, err);
     }
-    /* Room is reserved: the appends below cannot fail. */
-    ifx_buf_append(b, lp->measurement.data, lp->measurement.len);
+    /* Room is reserved: the line is written straight into the batch. */
+    char *w = b->data + b->len;
+    memcpy(w, lp->measurement.data, lp->measurement.len);
+    w += lp->measurement.len;
     for (size_t i = 0; i < lp->ntags; i++) {
         const struct ifx_lp_tag *t = &lp->tags[i];
-        ifx_buf_putc(b, ',');
-        ifx_buf_append(b, lp->tagtext.data + t->koff, t->klen);
-        ifx_buf_putc(b, '=');
-        ifx_buf_append(b, lp->tagtext.data + t->voff, t->vlen);
+        *w++ = ',';
+        memcpy(w, lp->tagtext.data + t->koff, t->klen);
+        w += t->klen;
+        *w++ = '=';
+        memcpy(w, lp->tagtext.data + t->voff, t->vlen);
+        w += t->vlen;
     }
-    ifx_buf_putc(b, ' ');
-    ifx_buf_append(b, lp->fields.data + 1, lp->fields.len - 1);
-    ifx_buf_append(b, ts, tslen);
-    ifx_buf_putc(b, '\n');
+    *w++ = ' ';
+    memcpy(w, lp->fields.data + 1, lp->fields.len - 1);
+    w += lp->fields.len - 1;
+    memcpy(w, ts, tslen);
+    w += tslen;
+    *w++ = '\n';
+    *w = '\0';
+    b->len = (size_t)(w - b->data);
     lp->lines++;
     ifx_lp_abort_line(lp);
     return IFX_OK;

@@ -284,7 +284,7 @@ static void gen_value(ifx_buf *b, int depth)
         ifx_buf_puts(b, "\"");
         break;
     case 1:
-        ifx_buf_printf(b, "%d", (int)rnd() - (1 << 30));
+        ifx_buf_printf(b, "%d", (int)(rnd() % 2000000000u) - 1000000000);
         break;
     case 2:
         ifx_buf_puts(b, rnd_below(2) ? "true" : "null");
