@@ -282,6 +282,89 @@ static unsigned json_tail_portable(const unsigned char *p, size_t n)
     IFXI_SCAN_TAIL(ifxi_scan16_json_portable, p, n);
 }
 
+/* The string at in[*pi] == '"' when writing line protocol: the same checks and errors as
+ * scan_string_with, but the string goes out as it is scanned. Each block of 16 bytes is loaded
+ * once, stored whole, and the output moves on by the plain bytes it holds; the state lives in
+ * locals until the end. */
+static inline __attribute__((always_inline)) ifx_rc lp_string_with(struct scan *s, size_t *pi,
+                                                                   bool portable)
+{
+    const unsigned char *in = s->in;
+    const size_t len = s->len;
+    size_t i = *pi + 1, escapes = 2;
+    unsigned flags = 0;
+    char *w, *w0;
+    ifx_rc rc;
+
+    emit(s, *pi);
+    w0 = w = s->w;
+    *w++ = '\\';
+    *w++ = '"';
+    for (;;) {
+        unsigned c, k;
+
+        if (len - i >= 16 && s->wend - w >= 16) {
+            k = portable ? ifxi_scan16_json_portable(in + i) : ifxi_scan16_json(in + i);
+            memcpy(w, in + i, 16);
+        } else {
+            size_t n = len - i < 16 ? len - i : 16;
+            k = portable ? json_tail_portable(in + i, n) : json_tail(in + i, n);
+            memcpy(w, in + i, k);
+        }
+        w += k;
+        i += k;
+        if (k == 16)
+            continue;
+        if (i >= len)
+            return fail(s, i,
+                        "expected '\"' to end the string that starts at byte %zu, found end "
+                        "of input",
+                        *pi);
+        c = in[i];
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            size_t at = i;
+            flags |= IFX_JSON_F_ESCAPED;
+            rc = scan_escape(s, &i);
+            if (rc)
+                return rc;
+            /* \" and \\ hold two bytes to escape, a surrogate pair two backslashes. */
+            for (; at < i; at++) {
+                if (in[at] == '"' || in[at] == '\\') {
+                    *w++ = '\\';
+                    escapes++;
+                }
+                *w++ = (char)in[at];
+            }
+            continue;
+        }
+        if (c >= 0x80) {
+            enum ifxi_utf8_problem why;
+            size_t seen, n = ifxi_utf8_char(in + i, len - i, &why, &seen);
+            if (!n) {
+                char what[80];
+                ifxi_utf8_describe(in + i, len - i, what, sizeof what);
+                return fail(s, i, "invalid UTF-8 in a string (%s)", what);
+            }
+            memcpy(w, in + i, n);
+            w += n;
+            i += n;
+            continue;
+        }
+        return fail(s, i, "control character 0x%02X in a string (it must be escaped)", c);
+    }
+    *w++ = '\\';
+    *w++ = '"';
+    s->w = w;
+    s->outlen += (size_t)(w - w0);
+    s->escapes += escapes;
+    s->copied = i + 1;
+    *pi = i + 1;
+    s->flags = flags;
+    return IFX_OK;
+}
+
 /* The string at in[*pi] == '"'; leaves *pi after the closing quote. Plain bytes are skipped 16 at
  * a time; the scanner stops only at '"', '\\', a control byte, or a byte >= 0x80, whose UTF-8
  * character is checked there. So text is read once, however it ends up being copied. */
@@ -294,6 +377,8 @@ static inline __attribute__((always_inline)) ifx_rc scan_string_with(struct scan
     unsigned flags = 0;
     ifx_rc rc;
 
+    if (s->lp && s->w)
+        return lp_string_with(s, pi, portable);
     if (s->lp)
         escape_at(s, *pi);
     for (;;) {
