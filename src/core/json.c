@@ -272,14 +272,9 @@ static ifx_rc scan_escape(struct scan *s, size_t *pi)
     return fail(s, i - 6, "high surrogate \\u%04lX is not followed by a \\u low surrogate", hi);
 }
 
-static unsigned json_tail(const unsigned char *p, size_t n)
+static inline unsigned json_tail(const unsigned char *p, size_t n)
 {
-    IFXI_SCAN_TAIL(ifxi_scan16_json, p, n);
-}
-
-static unsigned json_tail_portable(const unsigned char *p, size_t n)
-{
-    IFXI_SCAN_TAIL(ifxi_scan16_json_portable, p, n);
+    IFXI_SCAN_TAIL(ifxi_scan_json_word, p, n);
 }
 
 /* The string at in[*pi] == '"' when writing line protocol: the same checks and errors as
@@ -308,7 +303,7 @@ static inline __attribute__((always_inline)) ifx_rc lp_string_with(struct scan *
             memcpy(w, in + i, 16);
         } else {
             size_t n = len - i < 16 ? len - i : 16;
-            k = portable ? json_tail_portable(in + i, n) : json_tail(in + i, n);
+            k = json_tail(in + i, n);
             memcpy(w, in + i, k);
         }
         w += k;
@@ -390,7 +385,7 @@ static inline __attribute__((always_inline)) ifx_rc scan_string_with(struct scan
             if (k < 16)
                 goto stop;
         }
-        i += portable ? json_tail_portable(in + i, len - i) : json_tail(in + i, len - i);
+        i += json_tail(in + i, len - i);
     stop:
         if (i >= len)
             return fail(s, i,

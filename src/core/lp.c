@@ -97,9 +97,9 @@ static ifx_rc buf_fail(ifx_rc rc, ifx_err *err)
     return ifx_err_set(err, rc, "line protocol buffer limit reached");
 }
 
-static unsigned name_tail(const unsigned char *p, size_t n)
+static inline unsigned name_tail(const unsigned char *p, size_t n)
 {
-    IFXI_SCAN_TAIL(ifxi_scan16_name, p, n);
+    IFXI_SCAN_TAIL(ifxi_scan_name_word, p, n);
 }
 
 /* True when s[0..len) is not empty, within the size limit, and holds none of the bytes a name or

@@ -136,16 +136,46 @@ static inline unsigned ifxi_scan16_name(const unsigned char *p)
 #define ifxi_scan16_name ifxi_scan16_name_portable
 #endif
 
-/* The same for the last n < 16 bytes of an input: they are copied into a block padded with a byte
- * that never stops, so nothing past the input is read. Returns n when none of them stops. */
-#define IFXI_SCAN_TAIL(fn, p, n)                                                                   \
+/* Bytes p[0..n) (n < 8) as a little-endian word, the bytes above n set to 'a', which never stops.
+ * Overlapping loads instead of a loop or a call to memcpy. */
+static inline uint64_t ifxi_scan_short_word(const unsigned char *p, size_t n)
+{
+    uint64_t w;
+
+    if (n >= 4) {
+        uint32_t a =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        const unsigned char *q = p + n - 4;
+        uint32_t b =
+            (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        w = (uint64_t)a | (uint64_t)b << (8 * (n - 4));
+    } else if (n) {
+        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+            (uint64_t)p[n - 1] << (8 * (n - 1));
+    } else {
+        return IFXI_SCAN_ONES * 'a';
+    }
+    return w | (IFXI_SCAN_ONES * 'a') << (8 * n);
+}
+
+/* The same for the last n < 16 bytes of an input, without reading past them: two overlapping
+ * words when n >= 8 (a stop found in the second is the first, since the overlap had none), else
+ * one padded word. Returns n when none of them stops. The same code serves both
+ * implementations: the tail is short, and the word test is exact for the first stop. */
+#define IFXI_SCAN_TAIL(word_fn, p, n)                                                              \
     do {                                                                                           \
-        unsigned char b_[16];                                                                      \
-        unsigned k_;                                                                               \
-        memset(b_, 'a', sizeof b_);                                                                \
-        memcpy(b_, (p), (n));                                                                      \
-        k_ = fn(b_);                                                                               \
-        return k_ < (n) ? k_ : (unsigned)(n);                                                      \
+        uint64_t m_;                                                                               \
+        if ((n) >= 8) {                                                                            \
+            m_ = word_fn(ifxi_scan_word(p));                                                       \
+            if (m_)                                                                                \
+                return (unsigned)__builtin_ctzll(m_) / 8;                                          \
+            m_ = word_fn(ifxi_scan_word((p) + (n)-8));                                             \
+            if (m_)                                                                                \
+                return (unsigned)((n)-8) + (unsigned)__builtin_ctzll(m_) / 8;                      \
+            return (unsigned)(n);                                                                  \
+        }                                                                                          \
+        m_ = word_fn(ifxi_scan_short_word(p, n));                                                  \
+        return m_ ? (unsigned)__builtin_ctzll(m_) / 8 : (unsigned)(n);                             \
     } while (0)
 
 #endif

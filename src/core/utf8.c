@@ -98,14 +98,9 @@ ifx_rc ifxi_utf8_check(const void *p, size_t len, ifx_err *err)
     return ifx_err_set_at(err, IFX_E_INVALID, off, "invalid UTF-8 at byte %zu (%s)", off, what);
 }
 
-static unsigned text_tail(const unsigned char *p, size_t n)
+static inline unsigned text_tail(const unsigned char *p, size_t n)
 {
-    IFXI_SCAN_TAIL(ifxi_scan16_text, p, n);
-}
-
-static unsigned text_tail_portable(const unsigned char *p, size_t n)
-{
-    IFXI_SCAN_TAIL(ifxi_scan16_text_portable, p, n);
+    IFXI_SCAN_TAIL(ifxi_scan_text_word, p, n);
 }
 
 /* One pass: each block of 16 plain bytes is stored whole and the output moves on by the plain
@@ -141,8 +136,7 @@ lp_string(const char *text, size_t len, ifx_buf *out, bool portable, ifx_err *er
             k = portable ? ifxi_scan16_text_portable(in + i) : ifxi_scan16_text(in + i);
             memcpy(w, in + i, 16);
         } else {
-            k = portable ? text_tail_portable(in + i, len - i < 16 ? len - i : 16)
-                         : text_tail(in + i, len - i < 16 ? len - i : 16);
+            k = text_tail(in + i, len - i < 16 ? len - i : 16);
             memcpy(w, in + i, k);
         }
         w += k;

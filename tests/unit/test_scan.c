@@ -105,6 +105,48 @@ static void test_blocks_random(void **state)
     }
 }
 
+static unsigned tail_json(const unsigned char *p, size_t n)
+{
+    IFXI_SCAN_TAIL(ifxi_scan_json_word, p, n);
+}
+
+static unsigned tail_text(const unsigned char *p, size_t n)
+{
+    IFXI_SCAN_TAIL(ifxi_scan_text_word, p, n);
+}
+
+static unsigned tail_name(const unsigned char *p, size_t n)
+{
+    IFXI_SCAN_TAIL(ifxi_scan_name_word, p, n);
+}
+
+/* The tails read exactly n bytes (the input ends at its allocation) and agree with the blocks. */
+static void test_tails(void **state)
+{
+    unsigned char b[16];
+    (void)state;
+    for (size_t n = 0; n <= 16; n++) {
+        for (unsigned v = 0; v < 256; v++) {
+            for (size_t pos = 0; pos < 16; pos++) {
+                unsigned char *mem = malloc(n ? n : 1);
+                assert_non_null(mem);
+                memset(b, 'x', sizeof b);
+                b[pos] = (unsigned char)v;
+                if (n)
+                    memcpy(mem, b, n);
+                for (int kind = 0; kind < 3; kind++) {
+                    unsigned want = naive(b, kind);
+                    unsigned got = kind == 0   ? tail_json(mem, n)
+                                   : kind == 1 ? tail_text(mem, n)
+                                               : tail_name(mem, n);
+                    assert_int_equal(got, want < n ? want : n);
+                }
+                free(mem);
+            }
+        }
+    }
+}
+
 /* ---- JSON: one pass against the old composition --------------------------------------------- */
 
 /* The old path: validate and compact, then escape '"' and '\' inside quotes. */
@@ -508,6 +550,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocks_every_byte_every_position),
         cmocka_unit_test(test_blocks_random),
+        cmocka_unit_test(test_tails),
         cmocka_unit_test(test_json_every_byte_at_block_boundaries),
         cmocka_unit_test(test_json_lengths),
         cmocka_unit_test(test_json_random),
