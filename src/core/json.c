@@ -122,7 +122,7 @@ static inline void emit(struct scan *s, size_t upto)
         if (n <= 16 && s->len - s->copied >= 16 && (size_t)(s->wend - s->w) >= 16)
             memcpy(s->w, from, 16);
         else
-            memcpy(s->w, from, n);
+            ifxi_copy(s->w, from, n);
         s->w += n;
     }
     s->outlen += n;
@@ -304,7 +304,7 @@ static inline __attribute__((always_inline)) ifx_rc lp_string_with(struct scan *
         } else {
             size_t n = len - i < 16 ? len - i : 16;
             k = json_tail(in + i, n);
-            memcpy(w, in + i, k);
+            ifxi_copy(w, in + i, k);
         }
         w += k;
         i += k;
@@ -342,7 +342,7 @@ static inline __attribute__((always_inline)) ifx_rc lp_string_with(struct scan *
                 ifxi_utf8_describe(in + i, len - i, what, sizeof what);
                 return fail(s, i, "invalid UTF-8 in a string (%s)", what);
             }
-            memcpy(w, in + i, n);
+            ifxi_copy(w, in + i, n);
             w += n;
             i += n;
             continue;

@@ -359,8 +359,8 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
                 lp, ifx_err_set(err, IFX_E_INVALID, "tag key \"time\" is reserved by InfluxDB"));
         if ((rc = ifx_buf_reserve(&lp->tagtext, klen + vlen)))
             return fail_line(lp, buf_fail(rc, err));
-        memcpy(lp->tagtext.data + start, key, klen);
-        memcpy(lp->tagtext.data + start + klen, val, vlen);
+        ifxi_copy(lp->tagtext.data + start, key, klen);
+        ifxi_copy(lp->tagtext.data + start + klen, val, vlen);
         lp->tagtext.len = start + klen + vlen;
         lp->tagtext.data[lp->tagtext.len] = '\0';
         t.koff = start;
@@ -457,7 +457,7 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
         return fail_line(lp, buf_fail(rc, err));
     char *w = lp->fields.data + lp->fields.len;
     *w++ = ',';
-    memcpy(w, lp->fkeytext.data + k.off, k.len);
+    ifxi_copy(w, lp->fkeytext.data + k.off, k.len);
     w += k.len;
     *w++ = '=';
     *w = '\0';
@@ -467,8 +467,14 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
 
 static ifx_rc field_text(ifx_lp *lp, const char *text, size_t n, ifx_err *err)
 {
-    ifx_rc rc = ifx_buf_append(&lp->fields, text, n);
-    return rc ? fail_line(lp, buf_fail(rc, err)) : IFX_OK;
+    ifx_buf *f = &lp->fields;
+    ifx_rc rc = ifx_buf_reserve(f, n);
+    if (rc)
+        return fail_line(lp, buf_fail(rc, err));
+    ifxi_copy(f->data + f->len, text, n);
+    f->len += n;
+    f->data[f->len] = '\0';
+    return IFX_OK;
 }
 
 ifx_rc ifx_lp_add_float(ifx_lp *lp, const char *key, size_t klen, double v, ifx_err *err)
@@ -710,21 +716,21 @@ ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
     }
     /* Room is reserved: the line is written straight into the batch. */
     char *w = b->data + b->len;
-    memcpy(w, lp->measurement.data, lp->measurement.len);
+    ifxi_copy(w, lp->measurement.data, lp->measurement.len);
     w += lp->measurement.len;
     for (size_t i = 0; i < lp->ntags; i++) {
         const struct ifx_lp_tag *t = &lp->tags[i];
         *w++ = ',';
-        memcpy(w, lp->tagtext.data + t->koff, t->klen);
+        ifxi_copy(w, lp->tagtext.data + t->koff, t->klen);
         w += t->klen;
         *w++ = '=';
-        memcpy(w, lp->tagtext.data + t->voff, t->vlen);
+        ifxi_copy(w, lp->tagtext.data + t->voff, t->vlen);
         w += t->vlen;
     }
     *w++ = ' ';
     memcpy(w, lp->fields.data + 1, lp->fields.len - 1);
     w += lp->fields.len - 1;
-    memcpy(w, ts, tslen);
+    ifxi_copy(w, ts, tslen);
     w += tslen;
     *w++ = '\n';
     *w = '\0';

@@ -136,6 +136,36 @@ static inline unsigned ifxi_scan16_name(const unsigned char *p)
 #define ifxi_scan16_name ifxi_scan16_name_portable
 #endif
 
+/* Copies n bytes like memcpy, without a call for the short copies the encoder makes by the
+ * dozen per line (names, tag values, numbers): two overlapping moves of 8 or 4 bytes, or three
+ * single bytes. Reads and writes exactly [0, n). */
+static inline void ifxi_copy(void *to, const void *from, size_t n)
+{
+    unsigned char *d = to;
+    const unsigned char *s = from;
+
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n) {
+        unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+        d[0] = a;
+        d[n / 2] = b;
+        d[n - 1] = c;
+    }
+}
+
 /* Bytes p[0..n) (n < 8) as a little-endian word, the bytes above n set to 'a', which never stops.
  * Overlapping loads instead of a loop or a call to memcpy. */
 static inline uint64_t ifxi_scan_short_word(const unsigned char *p, size_t n)

@@ -137,7 +137,7 @@ lp_string(const char *text, size_t len, ifx_buf *out, bool portable, ifx_err *er
             memcpy(w, in + i, 16);
         } else {
             k = text_tail(in + i, len - i < 16 ? len - i : 16);
-            memcpy(w, in + i, k);
+            ifxi_copy(w, in + i, k);
         }
         w += k;
         i += k;
@@ -158,7 +158,7 @@ lp_string(const char *text, size_t len, ifx_buf *out, bool portable, ifx_err *er
             ifxi_utf8_describe(in + i, len - i, what, sizeof what);
             return ifx_err_set_at(err, IFX_E_INVALID, i, "invalid UTF-8 at byte %zu (%s)", i, what);
         }
-        memcpy(w, in + i, n);
+        ifxi_copy(w, in + i, n);
         w += n;
         i += n;
     }
