@@ -59,25 +59,68 @@ static const char digit_pairs[201] = "0001020304050607080910111213141516171819"
                                      "6061626364656667686970717273747576777879"
                                      "8081828384858687888990919293949596979899";
 
-size_t ifxi_lp_format_u64(uint64_t v, char *out)
+/* The number of decimal digits of v. */
+static inline size_t decimal_digits(uint64_t v)
 {
-    char tmp[24], *p = tmp + sizeof tmp;
-    size_t n;
+    static const uint64_t pow10[19] = {10ull,
+                                       100ull,
+                                       1000ull,
+                                       10000ull,
+                                       100000ull,
+                                       1000000ull,
+                                       10000000ull,
+                                       100000000ull,
+                                       1000000000ull,
+                                       10000000000ull,
+                                       100000000000ull,
+                                       1000000000000ull,
+                                       10000000000000ull,
+                                       100000000000000ull,
+                                       1000000000000000ull,
+                                       10000000000000000ull,
+                                       100000000000000000ull,
+                                       1000000000000000000ull,
+                                       10000000000000000000ull};
+    size_t n = 1;
+    while (n < 20 && v >= pow10[n - 1])
+        n++;
+    return n;
+}
 
+/* Writes the digits of v < 10^8 backwards, ending at end: two digits per step. */
+static inline char *put_digits_u32(char *end, uint32_t v)
+{
     while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
+        uint32_t r = v % 100;
         v /= 100;
-        p -= 2;
-        memcpy(p, digit_pairs + 2 * r, 2);
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * r, 2);
     }
     if (v >= 10) {
-        p -= 2;
-        memcpy(p, digit_pairs + 2 * v, 2);
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * v, 2);
     } else {
-        *--p = (char)('0' + v);
+        *--end = (char)('0' + v);
     }
-    n = (size_t)(tmp + sizeof tmp - p);
-    memcpy(out, p, n);
+    return end;
+}
+
+size_t ifxi_lp_format_u64(uint64_t v, char *out)
+{
+    size_t n = decimal_digits(v);
+    char *end = out + n;
+
+    /* Eight digits at a time in 32-bit arithmetic: independent, short dependency chains. */
+    while (v >= 100000000) {
+        uint64_t q = v / 100000000;
+        uint32_t r = (uint32_t)(v - q * 100000000);
+        char *stop = end - 8;
+        end = put_digits_u32(end, r);
+        while (end > stop)
+            *--end = '0';
+        v = q;
+    }
+    put_digits_u32(end, (uint32_t)v);
     return n;
 }
 
@@ -100,6 +143,26 @@ static inline int bytes_cmp(const char *a, const char *b, size_t n)
         if (a[i] != b[i])
             return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
     return i < n ? memcmp(a + i, b + i, n - i) : 0;
+}
+
+/* ifx_buf_reserve and ifx_buf_append (same results), with the common case, room already there,
+ * decided here without a call: a line makes a dozen of them. */
+static inline ifx_rc reserve(ifx_buf *b, size_t extra)
+{
+    if (extra <= b->cap && b->len <= b->cap - extra && b->alloc - b->len > extra && b->data)
+        return IFX_OK;
+    return ifx_buf_reserve(b, extra);
+}
+
+static inline ifx_rc append(ifx_buf *b, const char *p, size_t n)
+{
+    ifx_rc rc = reserve(b, n);
+    if (rc)
+        return rc;
+    ifxi_copy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return IFX_OK;
 }
 
 static ifx_rc buf_fail(ifx_rc rc, ifx_err *err)
@@ -284,13 +347,21 @@ void ifx_lp_free(ifx_lp *lp)
     lp->open = false;
 }
 
+/* ifx_buf_reset, without a call: every line resets four buffers twice. */
+static inline void reset(ifx_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
 void ifx_lp_abort_line(ifx_lp *lp)
 {
     lp->open = false;
-    ifx_buf_reset(&lp->measurement);
-    ifx_buf_reset(&lp->tagtext);
-    ifx_buf_reset(&lp->fields);
-    ifx_buf_reset(&lp->fkeytext);
+    reset(&lp->measurement);
+    reset(&lp->tagtext);
+    reset(&lp->fields);
+    reset(&lp->fkeytext);
     lp->ntags = 0;
     lp->nfields = 0;
 }
@@ -318,7 +389,7 @@ ifx_rc ifx_lp_begin_line(ifx_lp *lp, const char *name, size_t len, ifx_err *err)
     ifx_rc rc;
     ifx_lp_abort_line(lp);
     if (plain(name, len) && name[0] != '#') {
-        rc = ifx_buf_append(&lp->measurement, name, len);
+        rc = append(&lp->measurement, name, len);
     } else {
         rc = check_element(lp->target, EL_MEASUREMENT, name, len, NULL, 0, err);
         if (rc)
@@ -369,7 +440,7 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
         if (klen == 4 && memcmp(key, "time", 4) == 0)
             return fail_line(
                 lp, ifx_err_set(err, IFX_E_INVALID, "tag key \"time\" is reserved by InfluxDB"));
-        if ((rc = ifx_buf_reserve(&lp->tagtext, klen + vlen)))
+        if ((rc = reserve(&lp->tagtext, klen + vlen)))
             return fail_line(lp, buf_fail(rc, err));
         ifxi_copy(lp->tagtext.data + start, key, klen);
         ifxi_copy(lp->tagtext.data + start + klen, val, vlen);
@@ -444,7 +515,7 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
         return fail_line(
             lp, ifx_err_set(err, IFX_E_INVALID, "field key \"time\" is reserved by InfluxDB"));
     k.off = lp->fkeytext.len;
-    rc = is_plain ? ifx_buf_append(&lp->fkeytext, key, klen)
+    rc = is_plain ? append(&lp->fkeytext, key, klen)
                   : append_escaped(&lp->fkeytext, lp->target, EL_FIELD_KEY, key, klen);
     if (rc)
         return fail_line(lp, buf_fail(rc, err));
@@ -465,8 +536,7 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
     }
     lp->fkeys[lp->nfields++] = k;
     /* ",key=" with one reservation, and room for a number after it */
-    if ((rc = ifx_buf_reserve(&lp->fields, k.len + 2 + 32)) &&
-        (rc = ifx_buf_reserve(&lp->fields, k.len + 2)))
+    if ((rc = reserve(&lp->fields, k.len + 2 + 32)) && (rc = reserve(&lp->fields, k.len + 2)))
         return fail_line(lp, buf_fail(rc, err));
     char *w = lp->fields.data + lp->fields.len;
     *w++ = ',';
@@ -481,7 +551,7 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
 static ifx_rc field_text(ifx_lp *lp, const char *text, size_t n, ifx_err *err)
 {
     ifx_buf *f = &lp->fields;
-    ifx_rc rc = ifx_buf_reserve(f, n);
+    ifx_rc rc = reserve(f, n);
     if (rc)
         return fail_line(lp, buf_fail(rc, err));
     ifxi_copy(f->data + f->len, text, n);
@@ -549,8 +619,8 @@ ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v
                          ifx_err *err)
 {
     char a[SHOWN_SIZE];
-    size_t bad, run = 0;
-    ifx_buf *out = &lp->fields;
+    size_t bad;
+    ifx_err verr;
     ifx_rc rc;
 
     if ((rc = need_open(lp, err)))
@@ -559,34 +629,28 @@ ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v
         return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
                                          "string field \"%s\" is %zu bytes, over the limit of %d",
                                          key_text(key, klen, a), vlen, IFX_LP_MAX_ELEMENT));
-    if (!ifxi_utf8_valid(v, vlen, &bad))
-        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
-                                         "string field \"%s\" is not valid UTF-8 (bad byte at "
-                                         "offset %zu)",
-                                         key_text(key, klen, a), bad));
-    if ((rc = begin_field(lp, key, klen, err)))
+    if ((rc = begin_field(lp, key, klen, err))) {
+        /* The value's UTF-8 is checked before the key (the order of the messages). */
+        if (rc != IFX_E_NOMEM && rc != IFX_E_FULL && !ifxi_utf8_valid(v, vlen, &bad))
+            goto bad_utf8;
         return rc;
-    /* Inside quotes only '"' and '\' need escaping; a raw LF is stored as is (spec V11). The
-     * worst case is reserved first so the loop writes straight into the buffer. */
-    if ((rc = reserve_escaped(out, v, vlen, EL_FIELD_KEY, lp->target, true)))
-        return fail_line(lp, buf_fail(rc, err));
-    char *w = out->data + out->len;
-    *w++ = '"';
-    for (size_t i = 0; i < vlen; i++) {
-        if (v[i] != '"' && v[i] != '\\')
-            continue;
-        memcpy(w, v + run, i - run);
-        w += i - run;
-        *w++ = '\\';
-        *w++ = v[i];
-        run = i + 1;
     }
-    memcpy(w, v + run, vlen - run);
-    w += vlen - run;
-    *w++ = '"';
-    out->len = (size_t)(w - out->data);
-    out->data[out->len] = '\0';
+    /* Validated and escaped in one pass; inside quotes only '"' and '\\' need escaping, and a raw
+     * LF is stored as is (spec V11). */
+    ifx_err_clear(&verr);
+    rc = ifxi_utf8_lp_string(v, vlen, &lp->fields, &verr);
+    if (rc == IFX_E_INVALID) {
+        bad = verr.offset;
+        goto bad_utf8;
+    }
+    if (rc)
+        return fail_line(lp, buf_fail(rc, err));
     return IFX_OK;
+bad_utf8:
+    return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                     "string field \"%s\" is not valid UTF-8 (bad byte at "
+                                     "offset %zu)",
+                                     key_text(key, klen, a), bad));
 }
 
 /* A key refused by begin_field when the value itself is invalid too: the value's problem is the
@@ -662,13 +726,29 @@ ifx_rc ifxi_lp_add_text_string(ifx_lp *lp, const char *key, size_t klen, const c
 }
 
 /* Floor division, so that a negative time keeps its order after scaling (-1 ns is -1 us). */
-static int64_t scale_time(int64_t ns, ifx_precision p)
+static inline int64_t floor_div(int64_t ns, int64_t d)
 {
-    int64_t d = ifx_precision_ns(p);
     int64_t q = ns / d;
     if (ns % d != 0 && ns < 0)
         q--;
     return q;
+}
+
+/* One case per precision, so that each division is by a constant (a multiplication), not the
+ * 40-cycle division by a variable that every line used to pay several times. */
+static int64_t scale_time(int64_t ns, ifx_precision p)
+{
+    switch (p) {
+    case IFX_PRECISION_US:
+        return floor_div(ns, 1000);
+    case IFX_PRECISION_MS:
+        return floor_div(ns, 1000000);
+    case IFX_PRECISION_S:
+        return floor_div(ns, 1000000000);
+    case IFX_PRECISION_NS:
+        break;
+    }
+    return ns;
 }
 
 ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
@@ -684,11 +764,15 @@ ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
         return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
                                          "the point has no fields; a line needs at least one"));
     if (has_time) {
-        int64_t t = scale_time(time_ns, lp->precision), d = ifx_precision_ns(lp->precision);
+        int64_t t = scale_time(time_ns, lp->precision);
         /* 1.x/2.x scale the timestamp back to nanoseconds and refuse it outside +-(2^63 - 2)
-         * ("time outside range", spec R21); v3 takes the whole signed 64-bit range. */
+         * ("time outside range", spec R21); v3 takes the whole signed 64-bit range. Only a time
+         * within 10^9 ns of either end can be out of range in some precision. */
         if (lp->target != IFX_VERSION_V3 &&
-            (t < IFX_LP_GO_MIN_TIME_NS / d || t > IFX_LP_GO_MAX_TIME_NS / d))
+            (time_ns < IFX_LP_GO_MIN_TIME_NS + 1000000000 ||
+             time_ns > IFX_LP_GO_MAX_TIME_NS - 1000000000) &&
+            (t < IFX_LP_GO_MIN_TIME_NS / ifx_precision_ns(lp->precision) ||
+             t > IFX_LP_GO_MAX_TIME_NS / ifx_precision_ns(lp->precision)))
             return fail_line(lp, ifx_err_set(err, IFX_E_UNSUPPORTED,
                                              "time %" PRId64 " ns is outside the range InfluxDB "
                                              "%s stores (%" PRId64 " to %" PRId64 " ns)",
@@ -720,7 +804,7 @@ ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
                                          "the line is %zu bytes, larger than the whole batch "
                                          "limit of %zu bytes",
                                          total, b->cap));
-    if ((rc = ifx_buf_reserve(b, total))) {
+    if ((rc = reserve(b, total))) {
         if (rc == IFX_E_FULL)
             return ifx_err_set(err, IFX_E_FULL,
                                "the batch is full (%zu of %zu bytes); send it and retry the line",
