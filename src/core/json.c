@@ -171,7 +171,7 @@ static void describe_at(const struct scan *s, size_t i, char *buf, size_t size)
 }
 
 static ifx_rc fail(struct scan *s, size_t i, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4), cold));
 
 static ifx_rc fail(struct scan *s, size_t i, const char *fmt, ...)
 {
@@ -187,7 +187,7 @@ static ifx_rc fail(struct scan *s, size_t i, const char *fmt, ...)
 }
 
 /* "expected <what>, found <the byte at i>". */
-static ifx_rc expected(struct scan *s, size_t i, const char *what)
+static __attribute__((noinline, cold)) ifx_rc expected(struct scan *s, size_t i, const char *what)
 {
     char found[24];
 
@@ -195,6 +195,22 @@ static ifx_rc expected(struct scan *s, size_t i, const char *what)
         return IFX_E_INVALID;
     describe_at(s, i, found, sizeof found);
     return fail(s, i, "expected %s, found %s", what, found);
+}
+
+/* The string scanners' refusals, out of line: their message buffers would otherwise enlarge the
+ * stack frame of every string scanned. */
+static __attribute__((noinline, cold)) ifx_rc utf8_fail(struct scan *s, size_t i)
+{
+    char what[80];
+
+    ifxi_utf8_describe(s->in + i, s->len - i, what, sizeof what);
+    return fail(s, i, "invalid UTF-8 in a string (%s)", what);
+}
+
+static __attribute__((noinline, cold)) ifx_rc unterminated(struct scan *s, size_t i, size_t start)
+{
+    return fail(s, i, "expected '\"' to end the string that starts at byte %zu, found end of input",
+                start);
 }
 
 static inline int hex_digit(unsigned c)
@@ -311,10 +327,7 @@ static inline __attribute__((always_inline)) ifx_rc lp_string_with(struct scan *
         if (k == 16)
             continue;
         if (i >= len)
-            return fail(s, i,
-                        "expected '\"' to end the string that starts at byte %zu, found end "
-                        "of input",
-                        *pi);
+            return unterminated(s, i, *pi);
         c = in[i];
         if (c == '"')
             break;
@@ -337,11 +350,8 @@ static inline __attribute__((always_inline)) ifx_rc lp_string_with(struct scan *
         if (c >= 0x80) {
             enum ifxi_utf8_problem why;
             size_t seen, n = ifxi_utf8_char(in + i, len - i, &why, &seen);
-            if (!n) {
-                char what[80];
-                ifxi_utf8_describe(in + i, len - i, what, sizeof what);
-                return fail(s, i, "invalid UTF-8 in a string (%s)", what);
-            }
+            if (!n)
+                return utf8_fail(s, i);
             ifxi_copy(w, in + i, n);
             w += n;
             i += n;
@@ -388,10 +398,7 @@ static inline __attribute__((always_inline)) ifx_rc scan_string_with(struct scan
         i += json_tail(in + i, len - i);
     stop:
         if (i >= len)
-            return fail(s, i,
-                        "expected '\"' to end the string that starts at byte %zu, found end "
-                        "of input",
-                        *pi);
+            return unterminated(s, i, *pi);
         c = in[i];
         if (c == '"')
             break;
@@ -410,11 +417,8 @@ static inline __attribute__((always_inline)) ifx_rc scan_string_with(struct scan
         if (c >= 0x80) {
             enum ifxi_utf8_problem why;
             size_t seen, n = ifxi_utf8_char(in + i, len - i, &why, &seen);
-            if (!n) {
-                char what[80];
-                ifxi_utf8_describe(in + i, len - i, what, sizeof what);
-                return fail(s, i, "invalid UTF-8 in a string (%s)", what);
-            }
+            if (!n)
+                return utf8_fail(s, i);
             i += n;
             continue;
         }
