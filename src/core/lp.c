@@ -22,7 +22,7 @@ struct ifx_lp_tag {
 };
 
 struct ifx_lp_key {
-    size_t off, len; /* escaped field key in fkeytext */
+    size_t off, len; /* escaped field key in fields */
 };
 
 /* Which element is being escaped: decides the characters that need a backslash. */
@@ -512,30 +512,41 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
     return IFX_OK;
 }
 
-/* Checks and records a field key, then appends ",<escaped key>=" to the field text. */
+/* Checks and records a field key, then appends ",<escaped key>=" to the field text. The key is
+ * recorded where it lies in the field text, so it is written once. */
 static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
 {
     char a[SHOWN_SIZE];
     struct ifx_lp_key k;
+    ifx_buf *f = &lp->fields;
+    size_t start = f->len;
+    bool is_plain;
     ifx_rc rc;
 
     if ((rc = need_open(lp, err)))
         return rc;
-    bool is_plain = plain(key, klen);
+    is_plain = plain(key, klen);
     if (!is_plain && (rc = check_element(lp->target, EL_FIELD_KEY, key, klen, NULL, 0, err)))
         return fail_line(lp, rc);
     if (klen == 4 && memcmp(key, "time", 4) == 0)
         return fail_line(
             lp, ifx_err_set(err, IFX_E_INVALID, "field key \"time\" is reserved by InfluxDB"));
-    k.off = lp->fkeytext.len;
-    rc = is_plain ? append(&lp->fkeytext, key, klen)
-                  : append_escaped(&lp->fkeytext, lp->target, EL_FIELD_KEY, key, klen);
-    if (rc)
+    /* ",key=" and room for a number after it, with one reservation when the key is plain */
+    if ((rc = reserve(f, klen + 2 + 32)) && (rc = reserve(f, (is_plain ? klen : 0) + 2)))
         return fail_line(lp, buf_fail(rc, err));
-    k.len = lp->fkeytext.len - k.off;
+    f->data[start] = ',';
+    f->len = start + 1;
+    if (is_plain) {
+        ifxi_copy(f->data + start + 1, key, klen);
+        f->len += klen;
+    } else if ((rc = append_escaped(f, lp->target, EL_FIELD_KEY, key, klen))) {
+        return fail_line(lp, buf_fail(rc, err));
+    }
+    k.off = start + 1;
+    k.len = f->len - k.off;
     for (size_t i = 0; i < lp->nfields; i++) {
         if (lp->fkeys[i].len == k.len &&
-            bytes_cmp(lp->fkeytext.data + lp->fkeys[i].off, lp->fkeytext.data + k.off, k.len) == 0)
+            bytes_cmp(f->data + lp->fkeys[i].off, f->data + k.off, k.len) == 0)
             return fail_line(lp, ifx_err_set(err, IFX_E_INVALID, "duplicate field key \"%s\"",
                                              key_text(key, klen, a)));
     }
@@ -548,16 +559,10 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
         lp->fkeys_alloc = n;
     }
     lp->fkeys[lp->nfields++] = k;
-    /* ",key=" with one reservation, and room for a number after it */
-    if ((rc = reserve(&lp->fields, k.len + 2 + 32)) && (rc = reserve(&lp->fields, k.len + 2)))
+    if ((rc = reserve(f, 1)))
         return fail_line(lp, buf_fail(rc, err));
-    char *w = lp->fields.data + lp->fields.len;
-    *w++ = ',';
-    ifxi_copy(w, lp->fkeytext.data + k.off, k.len);
-    w += k.len;
-    *w++ = '=';
-    *w = '\0';
-    lp->fields.len = (size_t)(w - lp->fields.data);
+    f->data[f->len++] = '=';
+    f->data[f->len] = '\0';
     return IFX_OK;
 }
 
