@@ -20,6 +20,9 @@ void ifxi_mapping_scratch_init(ifx_mapping_scratch *sc)
     ifx_buf_init(&sc->json, (size_t)1 << 30);
     ifx_buf_init(&sc->text, (size_t)1 << 30);
     ifx_buf_init(&sc->key, 1 << 20);
+    ifxi_lp_prefix_init(&sc->prefix);
+    ifx_buf_init(&sc->prefix_made_of, (size_t)1 << 30);
+    ifx_buf_init(&sc->prefix_probe, (size_t)1 << 30);
 }
 
 void ifxi_mapping_scratch_free(ifx_mapping_scratch *sc)
@@ -27,6 +30,9 @@ void ifxi_mapping_scratch_free(ifx_mapping_scratch *sc)
     ifx_buf_free(&sc->json);
     ifx_buf_free(&sc->text);
     ifx_buf_free(&sc->key);
+    ifxi_lp_prefix_free(&sc->prefix);
+    ifx_buf_free(&sc->prefix_made_of);
+    ifx_buf_free(&sc->prefix_probe);
 }
 
 /* An unsigned metadata field. 1.x has no unsigned type: values that always fit are written as
@@ -219,6 +225,81 @@ static ifx_rc point_time(const map *x, const ifx_sink_message *m, const ifx_json
     return IFX_OK;
 }
 
+/* Everything the prefix is made of, as bytes: the target and the settings that shape it, the
+ * measurement and default tags (NUL-free strings, so NUL separates them), the partition, and the
+ * stream and topic. Equal bytes, equal prefix: nothing rests on a pointer staying the same. */
+static ifx_rc prefix_source(const map *x, const ifx_sink_message *m, ifx_buf *out)
+{
+    const ifx_config *c = x->cfg;
+    unsigned char head[5] = {(unsigned char)x->lp->target, c->include_metadata,
+                             c->include_stream_tag, c->include_topic_tag, c->include_partition_tag};
+    uint64_t stream_len = m->stream_len;
+    ifx_rc rc;
+
+    ifx_buf_reset(out);
+    if ((rc = ifx_buf_append(out, head, sizeof head)) ||
+        (rc = ifx_buf_append(out, c->measurement, strlen(c->measurement) + 1)))
+        return rc;
+    for (size_t i = 0; i < c->default_tags.n; i++)
+        if ((rc = ifx_buf_append(out, c->default_tags.keys[i],
+                                 strlen(c->default_tags.keys[i]) + 1)) ||
+            (rc = ifx_buf_append(out, c->default_tags.values[i],
+                                 strlen(c->default_tags.values[i]) + 1)))
+            return rc;
+    if ((rc = ifx_buf_append(out, &m->partition, sizeof m->partition)) ||
+        (rc = ifx_buf_append(out, &stream_len, sizeof stream_len)) ||
+        (rc = ifx_buf_append(out, m->stream, m->stream_len)) ||
+        (rc = ifx_buf_append(out, m->topic, m->topic_len)))
+        return rc;
+    return IFX_OK;
+}
+
+/* Opens the line with the measurement and every tag but the offset: from the saved prefix when
+ * the message comes from the same place as the last one, else built (and saved) by the same
+ * calls as always, so a refusal is the same too. The offset tag, the only one that changes from
+ * message to message, is added by the caller. */
+static ifx_rc begin_series(map *x, const ifx_sink_message *m, ifx_err *err)
+{
+    const ifx_config *c = x->cfg;
+    ifx_mapping_scratch *sc = x->sc;
+    char num[IFXI_LP_DECIMAL_MAX];
+    ifx_rc rc;
+
+    bool known = prefix_source(x, m, &sc->prefix_probe) == IFX_OK;
+    if (known && sc->prefix.saved && sc->prefix_made_of.len == sc->prefix_probe.len &&
+        memcmp(sc->prefix_made_of.data, sc->prefix_probe.data, sc->prefix_probe.len) == 0)
+        return ifxi_lp_begin_line_prefix(x->lp, &sc->prefix, err);
+    sc->prefix.saved = false;
+    if ((rc = ifx_lp_begin_line(x->lp, c->measurement, strlen(c->measurement), err)))
+        return rc;
+    if (c->include_metadata) {
+        if (c->include_stream_tag &&
+            (rc = ifx_lp_add_tag(x->lp, "stream", 6, m->stream, m->stream_len, err)))
+            return rc;
+        if (c->include_topic_tag &&
+            (rc = ifx_lp_add_tag(x->lp, "topic", 5, m->topic, m->topic_len, err)))
+            return rc;
+        if (c->include_partition_tag) {
+            size_t n = ifxi_lp_format_u64(m->partition, num);
+            if ((rc = ifx_lp_add_tag(x->lp, "partition", 9, num, n, err)))
+                return rc;
+        }
+    }
+    for (size_t i = 0; i < c->default_tags.n; i++)
+        if ((rc =
+                 ifx_lp_add_tag(x->lp, c->default_tags.keys[i], strlen(c->default_tags.keys[i]),
+                                c->default_tags.values[i], strlen(c->default_tags.values[i]), err)))
+            return rc;
+    /* Only a prefix that could be saved whole is reused; without one, every line is built. */
+    ifx_buf_reset(&sc->prefix_made_of);
+    if (!known ||
+        ifx_buf_append(&sc->prefix_made_of, sc->prefix_probe.data, sc->prefix_probe.len) !=
+            IFX_OK ||
+        ifxi_lp_prefix_save(x->lp, &sc->prefix) != IFX_OK)
+        sc->prefix.saved = false;
+    return IFX_OK;
+}
+
 ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_mapping_scratch *sc,
                            ifx_lp *lp, int64_t *out_ns, ifx_err *err)
 {
@@ -229,31 +310,13 @@ ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_m
     int64_t ns;
     ifx_rc rc;
 
-    if ((rc = ifx_lp_begin_line(x->lp, c->measurement, strlen(c->measurement), err)))
-        return rc;
-    if (c->include_metadata) {
-        if (c->include_stream_tag &&
-            (rc = ifx_lp_add_tag(x->lp, "stream", 6, m->stream, m->stream_len, err)))
-            goto fail;
-        if (c->include_topic_tag &&
-            (rc = ifx_lp_add_tag(x->lp, "topic", 5, m->topic, m->topic_len, err)))
-            goto fail;
-        if (c->include_partition_tag) {
-            size_t n = ifxi_lp_format_u64(m->partition, num);
-            if ((rc = ifx_lp_add_tag(x->lp, "partition", 9, num, n, err)))
-                goto fail;
-        }
-    }
+    if ((rc = begin_series(x, m, err)))
+        goto fail;
     if (c->offset_as == IFX_OFFSET_TAG) {
         size_t n = ifxi_lp_format_u64(m->offset, num);
         if ((rc = ifx_lp_add_tag(x->lp, "offset", 6, num, n, err)))
             goto fail;
     }
-    for (size_t i = 0; i < c->default_tags.n; i++)
-        if ((rc =
-                 ifx_lp_add_tag(x->lp, c->default_tags.keys[i], strlen(c->default_tags.keys[i]),
-                                c->default_tags.values[i], strlen(c->default_tags.values[i]), err)))
-            goto fail;
 
     size_t idlen = ifx_u128_format(m->id, num);
     if ((rc = ifx_lp_add_string(x->lp, "message_id", 10, num, idlen, err)))

@@ -417,6 +417,76 @@ ifx_rc ifx_lp_begin_line(ifx_lp *lp, const char *name, size_t len, ifx_err *err)
     return IFX_OK;
 }
 
+void ifxi_lp_prefix_init(ifx_lp_prefix *p)
+{
+    memset(p, 0, sizeof *p);
+    ifx_buf_init(&p->measurement, (size_t)1 << 30);
+    ifx_buf_init(&p->tagtext, (size_t)1 << 30);
+}
+
+void ifxi_lp_prefix_free(ifx_lp_prefix *p)
+{
+    ifx_buf_free(&p->measurement);
+    ifx_buf_free(&p->tagtext);
+    free(p->tags);
+    p->tags = NULL;
+    p->ntags = p->tags_alloc = 0;
+    p->saved = false;
+}
+
+/* Copies n tags into *to (growing it, with its capacity in *alloc). */
+static ifx_rc copy_tags(struct ifx_lp_tag **to, size_t *alloc, const struct ifx_lp_tag *from,
+                        size_t n)
+{
+    if (n > *alloc) {
+        size_t want = n < 16 ? 16 : n;
+        struct ifx_lp_tag *p = realloc(*to, want * sizeof *p);
+        if (!p)
+            return IFX_E_NOMEM;
+        *to = p;
+        *alloc = want;
+    }
+    if (n)
+        memcpy(*to, from, n * sizeof *from);
+    return IFX_OK;
+}
+
+ifx_rc ifxi_lp_prefix_save(const ifx_lp *lp, ifx_lp_prefix *p)
+{
+    ifx_rc rc;
+
+    p->saved = false;
+    if (!lp->open || lp->nfields)
+        return IFX_E_USAGE;
+    reset(&p->measurement);
+    reset(&p->tagtext);
+    if ((rc = append(&p->measurement, lp->measurement.data, lp->measurement.len)) ||
+        (rc = append(&p->tagtext, lp->tagtext.data ? lp->tagtext.data : "", lp->tagtext.len)) ||
+        (rc = copy_tags(&p->tags, &p->tags_alloc, lp->tags, lp->ntags)))
+        return rc;
+    p->ntags = lp->ntags;
+    p->saved = true;
+    return IFX_OK;
+}
+
+ifx_rc ifxi_lp_begin_line_prefix(ifx_lp *lp, const ifx_lp_prefix *p, ifx_err *err)
+{
+    ifx_rc rc;
+
+    ifx_lp_abort_line(lp);
+    if (!p->saved)
+        return ifx_err_set(err, IFX_E_USAGE, "the line prefix was not saved");
+    if ((rc = append(&lp->measurement, p->measurement.data, p->measurement.len)) ||
+        (rc = append(&lp->tagtext, p->tagtext.data ? p->tagtext.data : "", p->tagtext.len)) ||
+        (rc = copy_tags(&lp->tags, &lp->tags_alloc, p->tags, p->ntags))) {
+        ifx_lp_abort_line(lp);
+        return buf_fail(rc, err);
+    }
+    lp->ntags = p->ntags;
+    lp->open = true;
+    return IFX_OK;
+}
+
 static ifx_rc need_open(ifx_lp *lp, ifx_err *err)
 {
     if (!lp->open)
