@@ -31,7 +31,6 @@ typedef struct ifx_mapping_scratch {
      * message of a consume call): */
     ifx_lp_prefix prefix;
     ifx_buf prefix_made_of; /* what it was built from (see mapping.c, prefix_source) */
-    ifx_buf prefix_probe;   /* the same for the message at hand */
 } ifx_mapping_scratch;
 
 void ifxi_mapping_scratch_init(ifx_mapping_scratch *sc);

@@ -15,6 +15,7 @@
 #include "core/lp_internal.h"
 #include "core/scan16.h"
 #include "core/utf8_internal.h"
+#include "ifx/message.h"
 
 struct ifx_lp_tag {
     size_t koff, klen; /* escaped key in tagtext */
@@ -135,6 +136,43 @@ size_t ifxi_lp_format_u64(uint64_t v, char *out)
     }
     put_digits_u32(end, (uint32_t)v);
     return n;
+}
+
+/* Exactly 19 digits of v < 10^19, leading zeros included. */
+static inline void put19(char *p, uint64_t v)
+{
+    uint64_t hi = v / 100000000, top = hi / 100000000;
+    p[0] = (char)('0' + top / 100);
+    memcpy(p + 1, digit_pairs + 2 * (top % 100), 2);
+    put8(p + 3, (uint32_t)(hi % 100000000));
+    put8(p + 11, (uint32_t)(v % 100000000));
+}
+
+size_t ifxi_lp_format_u128(uint64_t hi, uint64_t lo, char *out)
+{
+#ifdef __SIZEOF_INT128__
+    const uint64_t e19 = 10000000000000000000ull;
+    unsigned __int128 v = (unsigned __int128)hi << 64 | lo, q;
+    size_t n;
+
+    if (!hi)
+        return ifxi_lp_format_u64(lo, out);
+    /* Two or three chunks of 19 digits: one or two 128-bit divisions instead of one per digit. */
+    q = v / e19;
+    if (q >> 64) {
+        uint64_t top = (uint64_t)(q / e19); /* at most 3 */
+        out[0] = (char)('0' + top);
+        put19(out + 1, (uint64_t)(q % e19));
+        n = 20;
+    } else {
+        n = ifxi_lp_format_u64((uint64_t)q, out);
+    }
+    put19(out + n, (uint64_t)(v % e19));
+    return n + 19;
+#else
+    ifx_u128 v = {hi, lo};
+    return ifx_u128_format(v, out);
+#endif
 }
 
 static size_t format_i64(int64_t v, char *out)

@@ -16,6 +16,11 @@
  * the length. For the hot path: snprintf costs more than the rest of a line. */
 size_t ifxi_lp_format_u64(uint64_t v, char *out);
 
+/* The same for the unsigned 128-bit value hi * 2^64 + lo (the text of ifx_u128_format); out must
+ * hold IFXI_LP_U128_DECIMAL_MAX bytes. */
+#define IFXI_LP_U128_DECIMAL_MAX 40
+size_t ifxi_lp_format_u128(uint64_t hi, uint64_t lo, char *out);
+
 /* Adds a string field whose value is the JSON text json[0..len), validated (RFC 8259, the errors
  * of ifxi_json_compact), compacted and escaped in one pass: the same line as ifxi_json_compact
  * followed by ifx_lp_add_string, without the intermediate copy. When the JSON is invalid the

@@ -14,6 +14,7 @@
 
 #include "core/lp_internal.h"
 #include "ifx/lp.h"
+#include "ifx/message.h"
 
 #define S(x) x, strlen(x)
 
@@ -421,6 +422,39 @@ static void test_numbers_and_times_exact(void **state)
         got[n] = '\0';
         snprintf(want, sizeof want, "%" PRIu64, v);
         assert_string_equal(got, want);
+        /* 128 bits: against ifx_u128_format, with v as either half and the other varied */
+        char got128[IFXI_LP_U128_DECIMAL_MAX + 1], want128[IFXI_LP_U128_DECIMAL_MAX + 1];
+        uint64_t other = i % 4 == 0 ? 0 : i % 4 == 1 ? UINT64_MAX : i % 4 == 2 ? x : (uint64_t)i;
+        for (int half = 0; half < 2; half++) {
+            ifx_u128 u = half ? (ifx_u128){v, other} : (ifx_u128){other, v};
+            n = ifxi_lp_format_u128(u.hi, u.lo, got128);
+            got128[n] = '\0';
+            want128[ifx_u128_format(u, want128)] = '\0';
+            assert_string_equal(got128, want128);
+        }
+    }
+    /* 128-bit edges: around 10^19, 10^38, 2^64 * 10^19 (the middle chunk's limit), 2^128 - 1 */
+    static const ifx_u128 edges[] = {{0x0000000000000000ull, 0x8ac7230489e80000ull},
+                                     {0x0000000000000000ull, 0x8ac7230489e7ffffull},
+                                     {0x0000000000000000ull, 0x8ac7230489e80001ull},
+                                     {0x4b3b4ca85a86c47aull, 0x098a224000000000ull},
+                                     {0x4b3b4ca85a86c47aull, 0x098a223fffffffffull},
+                                     {0x4b3b4ca85a86c47aull, 0x098a224000000001ull},
+                                     {0x8ac7230489e80000ull, 0x0000000000000000ull},
+                                     {0x8ac7230489e7ffffull, 0xffffffffffffffffull},
+                                     {0x8ac7230489e80000ull, 0x0000000000000001ull},
+                                     {0xffffffffffffffffull, 0xffffffffffffffffull},
+                                     {0x0000000000000001ull, 0x0000000000000000ull},
+                                     {0x0000000000000000ull, 0xffffffffffffffffull},
+                                     {0xe1b1e5f90f944d6eull, 0x1c9e66c000003039ull},
+                                     {0x0000000000000005ull, 0x6bc75e2d63100000ull},
+                                     {0x0000000000000005ull, 0x6bc75e2d630fffffull},
+                                     {0x0785ee10d5da46d9ull, 0x00f436a000000000ull}};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        char got128[IFXI_LP_U128_DECIMAL_MAX + 1], want128[IFXI_LP_U128_DECIMAL_MAX + 1];
+        got128[ifxi_lp_format_u128(edges[i].hi, edges[i].lo, got128)] = '\0';
+        want128[ifx_u128_format(edges[i], want128)] = '\0';
+        assert_string_equal(got128, want128);
     }
     static const ifx_precision ps[] = {IFX_PRECISION_NS, IFX_PRECISION_US, IFX_PRECISION_MS,
                                        IFX_PRECISION_S};
