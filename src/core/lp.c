@@ -101,6 +101,21 @@ static inline void put8(char *p, uint32_t v)
     put4(p + 4, v % 10000);
 }
 
+/* The digits of v < 10^8 backwards, ending at end, two per step. */
+static inline void put_digits_u32(char *end, uint32_t v)
+{
+    while (v >= 100) {
+        uint32_t r = v % 100;
+        v /= 100;
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(end - 2, digit_pairs + 2 * v, 2);
+    else
+        end[-1] = (char)('0' + v);
+}
+
 size_t ifxi_lp_format_u64(uint64_t v, char *out)
 {
     size_t n;
@@ -119,13 +134,7 @@ size_t ifxi_lp_format_u64(uint64_t v, char *out)
         put8(end, (uint32_t)(v - q * 100000000));
         v = q;
     }
-    /* The top 1..8 digits: all eight written, the leading zeros left out. */
-    char top[8];
-    size_t k = (size_t)(end - out);
-    if (k > 8)
-        k = 8; /* never: v < 10^8 has at most 8 digits (this tells the compiler) */
-    put8(top, (uint32_t)v);
-    ifxi_copy(out, top + 8 - k, k);
+    put_digits_u32(end, (uint32_t)v);
     return n;
 }
 
