@@ -431,7 +431,7 @@ static inline __attribute__((always_inline)) ifx_rc scan_string_with(struct scan
     return IFX_OK;
 }
 
-static ifx_rc scan_string_fast(struct scan *s, size_t *pi)
+static inline __attribute__((always_inline)) ifx_rc scan_string_fast(struct scan *s, size_t *pi)
 {
     return scan_string_with(s, pi, false);
 }
