@@ -1,8 +1,9 @@
 /* bench_encode — how fast ifx turns typical Iggy messages into a line-protocol batch.
  *
- * Each message is what the upstream-compatible sink writes by default: measurement
- * iggy_messages; tags stream, topic, partition, offset; fields message_id, iggy_checksum,
- * iggy_origin_timestamp and payload_json (a ~200-byte JSON object, validated and compacted);
+ * Each message goes through the sink's own mapping (ifxi_mapping_encode) with the upstream
+ * layout the sink writes by default, for InfluxDB 2: measurement iggy_messages; tags stream,
+ * topic, partition, offset; fields message_id, iggy_checksum, iggy_origin_timestamp and
+ * payload_json (a ~200-byte JSON object, validated, compacted and escaped in one pass);
  * timestamp in microseconds. Batches of 500 lines are built, then reset, like the sink does.
  *
  * Prints messages per second, MB/s of payload in and of line protocol out, allocations per
@@ -19,6 +20,8 @@
 #include "alloc_track.h"
 #include "table.h"
 #include "core/codec.h"
+#include "connector/mapping.h"
+#include "ifx/config.h"
 #include "ifx/lp.h"
 
 static double now_s(void)
@@ -38,7 +41,6 @@ int main(int argc, char **argv)
     static char payloads[VARIANTS][512];
     size_t plen[VARIANTS], payload_bytes = 0, lp_bytes = 0;
     ifx_lp lp;
-    ifx_buf json;
     ifx_err err;
     unsigned long long allocs_before = 0;
     double t0 = 0;
@@ -54,34 +56,36 @@ int main(int argc, char **argv)
                          100000 + i * 7919, i * 31, i, 1 + i % 5, 10 + i, i % 100, i % 60);
         plen[i] = (size_t)n;
     }
-    ifx_lp_init(&lp, IFX_VERSION_V2, IFX_PRECISION_US, 8u << 20);
-    ifx_buf_init(&json, 1u << 20);
+    static const char config_json[] = "{\"version\":\"v2\",\"url\":\"http://127.0.0.1:1\","
+                                      "\"bucket\":\"b\",\"org\":\"o\",\"token\":\"t\"}";
+    ifx_config cfg;
+    ifx_mapping_scratch sc;
+    if (ifx_config_parse_json(&cfg, IFX_ROLE_SINK, config_json, sizeof config_json - 1, NULL, &err))
+        goto fail;
+    ifx_lp_init(&lp, cfg.version, cfg.precision, 8u << 20);
+    ifxi_mapping_scratch_init(&sc);
 
     for (long m = 0; m < total + warm; m++) {
         const char *p = payloads[m % VARIANTS];
         size_t n = plen[m % VARIANTS];
-        char num[48];
+        int64_t ns;
+        ifx_sink_message msg = {.stream = "orders",
+                                .stream_len = 6,
+                                .topic = "eu-west",
+                                .topic_len = 7,
+                                .partition = 3,
+                                .offset = (uint64_t)m,
+                                .id = {0x1234567890abcdefull, (uint64_t)m},
+                                .checksum = 0x9e3779b97f4a7c15ull ^ (uint64_t)m,
+                                .timestamp_us = 1764118800000000ull + (uint64_t)m,
+                                .origin_timestamp_us = 1764118800000000ull + (uint64_t)m,
+                                .payload = (const uint8_t *)p,
+                                .payload_len = n};
         if (m == warm) {
             allocs_before = alloc_track_calls();
             t0 = now_s();
         }
-        ifx_buf_reset(&json);
-        if (ifxi_json_compact(p, n, &json, &err) ||
-            ifx_lp_begin_line(&lp, "iggy_messages", 13, &err) ||
-            ifx_lp_add_tag(&lp, "stream", 6, "orders", 6, &err) ||
-            ifx_lp_add_tag(&lp, "topic", 5, "eu-west", 7, &err) ||
-            ifx_lp_add_tag(&lp, "partition", 9, "3", 1, &err))
-            goto fail;
-        int k = snprintf(num, sizeof num, "%ld", m);
-        if (ifx_lp_add_tag(&lp, "offset", 6, num, (size_t)k, &err))
-            goto fail;
-        k = snprintf(num, sizeof num, "3402823669209384634633746%ld", m);
-        if (ifx_lp_add_string(&lp, "message_id", 10, num, (size_t)k, &err) ||
-            ifx_lp_add_uint(&lp, "iggy_checksum", 13, 0x9e3779b97f4a7c15ull ^ (uint64_t)m, &err) ||
-            ifx_lp_add_uint(&lp, "iggy_origin_timestamp", 21, 1764118800000000ull + (uint64_t)m,
-                            &err) ||
-            ifx_lp_add_string(&lp, "payload_json", 12, json.data, json.len, &err) ||
-            ifx_lp_end_line(&lp, true, (1764118800000000LL + m) * 1000, &err))
+        if (ifxi_mapping_encode(&cfg, &msg, &sc, &lp, &ns, &err))
             goto fail;
         if (m >= warm)
             payload_bytes += n;
@@ -126,7 +130,8 @@ int main(int argc, char **argv)
     bench_table("encode: messages", (double)total / secs, "msg/s", 0, "-");
     bench_table("encode: allocations", (double)allocs / (double)total, "per message", 0, "-");
     ifx_lp_free(&lp);
-    ifx_buf_free(&json);
+    ifxi_mapping_scratch_free(&sc);
+    ifx_config_free(&cfg);
     return 0;
 fail:
     fprintf(stderr, "bench_encode: %s\n", err.msg);

@@ -1,4 +1,6 @@
-/* Fuzz target: JSON validation, compaction and navigation, with cross-checks between them. */
+/* Fuzz target: JSON validation, compaction and navigation, with cross-checks between them, and
+ * the one-pass line-protocol encoder (fast and portable scanners) against validate, compact and
+ * escape done one after the other. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +202,62 @@ static void walk_untrusted(const ifx_json_val *v, int depth)
     ifx_buf_free(&dec);
 }
 
+/* ifxi_json_compact_lp, with either scanner, is ifxi_json_compact followed by escaping '"' and
+ * '\\' inside quotes: same result, same error and offset, same bytes, and an output buffer that
+ * holds exactly the result is enough. */
+static void check_lp(const char *in, size_t size)
+{
+    ifx_buf compact, want, fast, port, capped;
+    ifx_err ec, ef, ep;
+    size_t cf = 0, cp = 0;
+    ifx_rc rc, rf, rp;
+
+    ifx_buf_init(&compact, CAP);
+    ifx_buf_init(&want, CAP);
+    ifx_buf_init(&fast, CAP);
+    ifx_buf_init(&port, CAP);
+    ifx_err_clear(&ec);
+    ifx_err_clear(&ef);
+    ifx_err_clear(&ep);
+    CHECK(ifx_buf_puts(&fast, "f=") == IFX_OK);
+    CHECK(ifx_buf_puts(&port, "f=") == IFX_OK);
+    CHECK(ifx_buf_puts(&want, "f=") == IFX_OK);
+    rc = ifxi_json_compact(in, size, &compact, &ec);
+    rf = ifxi_json_compact_lp(in, size, &fast, &cf, &ef);
+    rp = ifxi_json_compact_lp_portable(in, size, &port, &cp, &ep);
+    CHECK(rf == rc && rp == rc);
+    CHECK(strcmp(ef.msg, ec.msg) == 0 && strcmp(ep.msg, ec.msg) == 0);
+    CHECK(ef.offset == ec.offset && ep.offset == ec.offset);
+    if (rc != IFX_OK) {
+        CHECK(fast.len == 2 && port.len == 2 && fast.data[2] == '\0' && port.data[2] == '\0');
+        goto out;
+    }
+    CHECK(ifx_buf_putc(&want, '"') == IFX_OK);
+    for (size_t i = 0; i < compact.len; i++) {
+        if (compact.data[i] == '"' || compact.data[i] == '\\')
+            CHECK(ifx_buf_putc(&want, '\\') == IFX_OK);
+        CHECK(ifx_buf_putc(&want, compact.data[i]) == IFX_OK);
+    }
+    CHECK(ifx_buf_putc(&want, '"') == IFX_OK);
+    CHECK(cf == compact.len && cp == compact.len);
+    CHECK(fast.len == want.len && memcmp(fast.data, want.data, want.len + 1) == 0);
+    CHECK(port.len == want.len && memcmp(port.data, want.data, want.len + 1) == 0);
+    /* Exactly enough room (the encoder measures first), then one byte less. */
+    ifx_buf_init(&capped, want.len - 2);
+    CHECK(ifxi_json_compact_lp(in, size, &capped, NULL, &ef) == IFX_OK);
+    CHECK(capped.len == want.len - 2 && memcmp(capped.data, want.data + 2, capped.len) == 0);
+    ifx_buf_free(&capped);
+    ifx_buf_init(&capped, want.len - 3);
+    CHECK(ifxi_json_compact_lp(in, size, &capped, NULL, &ef) == IFX_E_FULL);
+    CHECK(capped.len == 0);
+    ifx_buf_free(&capped);
+out:
+    ifx_buf_free(&compact);
+    ifx_buf_free(&want);
+    ifx_buf_free(&fast);
+    ifx_buf_free(&port);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *in = (const char *)data;
@@ -226,6 +284,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         walk_untrusted(&raw, 0);
     }
 
+    check_lp(in, size);
     r1 = ifxi_json_compact(in, size, &c1, &e1);
     r2 = ifxi_json_parse(in, size, &root, &e2);
     r3 = ifxi_json_compact(in, size, NULL, &e3);

@@ -4,7 +4,9 @@
  * message's timestamps; the rest is the payload, and its first bytes the stream name.
  * Invariants: an accepted message gives exactly one line that ends in '\n', is valid UTF-8 and
  * is one line to a reader of the batch (ifx_lp_line_length), the same line the sink sends or
- * spools; a refusal leaves the batch empty and closed and says why (its dead letter's reason). */
+ * spools; a refusal leaves the batch empty and closed and says why (its dead letter's reason).
+ * A second scratch and batch kept across inputs (so the saved line prefix is reused whenever
+ * consecutive inputs share configuration and place) give the same line or the same refusal. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +40,8 @@ static const char *const config_json[NCONFIGS] = {
 
 static ifx_config configs[NCONFIGS];
 static bool ready;
+static ifx_mapping_scratch kept_sc;
+static ifx_lp kept_lp[NCONFIGS];
 
 static void setup(void)
 {
@@ -49,7 +53,19 @@ static void setup(void)
         CHECK(ifx_config_parse_json(&configs[i], IFX_ROLE_SINK, json, (size_t)n, NULL, &err) ==
               IFX_OK);
     }
+    ifxi_mapping_scratch_init(&kept_sc);
+    for (size_t i = 0; i < NCONFIGS; i++)
+        ifx_lp_init(&kept_lp[i], configs[i].version, configs[i].precision,
+                    configs[i].max_batch_bytes);
     ready = true;
+}
+
+/* The line up to its timestamp: a message without a time takes the wall clock. */
+static size_t without_time(const char *line, size_t len)
+{
+    while (len > 0 && line[len - 1] != ' ')
+        len--;
+    return len;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -91,6 +107,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         CHECK(lp.lines == 0 && lp.batch.len == 0 && !lp.open);
         CHECK(err.msg[0] != '\0');
+    }
+
+    ifx_lp *kl = &kept_lp[data[0] % NCONFIGS];
+    ifx_err kerr;
+    int64_t kns = 0;
+    ifx_lp_clear_batch(kl);
+    ifx_rc krc = ifxi_mapping_encode(cfg, &m, &kept_sc, kl, &kns, &kerr);
+    CHECK(krc == rc);
+    if (rc == IFX_OK) {
+        size_t n = without_time(lp.batch.data, lp.batch.len);
+        CHECK(kl->batch.len >= n && memcmp(kl->batch.data, lp.batch.data, n) == 0);
+        if (kns == ns)
+            CHECK(kl->batch.len == lp.batch.len);
+    } else {
+        CHECK(strcmp(kerr.msg, err.msg) == 0);
     }
     ifx_lp_free(&lp);
     ifxi_mapping_scratch_free(&sc);

@@ -1,10 +1,12 @@
-/* Fuzz target: the fast UTF-8 validator against a plain byte-by-byte decoder. */
+/* Fuzz target: the fast UTF-8 validator against a plain byte-by-byte decoder, and the one-pass
+ * line-protocol text encoder (fast and portable scanners) against validating, then escaping. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/utf8_internal.h"
 #include "fuzz_check.h"
 
 /* RFC 3629 read literally: decode each sequence to its code point, then refuse what is too long
@@ -52,6 +54,45 @@ bad:
     return false;
 }
 
+/* ifxi_utf8_lp_string, with either scanner, is ifxi_utf8_check followed by escaping '"' and '\\'.
+ */
+static void check_lp(const uint8_t *data, size_t size)
+{
+    const char *in = (const char *)data;
+    ifx_buf want, fast, port;
+    ifx_err ec, ef, ep;
+    ifx_rc rc, rf, rp;
+
+    ifx_buf_init(&want, 1 << 24);
+    ifx_buf_init(&fast, 1 << 24);
+    ifx_buf_init(&port, 1 << 24);
+    ifx_err_clear(&ec);
+    ifx_err_clear(&ef);
+    ifx_err_clear(&ep);
+    rc = ifxi_utf8_check(in, size, &ec);
+    rf = ifxi_utf8_lp_string(in, size, &fast, &ef);
+    rp = ifxi_utf8_lp_string_portable(in, size, &port, &ep);
+    CHECK(rf == rc && rp == rc);
+    CHECK(strcmp(ef.msg, ec.msg) == 0 && strcmp(ep.msg, ec.msg) == 0);
+    CHECK(ef.offset == ec.offset && ep.offset == ec.offset);
+    if (rc == IFX_OK) {
+        CHECK(ifx_buf_putc(&want, '"') == IFX_OK);
+        for (size_t i = 0; i < size; i++) {
+            if (in[i] == '"' || in[i] == '\\')
+                CHECK(ifx_buf_putc(&want, '\\') == IFX_OK);
+            CHECK(ifx_buf_putc(&want, in[i]) == IFX_OK);
+        }
+        CHECK(ifx_buf_putc(&want, '"') == IFX_OK);
+        CHECK(fast.len == want.len && memcmp(fast.data, want.data, want.len) == 0);
+        CHECK(port.len == want.len && memcmp(port.data, want.data, want.len) == 0);
+    } else {
+        CHECK(fast.len == 0 && port.len == 0);
+    }
+    ifx_buf_free(&want);
+    ifx_buf_free(&fast);
+    ifx_buf_free(&port);
+}
+
 static void check_one(const uint8_t *data, size_t size)
 {
     size_t bad = SIZE_MAX, ref_bad = SIZE_MAX;
@@ -81,8 +122,11 @@ static void check_one(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_one(data, size);
+    check_lp(data, size);
     /* Another alignment for the word-at-a-time loop. */
-    if (size > 1)
+    if (size > 1) {
         check_one(data + 1, size - 1);
+        check_lp(data + 1, size - 1);
+    }
     return 0;
 }

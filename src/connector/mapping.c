@@ -20,6 +20,8 @@ void ifxi_mapping_scratch_init(ifx_mapping_scratch *sc)
     ifx_buf_init(&sc->json, (size_t)1 << 30);
     ifx_buf_init(&sc->text, (size_t)1 << 30);
     ifx_buf_init(&sc->key, 1 << 20);
+    ifxi_lp_prefix_init(&sc->prefix);
+    ifx_buf_init(&sc->prefix_made_of, (size_t)1 << 30);
 }
 
 void ifxi_mapping_scratch_free(ifx_mapping_scratch *sc)
@@ -27,6 +29,8 @@ void ifxi_mapping_scratch_free(ifx_mapping_scratch *sc)
     ifx_buf_free(&sc->json);
     ifx_buf_free(&sc->text);
     ifx_buf_free(&sc->key);
+    ifxi_lp_prefix_free(&sc->prefix);
+    ifx_buf_free(&sc->prefix_made_of);
 }
 
 /* An unsigned metadata field. 1.x has no unsigned type: values that always fit are written as
@@ -219,6 +223,117 @@ static ifx_rc point_time(const map *x, const ifx_sink_message *m, const ifx_json
     return IFX_OK;
 }
 
+/* Equality of short byte strings without a call for the common short case. */
+static inline bool same_bytes(const char *a, const void *bv, size_t n)
+{
+    const char *b = bv;
+    uint64_t x, y, u, v;
+
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&u, a + n - 8, 8);
+        memcpy(&v, b + n - 8, 8);
+        return x == y && u == v;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* The bytes the prefix is made of: the target and the settings that shape it, the measurement
+ * and default tags (NUL-free strings, so NUL separates them), the partition, and the stream and
+ * topic. Equal bytes, equal prefix: nothing rests on a pointer staying the same. One walk either
+ * writes them (out set) or compares them with what the saved prefix was made of. */
+struct source_walk {
+    ifx_buf *out;      /* write here, or */
+    const char *saved; /* compare with saved[0..saved_len) */
+    size_t saved_len, pos;
+    bool same;
+    ifx_rc rc;
+};
+
+static inline void piece(struct source_walk *w, const void *p, size_t n)
+{
+    if (w->out) {
+        if (!w->rc)
+            w->rc = ifx_buf_append(w->out, p, n);
+        return;
+    }
+    if (w->same && (n > w->saved_len - w->pos || !same_bytes(w->saved + w->pos, p, n)))
+        w->same = false;
+    w->pos += n;
+}
+
+static void prefix_source(const map *x, const ifx_sink_message *m, struct source_walk *w)
+{
+    const ifx_config *c = x->cfg;
+    unsigned char head[5] = {(unsigned char)x->lp->target, c->include_metadata,
+                             c->include_stream_tag, c->include_topic_tag, c->include_partition_tag};
+    uint64_t stream_len = m->stream_len;
+
+    piece(w, head, sizeof head);
+    piece(w, c->measurement, strlen(c->measurement) + 1);
+    for (size_t i = 0; i < c->default_tags.n; i++) {
+        piece(w, c->default_tags.keys[i], strlen(c->default_tags.keys[i]) + 1);
+        piece(w, c->default_tags.values[i], strlen(c->default_tags.values[i]) + 1);
+    }
+    piece(w, &m->partition, sizeof m->partition);
+    piece(w, &stream_len, sizeof stream_len);
+    piece(w, m->stream, m->stream_len);
+    piece(w, m->topic, m->topic_len);
+}
+
+/* Opens the line with the measurement and every tag but the offset: from the saved prefix when
+ * the message comes from the same place as the last one, else built (and saved) by the same
+ * calls as always, so a refusal is the same too. The offset tag, the only one that changes from
+ * message to message, is added by the caller. */
+static ifx_rc begin_series(map *x, const ifx_sink_message *m, ifx_err *err)
+{
+    const ifx_config *c = x->cfg;
+    ifx_mapping_scratch *sc = x->sc;
+    char num[IFXI_LP_DECIMAL_MAX];
+    ifx_rc rc;
+
+    if (sc->prefix.saved) {
+        struct source_walk w = {NULL, sc->prefix_made_of.data, sc->prefix_made_of.len, 0, true, 0};
+        prefix_source(x, m, &w);
+        if (w.same && w.pos == w.saved_len)
+            return ifxi_lp_begin_line_prefix(x->lp, &sc->prefix, err);
+    }
+    sc->prefix.saved = false;
+    if ((rc = ifx_lp_begin_line(x->lp, c->measurement, strlen(c->measurement), err)))
+        return rc;
+    if (c->include_metadata) {
+        if (c->include_stream_tag &&
+            (rc = ifx_lp_add_tag(x->lp, "stream", 6, m->stream, m->stream_len, err)))
+            return rc;
+        if (c->include_topic_tag &&
+            (rc = ifx_lp_add_tag(x->lp, "topic", 5, m->topic, m->topic_len, err)))
+            return rc;
+        if (c->include_partition_tag) {
+            size_t n = ifxi_lp_format_u64(m->partition, num);
+            if ((rc = ifx_lp_add_tag(x->lp, "partition", 9, num, n, err)))
+                return rc;
+        }
+    }
+    for (size_t i = 0; i < c->default_tags.n; i++)
+        if ((rc =
+                 ifx_lp_add_tag(x->lp, c->default_tags.keys[i], strlen(c->default_tags.keys[i]),
+                                c->default_tags.values[i], strlen(c->default_tags.values[i]), err)))
+            return rc;
+    /* Only a prefix that could be saved whole is reused; without one, every line is built. */
+    struct source_walk w = {&sc->prefix_made_of, NULL, 0, 0, true, 0};
+    ifx_buf_reset(&sc->prefix_made_of);
+    prefix_source(x, m, &w);
+    if (w.rc || ifxi_lp_prefix_save(x->lp, &sc->prefix) != IFX_OK)
+        sc->prefix.saved = false;
+    return IFX_OK;
+}
+
 ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_mapping_scratch *sc,
                            ifx_lp *lp, int64_t *out_ns, ifx_err *err)
 {
@@ -229,33 +344,15 @@ ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_m
     int64_t ns;
     ifx_rc rc;
 
-    if ((rc = ifx_lp_begin_line(x->lp, c->measurement, strlen(c->measurement), err)))
-        return rc;
-    if (c->include_metadata) {
-        if (c->include_stream_tag &&
-            (rc = ifx_lp_add_tag(x->lp, "stream", 6, m->stream, m->stream_len, err)))
-            goto fail;
-        if (c->include_topic_tag &&
-            (rc = ifx_lp_add_tag(x->lp, "topic", 5, m->topic, m->topic_len, err)))
-            goto fail;
-        if (c->include_partition_tag) {
-            size_t n = ifxi_lp_format_u64(m->partition, num);
-            if ((rc = ifx_lp_add_tag(x->lp, "partition", 9, num, n, err)))
-                goto fail;
-        }
-    }
+    if ((rc = begin_series(x, m, err)))
+        goto fail;
     if (c->offset_as == IFX_OFFSET_TAG) {
         size_t n = ifxi_lp_format_u64(m->offset, num);
         if ((rc = ifx_lp_add_tag(x->lp, "offset", 6, num, n, err)))
             goto fail;
     }
-    for (size_t i = 0; i < c->default_tags.n; i++)
-        if ((rc =
-                 ifx_lp_add_tag(x->lp, c->default_tags.keys[i], strlen(c->default_tags.keys[i]),
-                                c->default_tags.values[i], strlen(c->default_tags.values[i]), err)))
-            goto fail;
 
-    size_t idlen = ifx_u128_format(m->id, num);
+    size_t idlen = ifxi_lp_format_u128(m->id.hi, m->id.lo, num);
     if ((rc = ifx_lp_add_string(x->lp, "message_id", 10, num, idlen, err)))
         goto fail;
     if (c->include_metadata) {
@@ -281,21 +378,14 @@ ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_m
     size_t plen = m->payload_len;
     switch (c->payload_format) {
     case IFX_PAYLOAD_JSON:
-        ifx_buf_reset(&x->sc->json);
-        if ((rc = ifxi_json_compact(p, plen, &x->sc->json, err))) {
-            ifx_err_prefix(err, "payload is not valid JSON");
-            goto fail;
-        }
-        if ((rc = ifx_lp_add_string(x->lp, "payload_json", 12, x->sc->json.data, x->sc->json.len,
-                                    err)))
+        /* One pass validates, compacts and escapes the payload into the line. */
+        if ((rc = ifxi_lp_add_json_string(x->lp, "payload_json", 12, p, plen,
+                                          "payload is not valid JSON", err)))
             goto fail;
         break;
     case IFX_PAYLOAD_TEXT:
-        if ((rc = ifxi_utf8_check(p, plen, err))) {
-            ifx_err_prefix(err, "payload is not valid UTF-8 text");
-            goto fail;
-        }
-        if ((rc = ifx_lp_add_string(x->lp, "payload_text", 12, p, plen, err)))
+        if ((rc = ifxi_lp_add_text_string(x->lp, "payload_text", 12, p, plen,
+                                          "payload is not valid UTF-8 text", err)))
             goto fail;
         break;
     case IFX_PAYLOAD_BASE64:

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "core/lp_internal.h"
 #include "ifx/buf.h"
 #include "ifx/config.h"
 #include "ifx/lp.h"
@@ -25,6 +26,11 @@ typedef struct ifx_mapping_scratch {
     ifx_buf json; /* compacted payload */
     ifx_buf text; /* decoded strings, numbers */
     ifx_buf key;  /* flattened json_fields key */
+    /* The measurement and the tags that depend only on the configuration and the message's
+     * stream, topic and partition, built once for a run of messages from the same place (every
+     * message of a consume call): */
+    ifx_lp_prefix prefix;
+    ifx_buf prefix_made_of; /* what it was built from (see mapping.c, prefix_source) */
 } ifx_mapping_scratch;
 
 void ifxi_mapping_scratch_init(ifx_mapping_scratch *sc);

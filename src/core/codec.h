@@ -83,6 +83,18 @@ typedef struct ifx_json_val {
  * out may be NULL to validate only. A byte order mark is refused, like any other stray byte. */
 ifx_rc ifxi_json_compact(const char *in, size_t len, ifx_buf *out, ifx_err *err);
 
+/* Validates in[0..len) like ifxi_json_compact (same errors) and appends its compact form as a
+ * quoted line-protocol string field value: '"', the compact JSON with every '"' and '\\'
+ * backslash-escaped, '"'. One pass: validating, compacting and escaping read each byte once.
+ * *compact_len (when not NULL) receives the length of the compact form, before escaping.
+ * On failure out is unchanged (bytes past its length may have been written).
+ * ifxi_json_compact_lp_portable does the same with the portable scanner (core/scan16.h), for
+ * tests that compare the two. */
+ifx_rc ifxi_json_compact_lp(const char *in, size_t len, ifx_buf *out, size_t *compact_len,
+                            ifx_err *err);
+ifx_rc ifxi_json_compact_lp_portable(const char *in, size_t len, ifx_buf *out, size_t *compact_len,
+                                     ifx_err *err);
+
 /* Validates in[0..len) like ifxi_json_compact and describes the single top-level value in *out
  * (its span excludes the surrounding whitespace). On error *out is set to type IFX_JSON_NONE. */
 ifx_rc ifxi_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err);

@@ -6,6 +6,7 @@
  * number decoders are one grammar, read the same way in every part; they share its character
  * classes and its error messages, and nothing outside uses them separately. */
 #include "core/codec.h"
+#include "core/scan16.h"
 #include "core/utf8_internal.h"
 
 #include <locale.h>
@@ -76,8 +77,12 @@ struct scan {
     const unsigned char *in;
     size_t len;
     char *w;           /* where compact output goes; NULL when only validating */
+    char *wend;        /* the end of the memory at w (it may be written past the output) */
     size_t copied;     /* input before this offset is accounted for in the output */
     size_t outlen;     /* bytes of compact output so far */
+    size_t escapes;    /* backslashes added for line protocol (in outlen) */
+    bool lp;           /* escape '"' and '\\' for a line-protocol string field */
+    bool portable;     /* use the portable scanner (for tests comparing the two) */
     unsigned flags;    /* flags of the last string or number scanned */
     size_t start, end; /* span of the top-level value */
     ifx_err *err;
@@ -88,8 +93,12 @@ static void scan_init(struct scan *s, const char *in, size_t len, ifx_err *err)
     s->in = (const unsigned char *)in;
     s->len = len;
     s->w = NULL;
+    s->wend = NULL;
     s->copied = 0;
     s->outlen = 0;
+    s->escapes = 0;
+    s->lp = false;
+    s->portable = false;
     s->flags = 0;
     s->start = 0;
     s->end = 0;
@@ -107,10 +116,28 @@ static inline void emit(struct scan *s, size_t upto)
     size_t n = upto - s->copied;
 
     if (s->w) {
-        memcpy(s->w, s->in + s->copied, n);
+        const unsigned char *from = s->in + s->copied;
+        /* Most spans between two whitespace runs or two quotes are short: one fixed-size copy
+         * (the bytes after the span are overwritten later) costs less than a call to memcpy. */
+        if (n <= 16 && s->len - s->copied >= 16 && (size_t)(s->wend - s->w) >= 16)
+            memcpy(s->w, from, 16);
+        else
+            ifxi_copy(s->w, from, n);
         s->w += n;
     }
     s->outlen += n;
+}
+
+/* Line-protocol mode: a backslash goes out before in[i] ('"' or '\\'), which goes out with the
+ * next span. */
+static inline void escape_at(struct scan *s, size_t i)
+{
+    emit(s, i);
+    s->copied = i;
+    if (s->w)
+        *s->w++ = '\\';
+    s->outlen++;
+    s->escapes++;
 }
 
 /* Skips whitespace at i. Whitespace between tokens is all that compaction drops, so this is also
@@ -144,7 +171,7 @@ static void describe_at(const struct scan *s, size_t i, char *buf, size_t size)
 }
 
 static ifx_rc fail(struct scan *s, size_t i, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4), cold));
 
 static ifx_rc fail(struct scan *s, size_t i, const char *fmt, ...)
 {
@@ -160,7 +187,7 @@ static ifx_rc fail(struct scan *s, size_t i, const char *fmt, ...)
 }
 
 /* "expected <what>, found <the byte at i>". */
-static ifx_rc expected(struct scan *s, size_t i, const char *what)
+static __attribute__((noinline, cold)) ifx_rc expected(struct scan *s, size_t i, const char *what)
 {
     char found[24];
 
@@ -168,6 +195,22 @@ static ifx_rc expected(struct scan *s, size_t i, const char *what)
         return IFX_E_INVALID;
     describe_at(s, i, found, sizeof found);
     return fail(s, i, "expected %s, found %s", what, found);
+}
+
+/* The string scanners' refusals, out of line: their message buffers would otherwise enlarge the
+ * stack frame of every string scanned. */
+static __attribute__((noinline, cold)) ifx_rc utf8_fail(struct scan *s, size_t i)
+{
+    char what[80];
+
+    ifxi_utf8_describe(s->in + i, s->len - i, what, sizeof what);
+    return fail(s, i, "invalid UTF-8 in a string (%s)", what);
+}
+
+static __attribute__((noinline, cold)) ifx_rc unterminated(struct scan *s, size_t i, size_t start)
+{
+    return fail(s, i, "expected '\"' to end the string that starts at byte %zu, found end of input",
+                start);
 }
 
 static inline int hex_digit(unsigned c)
@@ -245,46 +288,162 @@ static ifx_rc scan_escape(struct scan *s, size_t *pi)
     return fail(s, i - 6, "high surrogate \\u%04lX is not followed by a \\u low surrogate", hi);
 }
 
-/* The string at in[*pi] == '"'; leaves *pi after the closing quote. */
-static ifx_rc scan_string(struct scan *s, size_t *pi)
+static inline unsigned json_tail(const unsigned char *p, size_t n)
+{
+    IFXI_SCAN_TAIL(ifxi_scan_json_word, p, n);
+}
+
+/* The string at in[*pi] == '"' when writing line protocol: the same checks and errors as
+ * scan_string_with, but the string goes out as it is scanned. Each block of 16 bytes is loaded
+ * once, stored whole, and the output moves on by the plain bytes it holds; the state lives in
+ * locals until the end. */
+static inline __attribute__((always_inline)) ifx_rc lp_string_with(struct scan *s, size_t *pi,
+                                                                   bool portable)
 {
     const unsigned char *in = s->in;
     const size_t len = s->len;
-    size_t i = *pi + 1, bad = 0;
+    size_t i = *pi + 1, escapes = 2;
     unsigned flags = 0;
+    char *w, *w0;
     ifx_rc rc;
 
+    emit(s, *pi);
+    w0 = w = s->w;
+    *w++ = '\\';
+    *w++ = '"';
     for (;;) {
-        size_t run = i;
-        uint64_t seen = 0;
+        unsigned c, k;
 
-        i += plain_len(in + i, len - i, &seen);
-        /* Multi-byte text is rare enough in keys and values to check as a run afterwards. */
-        if ((seen & HIGH_BITS) && !ifxi_utf8_valid(in + run, i - run, &bad)) {
-            char what[80];
-            run += bad;
-            ifxi_utf8_describe(in + run, len - run, what, sizeof what);
-            return fail(s, run, "invalid UTF-8 in a string (%s)", what);
+        if (len - i >= 16 && s->wend - w >= 16) {
+            k = portable ? ifxi_scan16_json_portable(in + i) : ifxi_scan16_json(in + i);
+            memcpy(w, in + i, 16);
+        } else {
+            size_t n = len - i < 16 ? len - i : 16;
+            k = json_tail(in + i, n);
+            ifxi_copy(w, in + i, k);
         }
+        w += k;
+        i += k;
+        if (k == 16)
+            continue;
         if (i >= len)
-            return fail(s, i,
-                        "expected '\"' to end the string that starts at byte %zu, found end "
-                        "of input",
-                        *pi);
-        if (in[i] == '"')
+            return unterminated(s, i, *pi);
+        c = in[i];
+        if (c == '"')
             break;
-        if (in[i] == '\\') {
+        if (c == '\\') {
+            size_t at = i;
             flags |= IFX_JSON_F_ESCAPED;
             rc = scan_escape(s, &i);
             if (rc)
                 return rc;
+            /* \" and \\ hold two bytes to escape, a surrogate pair two backslashes. */
+            for (; at < i; at++) {
+                if (in[at] == '"' || in[at] == '\\') {
+                    *w++ = '\\';
+                    escapes++;
+                }
+                *w++ = (char)in[at];
+            }
             continue;
         }
-        return fail(s, i, "control character 0x%02X in a string (it must be escaped)", in[i]);
+        if (c >= 0x80) {
+            enum ifxi_utf8_problem why;
+            size_t seen, n = ifxi_utf8_char(in + i, len - i, &why, &seen);
+            if (!n)
+                return utf8_fail(s, i);
+            ifxi_copy(w, in + i, n);
+            w += n;
+            i += n;
+            continue;
+        }
+        return fail(s, i, "control character 0x%02X in a string (it must be escaped)", c);
     }
+    *w++ = '\\';
+    *w++ = '"';
+    s->w = w;
+    s->outlen += (size_t)(w - w0);
+    s->escapes += escapes;
+    s->copied = i + 1;
     *pi = i + 1;
     s->flags = flags;
     return IFX_OK;
+}
+
+/* The string at in[*pi] == '"'; leaves *pi after the closing quote. Plain bytes are skipped 16 at
+ * a time; the scanner stops only at '"', '\\', a control byte, or a byte >= 0x80, whose UTF-8
+ * character is checked there. So text is read once, however it ends up being copied. */
+static inline __attribute__((always_inline)) ifx_rc scan_string_with(struct scan *s, size_t *pi,
+                                                                     bool portable)
+{
+    const unsigned char *in = s->in;
+    const size_t len = s->len;
+    size_t i = *pi + 1;
+    unsigned flags = 0;
+    ifx_rc rc;
+
+    if (s->lp && s->w)
+        return lp_string_with(s, pi, portable);
+    if (s->lp)
+        escape_at(s, *pi);
+    for (;;) {
+        unsigned c, k;
+
+        while (len - i >= 16) {
+            k = portable ? ifxi_scan16_json_portable(in + i) : ifxi_scan16_json(in + i);
+            i += k;
+            if (k < 16)
+                goto stop;
+        }
+        i += json_tail(in + i, len - i);
+    stop:
+        if (i >= len)
+            return unterminated(s, i, *pi);
+        c = in[i];
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            size_t at = i;
+            flags |= IFX_JSON_F_ESCAPED;
+            rc = scan_escape(s, &i);
+            if (rc)
+                return rc;
+            /* \" and \\ hold two bytes to escape, a surrogate pair two backslashes. */
+            for (; s->lp && at < i; at++)
+                if (in[at] == '"' || in[at] == '\\')
+                    escape_at(s, at);
+            continue;
+        }
+        if (c >= 0x80) {
+            enum ifxi_utf8_problem why;
+            size_t seen, n = ifxi_utf8_char(in + i, len - i, &why, &seen);
+            if (!n)
+                return utf8_fail(s, i);
+            i += n;
+            continue;
+        }
+        return fail(s, i, "control character 0x%02X in a string (it must be escaped)", c);
+    }
+    if (s->lp)
+        escape_at(s, i);
+    *pi = i + 1;
+    s->flags = flags;
+    return IFX_OK;
+}
+
+static inline __attribute__((always_inline)) ifx_rc scan_string_fast(struct scan *s, size_t *pi)
+{
+    return scan_string_with(s, pi, false);
+}
+
+static ifx_rc scan_string_portable(struct scan *s, size_t *pi)
+{
+    return scan_string_with(s, pi, true);
+}
+
+static inline ifx_rc scan_string(struct scan *s, size_t *pi)
+{
+    return s->portable ? scan_string_portable(s, pi) : scan_string_fast(s, pi);
 }
 
 static inline bool is_digit(unsigned c)
@@ -504,6 +663,7 @@ ifx_rc ifxi_json_compact(const char *in, size_t len, ifx_buf *out, ifx_err *err)
         return ifx_err_set(err, rc, "cannot hold the compact JSON: %s",
                            rc == IFX_E_FULL ? "the buffer is full" : "out of memory");
     s.w = out->data + base;
+    s.wend = out->data + out->alloc;
     rc = scan_json(&s);
     if (rc) {
         /* Nothing past len counts, but the writes covered the terminating NUL. */
@@ -513,6 +673,61 @@ ifx_rc ifxi_json_compact(const char *in, size_t len, ifx_buf *out, ifx_err *err)
     out->len = base + s.outlen;
     out->data[out->len] = '\0';
     return IFX_OK;
+}
+
+/* ifxi_json_compact_lp and its portable twin (see codec.h). */
+static ifx_rc compact_lp(const char *in, size_t len, ifx_buf *out, size_t *compact_len,
+                         bool portable, ifx_err *err)
+{
+    struct scan s;
+    size_t base = out->len;
+    ifx_rc rc;
+
+    scan_init(&s, in, len, err);
+    s.lp = true;
+    s.portable = portable;
+    /* Escaping at most doubles the compact form, which is never longer than the input; 16 bytes
+     * more let the scanner copy short spans in one fixed-size move. */
+    rc = len <= (SIZE_MAX - 32) / 2 ? ifx_buf_reserve(out, 2 * len + 2 + 16) : IFX_E_FULL;
+    if (rc == IFX_E_FULL) {
+        /* It may still fit: measure it first. */
+        rc = scan_json(&s);
+        if (rc)
+            return rc;
+        rc = ifx_buf_reserve(out, s.outlen + 2);
+        scan_init(&s, in, len, err);
+        s.lp = true;
+        s.portable = portable;
+    }
+    if (rc)
+        return ifx_err_set(err, rc, "cannot hold the escaped JSON: %s",
+                           rc == IFX_E_FULL ? "the buffer is full" : "out of memory");
+    s.w = out->data + base;
+    s.wend = out->data + out->alloc;
+    *s.w++ = '"';
+    rc = scan_json(&s);
+    if (rc) {
+        out->data[base] = '\0';
+        return rc;
+    }
+    *s.w++ = '"';
+    out->len = (size_t)(s.w - out->data);
+    out->data[out->len] = '\0';
+    if (compact_len)
+        *compact_len = s.outlen - s.escapes;
+    return IFX_OK;
+}
+
+ifx_rc ifxi_json_compact_lp(const char *in, size_t len, ifx_buf *out, size_t *compact_len,
+                            ifx_err *err)
+{
+    return compact_lp(in, len, out, compact_len, false, err);
+}
+
+ifx_rc ifxi_json_compact_lp_portable(const char *in, size_t len, ifx_buf *out, size_t *compact_len,
+                                     ifx_err *err)
+{
+    return compact_lp(in, len, out, compact_len, true, err);
 }
 
 ifx_rc ifxi_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err)

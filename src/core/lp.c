@@ -13,6 +13,9 @@
 
 #include "core/codec.h"
 #include "core/lp_internal.h"
+#include "core/scan16.h"
+#include "core/utf8_internal.h"
+#include "ifx/message.h"
 
 struct ifx_lp_tag {
     size_t koff, klen; /* escaped key in tagtext */
@@ -20,7 +23,7 @@ struct ifx_lp_tag {
 };
 
 struct ifx_lp_key {
-    size_t off, len; /* escaped field key in fkeytext */
+    size_t off, len; /* escaped field key in fields */
 };
 
 /* Which element is being escaped: decides the characters that need a backslash. */
@@ -50,17 +53,126 @@ static const char *shown(const char *s, size_t len, char out[SHOWN_SIZE])
     return ifx_excerpt(s, len, SHOWN, out);
 }
 
+/* "00" to "99": two digits per division, half the divisions of one digit at a time. */
+static const char digit_pairs[201] = "0001020304050607080910111213141516171819"
+                                     "2021222324252627282930313233343536373839"
+                                     "4041424344454647484950515253545556575859"
+                                     "6061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
+/* The number of decimal digits of v >= 10: from the bit length (log10(2) ~ 1233 / 4096), then
+ * one comparison, instead of a loop whose exit the branch predictor cannot guess. */
+static inline size_t decimal_digits(uint64_t v)
+{
+    static const uint64_t pow10[20] = {1ull,
+                                       10ull,
+                                       100ull,
+                                       1000ull,
+                                       10000ull,
+                                       100000ull,
+                                       1000000ull,
+                                       10000000ull,
+                                       100000000ull,
+                                       1000000000ull,
+                                       10000000000ull,
+                                       100000000000ull,
+                                       1000000000000ull,
+                                       10000000000000ull,
+                                       100000000000000ull,
+                                       1000000000000000ull,
+                                       10000000000000000ull,
+                                       100000000000000000ull,
+                                       1000000000000000000ull,
+                                       10000000000000000000ull};
+    unsigned t = (unsigned)(64 - __builtin_clzll(v)) * 1233u >> 12;
+    return t + 1 - (v < pow10[t]);
+}
+
+/* Exactly four and eight digits of v, leading zeros included: no loop, short dependency chains. */
+static inline void put4(char *p, uint32_t v)
+{
+    memcpy(p, digit_pairs + 2 * (v / 100), 2);
+    memcpy(p + 2, digit_pairs + 2 * (v % 100), 2);
+}
+
+static inline void put8(char *p, uint32_t v)
+{
+    put4(p, v / 10000);
+    put4(p + 4, v % 10000);
+}
+
+/* The digits of v < 10^8 backwards, ending at end, two per step. */
+static inline void put_digits_u32(char *end, uint32_t v)
+{
+    while (v >= 100) {
+        uint32_t r = v % 100;
+        v /= 100;
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(end - 2, digit_pairs + 2 * v, 2);
+    else
+        end[-1] = (char)('0' + v);
+}
+
 size_t ifxi_lp_format_u64(uint64_t v, char *out)
 {
-    char tmp[24];
-    size_t n = 0, k = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        out[k++] = tmp[--n];
-    return k;
+    size_t n;
+    char *end;
+
+    if (v < 10) {
+        out[0] = (char)('0' + v);
+        return 1;
+    }
+    n = decimal_digits(v);
+    end = out + n;
+    /* The low eight digits at a time in 32-bit arithmetic, then the rest. */
+    while (v >= 100000000) {
+        uint64_t q = v / 100000000;
+        end -= 8;
+        put8(end, (uint32_t)(v - q * 100000000));
+        v = q;
+    }
+    put_digits_u32(end, (uint32_t)v);
+    return n;
+}
+
+/* Exactly 19 digits of v < 10^19, leading zeros included. */
+static inline void put19(char *p, uint64_t v)
+{
+    uint64_t hi = v / 100000000, top = hi / 100000000;
+    p[0] = (char)('0' + top / 100);
+    memcpy(p + 1, digit_pairs + 2 * (top % 100), 2);
+    put8(p + 3, (uint32_t)(hi % 100000000));
+    put8(p + 11, (uint32_t)(v % 100000000));
+}
+
+size_t ifxi_lp_format_u128(uint64_t hi, uint64_t lo, char *out)
+{
+#ifdef __SIZEOF_INT128__
+    const uint64_t e19 = 10000000000000000000ull;
+    unsigned __int128 v = (unsigned __int128)hi << 64 | lo, q;
+    size_t n;
+
+    if (!hi)
+        return ifxi_lp_format_u64(lo, out);
+    /* Two or three chunks of 19 digits: one or two 128-bit divisions instead of one per digit. */
+    q = v / e19;
+    if (q >> 64) {
+        uint64_t top = (uint64_t)(q / e19); /* at most 3 */
+        out[0] = (char)('0' + top);
+        put19(out + 1, (uint64_t)(q % e19));
+        n = 20;
+    } else {
+        n = ifxi_lp_format_u64((uint64_t)q, out);
+    }
+    put19(out + n, (uint64_t)(v % e19));
+    return n + 19;
+#else
+    ifx_u128 v = {hi, lo};
+    return ifx_u128_format(v, out);
+#endif
 }
 
 static size_t format_i64(int64_t v, char *out)
@@ -72,11 +184,66 @@ static size_t format_i64(int64_t v, char *out)
     return ifxi_lp_format_u64((uint64_t)v, out);
 }
 
+/* memcmp for the short keys of a line, which mostly differ in their first bytes: inline, no call
+ * unless the first eight agree. */
+static inline int bytes_cmp(const char *a, const char *b, size_t n)
+{
+    size_t i = 0;
+
+    for (; i < n && i < 8; i++)
+        if (a[i] != b[i])
+            return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
+    return i < n ? memcmp(a + i, b + i, n - i) : 0;
+}
+
+/* ifx_buf_reserve and ifx_buf_append (same results), with the common case, room already there,
+ * decided here without a call: a line makes a dozen of them. */
+static inline ifx_rc reserve(ifx_buf *b, size_t extra)
+{
+    if (extra <= b->cap && b->len <= b->cap - extra && b->alloc - b->len > extra && b->data)
+        return IFX_OK;
+    return ifx_buf_reserve(b, extra);
+}
+
+static inline ifx_rc append(ifx_buf *b, const char *p, size_t n)
+{
+    ifx_rc rc = reserve(b, n);
+    if (rc)
+        return rc;
+    ifxi_copy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return IFX_OK;
+}
+
 static ifx_rc buf_fail(ifx_rc rc, ifx_err *err)
 {
     if (rc == IFX_E_NOMEM)
         return ifx_err_set(err, rc, "out of memory while building a line");
     return ifx_err_set(err, rc, "line protocol buffer limit reached");
+}
+
+static inline unsigned name_tail(const unsigned char *p, size_t n)
+{
+    IFXI_SCAN_TAIL(ifxi_scan_name_word, p, n);
+}
+
+/* True when s[0..len) is not empty, within the size limit, and holds none of the bytes a name or
+ * tag value is checked or escaped for: control bytes, '\\', ',', ' ', '=' and bytes >= 0x80.
+ * Such an element passes check_element for every target and kind (a measurement's leading '#'
+ * aside) and is written unchanged. That is the common case, so it costs one 16-byte scan instead
+ * of a check and an escaping pass. */
+static inline bool plain(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    if (len == 0 || len > IFX_LP_MAX_ELEMENT)
+        return false;
+    for (; len - i >= 16; i += 16)
+        if (ifxi_scan16_name(p + i) < 16)
+            return false;
+    return i == len || name_tail(p + i, len - i) == len - i;
 }
 
 /* Checks the rules every name and tag value shares (line-protocol.md §2): length, UTF-8,
@@ -231,13 +398,21 @@ void ifx_lp_free(ifx_lp *lp)
     lp->open = false;
 }
 
+/* ifx_buf_reset, without a call: every line resets four buffers twice. */
+static inline void reset(ifx_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
 void ifx_lp_abort_line(ifx_lp *lp)
 {
     lp->open = false;
-    ifx_buf_reset(&lp->measurement);
-    ifx_buf_reset(&lp->tagtext);
-    ifx_buf_reset(&lp->fields);
-    ifx_buf_reset(&lp->fkeytext);
+    reset(&lp->measurement);
+    reset(&lp->tagtext);
+    reset(&lp->fields);
+    reset(&lp->fkeytext);
     lp->ntags = 0;
     lp->nfields = 0;
 }
@@ -264,14 +439,88 @@ ifx_rc ifx_lp_begin_line(ifx_lp *lp, const char *name, size_t len, ifx_err *err)
 {
     ifx_rc rc;
     ifx_lp_abort_line(lp);
-    rc = check_element(lp->target, EL_MEASUREMENT, name, len, NULL, 0, err);
-    if (rc)
-        return rc;
-    rc = append_escaped(&lp->measurement, lp->target, EL_MEASUREMENT, name, len);
+    if (plain(name, len) && name[0] != '#') {
+        rc = append(&lp->measurement, name, len);
+    } else {
+        rc = check_element(lp->target, EL_MEASUREMENT, name, len, NULL, 0, err);
+        if (rc)
+            return rc;
+        rc = append_escaped(&lp->measurement, lp->target, EL_MEASUREMENT, name, len);
+    }
     if (rc) {
         ifx_lp_abort_line(lp);
         return buf_fail(rc, err);
     }
+    lp->open = true;
+    return IFX_OK;
+}
+
+void ifxi_lp_prefix_init(ifx_lp_prefix *p)
+{
+    memset(p, 0, sizeof *p);
+    ifx_buf_init(&p->measurement, (size_t)1 << 30);
+    ifx_buf_init(&p->tagtext, (size_t)1 << 30);
+}
+
+void ifxi_lp_prefix_free(ifx_lp_prefix *p)
+{
+    ifx_buf_free(&p->measurement);
+    ifx_buf_free(&p->tagtext);
+    free(p->tags);
+    p->tags = NULL;
+    p->ntags = p->tags_alloc = 0;
+    p->saved = false;
+}
+
+/* Copies n tags into *to (growing it, with its capacity in *alloc). */
+static ifx_rc copy_tags(struct ifx_lp_tag **to, size_t *alloc, const struct ifx_lp_tag *from,
+                        size_t n)
+{
+    if (n > *alloc) {
+        size_t want = n < 16 ? 16 : n;
+        struct ifx_lp_tag *p = realloc(*to, want * sizeof *p);
+        if (!p)
+            return IFX_E_NOMEM;
+        *to = p;
+        *alloc = want;
+    }
+    if (n)
+        memcpy(*to, from, n * sizeof *from);
+    return IFX_OK;
+}
+
+ifx_rc ifxi_lp_prefix_save(const ifx_lp *lp, ifx_lp_prefix *p)
+{
+    ifx_rc rc;
+
+    p->saved = false;
+    if (!lp->open || lp->nfields)
+        return IFX_E_USAGE;
+    reset(&p->measurement);
+    reset(&p->tagtext);
+    if ((rc = append(&p->measurement, lp->measurement.data, lp->measurement.len)) ||
+        (rc = append(&p->tagtext, lp->tagtext.data ? lp->tagtext.data : "", lp->tagtext.len)) ||
+        (rc = copy_tags(&p->tags, &p->tags_alloc, lp->tags, lp->ntags)))
+        return rc;
+    p->ntags = lp->ntags;
+    p->saved = true;
+    return IFX_OK;
+}
+
+ifx_rc ifxi_lp_begin_line_prefix(ifx_lp *lp, const ifx_lp_prefix *p, ifx_err *err)
+{
+    ifx_rc rc;
+
+    ifx_lp_abort_line(lp);
+    if (!p->saved)
+        return ifx_err_set(err, IFX_E_USAGE, "the line prefix was not saved");
+    if ((rc = append(&lp->measurement, p->measurement.data, p->measurement.len)) ||
+        (rc = append(&lp->tagtext, p->tagtext.data ? p->tagtext.data : "", p->tagtext.len)) ||
+        (rc = copy_tags(&lp->tags, &lp->tags_alloc, p->tags, p->ntags))) {
+        ifx_lp_abort_line(lp);
+        return buf_fail(rc, err);
+    }
+    lp->ntags = p->ntags;
     lp->open = true;
     return IFX_OK;
 }
@@ -306,32 +555,48 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
 
     if ((rc = need_open(lp, err)))
         return rc;
-    if ((rc = check_element(lp->target, EL_TAG_KEY, key, klen, NULL, 0, err)))
-        return fail_line(lp, rc);
-    if (klen == 4 && memcmp(key, "time", 4) == 0)
-        return fail_line(
-            lp, ifx_err_set(err, IFX_E_INVALID, "tag key \"time\" is reserved by InfluxDB"));
-    if (vlen == 0)
-        return IFX_OK; /* every server refuses an empty tag value; clients leave the tag out */
-    if ((rc = check_element(lp->target, EL_TAG_VALUE, val, vlen, key, klen, err)))
-        return fail_line(lp, rc);
-
     start = lp->tagtext.len;
-    if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_KEY, key, klen)))
-        return fail_line(lp, buf_fail(rc, err));
-    t.koff = start;
-    t.klen = lp->tagtext.len - start;
-    t.voff = lp->tagtext.len;
-    if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_VALUE, val, vlen)))
-        return fail_line(lp, buf_fail(rc, err));
-    t.vlen = lp->tagtext.len - t.voff;
+    if (plain(key, klen) && plain(val, vlen)) {
+        /* Nothing to check or escape: key and value go in with one reservation. */
+        if (klen == 4 && memcmp(key, "time", 4) == 0)
+            return fail_line(
+                lp, ifx_err_set(err, IFX_E_INVALID, "tag key \"time\" is reserved by InfluxDB"));
+        if ((rc = reserve(&lp->tagtext, klen + vlen)))
+            return fail_line(lp, buf_fail(rc, err));
+        ifxi_copy(lp->tagtext.data + start, key, klen);
+        ifxi_copy(lp->tagtext.data + start + klen, val, vlen);
+        lp->tagtext.len = start + klen + vlen;
+        lp->tagtext.data[lp->tagtext.len] = '\0';
+        t.koff = start;
+        t.klen = klen;
+        t.voff = start + klen;
+        t.vlen = vlen;
+    } else {
+        if ((rc = check_element(lp->target, EL_TAG_KEY, key, klen, NULL, 0, err)))
+            return fail_line(lp, rc);
+        if (klen == 4 && memcmp(key, "time", 4) == 0)
+            return fail_line(
+                lp, ifx_err_set(err, IFX_E_INVALID, "tag key \"time\" is reserved by InfluxDB"));
+        if (vlen == 0)
+            return IFX_OK; /* every server refuses an empty tag value; clients leave it out */
+        if ((rc = check_element(lp->target, EL_TAG_VALUE, val, vlen, key, klen, err)))
+            return fail_line(lp, rc);
+        if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_KEY, key, klen)))
+            return fail_line(lp, buf_fail(rc, err));
+        t.koff = start;
+        t.klen = lp->tagtext.len - start;
+        t.voff = lp->tagtext.len;
+        if ((rc = append_escaped(&lp->tagtext, lp->target, EL_TAG_VALUE, val, vlen)))
+            return fail_line(lp, buf_fail(rc, err));
+        t.vlen = lp->tagtext.len - t.voff;
+    }
 
     /* Insertion keeps the tags sorted by escaped key bytes and finds duplicates on the way. */
     pos = lp->ntags;
     for (size_t i = 0; i < lp->ntags; i++) {
         const struct ifx_lp_tag *o = &lp->tags[i];
         size_t n = o->klen < t.klen ? o->klen : t.klen;
-        int c = memcmp(lp->tagtext.data + o->koff, lp->tagtext.data + t.koff, n);
+        int c = bytes_cmp(lp->tagtext.data + o->koff, lp->tagtext.data + t.koff, n);
         if (c == 0 && o->klen == t.klen)
             return fail_line(lp, ifx_err_set(err, IFX_E_INVALID, "duplicate tag key \"%s\"",
                                              key_text(key, klen, a)));
@@ -348,33 +613,48 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
         lp->tags = p;
         lp->tags_alloc = n;
     }
-    memmove(lp->tags + pos + 1, lp->tags + pos, (lp->ntags - pos) * sizeof *lp->tags);
+    for (size_t i = lp->ntags; i > pos; i--)
+        lp->tags[i] = lp->tags[i - 1];
     lp->tags[pos] = t;
     lp->ntags++;
     return IFX_OK;
 }
 
-/* Checks and records a field key, then appends ",<escaped key>=" to the field text. */
+/* Checks and records a field key, then appends ",<escaped key>=" to the field text. The key is
+ * recorded where it lies in the field text, so it is written once. */
 static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
 {
     char a[SHOWN_SIZE];
     struct ifx_lp_key k;
+    ifx_buf *f = &lp->fields;
+    size_t start = f->len;
+    bool is_plain;
     ifx_rc rc;
 
     if ((rc = need_open(lp, err)))
         return rc;
-    if ((rc = check_element(lp->target, EL_FIELD_KEY, key, klen, NULL, 0, err)))
+    is_plain = plain(key, klen);
+    if (!is_plain && (rc = check_element(lp->target, EL_FIELD_KEY, key, klen, NULL, 0, err)))
         return fail_line(lp, rc);
     if (klen == 4 && memcmp(key, "time", 4) == 0)
         return fail_line(
             lp, ifx_err_set(err, IFX_E_INVALID, "field key \"time\" is reserved by InfluxDB"));
-    k.off = lp->fkeytext.len;
-    if ((rc = append_escaped(&lp->fkeytext, lp->target, EL_FIELD_KEY, key, klen)))
+    /* ",key=" and room for a number after it, with one reservation when the key is plain */
+    if ((rc = reserve(f, klen + 2 + 32)) && (rc = reserve(f, (is_plain ? klen : 0) + 2)))
         return fail_line(lp, buf_fail(rc, err));
-    k.len = lp->fkeytext.len - k.off;
+    f->data[start] = ',';
+    f->len = start + 1;
+    if (is_plain) {
+        ifxi_copy(f->data + start + 1, key, klen);
+        f->len += klen;
+    } else if ((rc = append_escaped(f, lp->target, EL_FIELD_KEY, key, klen))) {
+        return fail_line(lp, buf_fail(rc, err));
+    }
+    k.off = start + 1;
+    k.len = f->len - k.off;
     for (size_t i = 0; i < lp->nfields; i++) {
         if (lp->fkeys[i].len == k.len &&
-            memcmp(lp->fkeytext.data + lp->fkeys[i].off, lp->fkeytext.data + k.off, k.len) == 0)
+            bytes_cmp(f->data + lp->fkeys[i].off, f->data + k.off, k.len) == 0)
             return fail_line(lp, ifx_err_set(err, IFX_E_INVALID, "duplicate field key \"%s\"",
                                              key_text(key, klen, a)));
     }
@@ -387,17 +667,23 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
         lp->fkeys_alloc = n;
     }
     lp->fkeys[lp->nfields++] = k;
-    if ((rc = ifx_buf_putc(&lp->fields, ',')) ||
-        (rc = ifx_buf_append(&lp->fields, lp->fkeytext.data + k.off, k.len)) ||
-        (rc = ifx_buf_putc(&lp->fields, '=')))
+    if ((rc = reserve(f, 1)))
         return fail_line(lp, buf_fail(rc, err));
+    f->data[f->len++] = '=';
+    f->data[f->len] = '\0';
     return IFX_OK;
 }
 
 static ifx_rc field_text(ifx_lp *lp, const char *text, size_t n, ifx_err *err)
 {
-    ifx_rc rc = ifx_buf_append(&lp->fields, text, n);
-    return rc ? fail_line(lp, buf_fail(rc, err)) : IFX_OK;
+    ifx_buf *f = &lp->fields;
+    ifx_rc rc = reserve(f, n);
+    if (rc)
+        return fail_line(lp, buf_fail(rc, err));
+    ifxi_copy(f->data + f->len, text, n);
+    f->len += n;
+    f->data[f->len] = '\0';
+    return IFX_OK;
 }
 
 ifx_rc ifx_lp_add_float(ifx_lp *lp, const char *key, size_t klen, double v, ifx_err *err)
@@ -459,8 +745,8 @@ ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v
                          ifx_err *err)
 {
     char a[SHOWN_SIZE];
-    size_t bad, run = 0;
-    ifx_buf *out = &lp->fields;
+    size_t bad;
+    ifx_err verr;
     ifx_rc rc;
 
     if ((rc = need_open(lp, err)))
@@ -469,44 +755,126 @@ ifx_rc ifx_lp_add_string(ifx_lp *lp, const char *key, size_t klen, const char *v
         return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
                                          "string field \"%s\" is %zu bytes, over the limit of %d",
                                          key_text(key, klen, a), vlen, IFX_LP_MAX_ELEMENT));
-    if (!ifxi_utf8_valid(v, vlen, &bad))
-        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
-                                         "string field \"%s\" is not valid UTF-8 (bad byte at "
-                                         "offset %zu)",
-                                         key_text(key, klen, a), bad));
-    if ((rc = begin_field(lp, key, klen, err)))
+    if ((rc = begin_field(lp, key, klen, err))) {
+        /* The value's UTF-8 is checked before the key (the order of the messages). */
+        if (rc != IFX_E_NOMEM && rc != IFX_E_FULL && !ifxi_utf8_valid(v, vlen, &bad))
+            goto bad_utf8;
         return rc;
-    /* Inside quotes only '"' and '\' need escaping; a raw LF is stored as is (spec V11). The
-     * worst case is reserved first so the loop writes straight into the buffer. */
-    if ((rc = reserve_escaped(out, v, vlen, EL_FIELD_KEY, lp->target, true)))
-        return fail_line(lp, buf_fail(rc, err));
-    char *w = out->data + out->len;
-    *w++ = '"';
-    for (size_t i = 0; i < vlen; i++) {
-        if (v[i] != '"' && v[i] != '\\')
-            continue;
-        memcpy(w, v + run, i - run);
-        w += i - run;
-        *w++ = '\\';
-        *w++ = v[i];
-        run = i + 1;
     }
-    memcpy(w, v + run, vlen - run);
-    w += vlen - run;
-    *w++ = '"';
-    out->len = (size_t)(w - out->data);
-    out->data[out->len] = '\0';
+    /* Validated and escaped in one pass; inside quotes only '"' and '\\' need escaping, and a raw
+     * LF is stored as is (spec V11). */
+    ifx_err_clear(&verr);
+    rc = ifxi_utf8_lp_string(v, vlen, &lp->fields, &verr);
+    if (rc == IFX_E_INVALID) {
+        bad = verr.offset;
+        goto bad_utf8;
+    }
+    if (rc)
+        return fail_line(lp, buf_fail(rc, err));
+    return IFX_OK;
+bad_utf8:
+    return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                     "string field \"%s\" is not valid UTF-8 (bad byte at "
+                                     "offset %zu)",
+                                     key_text(key, klen, a), bad));
+}
+
+/* A key refused by begin_field when the value itself is invalid too: the value's problem is the
+ * one reported, as when the value is checked first (ifx_lp_add_string's order). */
+static ifx_rc value_first(ifx_rc key_rc, ifx_rc value_rc, const ifx_err *value_err,
+                          const char *invalid, ifx_err *err)
+{
+    if (value_rc != IFX_E_INVALID || key_rc == IFX_E_NOMEM || key_rc == IFX_E_FULL)
+        return key_rc;
+    if (err)
+        *err = *value_err;
+    if (invalid)
+        ifx_err_prefix(err, "%s", invalid);
+    return value_rc;
+}
+
+ifx_rc ifxi_lp_add_json_string(ifx_lp *lp, const char *key, size_t klen, const char *json,
+                               size_t len, const char *invalid, ifx_err *err)
+{
+    char a[SHOWN_SIZE];
+    size_t compact = 0;
+    ifx_rc rc;
+
+    if ((rc = need_open(lp, err)))
+        return rc;
+    if ((rc = begin_field(lp, key, klen, err))) {
+        ifx_err verr;
+        ifx_err_clear(&verr);
+        return value_first(rc, ifxi_json_compact(json, len, NULL, &verr), &verr, invalid, err);
+    }
+    /* Validated, compacted and escaped in one pass, straight into the field text. */
+    rc = ifxi_json_compact_lp(json, len, &lp->fields, &compact, err);
+    if (rc == IFX_E_INVALID && invalid)
+        ifx_err_prefix(err, "%s", invalid);
+    if (rc)
+        return fail_line(lp, rc == IFX_E_INVALID ? rc : buf_fail(rc, err));
+    if (compact > IFX_LP_MAX_ELEMENT)
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                         "string field \"%s\" is %zu bytes, over the limit of %d",
+                                         key_text(key, klen, a), compact, IFX_LP_MAX_ELEMENT));
+    return IFX_OK;
+}
+
+ifx_rc ifxi_lp_add_text_string(ifx_lp *lp, const char *key, size_t klen, const char *text,
+                               size_t len, const char *invalid, ifx_err *err)
+{
+    char a[SHOWN_SIZE];
+    ifx_rc rc;
+
+    if ((rc = need_open(lp, err)))
+        return rc;
+    if (len > IFX_LP_MAX_ELEMENT) {
+        if (ifxi_utf8_check(text, len, err)) {
+            if (invalid)
+                ifx_err_prefix(err, "%s", invalid);
+            return fail_line(lp, IFX_E_INVALID);
+        }
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
+                                         "string field \"%s\" is %zu bytes, over the limit of %d",
+                                         key_text(key, klen, a), len, IFX_LP_MAX_ELEMENT));
+    }
+    if ((rc = begin_field(lp, key, klen, err))) {
+        ifx_err verr;
+        ifx_err_clear(&verr);
+        return value_first(rc, ifxi_utf8_check(text, len, &verr), &verr, invalid, err);
+    }
+    rc = ifxi_utf8_lp_string(text, len, &lp->fields, err);
+    if (rc == IFX_E_INVALID && invalid)
+        ifx_err_prefix(err, "%s", invalid);
+    if (rc)
+        return fail_line(lp, rc == IFX_E_INVALID ? rc : buf_fail(rc, err));
     return IFX_OK;
 }
 
 /* Floor division, so that a negative time keeps its order after scaling (-1 ns is -1 us). */
-static int64_t scale_time(int64_t ns, ifx_precision p)
+static inline int64_t floor_div(int64_t ns, int64_t d)
 {
-    int64_t d = ifx_precision_ns(p);
     int64_t q = ns / d;
     if (ns % d != 0 && ns < 0)
         q--;
     return q;
+}
+
+/* One case per precision, so that each division is by a constant (a multiplication), not the
+ * 40-cycle division by a variable that every line used to pay several times. */
+static int64_t scale_time(int64_t ns, ifx_precision p)
+{
+    switch (p) {
+    case IFX_PRECISION_US:
+        return floor_div(ns, 1000);
+    case IFX_PRECISION_MS:
+        return floor_div(ns, 1000000);
+    case IFX_PRECISION_S:
+        return floor_div(ns, 1000000000);
+    case IFX_PRECISION_NS:
+        break;
+    }
+    return ns;
 }
 
 ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
@@ -522,11 +890,15 @@ ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
         return fail_line(lp, ifx_err_set(err, IFX_E_INVALID,
                                          "the point has no fields; a line needs at least one"));
     if (has_time) {
-        int64_t t = scale_time(time_ns, lp->precision), d = ifx_precision_ns(lp->precision);
+        int64_t t = scale_time(time_ns, lp->precision);
         /* 1.x/2.x scale the timestamp back to nanoseconds and refuse it outside +-(2^63 - 2)
-         * ("time outside range", spec R21); v3 takes the whole signed 64-bit range. */
+         * ("time outside range", spec R21); v3 takes the whole signed 64-bit range. Only a time
+         * within 10^9 ns of either end can be out of range in some precision. */
         if (lp->target != IFX_VERSION_V3 &&
-            (t < IFX_LP_GO_MIN_TIME_NS / d || t > IFX_LP_GO_MAX_TIME_NS / d))
+            (time_ns < IFX_LP_GO_MIN_TIME_NS + 1000000000 ||
+             time_ns > IFX_LP_GO_MAX_TIME_NS - 1000000000) &&
+            (t < IFX_LP_GO_MIN_TIME_NS / ifx_precision_ns(lp->precision) ||
+             t > IFX_LP_GO_MAX_TIME_NS / ifx_precision_ns(lp->precision)))
             return fail_line(lp, ifx_err_set(err, IFX_E_UNSUPPORTED,
                                              "time %" PRId64 " ns is outside the range InfluxDB "
                                              "%s stores (%" PRId64 " to %" PRId64 " ns)",
@@ -558,26 +930,34 @@ ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
                                          "the line is %zu bytes, larger than the whole batch "
                                          "limit of %zu bytes",
                                          total, b->cap));
-    if ((rc = ifx_buf_reserve(b, total))) {
+    if ((rc = reserve(b, total))) {
         if (rc == IFX_E_FULL)
             return ifx_err_set(err, IFX_E_FULL,
                                "the batch is full (%zu of %zu bytes); send it and retry the line",
                                b->len, b->cap);
         return buf_fail(rc, err);
     }
-    /* Room is reserved: the appends below cannot fail. */
-    ifx_buf_append(b, lp->measurement.data, lp->measurement.len);
+    /* Room is reserved: the line is written straight into the batch. */
+    char *w = b->data + b->len;
+    ifxi_copy(w, lp->measurement.data, lp->measurement.len);
+    w += lp->measurement.len;
     for (size_t i = 0; i < lp->ntags; i++) {
         const struct ifx_lp_tag *t = &lp->tags[i];
-        ifx_buf_putc(b, ',');
-        ifx_buf_append(b, lp->tagtext.data + t->koff, t->klen);
-        ifx_buf_putc(b, '=');
-        ifx_buf_append(b, lp->tagtext.data + t->voff, t->vlen);
+        *w++ = ',';
+        ifxi_copy(w, lp->tagtext.data + t->koff, t->klen);
+        w += t->klen;
+        *w++ = '=';
+        ifxi_copy(w, lp->tagtext.data + t->voff, t->vlen);
+        w += t->vlen;
     }
-    ifx_buf_putc(b, ' ');
-    ifx_buf_append(b, lp->fields.data + 1, lp->fields.len - 1);
-    ifx_buf_append(b, ts, tslen);
-    ifx_buf_putc(b, '\n');
+    *w++ = ' ';
+    memcpy(w, lp->fields.data + 1, lp->fields.len - 1);
+    w += lp->fields.len - 1;
+    ifxi_copy(w, ts, tslen);
+    w += tslen;
+    *w++ = '\n';
+    *w = '\0';
+    b->len = (size_t)(w - b->data);
     lp->lines++;
     ifx_lp_abort_line(lp);
     return IFX_OK;

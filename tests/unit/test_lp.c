@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "core/lp_internal.h"
 #include "ifx/lp.h"
+#include "ifx/message.h"
 
 #define S(x) x, strlen(x)
 
@@ -389,15 +394,133 @@ static void test_line_length(void **state)
     assert_int_equal(ifx_lp_line_length("", 0), 0);
 }
 
+/* Integers and times are formatted without printf and scaled without a division by a variable:
+ * the same text as printf and as floor division, at every edge and on random values, and the
+ * same refusals at the edges of the range 1.x/2.x store. */
+static void test_numbers_and_times_exact(void **state)
+{
+    char got[IFXI_LP_DECIMAL_MAX + 1], want[32];
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    ifx_err e;
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t v;
+        if (i < 64 * 3) {
+            uint64_t p = 1;
+            for (int k = 0; k < i / 3 % 20; k++)
+                p *= 10;
+            v = p + (uint64_t)(i % 3) - 1; /* 10^k - 1, 10^k, 10^k + 1 */
+            if (i / 3 >= 20)
+                v = UINT64_MAX - (uint64_t)(i - 60);
+        } else {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v = x >> (x % 64);
+        }
+        size_t n = ifxi_lp_format_u64(v, got);
+        got[n] = '\0';
+        snprintf(want, sizeof want, "%" PRIu64, v);
+        assert_string_equal(got, want);
+        /* 128 bits: against ifx_u128_format, with v as either half and the other varied */
+        char got128[IFXI_LP_U128_DECIMAL_MAX + 1], want128[IFXI_LP_U128_DECIMAL_MAX + 1];
+        uint64_t other = i % 4 == 0 ? 0 : i % 4 == 1 ? UINT64_MAX : i % 4 == 2 ? x : (uint64_t)i;
+        for (int half = 0; half < 2; half++) {
+            ifx_u128 u = half ? (ifx_u128){v, other} : (ifx_u128){other, v};
+            n = ifxi_lp_format_u128(u.hi, u.lo, got128);
+            got128[n] = '\0';
+            want128[ifx_u128_format(u, want128)] = '\0';
+            assert_string_equal(got128, want128);
+        }
+    }
+    /* 128-bit edges: around 10^19, 10^38, 2^64 * 10^19 (the middle chunk's limit), 2^128 - 1 */
+    static const ifx_u128 edges[] = {{0x0000000000000000ull, 0x8ac7230489e80000ull},
+                                     {0x0000000000000000ull, 0x8ac7230489e7ffffull},
+                                     {0x0000000000000000ull, 0x8ac7230489e80001ull},
+                                     {0x4b3b4ca85a86c47aull, 0x098a224000000000ull},
+                                     {0x4b3b4ca85a86c47aull, 0x098a223fffffffffull},
+                                     {0x4b3b4ca85a86c47aull, 0x098a224000000001ull},
+                                     {0x8ac7230489e80000ull, 0x0000000000000000ull},
+                                     {0x8ac7230489e7ffffull, 0xffffffffffffffffull},
+                                     {0x8ac7230489e80000ull, 0x0000000000000001ull},
+                                     {0xffffffffffffffffull, 0xffffffffffffffffull},
+                                     {0x0000000000000001ull, 0x0000000000000000ull},
+                                     {0x0000000000000000ull, 0xffffffffffffffffull},
+                                     {0xe1b1e5f90f944d6eull, 0x1c9e66c000003039ull},
+                                     {0x0000000000000005ull, 0x6bc75e2d63100000ull},
+                                     {0x0000000000000005ull, 0x6bc75e2d630fffffull},
+                                     {0x0785ee10d5da46d9ull, 0x00f436a000000000ull}};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        char got128[IFXI_LP_U128_DECIMAL_MAX + 1], want128[IFXI_LP_U128_DECIMAL_MAX + 1];
+        got128[ifxi_lp_format_u128(edges[i].hi, edges[i].lo, got128)] = '\0';
+        want128[ifx_u128_format(edges[i], want128)] = '\0';
+        assert_string_equal(got128, want128);
+    }
+    static const ifx_precision ps[] = {IFX_PRECISION_NS, IFX_PRECISION_US, IFX_PRECISION_MS,
+                                       IFX_PRECISION_S};
+    static const int64_t times[] = {0,
+                                    1,
+                                    -1,
+                                    999,
+                                    -999,
+                                    1000,
+                                    -1000,
+                                    -1001,
+                                    1764118800000000123,
+                                    -1764118800000000123,
+                                    INT64_MAX,
+                                    INT64_MIN,
+                                    INT64_MAX - 1,
+                                    INT64_MIN + 1,
+                                    INT64_MIN + 2,
+                                    -INT64_MAX + 1000000000,
+                                    -INT64_MAX + 999999999,
+                                    INT64_MAX - 1000000000,
+                                    INT64_MAX - 999999999,
+                                    INT64_MAX - 854775807,
+                                    INT64_MAX - 854775808,
+                                    INT64_MIN + 854775807,
+                                    INT64_MIN + 854775808};
+    for (size_t pi = 0; pi < 4; pi++) {
+        int64_t d = ifx_precision_ns(ps[pi]);
+        for (size_t ti = 0; ti < sizeof times / sizeof *times; ti++) {
+            for (int target = 0; target < 2; target++) {
+                int64_t ns = times[ti];
+                int64_t q = ns / d - (ns % d != 0 && ns < 0);
+                bool refused =
+                    target == 0 && (q < IFX_LP_GO_MIN_TIME_NS / d || q > IFX_LP_GO_MAX_TIME_NS / d);
+                ifx_lp lp;
+                ifx_lp_init(&lp, target == 0 ? IFX_VERSION_V2 : IFX_VERSION_V3, ps[pi], 4096);
+                assert_int_equal(ifx_lp_begin_line(&lp, S("m"), &e), IFX_OK);
+                assert_int_equal(ifx_lp_add_int(&lp, S("f"), ns, &e), IFX_OK);
+                assert_int_equal(ifx_lp_end_line(&lp, true, ns, &e),
+                                 refused ? IFX_E_UNSUPPORTED : IFX_OK);
+                if (!refused) {
+                    char line[96];
+                    snprintf(line, sizeof line, "m f=%" PRId64 "i %" PRId64 "\n", ns, q);
+                    assert_string_equal(lp.batch.data, line);
+                }
+                ifx_lp_free(&lp);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic_line_and_batch),  cmocka_unit_test(test_precision_scaling),
-        cmocka_unit_test(test_refusals_keep_batch),   cmocka_unit_test(test_size_limits),
-        cmocka_unit_test(test_batch_full_keeps_line), cmocka_unit_test(test_warm_reuse),
-        cmocka_unit_test(test_check_measurement),     cmocka_unit_test(test_line_length),
-        cmocka_unit_test(test_trailing_backslash),    cmocka_unit_test(test_v3_nul_in_measurement),
+        cmocka_unit_test(test_basic_line_and_batch),
+        cmocka_unit_test(test_precision_scaling),
+        cmocka_unit_test(test_refusals_keep_batch),
+        cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_batch_full_keeps_line),
+        cmocka_unit_test(test_warm_reuse),
+        cmocka_unit_test(test_check_measurement),
+        cmocka_unit_test(test_line_length),
+        cmocka_unit_test(test_trailing_backslash),
+        cmocka_unit_test(test_v3_nul_in_measurement),
         cmocka_unit_test(test_v1_v2_server_findings),
+        cmocka_unit_test(test_numbers_and_times_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -408,6 +408,62 @@ static void test_full_batch(void **state)
     ifx_config_free(&cfg);
 }
 
+/* One scratch and one batch kept across messages from changing places and configurations (the
+ * mapping reuses the line's measurement and tags while they stay the same): every line, and
+ * every refusal, is the one a fresh scratch gives. The configuration is re-read into the same
+ * memory between runs, so a stale prefix cannot hide behind an unchanged pointer. */
+static void test_prefix_reuse(void **state)
+{
+    static const char *const extras[] = {
+        NULL,
+        "\"measurement\":\"other\"",
+        "\"default_tags\":{\"region\":\"eu\",\"a b\":\"c,d\"}",
+        "\"include_stream_tag\":false",
+        "\"offset_as\":\"field\"",
+        "\"include_metadata\":false,\"default_tags\":{\"x\":\"y\"}",
+    };
+    static const char *const streams[] = {"orders", "orders2", "order", "a b", "bad\ttab", ""};
+    static const char *const topics[] = {"eu", "eu-west", "e", ""};
+    static const char *const versions[] = {"v2", "v3", "v1"};
+    ifx_mapping_scratch sc;
+    ifx_lp lp;
+    ifx_err e;
+    int64_t ns;
+    char want[4096], got[4096];
+    (void)state;
+    ifxi_mapping_scratch_init(&sc);
+    for (size_t round = 0; round < 3 * 6; round++) {
+        ifx_config cfg;
+        config(&cfg, versions[round / 6], extras[round % 6]);
+        ifx_lp_init(&lp, cfg.version, cfg.precision, cfg.max_batch_bytes);
+        for (uint64_t k = 0; k < 60; k++) {
+            ifx_sink_message m = msg(k, "{\"a\": 1}");
+            /* runs of the same place, with changes of one part at a time; a run goes on across
+             * a change of configuration */
+            uint64_t g = round * 60 + k;
+            m.stream = streams[(g / 7) % 6];
+            m.stream_len = strlen(m.stream);
+            m.topic = topics[((g + 2) / 5) % 4];
+            m.topic_len = strlen(m.topic);
+            m.partition = (uint32_t)(g / 11 % 3);
+            ifx_rc want_rc = map_one(&cfg, &m, want, sizeof want, NULL);
+            ifx_lp_clear_batch(&lp);
+            ifx_err_clear(&e);
+            ifx_rc rc = ifxi_mapping_encode(&cfg, &m, &sc, &lp, &ns, &e);
+            if (rc == IFX_OK)
+                snprintf(got, sizeof got, "%.*s", (int)lp.batch.len, lp.batch.data);
+            else
+                snprintf(got, sizeof got, "%s", e.msg);
+            if (rc != want_rc || strcmp(got, want) != 0)
+                fail_msg("round %zu message %llu:\n got  %s\n want %s", round,
+                         (unsigned long long)k, got, want);
+        }
+        ifx_lp_free(&lp);
+        ifx_config_free(&cfg);
+    }
+    ifxi_mapping_scratch_free(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_json_fields),      cmocka_unit_test(test_json_integers),
         cmocka_unit_test(test_field_keys),       cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_nesting),          cmocka_unit_test(test_full_batch),
+        cmocka_unit_test(test_prefix_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,211 @@
+/* ifx — finding the few bytes that need work, 16 at a time.
+ *
+ * The encoder's hot loops (JSON strings, text payloads, line-protocol names) copy long runs of
+ * plain bytes and stop only at a handful of byte values. These helpers return the index of the
+ * first such byte in a block of 16, or 16 when there is none:
+ *  - json: '"', '\\', a control byte (< 0x20) or a byte >= 0x80 (the start of a UTF-8 check);
+ *  - text: '"', '\\' or a byte >= 0x80;
+ *  - name: a byte < 0x20, '\\', ',', ' ', '=' or a byte >= 0x80 (what a line-protocol name or tag
+ *    value must be checked or escaped for).
+ *
+ * Two implementations of each: SSE2 on x86-64 (always there), and a portable one that reads two
+ * 64-bit words (SWAR), which every other machine uses. Defining IFX_SCAN_PORTABLE at compile time
+ * makes the portable one the default too. Both are always compiled, so that one test binary can
+ * compare them (tests/unit/test_scan.c).
+ */
+#ifndef IFX_CORE_SCAN16_H
+#define IFX_CORE_SCAN16_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(IFX_SCAN_PORTABLE) && defined(__SSE2__)
+#include <emmintrin.h>
+#define IFXI_SCAN16_SSE2 1
+#endif
+
+#define IFXI_SCAN_ONES  0x0101010101010101ull
+#define IFXI_SCAN_HIGHS 0x8080808080808080ull
+
+/* Eight bytes as a little-endian word, so that the lowest set bit is the first byte in memory. */
+static inline uint64_t ifxi_scan_word(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* Bit 7 of each byte of w equal to c. Borrows can flag bytes above the first match too, but
+ * never one below it, so the lowest set bit is exact (and that is all the callers use). */
+static inline uint64_t ifxi_scan_eq(uint64_t w, unsigned char c)
+{
+    uint64_t x = w ^ (IFXI_SCAN_ONES * c);
+    return (x - IFXI_SCAN_ONES) & ~x & IFXI_SCAN_HIGHS;
+}
+
+/* Bit 7 of each byte of w below n (n <= 0x80), exact for the lowest as above. */
+static inline uint64_t ifxi_scan_lt(uint64_t w, unsigned char n)
+{
+    return (w - IFXI_SCAN_ONES * n) & ~w & IFXI_SCAN_HIGHS;
+}
+
+static inline uint64_t ifxi_scan_json_word(uint64_t w)
+{
+    return ifxi_scan_eq(w, '"') | ifxi_scan_eq(w, '\\') | ifxi_scan_lt(w, 0x20) |
+           (w & IFXI_SCAN_HIGHS);
+}
+
+static inline uint64_t ifxi_scan_text_word(uint64_t w)
+{
+    return ifxi_scan_eq(w, '"') | ifxi_scan_eq(w, '\\') | (w & IFXI_SCAN_HIGHS);
+}
+
+static inline uint64_t ifxi_scan_name_word(uint64_t w)
+{
+    return ifxi_scan_lt(w, 0x20) | ifxi_scan_eq(w, '\\') | ifxi_scan_eq(w, ',') |
+           ifxi_scan_eq(w, ' ') | ifxi_scan_eq(w, '=') | (w & IFXI_SCAN_HIGHS);
+}
+
+#define IFXI_SCAN_SWAR16(p, word_fn)                                                               \
+    do {                                                                                           \
+        uint64_t m_ = word_fn(ifxi_scan_word(p));                                                  \
+        if (m_)                                                                                    \
+            return (unsigned)__builtin_ctzll(m_) / 8;                                              \
+        m_ = word_fn(ifxi_scan_word((p) + 8));                                                     \
+        if (m_)                                                                                    \
+            return 8 + (unsigned)__builtin_ctzll(m_) / 8;                                          \
+        return 16;                                                                                 \
+    } while (0)
+
+static inline unsigned ifxi_scan16_json_portable(const unsigned char *p)
+{
+    IFXI_SCAN_SWAR16(p, ifxi_scan_json_word);
+}
+
+static inline unsigned ifxi_scan16_text_portable(const unsigned char *p)
+{
+    IFXI_SCAN_SWAR16(p, ifxi_scan_text_word);
+}
+
+static inline unsigned ifxi_scan16_name_portable(const unsigned char *p)
+{
+    IFXI_SCAN_SWAR16(p, ifxi_scan_name_word);
+}
+
+#ifdef IFXI_SCAN16_SSE2
+static inline unsigned ifxi_scan_first(unsigned bits)
+{
+    return bits ? (unsigned)__builtin_ctz(bits) : 16;
+}
+
+static inline unsigned ifxi_scan16_json(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* A signed compare: bytes >= 0x80 are negative, so "below 0x20" takes them too. */
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    return ifxi_scan_first((unsigned)_mm_movemask_epi8(m));
+}
+
+static inline unsigned ifxi_scan16_text(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    return ifxi_scan_first((unsigned)(_mm_movemask_epi8(m) | _mm_movemask_epi8(v)));
+}
+
+static inline unsigned ifxi_scan16_name(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('=')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    return ifxi_scan_first((unsigned)_mm_movemask_epi8(m));
+}
+#else
+#define ifxi_scan16_json ifxi_scan16_json_portable
+#define ifxi_scan16_text ifxi_scan16_text_portable
+#define ifxi_scan16_name ifxi_scan16_name_portable
+#endif
+
+/* Copies n bytes like memcpy, without a call for the short copies the encoder makes by the
+ * dozen per line (names, tag values, numbers): two overlapping moves of 8 or 4 bytes, or three
+ * single bytes. Reads and writes exactly [0, n). */
+static inline void ifxi_copy(void *to, const void *from, size_t n)
+{
+    unsigned char *d = to;
+    const unsigned char *s = from;
+
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n) {
+        unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+        d[0] = a;
+        d[n / 2] = b;
+        d[n - 1] = c;
+    }
+}
+
+/* Bytes p[0..n) (n < 8) as a little-endian word, the bytes above n set to 'a', which never stops.
+ * Overlapping loads instead of a loop or a call to memcpy. */
+static inline uint64_t ifxi_scan_short_word(const unsigned char *p, size_t n)
+{
+    uint64_t w;
+
+    if (n >= 4) {
+        uint32_t a =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        const unsigned char *q = p + n - 4;
+        uint32_t b =
+            (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        w = (uint64_t)a | (uint64_t)b << (8 * (n - 4));
+    } else if (n) {
+        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+            (uint64_t)p[n - 1] << (8 * (n - 1));
+    } else {
+        return IFXI_SCAN_ONES * 'a';
+    }
+    return w | (IFXI_SCAN_ONES * 'a') << (8 * n);
+}
+
+/* The same for the last n < 16 bytes of an input, without reading past them: two overlapping
+ * words when n >= 8 (a stop found in the second is the first, since the overlap had none), else
+ * one padded word. Returns n when none of them stops. The same code serves both
+ * implementations: the tail is short, and the word test is exact for the first stop. */
+#define IFXI_SCAN_TAIL(word_fn, p, n)                                                              \
+    do {                                                                                           \
+        uint64_t m_;                                                                               \
+        if ((n) >= 8) {                                                                            \
+            m_ = word_fn(ifxi_scan_word(p));                                                       \
+            if (m_)                                                                                \
+                return (unsigned)__builtin_ctzll(m_) / 8;                                          \
+            m_ = word_fn(ifxi_scan_word((p) + (n)-8));                                             \
+            if (m_)                                                                                \
+                return (unsigned)((n)-8) + (unsigned)__builtin_ctzll(m_) / 8;                      \
+            return (unsigned)(n);                                                                  \
+        }                                                                                          \
+        m_ = word_fn(ifxi_scan_short_word(p, n));                                                  \
+        return m_ ? (unsigned)__builtin_ctzll(m_) / 8 : (unsigned)(n);                             \
+    } while (0)
+
+#endif
