@@ -70,9 +70,8 @@ typedef struct ifx_lp {
     ifx_buf fields;      /* ",key=value" for each field, escaped */
     struct ifx_lp_tag *tags;
     size_t ntags, tags_alloc;
-    struct ifx_lp_key *fkeys; /* raw field keys, for duplicate checks */
+    struct ifx_lp_key *fkeys; /* where each field key lies in fields, for duplicate checks */
     size_t nfields, fkeys_alloc;
-    ifx_buf fkeytext;
 } ifx_lp;
 
 /* Sets up a builder for target (V1, V2 or V3; AUTO is treated as V2) whose batch holds at most

@@ -379,7 +379,6 @@ void ifx_lp_init(ifx_lp *lp, ifx_version target, ifx_precision precision, size_t
     ifx_buf_init(&lp->measurement, batch_cap);
     ifx_buf_init(&lp->tagtext, batch_cap);
     ifx_buf_init(&lp->fields, batch_cap);
-    ifx_buf_init(&lp->fkeytext, batch_cap);
 }
 
 void ifx_lp_free(ifx_lp *lp)
@@ -388,7 +387,6 @@ void ifx_lp_free(ifx_lp *lp)
     ifx_buf_free(&lp->measurement);
     ifx_buf_free(&lp->tagtext);
     ifx_buf_free(&lp->fields);
-    ifx_buf_free(&lp->fkeytext);
     free(lp->tags);
     free(lp->fkeys);
     lp->tags = NULL;
@@ -412,7 +410,6 @@ void ifx_lp_abort_line(ifx_lp *lp)
     reset(&lp->measurement);
     reset(&lp->tagtext);
     reset(&lp->fields);
-    reset(&lp->fkeytext);
     lp->ntags = 0;
     lp->nfields = 0;
 }
