@@ -11,20 +11,18 @@
 #include "ifx/lp.h"
 #include "ifx/timeutil.h"
 
-/* Columns that describe the query rather than the data. */
+/* Columns that describe the query rather than the data. Checked on every column of every row:
+ * compare the length first, then the bytes (no strlen). */
 static bool bookkeeping(const ifx_column *c)
 {
-    static const char *const names[] = {"result", "table", "_start", "_stop"};
-    for (size_t i = 0; i < 4; i++)
-        if (c->len == strlen(names[i]) && memcmp(c->name, names[i], c->len) == 0)
-            return true;
+    if (c->len == 5)
+        return memcmp(c->name, "table", 5) == 0 || memcmp(c->name, "_stop", 5) == 0;
+    if (c->len == 6)
+        return memcmp(c->name, "result", 6) == 0 || memcmp(c->name, "_start", 6) == 0;
     return false;
 }
 
-static bool named(const ifx_column *c, const char *name)
-{
-    return c->len == strlen(name) && memcmp(c->name, name, c->len) == 0;
-}
+#define NAMED(c, lit) ((c)->len == sizeof(lit) - 1 && memcmp((c)->name, lit, sizeof(lit) - 1) == 0)
 
 /* Decimal digits of v, written backwards from end; returns where they start. */
 static char *digits_back(uint64_t v, char *end)
@@ -64,8 +62,8 @@ static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
     case IFX_VAL_STRING:
         return ifxi_json_append_string(b, v->v.s.p, v->v.s.len);
     case IFX_VAL_TIME:
-        ifx_time_format_rfc3339(v->v.i, tmp);
-        return ifxi_json_append_string(b, tmp, strlen(tmp));
+        n = ifx_time_format_rfc3339(v->v.i, tmp);
+        return ifxi_json_append_string(b, tmp, n);
     }
     return IFX_E_USAGE;
 }
@@ -149,7 +147,7 @@ ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf
              * query's "now"): a re-delivered row must carry the same payload */
             if (bookkeeping(col))
                 continue;
-            if (!c->include_metadata && named(col, "iox::measurement"))
+            if (!c->include_metadata && NAMED(col, "iox::measurement"))
                 continue;
             if ((!first && (rc = ifx_buf_putc(out, ','))) ||
                 (rc = ifxi_json_append_string(out, col->name, col->len)) ||
