@@ -39,6 +39,17 @@ typedef struct ifx_rows_colinfo {
     ifx_value def; /* the parsed #default value */
 } ifx_rows_colinfo;
 
+/* Where a CSV reader stands between two records: what the schema block read so far says. */
+typedef struct ifx_rows_csv_state {
+    bool have_header; /* the current block's header was read */
+    bool error_table; /* ... and it starts an in-band error table (v2) */
+    bool have_types;  /* #datatype seen in this block (v2) */
+    bool have_defaults;
+    size_t ntypes, ndefaults, defaults_line;
+    size_t ncols; /* header columns (v2: without the annotation column) */
+    long table_col, meas_col, time_col;
+} ifx_rows_csv_state;
+
 /* ifx_rows_reader.priv. Every array grows with the widest row or header only. */
 typedef struct ifx_rows_priv {
     ifx_rows_cell *cells;
@@ -48,6 +59,11 @@ typedef struct ifx_rows_priv {
     /* Text that outlives one row: CSV header names and #default values (until the next schema
      * block), v1 series names, column names and tags (until the next series). */
     ifx_buf keep;
+    /* A reader's place between two calls on one answer (streaming, see ifx_rows_stream): the
+     * line count and the CSV schema. started is false before the first call of an answer. */
+    bool started;
+    size_t line;
+    ifx_rows_csv_state csv;
 } ifx_rows_priv;
 
 /* One ifx_rows_read call. */
@@ -61,6 +77,13 @@ typedef struct ifx_rows_ctx {
     ifx_err *err;     /* never NULL */
     const char *what; /* the format, for messages: "annotated CSV", "v3 JSONL", ... */
     const char *unit; /* what numbers places in messages: "line", "row" */
+    /* Streaming: body is a window of the answer that starts at byte base of it. With more set,
+     * more bytes follow: a reader stops before a record the window does not hold whole and sets
+     * consumed to where that record starts (it reads it again, whole, on the next call). Error
+     * offsets the readers set are relative to body; the caller adds base. */
+    size_t base;
+    bool more;
+    size_t consumed;
 } ifx_rows_ctx;
 
 /* Cap of the scratch and keep buffers: the body itself is capped by whoever fetched it, and no

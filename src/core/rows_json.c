@@ -45,7 +45,7 @@ static ifx_rc json_invalid(ifx_rows_ctx *c, size_t n, size_t base, const ifx_err
 
     if (strncmp(m, "invalid JSON at byte ", 21) == 0 && (colon = strstr(m, ": ")) != NULL)
         m = colon + 2;
-    return ifxi_rows_fail(c, n, at, "invalid JSON at byte %zu: %s", at, m);
+    return ifxi_rows_fail(c, n, at, "invalid JSON at byte %zu: %s", c->base + at, m);
 }
 
 /* The text of string value v: zero-copy when it has no escapes, else decoded into buf (which must
@@ -221,9 +221,14 @@ static ifx_rc v3_object_row(ifx_rows_ctx *c, size_t n, const ifx_json_val *obj)
 
 ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
 {
-    size_t pos = 0, line = 0;
+    ifx_rows_priv *pv = c->pv;
+    size_t pos = 0;
     ifx_rc rc;
 
+    if (!pv->started) {
+        pv->line = 0;
+        pv->started = true;
+    }
     while (pos < c->len) {
         const char *b = c->body + pos;
         const char *nl = memchr(b, '\n', c->len - pos);
@@ -231,7 +236,9 @@ ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
         ifx_json_val obj;
         ifx_err e;
 
-        line++;
+        if (!nl && c->more)
+            break; /* the rest of the line is still to come */
+        size_t line = ++pv->line;
         if (skip_ws(b, n, 0) < n) {
             ifx_err_clear(&e);
             if (ifxi_json_parse(b, n, &obj, &e) != IFX_OK) {
@@ -250,6 +257,7 @@ ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
         }
         pos += n + (nl != NULL);
     }
+    c->consumed = pos;
     return IFX_OK;
 }
 
