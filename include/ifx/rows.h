@@ -44,6 +44,13 @@ typedef struct ifx_value {
             size_t len;
         } s; /* STRING: UTF-8 (but see IFX_RESULT_V2_CSV), not NUL-terminated */
     } v;
+    /* F64 only: the number's decimal text as the answer wrote it (valid as long as the row), so
+     * that a consumer can pass it on without formatting the double again; p is NULL when the
+     * reader has none (NaN and infinities, values built by hand). Read it only for F64. */
+    struct {
+        const char *p;
+        size_t len;
+    } text;
 } ifx_value;
 
 typedef struct ifx_column {

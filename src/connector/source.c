@@ -45,7 +45,7 @@ struct ifx_source {
 
     ifx_cursor cursor; /* committed */
     ifx_rows_reader reader;
-    ifx_buf query, body, arena, state;
+    ifx_buf query, arena, state;
     kept_row *kept;
     ifx_cursor_row *crow;
     size_t nrows, cap_rows;
@@ -285,7 +285,6 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
 {
     uint64_t limit = ifxi_cursor_query_limit(&s->cursor, s->cfg.batch_size);
     int64_t end = window_end(s);
-    ifx_result_format fmt;
     ifx_rc rc;
 
     *n_emit = 0;
@@ -297,16 +296,12 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     count(s, polls, 1);
     s->nrows = 0;
     ifx_buf_reset(&s->arena);
-    rc = ifx_client_query(s->client, s->lang, s->query.data, s->query.len, 0, &s->body, &fmt, err);
-    if (rc == IFX_OK) {
-        count(s, bytes_received, s->body.len);
-        rc = ifx_rows_read(&s->reader, fmt, s->body.data ? s->body.data : "", s->body.len, keep_row,
-                           s, err);
-        /* Every payload is in the arena now: a large answer need not stay alive while its
-         * batch is encoded and sent, when the host makes its own copy. */
-        if (s->body.alloc > RELEASE_BYTES)
-            ifx_buf_free(&s->body);
-    }
+    /* Rows are read as the answer arrives: only the record in progress is kept, never the
+     * answer (v1 JSON excepted, still read whole). */
+    uint64_t got = 0;
+    rc = ifx_client_query_rows(s->client, s->lang, s->query.data, s->query.len, 0, &s->reader,
+                               IFX_MAX_RESPONSE_BODY, keep_row, s, &got, err);
+    count(s, bytes_received, got);
     if (rc && not_found_yet(err)) {
         /* nothing to read yet: the cursor stays, window or not (rows written later may be
          * older than the window's end) */
@@ -530,7 +525,6 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     ifx_cond_init_monotonic(&s->wake); /* waited on with deadlines */
     ifx_rows_reader_init(&s->reader);
     ifx_buf_init(&s->query, 16u << 20);
-    ifx_buf_init(&s->body, IFX_MAX_RESPONSE_BODY);
     ifx_buf_init(&s->arena, (size_t)1 << 31);
     ifx_buf_init(&s->state, (size_t)1 << 30);
     ifxi_cursor_init(&s->cursor, cfg->initial_offset_ns);
@@ -601,7 +595,6 @@ void ifx_source_close(ifx_source *s)
     ifxi_cursor_free(&s->cursor);
     ifx_rows_reader_free(&s->reader);
     ifx_buf_free(&s->query);
-    ifx_buf_free(&s->body);
     ifx_buf_free(&s->arena);
     ifx_buf_free(&s->state);
     free(s->kept);

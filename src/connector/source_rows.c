@@ -33,6 +33,58 @@ static char *digits_back(uint64_t v, char *end)
     return end;
 }
 
+/* The answer's own text of a double, when it already is what ifxi_float_format_positional
+ * writes for the value: -?(0|[1-9][0-9]*)(.[0-9]+)? with at most 15 significant digits, not
+ * zero, and no smaller than 1e-20 (normal numbers). Every decimal of at most 15 significant
+ * digits reads back to itself through a double (DBL_DIG), so its digits, trailing zeros of the
+ * fraction trimmed, are the shortest that read back, written positionally. Formatting the
+ * double again (printf and strtod, a quarter of the source's time) is skipped. Returns the
+ * length of the text to write (the point dropped with an empty fraction), or 0 to format. */
+static size_t float_text(const char *p, size_t len)
+{
+    size_t i = 0, int_start, end, sig = 0, lead = 0;
+    bool nonzero = false;
+
+    if (!p || len == 0 || len > 40)
+        return 0;
+    if (p[i] == '-')
+        i++;
+    int_start = i;
+    while (i < len && p[i] >= '0' && p[i] <= '9')
+        i++;
+    if (i == int_start || (p[int_start] == '0' && i - int_start > 1))
+        return 0;
+    for (size_t k = int_start; k < i; k++)
+        if (p[k] != '0' || nonzero)
+            nonzero = true, sig++;
+    end = i;
+    if (i < len) {
+        if (p[i] != '.' || i + 1 == len)
+            return 0;
+        size_t frac = ++i;
+        while (i < len && p[i] >= '0' && p[i] <= '9')
+            i++;
+        if (i != len)
+            return 0;
+        end = len;
+        while (end > frac && p[end - 1] == '0')
+            end--;
+        for (size_t k = frac; k < end; k++) {
+            if (!nonzero && p[k] == '0') {
+                lead++;
+                continue;
+            }
+            nonzero = true;
+            sig++;
+        }
+        if (end == frac)
+            end = frac - 1; /* no fraction left: drop the point */
+    }
+    if (!nonzero || sig > 15 || lead > 19)
+        return 0;
+    return end;
+}
+
 static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
 {
     char tmp[IFX_LP_FLOAT_MAX > IFX_RFC3339_MAX ? IFX_LP_FLOAT_MAX + 2 : IFX_RFC3339_MAX];
@@ -52,6 +104,12 @@ static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
         p = digits_back(v->v.u, end);
         return ifx_buf_append(b, p, (size_t)(end - p));
     case IFX_VAL_F64:
+        if ((n = float_text(v->text.p, v->text.len)) != 0) {
+            memcpy(tmp, v->text.p, n);
+            if (!memchr(tmp, '.', n))
+                memcpy(tmp + n, ".0", 2), n += 2;
+            return ifx_buf_append(b, tmp, n);
+        }
         /* JSON has no NaN or infinity */
         if (!(n = ifxi_float_format_positional(v->v.f, tmp)))
             return ifx_buf_puts(b, "null");

@@ -324,6 +324,7 @@ static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *ou
         return parse_u64(p, len, &out->v.u) ? IFX_OK : IFX_E_INVALID;
     case IFX_COL_DOUBLE:
         out->type = IFX_VAL_F64;
+        out->text.p = NULL;
         /* Go's FormatFloat(v, 'f', -1, 64) writes these three by name. */
         if (ifx_rows_eq(p, len, "+Inf") || ifx_rows_eq(p, len, "Inf")) {
             out->v.f = INFINITY;
@@ -342,6 +343,8 @@ static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *ou
         num.p = p;
         num.len = len;
         rc = ifxi_json_get_double(&num, &out->v.f, why);
+        out->text.p = p;
+        out->text.len = len;
         if (rc == IFX_E_INVALID && !strstr(why->msg, "out of the double range"))
             why->msg[0] = '\0';
         return rc;

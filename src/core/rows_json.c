@@ -108,6 +108,8 @@ static ifx_rc json_value(ifx_rows_ctx *c, size_t n, const ifx_column *col, const
                                   ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown),
                                   e.msg);
         out->type = IFX_VAL_F64;
+        out->text.p = v->p;
+        out->text.len = v->len;
         return IFX_OK;
     case IFX_JSON_TRUE:
     case IFX_JSON_FALSE:

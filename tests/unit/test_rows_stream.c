@@ -324,7 +324,8 @@ static ifx_rc count_row(void *ud, const ifx_row *row, ifx_err *err)
 
 static void test_bounded_carry(void **state)
 {
-    static const char line[] = "{\"host\":\"server-01\",\"v\":1.25,\"time\":\"2026-01-01T00:00:00\"}\n";
+    static const char line[] =
+        "{\"host\":\"server-01\",\"v\":1.25,\"time\":\"2026-01-01T00:00:00\"}\n";
     ifx_rows_reader r;
     ifx_rows_stream s;
     ifx_err e;
