@@ -50,10 +50,31 @@ static void assert_same_payload(const char *text)
 static void test_float_text(void **state)
 {
     static const char *const cases[] = {
-        "0.5",    "-0.5",   "12.34",  "12.340", "100.0",     "100",     "0.0",   "-0.0",
-        "0",      "0.001",  "1e-7",   "1.5e3",  "+1.5",      "01.5",    ".5",    "5.",
-        "1.0000", "-7.25",  "3.14159265358979", "0.30000000000000004", "123456789012345.5",
-        "12345678901234.5", "0.00000000000000000001", "0.000000000000000000001", "9007199254740993.0",
+        "0.5",
+        "-0.5",
+        "12.34",
+        "12.340",
+        "100.0",
+        "100",
+        "0.0",
+        "-0.0",
+        "0",
+        "0.001",
+        "1e-7",
+        "1.5e3",
+        "+1.5",
+        "01.5",
+        ".5",
+        "5.",
+        "1.0000",
+        "-7.25",
+        "3.14159265358979",
+        "0.30000000000000004",
+        "123456789012345.5",
+        "12345678901234.5",
+        "0.00000000000000000001",
+        "0.000000000000000000001",
+        "9007199254740993.0",
     };
     char text[64];
     uint64_t x = 88172645463325252ULL;
@@ -83,7 +104,8 @@ static void test_float_text(void **state)
             int start = 0;
             while (start < digits - point - 1 && d[start] == '0')
                 start++;
-            memcpy(text + k, d + start, (size_t)(digits - point - start)), k += digits - point - start;
+            memcpy(text + k, d + start, (size_t)(digits - point - start)),
+                k += digits - point - start;
             if (point) {
                 text[k++] = '.';
                 memcpy(text + k, d + digits - point, (size_t)point), k += point;
