@@ -133,10 +133,13 @@ IFX_EXTERN ifx_rc ifx_rows_read(ifx_rows_reader *r, ifx_result_format fmt, const
 /* Streaming: an answer read as it arrives, in chunks split anywhere (inside a UTF-8 sequence, an
  * escape, a number, a quoted CSV cell or its CR LF). Rows are handed to fn as soon as the chunks
  * hold them whole; a stream keeps only the bytes of the record in progress (v3 JSONL and the CSV
- * formats: one line, or one CSV record). V1_JSON and V3_JSON are one JSON document, which this
- * version still reads whole at ifx_rows_stream_end (the stream keeps the answer until then).
+ * formats: one line, or one CSV record; V1_JSON: one row of "values", or a series' head). V3_JSON
+ * is still read whole at ifx_rows_stream_end (the stream keeps the answer until then).
  * Rows, errors and their byte offsets (counted from the start of the answer) are those
- * ifx_rows_read gives on the whole answer; a stream that failed stays failed.
+ * ifx_rows_read gives on the whole answer, with one exception: V1_JSON rows are delivered as
+ * they arrive, so an answer that fails later (a syntax error, a cut, an "error" after "results")
+ * may have delivered rows that ifx_rows_read, which validates each document first, would not
+ * have; its syntax errors are worded differently. A stream that failed stays failed.
  *
  * Thread safety: a stream, like its reader, belongs to one thread at a time. */
 typedef struct ifx_rows_stream {
@@ -144,11 +147,13 @@ typedef struct ifx_rows_stream {
     ifx_result_format fmt;
     ifx_row_fn fn;
     void *ud;
-    ifx_buf carry; /* bytes of the answer not read yet: the record in progress */
-    size_t base;   /* offset in the answer of carry.data[0] */
-    size_t total;  /* bytes fed so far */
-    bool whole;    /* the format is read whole at the end */
-    ifx_rc failed; /* the first error, returned again by later calls */
+    ifx_buf carry;   /* bytes of the answer not read yet: the record in progress */
+    size_t base;     /* offset in the answer of carry.data[0] */
+    size_t total;    /* bytes fed so far */
+    bool whole;      /* the format is read whole at the end */
+    bool values;     /* v1: records end anywhere; read again once the carry has doubled */
+    size_t retry_at; /* v1: the carry's length at which to read again */
+    ifx_rc failed;   /* the first error, returned again by later calls */
 } ifx_rows_stream;
 
 /* Starts reading one answer in format fmt with reader r (borrowed until ifx_rows_stream_free),

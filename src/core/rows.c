@@ -29,6 +29,7 @@ void ifx_rows_reader_free(ifx_rows_reader *r)
         free(pv->cells);
         free(pv->info);
         ifx_buf_free(&pv->keep);
+        ifx_buf_free(&pv->v1_head);
         free(pv);
     }
     r->cols = NULL;
@@ -55,8 +56,8 @@ long ifx_row_find(const ifx_row *row, const char *name)
 
 /* Runs the reader of fmt on body[0..len), a window of the answer at offset base of it. */
 static ifx_rc read_window(ifx_rows_reader *r, ifx_result_format fmt, const char *body, size_t len,
-                          size_t base, bool more, size_t *consumed, ifx_row_fn fn, void *ud,
-                          ifx_err *err)
+                          size_t base, bool more, bool stream, size_t *consumed, ifx_row_fn fn,
+                          void *ud, ifx_err *err)
 {
     ifx_rows_ctx c;
     ifx_rc rc;
@@ -66,6 +67,7 @@ static ifx_rc read_window(ifx_rows_reader *r, ifx_result_format fmt, const char 
         if (!pv)
             return ifx_err_set(err, IFX_E_NOMEM, "ifx_rows_read: out of memory");
         ifx_buf_init(&pv->keep, IFX_ROWS_BUF_CAP);
+        ifx_buf_init(&pv->v1_head, IFX_ROWS_BUF_CAP);
         r->priv = pv;
     }
     c.r = r;
@@ -78,6 +80,7 @@ static ifx_rc read_window(ifx_rows_reader *r, ifx_result_format fmt, const char 
     c.unit = "line";
     c.base = base;
     c.more = more;
+    c.stream = stream;
     c.consumed = len;
     switch (fmt) {
     case IFX_RESULT_V1_JSON:
@@ -108,7 +111,7 @@ static ifx_rc read_window(ifx_rows_reader *r, ifx_result_format fmt, const char 
         ifx_err_clear(err);
         *consumed = c.consumed;
     } else if (err->offset != IFX_NO_OFFSET) {
-        err->offset += base;
+        err->offset += c.base; /* a reader may have read a copy of its own (v1: a series head) */
     }
     return rc;
 }
@@ -128,7 +131,7 @@ ifx_rc ifx_rows_read(ifx_rows_reader *r, ifx_result_format fmt, const char *body
         body = "";
     if (r->priv)
         ((ifx_rows_priv *)r->priv)->started = false;
-    return read_window(r, fmt, body, len, 0, false, &consumed, fn, ud, err);
+    return read_window(r, fmt, body, len, 0, false, false, &consumed, fn, ud, err);
 }
 
 /* ---- streaming ------------------------------------------------------------------------------ */
@@ -141,7 +144,8 @@ void ifx_rows_stream_init(ifx_rows_stream *s, ifx_rows_reader *r, ifx_result_for
     s->fmt = fmt;
     s->fn = fn;
     s->ud = ud;
-    s->whole = fmt == IFX_RESULT_V1_JSON || fmt == IFX_RESULT_V3_JSON;
+    s->whole = fmt == IFX_RESULT_V3_JSON;
+    s->values = fmt == IFX_RESULT_V1_JSON;
     ifx_buf_init(&s->carry, max_record ? max_record : IFX_ROWS_BUF_CAP);
     if (r->priv)
         ((ifx_rows_priv *)r->priv)->started = false;
@@ -157,7 +161,7 @@ static ifx_rc stream_step(ifx_rows_stream *s, bool more, ifx_err *err)
 {
     size_t consumed = 0;
     ifx_rc rc = read_window(s->reader, s->fmt, s->carry.data ? s->carry.data : "", s->carry.len,
-                            s->base, more, &consumed, s->fn, s->ud, err);
+                            s->base, more, true, &consumed, s->fn, s->ud, err);
     if (rc)
         return s->failed = rc;
     if (consumed) {
@@ -192,6 +196,18 @@ ifx_rc ifx_rows_stream_feed(ifx_rows_stream *s, const char *p, size_t len, ifx_e
     s->total += len;
     if (s->whole)
         return carry_append(s, p, len, err);
+    if (s->values && s->carry.len) {
+        /* v1: a value ends anywhere, not at a line end; try again once the carry has doubled
+         * (a long value fed in small chunks is then scanned a bounded number of times) */
+        if ((rc = carry_append(s, p, len, err)))
+            return rc;
+        if (s->carry.len < s->retry_at)
+            return IFX_OK;
+        if ((rc = stream_step(s, true, err)))
+            return rc;
+        s->retry_at = 2 * s->carry.len;
+        return IFX_OK;
+    }
     /* A record ends at a line end. The record in progress is completed line by line: without a
      * line end in the new bytes nothing new is whole, and a long record fed byte by byte is not
      * scanned again for every byte. */
@@ -208,10 +224,11 @@ ifx_rc ifx_rows_stream_feed(ifx_rows_stream *s, const char *p, size_t len, ifx_e
         return IFX_OK;
     /* Nothing carried: the records the chunk holds whole are read in place, the rest kept. */
     size_t consumed = 0;
-    rc = read_window(s->reader, s->fmt, p, len, s->base, true, &consumed, s->fn, s->ud, err);
+    rc = read_window(s->reader, s->fmt, p, len, s->base, true, true, &consumed, s->fn, s->ud, err);
     if (rc)
         return s->failed = rc;
     s->base += consumed;
+    s->retry_at = 2 * (len - consumed);
     return carry_append(s, p + consumed, len - consumed, err);
 }
 

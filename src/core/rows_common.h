@@ -64,6 +64,16 @@ typedef struct ifx_rows_priv {
     bool started;
     size_t line;
     ifx_rows_csv_state csv;
+    /* v1: the series being read (its row's columns, measurement and table) */
+    ifx_row v1_row;
+    size_t v1_ncolumns;
+    long v1_time_col;
+    /* v1 streaming: where the reader stands in the document (see rows_json.c) */
+    int v1_level, v1_phase;
+    bool v1_saw_results, v1_saw_doc;
+    size_t v1_doc_at; /* offset of the document's '{' in the answer */
+    int64_t v1_series;
+    ifx_buf v1_head; /* a series' text up to its "values" array, closed: "...[]}" */
 } ifx_rows_priv;
 
 /* One ifx_rows_read call. */
@@ -84,6 +94,7 @@ typedef struct ifx_rows_ctx {
     size_t base;
     bool more;
     size_t consumed;
+    bool stream; /* called by ifx_rows_stream (v1 then reads value by value) */
 } ifx_rows_ctx;
 
 /* Cap of the scratch and keep buffers: the body itself is capped by whoever fetched it, and no

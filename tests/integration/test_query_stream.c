@@ -26,10 +26,10 @@
 typedef struct server {
     int fd, port;
     pthread_t thread;
-    const char *head;     /* what each line of the answer is */
-    size_t lines;         /* then this many lines */
-    const char *line;     /* of this text */
-    const char *tail;     /* then this */
+    const char *head; /* what each line of the answer is */
+    size_t lines;     /* then this many lines */
+    const char *line; /* of this text */
+    const char *tail; /* then this */
 } server;
 
 static bool send_all(int fd, const char *p, size_t n)

@@ -270,15 +270,97 @@ static void test_v3_csv(void **state)
     CHECK(IFX_RESULT_V3_CSV, "host,time\na,b,c\n");
 }
 
-static void test_whole_formats(void **state)
+static void test_v1_json(void **state)
 {
     (void)state;
     CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\","
                               "\"tags\":{\"host\":\"a\"},\"columns\":[\"time\",\"v\"],\"values\":"
                               "[[1767225600000000000,1.5],[1767225600000000001,null]]}]}]}\n");
+    /* two series, several results, strings with brackets and escaped quotes, nested values */
+    CHECK(
+        IFX_RESULT_V1_JSON,
+        "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"c\\\"pu\",\"tags\":{\"h\":\"\","
+        "\"r\":\"x]\"},\"columns\":[\"time\",\"s\",\"n\"],\"values\":[[1,\"a]\\\\\",[1,{\"b\":2}]],"
+        "[2,\"caf\xc3\xa9\\u00e9\",-12.5e3],[3,true,18446744073709551615]],\"partial\":true},"
+        "{\"name\":\"mem\",\"columns\":[\"time\",\"v\"],\"values\":[[4,\"2018-01-01\"]]}]},"
+        "{\"statement_id\":1},{\"statement_id\":2,\"series\":[{\"name\":\"d\",\"columns\":["
+        "\"time\"],"
+        "\"values\":[[\"2018-01-01T00:00:00Z\"]]}]}]}\n"
+        "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"columns\":[\"time\"],"
+        "\"values\":[[5],[6]]}]}]}\n");
+    /* pretty documents; a series without values; values before columns */
+    CHECK(IFX_RESULT_V1_JSON,
+          "{\n  \"results\": [\n    {\n      \"statement_id\": 0\n    }\n  ]\n}\n"
+          "{\n  \"results\": [{\"series\": [{\"name\": \"m\", \"columns\": "
+          "[\"time\"],\n  \"values\": [[\"2018-01-01T00:00:00Z\"] , [ 7 ] ]}]}]\n}\n");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"series\":[{\"name\":\"m\",\"columns\":[\"a\"]},"
+                              "{\"values\":[[1],[2]],\"columns\":[\"a\"],\"name\":\"late\"}]}]}");
+    /* server errors, shape errors, an empty answer, a cut answer */
     CHECK(IFX_RESULT_V1_JSON, "");
+    CHECK(IFX_RESULT_V1_JSON, " \n ");
     CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"c");
     CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"statement_id\":0,\"error\":\"boom\"}]}\n");
+    CHECK(IFX_RESULT_V1_JSON, "{\"error\":\"missing required parameter \\\"q\\\"\"}");
+    CHECK(IFX_RESULT_V1_JSON,
+          "{\"results\":[{\"series\":[{\"columns\":[\"time\"],\"values\":[[1]]}]}]}"
+          "\n{\"results\":[{\"statement_id\":0,\"error\":\"max-row-limit\"}]}\n");
+    CHECK(IFX_RESULT_V1_JSON, "[]");
+    CHECK(IFX_RESULT_V1_JSON, "{}");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"series\":[{\"columns\":[\"time\",\"v\"],"
+                              "\"values\":[[1,2],[1]]}]}]}");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"series\":[{\"columns\":[\"time\"],"
+                              "\"values\":[[1],[\"noon\"]]}]}]}");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"series\":[{\"columns\":[1],\"values\":[]}]}]}");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"series\":[{\"columns\":[\"a\"],\"tags\":{\"t\":1},"
+                              "\"values\":[[1]]}]}]}");
+    CHECK(IFX_RESULT_V1_JSON,
+          "{\"results\":[{\"series\":[{\"columns\":[\"a\"],\"values\":[1]}]}]}");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"series\":{}}]}");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"series\":[1]}]}");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[1]}");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"error\":{\"code\":5}}]}");
+    CHECK(IFX_RESULT_V1_JSON, "{\"results\":[{\"error\":null,\"series\":null}],\"error\":null}");
+}
+
+/* v1 answers that fail after rows: a stream delivers rows as they come, a whole read validates
+ * each document first; the outcome is the same failure, and the whole read's rows come first. */
+static void check_v1_late_failure(const char *body, size_t len)
+{
+    outcome want, got;
+    ifx_rows_reader r;
+    ifx_rows_reader_init(&r);
+    outcome_init(&want);
+    read_whole(IFX_RESULT_V1_JSON, body, len, &want);
+    assert_int_not_equal(want.rc, IFX_OK);
+    for (size_t cut = 0; cut <= len; cut++) {
+        split_state st = {cut, false};
+        outcome_init(&got);
+        read_stream(&r, IFX_RESULT_V1_JSON, body, len, split_size, &st, &got);
+        assert_int_equal(got.rc, want.rc);
+        assert_true(got.rows.len >= want.rows.len);
+        assert_memory_equal(got.rows.data ? got.rows.data : "",
+                            want.rows.data ? want.rows.data : "", want.rows.len);
+        ifx_buf_free(&got.rows);
+    }
+    ifx_buf_free(&want.rows);
+    ifx_rows_reader_free(&r);
+}
+
+static void test_v1_late_failures(void **state)
+{
+    (void)state;
+#define LATE(lit) check_v1_late_failure(lit, sizeof lit - 1)
+    LATE("{\"results\":[{\"series\":[{\"columns\":[\"time\"],\"values\":[[1],[2]]}]}]} x");
+    LATE("{\"results\":[{\"series\":[{\"columns\":[\"time\"],\"values\":[[1],[2],[3");
+    LATE("{\"results\":[{\"series\":[{\"columns\":[\"time\"],\"values\":[[1],[2]]}]}],"
+         "\"error\":\"late\"}");
+    LATE("{\"results\":[{\"series\":[{\"columns\":[\"time\"],\"values\":[[1],[2]]}]}]");
+#undef LATE
+}
+
+static void test_whole_formats(void **state)
+{
+    (void)state;
     CHECK(IFX_RESULT_V3_JSON, "[{\"a\":1,\"time\":\"2026-01-01T00:00:00\"},{\"a\":\"\\u00e9\"}]");
     CHECK(IFX_RESULT_V3_JSON, "[{\"a\":1},");
 }
@@ -360,9 +442,10 @@ static void test_bounded_carry(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v3_jsonl),       cmocka_unit_test(test_v2_csv),
-        cmocka_unit_test(test_v3_csv),         cmocka_unit_test(test_whole_formats),
-        cmocka_unit_test(test_callback_stops), cmocka_unit_test(test_bounded_carry),
+        cmocka_unit_test(test_v3_jsonl),         cmocka_unit_test(test_v2_csv),
+        cmocka_unit_test(test_v3_csv),           cmocka_unit_test(test_v1_json),
+        cmocka_unit_test(test_v1_late_failures), cmocka_unit_test(test_whole_formats),
+        cmocka_unit_test(test_callback_stops),   cmocka_unit_test(test_bounded_carry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
