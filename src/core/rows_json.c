@@ -576,9 +576,9 @@ static ifx_rc v1_document(ifx_rows_ctx *c, const ifx_json_val *doc, int64_t *ser
 /* ---- v1 streaming: value by value ---------------------------------------------------------- */
 
 /* Where the streaming v1 reader stands: the level it is in, and within it whether a value, a
- * ',' or the end comes next. A series is read whole when the window holds it whole; otherwise
- * its head (the keys before "values") is read at once, pinned until "values" starts, and then
- * its rows one by one. */
+ * ',' or the end comes next. A series' head (the keys before "values", "columns" among them) is
+ * read at once, pinned until "values" starts, and then its rows one by one; a series without
+ * that shape is read whole. Keys after "values" are skipped. */
 enum { L_TOP, L_DOC, L_RESULTS, L_RESULT, L_SERIES, L_VALUES, L_SERIES_TAIL };
 enum { P_FIRST, P_NEXT, P_AFTER_COMMA }; /* after the opening bracket, after a value, after ',' */
 
@@ -881,25 +881,27 @@ static ifx_rc v1_stream(ifx_rows_ctx *c)
             return ifxi_rows_fail(c, 0, i, "a result is %s, not an object",
                                   ifxi_json_type_name(v.type));
         case L_SERIES:
-            if (ch == '{' && value_end(b, c->len, i, c->more, &end)) {
-                /* the whole series is here: read it as a whole document's */
+            if (ch == '{') {
+                /* The head path whenever the series has one, wherever the window ends, so that
+                 * how the answer is chunked never changes what is read. */
+                size_t rows_at = 0;
+                r = v1_stream_head(c, i, &rows_at, &rc);
+                if (r == 1)
+                    return v1_again(c);
+                if (r < 0)
+                    return rc;
+                if (r == 0) {
+                    pv->v1_level = L_VALUES, pv->v1_phase = P_FIRST;
+                    i = rows_at;
+                    continue;
+                }
+                /* no "values" array after "columns": read it whole, as a whole read does */
                 if ((r = v1_value(c, i, &v, &end, &rc)) != 0)
                     return r > 0 ? v1_again(c) : rc;
                 if ((rc = v1_series(c, &v, pv->v1_series++)))
                     return rc;
                 i = end;
                 pv->v1_phase = P_NEXT;
-                continue;
-            }
-            if (ch == '{') {
-                size_t rows_at = 0;
-                r = v1_stream_head(c, i, &rows_at, &rc);
-                if (r == 1 || r == 2)
-                    return v1_again(c); /* read it whole once it is here */
-                if (r < 0)
-                    return rc;
-                pv->v1_level = L_VALUES, pv->v1_phase = P_FIRST;
-                i = rows_at;
                 continue;
             }
             if ((r = v1_value(c, i, &v, &end, &rc)) != 0)
