@@ -35,7 +35,7 @@ typedef struct ifx_rows_colinfo {
     size_t name_off; /* offset of the name in keep, or SIZE_MAX when it points into the body */
     size_t def_off;  /* #default text in keep */
     size_t def_len;
-    size_t def_at; /* byte offset of the #default cell in the body, for messages */
+    size_t def_at; /* byte offset of the #default cell in the answer, for messages */
     ifx_value def; /* the parsed #default value */
 } ifx_rows_colinfo;
 

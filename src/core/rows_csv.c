@@ -403,7 +403,7 @@ static ifx_rc v2_annotation(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n
             ifx_rows_colinfo *inf = &pv->info[k - 1];
             inf->def_off = pv->keep.len;
             inf->def_len = cell->len;
-            inf->def_at = cell->at;
+            inf->def_at = c->base + cell->at; /* in the answer: a stream's window moves on */
             rc = ifx_buf_append(&pv->keep, cell->p, cell->len);
             if (rc)
                 return ifxi_rows_oom(c, rc);
@@ -461,13 +461,15 @@ static ifx_rc v2_header(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
         rc = v2_convert(inf->type, pv->keep.data + inf->def_off, inf->def_len, &inf->def, &why);
         if (rc == IFX_E_NOMEM)
             return ifxi_rows_oom(c, rc);
-        if (rc)
+        if (rc) {
+            c->base = 0; /* def_at is counted from the start of the answer */
             return ifxi_rows_fail(
                 c, st->defaults_line, inf->def_at,
                 "#default \"%s\" of column \"%s\" is not a %s%s%s",
                 ifxi_rows_excerpt(pv->keep.data + inf->def_off, inf->def_len, shown, sizeof shown),
                 ifxi_rows_excerpt(c->r->cols[k].name, c->r->cols[k].len, cname, sizeof cname),
                 type_names[inf->type], why.msg[0] ? ": " : "", why.msg);
+        }
     }
     st->table_col = find_column(c, st->ncols, "table");
     st->meas_col = find_column(c, st->ncols, "_measurement");

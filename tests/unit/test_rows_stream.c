@@ -256,6 +256,10 @@ static void test_v2_csv(void **state)
     CHECK(IFX_RESULT_V2_CSV, ",result,table,v\r\n,,0,a\"b\r\n");
     CHECK(IFX_RESULT_V2_CSV, ",result,table,v\r\n,,0,\"a\"b\r\n");
     CHECK(IFX_RESULT_V2_CSV, "#datatype,string,long,decimal\r\n,result,table,v\r\n");
+    /* a #default that is no value of its type, named once the header is read (found by the
+     * fuzzer: the offset of a cell of an earlier window) */
+    CHECK(IFX_RESULT_V2_CSV, "#datatype,string,long,double\r\n#default,_result,,x\r\n"
+                             ",result,table,v\r\n,,0,1\r\n");
     CHECK(IFX_RESULT_V2_CSV, ",result,table,v\r\n,,0,a\rb\r\n,,0,c\r");
 }
 
