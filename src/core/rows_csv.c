@@ -338,6 +338,10 @@ static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *ou
             out->v.f = NAN;
             return IFX_OK;
         }
+        out->text.p = p;
+        out->text.len = len;
+        if (ifxi_rows_fast_double(p, len, &out->v.f))
+            return IFX_OK;
         num.type = IFX_JSON_NUMBER;
         num.flags = 0;
         num.p = p;

@@ -99,6 +99,12 @@ static ifx_rc json_value(ifx_rows_ctx *c, size_t n, const ifx_column *col, const
                 return IFX_OK;
             }
         }
+        if (ifxi_rows_fast_double(v->p, v->len, &out->v.f)) {
+            out->type = IFX_VAL_F64;
+            out->text.p = v->p;
+            out->text.len = v->len;
+            return IFX_OK;
+        }
         ifx_err_clear(&e);
         rc = ifxi_json_get_double(v, &out->v.f, &e);
         if (rc == IFX_E_NOMEM)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ifx/rows.h"
+#include "core/rows_common.h"
 
 typedef struct outcome {
     ifx_buf rows;
@@ -443,6 +444,68 @@ static void test_bounded_carry(void **state)
     ifx_rows_reader_free(&r);
 }
 
+/* The readers' fast path for doubles gives strtod's value, bit for bit, or declines. */
+static void test_fast_double(void **state)
+{
+    static const char *const cases[] = {"0",
+                                        "-0",
+                                        "-0.0",
+                                        "1.5",
+                                        "12.34",
+                                        "1e22",
+                                        "1e23",
+                                        "123456789012345",
+                                        "1234567890123456",
+                                        "0.1",
+                                        "-7.25e-3",
+                                        "9007199254740993",
+                                        "1E5",
+                                        "1e+5",
+                                        "00.5",
+                                        "1.",
+                                        ".5",
+                                        "-",
+                                        "1e",
+                                        "1e-22",
+                                        "1e-23",
+                                        "4.9406564584124654e-324"};
+    char text[64];
+    uint64_t x = 0x243F6A8885A308D3ULL;
+    size_t taken = 0;
+    (void)state;
+
+    for (int n = -(int)(sizeof cases / sizeof cases[0]); n < 300000; n++) {
+        if (n < 0) {
+            snprintf(text, sizeof text, "%s", cases[n + (int)(sizeof cases / sizeof cases[0])]);
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int digits = 1 + (int)(x % 17), point = (int)((x >> 8) % 18), k = 0;
+            if ((x >> 20) & 1)
+                text[k++] = '-';
+            uint64_t y = x >> 24;
+            for (int j = 0; j < digits; j++, y = y * 6364136223846793005ULL + 1)
+                text[k++] = (char)('0' + (y >> 40) % 10);
+            if (point > 0 && point < digits) {
+                memmove(text + k - point + 1, text + k - point, (size_t)point);
+                text[k - point] = '.';
+                k++;
+            }
+            if ((x >> 30) % 3 == 0)
+                k += snprintf(text + k, sizeof text - (size_t)k, "e%d", (int)((x >> 32) % 61) - 30);
+            text[k] = '\0';
+        }
+        double fast, slow = strtod(text, NULL);
+        if (ifxi_rows_fast_double(text, strlen(text), &fast)) {
+            taken++;
+            if (memcmp(&fast, &slow, sizeof fast) != 0) {
+                print_error("%s: fast %.17g, strtod %.17g\n", text, fast, slow);
+                fail();
+            }
+        }
+    }
+    assert_true(taken > 100000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_v3_csv),           cmocka_unit_test(test_v1_json),
         cmocka_unit_test(test_v1_late_failures), cmocka_unit_test(test_whole_formats),
         cmocka_unit_test(test_callback_stops),   cmocka_unit_test(test_bounded_carry),
+        cmocka_unit_test(test_fast_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
