@@ -85,6 +85,29 @@ static size_t float_text(const char *p, size_t len)
     return end;
 }
 
+/* A JSON string: most names and values need no escape, and are copied whole after one scan. */
+static ifx_rc json_string(ifx_buf *b, const char *p, size_t n)
+{
+    size_t i = 0;
+    ifx_rc rc;
+
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            return ifxi_json_append_string(b, p, n);
+        i++;
+    }
+    if ((rc = ifx_buf_reserve(b, n + 2)))
+        return rc;
+    char *w = b->data + b->len;
+    w[0] = '"';
+    memcpy(w + 1, p, n);
+    w[n + 1] = '"';
+    w[n + 2] = '\0'; /* as ifx_buf_append leaves it */
+    b->len += n + 2;
+    return IFX_OK;
+}
+
 static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
 {
     char tmp[IFX_LP_FLOAT_MAX > IFX_RFC3339_MAX ? IFX_LP_FLOAT_MAX + 2 : IFX_RFC3339_MAX];
@@ -118,10 +141,10 @@ static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
             memcpy(tmp + n, ".0", 3), n += 2;
         return ifx_buf_append(b, tmp, n);
     case IFX_VAL_STRING:
-        return ifxi_json_append_string(b, v->v.s.p, v->v.s.len);
+        return json_string(b, v->v.s.p, v->v.s.len);
     case IFX_VAL_TIME:
         n = ifx_time_format_rfc3339(v->v.i, tmp);
-        return ifxi_json_append_string(b, tmp, n);
+        return json_string(b, tmp, n);
     }
     return IFX_E_USAGE;
 }
@@ -208,8 +231,8 @@ ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf
             if (!c->include_metadata && NAMED(col, "iox::measurement"))
                 continue;
             if ((!first && (rc = ifx_buf_putc(out, ','))) ||
-                (rc = ifxi_json_append_string(out, col->name, col->len)) ||
-                (rc = ifx_buf_putc(out, ':')) || (rc = json_value(out, &row->vals[i])))
+                (rc = json_string(out, col->name, col->len)) || (rc = ifx_buf_putc(out, ':')) ||
+                (rc = json_value(out, &row->vals[i])))
                 break;
             first = false;
         }
