@@ -66,10 +66,12 @@ typedef struct response {
     bool truncated;
     size_t dropped; /* bytes read and not kept (keep_head) */
     uint64_t retry_after_ms;
-    bool retry_after_number;     /* a Retry-After header came with a number (not a date) */
-    char version[64];            /* X-Influxdb-Version */
-    char build[32];              /* X-Influxdb-Build */
-    struct query_stream *stream; /* a query answer read as it arrives, or NULL */
+    bool retry_after_number; /* a Retry-After header came with a number (not a date) */
+    char version[64];        /* X-Influxdb-Version */
+    char build[32];          /* X-Influxdb-Build */
+
+    /* A query answer read as it arrives (ifx_client_query_rows), or NULL. */
+    struct query_stream *stream;
 } response;
 
 /* A query answer handed to a rows stream as it arrives (ifx_client_query_rows). A 2xx answer
