@@ -185,6 +185,89 @@ void ifxi_source_rows_identity(const ifx_row *row, uint64_t *h1_out, uint64_t *h
     *h2_out = h2;
 }
 
+static bool plain(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* One member of the payload object, ("," unless first) "name":value. The common member (a name
+ * and value without escapes, a number, a time) is written with one reservation; the rest by the
+ * general functions above. */
+static ifx_rc member(ifx_buf *out, const ifx_column *col, const ifx_value *v, bool first)
+{
+    char tmp[IFX_RFC3339_MAX > 24 ? IFX_RFC3339_MAX : 24];
+    char *end = tmp + sizeof tmp;
+    const char *vp = tmp;
+    size_t vn = 0;
+    bool quote = false, point = false;
+    ifx_rc rc;
+
+    if (!plain(col->name, col->len))
+        goto general;
+    switch (v->type) {
+    case IFX_VAL_NULL:
+        vp = "null", vn = 4;
+        break;
+    case IFX_VAL_BOOL:
+        vp = v->v.b ? "true" : "false", vn = v->v.b ? 4 : 5;
+        break;
+    case IFX_VAL_I64: {
+        char *q = digits_back(v->v.i < 0 ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i, end);
+        if (v->v.i < 0)
+            *--q = '-';
+        vp = q, vn = (size_t)(end - q);
+        break;
+    }
+    case IFX_VAL_U64:
+        vp = digits_back(v->v.u, end);
+        vn = (size_t)(end - vp);
+        break;
+    case IFX_VAL_F64:
+        if (!(vn = float_text(v->text.p, v->text.len)))
+            goto general;
+        vp = v->text.p;
+        point = !memchr(vp, '.', vn);
+        break;
+    case IFX_VAL_STRING:
+        if (!plain(v->v.s.p, v->v.s.len))
+            goto general;
+        vp = v->v.s.p, vn = v->v.s.len, quote = true;
+        break;
+    case IFX_VAL_TIME:
+        vn = ifx_time_format_rfc3339(v->v.i, tmp);
+        quote = true;
+        break;
+    }
+    if ((rc = ifx_buf_reserve(out, col->len + vn + 8)))
+        return rc;
+    char *w = out->data + out->len;
+    if (!first)
+        *w++ = ',';
+    *w++ = '"';
+    memcpy(w, col->name, col->len), w += col->len;
+    *w++ = '"', *w++ = ':';
+    if (quote)
+        *w++ = '"';
+    memcpy(w, vp, vn), w += vn;
+    if (quote)
+        *w++ = '"';
+    if (point) /* a float stays a float: 2.0, not 2 */
+        *w++ = '.', *w++ = '0';
+    *w = '\0';
+    out->len = (size_t)(w - out->data);
+    return IFX_OK;
+general:
+    if ((!first && (rc = ifx_buf_putc(out, ','))) || (rc = json_string(out, col->name, col->len)) ||
+        (rc = ifx_buf_putc(out, ':')))
+        return rc;
+    return json_value(out, v);
+}
+
 ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf *out, ifx_err *err)
 {
     size_t start = out->len;
@@ -230,9 +313,7 @@ ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf
                 continue;
             if (!c->include_metadata && NAMED(col, "iox::measurement"))
                 continue;
-            if ((!first && (rc = ifx_buf_putc(out, ','))) ||
-                (rc = json_string(out, col->name, col->len)) || (rc = ifx_buf_putc(out, ':')) ||
-                (rc = json_value(out, &row->vals[i])))
+            if ((rc = member(out, col, &row->vals[i], first)))
                 break;
             first = false;
         }

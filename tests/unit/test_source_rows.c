@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,10 +117,56 @@ static void test_float_text(void **state)
     }
 }
 
+/* Every kind of member, plain and escaped, as the payload object writes it. */
+static void test_payload_members(void **state)
+{
+    ifx_config cfg;
+    ifx_column cols[] = {{"s", 1}, {"q\"n", 3},  {"e", 1}, {"n", 1},   {"b", 1},
+                         {"f", 1}, {"g", 1},     {"h", 1}, {"i", 1},   {"u", 1},
+                         {"t", 1}, {"table", 5}, {"z", 1}, {"nan", 3}, {"big", 3}};
+    ifx_value vals[15] = {
+        {.type = IFX_VAL_STRING, .v.s = {"caf\xc3\xa9", 5}},
+        {.type = IFX_VAL_STRING, .v.s = {"x", 1}},
+        {.type = IFX_VAL_STRING, .v.s = {"a\"b\n", 4}},
+        {.type = IFX_VAL_NULL},
+        {.type = IFX_VAL_BOOL, .v.b = false},
+        {.type = IFX_VAL_F64, .v.f = 2.5, .text = {"2.50", 4}},
+        {.type = IFX_VAL_F64, .v.f = 100, .text = {"100", 3}},
+        {.type = IFX_VAL_F64, .v.f = 1e-7},
+        {.type = IFX_VAL_I64, .v.i = INT64_MIN},
+        {.type = IFX_VAL_U64, .v.u = UINT64_MAX},
+        {.type = IFX_VAL_TIME, .v.i = 1767225600123456789LL},
+        {.type = IFX_VAL_I64, .v.i = 3},
+        {.type = IFX_VAL_I64, .v.i = 0},
+        {.type = IFX_VAL_F64, .v.f = NAN},
+        {.type = IFX_VAL_F64, .v.f = 1e300, .text = {"1e300", 5}},
+    };
+    ifx_row row = {.ncols = 15, .cols = cols, .vals = vals};
+    ifx_buf out;
+    ifx_err err;
+    (void)state;
+
+    memset(&cfg, 0, sizeof cfg);
+    ifx_buf_init(&out, 4096);
+    assert_int_equal(ifxi_source_rows_payload(&cfg, &row, &out, &err), IFX_OK);
+    char want[1024];
+    int k = snprintf(want, sizeof want, "%s",
+                     "{\"s\":\"caf\xc3\xa9\",\"q\\\"n\":\"x\",\"e\":\"a\\\"b\\n\",\"n\":null,"
+                     "\"b\":false,\"f\":2.5,\"g\":100.0,\"h\":0.0000001,"
+                     "\"i\":-9223372036854775808,\"u\":18446744073709551615,"
+                     "\"t\":\"2026-01-01T00:00:00.123456789Z\",\"z\":0,\"nan\":null,\"big\":1");
+    for (int z = 0; z < 300; z++)
+        want[k++] = '0'; /* 1e300 positionally: its text has an exponent, so it is formatted */
+    snprintf(want + k, sizeof want - (size_t)k, ".0}");
+    assert_string_equal(out.data, want);
+    ifx_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_float_text),
+        cmocka_unit_test(test_payload_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
