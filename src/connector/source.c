@@ -296,8 +296,8 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     count(s, polls, 1);
     s->nrows = 0;
     ifx_buf_reset(&s->arena);
-    /* Rows are read as the answer arrives: only the record in progress is kept, never the
-     * answer (v1 JSON excepted, still read whole). */
+    /* Rows are read as the answer arrives: only the record in progress is kept (a line, a CSV
+     * record, a v1 row or series head), never the answer. */
     uint64_t got = 0;
     rc = ifx_client_query_rows(s->client, s->lang, s->query.data, s->query.len, 0, &s->reader,
                                IFX_MAX_RESPONSE_BODY, keep_row, s, &got, err);

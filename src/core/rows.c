@@ -82,6 +82,7 @@ static ifx_rc read_window(ifx_rows_reader *r, ifx_result_format fmt, const char 
     c.more = more;
     c.stream = stream;
     c.consumed = len;
+    c.refused = false;
     switch (fmt) {
     case IFX_RESULT_V1_JSON:
         c.what = "v1 JSON";
@@ -110,7 +111,7 @@ static ifx_rc read_window(ifx_rows_reader *r, ifx_result_format fmt, const char 
     if (rc == IFX_OK) {
         ifx_err_clear(err);
         *consumed = c.consumed;
-    } else if (err->offset != IFX_NO_OFFSET) {
+    } else if (err->offset != IFX_NO_OFFSET && !c.refused) {
         err->offset += c.base; /* a reader may have read a copy of its own (v1: a series head) */
     }
     return rc;

@@ -82,6 +82,7 @@ ifx_rc ifxi_rows_deliver(ifx_rows_ctx *c, const ifx_row *row)
 
     if (rc == IFX_OK)
         return IFX_OK;
+    c->refused = true;
     if (c->err->msg[0] == '\0')
         ifx_err_set(c->err, rc, "%s: the row callback stopped the read (%s)", c->what,
                     ifx_rc_name(rc));

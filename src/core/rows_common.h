@@ -94,7 +94,8 @@ typedef struct ifx_rows_ctx {
     size_t base;
     bool more;
     size_t consumed;
-    bool stream; /* called by ifx_rows_stream (v1 then reads value by value) */
+    bool stream;  /* called by ifx_rows_stream (v1 then reads value by value) */
+    bool refused; /* the row callback stopped the read: its error is its own, offsets too */
 } ifx_rows_ctx;
 
 /* Cap of the scratch and keep buffers: the body itself is capped by whoever fetched it, and no

@@ -380,6 +380,15 @@ static ifx_rc refuse_second(void *ud, const ifx_row *row, ifx_err *err)
     return IFX_OK;
 }
 
+static ifx_rc refuse_second_at(void *ud, const ifx_row *row, ifx_err *err)
+{
+    int *n = ud;
+    (void)row;
+    if (++*n == 2)
+        return ifx_err_set_at(err, IFX_E_FULL, 5, "enough");
+    return IFX_OK;
+}
+
 static void test_callback_stops(void **state)
 {
     static const char body[] = "{\"v\":1}\n{\"v\":2}\n{\"v\":3}\n";
@@ -397,6 +406,19 @@ static void test_callback_stops(void **state)
     assert_int_equal(ifx_rows_stream_end(&s, &e), IFX_E_FULL);
     assert_int_equal(n, 2);
     ifx_rows_stream_free(&s);
+
+    /* the callback's own offset is passed on as it set it, as by a whole read */
+    n = 0;
+    ifx_rows_stream_init(&s, &r, IFX_RESULT_V3_JSONL, 0, refuse_second_at, &n);
+    assert_int_equal(ifx_rows_stream_feed(&s, body, 10, &e), IFX_OK);
+    assert_int_equal(ifx_rows_stream_feed(&s, body + 10, sizeof body - 11, &e), IFX_E_FULL);
+    assert_int_equal(e.offset, 5);
+    ifx_rows_stream_free(&s);
+    n = 0;
+    assert_int_equal(
+        ifx_rows_read(&r, IFX_RESULT_V3_JSONL, body, sizeof body - 1, refuse_second_at, &n, &e),
+        IFX_E_FULL);
+    assert_int_equal(e.offset, 5);
     ifx_rows_reader_free(&r);
 }
 
