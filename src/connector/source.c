@@ -27,6 +27,9 @@
  * source that once read a large answer should not hold it while it waits for the next). */
 #define RELEASE_BYTES ((size_t)8 << 20)
 
+/* Room the payload arena keeps ahead of the next payload (see keep_row). */
+#define ARENA_HEADROOM ((size_t)64 << 10)
+
 /* One row of an answer, as kept between reading and sending. */
 typedef struct kept_row {
     size_t payload_off, payload_len;
@@ -106,7 +109,8 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
         return ifx_err_set(err, IFX_E_INVALID, "column '%s' (cursor_field) is not a time",
                            c->cursor_field);
     if (s->nrows == s->cap_rows) {
-        size_t n = s->cap_rows ? s->cap_rows * 2 : 1024;
+        /* by half, not double: with the arena, the batch's heap (see ARENA_HEADROOM) */
+        size_t n = s->cap_rows ? s->cap_rows + s->cap_rows / 2 : 1024;
         kept_row *k = realloc(s->kept, n * sizeof *k);
         if (k)
             s->kept = k;
@@ -140,6 +144,13 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
         k->timestamp_us = t > 0 ? (uint64_t)(t / 1000) : 0;
     }
 
+    /* The arena is most of the batch's heap: grown by half rather than doubled, it leaves at
+     * most a third unused instead of a half (payloads under ARENA_HEADROOM never make it
+     * double; a larger one may). */
+    if (s->arena.alloc - s->arena.len < ARENA_HEADROOM &&
+        ifx_buf_reserve_exact(&s->arena, s->arena.alloc / 2 > ARENA_HEADROOM ? s->arena.alloc / 2
+                                                                             : ARENA_HEADROOM))
+        return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
     k->payload_off = s->arena.len;
     if ((rc = ifxi_source_rows_payload(c, row, &s->arena, err)))
         return rc;
