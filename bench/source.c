@@ -577,10 +577,18 @@ static bool bench_format(bench_http_server *srv, fake_influx *fi, format_desc *f
            (double)f->body.len / 1e6, (double)t.produced_bytes / t.runs / 1e6,
            (double)t.payload_bytes / (double)t.rows, t.send_s / t.run_s * 100.0,
            t.open_close_s / t.runs * 1e3);
+    /* One batch of messages: its payloads, as the goal of issue 13 counts it (at most twice
+     * that plus 16 MiB, whatever the answer's size). */
+    double batch_bytes = (double)t.payload_bytes / (double)t.runs;
+    double bound = 2.0 * batch_bytes + 16.0 * 1048576.0;
     if (alloc_track_available())
-        printf("            engine peak heap %.1f MiB = %.2fx the answer (body, rows, payloads, "
-               "messages); the host's ProducedMessages buffer %.1f MiB more\n",
-               (double)t.engine_heap / 1048576.0, (double)t.engine_heap / (double)f->body.len,
+        printf("            engine peak heap %.1f MiB (%zu bytes) = %.2fx the answer = %.2fx one "
+               "batch of payloads (%.1f MiB); goal <= 2x batch + 16 MiB = %.1f MiB: %s; the "
+               "host's ProducedMessages buffer %.1f MiB more\n",
+               (double)t.engine_heap / 1048576.0, t.engine_heap,
+               (double)t.engine_heap / (double)f->body.len, (double)t.engine_heap / batch_bytes,
+               batch_bytes / 1048576.0, bound / 1048576.0,
+               (double)t.engine_heap <= bound ? "met" : "NOT met",
                (double)h->out.alloc / 1048576.0);
 
     /* The ceiling: one memchr pass over the same answer, as many times as it was read. */
@@ -601,6 +609,9 @@ static bool bench_format(bench_http_server *srv, fake_influx *fi, format_desc *f
     if (alloc_track_available()) {
         snprintf(figure, sizeof figure, "source %s: engine peak heap", f->name);
         bench_table(figure, (double)t.engine_heap / (double)f->body.len, "x the answer", 0, "-");
+        snprintf(figure, sizeof figure, "source %s: engine peak heap", f->name);
+        bench_table(figure, (double)t.engine_heap / 1048576.0, "MiB", bound / 1048576.0,
+                    "the goal: 2x one batch of payloads + 16 MiB, MiB");
     }
     fflush(stdout);
     ok = true;

@@ -44,6 +44,13 @@ typedef struct ifx_value {
             size_t len;
         } s; /* STRING: UTF-8 (but see IFX_RESULT_V2_CSV), not NUL-terminated */
     } v;
+    /* F64 only: the number's decimal text as the answer wrote it (valid as long as the row), so
+     * that a consumer can pass it on without formatting the double again; p is NULL when the
+     * reader has none (NaN and infinities, values built by hand). Read it only for F64. */
+    struct {
+        const char *p;
+        size_t len;
+    } text;
 } ifx_value;
 
 typedef struct ifx_column {
@@ -122,6 +129,44 @@ IFX_EXTERN void ifx_rows_reader_free(ifx_rows_reader *r);
  * may be NULL. */
 IFX_EXTERN ifx_rc ifx_rows_read(ifx_rows_reader *r, ifx_result_format fmt, const char *body,
                                 size_t len, ifx_row_fn fn, void *ud, ifx_err *err);
+
+/* Streaming: an answer read as it arrives, in chunks split anywhere (inside a UTF-8 sequence, an
+ * escape, a number, a quoted CSV cell or its CR LF). Rows are handed to fn as soon as the chunks
+ * hold them whole; a stream keeps only the bytes of the record in progress (v3 JSONL and the CSV
+ * formats: one line, or one CSV record; V1_JSON: one row of "values", or a series' head). V3_JSON
+ * is still read whole at ifx_rows_stream_end (the stream keeps the answer until then).
+ * Rows, errors and their byte offsets (counted from the start of the answer) are those
+ * ifx_rows_read gives on the whole answer, with one exception: V1_JSON rows are delivered as
+ * they arrive, so an answer that fails later (a syntax error, a cut, an "error" after "results")
+ * may have delivered rows that ifx_rows_read, which validates each document first, would not
+ * have; its syntax errors are worded differently. A stream that failed stays failed.
+ *
+ * Thread safety: a stream, like its reader, belongs to one thread at a time. */
+typedef struct ifx_rows_stream {
+    ifx_rows_reader *reader; /* borrowed */
+    ifx_result_format fmt;
+    ifx_row_fn fn;
+    void *ud;
+    ifx_buf carry;   /* bytes of the answer not read yet: the record in progress */
+    size_t base;     /* offset in the answer of carry.data[0] */
+    size_t total;    /* bytes fed so far */
+    bool whole;      /* the format is read whole at the end */
+    bool values;     /* v1: records end anywhere; read again once the carry has doubled */
+    size_t retry_at; /* v1: the carry's length at which to read again */
+    ifx_rc failed;   /* the first error, returned again by later calls */
+} ifx_rows_stream;
+
+/* Starts reading one answer in format fmt with reader r (borrowed until ifx_rows_stream_free),
+ * handing each row to fn. Allocates nothing. max_record caps the bytes kept between chunks (one
+ * record, or the whole answer for the whole formats); 0 means no cap but memory. */
+IFX_EXTERN void ifx_rows_stream_init(ifx_rows_stream *s, ifx_rows_reader *r, ifx_result_format fmt,
+                                     size_t max_record, ifx_row_fn fn, void *ud);
+/* Feeds the next len bytes of the answer (borrowed for the call). Returns IFX_OK, or the error
+ * (as ifx_rows_read's) that stops the answer. */
+IFX_EXTERN ifx_rc ifx_rows_stream_feed(ifx_rows_stream *s, const char *p, size_t len, ifx_err *err);
+/* The answer is complete: reads what is left, and reports a truncated last record. */
+IFX_EXTERN ifx_rc ifx_rows_stream_end(ifx_rows_stream *s, ifx_err *err);
+IFX_EXTERN void ifx_rows_stream_free(ifx_rows_stream *s);
 
 /* Finds a column by name (NUL-terminated) in a row; returns the index of the first column with
  * that name, or -1 (also for a NULL row or name). */

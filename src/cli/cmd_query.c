@@ -220,8 +220,6 @@ int cmd_query(int argc, char **argv)
     ifx_query_lang lang = IFX_QUERY_DEFAULT;
     ifx_config cfg = {0};
     ifx_client *client = NULL;
-    ifx_buf body;
-    ifx_result_format fmt;
     ifx_rows_reader reader;
     printer p = {0};
     ifx_err err;
@@ -270,7 +268,6 @@ int cmd_query(int argc, char **argv)
     if (lang == IFX_QUERY_DEFAULT && cfg.version == IFX_VERSION_V3 &&
         cfg.query_language == IFX_QUERY_LANGUAGE_INFLUXQL)
         lang = IFX_QUERY_INFLUXQL;
-    ifx_buf_init(&body, IFX_MAX_RESPONSE_BODY);
     ifx_rows_reader_init(&reader);
     ifx_buf_init(&p.line, 64u << 20);
     ifx_buf_init(&p.header, 1 << 20);
@@ -278,8 +275,9 @@ int cmd_query(int argc, char **argv)
     p.format = format;
     if (ifx_detect_resolve_version(&cfg.version, &cfg.http, NULL, &err) ||
         ifx_client_new(cfg.version, &cfg.http, &client, &err) ||
-        ifx_client_query(client, lang, query, strlen(query), 0, &body, &fmt, &err) ||
-        ifx_rows_read(&reader, fmt, body.data ? body.data : "", body.len, print_row, &p, &err)) {
+        /* rows are printed as the answer arrives: a large answer is never held */
+        ifx_client_query_rows(client, lang, query, strlen(query), 0, &reader, IFX_MAX_RESPONSE_BODY,
+                              print_row, &p, NULL, &err)) {
         if (format == OUT_TABLE && p.ncols)
             flush_table(&p);
         cli_error("query: %s", err.msg);
@@ -296,7 +294,6 @@ out:
     ifx_buf_free(&p.line);
     ifx_buf_free(&p.header);
     ifx_buf_free(&p.cells);
-    ifx_buf_free(&body);
     ifx_client_free(client);
     ifx_config_free(&cfg);
     return status;

@@ -97,6 +97,20 @@ static int cmp_candidate(const void *pa, const void *pb)
     return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+/* Sorts by cmp (a total order: the index breaks ties), skipping the sort when the array is
+ * sorted already, which an answer in time order from one table is: the sort was a twentieth of
+ * the source's time for nothing. */
+static void sort_unless_sorted(void *base, size_t n, size_t size,
+                               int (*cmp)(const void *, const void *))
+{
+    const char *p = base;
+    for (size_t i = 1; i < n; i++)
+        if (cmp(p + (i - 1) * size, p + i * size) > 0) {
+            qsort(base, n, size, cmp);
+            return;
+        }
+}
+
 /* How many copies of hash the sorted array holds (binary search for both ends). */
 static size_t count_hash(const uint64_t *v, size_t n, uint64_t hash)
 {
@@ -178,7 +192,7 @@ ifx_rc ifxi_cursor_plan(const ifx_cursor *c, const ifx_cursor_row *rows, size_t 
         if (rows[i].time_ns < T)
             nbefore++;
     }
-    qsort(by_table, n, sizeof *by_table, cmp_table_ref);
+    sort_unless_sorted(by_table, n, sizeof *by_table, cmp_table_ref);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && by_table[j].table == by_table[i].table) {
@@ -233,7 +247,7 @@ ifx_rc ifxi_cursor_plan(const ifx_cursor *c, const ifx_cursor_row *rows, size_t 
     }
     if (any_full)
         new_time = frontier; /* >= T, checked above */
-    qsort(cand, ncand, sizeof *cand, cmp_candidate);
+    sort_unless_sorted(cand, ncand, sizeof *cand, cmp_candidate);
 
     /* Copies of one (time, hash) are the same value: deliver as many as the answer holds beyond
      * those already delivered (only rows at T can have been). */
@@ -378,68 +392,4 @@ ifx_rc ifxi_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err
     out->time_ns = (int64_t)ifx_le_get64(p + 5);
     out->nseen = out->cap = (size_t)count;
     return IFX_OK;
-}
-
-/* ---- identity hash ----------------------------------------------------------------------------
- *
- * Words of 8 bytes, read little-endian so that the value is the same on every machine (it is
- * persisted in the cursor state), each scrambled by a multiply-xorshift before it is folded into
- * the state, the tail padded with zeros (the length, folded in at the start, keeps "a" and "a\0"
- * apart), and a full-avalanche finalizer. Every step is a bijection of its 64-bit input.
- */
-
-#define HASH_GOLDEN 0x9E3779B97F4A7C15ULL /* 2^64 / golden ratio */
-#define HASH_MUL_A  0xD6E8FEB86659FD93ULL
-#define HASH_MUL_B  0xA0761D6478BD642FULL
-#define HASH_ADD    0x5851F42D4C957F2DULL
-
-static uint64_t rotl64(uint64_t x, int r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
-static uint64_t scramble_word(uint64_t w)
-{
-    w *= HASH_MUL_A;
-    w ^= w >> 32;
-    w *= HASH_MUL_B;
-    w ^= w >> 29;
-    return w;
-}
-
-static uint64_t fold(uint64_t h, uint64_t w)
-{
-    h ^= scramble_word(w);
-    return rotl64(h, 27) * HASH_GOLDEN + HASH_ADD;
-}
-
-static uint64_t finalize(uint64_t h)
-{
-    h ^= h >> 30;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 27;
-    h *= 0x94D049BB133111EBULL;
-    h ^= h >> 31;
-    return h;
-}
-
-uint64_t ifxi_cursor_hash64(const void *p, size_t len, uint64_t seed)
-{
-    const uint8_t *b = p;
-    uint64_t h = scramble_word(seed ^ HASH_ADD) ^ ((uint64_t)len * HASH_GOLDEN);
-
-    while (len >= 8) {
-        h = fold(h, ifx_le_get64(b));
-        b += 8;
-        len -= 8;
-    }
-    if (len) {
-        /* the last 1..7 bytes, little-endian and zero-extended, gathered in a register: most
-         * keys hashed are shorter than 8 bytes */
-        uint64_t tail = 0;
-        for (size_t i = 0; i < len; i++)
-            tail |= (uint64_t)b[i] << (8 * i);
-        h = fold(h, tail);
-    }
-    return finalize(h);
 }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include "ifx/buf.h"
 #include "ifx/error.h"
+#include "core/le.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,8 +95,72 @@ ifx_rc ifxi_cursor_encode(const ifx_cursor *c, ifx_buf *out);
 ifx_rc ifxi_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err *err);
 
 /* A 64-bit hash with good avalanche, for row identities (not cryptographic). The value depends
- * only on the bytes, len and seed, never on the machine (it is persisted): do not change it. */
-uint64_t ifxi_cursor_hash64(const void *p, size_t len, uint64_t seed);
+ * only on the bytes, len and seed, never on the machine (it is persisted): do not change it.
+ * Inline: the source hashes every column name and value of every row, twice, mostly a few bytes
+ * each, and the calls cost as much as the hashing. */
+/* ---- identity hash ----------------------------------------------------------------------------
+ *
+ * Words of 8 bytes, read little-endian so that the value is the same on every machine (it is
+ * persisted in the cursor state), each scrambled by a multiply-xorshift before it is folded into
+ * the state, the tail padded with zeros (the length, folded in at the start, keeps "a" and "a\0"
+ * apart), and a full-avalanche finalizer. Every step is a bijection of its 64-bit input.
+ */
+
+#define HASH_GOLDEN 0x9E3779B97F4A7C15ULL /* 2^64 / golden ratio */
+#define HASH_MUL_A  0xD6E8FEB86659FD93ULL
+#define HASH_MUL_B  0xA0761D6478BD642FULL
+#define HASH_ADD    0x5851F42D4C957F2DULL
+
+static inline uint64_t rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t scramble_word(uint64_t w)
+{
+    w *= HASH_MUL_A;
+    w ^= w >> 32;
+    w *= HASH_MUL_B;
+    w ^= w >> 29;
+    return w;
+}
+
+static inline uint64_t fold(uint64_t h, uint64_t w)
+{
+    h ^= scramble_word(w);
+    return rotl64(h, 27) * HASH_GOLDEN + HASH_ADD;
+}
+
+static inline uint64_t finalize(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBULL;
+    h ^= h >> 31;
+    return h;
+}
+
+static inline uint64_t ifxi_cursor_hash64(const void *p, size_t len, uint64_t seed)
+{
+    const uint8_t *b = p;
+    uint64_t h = scramble_word(seed ^ HASH_ADD) ^ ((uint64_t)len * HASH_GOLDEN);
+
+    while (len >= 8) {
+        h = fold(h, ifx_le_get64(b));
+        b += 8;
+        len -= 8;
+    }
+    if (len) {
+        /* the last 1..7 bytes, little-endian and zero-extended, gathered in a register: most
+         * keys hashed are shorter than 8 bytes */
+        uint64_t tail = 0;
+        for (size_t i = 0; i < len; i++)
+            tail |= (uint64_t)b[i] << (8 * i);
+        h = fold(h, tail);
+    }
+    return finalize(h);
+}
 
 #ifdef __cplusplus
 }

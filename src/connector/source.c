@@ -27,6 +27,9 @@
  * source that once read a large answer should not hold it while it waits for the next). */
 #define RELEASE_BYTES ((size_t)8 << 20)
 
+/* Room the payload arena keeps ahead of the next payload (see keep_row). */
+#define ARENA_HEADROOM ((size_t)64 << 10)
+
 /* One row of an answer, as kept between reading and sending. */
 typedef struct kept_row {
     size_t payload_off, payload_len;
@@ -45,7 +48,7 @@ struct ifx_source {
 
     ifx_cursor cursor; /* committed */
     ifx_rows_reader reader;
-    ifx_buf query, body, arena, state;
+    ifx_buf query, arena, state;
     kept_row *kept;
     ifx_cursor_row *crow;
     size_t nrows, cap_rows;
@@ -106,7 +109,8 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
         return ifx_err_set(err, IFX_E_INVALID, "column '%s' (cursor_field) is not a time",
                            c->cursor_field);
     if (s->nrows == s->cap_rows) {
-        size_t n = s->cap_rows ? s->cap_rows * 2 : 1024;
+        /* by half, not double: with the arena, the batch's heap (see ARENA_HEADROOM) */
+        size_t n = s->cap_rows ? s->cap_rows + s->cap_rows / 2 : 1024;
         kept_row *k = realloc(s->kept, n * sizeof *k);
         if (k)
             s->kept = k;
@@ -140,6 +144,13 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
         k->timestamp_us = t > 0 ? (uint64_t)(t / 1000) : 0;
     }
 
+    /* The arena is most of the batch's heap: grown by half rather than doubled, it leaves at
+     * most a third unused instead of a half (payloads under ARENA_HEADROOM never make it
+     * double; a larger one may). */
+    if (s->arena.alloc - s->arena.len < ARENA_HEADROOM &&
+        ifx_buf_reserve_exact(&s->arena, s->arena.alloc / 2 > ARENA_HEADROOM ? s->arena.alloc / 2
+                                                                             : ARENA_HEADROOM))
+        return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
     k->payload_off = s->arena.len;
     if ((rc = ifxi_source_rows_payload(c, row, &s->arena, err)))
         return rc;
@@ -285,7 +296,6 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
 {
     uint64_t limit = ifxi_cursor_query_limit(&s->cursor, s->cfg.batch_size);
     int64_t end = window_end(s);
-    ifx_result_format fmt;
     ifx_rc rc;
 
     *n_emit = 0;
@@ -297,16 +307,12 @@ static ifx_rc poll_once(ifx_source *s, size_t *n_emit, ifx_cursor *next, bool *f
     count(s, polls, 1);
     s->nrows = 0;
     ifx_buf_reset(&s->arena);
-    rc = ifx_client_query(s->client, s->lang, s->query.data, s->query.len, 0, &s->body, &fmt, err);
-    if (rc == IFX_OK) {
-        count(s, bytes_received, s->body.len);
-        rc = ifx_rows_read(&s->reader, fmt, s->body.data ? s->body.data : "", s->body.len, keep_row,
-                           s, err);
-        /* Every payload is in the arena now: a large answer need not stay alive while its
-         * batch is encoded and sent, when the host makes its own copy. */
-        if (s->body.alloc > RELEASE_BYTES)
-            ifx_buf_free(&s->body);
-    }
+    /* Rows are read as the answer arrives: only the record in progress is kept (a line, a CSV
+     * record, a v1 row or series head), never the answer. */
+    uint64_t got = 0;
+    rc = ifx_client_query_rows(s->client, s->lang, s->query.data, s->query.len, 0, &s->reader,
+                               IFX_MAX_RESPONSE_BODY, keep_row, s, &got, err);
+    count(s, bytes_received, got);
     if (rc && not_found_yet(err)) {
         /* nothing to read yet: the cursor stays, window or not (rows written later may be
          * older than the window's end) */
@@ -530,7 +536,6 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     ifx_cond_init_monotonic(&s->wake); /* waited on with deadlines */
     ifx_rows_reader_init(&s->reader);
     ifx_buf_init(&s->query, 16u << 20);
-    ifx_buf_init(&s->body, IFX_MAX_RESPONSE_BODY);
     ifx_buf_init(&s->arena, (size_t)1 << 31);
     ifx_buf_init(&s->state, (size_t)1 << 30);
     ifxi_cursor_init(&s->cursor, cfg->initial_offset_ns);
@@ -601,7 +606,6 @@ void ifx_source_close(ifx_source *s)
     ifxi_cursor_free(&s->cursor);
     ifx_rows_reader_free(&s->reader);
     ifx_buf_free(&s->query);
-    ifx_buf_free(&s->body);
     ifx_buf_free(&s->arena);
     ifx_buf_free(&s->state);
     free(s->kept);

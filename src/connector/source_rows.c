@@ -11,20 +11,18 @@
 #include "ifx/lp.h"
 #include "ifx/timeutil.h"
 
-/* Columns that describe the query rather than the data. */
+/* Columns that describe the query rather than the data. Checked on every column of every row:
+ * compare the length first, then the bytes (no strlen). */
 static bool bookkeeping(const ifx_column *c)
 {
-    static const char *const names[] = {"result", "table", "_start", "_stop"};
-    for (size_t i = 0; i < 4; i++)
-        if (c->len == strlen(names[i]) && memcmp(c->name, names[i], c->len) == 0)
-            return true;
+    if (c->len == 5)
+        return memcmp(c->name, "table", 5) == 0 || memcmp(c->name, "_stop", 5) == 0;
+    if (c->len == 6)
+        return memcmp(c->name, "result", 6) == 0 || memcmp(c->name, "_start", 6) == 0;
     return false;
 }
 
-static bool named(const ifx_column *c, const char *name)
-{
-    return c->len == strlen(name) && memcmp(c->name, name, c->len) == 0;
-}
+#define NAMED(c, lit) ((c)->len == sizeof(lit) - 1 && memcmp((c)->name, lit, sizeof(lit) - 1) == 0)
 
 /* Decimal digits of v, written backwards from end; returns where they start. */
 static char *digits_back(uint64_t v, char *end)
@@ -33,6 +31,81 @@ static char *digits_back(uint64_t v, char *end)
         *--end = (char)('0' + v % 10);
     while (v /= 10);
     return end;
+}
+
+/* The answer's own text of a double, when it already is what ifxi_float_format_positional
+ * writes for the value: -?(0|[1-9][0-9]*)(.[0-9]+)? with at most 15 significant digits, not
+ * zero, and no smaller than 1e-20 (normal numbers). Every decimal of at most 15 significant
+ * digits reads back to itself through a double (DBL_DIG), so its digits, trailing zeros of the
+ * fraction trimmed, are the shortest that read back, written positionally. Formatting the
+ * double again (printf and strtod, a quarter of the source's time) is skipped. Returns the
+ * length of the text to write (the point dropped with an empty fraction), or 0 to format. */
+static size_t float_text(const char *p, size_t len)
+{
+    size_t i = 0, int_start, end, sig = 0, lead = 0;
+    bool nonzero = false;
+
+    if (!p || len == 0 || len > 40)
+        return 0;
+    if (p[i] == '-')
+        i++;
+    int_start = i;
+    while (i < len && p[i] >= '0' && p[i] <= '9')
+        i++;
+    if (i == int_start || (p[int_start] == '0' && i - int_start > 1))
+        return 0;
+    for (size_t k = int_start; k < i; k++)
+        if (p[k] != '0' || nonzero)
+            nonzero = true, sig++;
+    end = i;
+    if (i < len) {
+        if (p[i] != '.' || i + 1 == len)
+            return 0;
+        size_t frac = ++i;
+        while (i < len && p[i] >= '0' && p[i] <= '9')
+            i++;
+        if (i != len)
+            return 0;
+        end = len;
+        while (end > frac && p[end - 1] == '0')
+            end--;
+        for (size_t k = frac; k < end; k++) {
+            if (!nonzero && p[k] == '0') {
+                lead++;
+                continue;
+            }
+            nonzero = true;
+            sig++;
+        }
+        if (end == frac)
+            end = frac - 1; /* no fraction left: drop the point */
+    }
+    if (!nonzero || sig > 15 || lead > 19)
+        return 0;
+    return end;
+}
+
+/* A JSON string: most names and values need no escape, and are copied whole after one scan. */
+static ifx_rc json_string(ifx_buf *b, const char *p, size_t n)
+{
+    size_t i = 0;
+    ifx_rc rc;
+
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            return ifxi_json_append_string(b, p, n);
+        i++;
+    }
+    if ((rc = ifx_buf_reserve(b, n + 2)))
+        return rc;
+    char *w = b->data + b->len;
+    w[0] = '"';
+    memcpy(w + 1, p, n);
+    w[n + 1] = '"';
+    w[n + 2] = '\0'; /* as ifx_buf_append leaves it */
+    b->len += n + 2;
+    return IFX_OK;
 }
 
 static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
@@ -54,6 +127,12 @@ static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
         p = digits_back(v->v.u, end);
         return ifx_buf_append(b, p, (size_t)(end - p));
     case IFX_VAL_F64:
+        if ((n = float_text(v->text.p, v->text.len)) != 0) {
+            memcpy(tmp, v->text.p, n);
+            if (!memchr(tmp, '.', n))
+                memcpy(tmp + n, ".0", 2), n += 2;
+            return ifx_buf_append(b, tmp, n);
+        }
         /* JSON has no NaN or infinity */
         if (!(n = ifxi_float_format_positional(v->v.f, tmp)))
             return ifx_buf_puts(b, "null");
@@ -62,10 +141,10 @@ static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
             memcpy(tmp + n, ".0", 3), n += 2;
         return ifx_buf_append(b, tmp, n);
     case IFX_VAL_STRING:
-        return ifxi_json_append_string(b, v->v.s.p, v->v.s.len);
+        return json_string(b, v->v.s.p, v->v.s.len);
     case IFX_VAL_TIME:
-        ifx_time_format_rfc3339(v->v.i, tmp);
-        return ifxi_json_append_string(b, tmp, strlen(tmp));
+        n = ifx_time_format_rfc3339(v->v.i, tmp);
+        return json_string(b, tmp, n);
     }
     return IFX_E_USAGE;
 }
@@ -104,6 +183,89 @@ void ifxi_source_rows_identity(const ifx_row *row, uint64_t *h1_out, uint64_t *h
     }
     *h1_out = h1;
     *h2_out = h2;
+}
+
+static bool plain(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* One member of the payload object, ("," unless first) "name":value. The common member (a name
+ * and value without escapes, a number, a time) is written with one reservation; the rest by the
+ * general functions above. */
+static ifx_rc member(ifx_buf *out, const ifx_column *col, const ifx_value *v, bool first)
+{
+    char tmp[IFX_RFC3339_MAX > 24 ? IFX_RFC3339_MAX : 24];
+    char *end = tmp + sizeof tmp;
+    const char *vp = tmp;
+    size_t vn = 0;
+    bool quote = false, point = false;
+    ifx_rc rc;
+
+    if (!plain(col->name, col->len))
+        goto general;
+    switch (v->type) {
+    case IFX_VAL_NULL:
+        vp = "null", vn = 4;
+        break;
+    case IFX_VAL_BOOL:
+        vp = v->v.b ? "true" : "false", vn = v->v.b ? 4 : 5;
+        break;
+    case IFX_VAL_I64: {
+        char *q = digits_back(v->v.i < 0 ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i, end);
+        if (v->v.i < 0)
+            *--q = '-';
+        vp = q, vn = (size_t)(end - q);
+        break;
+    }
+    case IFX_VAL_U64:
+        vp = digits_back(v->v.u, end);
+        vn = (size_t)(end - vp);
+        break;
+    case IFX_VAL_F64:
+        if (!(vn = float_text(v->text.p, v->text.len)))
+            goto general;
+        vp = v->text.p;
+        point = !memchr(vp, '.', vn);
+        break;
+    case IFX_VAL_STRING:
+        if (!plain(v->v.s.p, v->v.s.len))
+            goto general;
+        vp = v->v.s.p, vn = v->v.s.len, quote = true;
+        break;
+    case IFX_VAL_TIME:
+        vn = ifx_time_format_rfc3339(v->v.i, tmp);
+        quote = true;
+        break;
+    }
+    if ((rc = ifx_buf_reserve(out, col->len + vn + 8)))
+        return rc;
+    char *w = out->data + out->len;
+    if (!first)
+        *w++ = ',';
+    *w++ = '"';
+    memcpy(w, col->name, col->len), w += col->len;
+    *w++ = '"', *w++ = ':';
+    if (quote)
+        *w++ = '"';
+    memcpy(w, vp, vn), w += vn;
+    if (quote)
+        *w++ = '"';
+    if (point) /* a float stays a float: 2.0, not 2 */
+        *w++ = '.', *w++ = '0';
+    *w = '\0';
+    out->len = (size_t)(w - out->data);
+    return IFX_OK;
+general:
+    if ((!first && (rc = ifx_buf_putc(out, ','))) || (rc = json_string(out, col->name, col->len)) ||
+        (rc = ifx_buf_putc(out, ':')))
+        return rc;
+    return json_value(out, v);
 }
 
 ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf *out, ifx_err *err)
@@ -149,11 +311,9 @@ ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf
              * query's "now"): a re-delivered row must carry the same payload */
             if (bookkeeping(col))
                 continue;
-            if (!c->include_metadata && named(col, "iox::measurement"))
+            if (!c->include_metadata && NAMED(col, "iox::measurement"))
                 continue;
-            if ((!first && (rc = ifx_buf_putc(out, ','))) ||
-                (rc = ifxi_json_append_string(out, col->name, col->len)) ||
-                (rc = ifx_buf_putc(out, ':')) || (rc = json_value(out, &row->vals[i])))
+            if ((rc = member(out, col, &row->vals[i], first)))
                 break;
             first = false;
         }

@@ -82,6 +82,7 @@ ifx_rc ifxi_rows_deliver(ifx_rows_ctx *c, const ifx_row *row)
 
     if (rc == IFX_OK)
         return IFX_OK;
+    c->refused = true;
     if (c->err->msg[0] == '\0')
         ifx_err_set(c->err, rc, "%s: the row callback stopped the read (%s)", c->what,
                     ifx_rc_name(rc));
@@ -129,4 +130,64 @@ const char *ifxi_rows_excerpt(const char *p, size_t len, char *out, size_t size)
     }
     out[n] = '\0';
     return out;
+}
+
+bool ifxi_rows_fast_double(const char *p, size_t len, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    uint64_t m = 0;
+    size_t i = 0, digits = 0;
+    int exp10 = 0;
+    bool neg = false;
+
+    if (len && p[0] == '-')
+        neg = true, i++;
+    if (i == len || (unsigned)(p[i] - '0') > 9)
+        return false;
+    for (; i < len && (unsigned)(p[i] - '0') <= 9; i++) {
+        if (m || p[i] != '0')
+            digits++;
+        m = m * 10 + (uint64_t)(p[i] - '0');
+        if (digits > 15)
+            return false;
+    }
+    if (i < len && p[i] == '.') {
+        size_t start = ++i;
+        for (; i < len && (unsigned)(p[i] - '0') <= 9; i++) {
+            if (m || p[i] != '0')
+                digits++;
+            m = m * 10 + (uint64_t)(p[i] - '0');
+            exp10--;
+            if (digits > 15)
+                return false;
+        }
+        if (i == start)
+            return false;
+    }
+    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+        bool eneg = false;
+        int e = 0;
+        size_t start;
+        if (++i < len && (p[i] == '+' || p[i] == '-'))
+            eneg = p[i++] == '-';
+        start = i;
+        for (; i < len && (unsigned)(p[i] - '0') <= 9; i++) {
+            if (e > 1000)
+                return false;
+            e = e * 10 + (p[i] - '0');
+        }
+        if (i == start)
+            return false;
+        exp10 += eneg ? -e : e;
+    }
+    if (i != len || exp10 < -22 || exp10 > 22)
+        return false;
+    /* m < 10^15 < 2^53 and 10^|exp10| <= 10^22 are exact doubles: one correctly rounded
+     * operation gives the correctly rounded value (Clinger's fast path), as strtod does. */
+    double d = (double)m;
+    d = exp10 < 0 ? d / pow10[-exp10] : d * pow10[exp10];
+    *out = neg ? -d : d;
+    return true;
 }

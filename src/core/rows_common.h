@@ -35,9 +35,20 @@ typedef struct ifx_rows_colinfo {
     size_t name_off; /* offset of the name in keep, or SIZE_MAX when it points into the body */
     size_t def_off;  /* #default text in keep */
     size_t def_len;
-    size_t def_at; /* byte offset of the #default cell in the body, for messages */
+    size_t def_at; /* byte offset of the #default cell in the answer, for messages */
     ifx_value def; /* the parsed #default value */
 } ifx_rows_colinfo;
+
+/* Where a CSV reader stands between two records: what the schema block read so far says. */
+typedef struct ifx_rows_csv_state {
+    bool have_header; /* the current block's header was read */
+    bool error_table; /* ... and it starts an in-band error table (v2) */
+    bool have_types;  /* #datatype seen in this block (v2) */
+    bool have_defaults;
+    size_t ntypes, ndefaults, defaults_line;
+    size_t ncols; /* header columns (v2: without the annotation column) */
+    long table_col, meas_col, time_col;
+} ifx_rows_csv_state;
 
 /* ifx_rows_reader.priv. Every array grows with the widest row or header only. */
 typedef struct ifx_rows_priv {
@@ -48,6 +59,21 @@ typedef struct ifx_rows_priv {
     /* Text that outlives one row: CSV header names and #default values (until the next schema
      * block), v1 series names, column names and tags (until the next series). */
     ifx_buf keep;
+    /* A reader's place between two calls on one answer (streaming, see ifx_rows_stream): the
+     * line count and the CSV schema. started is false before the first call of an answer. */
+    bool started;
+    size_t line;
+    ifx_rows_csv_state csv;
+    /* v1: the series being read (its row's columns, measurement and table) */
+    ifx_row v1_row;
+    size_t v1_ncolumns;
+    long v1_time_col;
+    /* v1 streaming: where the reader stands in the document (see rows_json.c) */
+    int v1_level, v1_phase;
+    bool v1_saw_results, v1_saw_doc;
+    size_t v1_doc_at; /* offset of the document's '{' in the answer */
+    int64_t v1_series;
+    ifx_buf v1_head; /* a series' text up to its "values" array, closed: "...[]}" */
 } ifx_rows_priv;
 
 /* One ifx_rows_read call. */
@@ -61,6 +87,15 @@ typedef struct ifx_rows_ctx {
     ifx_err *err;     /* never NULL */
     const char *what; /* the format, for messages: "annotated CSV", "v3 JSONL", ... */
     const char *unit; /* what numbers places in messages: "line", "row" */
+    /* Streaming: body is a window of the answer that starts at byte base of it. With more set,
+     * more bytes follow: a reader stops before a record the window does not hold whole and sets
+     * consumed to where that record starts (it reads it again, whole, on the next call). Error
+     * offsets the readers set are relative to body; the caller adds base. */
+    size_t base;
+    bool more;
+    size_t consumed;
+    bool stream;  /* called by ifx_rows_stream (v1 then reads value by value) */
+    bool refused; /* the row callback stopped the read: its error is its own, offsets too */
 } ifx_rows_ctx;
 
 /* Cap of the scratch and keep buffers: the body itself is capped by whoever fetched it, and no
@@ -90,6 +125,11 @@ ifx_rc ifxi_rows_deliver(ifx_rows_ctx *c, const ifx_row *row);
 /* RFC 3339 with a zone, or v3's ISO form without one, read as UTC. On failure terr holds the
  * reason from ifx_time_parse_rfc3339. */
 ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr);
+
+/* The double of a plain decimal (-?d+(.d+)?([eE][+-]?d+)?) of at most 15 significant digits and
+ * a power of ten within 1e22 either way, exactly as strtod reads it, without strtod (its locale
+ * lookup and big-number path were a tenth of the source's time); false: use strtod. */
+bool ifxi_rows_fast_double(const char *p, size_t len, double *out);
 
 /* Copies at most about 40 bytes of p into out (size >= 48) for a message: control bytes become
  * '?', a cut never splits a UTF-8 sequence and is marked "...". Returns out. */

@@ -78,6 +78,8 @@ static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *nce
                 const char *q = memchr(b + i, '"', len - i);
                 size_t qi;
 
+                if (!q && c->more)
+                    return IFX_OK; /* not ended: the rest of the record is still to come */
                 if (!q)
                     return ifxi_rows_fail(c, first_line, len,
                                           "the answer ended inside a quoted cell; the server may "
@@ -193,8 +195,9 @@ static ifx_rc ensure_info(ifx_rows_ctx *c, size_t n)
     return IFX_OK;
 }
 
-/* Sets the reader's column names from cells[first .. first+count): names in the body are used in
- * place, unescaped ones are copied to keep, then pointed to once keep stops growing. */
+/* Sets the reader's column names from cells[first .. first+count): copied to keep (the body may
+ * be a streaming window that moves on before the block ends), then pointed to once keep stops
+ * growing. */
 static ifx_rc header_names(ifx_rows_ctx *c, size_t first, size_t count)
 {
     ifx_rows_priv *pv = c->pv;
@@ -210,20 +213,13 @@ static ifx_rc header_names(ifx_rows_ctx *c, size_t first, size_t count)
     for (k = 0; k < count; k++) {
         const ifx_rows_cell *cell = &pv->cells[first + k];
         r->cols[k].len = cell->len;
-        pv->info[k].name_off = SIZE_MAX;
-        if (cell->off == SIZE_MAX) {
-            r->cols[k].name = cell->p;
-            continue;
-        }
         pv->info[k].name_off = pv->keep.len;
         rc = ifx_buf_append(&pv->keep, cell->p, cell->len);
         if (rc)
             return ifxi_rows_oom(c, rc);
     }
-    for (k = 0; k < count; k++) {
-        if (pv->info[k].name_off != SIZE_MAX)
-            r->cols[k].name = pv->keep.data + pv->info[k].name_off;
-    }
+    for (k = 0; k < count; k++)
+        r->cols[k].name = pv->keep.data + pv->info[k].name_off;
     return IFX_OK;
 }
 
@@ -260,15 +256,7 @@ static const char *const type_names[] = {
     [IFX_COL_DOUBLE] = "double", [IFX_COL_BOOL] = "boolean", [IFX_COL_TIME] = "dateTime",
 };
 
-typedef struct v2_state {
-    bool have_header; /* the current block's header was read */
-    bool error_table; /* ... and it starts an in-band error table */
-    bool have_types;  /* #datatype seen in this block */
-    bool have_defaults;
-    size_t ntypes, ndefaults, defaults_line;
-    size_t ncols; /* header columns, without the annotation column */
-    long table_col, meas_col;
-} v2_state;
+typedef ifx_rows_csv_state v2_state;
 
 static void v2_new_block(ifx_rows_ctx *c, v2_state *st)
 {
@@ -336,6 +324,7 @@ static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *ou
         return parse_u64(p, len, &out->v.u) ? IFX_OK : IFX_E_INVALID;
     case IFX_COL_DOUBLE:
         out->type = IFX_VAL_F64;
+        out->text.p = NULL;
         /* Go's FormatFloat(v, 'f', -1, 64) writes these three by name. */
         if (ifx_rows_eq(p, len, "+Inf") || ifx_rows_eq(p, len, "Inf")) {
             out->v.f = INFINITY;
@@ -349,11 +338,17 @@ static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *ou
             out->v.f = NAN;
             return IFX_OK;
         }
+        out->text.p = p;
+        out->text.len = len;
+        if (ifxi_rows_fast_double(p, len, &out->v.f))
+            return IFX_OK;
         num.type = IFX_JSON_NUMBER;
         num.flags = 0;
         num.p = p;
         num.len = len;
         rc = ifxi_json_get_double(&num, &out->v.f, why);
+        out->text.p = p;
+        out->text.len = len;
         if (rc == IFX_E_INVALID && !strstr(why->msg, "out of the double range"))
             why->msg[0] = '\0';
         return rc;
@@ -412,7 +407,7 @@ static ifx_rc v2_annotation(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n
             ifx_rows_colinfo *inf = &pv->info[k - 1];
             inf->def_off = pv->keep.len;
             inf->def_len = cell->len;
-            inf->def_at = cell->at;
+            inf->def_at = c->base + cell->at; /* in the answer: a stream's window moves on */
             rc = ifx_buf_append(&pv->keep, cell->p, cell->len);
             if (rc)
                 return ifxi_rows_oom(c, rc);
@@ -470,13 +465,15 @@ static ifx_rc v2_header(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
         rc = v2_convert(inf->type, pv->keep.data + inf->def_off, inf->def_len, &inf->def, &why);
         if (rc == IFX_E_NOMEM)
             return ifxi_rows_oom(c, rc);
-        if (rc)
+        if (rc) {
+            c->base = 0; /* def_at is counted from the start of the answer */
             return ifxi_rows_fail(
                 c, st->defaults_line, inf->def_at,
                 "#default \"%s\" of column \"%s\" is not a %s%s%s",
                 ifxi_rows_excerpt(pv->keep.data + inf->def_off, inf->def_len, shown, sizeof shown),
                 ifxi_rows_excerpt(c->r->cols[k].name, c->r->cols[k].len, cname, sizeof cname),
                 type_names[inf->type], why.msg[0] ? ": " : "", why.msg);
+        }
     }
     st->table_col = find_column(c, st->ncols, "table");
     st->meas_col = find_column(c, st->ncols, "_measurement");
@@ -567,42 +564,56 @@ static ifx_rc v2_data(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
 
 ifx_rc ifxi_rows_read_v2_csv(ifx_rows_ctx *c)
 {
-    size_t pos = 0, line = 1, n;
-    v2_state st;
+    ifx_rows_priv *pv = c->pv;
+    v2_state *st = &pv->csv;
+    size_t pos = 0, n;
     bool ended;
     ifx_rc rc;
 
-    v2_new_block(c, &st);
+    if (!pv->started) {
+        v2_new_block(c, st);
+        pv->line = 1;
+        pv->started = true;
+    }
     while (pos < c->len) {
-        size_t rec_line = line;
+        size_t rec_line = pv->line, rec_pos = pos;
         const ifx_rows_cell *first;
         char shown[48];
 
-        rc = csv_record(c, &pos, &line, &n, &ended, true);
+        rc = csv_record(c, &pos, &pv->line, &n, &ended, true);
         if (rc)
             return rc;
+        if (!ended && c->more) {
+            /* read it again, whole, with the bytes that follow */
+            pv->line = rec_line;
+            c->consumed = rec_pos;
+            return IFX_OK;
+        }
         if (!ended)
             return ifxi_rows_truncated(c, rec_line, c->len);
         first = &c->pv->cells[0];
         if (is_blank_line(c->pv->cells, n)) {
             /* The end of a schema block or of a result: the next row needs a new header. */
-            v2_new_block(c, &st);
+            v2_new_block(c, st);
             continue;
         }
         if (first->len > 0 && first->p[0] == '#')
-            rc = v2_annotation(c, &st, rec_line, n);
+            rc = v2_annotation(c, st, rec_line, n);
         else if (first->len > 0)
             return ifxi_rows_fail(c, rec_line, first->at,
                                   "the first cell must be empty or an annotation, found \"%s\"",
                                   ifxi_rows_excerpt(first->p, first->len, shown, sizeof shown));
-        else if (!st.have_header)
-            rc = v2_header(c, &st, rec_line, n);
+        else if (!st->have_header)
+            rc = v2_header(c, st, rec_line, n);
         else
-            rc = v2_data(c, &st, rec_line, n);
+            rc = v2_data(c, st, rec_line, n);
         if (rc)
             return rc;
     }
-    if (st.error_table)
+    c->consumed = pos;
+    if (c->more)
+        return IFX_OK;
+    if (st->error_table)
         return ifx_err_set_at(c->err, IFX_E_REJECTED, c->len,
                               "%s: the server started an error table without a message", c->what);
     return IFX_OK;
@@ -613,46 +624,58 @@ ifx_rc ifxi_rows_read_v2_csv(ifx_rows_ctx *c)
 ifx_rc ifxi_rows_read_v3_csv(ifx_rows_ctx *c)
 {
     ifx_rows_reader *r = c->r;
-    size_t pos = 0, line = 1, n, ncols = 0, k;
-    bool have_header = false, ended;
-    long time_col = -1;
+    ifx_rows_priv *pv = c->pv;
+    ifx_rows_csv_state *st = &pv->csv;
+    size_t pos = 0, n, k;
+    bool ended;
     ifx_row row = {0};
     ifx_rc rc;
 
-    ifx_buf_reset(&c->pv->keep);
+    if (!pv->started) {
+        memset(st, 0, sizeof *st);
+        st->time_col = -1;
+        ifx_buf_reset(&pv->keep);
+        pv->line = 1;
+        pv->started = true;
+    }
     while (pos < c->len) {
-        size_t rec_line = line;
+        size_t rec_line = pv->line, rec_pos = pos;
         const ifx_rows_cell *cells;
 
-        rc = csv_record(c, &pos, &line, &n, &ended, false);
+        rc = csv_record(c, &pos, &pv->line, &n, &ended, false);
         if (rc)
             return rc;
+        if (!ended && c->more) {
+            pv->line = rec_line;
+            c->consumed = rec_pos;
+            return IFX_OK;
+        }
         if (!ended)
             return ifxi_rows_truncated(c, rec_line, c->len);
         cells = c->pv->cells;
         /* arrow-csv never writes an empty line (a lone null cell is written ""). */
         if (is_blank_line(cells, n))
             continue;
-        if (!have_header) {
+        if (!st->have_header) {
             rc = header_names(c, 0, n);
             if (rc)
                 return rc;
-            ncols = n;
-            time_col = find_column(c, ncols, "time");
-            have_header = true;
+            st->ncols = n;
+            st->time_col = find_column(c, st->ncols, "time");
+            st->have_header = true;
             continue;
         }
-        if (n != ncols)
+        if (n != st->ncols)
             return ifxi_rows_fail(c, rec_line, cells[0].at, "the row has %zu cells, the header %zu",
-                                  n, ncols);
-        for (k = 0; k < ncols; k++) {
+                                  n, st->ncols);
+        for (k = 0; k < st->ncols; k++) {
             ifx_value *val = &r->vals[k];
             char shown[48];
             ifx_err why;
 
             if (cells[k].len == 0) {
                 val->type = IFX_VAL_NULL;
-            } else if ((long)k == time_col) {
+            } else if ((long)k == st->time_col) {
                 val->type = IFX_VAL_TIME;
                 ifx_err_clear(&why);
                 if (ifxi_rows_parse_time(cells[k].p, cells[k].len, &val->v.i, &why) != IFX_OK)
@@ -666,12 +689,13 @@ ifx_rc ifxi_rows_read_v3_csv(ifx_rows_ctx *c)
                 val->v.s.len = cells[k].len;
             }
         }
-        row.ncols = ncols;
+        row.ncols = st->ncols;
         row.cols = r->cols;
         row.vals = r->vals;
         rc = ifxi_rows_deliver(c, &row);
         if (rc)
             return rc;
     }
+    c->consumed = pos;
     return IFX_OK;
 }

@@ -45,7 +45,7 @@ static ifx_rc json_invalid(ifx_rows_ctx *c, size_t n, size_t base, const ifx_err
 
     if (strncmp(m, "invalid JSON at byte ", 21) == 0 && (colon = strstr(m, ": ")) != NULL)
         m = colon + 2;
-    return ifxi_rows_fail(c, n, at, "invalid JSON at byte %zu: %s", at, m);
+    return ifxi_rows_fail(c, n, at, "invalid JSON at byte %zu: %s", c->base + at, m);
 }
 
 /* The text of string value v: zero-copy when it has no escapes, else decoded into buf (which must
@@ -99,6 +99,12 @@ static ifx_rc json_value(ifx_rows_ctx *c, size_t n, const ifx_column *col, const
                 return IFX_OK;
             }
         }
+        if (ifxi_rows_fast_double(v->p, v->len, &out->v.f)) {
+            out->type = IFX_VAL_F64;
+            out->text.p = v->p;
+            out->text.len = v->len;
+            return IFX_OK;
+        }
         ifx_err_clear(&e);
         rc = ifxi_json_get_double(v, &out->v.f, &e);
         if (rc == IFX_E_NOMEM)
@@ -108,6 +114,8 @@ static ifx_rc json_value(ifx_rows_ctx *c, size_t n, const ifx_column *col, const
                                   ifxi_rows_excerpt(col->name, col->len, shown, sizeof shown),
                                   e.msg);
         out->type = IFX_VAL_F64;
+        out->text.p = v->p;
+        out->text.len = v->len;
         return IFX_OK;
     case IFX_JSON_TRUE:
     case IFX_JSON_FALSE:
@@ -221,9 +229,14 @@ static ifx_rc v3_object_row(ifx_rows_ctx *c, size_t n, const ifx_json_val *obj)
 
 ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
 {
-    size_t pos = 0, line = 0;
+    ifx_rows_priv *pv = c->pv;
+    size_t pos = 0;
     ifx_rc rc;
 
+    if (!pv->started) {
+        pv->line = 0;
+        pv->started = true;
+    }
     while (pos < c->len) {
         const char *b = c->body + pos;
         const char *nl = memchr(b, '\n', c->len - pos);
@@ -231,7 +244,9 @@ ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
         ifx_json_val obj;
         ifx_err e;
 
-        line++;
+        if (!nl && c->more)
+            break; /* the rest of the line is still to come */
+        size_t line = ++pv->line;
         if (skip_ws(b, n, 0) < n) {
             ifx_err_clear(&e);
             if (ifxi_json_parse(b, n, &obj, &e) != IFX_OK) {
@@ -250,6 +265,7 @@ ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
         }
         pos += n + (nl != NULL);
     }
+    c->consumed = pos;
     return IFX_OK;
 }
 
@@ -340,12 +356,16 @@ static size_t count_elements(const ifx_json_val *v)
     return n;
 }
 
-static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
+/* A series' header: checks its shape, and sets the reader's columns, the tags' values and the
+ * measurement (in keep, for the whole series) into pv->v1. *has_values is false for a series
+ * without rows. values is read from s; only its type matters here. */
+static ifx_rc v1_series_head(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index,
+                             bool *has_values)
 {
     ifx_rows_reader *r = c->r;
     ifx_buf *keep = &c->pv->keep;
-    ifx_json_val name = {0}, tags = {0}, columns = {0}, values = {0}, k, v, rowv;
-    ifx_json_iter it, rit;
+    ifx_json_val name = {0}, tags = {0}, columns = {0}, values = {0}, k, v;
+    ifx_json_iter it;
     ifx_row row = {0};
     size_t ncolumns, ntags, i;
     long time_col = -1;
@@ -363,6 +383,7 @@ static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
         else if (ifxi_json_string_eq(&k, "values"))
             values = v;
     }
+    *has_values = false;
     if (values.type == IFX_JSON_NONE || values.type == IFX_JSON_NULL)
         return IFX_OK;
     if (values.type != IFX_JSON_ARRAY)
@@ -437,35 +458,69 @@ static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
     row.cols = r->cols;
     row.vals = r->vals;
     row.table = index;
-    ifxi_json_iter_init(&rit, &values);
-    while (ifxi_json_array_next(&rit, &rowv)) {
-        if (rowv.type != IFX_JSON_ARRAY)
-            return ifxi_rows_fail(c, 0, offset_of(c, rowv.p),
-                                  "a row of \"values\" is %s, not an array",
-                                  ifxi_json_type_name(rowv.type));
-        ifx_buf_reset(&r->scratch);
-        rc = ifx_buf_reserve(&r->scratch, rowv.len);
-        if (rc)
-            return ifxi_rows_oom(c, rc);
-        ifxi_json_iter_init(&it, &rowv);
-        for (i = 0; ifxi_json_array_next(&it, &v); i++) {
-            if (i == ncolumns)
-                return ifxi_rows_fail(c, 0, offset_of(c, v.p),
-                                      "a row has more values than the %zu \"columns\"", ncolumns);
-            if ((long)i == time_col)
-                rc = json_time(c, 0, &v, &r->vals[i]);
-            else
-                rc = json_value(c, 0, &r->cols[i], &v, &r->vals[i]);
-            if (rc)
-                return rc;
-        }
-        if (i != ncolumns)
-            return ifxi_rows_fail(c, 0, offset_of(c, rowv.p),
-                                  "a row has %zu values, but \"columns\" names %zu", i, ncolumns);
-        rc = ifxi_rows_deliver(c, &row);
+    c->pv->v1_row = row;
+    c->pv->v1_ncolumns = ncolumns;
+    c->pv->v1_time_col = time_col;
+    *has_values = true;
+    return IFX_OK;
+}
+
+/* One row of "values" of the series whose head was read last. */
+static ifx_rc v1_series_row(ifx_rows_ctx *c, const ifx_json_val *rowv)
+{
+    ifx_rows_reader *r = c->r;
+    const size_t ncolumns = c->pv->v1_ncolumns;
+    const long time_col = c->pv->v1_time_col;
+    ifx_json_iter it;
+    ifx_json_val v;
+    size_t i;
+    ifx_rc rc;
+
+    if (rowv->type != IFX_JSON_ARRAY)
+        return ifxi_rows_fail(c, 0, offset_of(c, rowv->p),
+                              "a row of \"values\" is %s, not an array",
+                              ifxi_json_type_name(rowv->type));
+    ifx_buf_reset(&r->scratch);
+    rc = ifx_buf_reserve(&r->scratch, rowv->len);
+    if (rc)
+        return ifxi_rows_oom(c, rc);
+    ifxi_json_iter_init(&it, rowv);
+    for (i = 0; ifxi_json_array_next(&it, &v); i++) {
+        if (i == ncolumns)
+            return ifxi_rows_fail(c, 0, offset_of(c, v.p),
+                                  "a row has more values than the %zu \"columns\"", ncolumns);
+        if ((long)i == time_col)
+            rc = json_time(c, 0, &v, &r->vals[i]);
+        else
+            rc = json_value(c, 0, &r->cols[i], &v, &r->vals[i]);
         if (rc)
             return rc;
     }
+    if (i != ncolumns)
+        return ifxi_rows_fail(c, 0, offset_of(c, rowv->p),
+                              "a row has %zu values, but \"columns\" names %zu", i, ncolumns);
+    c->pv->v1_row.cols = r->cols;
+    c->pv->v1_row.vals = r->vals;
+    return ifxi_rows_deliver(c, &c->pv->v1_row);
+}
+
+static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
+{
+    ifx_json_val k, v, values = {0};
+    ifx_json_iter it;
+    bool has_values;
+    ifx_rc rc;
+
+    if ((rc = v1_series_head(c, s, index, &has_values)) || !has_values)
+        return rc;
+    ifxi_json_iter_init(&it, s);
+    while (ifxi_json_object_next(&it, &k, &v))
+        if (ifxi_json_string_eq(&k, "values"))
+            values = v;
+    ifxi_json_iter_init(&it, &values);
+    while (ifxi_json_array_next(&it, &v))
+        if ((rc = v1_series_row(c, &v)))
+            return rc;
     return IFX_OK;
 }
 
@@ -524,11 +579,362 @@ static ifx_rc v1_document(ifx_rows_ctx *c, const ifx_json_val *doc, int64_t *ser
     return IFX_OK;
 }
 
+/* ---- v1 streaming: value by value ---------------------------------------------------------- */
+
+/* Where the streaming v1 reader stands: the level it is in, and within it whether a value, a
+ * ',' or the end comes next. A series' head (the keys before "values", "columns" among them) is
+ * read at once, pinned until "values" starts, and then its rows one by one; a series without
+ * that shape is read whole. Keys after "values" are skipped. */
+enum { L_TOP, L_DOC, L_RESULTS, L_RESULT, L_SERIES, L_VALUES, L_SERIES_TAIL };
+enum { P_FIRST, P_NEXT, P_AFTER_COMMA }; /* after the opening bracket, after a value, after ',' */
+
+/* Just past the JSON value that starts at b[i] (not validated: ifxi_json_parse does that).
+ * false when the window ends first: a scalar at the very end of the last window ends there. */
+static bool value_end(const char *b, size_t len, size_t i, bool more, size_t *end)
+{
+    size_t depth = 0;
+
+    if (b[i] != '[' && b[i] != '{' && b[i] != '"') {
+        while (i < len && b[i] != ',' && b[i] != ']' && b[i] != '}' && !is_ws(b[i]))
+            i++;
+        if (i == len && more)
+            return false;
+        *end = i;
+        return true;
+    }
+    while (i < len) {
+        char ch = b[i];
+        if (ch == '"') {
+            for (i++;; i++) {
+                const char *q = memchr(b + i, '"', len - i);
+                if (!q)
+                    return false;
+                /* a quote after an odd number of backslashes is escaped */
+                size_t qi = (size_t)(q - b), bs = 0;
+                while (qi - bs > i && b[qi - bs - 1] == '\\')
+                    bs++;
+                i = qi;
+                if (bs % 2 == 0)
+                    break;
+            }
+            i++;
+            if (depth == 0) {
+                *end = i;
+                return true;
+            }
+            continue;
+        }
+        if (ch == '[' || ch == '{')
+            depth++;
+        else if ((ch == ']' || ch == '}') && --depth == 0) {
+            *end = i + 1;
+            return true;
+        }
+        i++;
+    }
+    return false;
+}
+
+static ifx_rc v1_syntax(ifx_rows_ctx *c, size_t at, const char *what)
+{
+    return ifxi_rows_fail(c, 0, at, "invalid JSON at byte %zu: %s", c->base + at, what);
+}
+
+/* The complete value at b[i]: validated into *v, *end just past it. IFX_E_AGAIN-like: returns
+ * 1 when the window ends first. */
+static int v1_value(ifx_rows_ctx *c, size_t i, ifx_json_val *v, size_t *end, ifx_rc *rc)
+{
+    ifx_err e;
+
+    if (!value_end(c->body, c->len, i, c->more, end))
+        return 1;
+    ifx_err_clear(&e);
+    if (ifxi_json_parse(c->body + i, *end - i, v, &e) != IFX_OK) {
+        *rc = json_invalid(c, 0, i, &e);
+        return -1;
+    }
+    return 0;
+}
+
+/* A key at b[i] ('"'), its ':' and the first byte of its value: *key (validated), *val_at. */
+static int v1_key(ifx_rows_ctx *c, size_t i, ifx_json_val *key, size_t *val_at, ifx_rc *rc)
+{
+    size_t end;
+    int k = v1_value(c, i, key, &end, rc);
+    if (k)
+        return k;
+    end = skip_ws(c->body, c->len, end);
+    if (end == c->len)
+        return 1;
+    if (c->body[end] != ':') {
+        *rc = v1_syntax(c, end, "expected ':' after an object key");
+        return -1;
+    }
+    end = skip_ws(c->body, c->len, end + 1);
+    if (end == c->len)
+        return 1;
+    *val_at = end;
+    return 0;
+}
+
+/* A series whose rows do not fit the window: its keys up to "values": [ are read now (the
+ * head), copied and closed as "...[]}" so that v1_series_head reads them as it reads a whole
+ * series. 1: the window ends first; 2: the series has no such "values" (read it whole). */
+static int v1_stream_head(ifx_rows_ctx *c, size_t at, size_t *rows_at, ifx_rc *rc)
+{
+    ifx_rows_priv *pv = c->pv;
+    size_t i = at + 1, val_at = 0, end = 0;
+    bool columns = false;
+    ifx_json_val k, v;
+
+    for (;;) {
+        i = skip_ws(c->body, c->len, i);
+        if (i == c->len)
+            return 1;
+        if (c->body[i] != '"')
+            return 2; /* '}' or bad text: whole, where the validator words it */
+        int r = v1_key(c, i, &k, &val_at, rc);
+        if (r)
+            return r;
+        if (ifxi_json_string_eq(&k, "values")) {
+            if (c->body[val_at] != '[' || !columns)
+                return 2;
+            break;
+        }
+        if (ifxi_json_string_eq(&k, "columns"))
+            columns = true;
+        if ((r = v1_value(c, val_at, &v, &end, rc)))
+            return r;
+        i = skip_ws(c->body, c->len, end);
+        if (i == c->len)
+            return 1;
+        if (c->body[i] == ',')
+            i++;
+        else
+            return 2;
+    }
+    ifx_buf_reset(&pv->v1_head);
+    if (ifx_buf_append(&pv->v1_head, c->body + at, val_at + 1 - at) ||
+        ifx_buf_append(&pv->v1_head, "]}", 2)) {
+        *rc = ifxi_rows_oom(c, IFX_E_NOMEM);
+        return -1;
+    }
+    /* read the head as if the body were the copy, at the series' place in the answer */
+    const char *body = c->body;
+    size_t len = c->len, base = c->base;
+    ifx_json_val s;
+    ifx_err e;
+    bool has_values;
+    c->body = pv->v1_head.data;
+    c->len = pv->v1_head.len;
+    c->base = base + at;
+    ifx_err_clear(&e);
+    if (ifxi_json_parse(c->body, c->len, &s, &e) != IFX_OK)
+        *rc = json_invalid(c, 0, 0, &e);
+    else
+        *rc = v1_series_head(c, &s, pv->v1_series, &has_values);
+    if (*rc)
+        return -1; /* the error's offset is in the copy: c->base stays */
+    c->body = body, c->len = len, c->base = base;
+    pv->v1_series++;
+    *rows_at = val_at + 1;
+    return 0;
+}
+
+/* The window ends inside a value: wait for more, or, at the end of the answer, it was cut. */
+static ifx_rc v1_again(ifx_rows_ctx *c)
+{
+    return c->more ? IFX_OK : ifxi_rows_truncated(c, 0, c->len);
+}
+
+/* The v1 reader of ifx_rows_stream. Each step reads one whole token or value and then updates
+ * the state, so that a step the window cuts short leaves the state as it was, and consumed at
+ * the step's start. */
+static ifx_rc v1_stream(ifx_rows_ctx *c)
+{
+    ifx_rows_priv *pv = c->pv;
+    const char *b = c->body;
+    size_t i = 0, end = 0, val_at = 0;
+    ifx_json_val v, k;
+    ifx_rc rc = IFX_OK;
+    int r;
+
+    if (!pv->started) {
+        pv->started = true;
+        pv->v1_level = L_TOP;
+        pv->v1_phase = P_FIRST;
+        pv->v1_series = 0;
+        pv->v1_saw_doc = false;
+    }
+    for (;;) {
+        c->consumed = i;
+        i = skip_ws(b, c->len, i);
+        if (i == c->len) {
+            if (c->more)
+                return IFX_OK;
+            if (pv->v1_level != L_TOP)
+                return ifxi_rows_truncated(c, 0, c->len);
+            if (!pv->v1_saw_doc)
+                return ifxi_rows_fail(c, 0, c->len,
+                                      "the answer is empty; the server may have failed while "
+                                      "streaming");
+            c->consumed = c->len;
+            return IFX_OK;
+        }
+        char ch = b[i];
+        int level = pv->v1_level, phase = pv->v1_phase;
+        bool object = level == L_DOC || level == L_RESULT || level == L_SERIES_TAIL;
+        char close = object ? '}' : ']';
+
+        if (level == L_TOP) {
+            if (ch != '{') {
+                /* the validator's wording, as for a whole document */
+                if (!value_end(b, c->len, i, c->more, &end))
+                    return v1_again(c);
+                if ((r = v1_value(c, i, &v, &end, &rc)) != 0)
+                    return r > 0 ? v1_again(c) : rc;
+                return ifxi_rows_fail(c, 0, i, "expected a JSON object, found %s",
+                                      ifxi_json_type_name(v.type));
+            }
+            pv->v1_saw_doc = true;
+            pv->v1_saw_results = false;
+            pv->v1_doc_at = c->base + i;
+            pv->v1_level = L_DOC, pv->v1_phase = P_FIRST;
+            i++;
+            continue;
+        }
+        /* the end of the level, or the ',' between two of its values */
+        if (phase != P_AFTER_COMMA && ch == close) {
+            i++;
+            pv->v1_phase = P_NEXT;
+            switch (level) {
+            case L_DOC:
+                if (!pv->v1_saw_results) {
+                    c->base = 0; /* the document may have started in an earlier window */
+                    return ifxi_rows_fail(c, 0, pv->v1_doc_at, "expected a \"results\" array");
+                }
+                pv->v1_level = L_TOP, pv->v1_phase = P_FIRST;
+                break;
+            case L_RESULTS:
+                pv->v1_level = L_DOC;
+                break;
+            case L_RESULT:
+                pv->v1_level = L_RESULTS;
+                break;
+            case L_SERIES:
+                pv->v1_level = L_RESULT;
+                break;
+            case L_VALUES:
+                pv->v1_level = L_SERIES_TAIL;
+                break;
+            case L_SERIES_TAIL:
+                pv->v1_level = L_SERIES;
+                break;
+            }
+            continue;
+        }
+        if (phase == P_NEXT) {
+            if (ch != ',')
+                return v1_syntax(c, i,
+                                 object ? "expected ',' or '}' after an object member"
+                                        : "expected ',' or ']' after an array element");
+            i++;
+            pv->v1_phase = P_AFTER_COMMA;
+            continue;
+        }
+        if (object) {
+            if (ch != '"')
+                return v1_syntax(c, i, "expected a string for an object key");
+            if ((r = v1_key(c, i, &k, &val_at, &rc)) != 0)
+                return r > 0 ? v1_again(c) : rc;
+            if (level == L_DOC && ifxi_json_string_eq(&k, "results") && b[val_at] == '[') {
+                pv->v1_saw_results = true;
+                pv->v1_level = L_RESULTS, pv->v1_phase = P_FIRST;
+                i = val_at + 1;
+                continue;
+            }
+            if (level == L_RESULT && ifxi_json_string_eq(&k, "series") && b[val_at] == '[') {
+                pv->v1_level = L_SERIES, pv->v1_phase = P_FIRST;
+                i = val_at + 1;
+                continue;
+            }
+            if ((r = v1_value(c, val_at, &v, &end, &rc)) != 0)
+                return r > 0 ? v1_again(c) : rc;
+            bool error = ifxi_json_string_eq(&k, "error");
+            if (level != L_SERIES_TAIL && error && v.type != IFX_JSON_NULL)
+                return v1_rejected(c, &v);
+            if (level == L_DOC && ifxi_json_string_eq(&k, "results")) {
+                pv->v1_saw_results = true;
+                return ifxi_rows_fail(c, 0, val_at, "expected a \"results\" array");
+            }
+            if (level == L_RESULT && ifxi_json_string_eq(&k, "series") && v.type != IFX_JSON_NULL)
+                return ifxi_rows_fail(c, 0, val_at, "\"series\" is %s, not an array",
+                                      ifxi_json_type_name(v.type));
+            i = end;
+            pv->v1_phase = P_NEXT;
+            continue;
+        }
+        /* an element of an array */
+        switch (level) {
+        case L_RESULTS:
+            if (ch == '{') {
+                pv->v1_level = L_RESULT, pv->v1_phase = P_FIRST;
+                i++;
+                continue;
+            }
+            if ((r = v1_value(c, i, &v, &end, &rc)) != 0)
+                return r > 0 ? v1_again(c) : rc;
+            return ifxi_rows_fail(c, 0, i, "a result is %s, not an object",
+                                  ifxi_json_type_name(v.type));
+        case L_SERIES:
+            if (ch == '{') {
+                /* The head path whenever the series has one, wherever the window ends, so that
+                 * how the answer is chunked never changes what is read. */
+                size_t rows_at = 0;
+                r = v1_stream_head(c, i, &rows_at, &rc);
+                if (r == 1)
+                    return v1_again(c);
+                if (r < 0)
+                    return rc;
+                if (r == 0) {
+                    pv->v1_level = L_VALUES, pv->v1_phase = P_FIRST;
+                    i = rows_at;
+                    continue;
+                }
+                /* no "values" array after "columns": read it whole, as a whole read does */
+                if ((r = v1_value(c, i, &v, &end, &rc)) != 0)
+                    return r > 0 ? v1_again(c) : rc;
+                if ((rc = v1_series(c, &v, pv->v1_series++)))
+                    return rc;
+                i = end;
+                pv->v1_phase = P_NEXT;
+                continue;
+            }
+            if ((r = v1_value(c, i, &v, &end, &rc)) != 0)
+                return r > 0 ? v1_again(c) : rc;
+            return ifxi_rows_fail(c, 0, i, "a series is %s, not an object",
+                                  ifxi_json_type_name(v.type));
+        case L_VALUES:
+            if ((r = v1_value(c, i, &v, &end, &rc)) != 0)
+                return r > 0 ? v1_again(c) : rc;
+            if ((rc = v1_series_row(c, &v)))
+                return rc;
+            i = end;
+            pv->v1_phase = P_NEXT;
+            continue;
+        default:
+            return v1_syntax(c, i, "unexpected text");
+        }
+    }
+}
+
 /* One or more JSON documents (chunked=true writes one per chunk, each followed by '\n'). A
  * compact document is its line. Otherwise (pretty=true) a document ends where the validator, run
  * on the rest of the body, finds trailing text, and that prefix is validated again on its own. */
 ifx_rc ifxi_rows_read_v1_json(ifx_rows_ctx *c)
 {
+    if (c->stream)
+        return v1_stream(c);
     size_t pos = skip_ws(c->body, c->len, 0), end;
     int64_t series = 0;
     ifx_rc rc;

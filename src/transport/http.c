@@ -80,7 +80,21 @@ typedef struct response {
     bool retry_after_number; /* a Retry-After header came with a number (not a date) */
     char version[64];        /* X-Influxdb-Version */
     char build[32];          /* X-Influxdb-Build */
+
+    /* A query answer read as it arrives (ifx_client_query_rows), or NULL. */
+    struct query_stream *stream;
 } response;
+
+/* A query answer handed to a rows stream as it arrives (ifx_client_query_rows). A 2xx answer
+ * goes to the reader chunk by chunk; any other goes to the response body (capped) for the error. */
+typedef struct query_stream {
+    CURL *h;
+    ifx_rows_stream rows;
+    ifx_err err; /* the reader's error, or the row callback's */
+    ifx_rc rc;
+    long status; /* 0 until the first chunk */
+    uint64_t bytes;
+} query_stream;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
@@ -430,10 +444,31 @@ static void conn_give(ifx_client *c, conn *k)
     conn_free(k);
 }
 
+static size_t on_stream(response *r, char *p, size_t len)
+{
+    query_stream *q = r->stream;
+    if (!q->status)
+        curl_easy_getinfo(q->h, CURLINFO_RESPONSE_CODE, &q->status);
+    if (q->status < 200 || q->status >= 300) {
+        /* an error answer: its head is enough for the message */
+        size_t room = r->body->cap - r->body->len, keep = room < len ? room : len;
+        if (keep)
+            (void)ifx_buf_append(r->body, p, keep);
+        r->dropped += len - keep;
+        return r->dropped > IFX_MAX_RESPONSE_BODY ? 0 : len;
+    }
+    q->bytes += len;
+    if ((q->rc = ifx_rows_stream_feed(&q->rows, p, len, &q->err)))
+        return 0; /* stops the transfer */
+    return len;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     response *r = ud;
     size_t len = size * n;
+    if (r->stream)
+        return on_stream(r, p, len);
     if (ifx_buf_append(r->body, p, len) == IFX_OK)
         return len;
     r->truncated = true;
@@ -866,6 +901,66 @@ ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, s
     if ((rc = ifxi_http_classify_status(r.status)))
         ifxi_http_status_error(q.path_and_query.data, r.status, body, rc, err);
 out:
+    ifx_buf_free(&q.path_and_query);
+    ifx_buf_free(&q.body);
+    return rc;
+}
+
+ifx_rc ifx_client_query_rows(ifx_client *c, ifx_query_lang lang, const char *query, size_t len,
+                             ifx_result_format v3_format, ifx_rows_reader *reader,
+                             size_t max_record, ifx_row_fn fn, void *ud, uint64_t *bytes,
+                             ifx_err *err)
+{
+    ifx_query_request q;
+    query_stream qs = {0};
+    response r = {0};
+    ifx_buf errbody;
+    ifx_err herr;
+    conn *k;
+    ifx_rc rc;
+
+    if (bytes)
+        *bytes = 0;
+    ifx_err_clear(&herr);
+    ifx_buf_init(&errbody, 64 * 1024);
+    ifx_buf_init(&q.path_and_query, 64 * 1024);
+    ifx_buf_init(&q.body, 64u << 20);
+    q.content_type = NULL;
+    q.accept = NULL;
+    if (lang == IFX_QUERY_DEFAULT)
+        lang = c->t->default_lang;
+    if ((rc = c->t->query_request(&c->s, lang, query, len, v3_format, &q, err)))
+        goto out;
+    if (!(k = conn_take(c, err))) {
+        rc = IFX_E_NOMEM;
+        goto out;
+    }
+    ifx_rows_stream_init(&qs.rows, reader, q.format, max_record, fn, ud);
+    qs.h = k->curl;
+    r.body = &errbody;
+    r.stream = &qs;
+    rc = perform(c, k, IFX_REQUEST_QUERY, "POST", q.path_and_query.data,
+                 q.body.data ? q.body.data : "", q.body.len, q.content_type, q.accept, true, false,
+                 &r, &herr);
+    conn_give(c, k);
+    if (bytes)
+        *bytes = qs.bytes;
+    if (qs.rc) {
+        /* the reader or the callback stopped the transfer: theirs is the error */
+        rc = qs.rc;
+        if (err)
+            *err = qs.err;
+    } else if (rc) {
+        if (err)
+            *err = herr;
+    } else if ((rc = ifxi_http_classify_status(r.status))) {
+        ifxi_http_status_error(q.path_and_query.data, r.status, &errbody, rc, err);
+    } else {
+        rc = ifx_rows_stream_end(&qs.rows, err);
+    }
+    ifx_rows_stream_free(&qs.rows);
+out:
+    ifx_buf_free(&errbody);
     ifx_buf_free(&q.path_and_query);
     ifx_buf_free(&q.body);
     return rc;

@@ -1,0 +1,172 @@
+/* Tests for the source's payloads (src/connector/source_rows.c): a double the answer wrote as a
+ * short decimal is passed on as its text, and that text is what formatting the double gives. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connector/source_rows.h"
+
+/* The payload of a row with one F64 column, with or without the answer's text. */
+static void payload(const char *text, bool with_text, ifx_buf *out)
+{
+    ifx_config cfg;
+    ifx_column col = {"v", 1};
+    ifx_value val = {.type = IFX_VAL_F64};
+    ifx_row row = {.ncols = 1, .cols = &col, .vals = &val};
+    ifx_err err;
+
+    memset(&cfg, 0, sizeof cfg);
+    val.v.f = strtod(text, NULL);
+    if (with_text) {
+        val.text.p = text;
+        val.text.len = strlen(text);
+    }
+    ifx_buf_reset(out);
+    assert_int_equal(ifxi_source_rows_payload(&cfg, &row, out, &err), IFX_OK);
+}
+
+static void assert_same_payload(const char *text)
+{
+    ifx_buf a, b;
+    ifx_buf_init(&a, 4096);
+    ifx_buf_init(&b, 4096);
+    payload(text, true, &a);
+    payload(text, false, &b);
+    if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+        print_error("%s: from the text %.*s, formatted %.*s\n", text, (int)a.len, a.data,
+                    (int)b.len, b.data);
+        fail();
+    }
+    ifx_buf_free(&a);
+    ifx_buf_free(&b);
+}
+
+static void test_float_text(void **state)
+{
+    static const char *const cases[] = {
+        "0.5",
+        "-0.5",
+        "12.34",
+        "12.340",
+        "100.0",
+        "100",
+        "0.0",
+        "-0.0",
+        "0",
+        "0.001",
+        "1e-7",
+        "1.5e3",
+        "+1.5",
+        "01.5",
+        ".5",
+        "5.",
+        "1.0000",
+        "-7.25",
+        "3.14159265358979",
+        "0.30000000000000004",
+        "123456789012345.5",
+        "12345678901234.5",
+        "0.00000000000000000001",
+        "0.000000000000000000001",
+        "9007199254740993.0",
+    };
+    char text[64];
+    uint64_t x = 88172645463325252ULL;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_same_payload(cases[i]);
+    /* random decimals of 1 to 17 digits, the point anywhere, trailing zeros sometimes */
+    for (int n = 0; n < 200000; n++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int digits = 1 + (int)(x % 17), point = (int)((x >> 8) % (uint64_t)(digits + 3)), k = 0;
+        if ((x >> 20) & 1)
+            text[k++] = '-';
+        uint64_t y = x;
+        char d[24];
+        for (int j = 0; j < digits; j++, y = y * 6364136223846793005ULL + 1442695040888963407ULL)
+            d[j] = (char)('0' + (y >> 33) % 10);
+        if ((x >> 24) & 1)
+            d[digits - 1] = '0';
+        if (point >= digits) { /* 0.000ddd */
+            text[k++] = '0';
+            text[k++] = '.';
+            for (int j = 0; j < point - digits; j++)
+                text[k++] = '0';
+            memcpy(text + k, d, (size_t)digits), k += digits;
+        } else {
+            int start = 0;
+            while (start < digits - point - 1 && d[start] == '0')
+                start++;
+            memcpy(text + k, d + start, (size_t)(digits - point - start)),
+                k += digits - point - start;
+            if (point) {
+                text[k++] = '.';
+                memcpy(text + k, d + digits - point, (size_t)point), k += point;
+            }
+        }
+        text[k] = '\0';
+        assert_same_payload(text);
+    }
+}
+
+/* Every kind of member, plain and escaped, as the payload object writes it. */
+static void test_payload_members(void **state)
+{
+    ifx_config cfg;
+    ifx_column cols[] = {{"s", 1}, {"q\"n", 3},  {"e", 1}, {"n", 1},   {"b", 1},
+                         {"f", 1}, {"g", 1},     {"h", 1}, {"i", 1},   {"u", 1},
+                         {"t", 1}, {"table", 5}, {"z", 1}, {"nan", 3}, {"big", 3}};
+    ifx_value vals[15] = {
+        {.type = IFX_VAL_STRING, .v.s = {"caf\xc3\xa9", 5}},
+        {.type = IFX_VAL_STRING, .v.s = {"x", 1}},
+        {.type = IFX_VAL_STRING, .v.s = {"a\"b\n", 4}},
+        {.type = IFX_VAL_NULL},
+        {.type = IFX_VAL_BOOL, .v.b = false},
+        {.type = IFX_VAL_F64, .v.f = 2.5, .text = {"2.50", 4}},
+        {.type = IFX_VAL_F64, .v.f = 100, .text = {"100", 3}},
+        {.type = IFX_VAL_F64, .v.f = 1e-7},
+        {.type = IFX_VAL_I64, .v.i = INT64_MIN},
+        {.type = IFX_VAL_U64, .v.u = UINT64_MAX},
+        {.type = IFX_VAL_TIME, .v.i = 1767225600123456789LL},
+        {.type = IFX_VAL_I64, .v.i = 3},
+        {.type = IFX_VAL_I64, .v.i = 0},
+        {.type = IFX_VAL_F64, .v.f = NAN},
+        {.type = IFX_VAL_F64, .v.f = 1e300, .text = {"1e300", 5}},
+    };
+    ifx_row row = {.ncols = 15, .cols = cols, .vals = vals};
+    ifx_buf out;
+    ifx_err err;
+    (void)state;
+
+    memset(&cfg, 0, sizeof cfg);
+    ifx_buf_init(&out, 4096);
+    assert_int_equal(ifxi_source_rows_payload(&cfg, &row, &out, &err), IFX_OK);
+    char want[1024];
+    int k = snprintf(want, sizeof want, "%s",
+                     "{\"s\":\"caf\xc3\xa9\",\"q\\\"n\":\"x\",\"e\":\"a\\\"b\\n\",\"n\":null,"
+                     "\"b\":false,\"f\":2.5,\"g\":100.0,\"h\":0.0000001,"
+                     "\"i\":-9223372036854775808,\"u\":18446744073709551615,"
+                     "\"t\":\"2026-01-01T00:00:00.123456789Z\",\"z\":0,\"nan\":null,\"big\":1");
+    for (int z = 0; z < 300; z++)
+        want[k++] = '0'; /* 1e300 positionally: its text has an exponent, so it is formatted */
+    snprintf(want + k, sizeof want - (size_t)k, ".0}");
+    assert_string_equal(out.data, want);
+    ifx_buf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_float_text),
+        cmocka_unit_test(test_payload_members),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
