@@ -142,13 +142,13 @@ IFX_EXTERN ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const cha
 
 /* Runs a query as ifx_client_query does, and reads its answer as it arrives: each row is handed
  * to fn (see ifx_rows_read) while the transfer runs, in the caller's thread, and only the record
- * in progress is kept between chunks (at most max_record bytes, 0 for no cap; v1 and v3 JSON
- * answers are still kept whole until they end). reader is borrowed for the call. *bytes (may be
- * NULL) gets the bytes of the answer read. Errors: as ifx_client_query for the request and the
- * status; a reader error (IFX_E_INVALID or IFX_E_REJECTED, the byte offset counted from the start
- * of the answer) or fn's code stops the transfer and is returned as is. On any error, rows may
- * already have been delivered: treat the whole answer as failed. ifx_client_cancel interrupts the
- * transfer (IFX_E_TRANSIENT). */
+ * in progress is kept between chunks (at most max_record bytes, 0 for no cap; a v3 JSON answer,
+ * one array, is still kept whole until it ends; see ifx_rows_stream). reader is borrowed for the
+ * call. *bytes (may be NULL) gets the bytes of the answer read. Errors: as ifx_client_query for the
+ * request and the status; a reader error (IFX_E_INVALID or IFX_E_REJECTED, the byte offset counted
+ * from the start of the answer) or fn's code stops the transfer and is returned as is. On any
+ * error, rows may already have been delivered: treat the whole answer as failed. ifx_client_cancel
+ * interrupts the transfer (IFX_E_TRANSIENT). */
 IFX_EXTERN ifx_rc ifx_client_query_rows(ifx_client *c, ifx_query_lang lang, const char *query,
                                         size_t len, ifx_result_format v3_format,
                                         ifx_rows_reader *reader, size_t max_record, ifx_row_fn fn,
