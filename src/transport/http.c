@@ -867,42 +867,60 @@ out:
     return rc;
 }
 
+/* Sets up q (freed by query_free) and builds the query's request for the version. */
+static ifx_rc query_prepare(ifx_client *c, ifx_query_lang lang, const char *query, size_t len,
+                            ifx_result_format v3_format, ifx_query_request *q, ifx_err *err)
+{
+    ifx_buf_init(&q->path_and_query, 64 * 1024);
+    ifx_buf_init(&q->body, 64u << 20);
+    q->content_type = NULL;
+    q->accept = NULL;
+    if (lang == IFX_QUERY_DEFAULT)
+        lang = c->t->default_lang;
+    return c->t->query_request(&c->s, lang, query, len, v3_format, q, err);
+}
+
+static void query_free(ifx_query_request *q)
+{
+    ifx_buf_free(&q->path_and_query);
+    ifx_buf_free(&q->body);
+}
+
+/* Sends a prepared query on a pooled handle; the answer goes where r says (r->stream, when set,
+ * learns the handle for the status). */
+static ifx_rc query_send(ifx_client *c, const ifx_query_request *q, response *r, ifx_err *err)
+{
+    conn *k = conn_take(c, err);
+    if (!k)
+        return IFX_E_NOMEM;
+    if (r->stream)
+        r->stream->h = k->curl;
+    /* Query bodies are small, and 1.x does not decode a gzip form body. */
+    ifx_rc rc = perform(c, k, IFX_REQUEST_QUERY, "POST", q->path_and_query.data,
+                        q->body.data ? q->body.data : "", q->body.len, q->content_type, q->accept,
+                        true, false, r, err);
+    conn_give(c, k);
+    return rc;
+}
+
 ifx_rc ifx_client_query(ifx_client *c, ifx_query_lang lang, const char *query, size_t len,
                         ifx_result_format v3_format, ifx_buf *body, ifx_result_format *fmt,
                         ifx_err *err)
 {
     ifx_query_request q;
     response r = {0};
-    conn *k;
     ifx_rc rc;
 
     ifx_buf_reset(body);
-    ifx_buf_init(&q.path_and_query, 64 * 1024);
-    ifx_buf_init(&q.body, 64u << 20);
-    q.content_type = NULL;
-    q.accept = NULL;
-    if (lang == IFX_QUERY_DEFAULT)
-        lang = c->t->default_lang;
-    if ((rc = c->t->query_request(&c->s, lang, query, len, v3_format, &q, err)))
-        goto out;
-    if (!(k = conn_take(c, err))) {
-        rc = IFX_E_NOMEM;
-        goto out;
-    }
     r.body = body;
-    /* Query bodies are small, and 1.x does not decode a gzip form body. */
-    rc = perform(c, k, IFX_REQUEST_QUERY, "POST", q.path_and_query.data,
-                 q.body.data ? q.body.data : "", q.body.len, q.content_type, q.accept, true, false,
-                 &r, err);
-    conn_give(c, k);
-    if (rc)
+    if ((rc = query_prepare(c, lang, query, len, v3_format, &q, err)) ||
+        (rc = query_send(c, &q, &r, err)))
         goto out;
     *fmt = q.format;
     if ((rc = ifxi_http_classify_status(r.status)))
         ifxi_http_status_error(q.path_and_query.data, r.status, body, rc, err);
 out:
-    ifx_buf_free(&q.path_and_query);
-    ifx_buf_free(&q.body);
+    query_free(&q);
     return rc;
 }
 
@@ -916,33 +934,18 @@ ifx_rc ifx_client_query_rows(ifx_client *c, ifx_query_lang lang, const char *que
     response r = {0};
     ifx_buf errbody;
     ifx_err herr;
-    conn *k;
     ifx_rc rc;
 
     if (bytes)
         *bytes = 0;
     ifx_err_clear(&herr);
     ifx_buf_init(&errbody, 64 * 1024);
-    ifx_buf_init(&q.path_and_query, 64 * 1024);
-    ifx_buf_init(&q.body, 64u << 20);
-    q.content_type = NULL;
-    q.accept = NULL;
-    if (lang == IFX_QUERY_DEFAULT)
-        lang = c->t->default_lang;
-    if ((rc = c->t->query_request(&c->s, lang, query, len, v3_format, &q, err)))
+    if ((rc = query_prepare(c, lang, query, len, v3_format, &q, err)))
         goto out;
-    if (!(k = conn_take(c, err))) {
-        rc = IFX_E_NOMEM;
-        goto out;
-    }
     ifx_rows_stream_init(&qs.rows, reader, q.format, max_record, fn, ud);
-    qs.h = k->curl;
     r.body = &errbody;
     r.stream = &qs;
-    rc = perform(c, k, IFX_REQUEST_QUERY, "POST", q.path_and_query.data,
-                 q.body.data ? q.body.data : "", q.body.len, q.content_type, q.accept, true, false,
-                 &r, &herr);
-    conn_give(c, k);
+    rc = query_send(c, &q, &r, &herr);
     if (bytes)
         *bytes = qs.bytes;
     if (qs.rc) {
@@ -961,8 +964,7 @@ ifx_rc ifx_client_query_rows(ifx_client *c, ifx_query_lang lang, const char *que
     ifx_rows_stream_free(&qs.rows);
 out:
     ifx_buf_free(&errbody);
-    ifx_buf_free(&q.path_and_query);
-    ifx_buf_free(&q.body);
+    query_free(&q);
     return rc;
 }
 
