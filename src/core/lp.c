@@ -620,7 +620,7 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
 
 /* Checks and records a field key, then appends ",<escaped key>=" to the field text. The key is
  * recorded where it lies in the field text, so it is written once. */
-static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
+static ifx_rc begin_field_checked(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
 {
     char a[SHOWN_SIZE];
     struct ifx_lp_key k;
@@ -669,6 +669,36 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
         return fail_line(lp, buf_fail(rc, err));
     f->data[f->len++] = '=';
     f->data[f->len] = '\0';
+    return IFX_OK;
+}
+
+/* begin_field_checked for the usual key: plain, not "time", not a duplicate, with room for it
+ * and a number after it and a free slot in fkeys. Everything else (and every refusal) takes the
+ * checked path, so the lines and the errors are the same; this one keeps the buffer's fields in
+ * locals, as char stores would otherwise make the compiler reload them after each byte. */
+static inline ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
+{
+    ifx_buf *f = &lp->fields;
+    size_t start = f->len, nf = lp->nfields;
+    const struct ifx_lp_key *keys = lp->fkeys;
+    char *d;
+
+    if (!lp->open || nf == lp->fkeys_alloc || !plain(key, klen) ||
+        (klen == 4 && memcmp(key, "time", 4) == 0) || reserve(f, klen + 2 + 32) != IFX_OK)
+        return begin_field_checked(lp, key, klen, err);
+    d = f->data;
+    for (size_t i = 0; i < nf; i++)
+        if (keys[i].len == klen && bytes_cmp(d + keys[i].off, key, klen) == 0)
+            return begin_field_checked(lp, key, klen, err);
+    d += start;
+    d[0] = ',';
+    ifxi_copy(d + 1, key, klen);
+    d[klen + 1] = '=';
+    d[klen + 2] = '\0';
+    lp->fkeys[nf].off = start + 1;
+    lp->fkeys[nf].len = klen;
+    lp->nfields = nf + 1;
+    f->len = start + klen + 2;
     return IFX_OK;
 }
 
