@@ -252,6 +252,23 @@ static void check_lp(const char *in, size_t size)
     CHECK(capped.len == 0);
     ifx_buf_free(&capped);
 out:
+    /* The fast path alone takes exactly the valid inputs and writes the same. */
+    for (int portable = 0; portable < 2; portable++) {
+        ifx_buf only;
+        size_t co = 0;
+        ifx_buf_init(&only, CAP);
+        CHECK(ifx_buf_puts(&only, "f=") == IFX_OK);
+        ifx_rc ro = ifxi_json_compact_lp_fast_only(in, size, &only, &co, portable);
+        if (ro != IFX_E_FULL && ro != IFX_E_NOMEM) {
+            CHECK(ro == (rc == IFX_OK ? IFX_OK : IFX_E_INVALID));
+            if (rc == IFX_OK)
+                CHECK(co == compact.len && only.len == want.len &&
+                      memcmp(only.data, want.data, want.len + 1) == 0);
+            else
+                CHECK(only.len == 2 && only.data[2] == '\0');
+        }
+        ifx_buf_free(&only);
+    }
     ifx_buf_free(&compact);
     ifx_buf_free(&want);
     ifx_buf_free(&fast);

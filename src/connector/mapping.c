@@ -352,8 +352,7 @@ ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_m
             goto fail;
     }
 
-    size_t idlen = ifxi_lp_format_u128(m->id.hi, m->id.lo, num);
-    if ((rc = ifx_lp_add_string(x->lp, "message_id", 10, num, idlen, err)))
+    if ((rc = ifxi_lp_add_u128_string(x->lp, "message_id", 10, m->id.hi, m->id.lo, err)))
         goto fail;
     if (c->include_metadata) {
         if (!c->include_stream_tag &&

@@ -95,6 +95,13 @@ ifx_rc ifxi_json_compact_lp(const char *in, size_t len, ifx_buf *out, size_t *co
 ifx_rc ifxi_json_compact_lp_portable(const char *in, size_t len, ifx_buf *out, size_t *compact_len,
                                      ifx_err *err);
 
+/* The fast path of ifxi_json_compact_lp alone, with the SSE2 (portable false) or the portable
+ * scanner, for the tests that hold it to the full scanner: IFX_OK with the same output, or
+ * IFX_E_INVALID (no message, out unchanged) where it hands over, which must be only for invalid
+ * input; IFX_E_NOMEM or IFX_E_FULL when out cannot take 2 * len + 18 bytes more. */
+ifx_rc ifxi_json_compact_lp_fast_only(const char *in, size_t len, ifx_buf *out, size_t *compact_len,
+                                      bool portable);
+
 /* Validates in[0..len) like ifxi_json_compact and describes the single top-level value in *out
  * (its span excludes the surrounding whitespace). On error *out is set to type IFX_JSON_NONE. */
 ifx_rc ifxi_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err);

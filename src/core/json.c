@@ -629,6 +629,304 @@ done:
     return IFX_OK;
 }
 
+/* ---- the line-protocol fast path ------------------------------------------------------------
+ * The sink's hot loop: a valid payload, validated, compacted and escaped into a string field in
+ * one pass, with the position and the output in registers and every token written as it is read
+ * (a 16-byte store, the output moving on by the token's length). It knows no error message: on
+ * anything it does not accept it hands over, and the caller runs scan_json from the start, which
+ * gives every error and its byte offset. So it must accept exactly the valid inputs, and write
+ * what scan_json writes for them (tests/unit/test_scan.c, fuzz/fuzz_json.c).
+ *
+ * Room: the output never grows faster than 2 bytes per input byte consumed, and each 16-byte
+ * store starts at a token that begins inside the input, so 2 * len + 16 bytes after the start
+ * cover every write. */
+
+/* Whitespace at in[i] (i < len, in[i] <= ' '): one space, the usual case, without a loop. */
+static inline size_t fast_ws(const unsigned char *in, size_t len, size_t i, bool portable)
+{
+    if (in[i] == ' ' && i + 1 < len && in[i + 1] > ' ')
+        return i + 1;
+    while (len - i >= 16) {
+        unsigned k = portable ? ifxi_scan16_nonws_portable(in + i) : ifxi_scan16_nonws(in + i);
+        i += k;
+        if (k < 16)
+            return i;
+    }
+    while (i < len && is_ws(in[i]))
+        i++;
+    return i;
+}
+
+/* The string at in[i] == '"', written as \"...\" with its '"' and '\\' escaped; returns the index
+ * after the closing quote, or 0 to hand over. */
+static inline __attribute__((always_inline)) size_t fast_string(const unsigned char *in, size_t len,
+                                                                size_t i, char **pw,
+                                                                size_t *escapes, bool portable)
+{
+    char *w = *pw;
+    size_t esc = 2;
+
+    w[0] = '\\';
+    w[1] = '"';
+    w += 2;
+    i++;
+    for (;;) {
+        unsigned c, k;
+        bool quote;
+
+        if (len - i >= 16) {
+            k = portable ? ifxi_scan16_json_q_portable(in + i, &quote)
+                         : ifxi_scan16_json_q(in + i, &quote);
+            memcpy(w, in + i, 16);
+            w += k;
+            i += k;
+            if (quote)
+                break;
+            if (k == 16)
+                continue;
+        } else {
+            k = json_tail(in + i, len - i);
+            ifxi_copy(w, in + i, k);
+            w += k;
+            i += k;
+            if (i >= len)
+                return 0;
+        }
+        c = in[i];
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            unsigned d;
+            size_t bad;
+            long hi, lo;
+
+            if (len - i < 2)
+                return 0;
+            d = in[i + 1];
+            if (d == '"' || d == '\\') {
+                w[0] = '\\';
+                w[1] = '\\';
+                w[2] = '\\';
+                w[3] = (char)d;
+                w += 4;
+                esc += 2;
+                i += 2;
+                continue;
+            }
+            if (d == '/' || d == 'b' || d == 'f' || d == 'n' || d == 'r' || d == 't') {
+                w[0] = '\\';
+                w[1] = '\\';
+                w[2] = (char)d;
+                w += 3;
+                esc++;
+                i += 2;
+                continue;
+            }
+            if (d != 'u' || (hi = hex4(in + i + 2, len - (i + 2), &bad)) < 0 ||
+                (hi >= 0xDC00 && hi <= 0xDFFF))
+                return 0;
+            if (hi >= 0xD800 && hi <= 0xDBFF) {
+                /* a high surrogate: only the first half of a pair */
+                if (len - i < 12 || in[i + 6] != '\\' || in[i + 7] != 'u' ||
+                    (lo = hex4(in + i + 8, 4, &bad)) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+                    return 0;
+                *w++ = '\\';
+                memcpy(w, in + i, 6);
+                w += 6;
+                i += 6;
+                esc++;
+            }
+            *w++ = '\\';
+            memcpy(w, in + i, 6);
+            w += 6;
+            i += 6;
+            esc++;
+            continue;
+        }
+        if (c >= 0x80) {
+            enum ifxi_utf8_problem why;
+            size_t seen, n = ifxi_utf8_char(in + i, len - i, &why, &seen);
+            if (!n)
+                return 0;
+            ifxi_copy(w, in + i, n);
+            w += n;
+            i += n;
+            continue;
+        }
+        return 0; /* a control byte */
+    }
+    w[0] = '\\';
+    w[1] = '"';
+    *pw = w + 2;
+    *escapes += esc;
+    return i + 1;
+}
+
+/* The number at in[i] ('-' or a digit), copied; returns the index after it, or 0 to hand over. */
+static inline size_t fast_number(const unsigned char *in, size_t len, size_t i, char **pw)
+{
+    size_t start = i, n;
+
+    if (in[i] == '-' && (++i >= len || !is_digit(in[i])))
+        return 0;
+    if (in[i] == '0') {
+        if (++i < len && is_digit(in[i]))
+            return 0;
+    } else {
+        while (++i < len && is_digit(in[i]))
+            ;
+    }
+    if (i < len && in[i] == '.') {
+        if (++i >= len || !is_digit(in[i]))
+            return 0;
+        while (++i < len && is_digit(in[i]))
+            ;
+    }
+    if (i < len && (in[i] | 0x20) == 'e') {
+        if (++i < len && (in[i] == '+' || in[i] == '-'))
+            i++;
+        if (i >= len || !is_digit(in[i]))
+            return 0;
+        while (++i < len && is_digit(in[i]))
+            ;
+    }
+    n = i - start;
+    if (n <= 16 && len - start >= 16)
+        memcpy(*pw, in + start, 16);
+    else
+        memcpy(*pw, in + start, n);
+    *pw += n;
+    return i;
+}
+
+/* true, false or null at in[i]: its length, or 0. */
+static inline size_t fast_literal(const unsigned char *in, size_t len, size_t i)
+{
+    uint32_t word, want;
+
+    if (in[i] == 'f') { /* "alse" after the 'f' */
+        if (len - i < 5)
+            return 0;
+        memcpy(&word, in + i + 1, 4);
+        memcpy(&want, "alse", 4);
+        return word == want ? 5 : 0;
+    }
+    if (len - i < 4)
+        return 0;
+    memcpy(&word, in + i, 4);
+    memcpy(&want, in[i] == 't' ? "true" : "null", 4);
+    return word == want ? 4 : 0;
+}
+
+#define FAST_WS()                                                                                  \
+    do {                                                                                           \
+        if (i < len && in[i] <= ' ')                                                               \
+            i = fast_ws(in, len, i, portable);                                                     \
+    } while (0)
+
+/* Writes the escaped compact form of in[0..len) at w; true with *wend after it and *escapes the
+ * backslashes added, or false to hand over to scan_json. */
+static inline __attribute__((always_inline)) bool lp_fast_with(const unsigned char *in, size_t len,
+                                                               char *w, char **wend,
+                                                               size_t *escapes, bool portable)
+{
+    unsigned char outer[IFX_JSON_MAX_DEPTH]; /* the closer of each enclosing container */
+    unsigned char close = 0;                 /* the closer of the current one */
+    size_t depth = 0, i = 0, esc = 0, n;
+    unsigned c;
+
+    FAST_WS();
+value:
+    if (i >= len)
+        return false;
+    c = in[i];
+    if (c == '"') {
+        if (!(i = fast_string(in, len, i, &w, &esc, portable)))
+            return false;
+        goto after;
+    }
+    if (c == '{' || c == '[') {
+        if (depth == IFX_JSON_MAX_DEPTH)
+            return false;
+        outer[depth++] = close;
+        close = (unsigned char)(c + 2); /* '}' and ']' */
+        *w++ = (char)c;
+        i++;
+        FAST_WS();
+        if (i < len && in[i] == close) {
+            *w++ = (char)close;
+            i++;
+            goto closed;
+        }
+        if (c == '[')
+            goto value;
+        goto key;
+    }
+    if (is_digit(c) || c == '-') {
+        if (!(i = fast_number(in, len, i, &w)))
+            return false;
+        goto after;
+    }
+    if ((c == 't' || c == 'f' || c == 'n') && (n = fast_literal(in, len, i))) {
+        ifxi_copy(w, in + i, n);
+        w += n;
+        i += n;
+        goto after;
+    }
+    return false;
+closed:
+    close = outer[--depth];
+after:
+    if (!depth)
+        goto done;
+    FAST_WS();
+    if (i >= len)
+        return false;
+    c = in[i];
+    if (c == ',') {
+        *w++ = ',';
+        i++;
+        FAST_WS();
+        if (close == '}')
+            goto key;
+        goto value;
+    }
+    if (c == close) {
+        *w++ = (char)c;
+        i++;
+        goto closed;
+    }
+    return false;
+key:
+    if (i >= len || in[i] != '"' || !(i = fast_string(in, len, i, &w, &esc, portable)))
+        return false;
+    FAST_WS();
+    if (i >= len || in[i] != ':')
+        return false;
+    *w++ = ':';
+    i++;
+    FAST_WS();
+    goto value;
+done:
+    FAST_WS();
+    if (i != len)
+        return false;
+    *wend = w;
+    *escapes = esc;
+    return true;
+}
+
+static bool lp_fast(const unsigned char *in, size_t len, char *w, char **wend, size_t *escapes)
+{
+    return lp_fast_with(in, len, w, wend, escapes, false);
+}
+
+static bool lp_fast_portable(const unsigned char *in, size_t len, char *w, char **wend,
+                             size_t *escapes)
+{
+    return lp_fast_with(in, len, w, wend, escapes, true);
+}
+
 /* The type of the value that starts with a given byte (0, IFX_JSON_NONE, for none). */
 static const unsigned char type_of[256] = {
     ['{'] = IFX_JSON_OBJECT, ['['] = IFX_JSON_ARRAY,  ['"'] = IFX_JSON_STRING,
@@ -705,6 +1003,19 @@ static ifx_rc compact_lp(const char *in, size_t len, ifx_buf *out, size_t *compa
     s.w = out->data + base;
     s.wend = out->data + out->alloc;
     *s.w++ = '"';
+    if (len && (size_t)(s.wend - s.w) / 2 > len + 8) {
+        char *end;
+        size_t escapes;
+        if (portable ? lp_fast_portable(s.in, len, s.w, &end, &escapes)
+                     : lp_fast(s.in, len, s.w, &end, &escapes)) {
+            if (compact_len)
+                *compact_len = (size_t)(end - s.w) - escapes;
+            *end++ = '"';
+            *end = '\0';
+            out->len = (size_t)(end - out->data);
+            return IFX_OK;
+        }
+    }
     rc = scan_json(&s);
     if (rc) {
         out->data[base] = '\0';
@@ -728,6 +1039,31 @@ ifx_rc ifxi_json_compact_lp_portable(const char *in, size_t len, ifx_buf *out, s
                                      ifx_err *err)
 {
     return compact_lp(in, len, out, compact_len, true, err);
+}
+
+ifx_rc ifxi_json_compact_lp_fast_only(const char *in, size_t len, ifx_buf *out, size_t *compact_len,
+                                      bool portable)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    char *w, *end;
+    size_t escapes;
+    ifx_rc rc = len <= (SIZE_MAX - 32) / 2 ? ifx_buf_reserve(out, 2 * len + 18) : IFX_E_FULL;
+
+    if (rc)
+        return rc;
+    w = out->data + out->len;
+    *w++ = '"';
+    if (!len || !(portable ? lp_fast_portable(p, len, w, &end, &escapes)
+                           : lp_fast(p, len, w, &end, &escapes))) {
+        out->data[out->len] = '\0';
+        return IFX_E_INVALID;
+    }
+    if (compact_len)
+        *compact_len = (size_t)(end - w) - escapes;
+    *end++ = '"';
+    *end = '\0';
+    out->len = (size_t)(end - out->data);
+    return IFX_OK;
 }
 
 ifx_rc ifxi_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err)

@@ -53,13 +53,6 @@ static const char *shown(const char *s, size_t len, char out[SHOWN_SIZE])
     return ifx_excerpt(s, len, SHOWN, out);
 }
 
-/* "00" to "99": two digits per division, half the divisions of one digit at a time. */
-static const char digit_pairs[201] = "0001020304050607080910111213141516171819"
-                                     "2021222324252627282930313233343536373839"
-                                     "4041424344454647484950515253545556575859"
-                                     "6061626364656667686970717273747576777879"
-                                     "8081828384858687888990919293949596979899";
-
 /* The number of decimal digits of v >= 10: from the bit length (log10(2) ~ 1233 / 4096), then
  * one comparison, instead of a loop whose exit the branch predictor cannot guess. */
 static inline size_t decimal_digits(uint64_t v)
@@ -88,64 +81,72 @@ static inline size_t decimal_digits(uint64_t v)
     return t + 1 - (v < pow10[t]);
 }
 
-/* Exactly four and eight digits of v, leading zeros included: no loop, short dependency chains. */
-static inline void put4(char *p, uint32_t v)
+/* Exactly eight digits of v < 10^8, leading zeros included, as the little-endian word of their
+ * ASCII: the number is split into halves, quarters and digits in parallel lanes of one 64-bit
+ * word, each division by a constant done as a multiplication and a shift that is exact below the
+ * lane's bound (n * 10486 >> 20 is n / 100 for n < 10^4, n * 103 >> 10 is n / 10 for n < 100).
+ * No table, no loop, no branch. */
+static inline uint64_t eight_digits(uint32_t v)
 {
-    memcpy(p, digit_pairs + 2 * (v / 100), 2);
-    memcpy(p + 2, digit_pairs + 2 * (v % 100), 2);
+    uint64_t x = (uint64_t)(v / 10000) | (uint64_t)(v % 10000) << 32; /* two lanes < 10^4 */
+    uint64_t h = (x * 10486 >> 20) & 0x0000007F0000007Full;
+    x = h | (x - h * 100) << 16; /* four lanes < 100 */
+    h = (x * 103 >> 10) & 0x000F000F000F000Full;
+    x = h | (x - h * 10) << 8; /* eight lanes < 10 */
+    return x + 0x3030303030303030ull;
+}
+
+/* Stores the word of eight_digits(v) at p (8 bytes) keeping its last n digits (1 <= n <= 8)
+ * first: p[0..n) is v in n digits, p[n..8) is overwritten by the caller's next digits. */
+static inline void put_last(char *p, uint32_t v, size_t n)
+{
+    uint64_t w = eight_digits(v) >> (8 * (8 - n));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    memcpy(p, &w, 8);
 }
 
 static inline void put8(char *p, uint32_t v)
 {
-    put4(p, v / 10000);
-    put4(p + 4, v % 10000);
+    put_last(p, v, 8);
 }
 
-/* The digits of v < 10^8 backwards, ending at end, two per step. */
-static inline void put_digits_u32(char *end, uint32_t v)
-{
-    while (v >= 100) {
-        uint32_t r = v % 100;
-        v /= 100;
-        end -= 2;
-        memcpy(end, digit_pairs + 2 * r, 2);
-    }
-    if (v >= 10)
-        memcpy(end - 2, digit_pairs + 2 * v, 2);
-    else
-        end[-1] = (char)('0' + v);
-}
-
+/* The digits go out in chunks of eight, the first chunk as long as needed, each a word store;
+ * out needs max(n, 8) bytes, which IFXI_LP_DECIMAL_MAX covers. */
 size_t ifxi_lp_format_u64(uint64_t v, char *out)
 {
     size_t n;
-    char *end;
 
     if (v < 10) {
         out[0] = (char)('0' + v);
         return 1;
     }
     n = decimal_digits(v);
-    end = out + n;
-    /* The low eight digits at a time in 32-bit arithmetic, then the rest. */
-    while (v >= 100000000) {
-        uint64_t q = v / 100000000;
-        end -= 8;
-        put8(end, (uint32_t)(v - q * 100000000));
-        v = q;
+    if (n <= 8) {
+        put_last(out, (uint32_t)v, n);
+    } else if (n <= 16) {
+        uint64_t hi = v / 100000000;
+        put_last(out, (uint32_t)hi, n - 8);
+        put8(out + n - 8, (uint32_t)(v - hi * 100000000));
+    } else {
+        uint64_t top = v / 10000000000000000ull, rest = v - top * 10000000000000000ull;
+        uint64_t hi = rest / 100000000;
+        put_last(out, (uint32_t)top, n - 16);
+        put8(out + n - 16, (uint32_t)hi);
+        put8(out + n - 8, (uint32_t)(rest - hi * 100000000));
     }
-    put_digits_u32(end, (uint32_t)v);
     return n;
 }
 
 /* Exactly 19 digits of v < 10^19, leading zeros included. */
 static inline void put19(char *p, uint64_t v)
 {
-    uint64_t hi = v / 100000000, top = hi / 100000000;
-    p[0] = (char)('0' + top / 100);
-    memcpy(p + 1, digit_pairs + 2 * (top % 100), 2);
-    put8(p + 3, (uint32_t)(hi % 100000000));
-    put8(p + 11, (uint32_t)(v % 100000000));
+    uint64_t top = v / 10000000000000000ull, rest = v - top * 10000000000000000ull;
+    uint64_t hi = rest / 100000000;
+    put_last(p, (uint32_t)top, 3);
+    put8(p + 3, (uint32_t)hi);
+    put8(p + 11, (uint32_t)(rest - hi * 100000000));
 }
 
 size_t ifxi_lp_format_u128(uint64_t hi, uint64_t lo, char *out)
@@ -619,7 +620,7 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
 
 /* Checks and records a field key, then appends ",<escaped key>=" to the field text. The key is
  * recorded where it lies in the field text, so it is written once. */
-static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
+static ifx_rc begin_field_checked(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
 {
     char a[SHOWN_SIZE];
     struct ifx_lp_key k;
@@ -668,6 +669,36 @@ static ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err
         return fail_line(lp, buf_fail(rc, err));
     f->data[f->len++] = '=';
     f->data[f->len] = '\0';
+    return IFX_OK;
+}
+
+/* begin_field_checked for the usual key: plain, not "time", not a duplicate, with room for it
+ * and a number after it and a free slot in fkeys. Everything else (and every refusal) takes the
+ * checked path, so the lines and the errors are the same; this one keeps the buffer's fields in
+ * locals, as char stores would otherwise make the compiler reload them after each byte. */
+static inline ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_err *err)
+{
+    ifx_buf *f = &lp->fields;
+    size_t start = f->len, nf = lp->nfields;
+    const struct ifx_lp_key *keys = lp->fkeys;
+    char *d;
+
+    if (!lp->open || nf == lp->fkeys_alloc || !plain(key, klen) ||
+        (klen == 4 && memcmp(key, "time", 4) == 0) || reserve(f, klen + 2 + 32) != IFX_OK)
+        return begin_field_checked(lp, key, klen, err);
+    d = f->data;
+    for (size_t i = 0; i < nf; i++)
+        if (keys[i].len == klen && bytes_cmp(d + keys[i].off, key, klen) == 0)
+            return begin_field_checked(lp, key, klen, err);
+    d += start;
+    d[0] = ',';
+    ifxi_copy(d + 1, key, klen);
+    d[klen + 1] = '=';
+    d[klen + 2] = '\0';
+    lp->fkeys[nf].off = start + 1;
+    lp->fkeys[nf].len = klen;
+    lp->nfields = nf + 1;
+    f->len = start + klen + 2;
     return IFX_OK;
 }
 
@@ -725,11 +756,44 @@ ifx_rc ifx_lp_add_uint(ifx_lp *lp, const char *key, size_t klen, uint64_t v, ifx
                                          "store; send it as an integer or a float",
                                          key_text(key, klen, a)));
     }
-    n = ifxi_lp_format_u64(v, num);
-    num[n++] = 'u';
     if ((rc = begin_field(lp, key, klen, err)))
         return rc;
+    /* Straight into the field when there is room (begin_field usually left it), else as text. */
+    if (reserve(&lp->fields, IFXI_LP_DECIMAL_MAX + 1) == IFX_OK) {
+        ifx_buf *f = &lp->fields;
+        f->len += ifxi_lp_format_u64(v, f->data + f->len);
+        f->data[f->len++] = 'u';
+        f->data[f->len] = '\0';
+        return IFX_OK;
+    }
+    n = ifxi_lp_format_u64(v, num);
+    num[n++] = 'u';
     return field_text(lp, num, n, err);
+}
+
+ifx_rc ifxi_lp_add_u128_string(ifx_lp *lp, const char *key, size_t klen, uint64_t hi, uint64_t lo,
+                               ifx_err *err)
+{
+    char num[IFXI_LP_U128_DECIMAL_MAX + 2];
+    size_t n;
+    ifx_rc rc;
+
+    if ((rc = need_open(lp, err)) || (rc = begin_field(lp, key, klen, err)))
+        return rc;
+    if (reserve(&lp->fields, IFXI_LP_U128_DECIMAL_MAX + 2) == IFX_OK) {
+        ifx_buf *f = &lp->fields;
+        char *w = f->data + f->len;
+        *w = '"';
+        n = ifxi_lp_format_u128(hi, lo, w + 1);
+        w[n + 1] = '"';
+        f->len += n + 2;
+        f->data[f->len] = '\0';
+        return IFX_OK;
+    }
+    num[0] = '"';
+    n = ifxi_lp_format_u128(hi, lo, num + 1);
+    num[n + 1] = '"';
+    return field_text(lp, num, n + 2, err);
 }
 
 ifx_rc ifx_lp_add_bool(ifx_lp *lp, const char *key, size_t klen, bool v, ifx_err *err)

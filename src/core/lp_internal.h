@@ -21,6 +21,12 @@ size_t ifxi_lp_format_u64(uint64_t v, char *out);
 #define IFXI_LP_U128_DECIMAL_MAX 40
 size_t ifxi_lp_format_u128(uint64_t hi, uint64_t lo, char *out);
 
+/* Adds a string field whose value is hi * 2^64 + lo in decimal: the same line as formatting it
+ * with ifxi_lp_format_u128 and calling ifx_lp_add_string, with the digits written straight into
+ * the field (ASCII digits need no check and no escape). */
+ifx_rc ifxi_lp_add_u128_string(ifx_lp *lp, const char *key, size_t klen, uint64_t hi, uint64_t lo,
+                               ifx_err *err);
+
 /* Adds a string field whose value is the JSON text json[0..len), validated (RFC 8259, the errors
  * of ifxi_json_compact), compacted and escaped in one pass: the same line as ifxi_json_compact
  * followed by ifx_lp_add_string, without the intermediate copy. When the JSON is invalid the

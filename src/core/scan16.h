@@ -6,7 +6,8 @@
  *  - json: '"', '\\', a control byte (< 0x20) or a byte >= 0x80 (the start of a UTF-8 check);
  *  - text: '"', '\\' or a byte >= 0x80;
  *  - name: a byte < 0x20, '\\', ',', ' ', '=' or a byte >= 0x80 (what a line-protocol name or tag
- *    value must be checked or escaped for).
+ *    value must be checked or escaped for);
+ *  - nonws: the first byte that is not JSON whitespace (the JSON scanner's indentation runs).
  *
  * Two implementations of each: SSE2 on x86-64 (always there), and a portable one that reads two
  * 64-bit words (SWAR), which every other machine uses. Defining IFX_SCAN_PORTABLE at compile time
@@ -16,6 +17,7 @@
 #ifndef IFX_CORE_SCAN16_H
 #define IFX_CORE_SCAN16_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -96,6 +98,44 @@ static inline unsigned ifxi_scan16_name_portable(const unsigned char *p)
     IFXI_SCAN_SWAR16(p, ifxi_scan_name_word);
 }
 
+/* Bit 7 of each byte of w that is not zero: exact for every byte (no borrow crosses bytes). */
+static inline uint64_t ifxi_scan_nonzero(uint64_t w)
+{
+    return (((w & ~IFXI_SCAN_HIGHS) + ~IFXI_SCAN_HIGHS) | w) & IFXI_SCAN_HIGHS;
+}
+
+/* Bit 7 of each byte of w that is not JSON whitespace (' ', '\n', '\r', '\t'). */
+static inline uint64_t ifxi_scan_nonws_word(uint64_t w)
+{
+    return ifxi_scan_nonzero(w ^ (IFXI_SCAN_ONES * ' ')) &
+           ifxi_scan_nonzero(w ^ (IFXI_SCAN_ONES * '\n')) &
+           ifxi_scan_nonzero(w ^ (IFXI_SCAN_ONES * '\r')) &
+           ifxi_scan_nonzero(w ^ (IFXI_SCAN_ONES * '\t'));
+}
+
+/* The index of the first byte that is not JSON whitespace, 16 when all are (pretty-printed
+ * payloads indent by runs of spaces). */
+static inline unsigned ifxi_scan16_nonws_portable(const unsigned char *p)
+{
+    IFXI_SCAN_SWAR16(p, ifxi_scan_nonws_word);
+}
+
+/* ifxi_scan16_json, and in *quote whether the byte found is '"' (false when none is): the end of
+ * a short string is told from the masks, without loading the byte again. The lowest json bit is
+ * exact and '"' is a json stop, so no '"' bit below it is set and the one at it is exact. */
+static inline unsigned ifxi_scan16_json_q_portable(const unsigned char *p, bool *quote)
+{
+    for (unsigned half = 0; half < 16; half += 8) {
+        uint64_t w = ifxi_scan_word(p + half), m = ifxi_scan_json_word(w);
+        if (m) {
+            *quote = (m & (0 - m) & ifxi_scan_eq(w, '"')) != 0;
+            return half + (unsigned)__builtin_ctzll(m) / 8;
+        }
+    }
+    *quote = false;
+    return 16;
+}
+
 #ifdef IFXI_SCAN16_SSE2
 static inline unsigned ifxi_scan_first(unsigned bits)
 {
@@ -130,10 +170,33 @@ static inline unsigned ifxi_scan16_name(const unsigned char *p)
     m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
     return ifxi_scan_first((unsigned)_mm_movemask_epi8(m));
 }
+
+static inline unsigned ifxi_scan16_nonws(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+    return ifxi_scan_first(~(unsigned)_mm_movemask_epi8(m) & 0xFFFFu);
+}
+
+static inline unsigned ifxi_scan16_json_q(const unsigned char *p, bool *quote)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i m = _mm_or_si128(_mm_or_si128(q, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    unsigned bits = (unsigned)_mm_movemask_epi8(m);
+    *quote = (bits & (0u - bits) & (unsigned)_mm_movemask_epi8(q)) != 0;
+    return ifxi_scan_first(bits);
+}
 #else
-#define ifxi_scan16_json ifxi_scan16_json_portable
-#define ifxi_scan16_text ifxi_scan16_text_portable
-#define ifxi_scan16_name ifxi_scan16_name_portable
+#define ifxi_scan16_json   ifxi_scan16_json_portable
+#define ifxi_scan16_text   ifxi_scan16_text_portable
+#define ifxi_scan16_name   ifxi_scan16_name_portable
+#define ifxi_scan16_nonws  ifxi_scan16_nonws_portable
+#define ifxi_scan16_json_q ifxi_scan16_json_q_portable
 #endif
 
 /* Copies n bytes like memcpy, without a call for the short copies the encoder makes by the

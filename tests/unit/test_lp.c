@@ -201,6 +201,59 @@ static void test_batch_full_keeps_line(void **state)
     ifx_lp_free(&lp);
 }
 
+/* The digits written straight into the field (ifx_lp_add_uint, ifxi_lp_add_u128_string) make
+ * the same line, and the same refusal under every cap, as formatting them first and adding the
+ * text (the fields buffer's cap is the batch cap, so small caps take the fallback). */
+static void test_direct_digits_match_text(void **state)
+{
+    static const uint64_t vals[][2] = {{0, 0},
+                                       {0, 7},
+                                       {0, 12345678},
+                                       {0, UINT64_MAX},
+                                       {1, 0},
+                                       {0x1234567890abcdefull, 42},
+                                       {UINT64_MAX, UINT64_MAX}};
+    (void)state;
+    for (size_t cap = 8; cap <= 96; cap++) {
+        for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+            ifx_lp a, b;
+            ifx_err ea, eb;
+            char num[IFXI_LP_U128_DECIMAL_MAX + 2];
+            size_t n;
+            ifx_rc ra, rb;
+            ifx_lp_init(&a, IFX_VERSION_V2, IFX_PRECISION_NS, cap);
+            ifx_lp_init(&b, IFX_VERSION_V2, IFX_PRECISION_NS, cap);
+            ifx_err_clear(&ea);
+            ifx_err_clear(&eb);
+            /* the u128 as a string field */
+            ra = ifx_lp_begin_line(&a, S("m"), &ea);
+            rb = ifx_lp_begin_line(&b, S("m"), &eb);
+            if (!ra)
+                ra = ifxi_lp_add_u128_string(&a, S("id"), vals[i][0], vals[i][1], &ea);
+            n = ifxi_lp_format_u128(vals[i][0], vals[i][1], num);
+            if (!rb)
+                rb = ifx_lp_add_string(&b, S("id"), num, n, &eb);
+            /* the low half as an unsigned field, against the signed one of the same text */
+            if (vals[i][1] <= INT64_MAX) {
+                if (!ra)
+                    ra = ifx_lp_add_uint(&a, S("u"), vals[i][1], &ea);
+                if (!rb && !(rb = ifx_lp_add_int(&b, S("u"), (int64_t)vals[i][1], &eb)))
+                    b.fields.data[b.fields.len - 1] = 'u';
+            }
+            assert_int_equal(ra, rb);
+            assert_string_equal(ea.msg, eb.msg);
+            if (!ra) {
+                assert_int_equal(ifx_lp_end_line(&a, false, 0, &ea),
+                                 ifx_lp_end_line(&b, false, 0, &eb));
+                assert_string_equal(a.batch.data ? a.batch.data : "",
+                                    b.batch.data ? b.batch.data : "");
+            }
+            ifx_lp_free(&a);
+            ifx_lp_free(&b);
+        }
+    }
+}
+
 /* Once the buffers have grown, building the same shape of line again allocates nothing: the
  * buffers keep their addresses. */
 static void test_warm_reuse(void **state)
@@ -433,6 +486,19 @@ static void test_numbers_and_times_exact(void **state)
             assert_string_equal(got128, want128);
         }
     }
+    /* The eight-digit chunks (lanes split by multiplication): every value below 10^6, then a
+     * stride across 10^8, alone and as the low and high chunks of longer numbers. */
+    for (uint64_t v = 0; v < 100000000; v += v < 1000000 ? 1 : 997) {
+        static const uint64_t highs[] = {0, 1, 99999999, 12345678ull * 100000000,
+                                         1844ull * 10000000000000000ull};
+        for (size_t h = 0; h < sizeof highs / sizeof *highs; h++) {
+            uint64_t w = highs[h] + v;
+            size_t n = ifxi_lp_format_u64(w, got);
+            got[n] = '\0';
+            snprintf(want, sizeof want, "%" PRIu64, w);
+            assert_string_equal(got, want);
+        }
+    }
     /* 128-bit edges: around 10^19, 10^38, 2^64 * 10^19 (the middle chunk's limit), 2^128 - 1 */
     static const ifx_u128 edges[] = {{0x0000000000000000ull, 0x8ac7230489e80000ull},
                                      {0x0000000000000000ull, 0x8ac7230489e7ffffull},
@@ -521,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_v3_nul_in_measurement),
         cmocka_unit_test(test_v1_v2_server_findings),
         cmocka_unit_test(test_numbers_and_times_exact),
+        cmocka_unit_test(test_direct_digits_match_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,8 +57,26 @@ static unsigned naive(const unsigned char *p, int kind)
     return 16;
 }
 
+static unsigned naive_nonws(const unsigned char *p)
+{
+    for (unsigned i = 0; i < 16; i++)
+        if (p[i] != ' ' && p[i] != '\n' && p[i] != '\r' && p[i] != '\t')
+            return i;
+    return 16;
+}
+
 static void check_block(const unsigned char *b)
 {
+    unsigned want = naive(b, 0);
+    bool q = true, qp = true;
+
+    /* the JSON scan that also tells a closing quote, and the whitespace skip */
+    assert_int_equal(ifxi_scan16_json_q(b, &q), want);
+    assert_int_equal(ifxi_scan16_json_q_portable(b, &qp), want);
+    assert_true(q == (want < 16 && b[want] == '"'));
+    assert_true(qp == q);
+    assert_int_equal(ifxi_scan16_nonws(b), naive_nonws(b));
+    assert_int_equal(ifxi_scan16_nonws_portable(b), naive_nonws(b));
     assert_int_equal(ifxi_scan16_json(b), naive(b, 0));
     assert_int_equal(ifxi_scan16_json_portable(b), naive(b, 0));
     assert_int_equal(ifxi_scan16_text(b), naive(b, 1));
@@ -87,15 +105,22 @@ static void test_blocks_every_byte_every_position(void **state)
             memset(b, 0x21, sizeof b);
             b[pos] = (unsigned char)v;
             check_block(b);
+            /* whitespace runs (the JSON skip) with the byte after them */
+            memset(b, ' ', sizeof b);
+            b[pos] = (unsigned char)v;
+            check_block(b);
+            for (unsigned k = 0; k < pos; k++)
+                b[k] = "\t\n\r "[k % 4];
+            check_block(b);
         }
     }
 }
 
 static void test_blocks_random(void **state)
 {
-    static const unsigned char edgy[] = {0x00, 0x01, 0x1F, 0x20, 0x21, '"',  '#',  ',',  '-',
-                                         '<',  '=',  '>',  '[',  '\\', ']',  0x7F, 0x80, 0x81,
-                                         0xBF, 0xC0, 0xDF, 0xE0, 0xEF, 0xF0, 0xFF, 'a'};
+    static const unsigned char edgy[] = {0x00, 0x01, 0x1F, 0x20, 0x21, '"',  '#',  ',',  '-',  '\t',
+                                         '\n', '\r', '<',  '=',  '>',  '[',  '\\', ']',  0x7F, 0x80,
+                                         0x81, 0xBF, 0xC0, 0xDF, 0xE0, 0xEF, 0xF0, 0xFF, 'a'};
     unsigned char b[16];
     (void)state;
     for (int n = 0; n < 200000; n++) {
@@ -213,6 +238,21 @@ static ifx_rc compare_json(const char *text, size_t len, size_t alignments)
         assert_int_equal(fast.data[fast.len], '\0');
         if (rref == IFX_OK)
             assert_true(cfast == cref && cport == cref);
+        /* The fast path alone: it takes every valid input, writes the same, and hands over
+         * every invalid one. */
+        for (int portable = 0; portable < 2; portable++) {
+            ifx_buf only;
+            size_t conly = 0;
+            ifx_buf_init(&only, (size_t)1 << 30);
+            assert_int_equal(ifx_buf_puts(&only, "p="), IFX_OK);
+            ifx_rc ronly = ifxi_json_compact_lp_fast_only(in, len, &only, &conly, portable);
+            assert_int_equal(ronly, rref == IFX_OK ? IFX_OK : IFX_E_INVALID);
+            assert_int_equal(only.len, rref == IFX_OK ? ref.len : 2);
+            assert_memory_equal(only.data, ref.data, only.len + 1);
+            if (rref == IFX_OK)
+                assert_true(conly == cref);
+            ifx_buf_free(&only);
+        }
         ifx_buf_free(&fast);
         ifx_buf_free(&port);
         free(mem);
@@ -355,6 +395,32 @@ static void gen_value(ifx_buf *b, int depth)
         ifx_buf_puts(b, obj ? "}" : "]");
         break;
     }
+    }
+}
+
+/* Nesting at and around the limit, arrays and objects, with and without whitespace: the fast
+ * path hands the refusal over at the same depth. */
+static void test_json_depth_limit(void **state)
+{
+    static char s[4 * (IFX_JSON_MAX_DEPTH + 4) + 8];
+    (void)state;
+    for (size_t depth = IFX_JSON_MAX_DEPTH - 2; depth <= IFX_JSON_MAX_DEPTH + 2; depth++) {
+        for (int kind = 0; kind < 3; kind++) {
+            size_t n = 0;
+            for (size_t d = 0; d < depth; d++) {
+                if (kind == 1 && d % 2)
+                    n += (size_t)sprintf(s + n, "{\"k\":");
+                else
+                    s[n++] = '[';
+                if (kind == 2)
+                    s[n++] = ' ';
+            }
+            s[n++] = '1';
+            for (size_t d = depth; d-- > 0;)
+                s[n++] = kind == 1 && d % 2 ? '}' : ']';
+            ifx_rc want = depth <= IFX_JSON_MAX_DEPTH ? IFX_OK : IFX_E_INVALID;
+            assert_int_equal(compare_json(s, n, 2), want);
+        }
     }
 }
 
@@ -553,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_tails),
         cmocka_unit_test(test_json_every_byte_at_block_boundaries),
         cmocka_unit_test(test_json_lengths),
+        cmocka_unit_test(test_json_depth_limit),
         cmocka_unit_test(test_json_random),
         cmocka_unit_test(test_text_every_byte_every_position),
         cmocka_unit_test(test_text_random),
