@@ -96,8 +96,9 @@ ifx_rc ifxi_cursor_decode(const uint8_t *p, size_t len, ifx_cursor *out, ifx_err
 
 /* A 64-bit hash with good avalanche, for row identities (not cryptographic). The value depends
  * only on the bytes, len and seed, never on the machine (it is persisted): do not change it.
- * Inline: the source hashes every column name and value of every row, twice, mostly a few bytes
- * each, and the calls cost as much as the hashing. */
+ * Inline: the source hashes every column name and value of every row (with two seeds, in one
+ * pass: ifxi_cursor_hash64x2), mostly a few bytes each, and the calls cost as much as the
+ * hashing. */
 /* ---- identity hash ----------------------------------------------------------------------------
  *
  * Words of 8 bytes, read little-endian so that the value is the same on every machine (it is
@@ -125,10 +126,15 @@ static inline uint64_t scramble_word(uint64_t w)
     return w;
 }
 
+/* Folds a word, already scrambled, into the state. */
+static inline uint64_t fold_scrambled(uint64_t h, uint64_t sw)
+{
+    return rotl64(h ^ sw, 27) * HASH_GOLDEN + HASH_ADD;
+}
+
 static inline uint64_t fold(uint64_t h, uint64_t w)
 {
-    h ^= scramble_word(w);
-    return rotl64(h, 27) * HASH_GOLDEN + HASH_ADD;
+    return fold_scrambled(h, scramble_word(w));
 }
 
 static inline uint64_t finalize(uint64_t h)
@@ -141,6 +147,16 @@ static inline uint64_t finalize(uint64_t h)
     return h;
 }
 
+/* The last 1..7 bytes, little-endian and zero-extended, gathered in a register: most keys hashed
+ * are shorter than 8 bytes. */
+static inline uint64_t tail_word(const uint8_t *b, size_t len)
+{
+    uint64_t tail = 0;
+    for (size_t i = 0; i < len; i++)
+        tail |= (uint64_t)b[i] << (8 * i);
+    return tail;
+}
+
 static inline uint64_t ifxi_cursor_hash64(const void *p, size_t len, uint64_t seed)
 {
     const uint8_t *b = p;
@@ -151,15 +167,34 @@ static inline uint64_t ifxi_cursor_hash64(const void *p, size_t len, uint64_t se
         b += 8;
         len -= 8;
     }
-    if (len) {
-        /* the last 1..7 bytes, little-endian and zero-extended, gathered in a register: most
-         * keys hashed are shorter than 8 bytes */
-        uint64_t tail = 0;
-        for (size_t i = 0; i < len; i++)
-            tail |= (uint64_t)b[i] << (8 * i);
-        h = fold(h, tail);
-    }
+    if (len)
+        h = fold(h, tail_word(b, len));
     return finalize(h);
+}
+
+/* ifxi_cursor_hash64 of the same bytes with two seeds at once, *h1 and *h2 (replaced by the two
+ * hashes): each word is read and scrambled once for both (the row identity is two hashes). */
+static inline void ifxi_cursor_hash64x2(const void *p, size_t len, uint64_t *h1, uint64_t *h2)
+{
+    const uint8_t *b = p;
+    uint64_t a = scramble_word(*h1 ^ HASH_ADD) ^ ((uint64_t)len * HASH_GOLDEN);
+    uint64_t c = scramble_word(*h2 ^ HASH_ADD) ^ ((uint64_t)len * HASH_GOLDEN);
+    uint64_t w;
+
+    while (len >= 8) {
+        w = scramble_word(ifx_le_get64(b));
+        a = fold_scrambled(a, w);
+        c = fold_scrambled(c, w);
+        b += 8;
+        len -= 8;
+    }
+    if (len) {
+        w = scramble_word(tail_word(b, len));
+        a = fold_scrambled(a, w);
+        c = fold_scrambled(c, w);
+    }
+    *h1 = finalize(a);
+    *h2 = finalize(c);
 }
 
 #ifdef __cplusplus

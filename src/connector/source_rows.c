@@ -149,37 +149,40 @@ static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
     return IFX_E_USAGE;
 }
 
-/* Feeds a value into the identity hash: type and bytes, so that 1 and "1" differ. */
-static uint64_t hash_value(uint64_t h, const ifx_value *v)
+/* Feeds a value into both lanes of the identity hash: type and bytes, so that 1 and "1"
+ * differ. */
+static void hash_value(const ifx_value *v, uint64_t *h1, uint64_t *h2)
 {
     uint8_t t = (uint8_t)v->type;
-    h = ifxi_cursor_hash64(&t, 1, h);
+    ifxi_cursor_hash64x2(&t, 1, h1, h2);
     switch (v->type) {
     case IFX_VAL_STRING:
-        return ifxi_cursor_hash64(v->v.s.p, v->v.s.len, h);
+        ifxi_cursor_hash64x2(v->v.s.p, v->v.s.len, h1, h2);
+        return;
     case IFX_VAL_BOOL:
-        return ifxi_cursor_hash64(&v->v.b, sizeof v->v.b, h);
+        ifxi_cursor_hash64x2(&v->v.b, sizeof v->v.b, h1, h2);
+        return;
     case IFX_VAL_F64:
-        return ifxi_cursor_hash64(&v->v.f, sizeof v->v.f, h);
+        ifxi_cursor_hash64x2(&v->v.f, sizeof v->v.f, h1, h2);
+        return;
     case IFX_VAL_NULL:
-        return h;
+        return;
     default:
-        return ifxi_cursor_hash64(&v->v.i, sizeof v->v.i, h);
+        ifxi_cursor_hash64x2(&v->v.i, sizeof v->v.i, h1, h2);
+        return;
     }
 }
 
 void ifxi_source_rows_identity(const ifx_row *row, uint64_t *h1_out, uint64_t *h2_out)
 {
     uint64_t h1 = 0x243F6A8885A308D3ULL, h2 = 0x13198A2E03707344ULL;
-    if (row->measurement) {
-        h1 = ifxi_cursor_hash64(row->measurement, row->measurement_len, h1);
-        h2 = ifxi_cursor_hash64(row->measurement, row->measurement_len, h2);
-    }
+    if (row->measurement)
+        ifxi_cursor_hash64x2(row->measurement, row->measurement_len, &h1, &h2);
     for (size_t i = 0; i < row->ncols; i++) {
         if (bookkeeping(&row->cols[i]))
             continue;
-        h1 = hash_value(ifxi_cursor_hash64(row->cols[i].name, row->cols[i].len, h1), &row->vals[i]);
-        h2 = hash_value(ifxi_cursor_hash64(row->cols[i].name, row->cols[i].len, h2), &row->vals[i]);
+        ifxi_cursor_hash64x2(row->cols[i].name, row->cols[i].len, &h1, &h2);
+        hash_value(&row->vals[i], &h1, &h2);
     }
     *h1_out = h1;
     *h2_out = h2;

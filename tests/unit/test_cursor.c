@@ -812,6 +812,26 @@ static void test_hash_length_seed_and_every_byte(void **state)
     }
 }
 
+/* The two-lane hash the source uses for row identities is two single hashes, at every length
+ * (the tail too), alignment and pair of seeds. */
+static void test_hash_two_lanes_equal_two_hashes(void **state)
+{
+    uint64_t rng = 777;
+    uint8_t buf[80];
+    (void)state;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)rng_next(&rng);
+    for (size_t off = 0; off < 8; off++) {
+        for (size_t len = 0; len + off <= sizeof buf; len++) {
+            uint64_t s1 = rng_next(&rng), s2 = rng_next(&rng);
+            uint64_t h1 = s1, h2 = s2;
+            ifxi_cursor_hash64x2(buf + off, len, &h1, &h2);
+            assert_true(h1 == ifxi_cursor_hash64(buf + off, len, s1));
+            assert_true(h2 == ifxi_cursor_hash64(buf + off, len, s2));
+        }
+    }
+}
+
 static void test_hash_avalanche(void **state)
 {
     uint64_t rng = 12345;
@@ -1408,6 +1428,7 @@ int main(void)
         cmocka_unit_test(test_decode_refusals),
         cmocka_unit_test(test_hash_known_values),
         cmocka_unit_test(test_hash_length_seed_and_every_byte),
+        cmocka_unit_test(test_hash_two_lanes_equal_two_hashes),
         cmocka_unit_test(test_hash_avalanche),
         cmocka_unit_test(test_hash_no_collisions_on_structured_input),
         cmocka_unit_test(test_sim_r1),

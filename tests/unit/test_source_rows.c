@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connector/cursor.h"
 #include "connector/source_rows.h"
 
 /* The payload of a row with one F64 column, with or without the answer's text. */
@@ -162,11 +163,53 @@ static void test_payload_members(void **state)
     ifx_buf_free(&out);
 }
 
+/* A row's identity is persisted (cursor states hold its hashes, message ids derive from it): the
+ * values of a row with every kind of value, the bookkeeping columns skipped, never change. */
+static void test_identity_pinned(void **state)
+{
+    ifx_column cols[] = {{"_time", 5},  {"table", 5}, {"host", 4},   {"temp", 4},
+                         {"n", 1},      {"u", 1},     {"ok", 2},     {"none", 4},
+                         {"_start", 6}, {"when", 4},  {"result", 6}, {"_stop", 5}};
+    ifx_value vals[12] = {{.type = IFX_VAL_TIME, .v.i = 1704067200000000000},
+                          {.type = IFX_VAL_I64, .v.i = 3},
+                          {.type = IFX_VAL_STRING, .v.s = {"server-01", 9}},
+                          {.type = IFX_VAL_F64, .v.f = 21.5},
+                          {.type = IFX_VAL_I64, .v.i = -7},
+                          {.type = IFX_VAL_U64, .v.i = 42},
+                          {.type = IFX_VAL_BOOL, .v.b = true},
+                          {.type = IFX_VAL_NULL},
+                          {.type = IFX_VAL_TIME, .v.i = 0},
+                          {.type = IFX_VAL_TIME, .v.i = 1},
+                          {.type = IFX_VAL_STRING, .v.s = {"_result", 7}},
+                          {.type = IFX_VAL_TIME, .v.i = 2}};
+    ifx_row row = {
+        .measurement = "cpu", .measurement_len = 3, .ncols = 12, .cols = cols, .vals = vals};
+    uint64_t h1, h2;
+    (void)state;
+    ifxi_source_rows_identity(&row, &h1, &h2);
+    assert_true(h1 == 0x6E65EC6914C83DF1ULL);
+    assert_true(h2 == 0x21EB0AEC7C0F7553ULL);
+    /* the bookkeeping columns do not count */
+    row.ncols = 10;
+    uint64_t k1, k2;
+    ifxi_source_rows_identity(&row, &k1, &k2);
+    vals[1].v.i = 4;
+    vals[8].v.i = 9;
+    uint64_t j1, j2;
+    ifxi_source_rows_identity(&row, &j1, &j2);
+    assert_true(j1 == k1 && j2 == k2);
+    /* a value does */
+    vals[3].v.f = 21.25;
+    ifxi_source_rows_identity(&row, &j1, &j2);
+    assert_true(j1 != k1 && j2 != k2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_float_text),
         cmocka_unit_test(test_payload_members),
+        cmocka_unit_test(test_identity_pinned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
