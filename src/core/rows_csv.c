@@ -175,6 +175,29 @@ static ifx_rc csv_record(ifx_rows_ctx *c, size_t *pos, size_t *line, size_t *nce
     return IFX_OK;
 }
 
+/* The next whole record at *pos, as csv_record (the line counted in c->pv->line). *wait is true
+ * when the body stops inside it but more is coming: the stream resumes at the record's start
+ * (c->consumed) and reads it again, whole, with the bytes that follow. A body that ends inside a
+ * record was cut. */
+static ifx_rc whole_record(ifx_rows_ctx *c, size_t *pos, size_t *ncells, bool crlf_is_lf,
+                           bool *wait)
+{
+    ifx_rows_priv *pv = c->pv;
+    size_t rec_line = pv->line, rec_pos = *pos;
+    bool ended;
+    ifx_rc rc = csv_record(c, pos, &pv->line, ncells, &ended, crlf_is_lf);
+
+    *wait = false;
+    if (rc || ended)
+        return rc;
+    if (!c->more)
+        return ifxi_rows_truncated(c, rec_line, c->len);
+    pv->line = rec_line;
+    c->consumed = rec_pos;
+    *wait = true;
+    return IFX_OK;
+}
+
 static bool is_blank_line(const ifx_rows_cell *cells, size_t n)
 {
     return n == 1 && cells[0].len == 0 && !cells[0].quoted;
@@ -567,7 +590,7 @@ ifx_rc ifxi_rows_read_v2_csv(ifx_rows_ctx *c)
     ifx_rows_priv *pv = c->pv;
     v2_state *st = &pv->csv;
     size_t pos = 0, n;
-    bool ended;
+    bool wait;
     ifx_rc rc;
 
     if (!pv->started) {
@@ -576,21 +599,12 @@ ifx_rc ifxi_rows_read_v2_csv(ifx_rows_ctx *c)
         pv->started = true;
     }
     while (pos < c->len) {
-        size_t rec_line = pv->line, rec_pos = pos;
+        size_t rec_line = pv->line;
         const ifx_rows_cell *first;
         char shown[48];
 
-        rc = csv_record(c, &pos, &pv->line, &n, &ended, true);
-        if (rc)
+        if ((rc = whole_record(c, &pos, &n, true, &wait)) || wait)
             return rc;
-        if (!ended && c->more) {
-            /* read it again, whole, with the bytes that follow */
-            pv->line = rec_line;
-            c->consumed = rec_pos;
-            return IFX_OK;
-        }
-        if (!ended)
-            return ifxi_rows_truncated(c, rec_line, c->len);
         first = &c->pv->cells[0];
         if (is_blank_line(c->pv->cells, n)) {
             /* The end of a schema block or of a result: the next row needs a new header. */
@@ -627,7 +641,7 @@ ifx_rc ifxi_rows_read_v3_csv(ifx_rows_ctx *c)
     ifx_rows_priv *pv = c->pv;
     ifx_rows_csv_state *st = &pv->csv;
     size_t pos = 0, n, k;
-    bool ended;
+    bool wait;
     ifx_row row = {0};
     ifx_rc rc;
 
@@ -639,19 +653,11 @@ ifx_rc ifxi_rows_read_v3_csv(ifx_rows_ctx *c)
         pv->started = true;
     }
     while (pos < c->len) {
-        size_t rec_line = pv->line, rec_pos = pos;
+        size_t rec_line = pv->line;
         const ifx_rows_cell *cells;
 
-        rc = csv_record(c, &pos, &pv->line, &n, &ended, false);
-        if (rc)
+        if ((rc = whole_record(c, &pos, &n, false, &wait)) || wait)
             return rc;
-        if (!ended && c->more) {
-            pv->line = rec_line;
-            c->consumed = rec_pos;
-            return IFX_OK;
-        }
-        if (!ended)
-            return ifxi_rows_truncated(c, rec_line, c->len);
         cells = c->pv->cells;
         /* arrow-csv never writes an empty line (a lone null cell is written ""). */
         if (is_blank_line(cells, n))
