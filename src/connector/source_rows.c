@@ -85,68 +85,114 @@ static size_t float_text(const char *p, size_t len)
     return end;
 }
 
-/* A JSON string: most names and values need no escape, and are copied whole after one scan. */
-static ifx_rc json_string(ifx_buf *b, const char *p, size_t n)
+/* True when p[0..n) holds nothing JSON escapes: it goes into a string as it is. */
+static bool plain(const char *p, size_t n)
 {
-    size_t i = 0;
-    ifx_rc rc;
-
-    while (i < n) {
+    for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
         if (c < 0x20 || c == '"' || c == '\\')
-            return ifxi_json_append_string(b, p, n);
-        i++;
+            return false;
     }
-    if ((rc = ifx_buf_reserve(b, n + 2)))
-        return rc;
-    char *w = b->data + b->len;
-    w[0] = '"';
-    memcpy(w + 1, p, n);
-    w[n + 1] = '"';
-    w[n + 2] = '\0'; /* as ifx_buf_append leaves it */
-    b->len += n + 2;
-    return IFX_OK;
+    return true;
+}
+
+/* A value's JSON text when it needs neither escaping nor formatting a double: p[0..n), quoted
+ * when quote, ".0" after it when point (a float stays a float: 2.0, not 2, which a consumer would
+ * read as an integer). That is every value but a string with bytes to escape and a double
+ * without its own short text (see float_text). */
+typedef struct simple_text {
+    const char *p;
+    size_t n;
+    bool quote, point;
+} simple_text;
+
+#define SIMPLE_TMP (IFX_RFC3339_MAX > 24 ? IFX_RFC3339_MAX : 24)
+
+/* Fills *t (tmp holds the digits or the time) and returns true, or returns false for a value
+ * that needs the general writer (json_value). */
+static bool simple_value(const ifx_value *v, char tmp[SIMPLE_TMP], simple_text *t)
+{
+    char *end = tmp + SIMPLE_TMP;
+
+    t->quote = t->point = false;
+    switch (v->type) {
+    case IFX_VAL_NULL:
+        t->p = "null", t->n = 4;
+        return true;
+    case IFX_VAL_BOOL:
+        t->p = v->v.b ? "true" : "false", t->n = v->v.b ? 4 : 5;
+        return true;
+    case IFX_VAL_I64: {
+        char *q = digits_back(v->v.i < 0 ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i, end);
+        if (v->v.i < 0)
+            *--q = '-';
+        t->p = q, t->n = (size_t)(end - q);
+        return true;
+    }
+    case IFX_VAL_U64:
+        t->p = digits_back(v->v.u, end);
+        t->n = (size_t)(end - t->p);
+        return true;
+    case IFX_VAL_F64:
+        if (!(t->n = float_text(v->text.p, v->text.len)))
+            return false;
+        t->p = v->text.p;
+        t->point = !memchr(t->p, '.', t->n);
+        return true;
+    case IFX_VAL_STRING:
+        if (!plain(v->v.s.p, v->v.s.len))
+            return false;
+        t->p = v->v.s.p, t->n = v->v.s.len, t->quote = true;
+        return true;
+    case IFX_VAL_TIME:
+        t->n = ifx_time_format_rfc3339(v->v.i, tmp);
+        t->p = tmp, t->quote = true;
+        return true;
+    }
+    return false;
+}
+
+/* The bytes put_simple writes for t. */
+static size_t simple_len(const simple_text *t)
+{
+    return t->n + (t->quote ? 2 : 0) + (t->point ? 2 : 0);
+}
+
+/* Writes t at w (simple_len bytes); returns the end. */
+static char *put_simple(char *w, const simple_text *t)
+{
+    if (t->quote)
+        *w++ = '"';
+    memcpy(w, t->p, t->n), w += t->n;
+    if (t->quote)
+        *w++ = '"';
+    if (t->point)
+        *w++ = '.', *w++ = '0';
+    return w;
 }
 
 static ifx_rc json_value(ifx_buf *b, const ifx_value *v)
 {
-    char tmp[IFX_LP_FLOAT_MAX > IFX_RFC3339_MAX ? IFX_LP_FLOAT_MAX + 2 : IFX_RFC3339_MAX];
-    char *end = tmp + sizeof tmp, *p;
+    char tmp[IFX_LP_FLOAT_MAX + 2 > SIMPLE_TMP ? IFX_LP_FLOAT_MAX + 2 : SIMPLE_TMP];
+    simple_text t;
     size_t n;
-    switch (v->type) {
-    case IFX_VAL_NULL:
-        return ifx_buf_puts(b, "null");
-    case IFX_VAL_BOOL:
-        return ifx_buf_puts(b, v->v.b ? "true" : "false");
-    case IFX_VAL_I64:
-        p = digits_back(v->v.i < 0 ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i, end);
-        if (v->v.i < 0)
-            *--p = '-';
-        return ifx_buf_append(b, p, (size_t)(end - p));
-    case IFX_VAL_U64:
-        p = digits_back(v->v.u, end);
-        return ifx_buf_append(b, p, (size_t)(end - p));
-    case IFX_VAL_F64:
-        if ((n = float_text(v->text.p, v->text.len)) != 0) {
-            memcpy(tmp, v->text.p, n);
-            if (!memchr(tmp, '.', n))
-                memcpy(tmp + n, ".0", 2), n += 2;
-            return ifx_buf_append(b, tmp, n);
-        }
-        /* JSON has no NaN or infinity */
-        if (!(n = ifxi_float_format_positional(v->v.f, tmp)))
-            return ifx_buf_puts(b, "null");
-        /* A float stays a float: 2.0, not 2, which a consumer would read as an integer. */
-        if (!memchr(tmp, '.', n))
-            memcpy(tmp + n, ".0", 3), n += 2;
-        return ifx_buf_append(b, tmp, n);
-    case IFX_VAL_STRING:
-        return json_string(b, v->v.s.p, v->v.s.len);
-    case IFX_VAL_TIME:
-        n = ifx_time_format_rfc3339(v->v.i, tmp);
-        return json_string(b, tmp, n);
+    ifx_rc rc;
+
+    if (simple_value(v, tmp, &t)) {
+        if ((rc = ifx_buf_reserve(b, simple_len(&t))))
+            return rc;
+        b->len = (size_t)(put_simple(b->data + b->len, &t) - b->data);
+        b->data[b->len] = '\0';
+        return IFX_OK;
     }
-    return IFX_E_USAGE;
+    if (v->type == IFX_VAL_STRING)
+        return ifxi_json_append_string(b, v->v.s.p, v->v.s.len);
+    /* A double without a short text of its own. JSON has no NaN or infinity. */
+    if (!(n = ifxi_float_format_positional(v->v.f, tmp)))
+        return ifx_buf_puts(b, "null");
+    if (!memchr(tmp, '.', n))
+        memcpy(tmp + n, ".0", 3), n += 2;
+    return ifx_buf_append(b, tmp, n);
 }
 
 /* Feeds a value into both lanes of the identity hash: type and bytes, so that 1 and "1"
@@ -188,85 +234,32 @@ void ifxi_source_rows_identity(const ifx_row *row, uint64_t *h1_out, uint64_t *h
     *h2_out = h2;
 }
 
-static bool plain(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c < 0x20 || c == '"' || c == '\\')
-            return false;
-    }
-    return true;
-}
-
 /* One member of the payload object, ("," unless first) "name":value. The common member (a name
- * and value without escapes, a number, a time) is written with one reservation; the rest by the
- * general functions above. */
+ * without escapes and a simple value) is written with one reservation; the rest by the general
+ * writers. */
 static ifx_rc member(ifx_buf *out, const ifx_column *col, const ifx_value *v, bool first)
 {
-    char tmp[IFX_RFC3339_MAX > 24 ? IFX_RFC3339_MAX : 24];
-    char *end = tmp + sizeof tmp;
-    const char *vp = tmp;
-    size_t vn = 0;
-    bool quote = false, point = false;
+    char tmp[SIMPLE_TMP];
+    simple_text t;
     ifx_rc rc;
 
-    if (!plain(col->name, col->len))
-        goto general;
-    switch (v->type) {
-    case IFX_VAL_NULL:
-        vp = "null", vn = 4;
-        break;
-    case IFX_VAL_BOOL:
-        vp = v->v.b ? "true" : "false", vn = v->v.b ? 4 : 5;
-        break;
-    case IFX_VAL_I64: {
-        char *q = digits_back(v->v.i < 0 ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i, end);
-        if (v->v.i < 0)
-            *--q = '-';
-        vp = q, vn = (size_t)(end - q);
-        break;
-    }
-    case IFX_VAL_U64:
-        vp = digits_back(v->v.u, end);
-        vn = (size_t)(end - vp);
-        break;
-    case IFX_VAL_F64:
-        if (!(vn = float_text(v->text.p, v->text.len)))
-            goto general;
-        vp = v->text.p;
-        point = !memchr(vp, '.', vn);
-        break;
-    case IFX_VAL_STRING:
-        if (!plain(v->v.s.p, v->v.s.len))
-            goto general;
-        vp = v->v.s.p, vn = v->v.s.len, quote = true;
-        break;
-    case IFX_VAL_TIME:
-        vn = ifx_time_format_rfc3339(v->v.i, tmp);
-        quote = true;
-        break;
-    }
-    if ((rc = ifx_buf_reserve(out, col->len + vn + 8)))
-        return rc;
-    char *w = out->data + out->len;
-    if (!first)
-        *w++ = ',';
-    *w++ = '"';
-    memcpy(w, col->name, col->len), w += col->len;
-    *w++ = '"', *w++ = ':';
-    if (quote)
+    if (plain(col->name, col->len) && simple_value(v, tmp, &t)) {
+        /* ,"name": and the value */
+        if ((rc = ifx_buf_reserve(out, (first ? 0 : 1) + col->len + 3 + simple_len(&t))))
+            return rc;
+        char *w = out->data + out->len;
+        if (!first)
+            *w++ = ',';
         *w++ = '"';
-    memcpy(w, vp, vn), w += vn;
-    if (quote)
-        *w++ = '"';
-    if (point) /* a float stays a float: 2.0, not 2 */
-        *w++ = '.', *w++ = '0';
-    *w = '\0';
-    out->len = (size_t)(w - out->data);
-    return IFX_OK;
-general:
-    if ((!first && (rc = ifx_buf_putc(out, ','))) || (rc = json_string(out, col->name, col->len)) ||
-        (rc = ifx_buf_putc(out, ':')))
+        memcpy(w, col->name, col->len), w += col->len;
+        *w++ = '"', *w++ = ':';
+        w = put_simple(w, &t);
+        *w = '\0';
+        out->len = (size_t)(w - out->data);
+        return IFX_OK;
+    }
+    if ((!first && (rc = ifx_buf_putc(out, ','))) ||
+        (rc = ifxi_json_append_string(out, col->name, col->len)) || (rc = ifx_buf_putc(out, ':')))
         return rc;
     return json_value(out, v);
 }
