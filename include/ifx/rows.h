@@ -149,7 +149,7 @@ typedef struct ifx_rows_stream {
     void *ud;
     ifx_buf carry;   /* bytes of the answer not read yet: the record in progress */
     size_t base;     /* offset in the answer of carry.data[0] */
-    size_t total;    /* bytes fed so far */
+    size_t total;    /* bytes fed so far (the answer read) */
     bool whole;      /* the format is read whole at the end */
     bool values;     /* v1: records end anywhere; read again once the carry has doubled */
     size_t retry_at; /* v1: the carry's length at which to read again */

@@ -17,7 +17,6 @@ typedef struct map {
 
 void ifxi_mapping_scratch_init(ifx_mapping_scratch *sc)
 {
-    ifx_buf_init(&sc->json, (size_t)1 << 30);
     ifx_buf_init(&sc->text, (size_t)1 << 30);
     ifx_buf_init(&sc->key, 1 << 20);
     ifxi_lp_prefix_init(&sc->prefix);
@@ -26,7 +25,6 @@ void ifxi_mapping_scratch_init(ifx_mapping_scratch *sc)
 
 void ifxi_mapping_scratch_free(ifx_mapping_scratch *sc)
 {
-    ifx_buf_free(&sc->json);
     ifx_buf_free(&sc->text);
     ifx_buf_free(&sc->key);
     ifxi_lp_prefix_free(&sc->prefix);

@@ -23,7 +23,6 @@ extern "C" {
 /* Working memory the mapping reuses between messages, so that a warm caller allocates nothing
  * per message. Owned by the caller; one per thread. */
 typedef struct ifx_mapping_scratch {
-    ifx_buf json; /* compacted payload */
     ifx_buf text; /* decoded strings, numbers */
     ifx_buf key;  /* flattened json_fields key */
     /* The measurement and the tags that depend only on the configuration and the message's

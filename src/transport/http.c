@@ -93,7 +93,6 @@ typedef struct query_stream {
     ifx_err err; /* the reader's error, or the row callback's */
     ifx_rc rc;
     long status; /* 0 until the first chunk */
-    uint64_t bytes;
 } query_stream;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -457,7 +456,6 @@ static size_t on_stream(response *r, char *p, size_t len)
         r->dropped += len - keep;
         return r->dropped > IFX_MAX_RESPONSE_BODY ? 0 : len;
     }
-    q->bytes += len;
     if ((q->rc = ifx_rows_stream_feed(&q->rows, p, len, &q->err)))
         return 0; /* stops the transfer */
     return len;
@@ -947,7 +945,7 @@ ifx_rc ifx_client_query_rows(ifx_client *c, ifx_query_lang lang, const char *que
     r.stream = &qs;
     rc = query_send(c, &q, &r, &herr);
     if (bytes)
-        *bytes = qs.bytes;
+        *bytes = qs.rows.total; /* the 2xx answer's bytes fed to the reader */
     if (qs.rc) {
         /* the reader or the callback stopped the transfer: theirs is the error */
         rc = qs.rc;
