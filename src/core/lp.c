@@ -704,14 +704,8 @@ static inline ifx_rc begin_field(ifx_lp *lp, const char *key, size_t klen, ifx_e
 
 static ifx_rc field_text(ifx_lp *lp, const char *text, size_t n, ifx_err *err)
 {
-    ifx_buf *f = &lp->fields;
-    ifx_rc rc = reserve(f, n);
-    if (rc)
-        return fail_line(lp, buf_fail(rc, err));
-    ifxi_copy(f->data + f->len, text, n);
-    f->len += n;
-    f->data[f->len] = '\0';
-    return IFX_OK;
+    ifx_rc rc = append(&lp->fields, text, n);
+    return rc ? fail_line(lp, buf_fail(rc, err)) : IFX_OK;
 }
 
 ifx_rc ifx_lp_add_float(ifx_lp *lp, const char *key, size_t klen, double v, ifx_err *err)
