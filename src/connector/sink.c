@@ -600,7 +600,7 @@ static void call_end(ifx_sink *s)
 ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx_err *err)
 {
     ifx_rc rc = IFX_OK, first = IFX_OK;
-    ifx_err local;
+    ifx_err local, spare; /* spare: errors after the first, which err keeps */
     encoder *e;
 
     if (!err)
@@ -617,13 +617,17 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
         ifx_err why;
         if (!grow((void **)&e->line_msg, &e->cap_line_msg, e->lp.lines + 1, sizeof *e->line_msg) ||
             !grow((void **)&e->spans, &e->cap_spans, e->lp.lines + 1, sizeof *e->spans)) {
-            rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+            /* the messages from i on are not taken: the call fails (the lines before go out) */
+            rc = ifx_err_set(first ? &spare : err, IFX_E_NOMEM,
+                             "out of memory: %zu of %zu messages not taken", n - i, n);
+            if (!first)
+                first = rc;
             break;
         }
         rc = ifxi_mapping_encode(&s->cfg, m, &e->map, &e->lp, &e->line_ns, &why);
         if (rc == IFX_E_FULL) {
             /* The batch reached max_batch_bytes: send it, then finish this line in a new one. */
-            ifx_rc f = flush_chunk(s, e, msgs, err);
+            ifx_rc f = flush_chunk(s, e, msgs, first ? &spare : err);
             if (f && !first)
                 first = f;
             rc = ifx_lp_end_line(&e->lp, true, e->line_ns, &why);
@@ -640,13 +644,14 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
             dead_letter(s, &o, NULL, 0, why.msg);
             rc = IFX_OK;
         }
-        if (e->lp.lines >= s->cfg.batch_size && (rc = flush_chunk(s, e, msgs, err)) && !first)
+        if (e->lp.lines >= s->cfg.batch_size &&
+            (rc = flush_chunk(s, e, msgs, first ? &spare : err)) && !first)
             first = rc;
     }
-    if ((rc = flush_chunk(s, e, msgs, err)) && !first)
+    if ((rc = flush_chunk(s, e, msgs, first ? &spare : err)) && !first)
         first = rc;
     /* consume returns only when its last chunk is written, rejected or pending */
-    if ((rc = flight_wait(e, err)) && !first)
+    if ((rc = flight_wait(e, first ? &spare : err)) && !first)
         first = rc;
     dead_letter_sync(s);
     encoder_give(s, e);
