@@ -33,9 +33,10 @@
 #include "ifx/timeutil.h"
 #include "connector/writer.h"
 
-/* A chunk in flight: what the consume handed to its encoder's sender thread. The lines are a
- * copy (the consume goes on encoding the next chunk into its own buffer); the origins point into
- * the consume's messages, which stay valid because consume waits for its last chunk. */
+/* A chunk in flight: what the consume handed to its encoder's sender thread. The lines are in
+ * the buffer the line builder filled (swapped with this one, so the consume goes on encoding the
+ * next chunk into the other); the origins point into the consume's messages, which stay valid
+ * because consume waits for its last chunk. */
 typedef struct flight {
     ifx_buf body;
     ifx_line_span *spans;
@@ -486,21 +487,28 @@ static ifx_rc flight_wait(encoder *e, ifx_err *err)
     return left ? not_written(err, left) : IFX_OK;
 }
 
+/* Swaps what two buffers hold (each keeps its cap): lines change hands without a copy. */
+static void swap_contents(ifx_buf *a, ifx_buf *b)
+{
+    ifx_buf t = *a;
+    a->data = b->data, a->len = b->len, a->alloc = b->alloc;
+    b->data = t.data, b->len = t.len, b->alloc = t.alloc;
+}
+
 /* Hands the n lines in e->lp to the sender, once the chunk before them is delivered (one chunk
- * in flight). *rc gets that chunk's outcome. false when the copy cannot be made (no memory):
- * the caller then delivers the lines itself. */
+ * in flight): the sender takes the batch's buffer and the builder gets the one the sender
+ * finished with. *rc gets that chunk's outcome. false when the spans and origins cannot be
+ * held (no memory): the caller then delivers the lines itself. */
 static bool hand_over(ifx_sink *s, encoder *e, const ifx_sink_message *msgs, size_t n, ifx_rc *rc,
                       ifx_err *err)
 {
     flight *f = &e->fl;
-    size_t len = e->spans[n - 1].off + e->spans[n - 1].len + 1; /* through the last '\n' */
 
     *rc = flight_wait(e, err);
-    ifx_buf_reset(&f->body);
-    if (ifx_buf_append(&f->body, e->lp.batch.data, len) ||
-        !grow((void **)&f->spans, &f->cap_spans, n, sizeof *f->spans) ||
+    if (!grow((void **)&f->spans, &f->cap_spans, n, sizeof *f->spans) ||
         !grow((void **)&f->origins, &f->cap_origins, n, sizeof *f->origins))
         return false;
+    swap_contents(&f->body, &e->lp.batch); /* the batch holds just these n lines */
     memcpy(f->spans, e->spans, n * sizeof *f->spans);
     for (size_t i = 0; i < n; i++)
         f->origins[i] = origin_of(&msgs[e->line_msg[i]]);
