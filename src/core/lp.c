@@ -3,6 +3,13 @@
  * A line is assembled in private buffers (measurement, tags, fields) and copied into the batch
  * only when it is complete and valid, so a refused element never leaves half a line behind and
  * tags can be sorted whatever order they were added in.
+ *
+ * Why one file of this size: the encoder's fast paths (plain names and tag values copied after one
+ * 16-byte scan, begin_field's usual case, integers and message ids written in place, the saved
+ * line prefix) sit beside the checked paths they hand everything unusual to, and must give the
+ * same bytes and the same refusals; they share the element rules, the escaping and the private
+ * buffers of the open line. The integer formatters are here because the line is where integers
+ * are written on the hot path.
  */
 #include "ifx/lp.h"
 

@@ -10,6 +10,11 @@
  * scratch gets room for the row's whole span in the body: unescaping and compaction only ever
  * shrink text, so nothing in the row reallocates the buffer and the pointers handed out stay
  * valid through the callback.
+ *
+ * Why one file of this size: the three JSON answers share the value decoders (json_value,
+ * json_time, json_text), and 1.x JSON is read in two forms that must give the same rows: whole
+ * (ifx_rows_read: each document validated before its rows go out) and streamed (a resumable walk
+ * over the values, see "Reading query answers as they arrive" in docs/architecture.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
