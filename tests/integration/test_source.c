@@ -1308,6 +1308,65 @@ static void test_query_errors_logged_once(void **state)
     host_free(&h);
 }
 
+/* An answer that fails after some of its rows were read (the source reads answers as they
+ * arrive). No row of the failed answer is sent and the cursor stays; the next poll delivers every
+ * row once, in one batch (batch 10 holds all 6, so a batch of the failed answer's rows would
+ * show). v3: the answer cut off in the middle of its JSONL, a transient failure retried within
+ * the run. v2: Flux's error table after the data, which the server means (the run stops with it,
+ * as for any refused query in a run that stops when caught up), then a run without the fault. */
+static void test_answer_failing_after_rows(void **state)
+{
+    dataset d = {.n = 0};
+    ifx_config cfg;
+    ifx_source_stats st;
+    ifx_source *s;
+    ifx_err e;
+    host h = {0};
+    char k[8];
+    (void)state;
+    if (real_v2)
+        skip(); /* the faults need the stand-in servers */
+    for (int i = 0; i < 6; i++) {
+        snprintf(k, sizeof k, "r%d", i);
+        add(&d, BASE_NS + (i + 1) * SEC_NS, "a", k);
+    }
+    load("late", &d);
+
+    json_decref(admin_call(v3.port, "POST", "/__admin/fault",
+                           "{\"truncate_after\":250,\"paths\":[\"/api/v3/query_sql\"]}"));
+    source_config(&cfg, T_V3_SQL, "late", 10, NULL, "{\"circuit_breaker_cool_down\":\"50ms\"}");
+    run_source(&cfg, &h, NULL, 0, &st);
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/fault", NULL));
+    assert_int_equal(st.query_errors, 1);
+    assert_int_equal(h.batches, 1);
+    assert_int_equal(st.messages, d.n);
+    check_delivery(&d, T_V3_SQL, &h, false);
+    ifx_config_free(&cfg);
+    host_free(&h);
+
+    memset(&h, 0, sizeof h);
+    json_decref(admin_call(v2.port, "POST", "/__admin/fault",
+                           "{\"inband_error\":\"injected: the query ran out of memory\","
+                           "\"paths\":[\"/api/v2/query\"]}"));
+    source_config(&cfg, T_V2_FLUX, "late", 10, NULL, NULL);
+    assert_int_equal(ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e), IFX_OK);
+    h.src = s;
+    assert_int_not_equal(ifx_source_run(s, record_batch, &h, true, &e), IFX_OK);
+    if (!strstr(e.msg, "injected: the query ran out of memory"))
+        fail_msg("the error does not carry the server's: %s", e.msg);
+    ifx_source_get_stats(s, &st);
+    ifx_source_close(s);
+    json_decref(admin_call(v2.port, "DELETE", "/__admin/fault", NULL));
+    assert_int_equal(h.batches, 0);
+    assert_int_equal(st.messages, 0);
+    run_source(&cfg, &h, NULL, 0, &st); /* from the start: nothing was committed */
+    assert_int_equal(h.batches, 1);
+    assert_int_equal(st.messages, d.n);
+    check_delivery(&d, T_V2_FLUX, &h, false);
+    ifx_config_free(&cfg);
+    host_free(&h);
+}
+
 /* At open: a template that cannot advance is refused with a message naming the fix; a state
  * that cannot be read is refused, not silently reset. */
 static void test_open_checks(void **state)
@@ -1902,6 +1961,7 @@ int main(void)
         cmocka_unit_test(test_types_and_timestamps),
         cmocka_unit_test(test_payload_column),
         cmocka_unit_test(test_query_errors_logged_once),
+        cmocka_unit_test(test_answer_failing_after_rows),
         cmocka_unit_test(test_r13_query_window),
         cmocka_unit_test(test_r10_include_metadata),
     };
