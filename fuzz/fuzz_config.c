@@ -1,6 +1,7 @@
 /* Fuzz target: configuration parsing (JSON through jansson, then every key and cross-key rule)
  * and the normalised output. Invariants: a valid config serialises; a refused one has a message;
  * the secret placed in every input never appears in a message or in the output. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,41 +10,52 @@
 #include "ifx/config.h"
 #include "fuzz_check.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Parses {"token":"<secret>" followed by the fuzzer's bytes for role, checks the invariants
+ * that do not depend on the secret, and says whether the secret shows in the output or the
+ * messages. */
+static bool secret_shows(const char *secret, const uint8_t *data, size_t size, int role)
 {
-    static const char secret[] = "Zq9SECRETx";
     ifx_config cfg;
     ifx_problems problems = {0};
     ifx_err err;
     char *out = NULL;
-    /* The fuzzer's bytes, then a token key carrying a known secret, inside one object. */
-    size_t n = size + 64;
-    char *json = malloc(n);
-    int k = 0;
-    memcpy(json, "{\"token\":\"Zq9SECRETx\",", 21);
+    bool shows = false;
+    /* A token key carrying the secret, then the fuzzer's bytes, inside one object. */
+    char *json = malloc(size + 64);
+    size_t k = 0;
+
+    memcpy(json, "{\"token\":\"", 10);
+    memcpy(json + 10, secret, 10);
+    json[20] = '"';
     k = 21;
     memcpy(json + k, data, size);
-    k += (int)size;
-
-    for (int role = 0; role <= 2; role++) {
-        if (ifx_config_parse_json(&cfg, (ifx_role)role, json, (size_t)k, &problems, &err) ==
-            IFX_OK) {
-            if (ifx_config_to_json(&cfg, &out, &err) != IFX_OK)
-                abort();
-            if (strstr(out, secret))
-                abort();
-            free(out);
-            out = NULL;
-        } else {
-            if (err.msg[0] == '\0' || strstr(err.msg, secret))
-                abort();
-            for (size_t i = 0; i < problems.count; i++)
-                if (strstr(problems.items[i], secret))
-                    abort();
-        }
-        ifx_problems_free(&problems);
-        ifx_config_free(&cfg);
+    k += size;
+    if (ifx_config_parse_json(&cfg, (ifx_role)role, json, k, &problems, &err) == IFX_OK) {
+        if (ifx_config_to_json(&cfg, &out, &err) != IFX_OK)
+            abort();
+        shows = strstr(out, secret) != NULL;
+        free(out);
+    } else {
+        if (err.msg[0] == '\0')
+            abort();
+        shows = strstr(err.msg, secret) != NULL;
+        for (size_t i = 0; i < problems.count; i++)
+            shows = shows || strstr(problems.items[i], secret) != NULL;
     }
+    ifx_problems_free(&problems);
+    ifx_config_free(&cfg);
     free(json);
+    return shows;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* The token's value leaks when its secret shows whichever it is. A text the fuzzer wrote may
+     * be shown (an unknown key is named in its problem), and it can come to spell one secret
+     * (libFuzzer learns the strings the target compares with), but not both. */
+    for (int role = 0; role <= 2; role++)
+        if (secret_shows("Zq9SECRETx", data, size, role) &&
+            secret_shows("Wk4SECRETy", data, size, role))
+            abort();
     return 0;
 }
