@@ -10,7 +10,7 @@
 #include "ifx/config.h"
 #include "fuzz_check.h"
 
-/* Parses {"token":"<secret>" followed by the fuzzer's bytes for role, checks the invariants
+/* Parses {"token":"<secret>", followed by the fuzzer's bytes for role, checks the invariants
  * that do not depend on the secret, and says whether the secret shows in the output or the
  * messages. */
 static bool secret_shows(const char *secret, const uint8_t *data, size_t size, int role)
@@ -26,8 +26,8 @@ static bool secret_shows(const char *secret, const uint8_t *data, size_t size, i
 
     memcpy(json, "{\"token\":\"", 10);
     memcpy(json + 10, secret, 10);
-    json[20] = '"';
-    k = 21;
+    memcpy(json + 20, "\",", 2);
+    k = 22;
     memcpy(json + k, data, size);
     k += size;
     if (ifx_config_parse_json(&cfg, (ifx_role)role, json, k, &problems, &err) == IFX_OK) {
