@@ -129,7 +129,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
     ifx_pc_messages iter;
     ifx_sink_message *msgs = NULL;
     ifx_sink_undecodable *bad = NULL;
-    char meta_why[700] = "", frame_why[700] = "", after_why[800] = "", line[1200];
+    char meta_why[700] = "", frame_why[700] = "", after_why[800] = "", line[2048];
     bool has_topic, has_partition;
     char meta_reason[800] = "";
     size_t n = 0, nbad = 0, cap = 0, cap_bad = 0;
