@@ -11,10 +11,10 @@
  *
  * Two modes: one allocation fails and the next ones succeed (each recovery path), or every
  * allocation from the k-th on fails until consume returns (memory stays short: the fallbacks fail
- * too). Allocation failures are injected by interposing malloc, calloc and realloc in this executable
- * (the library binds to them first), on the consuming thread only: the sender and spool threads
- * and the test server are left alone. The sanitizer builds interpose the allocator themselves,
- * so this test runs in the plain build only (tests/CMakeLists.txt). */
+ * too). Allocation failures are injected by interposing malloc, calloc and realloc in this
+ * executable (the library binds to them first), on the consuming thread only: the sender and spool
+ * threads and the test server are left alone. The sanitizer builds interpose the allocator
+ * themselves, so this test runs in the plain build only (tests/CMakeLists.txt). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,11 +32,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "abi_host.h"
 #include "admin.h"
 #include "cli_run.h"
 #include "fixture.h"
 #include "ifx/config.h"
+#include "ifx/buf.h"
 #include "ifx/sink.h"
+#include "iggy/iggy_abi.h"
+#include "postcard_host.h"
 #include "sink_message.h"
 
 #define TOKEN "ifx-test-token"
@@ -184,7 +188,8 @@ static void wait_settled(ifx_sink *s)
 /* Runs k = 1, 2, ... until a consume meets no failure; checks every run. */
 static void run_all(const char *label, bool with_spool, bool until_the_end)
 {
-    size_t failed_calls = 0, taken_away = 0, logged_only = 0; /* taken_away: messages rejected for memory */
+    size_t failed_calls = 0, taken_away = 0,
+           logged_only = 0; /* taken_away: messages rejected for memory */
     long k;
 
     for (size_t i = 0; i < N; i++)
@@ -296,6 +301,135 @@ static void test_oom_from_each_allocation_on_spool(void **state)
     run_all("spool-persistent", true, true);
 }
 
+/* ---- the plugin: the same, one level up -------------------------------------------------- */
+
+static iggy_sink_open_fn plugin_open;
+static iggy_sink_consume_fn plugin_consume;
+static iggy_sink_close_fn plugin_close;
+
+/* The runtime's log callback: kept like the engine's log, and not counted (a host's own
+ * allocations are not the plugin's). */
+static void plugin_log(uint8_t level, const uint8_t *target, size_t target_len, const uint8_t *msg,
+                       size_t msg_len)
+{
+    bool was = armed;
+    (void)target;
+    (void)target_len;
+    armed = false;
+    char line[2048];
+    snprintf(line, sizeof line, "%.*s", (int)msg_len, (const char *)msg);
+    keep_log(NULL, level, line); /* the runtime's levels are ifx's (iggy_abi.h) */
+    armed = was;
+}
+
+/* The plugin loses no message either: each allocation of iggy_sink_consume fails in turn. A
+ * batch the plugin cannot take at all is named in one ERROR line ("the batch of 35 messages ...
+ * is not taken"; nothing of it is written or dead-lettered); otherwise each message is stored,
+ * dead-lettered or logged exactly once, and a consume that fails logs why. */
+static void test_plugin_oom_each_allocation(void **state)
+{
+    const char *names[] = {"iggy_sink_open", "iggy_sink_consume", "iggy_sink_close"};
+    void **slots[] = {(void **)&plugin_open, (void **)&plugin_consume, (void **)&plugin_close};
+    ifx_buf tm, mm, raw;
+    ifx_raw_message rm[N];
+    size_t whole_batch = 0, failed_calls = 0;
+    long k;
+    (void)state;
+
+    void *lib = abi_load(IFX_SINK_PLUGIN, names, slots, 3, "sink");
+    assert_non_null(lib);
+    for (size_t i = 0; i < N; i++) {
+        const char *p = i == BAD ? bad : good;
+        rm[i] = (ifx_raw_message){.id = {0, 1000 + i},
+                                  .offset = i,
+                                  .checksum = 1,
+                                  .timestamp = 1764118800000000ULL + i,
+                                  .origin_timestamp = 1764118700000000ULL + i,
+                                  .payload = (const uint8_t *)p,
+                                  .payload_len = strlen(p)};
+    }
+    ifx_messages_meta meta = {3, N + 5, IFX_SCHEMA_JSON};
+    ifx_buf_init(&tm, 1 << 16);
+    ifx_buf_init(&mm, 64);
+    ifx_buf_init(&raw, 1 << 20);
+    assert_int_equal(pc_host_encode_topic_meta(&tm, "orders", "eu"), IFX_OK);
+    assert_int_equal(pc_host_encode_messages_meta(&mm, &meta), IFX_OK);
+    assert_int_equal(pc_host_encode_raw_messages(&raw, IFX_SCHEMA_JSON, rm, N), IFX_OK);
+
+    for (k = 1; k <= MAX_K; k++) {
+        char dl[256], json[1024];
+        uint32_t id = abi_new_id();
+
+        json_decref(admin_call(v3.port, "POST", "/__admin/reset", NULL));
+        snprintf(dl, sizeof dl, "%s/plugin-%ld.jsonl", dir, k);
+        snprintf(json, sizeof json,
+                 "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"iggy\",\"token\":"
+                 "\"" TOKEN "\",\"retry_delay\":\"10ms\",\"stats_interval\":\"0s\","
+                 "\"batch_size\":10,\"dead_letter_file\":\"%s\"}",
+                 v3.port, dl);
+        assert_int_equal(plugin_open(id, (const uint8_t *)json, strlen(json), plugin_log), 0);
+        loglen = 0;
+        logbuf[0] = '\0';
+
+        arm(k, false);
+        int32_t rc = plugin_consume(id, (const uint8_t *)tm.data, tm.len, (const uint8_t *)mm.data,
+                                    mm.len, (const uint8_t *)raw.data, raw.len);
+        armed = false;
+        bool hit = atomic_load(&injected);
+        assert_int_equal(plugin_close(id), 0);
+
+        json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+        char *records = test_slurp(dl);
+        if (!records)
+            records = strdup("");
+        pthread_mutex_lock(&log_lock);
+        char *log = strdup(logbuf);
+        pthread_mutex_unlock(&log_lock);
+
+        bool not_taken = strstr(log, "consume: out of memory: the batch of 35 messages (stream "
+                                     "orders, topic eu, partition 3) is not taken") != NULL;
+        if (rc != 0) {
+            failed_calls++;
+            if (!hit || !strstr(log, "consume: "))
+                fail_msg("plugin k=%ld: consume returned %d without a reason\n%s", k, rc, log);
+        }
+        if (not_taken) {
+            whole_batch++;
+            assert_int_not_equal(rc, 0);
+            assert_int_equal(json_array_size(pts), 0);
+            assert_string_equal(records, "");
+        } else {
+            for (uint64_t o = 0; o < N; o++) {
+                size_t st_o = stored_offset(pts, o),
+                       dl_o = count_named(records, "\"offset\":%llu,", o),
+                       log_o = count_named(log, "offset=%llu id=", o);
+                if (st_o + dl_o + log_o != 1 || (o == BAD && st_o))
+                    fail_msg("plugin k=%ld: offset %llu stored %zu, dead-lettered %zu, logged "
+                             "%zu\nrecords:\n%s\nlog:\n%s",
+                             k, (unsigned long long)o, st_o, dl_o, log_o, records, log);
+            }
+        }
+        json_decref(pts);
+        free(records);
+        free(log);
+        if (!hit) {
+            assert_int_equal(rc, 0);
+            break;
+        }
+    }
+    if (k > MAX_K)
+        fail_msg("plugin: a consume still met an injected failure after %d runs", MAX_K);
+    fprintf(stderr,
+            "plugin: %ld allocations failed in turn; %zu consumes returned an error, %zu batches "
+            "not taken at all\n",
+            k - 1, failed_calls, whole_batch);
+    assert_true(whole_batch > 0);
+    assert_true(failed_calls > whole_batch);
+    ifx_buf_free(&tm);
+    ifx_buf_free(&mm);
+    ifx_buf_free(&raw);
+}
+
 static int setup(void **state)
 {
     char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
@@ -325,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_oom_each_allocation_spool),
         cmocka_unit_test(test_oom_from_each_allocation_on),
         cmocka_unit_test(test_oom_from_each_allocation_on_spool),
+        cmocka_unit_test(test_plugin_oom_each_allocation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
