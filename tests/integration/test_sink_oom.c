@@ -185,6 +185,56 @@ static void wait_settled(ifx_sink *s)
     }
 }
 
+/* What a run left: the server's points, the dead-letter file, the log. */
+typedef struct outcome {
+    json_t *pts;
+    char *records, *log;
+} outcome;
+
+static void outcome_read(outcome *o, const char *dl)
+{
+    o->pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    o->records = test_slurp(dl);
+    if (!o->records)
+        o->records = strdup("");
+    pthread_mutex_lock(&log_lock);
+    o->log = strdup(logbuf);
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void outcome_free(outcome *o)
+{
+    json_decref(o->pts);
+    free(o->records);
+    free(o->log);
+}
+
+/* Each message is exactly one of: stored, dead-lettered, named in an ERROR line (the bad one
+ * never stored). Returns how many were named in the log only. */
+static size_t check_each_once(const char *label, long k, const outcome *o)
+{
+    size_t in_log = 0;
+    for (uint64_t off = 0; off < N; off++) {
+        size_t st_o = stored_offset(o->pts, off),
+               dl_o = count_named(o->records, "\"offset\":%llu,", off),
+               log_o = count_named(o->log, "offset=%llu id=", off);
+        if (st_o + dl_o + log_o != 1 || (off == BAD && st_o))
+            fail_msg("%s k=%ld: offset %llu stored %zu, dead-lettered %zu, logged %zu\n"
+                     "records:\n%s\nlog:\n%s",
+                     label, k, (unsigned long long)off, st_o, dl_o, log_o, o->records, o->log);
+        in_log += log_o;
+    }
+    return in_log;
+}
+
+static void log_clear(void)
+{
+    pthread_mutex_lock(&log_lock);
+    loglen = 0;
+    logbuf[0] = '\0';
+    pthread_mutex_unlock(&log_lock);
+}
+
 /* Runs k = 1, 2, ... until a consume meets no failure; checks every run. */
 static void run_all(const char *label, bool with_spool, bool until_the_end)
 {
@@ -203,8 +253,7 @@ static void run_all(const char *label, bool with_spool, bool until_the_end)
         snprintf(dl, sizeof dl, "%s/%s-%ld.jsonl", dir, label, k);
         snprintf(spool, sizeof spool, "%s/%s-spool-%ld", dir, label, k);
         ifx_sink *s = open_sink(dl, with_spool ? spool : NULL);
-        loglen = 0;
-        logbuf[0] = '\0';
+        log_clear();
 
         arm(k, until_the_end);
         ifx_rc rc = ifx_sink_consume(s, m, N, &e);
@@ -215,13 +264,8 @@ static void run_all(const char *label, bool with_spool, bool until_the_end)
 
         ifx_sink_stats st;
         ifx_sink_get_stats(s, &st);
-        json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
-        char *records = test_slurp(dl);
-        if (!records)
-            records = strdup("");
-        pthread_mutex_lock(&log_lock);
-        char *log = strdup(logbuf);
-        pthread_mutex_unlock(&log_lock);
+        outcome out;
+        outcome_read(&out, dl);
 
         if (rc != IFX_OK) {
             if (!hit || rc != IFX_E_NOMEM || !strstr(e.msg, "out of memory"))
@@ -233,26 +277,13 @@ static void run_all(const char *label, bool with_spool, bool until_the_end)
         if (st.received != N || st.written + st.rejected + st.pending != N || st.pending != 0)
             fail_msg("%s k=%ld: received %llu written %llu rejected %llu pending %llu\nlog:\n%s",
                      label, k, (unsigned long long)st.received, (unsigned long long)st.written,
-                     (unsigned long long)st.rejected, (unsigned long long)st.pending, log);
-        /* each message is exactly one of: stored, dead-lettered, named in an ERROR line */
-        size_t in_log = 0;
-        for (uint64_t o = 0; o < N; o++) {
-            size_t st_o = stored_offset(pts, o), dl_o = count_named(records, "\"offset\":%llu,", o),
-                   log_o = count_named(log, "offset=%llu id=", o);
-            if (st_o + dl_o + log_o != 1 || (o == BAD && st_o))
-                fail_msg("%s k=%ld: offset %llu stored %zu, dead-lettered %zu, logged %zu\n"
-                         "records:\n%s\nlog:\n%s",
-                         label, k, (unsigned long long)o, st_o, dl_o, log_o, records, log);
-            in_log += log_o;
-        }
-        assert_int_equal(json_array_size(pts), st.written);
-        assert_int_equal(count_lines(records) + in_log, st.rejected);
+                     (unsigned long long)st.rejected, (unsigned long long)st.pending, out.log);
+        size_t in_log = check_each_once(label, k, &out);
+        assert_int_equal(json_array_size(out.pts), st.written);
+        assert_int_equal(count_lines(out.records) + in_log, st.rejected);
         taken_away += st.rejected - 1; /* all but the bad one */
         logged_only += in_log;
-
-        json_decref(pts);
-        free(records);
-        free(log);
+        outcome_free(&out);
         ifx_sink_close(s);
         if (!hit) {
             /* past the last allocation: the whole call went through */
@@ -368,8 +399,7 @@ static void test_plugin_oom_each_allocation(void **state)
                  "\"batch_size\":10,\"dead_letter_file\":\"%s\"}",
                  v3.port, dl);
         assert_int_equal(plugin_open(id, (const uint8_t *)json, strlen(json), plugin_log), 0);
-        loglen = 0;
-        logbuf[0] = '\0';
+        log_clear();
 
         arm(k, false);
         int32_t rc = plugin_consume(id, (const uint8_t *)tm.data, tm.len, (const uint8_t *)mm.data,
@@ -378,40 +408,25 @@ static void test_plugin_oom_each_allocation(void **state)
         bool hit = atomic_load(&injected);
         assert_int_equal(plugin_close(id), 0);
 
-        json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
-        char *records = test_slurp(dl);
-        if (!records)
-            records = strdup("");
-        pthread_mutex_lock(&log_lock);
-        char *log = strdup(logbuf);
-        pthread_mutex_unlock(&log_lock);
-
-        bool not_taken = strstr(log, "consume: out of memory: the batch of 35 messages (stream "
-                                     "orders, topic eu, partition 3) is not taken") != NULL;
+        outcome out;
+        outcome_read(&out, dl);
+        bool not_taken =
+            strstr(out.log, "consume: out of memory: the batch of 35 messages "
+                            "(stream orders, topic eu, partition 3) is not taken") != NULL;
         if (rc != 0) {
             failed_calls++;
-            if (!hit || !strstr(log, "consume: "))
-                fail_msg("plugin k=%ld: consume returned %d without a reason\n%s", k, rc, log);
+            if (!hit || !strstr(out.log, "consume: "))
+                fail_msg("plugin k=%ld: consume returned %d without a reason\n%s", k, rc, out.log);
         }
         if (not_taken) {
             whole_batch++;
             assert_int_not_equal(rc, 0);
-            assert_int_equal(json_array_size(pts), 0);
-            assert_string_equal(records, "");
+            assert_int_equal(json_array_size(out.pts), 0);
+            assert_string_equal(out.records, "");
         } else {
-            for (uint64_t o = 0; o < N; o++) {
-                size_t st_o = stored_offset(pts, o),
-                       dl_o = count_named(records, "\"offset\":%llu,", o),
-                       log_o = count_named(log, "offset=%llu id=", o);
-                if (st_o + dl_o + log_o != 1 || (o == BAD && st_o))
-                    fail_msg("plugin k=%ld: offset %llu stored %zu, dead-lettered %zu, logged "
-                             "%zu\nrecords:\n%s\nlog:\n%s",
-                             k, (unsigned long long)o, st_o, dl_o, log_o, records, log);
-            }
+            check_each_once("plugin", k, &out);
         }
-        json_decref(pts);
-        free(records);
-        free(log);
+        outcome_free(&out);
         if (!hit) {
             assert_int_equal(rc, 0);
             break;
