@@ -11,10 +11,8 @@
  *
  * Two modes: one allocation fails and the next ones succeed (each recovery path), or every
  * allocation from the k-th on fails until consume returns (memory stays short: the fallbacks fail
- * too). Allocation failures are injected by interposing malloc, calloc and realloc in this
- * executable (the library binds to them first), on the consuming thread only: the sender and spool
- * threads and the test server are left alone. The sanitizer builds interpose the allocator
- * themselves, so this test runs in the plain build only (tests/CMakeLists.txt). */
+ * too). Allocation failures are injected on the consuming thread only (support/alloc_fail.h):
+ * the sender and spool threads and the test server are left alone. Plain build only. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +31,7 @@
 #include <unistd.h>
 
 #include "abi_host.h"
+#include "alloc_fail.h"
 #include "admin.h"
 #include "cli_run.h"
 #include "fixture.h"
@@ -47,53 +46,6 @@
 #define N     35 /* messages per consume: four chunks of batch_size 10 */
 #define BAD   7  /* the offset whose payload is not JSON: rejected by the encoder in every run */
 #define MAX_K 2000
-
-/* ---- allocation failure injection ---------------------------------------------------------- */
-
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-
-static _Thread_local bool armed; /* this thread's allocations count */
-static atomic_long countdown;    /* the allocation that fails when it reaches 0 */
-static atomic_bool injected;     /* it failed */
-static bool persist;             /* every allocation after it fails too (memory stays short) */
-
-static bool fail_now(void)
-{
-    if (!armed)
-        return false;
-    if (atomic_load(&injected))
-        return persist;
-    if (atomic_fetch_sub(&countdown, 1) == 1) {
-        atomic_store(&injected, true);
-        return true;
-    }
-    return false;
-}
-
-void *malloc(size_t n)
-{
-    return fail_now() ? NULL : __libc_malloc(n);
-}
-
-void *calloc(size_t a, size_t b)
-{
-    return fail_now() ? NULL : __libc_calloc(a, b);
-}
-
-void *realloc(void *p, size_t n)
-{
-    return fail_now() ? NULL : __libc_realloc(p, n);
-}
-
-static void arm(long k, bool until_the_end)
-{
-    persist = until_the_end;
-    atomic_store(&injected, false);
-    atomic_store(&countdown, k);
-    armed = true;
-}
 
 /* ---- the log, kept without allocating ------------------------------------------------------ */
 
@@ -255,10 +207,10 @@ static void run_all(const char *label, bool with_spool, bool until_the_end)
         ifx_sink *s = open_sink(dl, with_spool ? spool : NULL);
         log_clear();
 
-        arm(k, until_the_end);
+        alloc_fail_arm(k, until_the_end);
         ifx_rc rc = ifx_sink_consume(s, m, N, &e);
-        armed = false;
-        bool hit = atomic_load(&injected);
+        alloc_fail_disarm();
+        bool hit = alloc_fail_hit();
         if (with_spool)
             wait_settled(s);
 
@@ -343,14 +295,13 @@ static iggy_sink_close_fn plugin_close;
 static void plugin_log(uint8_t level, const uint8_t *target, size_t target_len, const uint8_t *msg,
                        size_t msg_len)
 {
-    bool was = armed;
+    bool was = alloc_fail_pause();
     (void)target;
     (void)target_len;
-    armed = false;
     char line[2048];
     snprintf(line, sizeof line, "%.*s", (int)msg_len, (const char *)msg);
     keep_log(NULL, level, line); /* the runtime's levels are ifx's (iggy_abi.h) */
-    armed = was;
+    alloc_fail_resume(was);
 }
 
 /* The plugin loses no message either: each allocation of iggy_sink_consume fails in turn. A
@@ -401,11 +352,11 @@ static void test_plugin_oom_each_allocation(void **state)
         assert_int_equal(plugin_open(id, (const uint8_t *)json, strlen(json), plugin_log), 0);
         log_clear();
 
-        arm(k, false);
+        alloc_fail_arm(k, false);
         int32_t rc = plugin_consume(id, (const uint8_t *)tm.data, tm.len, (const uint8_t *)mm.data,
                                     mm.len, (const uint8_t *)raw.data, raw.len);
-        armed = false;
-        bool hit = atomic_load(&injected);
+        alloc_fail_disarm();
+        bool hit = alloc_fail_hit();
         assert_int_equal(plugin_close(id), 0);
 
         outcome out;

@@ -1,0 +1,73 @@
+/* See alloc_fail.h. */
+#include "alloc_fail.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h> /* the prototypes of what is interposed */
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+
+static _Thread_local bool armed; /* this thread's allocations count */
+static atomic_long countdown;    /* the allocation that fails when it reaches 0 */
+static atomic_bool injected;     /* it failed */
+static atomic_bool persist;      /* every allocation after it fails too */
+
+static bool fail_now(void)
+{
+    if (!armed)
+        return false;
+    if (atomic_load(&injected))
+        return atomic_load(&persist);
+    if (atomic_fetch_sub(&countdown, 1) == 1) {
+        atomic_store(&injected, true);
+        return true;
+    }
+    return false;
+}
+
+void *malloc(size_t n)
+{
+    return fail_now() ? NULL : __libc_malloc(n);
+}
+
+void *calloc(size_t a, size_t b)
+{
+    return fail_now() ? NULL : __libc_calloc(a, b);
+}
+
+void *realloc(void *p, size_t n)
+{
+    return fail_now() ? NULL : __libc_realloc(p, n);
+}
+
+void alloc_fail_arm(long k, bool until_disarmed)
+{
+    atomic_store(&persist, until_disarmed);
+    atomic_store(&injected, false);
+    atomic_store(&countdown, k);
+    armed = true;
+}
+
+void alloc_fail_disarm(void)
+{
+    armed = false;
+}
+
+bool alloc_fail_hit(void)
+{
+    return atomic_load(&injected);
+}
+
+bool alloc_fail_pause(void)
+{
+    bool was = armed;
+    armed = false;
+    return was;
+}
+
+void alloc_fail_resume(bool was)
+{
+    armed = was;
+}
