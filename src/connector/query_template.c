@@ -53,7 +53,11 @@ ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, int64_t curs
             rc = ifx_buf_putc(out, tmpl[i]);
         }
     }
-    return rc ? ifx_err_set(err, rc, "the rendered query is too large") : IFX_OK;
+    if (rc)
+        return ifx_err_set(err, rc,
+                           rc == IFX_E_NOMEM ? "out of memory rendering the query"
+                                             : "the rendered query is too large");
+    return IFX_OK;
 }
 
 /* Which of $cursor and $cursor_end the template uses outside comments (inside quotes counts:

@@ -128,6 +128,13 @@ ifx_rc ifxi_http_url_append_escaped(ifx_buf *out, const char *s, size_t len)
     return IFX_OK;
 }
 
+ifx_rc ifxi_http_query_unbuilt(ifx_err *err, ifx_rc rc)
+{
+    return ifx_err_set(err, rc,
+                       rc == IFX_E_NOMEM ? "out of memory building the query request"
+                                         : "query too large to send");
+}
+
 ifx_rc ifxi_http_url_add_param(ifx_buf *out, const char *name, const char *value)
 {
     ifx_rc rc;
@@ -381,30 +388,41 @@ ifx_version ifx_client_version(const ifx_client *c)
 
 /* The options every request of c shares, set once per handle. The user agent is a line of the
  * header lists (build_headers): set as CURLOPT_USERAGENT, libcurl formats its header anew for
- * every request. */
-static void conn_setup(ifx_client *c, conn *k)
+ * every request. Each must take: a TLS file or the proxy override that failed (libcurl copies
+ * strings, so out of memory can fail them) would leave a handle that quietly does otherwise.
+ * IFX_OK, or the error naming the option. */
+static ifx_rc conn_setup(ifx_client *c, conn *k, ifx_err *err)
 {
     CURL *h = k->curl;
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, k->errbuf);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+    CURLcode cc = CURLE_OK;
+    const char *what = NULL;
+#define SET(opt, val)                                                                              \
+    (cc == CURLE_OK && ((cc = curl_easy_setopt(h, opt, val)) == CURLE_OK || (what = #opt, false)))
+    SET(CURLOPT_ERRORBUFFER, k->errbuf);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, c);
     if (c->tls_ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->tls_ca_file);
+        SET(CURLOPT_CAINFO, c->tls_ca_file);
     if (c->tls_cert_file)
-        curl_easy_setopt(h, CURLOPT_SSLCERT, c->tls_cert_file);
+        SET(CURLOPT_SSLCERT, c->tls_cert_file);
     if (c->tls_key_file)
-        curl_easy_setopt(h, CURLOPT_SSLKEY, c->tls_key_file);
+        SET(CURLOPT_SSLKEY, c->tls_key_file);
     if (c->tls_insecure) {
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+        SET(CURLOPT_SSL_VERIFYPEER, 0L);
+        SET(CURLOPT_SSL_VERIFYHOST, 0L);
     }
     if (c->direct)
-        curl_easy_setopt(h, CURLOPT_PROXY, ""); /* "" also overrides the environment */
+        SET(CURLOPT_PROXY, ""); /* "" also overrides the environment */
+#undef SET
+    if (cc == CURLE_OK)
+        return IFX_OK;
+    return ifx_err_set(err, cc == CURLE_OUT_OF_MEMORY ? IFX_E_NOMEM : IFX_E_CONFIG,
+                       "cannot set up an HTTP handle: %s: %s", what, curl_easy_strerror(cc));
 }
 
 static conn *conn_take(ifx_client *c, ifx_err *err)
@@ -428,7 +446,10 @@ static conn *conn_take(ifx_client *c, ifx_err *err)
     ifx_buf_init(&k->auth, 1 << 16);
     ifx_buf_init(&k->wtarget, 64 * 1024);
     k->wtarget_precision = -1;
-    conn_setup(c, k);
+    if (conn_setup(c, k, err)) {
+        conn_free(k);
+        return NULL;
+    }
     return k;
 }
 
@@ -688,14 +709,22 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
         return ifx_err_set(err, IFX_E_TRANSIENT, "%s %.*s: cancelled (shutting down)", method,
                            path_len(path_and_query), path_and_query);
     ifx_buf_reset(&k->url);
-    if (ifx_buf_puts(&k->url, c->s.base_url) || ifx_buf_puts(&k->url, path_and_query))
-        return ifx_err_set(err, IFX_E_INVALID, "request URL too long");
+    if ((rc = ifx_buf_puts(&k->url, c->s.base_url)) || (rc = ifx_buf_puts(&k->url, path_and_query)))
+        return ifx_err_set(err, rc == IFX_E_NOMEM ? IFX_E_NOMEM : IFX_E_INVALID,
+                           rc == IFX_E_NOMEM ? "out of memory building the request URL"
+                                             : "request URL too long");
     if (k->url_set.len != k->url.len || memcmp(k->url_set.data, k->url.data, k->url.len) != 0) {
-        /* libcurl copies the URL: set it only when it changes */
+        /* libcurl copies the URL: set it only when it changes. What url_set holds is what the
+         * handle holds, so a copy that failed leaves it empty (set again next time), not
+         * naming a URL the handle lacks. */
         ifx_buf_reset(&k->url_set);
         if (ifx_buf_append(&k->url_set, k->url.data, k->url.len))
-            return ifx_err_set(err, IFX_E_NOMEM, "out of memory");
-        curl_easy_setopt(h, CURLOPT_URL, k->url_set.data);
+            return ifx_err_set(err, IFX_E_NOMEM, "out of memory building the request URL");
+        if ((cc = curl_easy_setopt(h, CURLOPT_URL, k->url_set.data)) != CURLE_OK) {
+            ifx_buf_reset(&k->url_set);
+            return ifx_err_set(err, cc == CURLE_OUT_OF_MEMORY ? IFX_E_NOMEM : IFX_E_INVALID,
+                               "cannot set the request URL: %s", curl_easy_strerror(cc));
+        }
     }
     k->errbuf[0] = '\0';
     /* The callbacks too (they allocate nothing): a request elsewhere in this file may have set

@@ -70,6 +70,9 @@ ifx_rc ifxi_http_classify_status(long status);
 ifx_rc ifxi_http_url_append_escaped(ifx_buf *out, const char *s, size_t len);
 /* Appends "name=value" (value escaped), preceded by '?' or '&' as needed. */
 ifx_rc ifxi_http_url_add_param(ifx_buf *out, const char *name, const char *value);
+/* The error for a query request that could not be built: rc is IFX_E_NOMEM (out of memory) or
+ * IFX_E_FULL (over the request's cap); returns rc. */
+ifx_rc ifxi_http_query_unbuilt(ifx_err *err, ifx_rc rc);
 /* Records a rejected line in res (copies message). */
 ifx_rc ifxi_http_write_result_add_line(ifx_write_result *res, size_t line, const char *msg,
                                        size_t msg_len);

@@ -79,7 +79,7 @@ static ifx_rc v1_query_request(const ifx_client_settings *s, ifx_query_lang lang
     q->format = IFX_RESULT_V1_JSON;
     return IFX_OK;
 fail:
-    return ifx_err_set(err, rc, "query too large to send");
+    return ifxi_http_query_unbuilt(err, rc);
 }
 
 /* 1.x answers every error as {"error":"<msg>"}. A partial write ("partial write: ...") stored

@@ -50,7 +50,7 @@ static ifx_rc v2_query_request(const ifx_client_settings *s, ifx_query_lang lang
                            ",\"type\":\"flux\",\"dialect\":{\"header\":true,\"delimiter\":\",\","
                            "\"annotations\":[\"datatype\",\"group\",\"default\"],"
                            "\"commentPrefix\":\"#\",\"dateTimeFormat\":\"RFC3339\"}}")))
-        return ifx_err_set(err, rc, "query too large to send");
+        return ifxi_http_query_unbuilt(err, rc);
     q->content_type = "application/json";
     q->accept = "application/csv";
     q->format = IFX_RESULT_V2_CSV;

@@ -61,7 +61,7 @@ static ifx_rc v3_query_request(const ifx_client_settings *s, ifx_query_lang lang
         (rc = ifx_buf_puts(&q->body, ",\"q\":")) ||
         (rc = ifxi_json_append_string(&q->body, query, len)) ||
         (rc = ifx_buf_printf(&q->body, ",\"format\":\"%s\"}", format)))
-        return ifx_err_set(err, rc, "query too large to send");
+        return ifxi_http_query_unbuilt(err, rc);
     q->content_type = "application/json";
     /* v3 answers 400 to most Accept values, application/jsonl included: send none. */
     q->accept = NULL;
