@@ -465,12 +465,14 @@ void ifxi_lp_prefix_init(ifx_lp_prefix *p)
     memset(p, 0, sizeof *p);
     ifx_buf_init(&p->measurement, (size_t)1 << 30);
     ifx_buf_init(&p->tagtext, (size_t)1 << 30);
+    ifx_buf_init(&p->text, (size_t)1 << 30);
 }
 
 void ifxi_lp_prefix_free(ifx_lp_prefix *p)
 {
     ifx_buf_free(&p->measurement);
     ifx_buf_free(&p->tagtext);
+    ifx_buf_free(&p->text);
     free(p->tags);
     p->tags = NULL;
     p->ntags = p->tags_alloc = 0;
@@ -508,8 +510,41 @@ ifx_rc ifxi_lp_prefix_save(const ifx_lp *lp, ifx_lp_prefix *p)
         (rc = copy_tags(&p->tags, &p->tags_alloc, lp->tags, lp->ntags)))
         return rc;
     p->ntags = lp->ntags;
+    /* The text ifx_lp_end_line writes before the fields. */
+    reset(&p->text);
+    if ((rc = append(&p->text, lp->measurement.data, lp->measurement.len)))
+        return rc;
+    for (size_t i = 0; i < lp->ntags; i++) {
+        const struct ifx_lp_tag *t = &lp->tags[i];
+        if ((rc = append(&p->text, ",", 1)) ||
+            (rc = append(&p->text, lp->tagtext.data + t->koff, t->klen)) ||
+            (rc = append(&p->text, "=", 1)) ||
+            (rc = append(&p->text, lp->tagtext.data + t->voff, t->vlen)))
+            return rc;
+    }
     p->saved = true;
     return IFX_OK;
+}
+
+bool ifxi_lp_prefix_tag_at(const ifx_lp_prefix *p, const char *key, size_t klen, size_t *at)
+{
+    size_t pos = p->measurement.len;
+
+    if (!p->saved || !plain(key, klen) || (klen == 4 && memcmp(key, "time", 4) == 0))
+        return false;
+    /* ifx_lp_add_tag's sorted insert, on the saved tags */
+    for (size_t i = 0; i < p->ntags; i++) {
+        const struct ifx_lp_tag *o = &p->tags[i];
+        size_t n = o->klen < klen ? o->klen : klen;
+        int c = bytes_cmp(p->tagtext.data + o->koff, key, n);
+        if (c == 0 && o->klen == klen)
+            return false;
+        if (c > 0 || (c == 0 && o->klen > klen))
+            break;
+        pos += 2 + o->klen + o->vlen;
+    }
+    *at = pos;
+    return true;
 }
 
 ifx_rc ifxi_lp_begin_line_prefix(ifx_lp *lp, const ifx_lp_prefix *p, ifx_err *err)
@@ -939,6 +974,49 @@ static int64_t scale_time(int64_t ns, ifx_precision p)
     return ns;
 }
 
+/* Whether lp's target stores time_ns once scaled to t: 1.x/2.x scale the timestamp back to
+ * nanoseconds and refuse it outside +-(2^63 - 2) ("time outside range", spec R21); v3 takes the
+ * whole signed 64-bit range. Only a time within 10^9 ns of either end can be out of range in some
+ * precision. */
+static inline bool time_storable(const ifx_lp *lp, int64_t time_ns, int64_t t)
+{
+    return lp->target == IFX_VERSION_V3 ||
+           (time_ns >= IFX_LP_GO_MIN_TIME_NS + 1000000000 &&
+            time_ns <= IFX_LP_GO_MAX_TIME_NS - 1000000000) ||
+           (t >= IFX_LP_GO_MIN_TIME_NS / ifx_precision_ns(lp->precision) &&
+            t <= IFX_LP_GO_MAX_TIME_NS / ifx_precision_ns(lp->precision));
+}
+
+size_t ifxi_lp_time_text(const ifx_lp *lp, int64_t time_ns, char *out)
+{
+    int64_t t = scale_time(time_ns, lp->precision);
+    if (!time_storable(lp, time_ns, t))
+        return 0;
+    out[0] = ' ';
+    return 1 + format_i64(t, out + 1);
+}
+
+char *ifxi_lp_direct_begin(ifx_lp *lp, size_t most)
+{
+    if (lp->open)
+        ifx_lp_abort_line(lp);
+    if (reserve(&lp->batch, most) != IFX_OK)
+        return NULL;
+    return lp->batch.data + lp->batch.len;
+}
+
+void ifxi_lp_direct_end(ifx_lp *lp, char *end)
+{
+    *end = '\0';
+    lp->batch.len = (size_t)(end - lp->batch.data);
+    lp->lines++;
+}
+
+void ifxi_lp_direct_cancel(ifx_lp *lp)
+{
+    lp->batch.data[lp->batch.len] = '\0';
+}
+
 ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
 {
     char ts[32];
@@ -953,14 +1031,7 @@ ifx_rc ifx_lp_end_line(ifx_lp *lp, bool has_time, int64_t time_ns, ifx_err *err)
                                          "the point has no fields; a line needs at least one"));
     if (has_time) {
         int64_t t = scale_time(time_ns, lp->precision);
-        /* 1.x/2.x scale the timestamp back to nanoseconds and refuse it outside +-(2^63 - 2)
-         * ("time outside range", spec R21); v3 takes the whole signed 64-bit range. Only a time
-         * within 10^9 ns of either end can be out of range in some precision. */
-        if (lp->target != IFX_VERSION_V3 &&
-            (time_ns < IFX_LP_GO_MIN_TIME_NS + 1000000000 ||
-             time_ns > IFX_LP_GO_MAX_TIME_NS - 1000000000) &&
-            (t < IFX_LP_GO_MIN_TIME_NS / ifx_precision_ns(lp->precision) ||
-             t > IFX_LP_GO_MAX_TIME_NS / ifx_precision_ns(lp->precision)))
+        if (!time_storable(lp, time_ns, t))
             return fail_line(lp, ifx_err_set(err, IFX_E_UNSUPPORTED,
                                              "time %" PRId64 " ns is outside the range InfluxDB "
                                              "%s stores (%" PRId64 " to %" PRId64 " ns)",
