@@ -119,8 +119,39 @@ static inline void put8(char *p, uint32_t v)
     put_last(p, v, 8);
 }
 
-/* The digits go out in chunks of eight, the first chunk as long as needed, each a word store;
- * out needs max(n, 8) bytes, which IFXI_LP_DECIMAL_MAX covers. */
+#ifdef IFXI_SCAN16_SSE2
+/* Exactly sixteen digits of v < 10^16, leading zeros included, as the bytes of one vector: four
+ * groups of four digits split by scalar multiplications, then the digits of all four groups at
+ * once in 16-bit lanes. g / 1000, g / 100 and g / 10 are one multiplication each, keeping the
+ * high half (exact for g < 10^4, checked for every g), and a digit is the difference of two
+ * quotients: g / 100 - 10 * (g / 1000) and so on. Half the instructions of two eight_digits,
+ * and shorter chains. */
+static inline __m128i sixteen_digits(uint64_t v)
+{
+    uint32_t hi = (uint32_t)(v / 100000000), lo = (uint32_t)(v - (uint64_t)hi * 100000000);
+    uint32_t a = hi / 10000, b = hi - a * 10000, c = lo / 10000, d = lo - c * 10000;
+    __m128i g = _mm_setr_epi16((short)a, (short)b, (short)c, (short)d, 0, 0, 0, 0);
+    __m128i ten = _mm_set1_epi16(10);
+    __m128i q1000 = _mm_srli_epi16(_mm_mulhi_epu16(g, _mm_set1_epi16(8389)), 7);
+    __m128i q100 = _mm_srli_epi16(_mm_mulhi_epu16(g, _mm_set1_epi16(5243)), 3);
+    __m128i q10 = _mm_mulhi_epu16(g, _mm_set1_epi16(6554));
+    __m128i d1 = _mm_sub_epi16(q100, _mm_mullo_epi16(q1000, ten));
+    __m128i d2 = _mm_sub_epi16(q10, _mm_mullo_epi16(q100, ten));
+    __m128i d3 = _mm_sub_epi16(g, _mm_mullo_epi16(q10, ten));
+    __m128i x01 = _mm_unpacklo_epi16(q1000, d1); /* the first two digits of each group */
+    __m128i x23 = _mm_unpacklo_epi16(d2, d3);    /* the last two */
+    __m128i ab = _mm_unpacklo_epi32(x01, x23), cd = _mm_unpackhi_epi32(x01, x23);
+    return _mm_add_epi8(_mm_packus_epi16(ab, cd), _mm_set1_epi8('0'));
+}
+
+static inline void put16(char *p, uint64_t v)
+{
+    _mm_storeu_si128((__m128i *)(void *)p, sixteen_digits(v));
+}
+#endif
+
+/* The digits go out in chunks, the first chunk as long as needed, each a word or vector store;
+ * out needs max(n, 16) bytes, which IFXI_LP_DECIMAL_MAX covers. */
 size_t ifxi_lp_format_u64(uint64_t v, char *out)
 {
     size_t n;
@@ -132,6 +163,25 @@ size_t ifxi_lp_format_u64(uint64_t v, char *out)
     n = decimal_digits(v);
     if (n <= 8) {
         put_last(out, (uint32_t)v, n);
+#ifdef IFXI_SCAN16_SSE2
+    } else if (n <= 16) {
+        /* sixteen digits, less their 16 - n leading zeros: one 128-bit shift of the two words */
+        __m128i x = sixteen_digits(v);
+        unsigned __int128 all =
+            (unsigned __int128)(uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)) << 64 |
+            (uint64_t)_mm_cvtsi128_si64(x);
+        uint64_t w0, w1;
+        all >>= 8 * (16 - n);
+        w0 = (uint64_t)all;
+        w1 = (uint64_t)(all >> 64);
+        memcpy(out, &w0, 8);
+        memcpy(out + 8, &w1, 8);
+    } else {
+        uint64_t top = v / 10000000000000000ull;
+        put_last(out, (uint32_t)top, n - 16);
+        put16(out + n - 16, v - top * 10000000000000000ull);
+    }
+#else
     } else if (n <= 16) {
         uint64_t hi = v / 100000000;
         put_last(out, (uint32_t)hi, n - 8);
@@ -143,6 +193,7 @@ size_t ifxi_lp_format_u64(uint64_t v, char *out)
         put8(out + n - 16, (uint32_t)hi);
         put8(out + n - 8, (uint32_t)(rest - hi * 100000000));
     }
+#endif
     return n;
 }
 
@@ -150,10 +201,14 @@ size_t ifxi_lp_format_u64(uint64_t v, char *out)
 static inline void put19(char *p, uint64_t v)
 {
     uint64_t top = v / 10000000000000000ull, rest = v - top * 10000000000000000ull;
-    uint64_t hi = rest / 100000000;
     put_last(p, (uint32_t)top, 3);
+#ifdef IFXI_SCAN16_SSE2
+    put16(p + 3, rest);
+#else
+    uint64_t hi = rest / 100000000;
     put8(p + 3, (uint32_t)hi);
     put8(p + 11, (uint32_t)(rest - hi * 100000000));
+#endif
 }
 
 size_t ifxi_lp_format_u128(uint64_t hi, uint64_t lo, char *out)
