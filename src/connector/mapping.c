@@ -242,10 +242,15 @@ static inline bool same_bytes(const char *a, const void *bv, size_t n)
         memcpy(&v, b + n - 8, 8);
         return x == y && u == v;
     }
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
+    if (n >= 4) { /* two overlapping words, as for 8 to 16: no loop for the 4 to 7 of a name */
+        uint32_t x4, y4, u4, v4;
+        memcpy(&x4, a, 4);
+        memcpy(&y4, b, 4);
+        memcpy(&u4, a + n - 4, 4);
+        memcpy(&v4, b + n - 4, 4);
+        return x4 == y4 && u4 == v4;
+    }
+    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
 }
 
 /* The bytes the prefix is made of: the target and the settings that shape it, the measurement
