@@ -114,12 +114,12 @@ static inline void put_last(char *p, uint32_t v, size_t n)
     memcpy(p, &w, 8);
 }
 
+#ifndef IFXI_SCAN16_SSE2
 static inline void put8(char *p, uint32_t v)
 {
     put_last(p, v, 8);
 }
-
-#ifdef IFXI_SCAN16_SSE2
+#else
 /* Exactly sixteen digits of v < 10^16, leading zeros included, as the bytes of one vector: four
  * groups of four digits split by scalar multiplications, then the digits of all four groups at
  * once in 16-bit lanes. g / 1000, g / 100 and g / 10 are one multiplication each, keeping the
