@@ -98,31 +98,15 @@ static inline unsigned varint_words(const uint8_t *s, unsigned words, uint64_t w
     return 0;
 }
 
-ifx_rc ifxi_pc_get_varint(ifx_pc_reader *r, const char *field, const ifx_pc_varint_limit *lim,
-                          uint64_t *out)
+/* The byte loop: the last bytes of a batch, and every error. */
+static __attribute__((noinline)) ifx_rc varint_bytes(ifx_pc_reader *r, const char *field,
+                                                     const ifx_pc_varint_limit *lim, uint64_t *out)
 {
     const uint8_t *s = r->p;
     size_t avail = left(r);
     uint64_t v = 0;
     unsigned i;
 
-    if (avail && s[0] < 0x80) {
-        *out = s[0];
-        r->p = s + 1;
-        return IFX_OK;
-    }
-    if (avail >= 16) {
-        uint64_t w[3] = {0, 0, 0};
-        unsigned n = varint_words(s, 2, w);
-        if (n && (n < lim->max || (n == lim->max && s[n - 1] <= lim->last))) {
-            /* lim->max is at most 10: a second word adds its first two bytes at most */
-            v = n <= 8 ? groups7(first_bytes(w[0], n))
-                       : groups7(w[0]) | groups7(first_bytes(w[1], n - 8)) << 56;
-            *out = v;
-            r->p = s + n;
-            return IFX_OK;
-        }
-    }
     for (i = 0; i < lim->max; i++) {
         unsigned b;
         if (i == avail)
@@ -140,6 +124,38 @@ ifx_rc ifxi_pc_get_varint(ifx_pc_reader *r, const char *field, const ifx_pc_vari
     }
     return fail(r, field, s, "varint longer than %u bytes at byte %zu", lim->max,
                 ifxi_pc_offset_of(r, s));
+}
+
+/* The usual varint without a call (ifxi_pc_messages_next reads six of them a message). */
+static inline ifx_rc get_varint(ifx_pc_reader *r, const char *field, const ifx_pc_varint_limit *lim,
+                                uint64_t *out)
+{
+    const uint8_t *s = r->p;
+    size_t avail = left(r);
+
+    if (avail && s[0] < 0x80) {
+        *out = s[0];
+        r->p = s + 1;
+        return IFX_OK;
+    }
+    if (avail >= 16) {
+        uint64_t w[3] = {0, 0, 0};
+        unsigned n = varint_words(s, 2, w);
+        if (n && (n < lim->max || (n == lim->max && s[n - 1] <= lim->last))) {
+            /* lim->max is at most 10: a second word adds its first two bytes at most */
+            *out = n <= 8 ? groups7(first_bytes(w[0], n))
+                          : groups7(w[0]) | groups7(first_bytes(w[1], n - 8)) << 56;
+            r->p = s + n;
+            return IFX_OK;
+        }
+    }
+    return varint_bytes(r, field, lim, out);
+}
+
+ifx_rc ifxi_pc_get_varint(ifx_pc_reader *r, const char *field, const ifx_pc_varint_limit *lim,
+                          uint64_t *out)
+{
+    return get_varint(r, field, lim, out);
 }
 
 ifx_rc ifxi_pc_get_u128(ifx_pc_reader *r, const char *field, ifx_u128 *out)
@@ -195,7 +211,7 @@ ifx_rc ifxi_pc_get_bytes(ifx_pc_reader *r, const char *field, const uint8_t **p,
     const uint8_t *s = r->p;
     uint64_t n = 0;
     size_t avail;
-    ifx_rc rc = ifxi_pc_get_varint(r, field, &ifxi_pc_u64_limit, &n);
+    ifx_rc rc = get_varint(r, field, &ifxi_pc_u64_limit, &n);
 
     if (rc)
         return rc;
@@ -352,7 +368,7 @@ ifx_rc ifxi_pc_batch_begin(const char *what, size_t min_size, const uint8_t *p, 
 
 ifx_rc ifxi_pc_messages_begin(ifx_pc_messages *it, const uint8_t *p, size_t len, ifx_err *err)
 {
-    ifx_pc_batch_head h;
+    ifx_pc_batch_head h = {0}; /* its schema stays unset when the batch is refused */
     ifx_rc rc = ifxi_pc_batch_begin("RawMessages", RAW_MESSAGE_MIN, p, len, &h, err);
 
     it->start = h.start;
@@ -373,13 +389,13 @@ ifx_rc ifxi_pc_messages_next(ifx_pc_messages *it, ifx_raw_message *out, bool *do
         return IFX_OK;
     rc = ifxi_pc_get_u128(&r, "id", &out->id);
     if (!rc)
-        rc = ifxi_pc_get_varint(&r, "offset", &ifxi_pc_u64_limit, &out->offset);
+        rc = get_varint(&r, "offset", &ifxi_pc_u64_limit, &out->offset);
     if (!rc)
-        rc = ifxi_pc_get_varint(&r, "checksum", &ifxi_pc_u64_limit, &out->checksum);
+        rc = get_varint(&r, "checksum", &ifxi_pc_u64_limit, &out->checksum);
     if (!rc)
-        rc = ifxi_pc_get_varint(&r, "timestamp", &ifxi_pc_u64_limit, &out->timestamp);
+        rc = get_varint(&r, "timestamp", &ifxi_pc_u64_limit, &out->timestamp);
     if (!rc)
-        rc = ifxi_pc_get_varint(&r, "origin_timestamp", &ifxi_pc_u64_limit, &out->origin_timestamp);
+        rc = get_varint(&r, "origin_timestamp", &ifxi_pc_u64_limit, &out->origin_timestamp);
     if (!rc)
         rc = ifxi_pc_get_bytes(&r, "headers", &out->headers, &out->headers_len);
     if (!rc)
