@@ -154,53 +154,90 @@ static ifx_line_origin origin_of(const ifx_sink_message *m)
                              m->offset, m->id,         m->payload, m->payload_len};
 }
 
+/* Logs a rejected message with its origin, for when there is no dead-letter record of it (no
+ * dead_letter_file, or the record could not be built); why_no_record says which. */
+static void log_rejected(ifx_sink *s, int level, const ifx_line_origin *o, const char *id,
+                         const char *reason, const char *why_no_record)
+{
+    slog(s, level, "rejected message stream=%.*s topic=%.*s partition=%u offset=%llu id=%s: %s%s",
+         (int)o->stream_len, o->stream, (int)o->topic_len, o->topic, o->partition,
+         (unsigned long long)o->offset, id, reason, why_no_record);
+}
+
 static void dead_letter(ifx_sink *s, const ifx_line_origin *o, const char *line, size_t line_len,
                         const char *reason)
 {
     char id[48], now[IFX_RFC3339_MAX];
     ifx_buf b;
+    bool ok = true; /* every append succeeded: a record missing a part is never written */
 
     atomic_fetch_add(&s->rejected, 1);
     ifx_u128_format(o->id, id);
     if (s->dead_letter < 0) {
-        slog(s, IFX_LOG_WARN,
-             "rejected message stream=%.*s topic=%.*s partition=%u offset=%llu id=%s: %s",
-             (int)o->stream_len, o->stream, (int)o->topic_len, o->topic, o->partition,
-             (unsigned long long)o->offset, id, reason);
+        log_rejected(s, IFX_LOG_WARN, o, id, reason, "");
         return;
     }
+#define PUT(call) (ok = ok && (call) == IFX_OK)
     ifx_time_format_rfc3339(ifx_time_now_ns(), now);
     ifx_buf_init(&b, (size_t)1 << 30);
-    ifx_buf_printf(&b, "{\"time\":\"%s\",\"stream\":", now);
-    ifxi_json_append_string(&b, o->stream, o->stream_len);
-    ifx_buf_puts(&b, ",\"topic\":");
-    ifxi_json_append_string(&b, o->topic, o->topic_len);
-    ifx_buf_printf(&b, ",\"partition\":%u,\"offset\":%llu,\"id\":\"%s\",\"reason\":", o->partition,
-                   (unsigned long long)o->offset, id);
-    ifxi_json_append_string(&b, reason, strlen(reason));
-    if (o->payload) {
+    PUT(ifx_buf_printf(&b, "{\"time\":\"%s\",\"stream\":", now));
+    PUT(ifxi_json_append_string(&b, o->stream, o->stream_len));
+    PUT(ifx_buf_puts(&b, ",\"topic\":"));
+    PUT(ifxi_json_append_string(&b, o->topic, o->topic_len));
+    PUT(ifx_buf_printf(&b, ",\"partition\":%u,\"offset\":%llu,\"id\":\"%s\",\"reason\":",
+                       o->partition, (unsigned long long)o->offset, id));
+    PUT(ifxi_json_append_string(&b, reason, strlen(reason)));
+    if (ok && o->payload) {
         /* The payload as it came: JSON when it is JSON, else text, else base64. */
         size_t before = b.len;
-        if (ifx_buf_puts(&b, ",\"payload\":") == IFX_OK &&
-            ifxi_json_compact((const char *)o->payload, o->payload_len, &b, NULL) == IFX_OK) {
-        } else if (ifx_buf_truncate(&b, before),
-                   ifxi_utf8_valid(o->payload, o->payload_len, NULL)) {
-            ifx_buf_puts(&b, ",\"payload_text\":");
-            ifxi_json_append_string(&b, (const char *)o->payload, o->payload_len);
-        } else {
-            ifx_buf_puts(&b, ",\"payload_base64\":\"");
-            ifxi_base64_encode(o->payload, o->payload_len, &b);
-            ifx_buf_putc(&b, '"');
+        ifx_rc j = ifx_buf_puts(&b, ",\"payload\":");
+        if (j == IFX_OK)
+            j = ifxi_json_compact((const char *)o->payload, o->payload_len, &b, NULL);
+        if (j == IFX_E_NOMEM) {
+            ok = false;
+        } else if (j != IFX_OK) {
+            ifx_buf_truncate(&b, before);
+            if (ifxi_utf8_valid(o->payload, o->payload_len, NULL)) {
+                PUT(ifx_buf_puts(&b, ",\"payload_text\":"));
+                PUT(ifxi_json_append_string(&b, (const char *)o->payload, o->payload_len));
+            } else {
+                PUT(ifx_buf_puts(&b, ",\"payload_base64\":\""));
+                PUT(ifxi_base64_encode(o->payload, o->payload_len, &b));
+                PUT(ifx_buf_putc(&b, '"'));
+            }
         }
     } else if (line) {
-        ifx_buf_puts(&b, ",\"line\":");
-        ifxi_json_append_string(&b, line, line_len);
+        PUT(ifx_buf_puts(&b, ",\"line\":"));
+        PUT(ifxi_json_append_string(&b, line, line_len));
     }
-    ifx_buf_puts(&b, "}\n");
-    char what[64];
-    snprintf(what, sizeof what, "message %s", id);
-    dead_letter_write(s, b.data, b.len, what, reason);
+    PUT(ifx_buf_puts(&b, "}\n"));
+#undef PUT
+    if (ok) {
+        char what[64];
+        snprintf(what, sizeof what, "message %s", id);
+        dead_letter_write(s, b.data, b.len, what, reason);
+    } else {
+        /* Out of memory: the message is named in the log instead, where an operator finds its
+         * offset to fetch it again from Iggy. */
+        char why[300];
+        snprintf(why, sizeof why, " (not in dead_letter_file %s: out of memory)",
+                 s->cfg.dead_letter_file);
+        log_rejected(s, IFX_LOG_ERROR, o, id, reason, why);
+    }
     ifx_buf_free(&b);
+}
+
+/* Settles messages the sink cannot take for want of memory as rejected, each dead-lettered (or
+ * logged) with its origin: the runtime committed their offsets when it polled them
+ * (docs/delivery.md), so a message dropped here without a record would be lost without a trace.
+ * Messages msgs[idx[i]] for i in [0, n), or msgs[from + i] when idx is NULL. */
+static void reject_for_memory(ifx_sink *s, const ifx_sink_message *msgs, const size_t *idx,
+                              size_t from, size_t n, const char *reason)
+{
+    for (size_t i = 0; i < n; i++) {
+        ifx_line_origin o = origin_of(&msgs[idx ? idx[i] : from + i]);
+        dead_letter(s, &o, NULL, 0, reason);
+    }
 }
 
 /* Makes the records written so far durable. Called before anything that tells the runtime or
@@ -554,7 +591,8 @@ static ifx_rc flush_chunk(ifx_sink *s, encoder *e, const ifx_sink_message *msgs,
         goto out;
     }
     if (!grow((void **)&e->origins, &e->cap_origins, n, sizeof *e->origins)) {
-        rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+        reject_for_memory(s, msgs, e->line_msg, 0, n, "out of memory: not sent");
+        rc = ifx_err_set(err, IFX_E_NOMEM, "out of memory: %zu messages rejected", n);
         goto out;
     }
     for (size_t i = 0; i < n; i++)
@@ -617,7 +655,9 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
     if (!call_begin(s, n))
         return ifx_err_set(err, IFX_E_USAGE, "the sink is closed");
     if (!(e = encoder_take(s))) {
-        first = ifx_err_set(err, IFX_E_NOMEM, "out of memory");
+        reject_for_memory(s, msgs, NULL, 0, n, "out of memory: not taken");
+        dead_letter_sync(s);
+        first = ifx_err_set(err, IFX_E_NOMEM, "out of memory: %zu of %zu messages rejected", n, n);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
@@ -625,9 +665,11 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
         ifx_err why;
         if (!grow((void **)&e->line_msg, &e->cap_line_msg, e->lp.lines + 1, sizeof *e->line_msg) ||
             !grow((void **)&e->spans, &e->cap_spans, e->lp.lines + 1, sizeof *e->spans)) {
-            /* the messages from i on are not taken: the call fails (the lines before go out) */
+            /* The messages from i on are not taken (the lines before go out): each is
+             * rejected with its origin, and the call fails. */
+            reject_for_memory(s, msgs, NULL, i, n - i, "out of memory: not taken");
             rc = ifx_err_set(first ? &spare : err, IFX_E_NOMEM,
-                             "out of memory: %zu of %zu messages not taken", n - i, n);
+                             "out of memory: %zu of %zu messages rejected", n - i, n);
             if (!first)
                 first = rc;
             break;
@@ -650,6 +692,14 @@ ifx_rc ifx_sink_consume(ifx_sink *s, const ifx_sink_message *msgs, size_t n, ifx
         } else {
             ifx_line_origin o = origin_of(m);
             dead_letter(s, &o, NULL, 0, why.msg);
+            if (rc == IFX_E_NOMEM) {
+                /* rejected for want of memory, not for what it holds: the call says so */
+                rc = ifx_err_set(first ? &spare : err, IFX_E_NOMEM,
+                                 "out of memory: message at offset %llu rejected (%s)",
+                                 (unsigned long long)m->offset, why.msg);
+                if (!first)
+                    first = rc;
+            }
             rc = IFX_OK;
         }
         if (e->lp.lines >= s->cfg.batch_size &&

@@ -11,8 +11,9 @@
  *
  * Two implementations of each: SSE2 on x86-64 (always there), and a portable one that reads two
  * 64-bit words (SWAR), which every other machine uses. Defining IFX_SCAN_PORTABLE at compile time
- * makes the portable one the default too. Both are always compiled, so that one test binary can
- * compare them (tests/unit/test_scan.c).
+ * makes the portable one the default too (CMake: -DIFX_SCAN_PORTABLE=ON; the ThreadSanitizer build
+ * of scripts/test uses it). Both are always compiled, so that one test binary can compare them
+ * (tests/unit/test_scan.c).
  */
 #ifndef IFX_CORE_SCAN16_H
 #define IFX_CORE_SCAN16_H

@@ -129,7 +129,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
     ifx_pc_messages iter;
     ifx_sink_message *msgs = NULL;
     ifx_sink_undecodable *bad = NULL;
-    char meta_why[700] = "", frame_why[700] = "", after_why[800] = "", line[1200];
+    char meta_why[700] = "", frame_why[700] = "", after_why[800] = "", line[2048];
     bool has_topic, has_partition;
     char meta_reason[800] = "";
     size_t n = 0, nbad = 0, cap = 0, cap_bad = 0;
@@ -181,7 +181,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
         /* One allocation for the whole batch: the count is bounded by the bytes (postcard.h). */
         msgs = malloc((size_t)iter.count * sizeof *msgs);
         if (!msgs)
-            goto out;
+            goto oom;
         cap = (size_t)iter.count;
     }
     for (;;) {
@@ -200,7 +200,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
             size_t need = nbad + (size_t)(iter.count - st.index);
             ifx_sink_undecodable *more = realloc(bad, need * sizeof *bad);
             if (!more)
-                goto out;
+                goto oom;
             bad = more;
             bad[nbad] = known;
             bad[nbad].reason = frame_why;
@@ -233,7 +233,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
         if (!has_topic || !has_partition) {
             /* the frame is fine, but the point's stream, topic or partition is unknown */
             if (!room_for_one((void **)&bad, &cap_bad, nbad, sizeof *bad))
-                goto out;
+                goto oom;
             bad[nbad] = known;
             bad[nbad].reason = meta_reason;
             bad[nbad].has_index = true;
@@ -247,7 +247,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
             continue;
         }
         if (!room_for_one((void **)&msgs, &cap, n, sizeof *msgs))
-            goto out;
+            goto oom;
         msgs[n++] = (ifx_sink_message){.stream = tm.stream,
                                        .stream_len = tm.stream_len,
                                        .topic = tm.topic,
@@ -270,9 +270,24 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
     }
     /* 0 only once every message is written, rejected or spooled (§9: the return value is
      * ignored today, but upstream plans to honour it). */
-    result = n == 0 || ifx_sink_consume(it->sink, msgs, n, &err) == IFX_OK ? 0 : 1;
+    result = 0;
+    if (n && ifx_sink_consume(it->sink, msgs, n, &err) != IFX_OK) {
+        /* the runtime ignores the result: the log is where the reason shows */
+        snprintf(line, sizeof line, "consume: %s", err.msg);
+        ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
+        result = 1;
+    }
     if (settle_undecodable(it, bad, nbad) != 0)
         result = 1;
+    goto out;
+oom:
+    /* The runtime has committed these offsets: say which batch was not taken. */
+    snprintf(line, sizeof line,
+             "consume: out of memory: the batch of %llu messages (stream %.*s, topic %.*s, "
+             "partition %u) is not taken; none of it is written or dead-lettered",
+             (unsigned long long)iter.count, (int)tm.stream_len, tm.stream ? tm.stream : "?",
+             (int)tm.topic_len, tm.topic ? tm.topic : "?", (unsigned)mm.partition_id);
+    ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
 out:
     free(msgs);
     free(bad);
