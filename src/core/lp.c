@@ -114,7 +114,13 @@ static inline void put_last(char *p, uint32_t v, size_t n)
     memcpy(p, &w, 8);
 }
 
-#ifndef IFXI_SCAN16_SSE2
+/* The vector digits need SSE2 and 64-bit words (x86-64); 32-bit x86 and every other machine use
+ * the word lanes. */
+#if defined(IFXI_SCAN16_SSE2) && defined(__x86_64__) && defined(__SIZEOF_INT128__)
+#define LP_DIGITS_SSE2 1
+#endif
+
+#ifndef LP_DIGITS_SSE2
 static inline void put8(char *p, uint32_t v)
 {
     put_last(p, v, 8);
@@ -163,7 +169,7 @@ size_t ifxi_lp_format_u64(uint64_t v, char *out)
     n = decimal_digits(v);
     if (n <= 8) {
         put_last(out, (uint32_t)v, n);
-#ifdef IFXI_SCAN16_SSE2
+#ifdef LP_DIGITS_SSE2
     } else if (n <= 16) {
         /* sixteen digits, less their 16 - n leading zeros: one 128-bit shift of the two words */
         __m128i x = sixteen_digits(v);
@@ -202,7 +208,7 @@ static inline void put19(char *p, uint64_t v)
 {
     uint64_t top = v / 10000000000000000ull, rest = v - top * 10000000000000000ull;
     put_last(p, (uint32_t)top, 3);
-#ifdef IFXI_SCAN16_SSE2
+#ifdef LP_DIGITS_SSE2
     put16(p + 3, rest);
 #else
     uint64_t hi = rest / 100000000;
