@@ -216,8 +216,14 @@ static ifx_rc point_time(const map *x, const ifx_sink_message *m, const ifx_json
     /* Without the offset tag, two messages appended in the same microsecond would be the same
      * point and the second would overwrite the first: at ns precision the offset's last three
      * digits keep them apart (the time is unchanged at us precision and coarser). */
-    if (x->cfg->offset_as == IFX_OFFSET_FIELD && x->cfg->precision == IFX_PRECISION_NS)
-        *ns += (int64_t)(m->offset % 1000);
+    if (x->cfg->offset_as == IFX_OFFSET_FIELD && x->cfg->precision == IFX_PRECISION_NS) {
+        int64_t extra = (int64_t)(m->offset % 1000);
+        if (*ns > INT64_MAX - extra) /* the last microsecond's last nanoseconds */
+            return ifx_err_set(err, IFX_E_INVALID,
+                               "timestamp %llu us is beyond what InfluxDB stores",
+                               (unsigned long long)us);
+        *ns += extra;
+    }
     return IFX_OK;
 }
 
@@ -236,10 +242,15 @@ static inline bool same_bytes(const char *a, const void *bv, size_t n)
         memcpy(&v, b + n - 8, 8);
         return x == y && u == v;
     }
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
+    if (n >= 4) { /* two overlapping words, as for 8 to 16: no loop for the 4 to 7 of a name */
+        uint32_t x4, y4, u4, v4;
+        memcpy(&x4, a, 4);
+        memcpy(&y4, b, 4);
+        memcpy(&u4, a + n - 4, 4);
+        memcpy(&v4, b + n - 4, 4);
+        return x4 == y4 && u4 == v4;
+    }
+    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
 }
 
 /* The bytes the prefix is made of: the target and the settings that shape it, the measurement
@@ -329,7 +340,129 @@ static ifx_rc begin_series(map *x, const ifx_sink_message *m, ifx_err *err)
     prefix_source(x, m, &w);
     if (w.rc || ifxi_lp_prefix_save(x->lp, &sc->prefix) != IFX_OK)
         sc->prefix.saved = false;
+    sc->offset_at_ok = ifxi_lp_prefix_tag_at(&sc->prefix, "offset", 6, &sc->offset_at);
     return IFX_OK;
+}
+
+/* Appends the bytes of a constant string (its length known to the compiler). */
+#define PUT(w, lit)                                                                                \
+    do {                                                                                           \
+        memcpy(w, lit, sizeof lit - 1);                                                            \
+        (w) += sizeof lit - 1;                                                                     \
+    } while (0)
+
+/* An unsigned metadata field as add_u64 writes it, at w: false where add_u64 refuses it. */
+static inline bool put_u64(char **pw, ifx_version target, uint64_t v, bool full_range)
+{
+    char *w = *pw;
+
+    if (target != IFX_VERSION_V1) {
+        w += ifxi_lp_format_u64(v, w);
+        *w++ = 'u';
+    } else if (full_range) {
+        *w++ = '"';
+        w += ifxi_lp_format_u64(v, w);
+        *w++ = '"';
+    } else {
+        if (v > INT64_MAX)
+            return false;
+        w += ifxi_lp_format_u64(v, w);
+        *w++ = 'i';
+    }
+    *pw = w;
+    return true;
+}
+
+/* The most bytes a direct line takes besides the prefix and the payload: the offset tag, every
+ * metadata field with its largest value, the payload's key and quotes, the time and the line
+ * end (with room for the 16-byte stores of the formatters and the JSON pass). */
+#define DIRECT_ROOM 400
+
+/* The usual line, written straight into the batch (ifxi_lp_direct_begin): a JSON payload from a
+ * place whose prefix is saved, the time from the message. It writes the bytes the ifx_lp_* calls
+ * below would, and returns false, having written nothing, wherever they could refuse the line or
+ * find the batch full (a limit, a time out of range, a payload its fast pass does not take):
+ * the caller then takes them, which gives the exact answer. */
+static bool encode_direct(map *x, const ifx_sink_message *m, int64_t *out_ns)
+{
+    const ifx_config *c = x->cfg;
+    ifx_mapping_scratch *sc = x->sc;
+    const ifx_lp_prefix *pre = &sc->prefix;
+    ifx_lp *lp = x->lp;
+    ifx_version target = lp->target;
+    bool offset_tag = c->offset_as == IFX_OFFSET_TAG;
+    char *w, *start, *payload;
+    size_t compact, tlen;
+    int64_t ns;
+
+    if (c->payload_format != IFX_PAYLOAD_JSON || c->timestamp_source == IFX_TS_PAYLOAD ||
+        (c->include_metadata && (!c->include_stream_tag || !c->include_topic_tag)) || !pre->saved ||
+        (offset_tag && !sc->offset_at_ok) ||
+        m->payload_len > (SIZE_MAX - DIRECT_ROOM) / 4 - pre->text.len)
+        return false;
+    struct source_walk sw = {NULL, sc->prefix_made_of.data, sc->prefix_made_of.len, 0, true, 0};
+    prefix_source(x, m, &sw);
+    if (!sw.same || sw.pos != sw.saved_len)
+        return false;
+    if (point_time(x, m, NULL, &ns, NULL))
+        return false;
+    if (!(start = ifxi_lp_direct_begin(lp, pre->text.len + 2 * m->payload_len + DIRECT_ROOM)))
+        return false;
+    w = start;
+    if (offset_tag) {
+        memcpy(w, pre->text.data, sc->offset_at);
+        w += sc->offset_at;
+        PUT(w, ",offset=");
+        w += ifxi_lp_format_u64(m->offset, w);
+        memcpy(w, pre->text.data + sc->offset_at, pre->text.len - sc->offset_at);
+        w += pre->text.len - sc->offset_at;
+    } else {
+        memcpy(w, pre->text.data, pre->text.len);
+        w += pre->text.len;
+    }
+    /* ifx_lp_end_line's limit on the series key with the longest field key (21 bytes at most:
+     * iggy_origin_timestamp): near it, the checked calls decide */
+    if (target != IFX_VERSION_V3 && (size_t)(w - start) + 21 >= IFX_LP_MAX_SERIES_KEY)
+        goto hand_over;
+    PUT(w, " message_id=\"");
+    w += ifxi_lp_format_u128(m->id.hi, m->id.lo, w);
+    *w++ = '"';
+    if (c->include_metadata && !c->include_partition_tag) {
+        PUT(w, ",iggy_partition=");
+        if (!put_u64(&w, target, m->partition, false))
+            goto hand_over;
+    }
+    if (c->include_checksum) {
+        PUT(w, ",iggy_checksum=");
+        if (!put_u64(&w, target, m->checksum, true))
+            goto hand_over;
+    }
+    if (c->include_origin_timestamp) {
+        PUT(w, ",iggy_origin_timestamp=");
+        if (!put_u64(&w, target, m->origin_timestamp_us, false))
+            goto hand_over;
+    }
+    if (!offset_tag) {
+        PUT(w, ",iggy_offset=");
+        if (!put_u64(&w, target, m->offset, false))
+            goto hand_over;
+    }
+    PUT(w, ",payload_json=\"");
+    if (!ifxi_json_lp_fast((const char *)m->payload, m->payload_len, w, &payload, &compact) ||
+        compact > IFX_LP_MAX_ELEMENT)
+        goto hand_over;
+    w = payload;
+    *w++ = '"';
+    if (!(tlen = ifxi_lp_time_text(lp, ns, w)))
+        goto hand_over;
+    w += tlen;
+    *w++ = '\n';
+    ifxi_lp_direct_end(lp, w);
+    *out_ns = ns;
+    return true;
+hand_over:
+    ifxi_lp_direct_cancel(lp);
+    return false;
 }
 
 ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_mapping_scratch *sc,
@@ -342,6 +475,8 @@ ifx_rc ifxi_mapping_encode(const ifx_config *c, const ifx_sink_message *m, ifx_m
     int64_t ns;
     ifx_rc rc;
 
+    if (encode_direct(x, m, out_ns))
+        return IFX_OK;
     if ((rc = begin_series(x, m, err)))
         goto fail;
     if (c->offset_as == IFX_OFFSET_TAG) {

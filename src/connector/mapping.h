@@ -30,6 +30,9 @@ typedef struct ifx_mapping_scratch {
      * message of a consume call): */
     ifx_lp_prefix prefix;
     ifx_buf prefix_made_of; /* what it was built from (see mapping.c, prefix_source) */
+    /* where the offset tag goes in prefix.text, when it can be written there (offset_at_ok) */
+    size_t offset_at;
+    bool offset_at_ok;
 } ifx_mapping_scratch;
 
 void ifxi_mapping_scratch_init(ifx_mapping_scratch *sc);

@@ -102,6 +102,13 @@ ifx_rc ifxi_json_compact_lp_portable(const char *in, size_t len, ifx_buf *out, s
 ifx_rc ifxi_json_compact_lp_fast_only(const char *in, size_t len, ifx_buf *out, size_t *compact_len,
                                       bool portable);
 
+/* The same fast path on raw memory, for a caller that writes a line in place: the escaped compact
+ * form of in[0..len) (without the surrounding quotes) at w, which must have room for
+ * 2 * len + 16 bytes. True with *wend after it and *compact_len the length of the compact form;
+ * false where it hands over (len 0, invalid input, or input it does not take), and the caller
+ * then takes ifxi_json_compact_lp, which gives the answer and the error. */
+bool ifxi_json_lp_fast(const char *in, size_t len, char *w, char **wend, size_t *compact_len);
+
 /* Validates in[0..len) like ifxi_json_compact and describes the single top-level value in *out
  * (its span excludes the surrounding whitespace). On error *out is set to type IFX_JSON_NONE. */
 ifx_rc ifxi_json_parse(const char *in, size_t len, ifx_json_val *out, ifx_err *err);

@@ -927,6 +927,16 @@ static bool lp_fast_portable(const unsigned char *in, size_t len, char *w, char 
     return lp_fast_with(in, len, w, wend, escapes, true);
 }
 
+bool ifxi_json_lp_fast(const char *in, size_t len, char *w, char **wend, size_t *compact_len)
+{
+    size_t escapes;
+
+    if (!len || !lp_fast((const unsigned char *)in, len, w, wend, &escapes))
+        return false;
+    *compact_len = (size_t)(*wend - w) - escapes;
+    return true;
+}
+
 /* The type of the value that starts with a given byte (0, IFX_JSON_NONE, for none). */
 static const unsigned char type_of[256] = {
     ['{'] = IFX_JSON_OBJECT, ['['] = IFX_JSON_ARRAY,  ['"'] = IFX_JSON_STRING,

@@ -48,6 +48,7 @@ typedef struct ifx_lp_prefix {
     ifx_buf tagtext;
     struct ifx_lp_tag *tags;
     size_t ntags, tags_alloc;
+    ifx_buf text; /* the same as line text: "measurement,key=value,..." (for direct lines) */
 } ifx_lp_prefix;
 
 void ifxi_lp_prefix_init(ifx_lp_prefix *p);
@@ -61,5 +62,29 @@ ifx_rc ifxi_lp_prefix_save(const ifx_lp *lp, ifx_lp_prefix *p);
  * state, same line, without checking or escaping anything again. A line already open is
  * discarded. */
 ifx_rc ifxi_lp_begin_line_prefix(ifx_lp *lp, const ifx_lp_prefix *p, ifx_err *err);
+
+/* Where a tag with the plain key key[0..klen) would go in p->text: *at is the offset of the ','
+ * it would be written before (the end of the text when it sorts last). False when the tag could
+ * not be added as ifx_lp_add_tag would add it after p: the key is not plain (it would need a
+ * check or escaping), is "time", or is one of p's keys already. */
+bool ifxi_lp_prefix_tag_at(const ifx_lp_prefix *p, const char *key, size_t klen, size_t *at);
+
+/* Lines written straight into the batch, for callers that know a line's whole layout and hand
+ * anything unusual to the ifx_lp_* calls (connector/mapping.c): no private buffers, no copy at
+ * the end of the line. The caller gives the same bytes ifx_lp_end_line would, and takes the
+ * checks it makes on itself (or hands over where they could refuse).
+ *
+ * ifxi_lp_direct_begin discards an open line and returns where the line goes, with room for
+ * `most` bytes, or NULL when the batch cannot take that many (IFX_E_FULL or out of memory: hand
+ * over, the ifx_lp_* calls give the exact answer). ifxi_lp_direct_end takes the line ending at
+ * end (after its '\n') into the batch; ifxi_lp_direct_cancel drops what was written. */
+char *ifxi_lp_direct_begin(ifx_lp *lp, size_t most);
+void ifxi_lp_direct_end(ifx_lp *lp, char *end);
+void ifxi_lp_direct_cancel(ifx_lp *lp);
+
+/* Writes " <time>" for time_ns in lp's precision at out (IFXI_LP_DECIMAL_MAX + 1 bytes) and
+ * returns its length, or 0 when lp's target cannot store that time (ifx_lp_end_line refuses
+ * it). */
+size_t ifxi_lp_time_text(const ifx_lp *lp, int64_t time_ns, char *out);
 
 #endif

@@ -464,6 +464,130 @@ static void test_prefix_reuse(void **state)
     ifxi_mapping_scratch_free(&sc);
 }
 
+/* The usual line is written straight into the batch once its place's prefix is saved (mapping.c,
+ * encode_direct), and handed to the checked calls wherever they could refuse it or find the
+ * batch full. Every line and every refusal with a warm scratch is the one a fresh scratch (the
+ * checked calls) gives, for each target, precision and layout option, and for the messages at
+ * the edges: limits of the metadata types, times at the ends of what a server stores, payloads
+ * invalid, over the element limit, nested past what the fast pass takes. */
+static void test_direct_lines(void **state)
+{
+    static const char *const configs[][2] = {
+        {"v2", NULL},
+        {"v3", NULL},
+        {"v1", NULL},
+        {"v2", "\"precision\":\"s\""},
+        {"v1", "\"precision\":\"ms\""},
+        {"v3", "\"precision\":\"ns\""},
+        {"v2", "\"precision\":\"ns\""},
+        {"v2", "\"offset_as\":\"field\""},
+        {"v1", "\"offset_as\":\"field\",\"precision\":\"ns\""},
+        {"v2", "\"default_tags\":{\"a\":\"1\",\"z z\":\"x,y\"}"},
+        {"v2", "\"default_tags\":{\"offset\":\"x\"}"},
+        {"v3", "\"default_tags\":{\"offset0\":\"x\",\"offse\":\"y\",\"p\":\"q\"}"},
+        {"v3", "\"include_checksum\":false,\"include_origin_timestamp\":false"},
+        {"v2", "\"include_metadata\":false"},
+        {"v2", "\"include_partition_tag\":false"},
+        {"v1", "\"include_partition_tag\":false"},
+        {"v2", "\"include_stream_tag\":false"},
+        {"v3", "\"measurement\":\"m e,a\""},
+        {"v1", "\"timestamp_source\":\"origin\""},
+        {"v2", "\"payload_format\":\"text\""},
+    };
+    static char deep[300], big[70010], spaced[70010];
+    static const char *const payloads[] = {
+        "{\"a\": 1}",
+        "{\"n\": \"x\\\"y\\\\z\", \"u\": \"\\u00e9\\ud83d\\ude00\\n\", \"\xc3\xa9\": [1, -2.5e3, "
+        "true, null, {}], \"t\": false}",
+        "\"just a string\"",
+        "{\"a\":}",
+        "",
+        "   ",
+        "{\"a\": \"\x01\"}",
+        "{\"a\": \"\xff\"}",
+        deep,
+        big,
+        spaced,
+    };
+    const uint64_t edge = UINT64_MAX, signed_max = INT64_MAX;
+    ifx_mapping_scratch sc;
+    ifx_lp lp;
+    ifx_err e;
+    char want[4096], got[4096];
+    (void)state;
+    memset(deep, '[', sizeof deep - 1);
+    /* a string over the element limit, and a payload that is under it only once compacted */
+    memset(big, 'x', sizeof big - 1);
+    big[0] = '"';
+    big[sizeof big - 2] = '"';
+    memset(spaced, ' ', sizeof spaced - 1);
+    memcpy(spaced + 100, "{\"a\":1}", 7);
+    for (size_t ci = 0; ci < sizeof configs / sizeof configs[0]; ci++) {
+        ifx_config cfg;
+        config(&cfg, configs[ci][0], configs[ci][1]);
+        ifxi_mapping_scratch_init(&sc);
+        ifx_lp_init(&lp, cfg.version, cfg.precision, cfg.max_batch_bytes);
+        for (size_t k = 0; k < 6 * (sizeof payloads / sizeof payloads[0]); k++) {
+            ifx_sink_message m = msg(k, payloads[k % (sizeof payloads / sizeof payloads[0])]);
+            switch (k / (sizeof payloads / sizeof payloads[0])) {
+            case 1:
+                m.offset = edge;
+                m.id.hi = edge;
+                m.id.lo = edge;
+                m.checksum = edge;
+                m.origin_timestamp_us = edge;
+                break;
+            case 2:
+                m.origin_timestamp_us = signed_max;
+                m.partition = UINT32_MAX;
+                break;
+            case 3: /* the last microsecond, with the offset's nanoseconds (ns precision):
+                     * 806 the last nanosecond 1.x/2.x store, 807 (2^63 - 1) one past it, 808 past
+                     * int64 */
+                m.timestamp_us = m.origin_timestamp_us = (uint64_t)INT64_MAX / 1000;
+                m.offset = 806 + k % 3;
+                break;
+            case 4: /* past what any server stores */
+                m.timestamp_us = m.origin_timestamp_us = (uint64_t)INT64_MAX / 1000 + 1;
+                break;
+            case 5:
+                m.offset = 1000000000000;
+                m.id.hi = 1;
+                break;
+            default:
+                break;
+            }
+            int64_t want_ns = 0, ns = 0;
+            ifx_rc want_rc = map_one(&cfg, &m, want, sizeof want, &want_ns);
+            /* warm: the same place's prefix saved by a message before */
+            ifx_sink_message warm = msg(1, "{}");
+            ifx_lp_clear_batch(&lp);
+            ifxi_mapping_encode(&cfg, &warm, &sc, &lp, &ns, &e);
+            ifx_lp_clear_batch(&lp);
+            ifx_err_clear(&e);
+            ifx_rc rc = ifxi_mapping_encode(&cfg, &m, &sc, &lp, &ns, &e);
+            if (rc == IFX_OK) {
+                assert_int_equal(lp.lines, 1);
+                assert_int_equal(lp.batch.data[lp.batch.len], '\0');
+                snprintf(got, sizeof got, "%.*s", (int)lp.batch.len, lp.batch.data);
+                assert_int_equal(ns, want_ns);
+            } else {
+                assert_int_equal(lp.lines, 0);
+                assert_int_equal(lp.batch.len, 0);
+                assert_true(!lp.batch.data || lp.batch.data[0] == '\0');
+                snprintf(got, sizeof got, "%s", e.msg);
+            }
+            if (rc != want_rc || strcmp(got, want) != 0)
+                fail_msg("%s {%s} message %zu:\n got  %s (%s)\n want %s (%s)", configs[ci][0],
+                         configs[ci][1] ? configs[ci][1] : "", k, got, ifx_rc_name(rc), want,
+                         ifx_rc_name(want_rc));
+        }
+        ifx_lp_free(&lp);
+        ifxi_mapping_scratch_free(&sc);
+        ifx_config_free(&cfg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,7 +597,7 @@ int main(void)
         cmocka_unit_test(test_json_fields),      cmocka_unit_test(test_json_integers),
         cmocka_unit_test(test_field_keys),       cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_nesting),          cmocka_unit_test(test_full_batch),
-        cmocka_unit_test(test_prefix_reuse),
+        cmocka_unit_test(test_prefix_reuse),     cmocka_unit_test(test_direct_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
