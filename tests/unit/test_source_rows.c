@@ -13,6 +13,7 @@
 
 #include "connector/cursor.h"
 #include "connector/source_rows.h"
+#include "core/codec.h"
 
 /* The payload of a row with one F64 column, with or without the answer's text. */
 static void payload(const char *text, bool with_text, ifx_buf *out)
@@ -163,6 +164,60 @@ static void test_payload_members(void **state)
     ifx_buf_free(&out);
 }
 
+/* Names and string values go into the payload as they are when nothing in them needs escaping,
+ * found eight bytes at a time: every byte value at every position of every length up to 40, in
+ * the name and in the value, gives the bytes of the general JSON string writer. */
+static void test_payload_plain_strings(void **state)
+{
+    static const unsigned char probes[] = {'"',  '\\', 0x00, 0x01, 0x1f, 0x20, 0x21, 0x5b,
+                                           0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff, 'a'};
+    ifx_config cfg;
+    ifx_buf out, want;
+    ifx_err err;
+    char text[41];
+    (void)state;
+
+    memset(&cfg, 0, sizeof cfg);
+    ifx_buf_init(&out, 4096);
+    ifx_buf_init(&want, 4096);
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t at = 0; at < (len ? len : 1); at++) {
+            for (size_t k = 0; k < sizeof probes; k++) {
+                for (size_t i = 0; i < len; i++)
+                    text[i] = (char)('a' + i % 26);
+                if (len)
+                    text[at] = (char)probes[k];
+                for (int where = 0; where < 2; where++) {
+                    /* the probe in the value, then in the name (a name is never empty) */
+                    ifx_column col = {where ? text : "v", where ? len : 1};
+                    ifx_value val = {.type = IFX_VAL_STRING,
+                                     .v.s = {where ? "x" : text, where ? 1 : len}};
+                    ifx_row row = {.ncols = 1, .cols = &col, .vals = &val};
+                    if (where && len == 0)
+                        continue;
+                    ifx_buf_reset(&out);
+                    ifx_buf_reset(&want);
+                    assert_int_equal(ifxi_source_rows_payload(&cfg, &row, &out, &err), IFX_OK);
+                    assert_int_equal(ifx_buf_putc(&want, '{'), IFX_OK);
+                    assert_int_equal(ifxi_json_append_string(&want, col.name, col.len), IFX_OK);
+                    assert_int_equal(ifx_buf_putc(&want, ':'), IFX_OK);
+                    assert_int_equal(ifxi_json_append_string(&want, val.v.s.p, val.v.s.len),
+                                     IFX_OK);
+                    assert_int_equal(ifx_buf_putc(&want, '}'), IFX_OK);
+                    if (out.len != want.len || memcmp(out.data, want.data, out.len) != 0) {
+                        print_error("len %zu, byte 0x%02x at %zu in the %s: %.*s, want %.*s\n", len,
+                                    probes[k], at, where ? "name" : "value", (int)out.len, out.data,
+                                    (int)want.len, want.data);
+                        fail();
+                    }
+                }
+            }
+        }
+    }
+    ifx_buf_free(&out);
+    ifx_buf_free(&want);
+}
+
 /* A row's identity is persisted (cursor states hold its hashes, message ids derive from it): the
  * values of a row with every kind of value, the bookkeeping columns skipped, never change. */
 static void test_identity_pinned(void **state)
@@ -209,6 +264,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_float_text),
         cmocka_unit_test(test_payload_members),
+        cmocka_unit_test(test_payload_plain_strings),
         cmocka_unit_test(test_identity_pinned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
