@@ -133,8 +133,35 @@ static inline bool plain(const char *p, size_t n)
 typedef struct simple_text {
     const char *p;
     size_t n;
-    bool quote, point;
+    bool quote, point, zone; /* zone: a Z after the text, inside the quotes */
 } simple_text;
+
+/* The length of a time's own text without its zone, when the text is what
+ * ifx_time_format_rfc3339 writes for the value less its Z: YYYY-MM-DDTHH:MM:SS, then a fraction
+ * without trailing zeros if any, then Z or nothing (v3's zone-less form); 0 otherwise. The
+ * reader parsed the value from this text, so its fields are valid and are the value's; the
+ * forms that format differently (a lower-case t or z, a space, an offset, a fraction with
+ * trailing zeros) are refused here. Formatting every time again was a twentieth of the source's
+ * instructions. */
+static size_t time_text(const char *p, size_t len)
+{
+    if (!p || len < 19)
+        return 0;
+    if (p[len - 1] == 'Z')
+        len--;
+    if (len != 19 && (len < 21 || len > 29))
+        return 0;
+    if (p[10] != 'T' || p[13] != ':' || p[16] != ':')
+        return 0;
+    if (len > 19) {
+        if (p[19] != '.' || p[len - 1] == '0')
+            return 0;
+        for (size_t i = 20; i < len; i++)
+            if ((unsigned)(p[i] - '0') > 9)
+                return 0;
+    }
+    return len;
+}
 
 #define SIMPLE_TMP (IFX_RFC3339_MAX > 24 ? IFX_RFC3339_MAX : 24)
 
@@ -144,7 +171,7 @@ static bool simple_value(const ifx_value *v, char tmp[SIMPLE_TMP], simple_text *
 {
     char *end = tmp + SIMPLE_TMP;
 
-    t->quote = t->point = false;
+    t->quote = t->point = t->zone = false;
     switch (v->type) {
     case IFX_VAL_NULL:
         t->p = "null", t->n = 4;
@@ -175,8 +202,13 @@ static bool simple_value(const ifx_value *v, char tmp[SIMPLE_TMP], simple_text *
         t->p = v->v.s.p, t->n = v->v.s.len, t->quote = true;
         return true;
     case IFX_VAL_TIME:
+        t->quote = true;
+        if ((t->n = time_text(v->text.p, v->text.len))) {
+            t->p = v->text.p, t->zone = true;
+            return true;
+        }
         t->n = ifx_time_format_rfc3339(v->v.i, tmp);
-        t->p = tmp, t->quote = true;
+        t->p = tmp;
         return true;
     }
     return false;
@@ -185,7 +217,7 @@ static bool simple_value(const ifx_value *v, char tmp[SIMPLE_TMP], simple_text *
 /* The bytes put_simple writes for t. */
 static size_t simple_len(const simple_text *t)
 {
-    return t->n + (t->quote ? 2 : 0) + (t->point ? 2 : 0);
+    return t->n + (t->quote ? 2 : 0) + (t->point ? 2 : 0) + (t->zone ? 1 : 0);
 }
 
 /* Writes t at w (simple_len bytes); returns the end. */
@@ -194,6 +226,8 @@ static char *put_simple(char *w, const simple_text *t)
     if (t->quote)
         *w++ = '"';
     ifxi_copy(w, t->p, t->n), w += t->n;
+    if (t->zone)
+        *w++ = 'Z';
     if (t->quote)
         *w++ = '"';
     if (t->point)

@@ -386,6 +386,8 @@ static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *ou
         return IFX_OK;
     case IFX_COL_TIME:
         out->type = IFX_VAL_TIME;
+        out->text.p = p;
+        out->text.len = len;
         return ifx_time_parse_rfc3339(p, len, &out->v.i, why);
     default:
         return IFX_E_INVALID;
@@ -683,6 +685,8 @@ ifx_rc ifxi_rows_read_v3_csv(ifx_rows_ctx *c)
                 val->type = IFX_VAL_NULL;
             } else if ((long)k == st->time_col) {
                 val->type = IFX_VAL_TIME;
+                val->text.p = cells[k].p;
+                val->text.len = cells[k].len;
                 ifx_err_clear(&why);
                 if (ifxi_rows_parse_time(cells[k].p, cells[k].len, &val->v.i, &why) != IFX_OK)
                     return ifxi_rows_fail(

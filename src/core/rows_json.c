@@ -166,6 +166,7 @@ static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_va
         out->type = IFX_VAL_NULL;
         return IFX_OK;
     case IFX_JSON_NUMBER:
+        out->text.p = NULL;
         if (ifxi_json_get_i64(v, &out->v.i, NULL) == IFX_OK)
             return IFX_OK;
         return ifxi_rows_fail(c, n, offset_of(c, v->p),
@@ -176,6 +177,8 @@ static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_va
         if (rc)
             return rc;
         ifx_err_clear(&e);
+        out->text.p = p;
+        out->text.len = len;
         if (ifxi_rows_parse_time(p, len, &out->v.i, &e) == IFX_OK)
             return IFX_OK;
         return ifxi_rows_fail(c, n, offset_of(c, v->p), "\"time\" value is not a timestamp: %s",
