@@ -489,6 +489,7 @@ static ifx_rc v2_header(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
 
         if (!st->have_types)
             inf->type = IFX_COL_STRING;
+        inf->last_len = 0;
         inf->has_default = st->have_defaults && inf->def_len > 0;
         if (!inf->has_default)
             continue;
@@ -554,7 +555,7 @@ static ifx_rc v2_data(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
                               n - 1, st->ncols);
     for (k = 0; k < st->ncols; k++) {
         const ifx_rows_cell *cell = &pv->cells[k + 1];
-        const ifx_rows_colinfo *inf = &pv->info[k];
+        ifx_rows_colinfo *inf = &pv->info[k];
         ifx_value *val = &r->vals[k];
         char shown[48], cname[48];
         ifx_err why;
@@ -566,10 +567,24 @@ static ifx_rc v2_data(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
                 val->type = IFX_VAL_NULL;
             continue;
         }
+        if (inf->type == IFX_COL_TIME && cell->len == inf->last_len &&
+            memcmp(cell->p, inf->last_text, cell->len) == 0) {
+            /* the same text as the row before: the same instant */
+            val->type = IFX_VAL_TIME;
+            val->v.i = inf->last_ns;
+            val->text.p = cell->p;
+            val->text.len = cell->len;
+            continue;
+        }
         why.msg[0] = '\0';
         rc = v2_convert(inf->type, cell->p, cell->len, val, &why);
         if (rc == IFX_E_NOMEM)
             return ifxi_rows_oom(c, rc);
+        if (rc == IFX_OK && inf->type == IFX_COL_TIME && cell->len < IFX_ROWS_TIME_MEMO) {
+            memcpy(inf->last_text, cell->p, cell->len);
+            inf->last_len = (unsigned char)cell->len;
+            inf->last_ns = val->v.i;
+        }
         if (rc)
             return ifxi_rows_fail(
                 c, line, cell->at, "cell \"%s\" of column \"%s\" is not a %s%s%s",

@@ -238,6 +238,42 @@ static void test_v2_spec_example(void **state)
     ifx_buf_free(&c.out);
 }
 
+/* The v2 reader remembers a dateTime column's last text and value (Flux repeats _start and _stop
+ * on every row): a changed text is parsed again, and a new schema block forgets it, whatever the
+ * column's new type. */
+static void test_v2_time_memo(void **state)
+{
+    (void)state;
+    expect_rows(IFX_RESULT_V2_CSV,
+                S("#datatype,string,long,dateTime:RFC3339\r\n"
+                  "#group,false,false,false\r\n"
+                  "#default,_result,,\r\n"
+                  ",result,table,_time\r\n"
+                  ",,0,2026-01-01T00:00:00Z\r\n"
+                  ",,0,2026-01-01T00:00:00Z\r\n"
+                  ",,0,2026-01-01T00:00:00.5Z\r\n"
+                  ",,0,2026-01-01T00:00:00Z\r\n"
+                  "\r\n"
+                  "#datatype,string,long,string\r\n"
+                  "#group,false,false,false\r\n"
+                  "#default,_result,,\r\n"
+                  ",result,table,_time\r\n"
+                  ",,1,2026-01-01T00:00:00Z\r\n"
+                  "\r\n"
+                  "#datatype,string,long,dateTime:RFC3339\r\n"
+                  "#group,false,false,false\r\n"
+                  "#default,_result,,\r\n"
+                  ",result,table,_time\r\n"
+                  ",,2,2026-01-01T00:00:00Z\r\n"
+                  "\r\n"),
+                "#0 result=s:\"_result\" table=i:0 _time=t:2026-01-01T00:00:00Z\n"
+                "#0 result=s:\"_result\" table=i:0 _time=t:2026-01-01T00:00:00Z\n"
+                "#0 result=s:\"_result\" table=i:0 _time=t:2026-01-01T00:00:00.5Z\n"
+                "#0 result=s:\"_result\" table=i:0 _time=t:2026-01-01T00:00:00Z\n"
+                "#1 result=s:\"_result\" table=i:1 _time=s:\"2026-01-01T00:00:00Z\"\n"
+                "#2 result=s:\"_result\" table=i:2 _time=t:2026-01-01T00:00:00Z\n");
+}
+
 static void test_v2_annotation_order(void **state)
 {
     (void)state;
@@ -1380,6 +1416,7 @@ int main(void)
         cmocka_unit_test(test_reader_reuse_and_growth),
         cmocka_unit_test(test_row_find),
         cmocka_unit_test(test_v3_flat_fast_path),
+        cmocka_unit_test(test_v2_time_memo),
         cmocka_unit_test(test_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
