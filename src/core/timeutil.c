@@ -149,7 +149,7 @@ bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
     static const int32_t scale[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
                                       10000,      1000,      100,      10,      1};
     const unsigned char *u = (const unsigned char *)s;
-    int32_t frac = 0;
+    uint32_t frac = 0; /* unsigned: a non-digit may wrap it before the check refuses the text */
 
     if (zone) {
         if (len < 20 || u[len - 1] != 'Z')
@@ -170,11 +170,11 @@ bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
         for (size_t i = 20; i < len; i++) {
             unsigned k = (unsigned)u[i] - '0';
             bad |= k > 9;
-            frac = frac * 10 + (int32_t)k;
+            frac = frac * 10 + k;
         }
         if (bad)
             return false;
-        frac *= scale[len - 20];
+        frac *= (uint32_t)scale[len - 20];
     }
     int year = DIGIT(a, 0) * 1000 + DIGIT(a, 1) * 100 + DIGIT(a, 2) * 10 + DIGIT(a, 3);
     int month = DIGIT(a, 5) * 10 + DIGIT(a, 6), day = DIGIT(b, 0) * 10 + DIGIT(b, 1);
@@ -187,7 +187,7 @@ bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
         return false;
     long long secs =
         ifx_days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600LL + min * 60LL + sec;
-    *ns = (int64_t)(secs * IFX_NS_PER_SEC + frac);
+    *ns = (int64_t)(secs * IFX_NS_PER_SEC + (long long)frac);
     return true;
 }
 
