@@ -40,49 +40,52 @@ static char *digits_back(uint64_t v, char *end)
  * digits reads back to itself through a double (DBL_DIG), so its digits, trailing zeros of the
  * fraction trimmed, are the shortest that read back, written positionally. Formatting the
  * double again (printf and strtod, a quarter of the source's time) is skipped. Returns the
- * length of the text to write (the point dropped with an empty fraction), or 0 to format. */
-static size_t float_text(const char *p, size_t len)
+ * length of the text to write (the point dropped with an empty fraction), or 0 to format;
+ * *point says whether that text has a point. */
+static size_t float_text(const char *p, size_t len, bool *point)
 {
-    size_t i = 0, int_start, end, sig = 0, lead = 0;
-    bool nonzero = false;
+    size_t i = 0, int_start, sig, frac, end;
 
+    *point = false;
     if (!p || len == 0 || len > 40)
         return 0;
     if (p[i] == '-')
         i++;
     int_start = i;
-    while (i < len && p[i] >= '0' && p[i] <= '9')
+    while (i < len && (unsigned)(p[i] - '0') <= 9)
         i++;
     if (i == int_start || (p[int_start] == '0' && i - int_start > 1))
         return 0;
-    for (size_t k = int_start; k < i; k++)
-        if (p[k] != '0' || nonzero)
-            nonzero = true, sig++;
-    end = i;
-    if (i < len) {
-        if (p[i] != '.' || i + 1 == len)
-            return 0;
-        size_t frac = ++i;
-        while (i < len && p[i] >= '0' && p[i] <= '9')
-            i++;
-        if (i != len)
-            return 0;
-        end = len;
-        while (end > frac && p[end - 1] == '0')
-            end--;
-        for (size_t k = frac; k < end; k++) {
-            if (!nonzero && p[k] == '0') {
-                lead++;
-                continue;
-            }
-            nonzero = true;
-            sig++;
-        }
-        if (end == frac)
-            end = frac - 1; /* no fraction left: drop the point */
-    }
-    if (!nonzero || sig > 15 || lead > 19)
+    /* no leading zeros: the integer digits are all significant, or the integer part is 0 */
+    bool int_zero = p[int_start] == '0';
+    sig = int_zero ? 0 : i - int_start;
+    if (i == len)
+        return int_zero || sig > 15 ? 0 : len;
+    if (p[i] != '.' || i + 1 == len)
         return 0;
+    frac = ++i;
+    while (i < len && (unsigned)(p[i] - '0') <= 9)
+        i++;
+    if (i != len)
+        return 0;
+    end = len;
+    while (end > frac && p[end - 1] == '0')
+        end--;
+    if (int_zero) {
+        size_t k = frac;
+        while (k < end && p[k] == '0')
+            k++;
+        if (k == end || k - frac > 19) /* zero, or below 1e-20 */
+            return 0;
+        sig = end - k;
+    } else {
+        sig += end - frac;
+    }
+    if (sig > 15)
+        return 0;
+    if (end == frac)
+        return frac - 1; /* no fraction left: drop the point */
+    *point = true;
     return end;
 }
 
@@ -190,12 +193,14 @@ static bool simple_value(const ifx_value *v, char tmp[SIMPLE_TMP], simple_text *
         t->p = digits_back(v->v.u, end);
         t->n = (size_t)(end - t->p);
         return true;
-    case IFX_VAL_F64:
-        if (!(t->n = float_text(v->text.p, v->text.len)))
+    case IFX_VAL_F64: {
+        bool has_point;
+        if (!(t->n = float_text(v->text.p, v->text.len, &has_point)))
             return false;
         t->p = v->text.p;
-        t->point = !memchr(t->p, '.', t->n);
+        t->point = !has_point;
         return true;
+    }
     case IFX_VAL_STRING:
         if (!plain(v->v.s.p, v->v.s.len))
             return false;
@@ -305,6 +310,18 @@ static inline ifx_rc room(ifx_buf *b, size_t n)
     return n < b->alloc - b->len ? IFX_OK : ifx_buf_reserve(b, n);
 }
 
+/* Appends one byte: ifx_buf_putc's append is a call and a reservation for the braces of every
+ * payload. */
+static inline ifx_rc put_byte(ifx_buf *b, char ch)
+{
+    ifx_rc rc = room(b, 1);
+    if (rc)
+        return rc;
+    b->data[b->len++] = ch;
+    b->data[b->len] = '\0';
+    return IFX_OK;
+}
+
 /* One member of the payload object, ("," unless first) "name":value. The common member (a name
  * without escapes and a simple value) is written with one reservation; the rest by the general
  * writers. */
@@ -371,7 +388,7 @@ ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf
         }
     } else {
         bool first = true;
-        rc = ifx_buf_putc(out, '{');
+        rc = put_byte(out, '{');
         for (size_t i = 0; i < row->ncols && !rc; i++) {
             const ifx_column *col = &row->cols[i];
             /* result, table, _start and _stop describe the query, not the row (_stop is the
@@ -385,7 +402,7 @@ ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf
             first = false;
         }
         if (!rc)
-            rc = ifx_buf_putc(out, '}');
+            rc = put_byte(out, '}');
     }
     if (rc)
         return ifx_err_set(err, rc, "a row is too large");
