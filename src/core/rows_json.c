@@ -311,6 +311,41 @@ static size_t flat_number(const char *b, size_t n, size_t i, unsigned *flags)
     return i;
 }
 
+/* The scalar value at b[i] (i < n): *v set as the validator sets it, and the index past it; 0
+ * for anything but a plain string, a number, true, false or null (or one cut by n). */
+static size_t flat_value(const char *b, size_t n, size_t i, ifx_json_val *v)
+{
+    size_t end;
+
+    v->flags = 0;
+    v->p = b + i;
+    switch (b[i]) {
+    case '"':
+        v->type = IFX_JSON_STRING;
+        end = flat_string(b, n, i);
+        break;
+    case 't':
+        v->type = IFX_JSON_TRUE;
+        end = n - i >= 4 && memcmp(b + i, "true", 4) == 0 ? i + 4 : 0;
+        break;
+    case 'f':
+        v->type = IFX_JSON_FALSE;
+        end = n - i >= 5 && memcmp(b + i, "false", 5) == 0 ? i + 5 : 0;
+        break;
+    case 'n':
+        v->type = IFX_JSON_NULL;
+        end = n - i >= 4 && memcmp(b + i, "null", 4) == 0 ? i + 4 : 0;
+        break;
+    default:
+        v->type = IFX_JSON_NUMBER;
+        end = flat_number(b, n, i, &v->flags);
+        break;
+    }
+    if (end)
+        v->len = end - i;
+    return end;
+}
+
 /* The line b[0..n) as a flat object, read in one pass: *taken false (nothing done) unless it is
  * {"key":value,...} with optional whitespace, plain strings (see flat_string), numbers, true,
  * false and null; then the row is built from the spans as v3_object_row builds it from the
@@ -341,34 +376,8 @@ static ifx_rc v3_flat_row(ifx_rows_ctx *c, size_t line, const char *b, size_t n,
             i = skip_ws(b, n, i + 1);
             if (i >= n)
                 return IFX_OK;
-            ifx_json_val *v = &vals[m];
-            v->flags = 0;
-            v->p = b + i;
-            switch (b[i]) {
-            case '"':
-                v->type = IFX_JSON_STRING;
-                end = flat_string(b, n, i);
-                break;
-            case 't':
-                v->type = IFX_JSON_TRUE;
-                end = n - i >= 4 && memcmp(b + i, "true", 4) == 0 ? i + 4 : 0;
-                break;
-            case 'f':
-                v->type = IFX_JSON_FALSE;
-                end = n - i >= 5 && memcmp(b + i, "false", 5) == 0 ? i + 5 : 0;
-                break;
-            case 'n':
-                v->type = IFX_JSON_NULL;
-                end = n - i >= 4 && memcmp(b + i, "null", 4) == 0 ? i + 4 : 0;
-                break;
-            default:
-                v->type = IFX_JSON_NUMBER;
-                end = flat_number(b, n, i, &v->flags);
-                break;
-            }
-            if (!end)
+            if (!(end = flat_value(b, n, i, &vals[m])))
                 return IFX_OK;
-            v->len = end - i;
             m++;
             i = skip_ws(b, n, end);
             if (i < n && b[i] == ',') {
@@ -687,6 +696,57 @@ static ifx_rc v1_series_row(ifx_rows_ctx *c, const ifx_json_val *rowv)
     if (i != ncolumns)
         return ifxi_rows_fail(c, 0, offset_of(c, rowv->p),
                               "a row has %zu values, but \"columns\" names %zu", i, ncolumns);
+    c->pv->v1_row.cols = r->cols;
+    c->pv->v1_row.vals = r->vals;
+    return ifxi_rows_deliver(c, &c->pv->v1_row);
+}
+
+/* A row of "values" at body[i] ('[') read in one pass, as v3_flat_row reads a line: *taken
+ * false (nothing done) unless it is an array of as many plain scalars (see flat_value) as the
+ * series has columns, whole in the window; then the row is converted as v1_series_row converts
+ * the validator's, handed over, and *end is past its ']'. Anything else (a nested value, an
+ * escape, a count that does not match, a row the window cuts) takes the general path, which
+ * words the errors. */
+static ifx_rc v1_flat_row(ifx_rows_ctx *c, size_t i, size_t *end, bool *taken)
+{
+    const char *b = c->body;
+    const size_t n = c->len, ncolumns = c->pv->v1_ncolumns;
+    const long time_col = c->pv->v1_time_col;
+    ifx_json_val vals[FLAT_MAX];
+    ifx_rows_reader *r = c->r;
+    size_t m = 0, at, start = i;
+    ifx_rc rc;
+
+    *taken = false;
+    if (ncolumns > FLAT_MAX || ncolumns == 0)
+        return IFX_OK;
+    i = skip_ws(b, n, i + 1);
+    for (;;) {
+        if (m == ncolumns || i >= n || !(at = flat_value(b, n, i, &vals[m])))
+            return IFX_OK;
+        m++;
+        i = skip_ws(b, n, at);
+        if (i < n && b[i] == ',') {
+            i = skip_ws(b, n, i + 1);
+            continue;
+        }
+        if (i < n && b[i] == ']' && m == ncolumns)
+            break;
+        return IFX_OK;
+    }
+    *taken = true;
+    *end = i + 1;
+    ifx_buf_reset(&r->scratch);
+    if ((rc = ifx_buf_reserve(&r->scratch, *end - start)))
+        return ifxi_rows_oom(c, rc);
+    for (size_t k = 0; k < m; k++) {
+        if ((long)k == time_col)
+            rc = json_time(c, 0, &vals[k], &r->vals[k]);
+        else
+            rc = json_value(c, 0, &r->cols[k], &vals[k], &r->vals[k]);
+        if (rc)
+            return rc;
+    }
     c->pv->v1_row.cols = r->cols;
     c->pv->v1_row.vals = r->vals;
     return ifxi_rows_deliver(c, &c->pv->v1_row);
@@ -1102,7 +1162,17 @@ static ifx_rc v1_stream(ifx_rows_ctx *c)
                 return r > 0 ? v1_again(c) : rc;
             return ifxi_rows_fail(c, 0, i, "a series is %s, not an object",
                                   ifxi_json_type_name(v.type));
-        case L_VALUES:
+        case L_VALUES: {
+            bool taken;
+            if (ch == '[') {
+                if ((rc = v1_flat_row(c, i, &end, &taken)))
+                    return rc;
+                if (taken) {
+                    i = end;
+                    pv->v1_phase = P_NEXT;
+                    continue;
+                }
+            }
             if ((r = v1_value(c, i, &v, &end, &rc)) != 0)
                 return r > 0 ? v1_again(c) : rc;
             if ((rc = v1_series_row(c, &v)))
@@ -1110,6 +1180,7 @@ static ifx_rc v1_stream(ifx_rows_ctx *c)
             i = end;
             pv->v1_phase = P_NEXT;
             continue;
+        }
         default:
             return v1_syntax(c, i, "unexpected text");
         }
