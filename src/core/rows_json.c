@@ -12,8 +12,10 @@
  * valid through the callback.
  *
  * One exception to validating first: a v3 JSONL line that is a flat object of plain strings,
- * numbers and literals is read in one pass (v3_flat_row), and any other line is handed to the
- * validator; the fast path takes only lines the validator accepts, and gives the same row.
+ * numbers and literals (v3_flat_row), and a streamed v1 row that is an array of as many plain
+ * scalars as its series has columns (v1_flat_row), are read in one pass, and anything else is
+ * handed to the validator; the fast paths take only text the validator accepts, and give the
+ * same rows (test_v3_flat_fast_path, test_v1_flat_rows).
  *
  * Why one file of this size: the three JSON answers share the value decoders (json_value,
  * json_time, json_text), and 1.x JSON is read in two forms that must give the same rows: whole
