@@ -22,6 +22,7 @@
  * ProducedMessages, and the peak RSS of the process while that format ran.
  *
  * Usage: bench_source [rows per answer, at most 100000] [seconds per format] (100000, 3).
+ * IFX_BENCH_FORMAT=v3 (or v2, v1) runs that format only.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -650,8 +651,11 @@ int main(int argc, char **argv)
            "batch_size %ld, ~%.1f s per format, a fresh source per run\n",
            rows, rows, secs);
     fflush(stdout);
+    /* IFX_BENCH_FORMAT=v3|v2|v1 runs one format only (for profiling one reader) */
+    const char *only = getenv("IFX_BENCH_FORMAT");
     for (size_t i = 0; ok && i < sizeof formats / sizeof formats[0]; i++)
-        ok = bench_format(srv, &fi, &formats[i], (size_t)rows, secs, &h, &peak_mib);
+        if (!only || strncmp(formats[i].name, only, strlen(only)) == 0)
+            ok = bench_format(srv, &fi, &formats[i], (size_t)rows, secs, &h, &peak_mib);
     bench_http_stop(srv);
     if (ok && (atomic_load(&fi.bad_queries) || atomic_load(&fi.unexpected))) {
         fprintf(stderr,

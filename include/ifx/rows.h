@@ -44,9 +44,11 @@ typedef struct ifx_value {
             size_t len;
         } s; /* STRING: UTF-8 (but see IFX_RESULT_V2_CSV), not NUL-terminated */
     } v;
-    /* F64 only: the number's decimal text as the answer wrote it (valid as long as the row), so
-     * that a consumer can pass it on without formatting the double again; p is NULL when the
-     * reader has none (NaN and infinities, values built by hand). Read it only for F64. */
+    /* F64 and TIME only: the value's text as the answer wrote it (valid as long as the row), so
+     * that a consumer can pass it on without formatting the value again: the decimal of a
+     * double, the RFC 3339 text a time was read from (v3's zone-less form included). p is NULL
+     * when the reader has none (NaN and infinities, integer times, values built by hand). Read
+     * it only for F64 and TIME. */
     struct {
         const char *p;
         size_t len;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/scan16.h"
 #include "connector/cursor.h"
 #include "ifx/lp.h"
 #include "ifx/timeutil.h"
@@ -39,60 +40,92 @@ static char *digits_back(uint64_t v, char *end)
  * digits reads back to itself through a double (DBL_DIG), so its digits, trailing zeros of the
  * fraction trimmed, are the shortest that read back, written positionally. Formatting the
  * double again (printf and strtod, a quarter of the source's time) is skipped. Returns the
- * length of the text to write (the point dropped with an empty fraction), or 0 to format. */
-static size_t float_text(const char *p, size_t len)
+ * length of the text to write (the point dropped with an empty fraction), or 0 to format;
+ * *point says whether that text has a point. */
+static size_t float_text(const char *p, size_t len, bool *point)
 {
-    size_t i = 0, int_start, end, sig = 0, lead = 0;
-    bool nonzero = false;
+    size_t i = 0, int_start, sig, frac, end;
 
+    *point = false;
     if (!p || len == 0 || len > 40)
         return 0;
     if (p[i] == '-')
         i++;
     int_start = i;
-    while (i < len && p[i] >= '0' && p[i] <= '9')
+    while (i < len && (unsigned)(p[i] - '0') <= 9)
         i++;
     if (i == int_start || (p[int_start] == '0' && i - int_start > 1))
         return 0;
-    for (size_t k = int_start; k < i; k++)
-        if (p[k] != '0' || nonzero)
-            nonzero = true, sig++;
-    end = i;
-    if (i < len) {
-        if (p[i] != '.' || i + 1 == len)
-            return 0;
-        size_t frac = ++i;
-        while (i < len && p[i] >= '0' && p[i] <= '9')
-            i++;
-        if (i != len)
-            return 0;
-        end = len;
-        while (end > frac && p[end - 1] == '0')
-            end--;
-        for (size_t k = frac; k < end; k++) {
-            if (!nonzero && p[k] == '0') {
-                lead++;
-                continue;
-            }
-            nonzero = true;
-            sig++;
-        }
-        if (end == frac)
-            end = frac - 1; /* no fraction left: drop the point */
-    }
-    if (!nonzero || sig > 15 || lead > 19)
+    /* no leading zeros: the integer digits are all significant, or the integer part is 0 */
+    bool int_zero = p[int_start] == '0';
+    sig = int_zero ? 0 : i - int_start;
+    if (i == len)
+        return int_zero || sig > 15 ? 0 : len;
+    if (p[i] != '.' || i + 1 == len)
         return 0;
+    frac = ++i;
+    while (i < len && (unsigned)(p[i] - '0') <= 9)
+        i++;
+    if (i != len)
+        return 0;
+    end = len;
+    while (end > frac && p[end - 1] == '0')
+        end--;
+    if (int_zero) {
+        size_t k = frac;
+        while (k < end && p[k] == '0')
+            k++;
+        if (k == end || k - frac > 19) /* zero, or below 1e-20 */
+            return 0;
+        sig = end - k;
+    } else {
+        sig += end - frac;
+    }
+    if (sig > 15)
+        return 0;
+    if (end == frac)
+        return frac - 1; /* no fraction left: drop the point */
+    *point = true;
     return end;
 }
 
-/* True when p[0..n) holds nothing JSON escapes: it goes into a string as it is. */
-static bool plain(const char *p, size_t n)
+/* Bit 7 of each byte of w that JSON escapes ('"', '\\', a control byte), exact as to whether
+ * there is one (scan16.h: a borrow can only flag bytes above a true one). */
+static inline uint64_t escaped_bytes(uint64_t w)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c < 0x20 || c == '"' || c == '\\')
-            return false;
+    return ifxi_scan_eq(w, '"') | ifxi_scan_eq(w, '\\') | ifxi_scan_lt(w, 0x20);
+}
+
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* True when p[0..n) holds nothing JSON escapes: it goes into a string as it is. Eight bytes at a
+ * time, the last word overlapping the one before (every name and string value of every row
+ * passes here; byte by byte it was a third of the payload writer). Whether a byte is flagged
+ * does not depend on the order of the bytes in the word, so the words are read in the host's. */
+static inline bool plain(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+
+    if (n >= 8) {
+        uint64_t m = 0;
+        for (size_t i = 0; i + 8 < n; i += 8)
+            m |= escaped_bytes(load64(u + i));
+        return (m | escaped_bytes(load64(u + n - 8))) == 0;
     }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, u, 4);
+        memcpy(&b, u + n - 4, 4);
+        return escaped_bytes((uint64_t)a | (uint64_t)b << 32) == 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (u[i] < 0x20 || u[i] == '"' || u[i] == '\\')
+            return false;
     return true;
 }
 
@@ -103,8 +136,35 @@ static bool plain(const char *p, size_t n)
 typedef struct simple_text {
     const char *p;
     size_t n;
-    bool quote, point;
+    bool quote, point, zone; /* zone: a Z after the text, inside the quotes */
 } simple_text;
+
+/* The length of a time's own text without its zone, when the text is what
+ * ifx_time_format_rfc3339 writes for the value less its Z: YYYY-MM-DDTHH:MM:SS, then a fraction
+ * without trailing zeros if any, then Z or nothing (v3's zone-less form); 0 otherwise. The
+ * reader parsed the value from this text, so its fields are valid and are the value's; the
+ * forms that format differently (a lower-case t or z, a space, an offset, a fraction with
+ * trailing zeros) are refused here. Formatting every time again was a twentieth of the source's
+ * instructions. */
+static size_t time_text(const char *p, size_t len)
+{
+    if (!p || len < 19)
+        return 0;
+    if (p[len - 1] == 'Z')
+        len--;
+    if (len != 19 && (len < 21 || len > 29))
+        return 0;
+    if (p[10] != 'T' || p[13] != ':' || p[16] != ':')
+        return 0;
+    if (len > 19) {
+        if (p[19] != '.' || p[len - 1] == '0')
+            return 0;
+        for (size_t i = 20; i < len; i++)
+            if ((unsigned)(p[i] - '0') > 9)
+                return 0;
+    }
+    return len;
+}
 
 #define SIMPLE_TMP (IFX_RFC3339_MAX > 24 ? IFX_RFC3339_MAX : 24)
 
@@ -114,7 +174,7 @@ static bool simple_value(const ifx_value *v, char tmp[SIMPLE_TMP], simple_text *
 {
     char *end = tmp + SIMPLE_TMP;
 
-    t->quote = t->point = false;
+    t->quote = t->point = t->zone = false;
     switch (v->type) {
     case IFX_VAL_NULL:
         t->p = "null", t->n = 4;
@@ -133,20 +193,27 @@ static bool simple_value(const ifx_value *v, char tmp[SIMPLE_TMP], simple_text *
         t->p = digits_back(v->v.u, end);
         t->n = (size_t)(end - t->p);
         return true;
-    case IFX_VAL_F64:
-        if (!(t->n = float_text(v->text.p, v->text.len)))
+    case IFX_VAL_F64: {
+        bool has_point;
+        if (!(t->n = float_text(v->text.p, v->text.len, &has_point)))
             return false;
         t->p = v->text.p;
-        t->point = !memchr(t->p, '.', t->n);
+        t->point = !has_point;
         return true;
+    }
     case IFX_VAL_STRING:
         if (!plain(v->v.s.p, v->v.s.len))
             return false;
         t->p = v->v.s.p, t->n = v->v.s.len, t->quote = true;
         return true;
     case IFX_VAL_TIME:
+        t->quote = true;
+        if ((t->n = time_text(v->text.p, v->text.len))) {
+            t->p = v->text.p, t->zone = true;
+            return true;
+        }
         t->n = ifx_time_format_rfc3339(v->v.i, tmp);
-        t->p = tmp, t->quote = true;
+        t->p = tmp;
         return true;
     }
     return false;
@@ -155,7 +222,7 @@ static bool simple_value(const ifx_value *v, char tmp[SIMPLE_TMP], simple_text *
 /* The bytes put_simple writes for t. */
 static size_t simple_len(const simple_text *t)
 {
-    return t->n + (t->quote ? 2 : 0) + (t->point ? 2 : 0);
+    return t->n + (t->quote ? 2 : 0) + (t->point ? 2 : 0) + (t->zone ? 1 : 0);
 }
 
 /* Writes t at w (simple_len bytes); returns the end. */
@@ -163,7 +230,9 @@ static char *put_simple(char *w, const simple_text *t)
 {
     if (t->quote)
         *w++ = '"';
-    memcpy(w, t->p, t->n), w += t->n;
+    ifxi_copy(w, t->p, t->n), w += t->n;
+    if (t->zone)
+        *w++ = 'Z';
     if (t->quote)
         *w++ = '"';
     if (t->point)
@@ -234,6 +303,25 @@ void ifxi_source_rows_identity(const ifx_row *row, uint64_t *h1_out, uint64_t *h
     *h2_out = h2;
 }
 
+/* Room for n more bytes: the common case (the arena has room ahead, see keep_row) without a
+ * call. */
+static inline ifx_rc room(ifx_buf *b, size_t n)
+{
+    return n < b->alloc - b->len ? IFX_OK : ifx_buf_reserve(b, n);
+}
+
+/* Appends one byte: ifx_buf_putc's append is a call and a reservation for the braces of every
+ * payload. */
+static inline ifx_rc put_byte(ifx_buf *b, char ch)
+{
+    ifx_rc rc = room(b, 1);
+    if (rc)
+        return rc;
+    b->data[b->len++] = ch;
+    b->data[b->len] = '\0';
+    return IFX_OK;
+}
+
 /* One member of the payload object, ("," unless first) "name":value. The common member (a name
  * without escapes and a simple value) is written with one reservation; the rest by the general
  * writers. */
@@ -245,13 +333,13 @@ static ifx_rc member(ifx_buf *out, const ifx_column *col, const ifx_value *v, bo
 
     if (plain(col->name, col->len) && simple_value(v, tmp, &t)) {
         /* ,"name": and the value */
-        if ((rc = ifx_buf_reserve(out, (first ? 0 : 1) + col->len + 3 + simple_len(&t))))
+        if ((rc = room(out, (first ? 0 : 1) + col->len + 3 + simple_len(&t))))
             return rc;
         char *w = out->data + out->len;
         if (!first)
             *w++ = ',';
         *w++ = '"';
-        memcpy(w, col->name, col->len), w += col->len;
+        ifxi_copy(w, col->name, col->len), w += col->len;
         *w++ = '"', *w++ = ':';
         w = put_simple(w, &t);
         *w = '\0';
@@ -300,7 +388,7 @@ ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf
         }
     } else {
         bool first = true;
-        rc = ifx_buf_putc(out, '{');
+        rc = put_byte(out, '{');
         for (size_t i = 0; i < row->ncols && !rc; i++) {
             const ifx_column *col = &row->cols[i];
             /* result, table, _start and _stop describe the query, not the row (_stop is the
@@ -314,7 +402,7 @@ ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf
             first = false;
         }
         if (!rc)
-            rc = ifx_buf_putc(out, '}');
+            rc = put_byte(out, '}');
     }
     if (rc)
         return ifx_err_set(err, rc, "a row is too large");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ifx/timeutil.h"
+#include "core/timeutil_internal.h"
 #include "core/rows_common.h"
 
 ifx_rc ifxi_rows_fail(ifx_rows_ctx *c, size_t n, size_t at, const char *fmt, ...)
@@ -98,6 +99,8 @@ ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *ter
     /* v3 renders its zone-less Timestamp(ns) as "1970-01-01T00:00:00.000000123": UTC. A zone-less
      * form ends in a digit, and so does a "+HH:MM" offset; anything else is parsed as it is. The
      * check comes first because a refused parse costs a formatted message. */
+    if (ifxi_time_parse_utc_fast(p, len, false, ns) || ifxi_time_parse_utc_fast(p, len, true, ns))
+        return IFX_OK;
     offset = len >= 6 && (p[len - 6] == '+' || p[len - 6] == '-') && p[len - 3] == ':';
     if (len == 0 || len >= sizeof zoned || (unsigned)(p[len - 1] - '0') > 9 || offset)
         return ifx_time_parse_rfc3339(p, len, ns, terr);

@@ -28,6 +28,10 @@ typedef struct ifx_rows_cell {
     bool quoted;
 } ifx_rows_cell;
 
+/* The longest time text the v2 reader remembers per column (RFC 3339 with 9 fraction digits and
+ * an offset is 35 bytes). */
+#define IFX_ROWS_TIME_MEMO 36
+
 /* What a CSV schema block says about one column (annotated CSV: one per header column). */
 typedef struct ifx_rows_colinfo {
     unsigned char type; /* enum ifx_rows_coltype */
@@ -37,6 +41,11 @@ typedef struct ifx_rows_colinfo {
     size_t def_len;
     size_t def_at; /* byte offset of the #default cell in the answer, for messages */
     ifx_value def; /* the parsed #default value */
+    /* A dateTime column's last cell and its value (v2): Flux repeats _start and _stop on every
+     * row, so the parse is skipped while the text does not change. last_len 0: none. */
+    unsigned char last_len;
+    char last_text[IFX_ROWS_TIME_MEMO];
+    int64_t last_ns;
 } ifx_rows_colinfo;
 
 /* Where a CSV reader stands between two records: what the schema block read so far says. */

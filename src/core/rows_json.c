@@ -11,6 +11,12 @@
  * shrink text, so nothing in the row reallocates the buffer and the pointers handed out stay
  * valid through the callback.
  *
+ * One exception to validating first: a v3 JSONL line that is a flat object of plain strings,
+ * numbers and literals (v3_flat_row), and a streamed v1 row that is an array of as many plain
+ * scalars as its series has columns (v1_flat_row), are read in one pass, and anything else is
+ * handed to the validator; the fast paths take only text the validator accepts, and give the
+ * same rows (test_v3_flat_fast_path, test_v1_flat_rows).
+ *
  * Why one file of this size: the three JSON answers share the value decoders (json_value,
  * json_time, json_text), and 1.x JSON is read in two forms that must give the same rows: whole
  * (ifx_rows_read: each document validated before its rows go out) and streamed (a resumable walk
@@ -22,6 +28,7 @@
 
 #include "core/codec.h"
 #include "core/rows_formats.h"
+#include "core/scan16.h"
 
 /* ---- JSON values ---------------------------------------------------------------------------- */
 
@@ -166,6 +173,7 @@ static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_va
         out->type = IFX_VAL_NULL;
         return IFX_OK;
     case IFX_JSON_NUMBER:
+        out->text.p = NULL;
         if (ifxi_json_get_i64(v, &out->v.i, NULL) == IFX_OK)
             return IFX_OK;
         return ifxi_rows_fail(c, n, offset_of(c, v->p),
@@ -176,6 +184,8 @@ static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_va
         if (rc)
             return rc;
         ifx_err_clear(&e);
+        out->text.p = p;
+        out->text.len = len;
         if (ifxi_rows_parse_time(p, len, &out->v.i, &e) == IFX_OK)
             return IFX_OK;
         return ifxi_rows_fail(c, n, offset_of(c, v->p), "\"time\" value is not a timestamp: %s",
@@ -232,6 +242,187 @@ static ifx_rc v3_object_row(ifx_rows_ctx *c, size_t n, const ifx_json_val *obj)
     return ifxi_rows_deliver(c, &row);
 }
 
+/* ---- v3 JSONL: the one-pass reader of flat rows --------------------------------------------- */
+
+/* Members a flat row may have for the one-pass reader; wider rows take the general path. */
+#define FLAT_MAX 64
+
+/* The end of the plain string whose opening quote is at b[i] (the index after its closing
+ * quote), or 0 when it holds a backslash, a control byte or a byte over 0x7F (the general path
+ * then decodes or checks it) or is not closed in b[0..n). */
+static size_t flat_string(const char *b, size_t n, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)b;
+    bool quote;
+
+    i++;
+    while (n - i >= 16) {
+        unsigned k = ifxi_scan16_json_q(u + i, &quote);
+        if (k < 16)
+            return quote ? i + k + 1 : 0;
+        i += 16;
+    }
+    for (; i < n; i++) {
+        if (u[i] == '"')
+            return i + 1;
+        if (u[i] < 0x20 || u[i] == '\\' || u[i] >= 0x80)
+            return 0;
+    }
+    return 0;
+}
+
+static bool is_digit_byte(char ch)
+{
+    return (unsigned)(ch - '0') <= 9;
+}
+
+/* The end of the JSON number at b[i], with its flags, as the validator reads it; 0 when it is
+ * not one. */
+static size_t flat_number(const char *b, size_t n, size_t i, unsigned *flags)
+{
+    *flags = 0;
+    if (b[i] == '-') {
+        *flags |= IFX_JSON_F_NEG;
+        i++;
+    }
+    if (i >= n || !is_digit_byte(b[i]))
+        return 0;
+    if (b[i] == '0') {
+        if (++i < n && is_digit_byte(b[i]))
+            return 0;
+    } else {
+        while (i < n && is_digit_byte(b[i]))
+            i++;
+    }
+    if (i < n && b[i] == '.') {
+        *flags |= IFX_JSON_F_FRAC;
+        if (++i >= n || !is_digit_byte(b[i]))
+            return 0;
+        while (i < n && is_digit_byte(b[i]))
+            i++;
+    }
+    if (i < n && (b[i] | 0x20) == 'e') {
+        *flags |= IFX_JSON_F_FRAC;
+        if (++i < n && (b[i] == '+' || b[i] == '-'))
+            i++;
+        if (i >= n || !is_digit_byte(b[i]))
+            return 0;
+        while (i < n && is_digit_byte(b[i]))
+            i++;
+    }
+    return i;
+}
+
+/* The scalar value at b[i] (i < n): *v set as the validator sets it, and the index past it; 0
+ * for anything but a plain string, a number, true, false or null (or one cut by n). */
+static size_t flat_value(const char *b, size_t n, size_t i, ifx_json_val *v)
+{
+    size_t end;
+
+    v->flags = 0;
+    v->p = b + i;
+    switch (b[i]) {
+    case '"':
+        v->type = IFX_JSON_STRING;
+        end = flat_string(b, n, i);
+        break;
+    case 't':
+        v->type = IFX_JSON_TRUE;
+        end = n - i >= 4 && memcmp(b + i, "true", 4) == 0 ? i + 4 : 0;
+        break;
+    case 'f':
+        v->type = IFX_JSON_FALSE;
+        end = n - i >= 5 && memcmp(b + i, "false", 5) == 0 ? i + 5 : 0;
+        break;
+    case 'n':
+        v->type = IFX_JSON_NULL;
+        end = n - i >= 4 && memcmp(b + i, "null", 4) == 0 ? i + 4 : 0;
+        break;
+    default:
+        v->type = IFX_JSON_NUMBER;
+        end = flat_number(b, n, i, &v->flags);
+        break;
+    }
+    if (end)
+        v->len = end - i;
+    return end;
+}
+
+/* The line b[0..n) as a flat object, read in one pass: *taken false (nothing done) unless it is
+ * {"key":value,...} with optional whitespace, plain strings (see flat_string), numbers, true,
+ * false and null; then the row is built from the spans as v3_object_row builds it from the
+ * validator's, and handed over. The whole line is read before any value is converted, so a value
+ * error comes only from a line the validator accepts, as on the general path. */
+static ifx_rc v3_flat_row(ifx_rows_ctx *c, size_t line, const char *b, size_t n, bool *taken)
+{
+    ifx_json_val keys[FLAT_MAX], vals[FLAT_MAX];
+    size_t m = 0, i = skip_ws(b, n, 0), end;
+    ifx_rows_reader *r = c->r;
+    ifx_row row = {0};
+    ifx_rc rc;
+
+    *taken = false;
+    if (i >= n || b[i] != '{')
+        return IFX_OK;
+    i = skip_ws(b, n, i + 1);
+    if (i < n && b[i] == '}') {
+        i++;
+    } else {
+        for (;;) {
+            if (m == FLAT_MAX || i >= n || b[i] != '"' || !(end = flat_string(b, n, i)))
+                return IFX_OK;
+            keys[m] = (ifx_json_val){.type = IFX_JSON_STRING, .p = b + i, .len = end - i};
+            i = skip_ws(b, n, end);
+            if (i >= n || b[i] != ':')
+                return IFX_OK;
+            i = skip_ws(b, n, i + 1);
+            if (i >= n)
+                return IFX_OK;
+            if (!(end = flat_value(b, n, i, &vals[m])))
+                return IFX_OK;
+            m++;
+            i = skip_ws(b, n, end);
+            if (i < n && b[i] == ',') {
+                i = skip_ws(b, n, i + 1);
+                continue;
+            }
+            if (i < n && b[i] == '}') {
+                i++;
+                break;
+            }
+            return IFX_OK;
+        }
+    }
+    if (skip_ws(b, n, i) != n)
+        return IFX_OK;
+    *taken = true;
+    ifx_buf_reset(&r->scratch);
+    if ((rc = ifx_buf_reserve(&r->scratch, n)))
+        return ifxi_rows_oom(c, rc);
+    if (m > r->cap_cols && (rc = ifxi_rows_ensure_cols(c, m)) != IFX_OK)
+        return rc;
+    for (size_t k = 0; k < m; k++) {
+        ifx_column *col = &r->cols[k];
+        ifx_value *val = &r->vals[k];
+        col->name = keys[k].p + 1;
+        col->len = keys[k].len - 2;
+        if (ifx_rows_eq(col->name, col->len, "time"))
+            rc = json_time(c, line, &vals[k], val);
+        else
+            rc = json_value(c, line, col, &vals[k], val);
+        if (rc)
+            return rc;
+        if (val->type == IFX_VAL_STRING && ifx_rows_eq(col->name, col->len, "iox::measurement")) {
+            row.measurement = val->v.s.p;
+            row.measurement_len = val->v.s.len;
+        }
+    }
+    row.ncols = m;
+    row.cols = r->cols;
+    row.vals = r->vals;
+    return ifxi_rows_deliver(c, &row);
+}
+
 ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
 {
     ifx_rows_priv *pv = c->pv;
@@ -252,7 +443,10 @@ ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
         if (!nl && c->more)
             break; /* the rest of the line is still to come */
         size_t line = ++pv->line;
-        if (skip_ws(b, n, 0) < n) {
+        bool taken;
+        if ((rc = v3_flat_row(c, line, b, n, &taken)))
+            return rc;
+        if (!taken && skip_ws(b, n, 0) < n) {
             ifx_err_clear(&e);
             if (ifxi_json_parse(b, n, &obj, &e) != IFX_OK) {
                 /* Every row the server writes ends with '\n'; without one, the body was cut. */
@@ -504,6 +698,57 @@ static ifx_rc v1_series_row(ifx_rows_ctx *c, const ifx_json_val *rowv)
     if (i != ncolumns)
         return ifxi_rows_fail(c, 0, offset_of(c, rowv->p),
                               "a row has %zu values, but \"columns\" names %zu", i, ncolumns);
+    c->pv->v1_row.cols = r->cols;
+    c->pv->v1_row.vals = r->vals;
+    return ifxi_rows_deliver(c, &c->pv->v1_row);
+}
+
+/* A row of "values" at body[i] ('[') read in one pass, as v3_flat_row reads a line: *taken
+ * false (nothing done) unless it is an array of as many plain scalars (see flat_value) as the
+ * series has columns, whole in the window; then the row is converted as v1_series_row converts
+ * the validator's, handed over, and *end is past its ']'. Anything else (a nested value, an
+ * escape, a count that does not match, a row the window cuts) takes the general path, which
+ * words the errors. */
+static ifx_rc v1_flat_row(ifx_rows_ctx *c, size_t i, size_t *end, bool *taken)
+{
+    const char *b = c->body;
+    const size_t n = c->len, ncolumns = c->pv->v1_ncolumns;
+    const long time_col = c->pv->v1_time_col;
+    ifx_json_val vals[FLAT_MAX];
+    ifx_rows_reader *r = c->r;
+    size_t m = 0, at, start = i;
+    ifx_rc rc;
+
+    *taken = false;
+    if (ncolumns > FLAT_MAX || ncolumns == 0)
+        return IFX_OK;
+    i = skip_ws(b, n, i + 1);
+    for (;;) {
+        if (m == ncolumns || i >= n || !(at = flat_value(b, n, i, &vals[m])))
+            return IFX_OK;
+        m++;
+        i = skip_ws(b, n, at);
+        if (i < n && b[i] == ',') {
+            i = skip_ws(b, n, i + 1);
+            continue;
+        }
+        if (i < n && b[i] == ']' && m == ncolumns)
+            break;
+        return IFX_OK;
+    }
+    *taken = true;
+    *end = i + 1;
+    ifx_buf_reset(&r->scratch);
+    if ((rc = ifx_buf_reserve(&r->scratch, *end - start)))
+        return ifxi_rows_oom(c, rc);
+    for (size_t k = 0; k < m; k++) {
+        if ((long)k == time_col)
+            rc = json_time(c, 0, &vals[k], &r->vals[k]);
+        else
+            rc = json_value(c, 0, &r->cols[k], &vals[k], &r->vals[k]);
+        if (rc)
+            return rc;
+    }
     c->pv->v1_row.cols = r->cols;
     c->pv->v1_row.vals = r->vals;
     return ifxi_rows_deliver(c, &c->pv->v1_row);
@@ -919,7 +1164,17 @@ static ifx_rc v1_stream(ifx_rows_ctx *c)
                 return r > 0 ? v1_again(c) : rc;
             return ifxi_rows_fail(c, 0, i, "a series is %s, not an object",
                                   ifxi_json_type_name(v.type));
-        case L_VALUES:
+        case L_VALUES: {
+            bool taken;
+            if (ch == '[') {
+                if ((rc = v1_flat_row(c, i, &end, &taken)))
+                    return rc;
+                if (taken) {
+                    i = end;
+                    pv->v1_phase = P_NEXT;
+                    continue;
+                }
+            }
             if ((r = v1_value(c, i, &v, &end, &rc)) != 0)
                 return r > 0 ? v1_again(c) : rc;
             if ((rc = v1_series_row(c, &v)))
@@ -927,6 +1182,7 @@ static ifx_rc v1_stream(ifx_rows_ctx *c)
             i = end;
             pv->v1_phase = P_NEXT;
             continue;
+        }
         default:
             return v1_syntax(c, i, "unexpected text");
         }

@@ -514,17 +514,119 @@ static ifx_rc put_optional_u64(ifx_buf *out, bool some, uint64_t v)
     return rc;
 }
 
+/* The bytes of v as a varint. */
+/* The bytes of v as a varint: 7 bits a byte, from the bit length. */
+static size_t varint_len(uint64_t v)
+{
+    return v ? (size_t)(64 - __builtin_clzll(v) + 6) / 7 : 1;
+}
+
+static size_t u128_len(ifx_u128 v)
+{
+    size_t bits = v.hi   ? (size_t)(128 - __builtin_clzll(v.hi))
+                  : v.lo ? (size_t)(64 - __builtin_clzll(v.lo))
+                         : 0;
+    return bits ? (bits + 6) / 7 : 1;
+}
+
+/* Writes the n-byte varint of v at w (room checked by the caller, n from varint_len); returns
+ * the end. Each byte is taken from v by its own shift, with no chain from one to the next. */
+static uint8_t *raw_varint_n(uint8_t *w, uint64_t v, size_t n)
+{
+    for (size_t k = 0; k + 1 < n; k++)
+        w[k] = (uint8_t)(v >> (7 * k)) | 0x80;
+    w[n - 1] = (uint8_t)(v >> (7 * (n - 1)));
+    return w + n;
+}
+
+static uint8_t *raw_varint(uint8_t *w, uint64_t v)
+{
+    return raw_varint_n(w, v, varint_len(v));
+}
+
+/* A u128 varint: its first 9 bytes hold bits 0..62, the next 9 bits 63..125 (a word of bits
+ * 63..126), and a 19th the top two. */
+static uint8_t *raw_u128(uint8_t *w, ifx_u128 v)
+{
+    size_t n = u128_len(v);
+    if (n <= 9)
+        return raw_varint_n(w, v.lo, n);
+    for (size_t k = 0; k < 9; k++)
+        w[k] = (uint8_t)(v.lo >> (7 * k)) | 0x80;
+    uint64_t rest = v.lo >> 63 | v.hi << 1;
+    if (n < 19)
+        return raw_varint_n(w + 9, rest, n - 9);
+    for (size_t k = 0; k < 9; k++)
+        w[9 + k] = (uint8_t)(rest >> (7 * k)) | 0x80;
+    w[18] = (uint8_t)(v.hi >> 62);
+    return w + 19;
+}
+
+/* The encoded size of a message without headers. */
+static size_t message_len(const ifx_produced_message *m)
+{
+    return 1 + (m->has_id ? u128_len(m->id) : 0) + 1 + 1 +
+           (m->has_timestamp ? varint_len(m->timestamp) : 0) + 1 +
+           (m->has_origin_timestamp ? varint_len(m->origin_timestamp) : 0) + 1 +
+           varint_len(m->payload_len) + m->payload_len;
+}
+
+/* Messages without headers (what the source produces), written in place after one reservation
+ * of their exact size: appending field by field, a reservation per byte, was a tenth of the
+ * source's time. The bytes are those of the general path below. */
+static ifx_rc encode_plain(ifx_buf *out, ifx_schema schema, const ifx_produced_message *msgs,
+                           size_t n, size_t size)
+{
+    ifx_rc rc = ifx_buf_reserve(out, size);
+    if (rc)
+        return rc;
+    uint8_t *w = (uint8_t *)out->data + out->len;
+    w = raw_varint(w, (uint64_t)schema);
+    w = raw_varint(w, n);
+    for (size_t i = 0; i < n; i++) {
+        const ifx_produced_message *m = &msgs[i];
+        *w++ = m->has_id;
+        if (m->has_id)
+            w = raw_u128(w, m->id);
+        *w++ = 0; /* checksum */
+        *w++ = m->has_timestamp;
+        if (m->has_timestamp)
+            w = raw_varint(w, m->timestamp);
+        *w++ = m->has_origin_timestamp;
+        if (m->has_origin_timestamp)
+            w = raw_varint(w, m->origin_timestamp);
+        *w++ = 0; /* headers */
+        w = raw_varint(w, m->payload_len);
+        memcpy(w, m->payload, m->payload_len);
+        w += m->payload_len;
+    }
+    out->len = (size_t)((char *)w - out->data);
+    out->data[out->len] = '\0';
+    return IFX_OK;
+}
+
 ifx_rc ifxi_pc_encode_produced(ifx_buf *out, ifx_schema schema, const ifx_produced_message *msgs,
                                size_t n, const void *state, size_t state_len)
 {
-    size_t begin = out->len, i;
+    size_t begin = out->len, i, size;
+    bool plain = true;
     ifx_rc rc;
 
     if ((unsigned)schema >= IFX_PC_SCHEMA_COUNT)
         return IFX_E_USAGE;
+    size = varint_len((uint64_t)schema) + varint_len(n);
     for (i = 0; i < n; i++) {
         if (msgs[i].payload_len == 0)
             return IFX_E_USAGE;
+        plain = plain && !msgs[i].headers;
+        if (plain) {
+            size_t m = message_len(&msgs[i]);
+            size = size > SIZE_MAX - m ? SIZE_MAX : size + m;
+        }
+    }
+    if (plain) {
+        rc = encode_plain(out, schema, msgs, n, size);
+        goto state;
     }
     rc = ifxi_pc_put_varint(out, (uint64_t)schema);
     if (!rc)
@@ -547,6 +649,7 @@ ifx_rc ifxi_pc_encode_produced(ifx_buf *out, ifx_schema schema, const ifx_produc
         if (!rc)
             rc = ifxi_pc_put_bytes(out, m->payload, m->payload_len);
     }
+state:
     if (!rc)
         rc = put_option(out, state != NULL);
     if (!rc && state)

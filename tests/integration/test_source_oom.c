@@ -64,9 +64,9 @@ static void write_rows(target t)
     ifx_write_result res;
     ifx_err e;
     for (int i = 0; i < ROWS; i++)
-        len += (size_t)snprintf(lp + len, sizeof lp - len, "%sm,k=k%d v=%di %lld",
-                                i ? "\n" : "", i % PER_T, i,
-                                (long long)(T0 + (long long)(i / PER_T) * 1000000000LL));
+        len +=
+            (size_t)snprintf(lp + len, sizeof lp - len, "%sm,k=k%d v=%di %lld", i ? "\n" : "",
+                             i % PER_T, i, (long long)(T0 + (long long)(i / PER_T) * 1000000000LL));
     if (t == V3)
         snprintf(json, sizeof json,
                  "{\"version\":\"v3\",\"url\":\"http://127.0.0.1:%d\",\"db\":\"oom\","
@@ -127,7 +127,7 @@ static void source_config(ifx_config *cfg, target t)
 
 typedef struct host {
     ifx_source *src;
-    int seen[ROWS];     /* deliveries of each row (by its v) */
+    int seen[ROWS];       /* deliveries of each row (by its v) */
     long order[ROWS * 4]; /* the v of each delivery, in order */
     size_t delivered;
     uint8_t *state; /* the state bytes of the last acknowledged batch */

@@ -1316,6 +1316,112 @@ static void test_varint_words(void **state)
         }
 }
 
+/* ProducedMessages without headers are written after one reservation of their exact size, with
+ * varints from their bit lengths: the bytes are those of the field-by-field writers, for ids and
+ * timestamps of every bit length (2^k - 1 and 2^k), present or absent, and payload lengths
+ * around the varint steps. */
+static void test_produced_plain_varints(void **state)
+{
+    static uint8_t payload[20000];
+    static const size_t lens[] = {1, 127, 128, 129, 300, 16383, 16384, 20000};
+    ifx_produced_message m[3];
+    ifx_buf got, want;
+    (void)state;
+
+    memset(payload, 'p', sizeof payload);
+    ifx_buf_init(&got, 1 << 20);
+    ifx_buf_init(&want, 1 << 20);
+    for (unsigned k = 0; k <= 128; k++) {
+        for (unsigned form = 0; form < 2; form++) {
+            ifx_u128 id = {0, 0};
+            /* 2^k - 1 (form 0) or 2^k (form 1, k < 128) */
+            if (form == 0) {
+                id.lo = k >= 64 ? UINT64_MAX : (k ? (UINT64_MAX >> (64 - k)) : 0);
+                id.hi = k > 64 ? UINT64_MAX >> (128 - k) : 0;
+            } else if (k < 128) {
+                if (k < 64)
+                    id.lo = 1ull << k;
+                else
+                    id.hi = 1ull << (k - 64);
+            }
+            uint64_t ts = k < 64 ? (form ? 1ull << k : (1ull << k) - 1) : UINT64_MAX - k;
+            for (unsigned i = 0; i < 3; i++)
+                m[i] = (ifx_produced_message){.has_id = (k + i) % 3 != 0,
+                                              .id = id,
+                                              .has_timestamp = i != 1,
+                                              .timestamp = ts >> i,
+                                              .has_origin_timestamp = i == 2,
+                                              .origin_timestamp = ts ^ id.lo,
+                                              .payload = payload,
+                                              .payload_len = lens[(k + i + form) % 8]};
+            ifx_buf_reset(&got);
+            ifx_buf_reset(&want);
+            assert_int_equal(ifxi_pc_encode_produced(&got, IFX_SCHEMA_JSON, m, 3, "st", 2), IFX_OK);
+            assert_int_equal(ifxi_pc_put_varint(&want, IFX_SCHEMA_JSON), IFX_OK);
+            assert_int_equal(ifxi_pc_put_varint(&want, 3), IFX_OK);
+            for (unsigned i = 0; i < 3; i++) {
+                assert_int_equal(ifx_buf_putc(&want, m[i].has_id), IFX_OK);
+                if (m[i].has_id)
+                    assert_int_equal(ifxi_pc_put_u128(&want, m[i].id), IFX_OK);
+                assert_int_equal(ifx_buf_putc(&want, 0), IFX_OK);
+                assert_int_equal(ifx_buf_putc(&want, m[i].has_timestamp), IFX_OK);
+                if (m[i].has_timestamp)
+                    assert_int_equal(ifxi_pc_put_varint(&want, m[i].timestamp), IFX_OK);
+                assert_int_equal(ifx_buf_putc(&want, m[i].has_origin_timestamp), IFX_OK);
+                if (m[i].has_origin_timestamp)
+                    assert_int_equal(ifxi_pc_put_varint(&want, m[i].origin_timestamp), IFX_OK);
+                assert_int_equal(ifx_buf_putc(&want, 0), IFX_OK);
+                assert_int_equal(ifxi_pc_put_bytes(&want, m[i].payload, m[i].payload_len), IFX_OK);
+            }
+            assert_int_equal(ifx_buf_putc(&want, 1), IFX_OK);
+            assert_int_equal(ifxi_pc_put_bytes(&want, "st", 2), IFX_OK);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, got.len);
+        }
+    }
+    /* the exact size is what is reserved: a cap one byte short is FULL, the buffer unchanged */
+    ifx_buf small;
+    ifx_buf_init(&small, want.len - 1);
+    assert_int_equal(ifxi_pc_encode_produced(&small, IFX_SCHEMA_JSON, m, 3, "st", 2), IFX_E_FULL);
+    assert_int_equal(small.len, 0);
+    ifx_buf_free(&small);
+    ifx_buf_init(&small, want.len);
+    assert_int_equal(ifxi_pc_encode_produced(&small, IFX_SCHEMA_JSON, m, 3, "st", 2), IFX_OK);
+    assert_int_equal(small.len, want.len);
+    ifx_buf_free(&small);
+    /* random ids and timestamps (most ids take all 19 bytes) */
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    for (int round = 0; round < 20000; round++) {
+        uint64_t r[3];
+        for (int i = 0; i < 3; i++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            r[i] = rng >> (rng & 63);
+        }
+        ifx_produced_message one = {.has_id = true,
+                                    .id = {r[0], r[1]},
+                                    .has_timestamp = true,
+                                    .timestamp = r[2],
+                                    .payload = payload,
+                                    .payload_len = 1 + (size_t)(r[2] % 200)};
+        ifx_buf_reset(&got);
+        ifx_buf_reset(&want);
+        assert_int_equal(ifxi_pc_encode_produced(&got, IFX_SCHEMA_RAW, &one, 1, NULL, 0), IFX_OK);
+        assert_int_equal(ifxi_pc_put_varint(&want, IFX_SCHEMA_RAW), IFX_OK);
+        assert_int_equal(ifxi_pc_put_varint(&want, 1), IFX_OK);
+        assert_int_equal(ifx_buf_putc(&want, 1), IFX_OK);
+        assert_int_equal(ifxi_pc_put_u128(&want, one.id), IFX_OK);
+        assert_int_equal(ifx_buf_append(&want, "\0\1", 2), IFX_OK);
+        assert_int_equal(ifxi_pc_put_varint(&want, one.timestamp), IFX_OK);
+        assert_int_equal(ifx_buf_append(&want, "\0\0", 2), IFX_OK);
+        assert_int_equal(ifxi_pc_put_bytes(&want, one.payload, one.payload_len), IFX_OK);
+        assert_int_equal(ifx_buf_putc(&want, 0), IFX_OK);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, got.len);
+    }
+    ifx_buf_free(&got);
+    ifx_buf_free(&want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1328,6 +1434,7 @@ int main(void)
         cmocka_unit_test(test_realistic_message),
         cmocka_unit_test(test_max_varints),
         cmocka_unit_test(test_produced_examples),
+        cmocka_unit_test(test_produced_plain_varints),
         cmocka_unit_test(test_leniency),
         cmocka_unit_test(test_truncated_raw_messages),
         cmocka_unit_test(test_refusals),

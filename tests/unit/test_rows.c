@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/codec.h"
 #include "ifx/rows.h"
 #include "ifx/timeutil.h"
 
@@ -235,6 +236,42 @@ static void test_v2_spec_example(void **state)
     assert_int_equal(c.rows, 3);
     ifx_rows_reader_free(&r);
     ifx_buf_free(&c.out);
+}
+
+/* The v2 reader remembers a dateTime column's last text and value (Flux repeats _start and _stop
+ * on every row): a changed text is parsed again, and a new schema block forgets it, whatever the
+ * column's new type. */
+static void test_v2_time_memo(void **state)
+{
+    (void)state;
+    expect_rows(IFX_RESULT_V2_CSV,
+                S("#datatype,string,long,dateTime:RFC3339\r\n"
+                  "#group,false,false,false\r\n"
+                  "#default,_result,,\r\n"
+                  ",result,table,_time\r\n"
+                  ",,0,2026-01-01T00:00:00Z\r\n"
+                  ",,0,2026-01-01T00:00:00Z\r\n"
+                  ",,0,2026-01-01T00:00:00.5Z\r\n"
+                  ",,0,2026-01-01T00:00:00Z\r\n"
+                  "\r\n"
+                  "#datatype,string,long,string\r\n"
+                  "#group,false,false,false\r\n"
+                  "#default,_result,,\r\n"
+                  ",result,table,_time\r\n"
+                  ",,1,2026-01-01T00:00:00Z\r\n"
+                  "\r\n"
+                  "#datatype,string,long,dateTime:RFC3339\r\n"
+                  "#group,false,false,false\r\n"
+                  "#default,_result,,\r\n"
+                  ",result,table,_time\r\n"
+                  ",,2,2026-01-01T00:00:00Z\r\n"
+                  "\r\n"),
+                "#0 result=s:\"_result\" table=i:0 _time=t:2026-01-01T00:00:00Z\n"
+                "#0 result=s:\"_result\" table=i:0 _time=t:2026-01-01T00:00:00Z\n"
+                "#0 result=s:\"_result\" table=i:0 _time=t:2026-01-01T00:00:00.5Z\n"
+                "#0 result=s:\"_result\" table=i:0 _time=t:2026-01-01T00:00:00Z\n"
+                "#1 result=s:\"_result\" table=i:1 _time=s:\"2026-01-01T00:00:00Z\"\n"
+                "#2 result=s:\"_result\" table=i:2 _time=t:2026-01-01T00:00:00Z\n");
 }
 
 static void test_v2_annotation_order(void **state)
@@ -1156,6 +1193,196 @@ static void test_usage(void **state)
     ifx_rows_reader_free(&r);
 }
 
+/* ---- v3 JSONL: the one-pass reader of flat rows against the validator --------------------------
+ */
+
+/* Renders a row with everything a consumer may read: names, types, exact values, texts. */
+static ifx_rc on_row_exact(void *ud, const ifx_row *row, ifx_err *err)
+{
+    ifx_buf *b = ud;
+    (void)err;
+    put(b, "#%" PRId64 " m=", row->table);
+    if (row->measurement)
+        assert_int_equal(ifx_buf_append(b, row->measurement, row->measurement_len), IFX_OK);
+    for (size_t i = 0; i < row->ncols; i++) {
+        const ifx_value *v = &row->vals[i];
+        uint64_t bits;
+        put(b, " [");
+        assert_int_equal(ifx_buf_append(b, row->cols[i].name, row->cols[i].len), IFX_OK);
+        put(b, "]=%d:", (int)v->type);
+        switch (v->type) {
+        case IFX_VAL_STRING:
+            assert_int_equal(ifx_buf_append(b, v->v.s.p, v->v.s.len), IFX_OK);
+            break;
+        case IFX_VAL_F64:
+        case IFX_VAL_TIME: /* both carry their text */
+            memcpy(&bits, &v->v.f, sizeof bits);
+            put(b, "%016" PRIx64 " text=", v->type == IFX_VAL_TIME ? (uint64_t)v->v.i : bits);
+            if (v->text.p)
+                assert_int_equal(ifx_buf_append(b, v->text.p, v->text.len), IFX_OK);
+            else
+                put(b, "(none)");
+            break;
+        case IFX_VAL_BOOL:
+            put(b, "%d", v->v.b);
+            break;
+        case IFX_VAL_NULL:
+            break;
+        default:
+            put(b, "%" PRIu64, v->v.u);
+        }
+    }
+    put(b, "\n");
+    return IFX_OK;
+}
+
+static uint64_t flat_rng = 0x243F6A8885A308D3ULL;
+
+static size_t flat_rnd(size_t n)
+{
+    flat_rng ^= flat_rng << 13, flat_rng ^= flat_rng >> 7, flat_rng ^= flat_rng << 17;
+    return (size_t)(flat_rng >> 11) % n;
+}
+
+/* A random JSONL line, mostly a flat object of the kinds the one-pass reader takes, sometimes
+ * with what it hands over (escapes, UTF-8, nesting, whitespace, odd numbers). */
+static void flat_line(ifx_buf *b)
+{
+    static const char *const keys[] = {"host", "time",     "iox::measurement", "usage_system",
+                                       "v",    "a\\\"b",   "caf\xc3\xa9",      "k\\u00e9",
+                                       "",     "processes"};
+    static const char *const vals[] = {"\"server-01\"",
+                                       "\"a much longer string value over sixteen bytes\"",
+                                       "\"\"",
+                                       "\"with \\\"escapes\\\"\"",
+                                       "\"caf\xc3\xa9\"",
+                                       "\"\\u00e9\"",
+                                       "0",
+                                       "-0",
+                                       "123",
+                                       "-45",
+                                       "9223372036854775807",
+                                       "9223372036854775808",
+                                       "18446744073709551616",
+                                       "1.5",
+                                       "-2.25e3",
+                                       "1E+2",
+                                       "0.000001",
+                                       "12.340",
+                                       "01",
+                                       "1.",
+                                       "-",
+                                       "1e",
+                                       "true",
+                                       "false",
+                                       "null",
+                                       "tru",
+                                       "nul",
+                                       "{\"x\":1}",
+                                       "[1,2]",
+                                       "\"2026-01-01T00:00:00.123\"",
+                                       "\"2026-01-01T00:00:00Z\"",
+                                       "\"2026-01-01T00:00:00.120Z\"",
+                                       "\"2026-13-01T00:00:00Z\"",
+                                       "1767225600000000000",
+                                       "\"cpu\"",
+                                       "1.7976931348623157e309",
+                                       "\"tab\there\""};
+    const char *ws[] = {"", "", "", " ", "\t", " \r"};
+    size_t members = flat_rnd(6);
+
+    put(b, "%s{", ws[flat_rnd(6)]);
+    for (size_t m = 0; m < members; m++) {
+        if (m)
+            put(b, "%s,%s", ws[flat_rnd(6)], ws[flat_rnd(6)]);
+        put(b, "\"%s\"%s:%s%s", keys[flat_rnd(sizeof keys / sizeof *keys)], ws[flat_rnd(6)],
+            ws[flat_rnd(6)], vals[flat_rnd(sizeof vals / sizeof *vals)]);
+    }
+    put(b, "%s}%s", ws[flat_rnd(6)], ws[flat_rnd(6)]);
+}
+
+/* Every line that the JSONL reader (one pass where it can) accepts is valid JSON, and gives the
+ * rows the validator's path gives for it (read as a v3 JSON array of that one line): names,
+ * types, exact values and texts. Random lines, then the same with bytes changed, removed or
+ * inserted. */
+static void test_v3_flat_fast_path(void **state)
+{
+    static const char alphabet[] = "{}[]\":,.-+eE0129 \\tfnul\x80\xc3";
+    ifx_rows_reader r;
+    ifx_buf line, doc, a, b;
+    size_t taken = 0;
+    (void)state;
+
+    ifx_rows_reader_init(&r);
+    ifx_buf_init(&line, 1 << 16);
+    ifx_buf_init(&doc, 1 << 16);
+    ifx_buf_init(&a, 1 << 20);
+    ifx_buf_init(&b, 1 << 20);
+    for (int round = 0; round < 60000; round++) {
+        ifx_buf_reset(&line);
+        flat_line(&line);
+        int changes = round % 3 == 0 ? 0 : 1 + (int)flat_rnd(3);
+        for (int k = 0; k < changes && line.len; k++) {
+            size_t at = flat_rnd(line.len);
+            switch (flat_rnd(3)) {
+            case 0:
+                line.data[at] = alphabet[flat_rnd(sizeof alphabet - 1)];
+                break;
+            case 1:
+                memmove(line.data + at, line.data + at + 1, line.len - at - 1);
+                line.len--;
+                break;
+            default:
+                if (line.len + 1 < line.cap) {
+                    memmove(line.data + at + 1, line.data + at, line.len - at);
+                    line.data[at] = alphabet[flat_rnd(sizeof alphabet - 1)];
+                    line.len++;
+                }
+            }
+            line.data[line.len] = '\0';
+        }
+        if (memchr(line.data, '\n', line.len))
+            continue;
+        ifx_buf_reset(&a);
+        ifx_buf_reset(&b);
+        ifx_buf_reset(&doc);
+        assert_int_equal(ifx_buf_append(&doc, line.data, line.len), IFX_OK);
+        assert_int_equal(ifx_buf_putc(&doc, '\n'), IFX_OK);
+        ifx_rc rc =
+            ifx_rows_read(&r, IFX_RESULT_V3_JSONL, doc.data, doc.len, on_row_exact, &a, NULL);
+        if (rc != IFX_OK)
+            continue;
+        size_t blank = 0;
+        while (blank < line.len && strchr(" \t\r", line.data[blank]))
+            blank++;
+        if (blank == line.len)
+            continue;
+        ifx_json_val top;
+        if (ifxi_json_parse(line.data, line.len, &top, NULL) != IFX_OK) {
+            print_error("accepted invalid JSON: %s\n", line.data);
+            fail();
+        }
+        ifx_buf_reset(&doc);
+        put(&doc, "[");
+        assert_int_equal(ifx_buf_append(&doc, line.data, line.len), IFX_OK);
+        put(&doc, "]");
+        assert_int_equal(
+            ifx_rows_read(&r, IFX_RESULT_V3_JSON, doc.data, doc.len, on_row_exact, &b, NULL),
+            IFX_OK);
+        if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+            print_error("%s\n one pass: %s validator: %s\n", line.data, a.data, b.data);
+            fail();
+        }
+        taken++;
+    }
+    assert_true(taken > 5000);
+    ifx_buf_free(&line);
+    ifx_buf_free(&doc);
+    ifx_buf_free(&a);
+    ifx_buf_free(&b);
+    ifx_rows_reader_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1188,6 +1415,8 @@ int main(void)
         cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_reader_reuse_and_growth),
         cmocka_unit_test(test_row_find),
+        cmocka_unit_test(test_v3_flat_fast_path),
+        cmocka_unit_test(test_v2_time_memo),
         cmocka_unit_test(test_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

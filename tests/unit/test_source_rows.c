@@ -13,6 +13,9 @@
 
 #include "connector/cursor.h"
 #include "connector/source_rows.h"
+#include "core/codec.h"
+#include "core/rows_common.h"
+#include "ifx/timeutil.h"
 
 /* The payload of a row with one F64 column, with or without the answer's text. */
 static void payload(const char *text, bool with_text, ifx_buf *out)
@@ -163,6 +166,129 @@ static void test_payload_members(void **state)
     ifx_buf_free(&out);
 }
 
+/* Names and string values go into the payload as they are when nothing in them needs escaping,
+ * found eight bytes at a time: every byte value at every position of every length up to 40, in
+ * the name and in the value, gives the bytes of the general JSON string writer. */
+static void test_payload_plain_strings(void **state)
+{
+    static const unsigned char probes[] = {'"',  '\\', 0x00, 0x01, 0x1f, 0x20, 0x21, 0x5b,
+                                           0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff, 'a'};
+    ifx_config cfg;
+    ifx_buf out, want;
+    ifx_err err;
+    char text[41];
+    (void)state;
+
+    memset(&cfg, 0, sizeof cfg);
+    ifx_buf_init(&out, 4096);
+    ifx_buf_init(&want, 4096);
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t at = 0; at < (len ? len : 1); at++) {
+            for (size_t k = 0; k < sizeof probes; k++) {
+                for (size_t i = 0; i < len; i++)
+                    text[i] = (char)('a' + i % 26);
+                if (len)
+                    text[at] = (char)probes[k];
+                for (int where = 0; where < 2; where++) {
+                    /* the probe in the value, then in the name (a name is never empty) */
+                    ifx_column col = {where ? text : "v", where ? len : 1};
+                    ifx_value val = {.type = IFX_VAL_STRING,
+                                     .v.s = {where ? "x" : text, where ? 1 : len}};
+                    ifx_row row = {.ncols = 1, .cols = &col, .vals = &val};
+                    if (where && len == 0)
+                        continue;
+                    ifx_buf_reset(&out);
+                    ifx_buf_reset(&want);
+                    assert_int_equal(ifxi_source_rows_payload(&cfg, &row, &out, &err), IFX_OK);
+                    assert_int_equal(ifx_buf_putc(&want, '{'), IFX_OK);
+                    assert_int_equal(ifxi_json_append_string(&want, col.name, col.len), IFX_OK);
+                    assert_int_equal(ifx_buf_putc(&want, ':'), IFX_OK);
+                    assert_int_equal(ifxi_json_append_string(&want, val.v.s.p, val.v.s.len),
+                                     IFX_OK);
+                    assert_int_equal(ifx_buf_putc(&want, '}'), IFX_OK);
+                    if (out.len != want.len || memcmp(out.data, want.data, out.len) != 0) {
+                        print_error("len %zu, byte 0x%02x at %zu in the %s: %.*s, want %.*s\n", len,
+                                    probes[k], at, where ? "name" : "value", (int)out.len, out.data,
+                                    (int)want.len, want.data);
+                        fail();
+                    }
+                }
+            }
+        }
+    }
+    ifx_buf_free(&out);
+    ifx_buf_free(&want);
+}
+
+/* A time is passed on as the text it was read from when that text is what formatting the value
+ * gives: random instants written in every form a reader accepts (Z or z, zone-less, an offset,
+ * a space for T, the fraction padded with zeros or all zeros), read back as a reader does; the
+ * payload with the text equals the payload formatted from the value alone. */
+static void test_payload_time_text(void **state)
+{
+    ifx_config cfg;
+    ifx_buf a, b;
+    ifx_err err;
+    uint64_t rng = 0x2545F4914F6CDD1DULL;
+    char text[IFX_RFC3339_MAX + 16];
+    size_t passed = 0;
+    (void)state;
+
+    memset(&cfg, 0, sizeof cfg);
+    ifx_buf_init(&a, 4096);
+    ifx_buf_init(&b, 4096);
+    for (int round = 0; round < 100000; round++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        int64_t ns = (int64_t)rng;
+        if (round % 5 == 0)
+            ns -= ns % 1000000000LL;
+        else if (round % 5 == 1)
+            ns -= ns % 1000;
+        size_t len = ifx_time_format_rfc3339(ns, text);
+        switch (round % 7) {
+        case 1: /* zone-less */
+            len--;
+            break;
+        case 2:
+            text[len - 1] = 'z';
+            break;
+        case 3: /* an offset of zero */
+            memcpy(text + len - 1, "+00:00", 6), len += 5;
+            break;
+        case 4:
+            text[10] = ' ';
+            break;
+        case 5: /* zeros after the fraction (or an all-zero one) while there is room */
+            if (len == 20)
+                memcpy(text + 19, ".000Z", 5), len = 24;
+            else if (len < 30)
+                memcpy(text + len - 1, "0Z", 2), len++;
+            break;
+        default:
+            break;
+        }
+        ifx_column col = {"t", 1};
+        ifx_value val = {.type = IFX_VAL_TIME, .text = {text, len}};
+        ifx_row row = {.ncols = 1, .cols = &col, .vals = &val};
+        ifx_err_clear(&err);
+        if (ifxi_rows_parse_time(text, len, &val.v.i, &err) != IFX_OK)
+            continue; /* outside the int64 range once offset */
+        ifx_buf_reset(&a);
+        ifx_buf_reset(&b);
+        assert_int_equal(ifxi_source_rows_payload(&cfg, &row, &a, &err), IFX_OK);
+        val.text.p = NULL;
+        assert_int_equal(ifxi_source_rows_payload(&cfg, &row, &b, &err), IFX_OK);
+        if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+            print_error("%.*s: %s, formatted %s\n", (int)len, text, a.data, b.data);
+            fail();
+        }
+        passed++;
+    }
+    assert_true(passed > 90000);
+    ifx_buf_free(&a);
+    ifx_buf_free(&b);
+}
+
 /* A row's identity is persisted (cursor states hold its hashes, message ids derive from it): the
  * values of a row with every kind of value, the bookkeeping columns skipped, never change. */
 static void test_identity_pinned(void **state)
@@ -209,6 +335,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_float_text),
         cmocka_unit_test(test_payload_members),
+        cmocka_unit_test(test_payload_plain_strings),
+        cmocka_unit_test(test_payload_time_text),
         cmocka_unit_test(test_identity_pinned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ifx/timeutil.h"
+#include "core/timeutil_internal.h"
 
 /* ---- RFC 3339 -------------------------------------------------------------------------------- */
 
@@ -348,15 +349,80 @@ static void test_duration_format(void **state)
     assert_duration_format(UINT64_MAX, "5124095h34m33s709ms551us615ns");
 }
 
+/* One input through the fast path, with and without a zone, against the general parser. */
+static void check_fast(const char *s, size_t len)
+{
+    int64_t fast = -1, slow = -2, full = -3;
+    char zoned[64];
+    ifx_rc want = ifxi_time_parse_rfc3339_general(s, len, &slow, NULL);
+
+    /* ifx_time_parse_rfc3339 (the fast path first) agrees with the general parser on every input */
+    assert_int_equal(ifx_time_parse_rfc3339(s, len, &full, NULL), want);
+    if (want == IFX_OK)
+        assert_true(full == slow);
+    if (ifxi_time_parse_utc_fast(s, len, true, &fast)) {
+        assert_int_equal(want, IFX_OK);
+        assert_true(fast == slow);
+    }
+    /* zone-less: what the general parser makes of the text with a Z */
+    if (ifxi_time_parse_utc_fast(s, len, false, &fast)) {
+        assert_true(len < sizeof zoned - 1);
+        memcpy(zoned, s, len);
+        zoned[len] = 'Z';
+        assert_int_equal(ifxi_time_parse_rfc3339_general(zoned, len + 1, &slow, NULL), IFX_OK);
+        assert_true(fast == slow);
+    }
+}
+
+/* The fast path of the usual form gives the general parser's value wherever it takes an input,
+ * and leaves every other input to it: formatted times of random instants across the whole int64
+ * range (with and without their fraction and zone), then the same mutated byte by byte. */
+static void test_rfc3339_fast_path(void **state)
+{
+    static const char alphabet[] = "0123456789-:.TtZz +9";
+    uint64_t rng = 0x9E3779B97F4A7C15ULL;
+    char text[IFX_RFC3339_MAX + 8];
+    size_t taken = 0;
+    (void)state;
+
+    for (int round = 0; round < 200000; round++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        int64_t ns = (int64_t)rng;
+        if (round % 4 == 0)
+            ns = (int64_t)(rng % 300000000000000000ULL) + 1600000000000000000LL; /* near now */
+        if (round % 8 == 1)
+            ns -= ns % 1000000000LL; /* no fraction */
+        size_t len = ifx_time_format_rfc3339(ns, text);
+        if (round % 3 == 0)
+            len--; /* v3's zone-less form */
+        int64_t got = 0;
+        if (ifxi_time_parse_utc_fast(text, len, round % 3 != 0, &got)) {
+            assert_true(got == ns);
+            taken++;
+        }
+        check_fast(text, len);
+        /* one to three bytes changed, or the text cut */
+        int changes = 1 + (int)(rng >> 60) % 3;
+        for (int k = 0; k < changes; k++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            text[(rng >> 8) % len] = alphabet[(rng >> 32) % (sizeof alphabet - 1)];
+        }
+        check_fast(text, len);
+        check_fast(text, (size_t)(rng >> 40) % (len + 1));
+    }
+    assert_true(taken > 50000); /* the fast path did run */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc3339_basic),         cmocka_unit_test(test_rfc3339_offsets),
-        cmocka_unit_test(test_rfc3339_fraction),      cmocka_unit_test(test_rfc3339_calendar),
-        cmocka_unit_test(test_rfc3339_syntax),        cmocka_unit_test(test_rfc3339_limits),
-        cmocka_unit_test(test_rfc3339_format),        cmocka_unit_test(test_rfc3339_roundtrip),
-        cmocka_unit_test(test_duration_parse),        cmocka_unit_test(test_duration_refused),
-        cmocka_unit_test(test_duration_error_offset), cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_rfc3339_basic),     cmocka_unit_test(test_rfc3339_offsets),
+        cmocka_unit_test(test_rfc3339_fraction),  cmocka_unit_test(test_rfc3339_calendar),
+        cmocka_unit_test(test_rfc3339_syntax),    cmocka_unit_test(test_rfc3339_limits),
+        cmocka_unit_test(test_rfc3339_format),    cmocka_unit_test(test_rfc3339_roundtrip),
+        cmocka_unit_test(test_rfc3339_fast_path), cmocka_unit_test(test_duration_parse),
+        cmocka_unit_test(test_duration_refused),  cmocka_unit_test(test_duration_error_offset),
+        cmocka_unit_test(test_duration_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

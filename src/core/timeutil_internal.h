@@ -1,0 +1,22 @@
+/* ifx — time parsing shared inside the library (not part of the public API). */
+#ifndef IFX_CORE_TIMEUTIL_INTERNAL_H
+#define IFX_CORE_TIMEUTIL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ifx/error.h"
+
+/* The form nearly every answer writes its times in, read without the general parser's
+ * bookkeeping: "YYYY-MM-DDTHH:MM:SS" with an optional fraction of 1 to 9 digits, then "Z" when
+ * zone is true, or nothing when it is false (v3's zone-less UTC), for the years 1970 to 2261.
+ * Returns true with *ns set exactly as ifx_time_parse_rfc3339 would set it (for zone false: as
+ * it would for the same text with "Z" added); false, *ns untouched, for anything else, which
+ * the caller hands to the general parser (it accepts more, and words the refusals). */
+bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns);
+
+/* ifx_time_parse_rfc3339 without the fast path above: the reference the tests hold it to. */
+ifx_rc ifxi_time_parse_rfc3339_general(const char *s, size_t len, int64_t *ns, ifx_err *err);
+
+#endif
