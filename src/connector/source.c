@@ -385,11 +385,12 @@ static bool deliver(ifx_source *s, size_t n, const ifx_cursor *next, ifx_source_
     struct timespec until;
 
     ifx_buf_reset(&s->state);
-    if (ifxi_cursor_encode(next, &s->state)) {
+    ifx_rc rc = ifxi_cursor_encode(next, &s->state);
+    if (rc) {
         slog(s, IFX_LOG_ERROR,
-             "cannot encode the cursor state (%zu rows at one time); the batch "
-             "is not sent",
-             next->nseen);
+             "cannot encode the cursor state (%zu rows at one time): %s; the "
+             "batch is not sent",
+             next->nseen, rc == IFX_E_NOMEM ? "out of memory" : "too many rows at one time");
         return false;
     }
     pthread_mutex_lock(&s->lock);

@@ -405,7 +405,9 @@ ifx_rc ifxi_source_rows_payload(const ifx_config *c, const ifx_row *row, ifx_buf
             rc = put_byte(out, '}');
     }
     if (rc)
-        return ifx_err_set(err, rc, "a row is too large");
+        return ifx_err_set(err, rc,
+                           rc == IFX_E_NOMEM ? "out of memory writing a row's payload"
+                                             : "a row is too large");
     if (out->len == start)
         return ifx_err_set(err, IFX_E_INVALID,
                            "payload_column '%s' is empty in a row; Iggy refuses empty payloads",
