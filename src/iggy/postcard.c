@@ -15,6 +15,7 @@
 
 #include "core/utf8_internal.h"
 #include "core/codec.h"
+#include "core/scan16.h" /* ifxi_scan_word: eight bytes as a little-endian word */
 #include "ifx/lp.h"
 
 /* The smallest encoding of a RawMessage: seven one-byte fields. It bounds a declared count by the
@@ -57,18 +58,6 @@ static ifx_rc fail(ifx_pc_reader *r, const char *field, const uint8_t *q, const 
  * unusual (too few bytes left to read whole words, too long, too large) takes the byte loop,
  * which gives every error. */
 
-#define PC_HIGHS 0x8080808080808080ull
-
-static inline uint64_t load_le64(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
 /* The 7-bit groups of the bytes of w (little-endian), joined: 56 bits. */
 static inline uint64_t groups7(uint64_t w)
 {
@@ -90,8 +79,8 @@ static inline unsigned varint_words(const uint8_t *s, unsigned words, uint64_t w
 {
     for (unsigned k = 0; k < words; k++) {
         uint64_t stop;
-        w[k] = load_le64(s + 8 * k);
-        stop = ~w[k] & PC_HIGHS;
+        w[k] = ifxi_scan_word(s + 8 * k);
+        stop = ~w[k] & IFXI_SCAN_HIGHS;
         if (stop)
             return 8 * k + (unsigned)__builtin_ctzll(stop) / 8 + 1;
     }
