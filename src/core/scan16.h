@@ -9,11 +9,12 @@
  *    value must be checked or escaped for);
  *  - nonws: the first byte that is not JSON whitespace (the JSON scanner's indentation runs).
  *
- * Two implementations of each: SSE2 on x86-64 (always there), and a portable one that reads two
- * 64-bit words (SWAR), which every other machine uses. Defining IFX_SCAN_PORTABLE at compile time
- * makes the portable one the default too (CMake: -DIFX_SCAN_PORTABLE=ON; the ThreadSanitizer build
- * of scripts/test uses it). Both are always compiled, so that one test binary can compare them
- * (tests/unit/test_scan.c).
+ * Implementations of each: SSE2 on x86-64 (always there), NEON on AArch64 (always there), and a
+ * portable one that reads two 64-bit words (SWAR), which every other machine uses. Defining
+ * IFX_SCAN_PORTABLE at compile time makes the portable one the default everywhere (CMake:
+ * -DIFX_SCAN_PORTABLE=ON; the ThreadSanitizer build of scripts/test uses it). The portable one is
+ * always compiled, so that one test binary compares it with the default
+ * (tests/unit/test_scan.c; scripts/test runs it for AArch64 too, under qemu-user).
  */
 #ifndef IFX_CORE_SCAN16_H
 #define IFX_CORE_SCAN16_H
@@ -26,6 +27,9 @@
 #if !defined(IFX_SCAN_PORTABLE) && defined(__SSE2__)
 #include <emmintrin.h>
 #define IFXI_SCAN16_SSE2 1
+#elif !defined(IFX_SCAN_PORTABLE) && defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define IFXI_SCAN16_NEON 1
 #endif
 
 #define IFXI_SCAN_ONES  0x0101010101010101ull
@@ -191,6 +195,63 @@ static inline unsigned ifxi_scan16_json_q(const unsigned char *p, bool *quote)
     unsigned bits = (unsigned)_mm_movemask_epi8(m);
     *quote = (bits & (0u - bits) & (unsigned)_mm_movemask_epi8(q)) != 0;
     return ifxi_scan_first(bits);
+}
+#elif defined(IFXI_SCAN16_NEON)
+/* NEON has no byte movemask: narrowing each 16-bit lane by a right shift of 4 keeps four bits
+ * of every byte of a 0x00/0xFF mask, so the first set byte is the lowest set nibble. */
+static inline unsigned ifxi_scan_first_neon(uint8x16_t m)
+{
+    uint64_t bits = vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+    return bits ? (unsigned)__builtin_ctzll(bits) / 4 : 16;
+}
+
+/* Bytes below 0x20 or at 0x80 and above: a signed compare takes both, as in the SSE2 version. */
+static inline uint8x16_t ifxi_scan_ctl_or_high_neon(uint8x16_t v)
+{
+    return vcltq_s8(vreinterpretq_s8_u8(v), vdupq_n_s8(0x20));
+}
+
+static inline unsigned ifxi_scan16_json(const unsigned char *p)
+{
+    uint8x16_t v = vld1q_u8(p);
+    uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8('"')), vceqq_u8(v, vdupq_n_u8('\\'))),
+                            ifxi_scan_ctl_or_high_neon(v));
+    return ifxi_scan_first_neon(m);
+}
+
+static inline unsigned ifxi_scan16_text(const unsigned char *p)
+{
+    uint8x16_t v = vld1q_u8(p);
+    uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8('"')), vceqq_u8(v, vdupq_n_u8('\\'))),
+                            vcgeq_u8(v, vdupq_n_u8(0x80)));
+    return ifxi_scan_first_neon(m);
+}
+
+static inline unsigned ifxi_scan16_name(const unsigned char *p)
+{
+    uint8x16_t v = vld1q_u8(p);
+    uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8(',')), vceqq_u8(v, vdupq_n_u8(' '))),
+                            vorrq_u8(vceqq_u8(v, vdupq_n_u8('=')), vceqq_u8(v, vdupq_n_u8('\\'))));
+    return ifxi_scan_first_neon(vorrq_u8(m, ifxi_scan_ctl_or_high_neon(v)));
+}
+
+static inline unsigned ifxi_scan16_nonws(const unsigned char *p)
+{
+    uint8x16_t v = vld1q_u8(p);
+    uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8(' ')), vceqq_u8(v, vdupq_n_u8('\n'))),
+                            vorrq_u8(vceqq_u8(v, vdupq_n_u8('\r')), vceqq_u8(v, vdupq_n_u8('\t'))));
+    return ifxi_scan_first_neon(vmvnq_u8(m));
+}
+
+static inline unsigned ifxi_scan16_json_q(const unsigned char *p, bool *quote)
+{
+    uint8x16_t v = vld1q_u8(p);
+    uint8x16_t q = vceqq_u8(v, vdupq_n_u8('"'));
+    uint8x16_t m =
+        vorrq_u8(vorrq_u8(q, vceqq_u8(v, vdupq_n_u8('\\'))), ifxi_scan_ctl_or_high_neon(v));
+    unsigned i = ifxi_scan_first_neon(m);
+    *quote = i < 16 && p[i] == '"';
+    return i;
 }
 #else
 #define ifxi_scan16_json   ifxi_scan16_json_portable

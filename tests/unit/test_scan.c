@@ -611,9 +611,32 @@ static void test_text_random(void **state)
     }
 }
 
+/* The block scanners in use are the machine's own: SSE2 on x86-64, NEON on AArch64 (the tests
+ * above then compare them with the portable ones), unless IFX_SCAN_PORTABLE asks for those. */
+static void test_scanner_in_use(void **state)
+{
+    (void)state;
+#if defined(IFX_SCAN_PORTABLE)
+    print_message("block scanners: portable (IFX_SCAN_PORTABLE)\n");
+#elif defined(__x86_64__)
+#ifndef IFXI_SCAN16_SSE2
+    fail_msg("x86-64 without the SSE2 block scanners");
+#endif
+    print_message("block scanners: SSE2\n");
+#elif defined(__aarch64__)
+#ifndef IFXI_SCAN16_NEON
+    fail_msg("AArch64 without the NEON block scanners");
+#endif
+    print_message("block scanners: NEON\n");
+#else
+    print_message("block scanners: portable\n");
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scanner_in_use),
         cmocka_unit_test(test_blocks_every_byte_every_position),
         cmocka_unit_test(test_blocks_random),
         cmocka_unit_test(test_tails),
