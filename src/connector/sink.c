@@ -32,6 +32,7 @@
 #include "connector/spool.h"
 #include "ifx/timeutil.h"
 #include "connector/writer.h"
+#include "transport/write_gzip.h"
 
 /* A chunk in flight: what the consume handed to its encoder's sender thread. The lines are in
  * the buffer the line builder filled (swapped with this one, so the consume goes on encoding the
@@ -45,6 +46,8 @@ typedef struct flight {
     size_t cap_origins;
     size_t n;
     size_t left; /* lines still pending when its delivery ended (0 unless closing) */
+    ifx_buf gz;  /* the chunk's request body gzipped by the consuming thread, when gz_ready */
+    bool gz_ready;
 } flight;
 
 enum { FLIGHT_IDLE, FLIGHT_QUEUED, FLIGHT_DONE };
@@ -66,6 +69,7 @@ typedef struct encoder {
     ifx_line_origin *origins; /* per line of a chunk sent directly */
     size_t cap_origins;
     ifx_writer w;
+    ifxi_gzip zip;   /* the consuming thread's compressor (see hand_over) */
     int64_t line_ns; /* the time of the line being encoded, kept for a retry after IFX_E_FULL */
     /* Pipelining (no spool_dir): a sender thread, started on the encoder's first chunk, delivers
      * one chunk (gzip, request, retries) while the consume encodes the next. It alone uses w and
@@ -277,6 +281,8 @@ static encoder *encoder_take(ifx_sink *s)
     pthread_mutex_init(&e->fl_lock, NULL);
     pthread_cond_init(&e->fl_cond, NULL);
     ifx_buf_init(&e->fl.body, (size_t)1 << 31);
+    ifx_buf_init(&e->fl.gz, (size_t)1 << 31);
+    ifxi_gzip_init(&e->zip);
     return e;
 }
 
@@ -302,6 +308,8 @@ static void encoder_free(encoder *e)
     pthread_cond_destroy(&e->fl_cond);
     pthread_mutex_destroy(&e->fl_lock);
     ifx_buf_free(&e->fl.body);
+    ifx_buf_free(&e->fl.gz);
+    ifxi_gzip_free(&e->zip);
     free(e->fl.spans);
     free(e->fl.origins);
     ifx_lp_free(&e->lp);
@@ -481,7 +489,14 @@ static void *sender_main(void *arg)
         if (e->fl_state != FLIGHT_QUEUED)
             break;
         pthread_mutex_unlock(&e->fl_lock);
+        if (f->gz_ready) {
+            /* the whole chunk's request body, gzipped by the consuming thread */
+            e->w.pre_data = f->body.data + f->spans[0].off;
+            e->w.pre_len = f->spans[f->n - 1].off + f->spans[f->n - 1].len - f->spans[0].off;
+            e->w.pre_gz = &f->gz;
+        }
         size_t left = deliver(s, e, f->body.data, f->spans, f->origins, f->n);
+        e->w.pre_gz = NULL;
         /* counted before the consume can see the chunk done and return */
         atomic_fetch_sub(&s->pending, f->n - left);
         pthread_mutex_lock(&e->fl_lock);
@@ -540,12 +555,26 @@ static bool hand_over(ifx_sink *s, encoder *e, const ifx_sink_message *msgs, siz
                       ifx_err *err)
 {
     flight *f = &e->fl;
+    size_t body_len = e->spans[n - 1].off + e->spans[n - 1].len - e->spans[0].off;
+    bool gz_ready = false;
 
+    /* With gzip on, the sender compresses and sends; when it is still busy with the previous
+     * chunk, this thread would only wait for it, so it compresses this chunk itself, as the
+     * request would (write_gzip.h), and the sender has only the request left to make. */
+    if (n && ifxi_client_gzips_write(s->client, body_len)) {
+        pthread_mutex_lock(&e->fl_lock);
+        bool busy = e->fl_state == FLIGHT_QUEUED;
+        pthread_mutex_unlock(&e->fl_lock);
+        gz_ready = busy && ifxi_gzip_compress(&e->zip, e->lp.batch.data + e->spans[0].off,
+                                              body_len) == IFX_OK;
+    }
     *rc = flight_wait(e, err);
     if (!grow((void **)&f->spans, &f->cap_spans, n, sizeof *f->spans) ||
         !grow((void **)&f->origins, &f->cap_origins, n, sizeof *f->origins))
         return false;
     swap_contents(&f->body, &e->lp.batch); /* the batch holds just these n lines */
+    if ((f->gz_ready = gz_ready))
+        swap_contents(&f->gz, &e->zip.out);
     memcpy(f->spans, e->spans, n * sizeof *f->spans);
     for (size_t i = 0; i < n; i++)
         f->origins[i] = origin_of(&msgs[e->line_msg[i]]);

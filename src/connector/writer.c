@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ifx/lp.h"
+#include "transport/write_gzip.h"
 
 void ifxi_writer_init(ifx_writer *w, ifx_client *client, ifx_breaker *breaker,
                       const ifx_retry_policy *policy, ifx_precision precision)
@@ -146,7 +147,11 @@ static ifx_rc send_with_retries(job *j, const size_t *idx, size_t n, ifx_err *er
                                (unsigned long long)(wait / 1000000ULL));
         w->requests++;
         w->bytes_sent += len;
-        rc = ifx_client_write(w->client, data, len, w->precision, &w->res, err);
+        if (w->pre_gz && data == w->pre_data && len == w->pre_len)
+            rc = ifxi_client_write_gzipped(w->client, data, len, w->pre_gz, w->precision, &w->res,
+                                           err);
+        else
+            rc = ifx_client_write(w->client, data, len, w->precision, &w->res, err);
         if (rc == IFX_OK)
             w->refusal_held = false; /* the server takes writes again */
         if (w->breaker) {

@@ -72,6 +72,12 @@ typedef struct ifx_writer {
     bool refusal_held;
     size_t *idx; /* the lines of the call, by index into its spans */
     size_t cap_idx;
+    /* A request body gzipped ahead (transport/write_gzip.h): a request whose body is exactly
+     * pre_data[0..pre_len) sends pre_gz instead of compressing it again. Set by the caller for
+     * the duration of a call; pre_gz NULL for none. */
+    const char *pre_data;
+    size_t pre_len;
+    const ifx_buf *pre_gz;
 } ifx_writer;
 
 /* Sets up a writer with a copy of policy (how often and how long a request is tried; callers

@@ -22,6 +22,7 @@
 #include "ifx_build_version.h"
 #include "ifx/config.h" /* ifx_url_redacted */
 #include "transport/transport.h"
+#include "transport/write_gzip.h"
 
 #define POOL_MAX 8
 
@@ -35,10 +36,10 @@
 typedef struct conn {
     CURL *curl;
     char errbuf[CURL_ERROR_SIZE];
-    struct libdeflate_compressor *gz;
-    ifx_buf gzbody;
-    ifx_buf url;     /* the URL being built */
-    ifx_buf url_set; /* the URL the handle holds */
+    ifxi_gzip zip;         /* this handle's gzip bodies */
+    const ifx_buf *pre_gz; /* the next write's body, gzipped ahead (write_gzip.h); NULL */
+    ifx_buf url;           /* the URL being built */
+    ifx_buf url_set;       /* the URL the handle holds */
     ifx_buf auth;
     ifx_buf wtarget;                 /* the write path and query, for wtarget_precision */
     int wtarget_precision;           /* -1: none built */
@@ -335,9 +336,7 @@ static void conn_free(conn *k)
     free_headers(k->write_hdr[1]);
     ifx_buf_free(&k->url_set);
     ifx_buf_free(&k->wtarget);
-    if (k->gz)
-        libdeflate_free_compressor(k->gz);
-    ifx_buf_free(&k->gzbody);
+    ifxi_gzip_free(&k->zip);
     ifx_buf_free(&k->url);
     if (k->auth.data)
         memset(k->auth.data, 0, k->auth.alloc);
@@ -440,7 +439,7 @@ static conn *conn_take(ifx_client *c, ifx_err *err)
         ifx_err_set(err, IFX_E_NOMEM, "cannot create an HTTP handle");
         return NULL;
     }
-    ifx_buf_init(&k->gzbody, (size_t)1 << 31);
+    ifxi_gzip_init(&k->zip);
     ifx_buf_init(&k->url, 1 << 20);
     ifx_buf_init(&k->url_set, 1 << 20);
     ifx_buf_init(&k->auth, 1 << 16);
@@ -737,23 +736,20 @@ static ifx_rc perform(ifx_client *c, conn *k, ifx_request_kind kind, const char 
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (body) {
-        if (allow_gzip && c->gzip && body_len >= c->gzip_threshold) {
-            /* Level 1: on line protocol it keeps 0.05 of the bytes against level 6's 0.04, at
-             * about half the CPU (bench_sink), which is what lets the sender keep up with the
-             * encoder so that gzip costs little throughput. */
-            if (!k->gz && !(k->gz = libdeflate_alloc_compressor(1)))
-                return ifx_err_set(err, IFX_E_NOMEM, "cannot create a gzip compressor");
-            size_t bound = libdeflate_gzip_compress_bound(k->gz, body_len);
-            ifx_buf_reset(&k->gzbody);
-            if (ifx_buf_reserve(&k->gzbody, bound))
-                return ifx_err_set(err, IFX_E_NOMEM, "out of memory compressing a request");
-            size_t n = libdeflate_gzip_compress(k->gz, body, body_len, k->gzbody.data, bound);
-            if (n > 0) {
-                k->gzbody.len = n;
-                body = k->gzbody.data;
-                body_len = n;
+        if (allow_gzip && ifxi_client_gzips_write(c, body_len)) {
+            if (k->pre_gz) {
+                /* compressed ahead by the caller, as below */
+                body = k->pre_gz->data;
+                body_len = k->pre_gz->len;
                 gzipped = true;
+            } else if ((rc = ifxi_gzip_compress(&k->zip, body, body_len)) == IFX_OK) {
+                body = k->zip.out.data;
+                body_len = k->zip.out.len;
+                gzipped = true;
+            } else if (rc == IFX_E_NOMEM) {
+                return ifx_err_set(err, IFX_E_NOMEM, "out of memory compressing a request");
             }
+            rc = IFX_OK;
         }
         curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
         curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -834,8 +830,60 @@ ifx_rc ifxi_http_status_error(const char *pq, long status, const ifx_buf *body, 
     return rc;
 }
 
+void ifxi_gzip_init(ifxi_gzip *g)
+{
+    g->z = NULL;
+    ifx_buf_init(&g->out, (size_t)1 << 31);
+}
+
+void ifxi_gzip_free(ifxi_gzip *g)
+{
+    if (g->z)
+        libdeflate_free_compressor(g->z);
+    g->z = NULL;
+    ifx_buf_free(&g->out);
+}
+
+ifx_rc ifxi_gzip_compress(ifxi_gzip *g, const char *data, size_t len)
+{
+    /* Level 1: on line protocol it keeps 0.05 of the bytes against level 6's 0.04, at about
+     * half the CPU (bench_sink), which is what lets the sender keep up with the encoder so that
+     * gzip costs little throughput. */
+    if (!g->z && !(g->z = libdeflate_alloc_compressor(1)))
+        return IFX_E_NOMEM;
+    size_t bound = libdeflate_gzip_compress_bound(g->z, len);
+    ifx_buf_reset(&g->out);
+    if (ifx_buf_reserve(&g->out, bound))
+        return IFX_E_NOMEM;
+    size_t n = libdeflate_gzip_compress(g->z, data, len, g->out.data, bound);
+    if (n == 0)
+        return IFX_E_INVALID;
+    g->out.len = n;
+    return IFX_OK;
+}
+
+bool ifxi_client_gzips_write(const ifx_client *c, size_t len)
+{
+    return c->gzip && len >= c->gzip_threshold;
+}
+
+static ifx_rc client_write(ifx_client *c, const char *lp, size_t len, const ifx_buf *pre_gz,
+                           ifx_precision precision, ifx_write_result *res, ifx_err *err);
+
 ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision precision,
                         ifx_write_result *res, ifx_err *err)
+{
+    return client_write(c, lp, len, NULL, precision, res, err);
+}
+
+ifx_rc ifxi_client_write_gzipped(ifx_client *c, const char *lp, size_t len, const ifx_buf *gz,
+                                 ifx_precision precision, ifx_write_result *res, ifx_err *err)
+{
+    return client_write(c, lp, len, gz, precision, res, err);
+}
+
+static ifx_rc client_write(ifx_client *c, const char *lp, size_t len, const ifx_buf *pre_gz,
+                           ifx_precision precision, ifx_write_result *res, ifx_err *err)
 {
     const char *target;
     response r = {0};
@@ -859,8 +907,10 @@ ifx_rc ifx_client_write(ifx_client *c, const char *lp, size_t len, ifx_precision
     target = k->wtarget.data;
     r.body = &res->body;
     r.keep_head = true;
+    k->pre_gz = pre_gz;
     rc = perform(c, k, IFX_REQUEST_WRITE, "POST", target, lp, len, "text/plain; charset=utf-8",
                  NULL, true, true, &r, err);
+    k->pre_gz = NULL;
     res->status = (int)r.status;
     res->retry_after_ms = r.retry_after_ms;
     res->truncated = r.truncated;

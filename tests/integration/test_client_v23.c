@@ -26,6 +26,7 @@
 #include "ifx/config.h"
 #include "ifx/rows.h"
 #include "connector/writer.h"
+#include "transport/write_gzip.h"
 
 #define TOKEN "ifx-test-token"
 
@@ -212,6 +213,52 @@ static void test_v3_write_field_by_field(void **state)
     json_decref(reqs);
     ifx_client_free(c);
     ifx_config_free(&cfg);
+}
+
+/* A body gzipped ahead (transport/write_gzip.h, the sink's consuming thread) is what goes out:
+ * given the gzip of other lines than lp, the server stores those; a client that would not gzip
+ * lp's length sends lp as it is. */
+static void test_v3_write_gzipped_ahead(void **state)
+{
+    static const char lp[] = "ahead v=1i 1", other[] = "ahead v=2i 2\nahead v=3i 3";
+    ifx_config cfg, cfg_plain;
+    ifx_client *c = client(&cfg, 3, "\"gzip_threshold\":1"),
+               *plain = client(&cfg_plain, 3, "\"gzip\":false");
+    ifx_write_result res;
+    ifxi_gzip g;
+    ifx_err e;
+    (void)state;
+    reset(&v3);
+    ifxi_gzip_init(&g);
+    assert_int_equal(ifxi_gzip_compress(&g, other, strlen(other)), IFX_OK);
+    assert_true(ifxi_client_gzips_write(c, strlen(lp)));
+    assert_false(ifxi_client_gzips_write(plain, strlen(lp)));
+    ifx_write_result_init(&res);
+    assert_int_equal(
+        ifxi_client_write_gzipped(c, lp, strlen(lp), &g.out, IFX_PRECISION_NS, &res, &e), IFX_OK);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 2);
+    expect_field(pts, "ahead", 2, "v", "integer", "2");
+    expect_field(pts, "ahead", 3, "v", "integer", "3");
+    json_decref(pts);
+    json_t *reqs = last_requests(&v3), *last = json_array_get(reqs, json_array_size(reqs) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "content_encoding")), "gzip");
+    json_decref(reqs);
+    /* not gzipping: lp goes, the gzip body is not used */
+    reset(&v3);
+    assert_int_equal(
+        ifxi_client_write_gzipped(plain, lp, strlen(lp), &g.out, IFX_PRECISION_NS, &res, &e),
+        IFX_OK);
+    pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 1);
+    expect_field(pts, "ahead", 1, "v", "integer", "1");
+    json_decref(pts);
+    ifx_write_result_free(&res);
+    ifxi_gzip_free(&g);
+    ifx_client_free(c);
+    ifx_client_free(plain);
+    ifx_config_free(&cfg);
+    ifx_config_free(&cfg_plain);
 }
 
 static void test_v3_partial_writes(void **state)
@@ -1021,6 +1068,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v3_detect_and_health),
         cmocka_unit_test(test_v3_write_field_by_field),
+        cmocka_unit_test(test_v3_write_gzipped_ahead),
         cmocka_unit_test(test_v3_partial_writes),
         cmocka_unit_test(test_v3_v2_compat_endpoint),
         cmocka_unit_test(test_v3_retries_and_retry_after),

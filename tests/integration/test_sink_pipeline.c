@@ -328,6 +328,41 @@ static void test_gzip_chunks(void **state)
     ifx_sink_close(s);
 }
 
+/* While the sender is busy with a chunk (its answer held back 150 ms), the consuming thread
+ * gzips the next chunk itself and the sender sends that body: every chunk after the first goes
+ * out compressed by the consuming thread. Every line arrives once, as it was, in gzip requests. */
+static void test_gzip_ahead_while_sender_busy(void **state)
+{
+    ifx_err e;
+    (void)state;
+    reset();
+    ifx_sink *s = open_sink("\"gzip\":true,\"gzip_threshold\":1");
+    make(4 * CHUNK + 3, 0);
+    fault("\"count\":1,\"delay_ms\":150");
+    json_decref(admin_call(v3.port, "DELETE", "/__admin/requests", NULL));
+    assert_int_equal(ifx_sink_consume(s, m, 4 * CHUNK + 3, &e), IFX_OK);
+    expect_counts(s, 4 * CHUNK + 3, 4 * CHUNK + 3, 0, 0);
+    json_t *pts = admin_call(v3.port, "GET", "/__admin/points?db=iggy", NULL);
+    assert_int_equal(json_array_size(pts), 4 * CHUNK + 3);
+    for (uint64_t o = 0; o < 4 * CHUNK + 3; o++)
+        assert_true(stored_offset(pts, o));
+    json_decref(pts);
+    json_t *r = admin_call(v3.port, "GET", "/__admin/requests", NULL);
+    size_t i, writes = 0;
+    json_t *q;
+    json_array_foreach(r, i, q)
+    {
+        const char *path = json_string_value(json_object_get(q, "path"));
+        if (!path || strncmp(path, "/api/v3/write_lp", 16) != 0)
+            continue;
+        writes++;
+        assert_string_equal(json_string_value(json_object_get(q, "content_encoding")), "gzip");
+    }
+    json_decref(r);
+    assert_int_equal(writes, 5);
+    ifx_sink_close(s);
+}
+
 /* A pooled handle keeps its options and its write headers from request to request (issue 13):
  * writes on the handle that open's health probe used (the pool gives back the last handle
  * returned), with gzip and then plain, each say who they are and what they send, carry the
@@ -402,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_stop_during_chunk_in_flight),
         cmocka_unit_test(test_two_concurrent_consumes),
         cmocka_unit_test(test_gzip_chunks),
+        cmocka_unit_test(test_gzip_ahead_while_sender_busy),
         cmocka_unit_test(test_headers_of_reused_handles),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
