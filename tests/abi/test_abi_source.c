@@ -1069,10 +1069,6 @@ static void test_log_contract(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
-                  "--mode",  "v3",
-                  "--token", TOKEN,
-                  NULL};
     (void)state;
     main_thread = pthread_self();
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1082,7 +1078,7 @@ static int setup(void **state)
     lib = abi_load(IFX_SOURCE_PLUGIN, source_symbols, slots, 5, "source");
     if (!lib)
         return -1;
-    if (fixture_start(&v3, a3, 30))
+    if (fixture_start_stand_in(&v3, "v3", TOKEN))
         return -1;
     write_data_set();
     return 0;

@@ -930,14 +930,10 @@ static void test_bad_listen(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
-                  "--mode",  "v3",
-                  "--token", TOKEN,
-                  NULL};
     (void)state;
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (!mkdtemp(dir) || fixture_start(&v3, a3, 30))
+    if (!mkdtemp(dir) || fixture_start_stand_in(&v3, "v3", TOKEN))
         return -1;
     snprintf(sink_cfg, sizeof sink_cfg, "%s/sink.json", dir);
     FILE *f = fopen(sink_cfg, "wb");
@@ -964,12 +960,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
     (void)state;
     fixture_stop(&v3);
     curl_global_cleanup();
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_remove_dir(dir);
 }
 
 int main(void)

@@ -328,13 +328,9 @@ static void test_state_save_fails_after_printing(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
-                  "--mode",  "v3",
-                  "--token", TOKEN,
-                  NULL};
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (!mkdtemp(dir) || fixture_start(&v3, a3, 30))
+    if (!mkdtemp(dir) || fixture_start_stand_in(&v3, "v3", TOKEN))
         return -1;
     snprintf(cfgpath, sizeof cfgpath, "%s/source.json", dir);
     FILE *f = fopen(cfgpath, "wb");
@@ -351,11 +347,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
     (void)state;
     fixture_stop(&v3);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_remove_dir(dir);
 }
 
 int main(void)

@@ -1044,15 +1044,11 @@ static int setup(void **state)
                   "--token",    TOKEN,
                   "--max-body", "65536",
                   NULL};
-    char *a2[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
-                  "--mode",  "v2",
-                  "--token", TOKEN,
-                  NULL};
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (fixture_start(&v3, a3, 30))
         return -1;
-    return fixture_start(&v2, a2, 30);
+    return fixture_start_stand_in(&v2, "v2", TOKEN);
 }
 
 static int teardown(void **state)

@@ -713,27 +713,21 @@ static void test_real_v1(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
-                  "--mode",  "v3",
-                  "--token", TOKEN,
-                  NULL};
     char *a1[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py", "--influxd", INFLUXD,
                   NULL};
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (!mkdtemp(dir) || fixture_start(&v3, a3, 30))
+    if (!mkdtemp(dir) || fixture_start_stand_in(&v3, "v3", TOKEN))
         return -1;
     return fixture_start(&v1, a1, 90);
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
     (void)state;
     fixture_stop(&v3);
     fixture_stop(&v1);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_remove_dir(dir);
 }
 
 int main(void)

@@ -758,29 +758,19 @@ static void test_sigint_while_waiting_for_input(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
-                  "--mode",  "v3",
-                  "--token", TOKEN,
-                  NULL};
-    char *a2[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
-                  "--mode",  "v2",
-                  "--token", TOKEN,
-                  NULL};
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (!mkdtemp(dir) || fixture_start(&v3, a3, 30))
+    if (!mkdtemp(dir) || fixture_start_stand_in(&v3, "v3", TOKEN))
         return -1;
-    return fixture_start(&v2, a2, 30);
+    return fixture_start_stand_in(&v2, "v2", TOKEN);
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
     (void)state;
     fixture_stop(&v3);
     fixture_stop(&v2);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_remove_dir(dir);
 }
 
 int main(void)

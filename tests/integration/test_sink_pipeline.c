@@ -407,24 +407,18 @@ static void test_headers_of_reused_handles(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
-                  "--mode",  "v3",
-                  "--token", TOKEN,
-                  NULL};
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (!mkdtemp(dir))
         return -1;
-    return fixture_start(&v3, a3, 30);
+    return fixture_start_stand_in(&v3, "v3", TOKEN);
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
     (void)state;
     fixture_stop(&v3);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_remove_dir(dir);
 }
 
 int main(void)

@@ -1911,17 +1911,13 @@ static void test_r10_include_metadata(void **state)
 
 static int setup(void **state)
 {
-    char *a3[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
-                  "--mode",  "v3",
-                  "--token", TOKEN,
-                  NULL};
     char *a1[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py", "--influxd", INFLUXD,
                   NULL};
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (real_v2)
         return v2_start(&v2);
-    if (fixture_start(&v3, a3, 30) || v2_start(&v2))
+    if (fixture_start_stand_in(&v3, "v3", TOKEN) || v2_start(&v2))
         return -1;
     return fixture_start(&v1, a1, 90);
 }

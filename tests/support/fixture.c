@@ -73,3 +73,20 @@ void fixture_stop(fixture *f)
     f->pid = -1;
     f->stdin_fd = -1;
 }
+
+int fixture_start_stand_in(fixture *f, const char *mode, const char *token)
+{
+    char *argv[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb_server.py",
+                    "--mode",  (char *)mode,
+                    "--token", (char *)token,
+                    NULL};
+    return fixture_start(f, argv, 30);
+}
+
+int fixture_remove_dir(const char *dir)
+{
+    char cmd[4200];
+    if (snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) >= (int)sizeof cmd || strchr(dir, '\''))
+        return -1;
+    return system(cmd) == 0 ? 0 : -1;
+}

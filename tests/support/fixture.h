@@ -16,6 +16,13 @@ typedef struct fixture {
 /* Starts argv[0] with argv and waits (at most timeout_s) for its READY line. 0 on success. */
 int fixture_start(fixture *f, char *const argv[], int timeout_s);
 
+/* Starts the project's stand-in server (tests/fixtures/influxdb_server.py) playing mode ("v2" or
+ * "v3") with token, as fixture_start with 30 s to get ready. 0 on success. */
+int fixture_start_stand_in(fixture *f, const char *mode, const char *token);
+
+/* Removes a test's temporary directory and everything in it. 0 on success. */
+int fixture_remove_dir(const char *dir);
+
 /* Sends SIGTERM, closes its stdin and waits for it to exit. */
 void fixture_stop(fixture *f);
 
