@@ -432,8 +432,16 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
     reject_ctx ctx = {s, body, spans, origins};
     delivery d = {s, &e->w, e->w.requests, e->w.retries, e->w.bytes_sent};
 
-    if (!grow((void **)&e->state, &e->cap_state, n, 1))
-        return n;
+    /* Out of memory for the lines' states: a failure like a server's, so the lines stay pending
+     * while the consume holds them and this is tried again after a pause (the writer does the
+     * same with its own allocations), until memory comes back or the sink closes. */
+    for (uint64_t pause_ns = 50000000ull; !grow((void **)&e->state, &e->cap_state, n, 1);) {
+        ifx_err oom;
+        ifx_err_set(&oom, IFX_E_NOMEM, "out of memory for the states of %zu lines", n);
+        note_failure(s, IFX_E_NOMEM, &oom);
+        if (!sink_wait(s, pause_ns))
+            return n; /* closing: they stay pending */
+    }
     memset(e->state, IFX_LINE_PENDING, n);
     e->w.sleep = sink_wait;
     e->w.sleep_ud = s;

@@ -188,7 +188,9 @@ static void log_clear(void)
 }
 
 /* Runs k = 1, 2, ... until a consume meets no failure; checks every run. */
-static void run_all(const char *label, bool with_spool, bool until_the_end)
+typedef enum { ONE_FAILURE, FROM_THERE_ON, ANY_THREAD } oom_mode;
+
+static void run_all(const char *label, bool with_spool, oom_mode mode)
 {
     size_t failed_calls = 0, taken_away = 0,
            logged_only = 0; /* taken_away: messages rejected for memory */
@@ -207,7 +209,10 @@ static void run_all(const char *label, bool with_spool, bool until_the_end)
         ifx_sink *s = open_sink(dl, with_spool ? spool : NULL);
         log_clear();
 
-        alloc_fail_arm(k, until_the_end);
+        if (mode == ANY_THREAD)
+            alloc_fail_arm_all(k);
+        else
+            alloc_fail_arm(k, mode == FROM_THERE_ON);
         ifx_rc rc = ifx_sink_consume(s, m, N, &e);
         alloc_fail_disarm();
         bool hit = alloc_fail_hit();
@@ -260,13 +265,13 @@ static void run_all(const char *label, bool with_spool, bool until_the_end)
 static void test_oom_each_allocation(void **state)
 {
     (void)state;
-    run_all("direct", false, false);
+    run_all("direct", false, ONE_FAILURE);
 }
 
 static void test_oom_each_allocation_spool(void **state)
 {
     (void)state;
-    run_all("spool", true, false);
+    run_all("spool", true, ONE_FAILURE);
 }
 
 /* From the k-th allocation on, every one fails until consume returns: the fallbacks (a chunk
@@ -275,13 +280,22 @@ static void test_oom_each_allocation_spool(void **state)
 static void test_oom_from_each_allocation_on(void **state)
 {
     (void)state;
-    run_all("direct-persistent", false, true);
+    run_all("direct-persistent", false, FROM_THERE_ON);
 }
 
 static void test_oom_from_each_allocation_on_spool(void **state)
 {
     (void)state;
-    run_all("spool-persistent", true, true);
+    run_all("spool-persistent", true, FROM_THERE_ON);
+}
+
+/* The k-th allocation of any thread fails: the sender thread's too (its request, the writer's
+ * narrowing, libcurl inside it), which the consuming thread waits for. The consume still settles
+ * every message while the server is up. */
+static void test_oom_any_thread(void **state)
+{
+    (void)state;
+    run_all("any-thread", false, ANY_THREAD);
 }
 
 /* ---- the plugin: the same, one level up -------------------------------------------------- */
@@ -419,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_oom_each_allocation_spool),
         cmocka_unit_test(test_oom_from_each_allocation_on),
         cmocka_unit_test(test_oom_from_each_allocation_on_spool),
+        cmocka_unit_test(test_oom_any_thread),
         cmocka_unit_test(test_plugin_oom_each_allocation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,9 +14,11 @@ static atomic_long countdown;    /* the allocation that fails when it reaches 0 
 static atomic_bool injected;     /* it failed */
 static atomic_bool persist;      /* every allocation after it fails too */
 
+static atomic_bool all_threads; /* alloc_fail_arm_all: every thread counts */
+
 static bool fail_now(void)
 {
-    if (!armed)
+    if (!armed && !atomic_load(&all_threads))
         return false;
     if (atomic_load(&injected))
         return atomic_load(&persist);
@@ -50,9 +52,18 @@ void alloc_fail_arm(long k, bool until_disarmed)
     armed = true;
 }
 
+void alloc_fail_arm_all(long k)
+{
+    atomic_store(&persist, false);
+    atomic_store(&injected, false);
+    atomic_store(&countdown, k);
+    atomic_store(&all_threads, true);
+}
+
 void alloc_fail_disarm(void)
 {
     armed = false;
+    atomic_store(&all_threads, false);
 }
 
 bool alloc_fail_hit(void)

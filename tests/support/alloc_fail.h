@@ -14,7 +14,11 @@
  * allocation after it fails too, until alloc_fail_disarm. */
 void alloc_fail_arm(long k, bool persist);
 
-/* Disarms the calling thread. */
+/* Arms every thread of the process at once (the engines' own threads too): the k-th allocation
+ * made by any of them from now fails, once. alloc_fail_disarm ends it. */
+void alloc_fail_arm_all(long k);
+
+/* Disarms the calling thread (and the process, after alloc_fail_arm_all). */
 void alloc_fail_disarm(void);
 
 /* Whether an allocation has failed since the last alloc_fail_arm. */
