@@ -197,6 +197,22 @@ static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_va
                           ifxi_rows_excerpt(v->p, v->len, shown, sizeof shown));
 }
 
+/* One member of v3 row n (its name already in col) converted into val: "time" as a timestamp,
+ * anything else by its JSON type; a string "iox::measurement" names the row's measurement. The
+ * general path and the one-pass reader of flat rows both convert with it. */
+static inline ifx_rc v3_member(ifx_rows_ctx *c, size_t n, ifx_row *row, const ifx_column *col,
+                               const ifx_json_val *v, ifx_value *val)
+{
+    ifx_rc rc = ifx_rows_eq(col->name, col->len, "time") ? json_time(c, n, v, val)
+                                                         : json_value(c, n, col, v, val);
+    if (rc == IFX_OK && val->type == IFX_VAL_STRING &&
+        ifx_rows_eq(col->name, col->len, "iox::measurement")) {
+        row->measurement = val->v.s.p;
+        row->measurement_len = val->v.s.len;
+    }
+    return rc;
+}
+
 /* ---- v3 JSONL and JSON: one object per row ------------------------------------------------- */
 
 static ifx_rc v3_object_row(ifx_rows_ctx *c, size_t n, const ifx_json_val *obj)
@@ -222,18 +238,8 @@ static ifx_rc v3_object_row(ifx_rows_ctx *c, size_t n, const ifx_json_val *obj)
         col = &r->cols[i];
         val = &r->vals[i];
         rc = json_text(c, &k, &r->scratch, &col->name, &col->len);
-        if (rc)
+        if (rc || (rc = v3_member(c, n, &row, col, &v, val)))
             return rc;
-        if (ifx_rows_eq(col->name, col->len, "time"))
-            rc = json_time(c, n, &v, val);
-        else
-            rc = json_value(c, n, col, &v, val);
-        if (rc)
-            return rc;
-        if (val->type == IFX_VAL_STRING && ifx_rows_eq(col->name, col->len, "iox::measurement")) {
-            row.measurement = val->v.s.p;
-            row.measurement_len = val->v.s.len;
-        }
         i++;
     }
     row.ncols = i;
@@ -403,19 +409,10 @@ static ifx_rc v3_flat_row(ifx_rows_ctx *c, size_t line, const char *b, size_t n,
         return rc;
     for (size_t k = 0; k < m; k++) {
         ifx_column *col = &r->cols[k];
-        ifx_value *val = &r->vals[k];
         col->name = keys[k].p + 1;
         col->len = keys[k].len - 2;
-        if (ifx_rows_eq(col->name, col->len, "time"))
-            rc = json_time(c, line, &vals[k], val);
-        else
-            rc = json_value(c, line, col, &vals[k], val);
-        if (rc)
+        if ((rc = v3_member(c, line, &row, col, &vals[k], &r->vals[k])))
             return rc;
-        if (val->type == IFX_VAL_STRING && ifx_rows_eq(col->name, col->len, "iox::measurement")) {
-            row.measurement = val->v.s.p;
-            row.measurement_len = val->v.s.len;
-        }
     }
     row.ncols = m;
     row.cols = r->cols;
@@ -664,12 +661,27 @@ static ifx_rc v1_series_head(ifx_rows_ctx *c, const ifx_json_val *s, int64_t ind
     return IFX_OK;
 }
 
+/* Value k of a v1 row converted: the time column as a timestamp, the others by JSON type. */
+static ifx_rc v1_cell(ifx_rows_ctx *c, size_t k, const ifx_json_val *v)
+{
+    ifx_rows_reader *r = c->r;
+    return (long)k == c->pv->v1_time_col ? json_time(c, 0, v, &r->vals[k])
+                                         : json_value(c, 0, &r->cols[k], v, &r->vals[k]);
+}
+
+/* Hands over the v1 row whose values v1_cell converted. */
+static ifx_rc v1_deliver(ifx_rows_ctx *c)
+{
+    c->pv->v1_row.cols = c->r->cols;
+    c->pv->v1_row.vals = c->r->vals;
+    return ifxi_rows_deliver(c, &c->pv->v1_row);
+}
+
 /* One row of "values" of the series whose head was read last. */
 static ifx_rc v1_series_row(ifx_rows_ctx *c, const ifx_json_val *rowv)
 {
     ifx_rows_reader *r = c->r;
     const size_t ncolumns = c->pv->v1_ncolumns;
-    const long time_col = c->pv->v1_time_col;
     ifx_json_iter it;
     ifx_json_val v;
     size_t i;
@@ -688,19 +700,13 @@ static ifx_rc v1_series_row(ifx_rows_ctx *c, const ifx_json_val *rowv)
         if (i == ncolumns)
             return ifxi_rows_fail(c, 0, offset_of(c, v.p),
                                   "a row has more values than the %zu \"columns\"", ncolumns);
-        if ((long)i == time_col)
-            rc = json_time(c, 0, &v, &r->vals[i]);
-        else
-            rc = json_value(c, 0, &r->cols[i], &v, &r->vals[i]);
-        if (rc)
+        if ((rc = v1_cell(c, i, &v)))
             return rc;
     }
     if (i != ncolumns)
         return ifxi_rows_fail(c, 0, offset_of(c, rowv->p),
                               "a row has %zu values, but \"columns\" names %zu", i, ncolumns);
-    c->pv->v1_row.cols = r->cols;
-    c->pv->v1_row.vals = r->vals;
-    return ifxi_rows_deliver(c, &c->pv->v1_row);
+    return v1_deliver(c);
 }
 
 /* A row of "values" at body[i] ('[') read in one pass, as v3_flat_row reads a line: *taken
@@ -713,7 +719,6 @@ static ifx_rc v1_flat_row(ifx_rows_ctx *c, size_t i, size_t *end, bool *taken)
 {
     const char *b = c->body;
     const size_t n = c->len, ncolumns = c->pv->v1_ncolumns;
-    const long time_col = c->pv->v1_time_col;
     ifx_json_val vals[FLAT_MAX];
     ifx_rows_reader *r = c->r;
     size_t m = 0, at, start = i;
@@ -741,17 +746,10 @@ static ifx_rc v1_flat_row(ifx_rows_ctx *c, size_t i, size_t *end, bool *taken)
     ifx_buf_reset(&r->scratch);
     if ((rc = ifx_buf_reserve(&r->scratch, *end - start)))
         return ifxi_rows_oom(c, rc);
-    for (size_t k = 0; k < m; k++) {
-        if ((long)k == time_col)
-            rc = json_time(c, 0, &vals[k], &r->vals[k]);
-        else
-            rc = json_value(c, 0, &r->cols[k], &vals[k], &r->vals[k]);
-        if (rc)
+    for (size_t k = 0; k < m; k++)
+        if ((rc = v1_cell(c, k, &vals[k])))
             return rc;
-    }
-    c->pv->v1_row.cols = r->cols;
-    c->pv->v1_row.vals = r->vals;
-    return ifxi_rows_deliver(c, &c->pv->v1_row);
+    return v1_deliver(c);
 }
 
 static ifx_rc v1_series(ifx_rows_ctx *c, const ifx_json_val *s, int64_t index)
