@@ -323,6 +323,13 @@ static void encoder_free(encoder *e)
     free(e);
 }
 
+/* The bytes of n > 0 lines that lie one after another, from the first's start to the last's end
+ * (the body of a request for all of them, as the writer sends it). */
+static size_t lines_extent(const ifx_line_span *spans, size_t n)
+{
+    return spans[n - 1].off + spans[n - 1].len - spans[0].off;
+}
+
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
@@ -435,12 +442,12 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
     /* Out of memory for the lines' states: a failure like a server's, so the lines stay pending
      * while the consume holds them and this is tried again after a pause (the writer does the
      * same with its own allocations), until memory comes back or the sink closes. */
-    for (uint64_t pause_ns = 50000000ull; !grow((void **)&e->state, &e->cap_state, n, 1);) {
+    while (!grow((void **)&e->state, &e->cap_state, n, 1)) {
         ifx_err oom;
         ifx_err_set(&oom, IFX_E_NOMEM, "out of memory for the states of %zu lines", n);
         note_failure(s, IFX_E_NOMEM, &oom);
-        if (!sink_wait(s, pause_ns))
-            return n; /* closing: they stay pending */
+        if (!sink_wait(s, 50000000ull)) /* 50 ms */
+            return n;                   /* closing: they stay pending */
     }
     memset(e->state, IFX_LINE_PENDING, n);
     e->w.sleep = sink_wait;
@@ -500,7 +507,7 @@ static void *sender_main(void *arg)
         if (f->gz_ready) {
             /* the whole chunk's request body, gzipped by the consuming thread */
             e->w.pre_data = f->body.data + f->spans[0].off;
-            e->w.pre_len = f->spans[f->n - 1].off + f->spans[f->n - 1].len - f->spans[0].off;
+            e->w.pre_len = lines_extent(f->spans, f->n);
             e->w.pre_gz = &f->gz;
         }
         size_t left = deliver(s, e, f->body.data, f->spans, f->origins, f->n);
@@ -563,13 +570,13 @@ static bool hand_over(ifx_sink *s, encoder *e, const ifx_sink_message *msgs, siz
                       ifx_err *err)
 {
     flight *f = &e->fl;
-    size_t body_len = e->spans[n - 1].off + e->spans[n - 1].len - e->spans[0].off;
+    size_t body_len = lines_extent(e->spans, n);
     bool gz_ready = false;
 
     /* With gzip on, the sender compresses and sends; when it is still busy with the previous
      * chunk, this thread would only wait for it, so it compresses this chunk itself, as the
      * request would (write_gzip.h), and the sender has only the request left to make. */
-    if (n && ifxi_client_gzips_write(s->client, body_len)) {
+    if (ifxi_client_gzips_write(s->client, body_len)) {
         pthread_mutex_lock(&e->fl_lock);
         bool busy = e->fl_state == FLIGHT_QUEUED;
         pthread_mutex_unlock(&e->fl_lock);

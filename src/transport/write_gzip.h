@@ -3,7 +3,7 @@
  * A client with gzip on compresses a write's body when the request is made, on the thread that
  * makes it. The sink's sender thread makes every request of an encoder, so with gzip on it
  * compresses every chunk while the consuming thread, done encoding the next one, waits for it.
- * ifxi_write_gzip lets that thread compress its chunk itself, exactly as the request would
+ * ifxi_gzip_compress lets that thread compress its chunk itself, exactly as the request would
  * (same level, same threshold), and ifxi_client_write_gzipped sends such a body. */
 #ifndef IFX_TRANSPORT_WRITE_GZIP_H
 #define IFX_TRANSPORT_WRITE_GZIP_H
