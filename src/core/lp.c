@@ -587,23 +587,39 @@ ifx_rc ifxi_lp_prefix_save(const ifx_lp *lp, ifx_lp_prefix *p)
     return IFX_OK;
 }
 
+/* Where a tag whose escaped key is key[0..klen) goes among tags[0..ntags) (sorted by escaped
+ * key bytes, their keys in text), and in *dup whether one of them has that key already. */
+static size_t tag_slot(const struct ifx_lp_tag *tags, size_t ntags, const char *text,
+                       const char *key, size_t klen, bool *dup)
+{
+    *dup = false;
+    for (size_t i = 0; i < ntags; i++) {
+        const struct ifx_lp_tag *o = &tags[i];
+        size_t n = o->klen < klen ? o->klen : klen;
+        int c = bytes_cmp(text + o->koff, key, n);
+        if (c == 0 && o->klen == klen) {
+            *dup = true;
+            return i;
+        }
+        if (c > 0 || (c == 0 && o->klen > klen))
+            return i;
+    }
+    return ntags;
+}
+
 bool ifxi_lp_prefix_tag_at(const ifx_lp_prefix *p, const char *key, size_t klen, size_t *at)
 {
-    size_t pos = p->measurement.len;
+    size_t pos = p->measurement.len, slot;
+    bool dup;
 
     if (!p->saved || !plain(key, klen) || (klen == 4 && memcmp(key, "time", 4) == 0))
         return false;
-    /* ifx_lp_add_tag's sorted insert, on the saved tags */
-    for (size_t i = 0; i < p->ntags; i++) {
-        const struct ifx_lp_tag *o = &p->tags[i];
-        size_t n = o->klen < klen ? o->klen : klen;
-        int c = bytes_cmp(p->tagtext.data + o->koff, key, n);
-        if (c == 0 && o->klen == klen)
-            return false;
-        if (c > 0 || (c == 0 && o->klen > klen))
-            break;
-        pos += 2 + o->klen + o->vlen;
-    }
+    /* where ifx_lp_add_tag would insert it among the saved tags */
+    slot = tag_slot(p->tags, p->ntags, p->tagtext.data, key, klen, &dup);
+    if (dup)
+        return false;
+    for (size_t i = 0; i < slot; i++)
+        pos += 2 + p->tags[i].klen + p->tags[i].vlen;
     *at = pos;
     return true;
 }
@@ -693,19 +709,11 @@ ifx_rc ifx_lp_add_tag(ifx_lp *lp, const char *key, size_t klen, const char *val,
     }
 
     /* Insertion keeps the tags sorted by escaped key bytes and finds duplicates on the way. */
-    pos = lp->ntags;
-    for (size_t i = 0; i < lp->ntags; i++) {
-        const struct ifx_lp_tag *o = &lp->tags[i];
-        size_t n = o->klen < t.klen ? o->klen : t.klen;
-        int c = bytes_cmp(lp->tagtext.data + o->koff, lp->tagtext.data + t.koff, n);
-        if (c == 0 && o->klen == t.klen)
-            return fail_line(lp, ifx_err_set(err, IFX_E_INVALID, "duplicate tag key \"%s\"",
-                                             key_text(key, klen, a)));
-        if (c > 0 || (c == 0 && o->klen > t.klen)) {
-            pos = i;
-            break;
-        }
-    }
+    bool dup;
+    pos = tag_slot(lp->tags, lp->ntags, lp->tagtext.data, lp->tagtext.data + t.koff, t.klen, &dup);
+    if (dup)
+        return fail_line(lp, ifx_err_set(err, IFX_E_INVALID, "duplicate tag key \"%s\"",
+                                         key_text(key, klen, a)));
     if (lp->ntags == lp->tags_alloc) {
         size_t n = lp->tags_alloc ? lp->tags_alloc * 2 : 16;
         struct ifx_lp_tag *p = realloc(lp->tags, n * sizeof *p);
