@@ -418,32 +418,69 @@ void ifxi_pc_messages_stuck(const ifx_pc_messages *it, ifx_pc_stuck *out)
 
 /* ---- encoding ------------------------------------------------------------------------------ */
 
+/* The bytes of v as a varint: 7 bits a byte, from the bit length. */
+static size_t varint_len(uint64_t v)
+{
+    return v ? (size_t)(64 - __builtin_clzll(v) + 6) / 7 : 1;
+}
+
+static size_t u128_len(ifx_u128 v)
+{
+    size_t bits = v.hi   ? (size_t)(128 - __builtin_clzll(v.hi))
+                  : v.lo ? (size_t)(64 - __builtin_clzll(v.lo))
+                         : 0;
+    return bits ? (bits + 6) / 7 : 1;
+}
+
+/* Writes the n-byte varint of v at w (room checked by the caller, n from varint_len); returns
+ * the end. Each byte is taken from v by its own shift, with no chain from one to the next. */
+static uint8_t *raw_varint_n(uint8_t *w, uint64_t v, size_t n)
+{
+    for (size_t k = 0; k + 1 < n; k++)
+        w[k] = (uint8_t)(v >> (7 * k)) | 0x80;
+    w[n - 1] = (uint8_t)(v >> (7 * (n - 1)));
+    return w + n;
+}
+
+static uint8_t *raw_varint(uint8_t *w, uint64_t v)
+{
+    return raw_varint_n(w, v, varint_len(v));
+}
+
+/* Nine bytes of a varint holding v's low 63 bits, each marked "more follows". */
+static uint8_t *raw_continued9(uint8_t *w, uint64_t v)
+{
+    for (size_t k = 0; k < 9; k++)
+        w[k] = (uint8_t)(v >> (7 * k)) | 0x80;
+    return w + 9;
+}
+
+/* A u128 varint: its first 9 bytes hold bits 0..62, the next 9 bits 63..125 (a word of bits
+ * 63..126), and a 19th the top two. */
+static uint8_t *raw_u128(uint8_t *w, ifx_u128 v)
+{
+    size_t n = u128_len(v);
+    if (n <= 9)
+        return raw_varint_n(w, v.lo, n);
+    w = raw_continued9(w, v.lo);
+    uint64_t rest = v.lo >> 63 | v.hi << 1;
+    if (n < 19)
+        return raw_varint_n(w, rest, n - 9);
+    w = raw_continued9(w, rest);
+    *w = (uint8_t)(v.hi >> 62);
+    return w + 1;
+}
+
 ifx_rc ifxi_pc_put_varint(ifx_buf *out, uint64_t v)
 {
     uint8_t b[10];
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        b[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    b[n++] = (uint8_t)v;
-    return ifx_buf_append(out, b, n);
+    return ifx_buf_append(out, b, (size_t)(raw_varint(b, v) - b));
 }
 
 ifx_rc ifxi_pc_put_u128(ifx_buf *out, ifx_u128 v)
 {
     uint8_t b[19];
-    uint64_t hi = v.hi, lo = v.lo;
-    size_t n = 0;
-
-    while (hi || lo >= 0x80) {
-        b[n++] = (uint8_t)(lo | 0x80);
-        lo = lo >> 7 | hi << 57;
-        hi >>= 7;
-    }
-    b[n++] = (uint8_t)lo;
-    return ifx_buf_append(out, b, n);
+    return ifx_buf_append(out, b, (size_t)(raw_u128(b, v) - b));
 }
 
 ifx_rc ifxi_pc_put_bytes(ifx_buf *out, const void *p, size_t len)
@@ -501,54 +538,6 @@ static ifx_rc put_optional_u64(ifx_buf *out, bool some, uint64_t v)
     if (!rc && some)
         rc = ifxi_pc_put_varint(out, v);
     return rc;
-}
-
-/* The bytes of v as a varint. */
-/* The bytes of v as a varint: 7 bits a byte, from the bit length. */
-static size_t varint_len(uint64_t v)
-{
-    return v ? (size_t)(64 - __builtin_clzll(v) + 6) / 7 : 1;
-}
-
-static size_t u128_len(ifx_u128 v)
-{
-    size_t bits = v.hi   ? (size_t)(128 - __builtin_clzll(v.hi))
-                  : v.lo ? (size_t)(64 - __builtin_clzll(v.lo))
-                         : 0;
-    return bits ? (bits + 6) / 7 : 1;
-}
-
-/* Writes the n-byte varint of v at w (room checked by the caller, n from varint_len); returns
- * the end. Each byte is taken from v by its own shift, with no chain from one to the next. */
-static uint8_t *raw_varint_n(uint8_t *w, uint64_t v, size_t n)
-{
-    for (size_t k = 0; k + 1 < n; k++)
-        w[k] = (uint8_t)(v >> (7 * k)) | 0x80;
-    w[n - 1] = (uint8_t)(v >> (7 * (n - 1)));
-    return w + n;
-}
-
-static uint8_t *raw_varint(uint8_t *w, uint64_t v)
-{
-    return raw_varint_n(w, v, varint_len(v));
-}
-
-/* A u128 varint: its first 9 bytes hold bits 0..62, the next 9 bits 63..125 (a word of bits
- * 63..126), and a 19th the top two. */
-static uint8_t *raw_u128(uint8_t *w, ifx_u128 v)
-{
-    size_t n = u128_len(v);
-    if (n <= 9)
-        return raw_varint_n(w, v.lo, n);
-    for (size_t k = 0; k < 9; k++)
-        w[k] = (uint8_t)(v.lo >> (7 * k)) | 0x80;
-    uint64_t rest = v.lo >> 63 | v.hi << 1;
-    if (n < 19)
-        return raw_varint_n(w + 9, rest, n - 9);
-    for (size_t k = 0; k < 9; k++)
-        w[9 + k] = (uint8_t)(rest >> (7 * k)) | 0x80;
-    w[18] = (uint8_t)(v.hi >> 62);
-    return w + 19;
 }
 
 /* The encoded size of a message without headers. */
