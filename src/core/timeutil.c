@@ -6,6 +6,7 @@
  */
 #include "ifx/timeutil.h"
 #include "core/timeutil_internal.h"
+#include "core/le.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -134,13 +135,6 @@ static inline uint64_t non_digits(uint64_t w, uint64_t mask)
     return ((w & highs) ^ threes) | (((w + (0x0606060606060606ULL & mask)) & highs) ^ threes);
 }
 
-static inline uint64_t load_le64(const unsigned char *p)
-{
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-           (uint64_t)p[7] << 56;
-}
-
 /* The digit in byte i of w (a word of digits). */
 #define DIGIT(w, i) ((int)(((w) >> (8 * (i))) & 0x0F))
 
@@ -159,7 +153,7 @@ bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
     if (len < 19 || len == 20 || len > 29)
         return false;
     /* "YYYY-MM-" and "DDTHH:MM" as words, then ":SS" */
-    uint64_t a = load_le64(u), b = load_le64(u + 8);
+    uint64_t a = ifx_le_get64(u), b = ifx_le_get64(u + 8);
     if (non_digits(a, 0x00FFFF00FFFFFFFFULL) | non_digits(b, 0xFFFF00FFFF00FFFFULL) ||
         (a & 0xFF0000FF00000000ULL) != 0x2D00002D00000000ULL ||
         (b & 0x0000FF0000FF0000ULL) != 0x00003A0000540000ULL || u[16] != ':' ||
