@@ -96,17 +96,10 @@ static inline uint64_t escaped_bytes(uint64_t w)
     return ifxi_scan_eq(w, '"') | ifxi_scan_eq(w, '\\') | ifxi_scan_lt(w, 0x20);
 }
 
-static inline uint64_t load64(const unsigned char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return w;
-}
-
 /* True when p[0..n) holds nothing JSON escapes: it goes into a string as it is. Eight bytes at a
  * time, the last word overlapping the one before (every name and string value of every row
  * passes here; byte by byte it was a third of the payload writer). Whether a byte is flagged
- * does not depend on the order of the bytes in the word, so the words are read in the host's. */
+ * does not depend on the order of the bytes in the word. */
 static inline bool plain(const char *p, size_t n)
 {
     const unsigned char *u = (const unsigned char *)p;
@@ -114,8 +107,8 @@ static inline bool plain(const char *p, size_t n)
     if (n >= 8) {
         uint64_t m = 0;
         for (size_t i = 0; i + 8 < n; i += 8)
-            m |= escaped_bytes(load64(u + i));
-        return (m | escaped_bytes(load64(u + n - 8))) == 0;
+            m |= escaped_bytes(ifxi_scan_word(u + i));
+        return (m | escaped_bytes(ifxi_scan_word(u + n - 8))) == 0;
     }
     if (n >= 4) {
         uint32_t a, b;
