@@ -30,7 +30,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <libdeflate.h>
+#include <isa-l/crc.h>
 
 #include "core/le.h"
 
@@ -73,7 +73,7 @@ struct ifx_spool {
  * on-disk format names. zlib's convention, so that calls chain over pieces of a record. */
 static uint32_t crc_update(uint32_t crc, const void *p, size_t n)
 {
-    return (uint32_t)libdeflate_crc32(crc, p, n);
+    return crc32_gzip_refl(crc, p, n);
 }
 
 static void segment_name(uint64_t seg, char *out)

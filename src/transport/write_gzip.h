@@ -13,11 +13,12 @@
 #include "ifx/buf.h"
 #include "ifx/client.h"
 
-struct libdeflate_compressor;
+struct ifxi_deflater;
 
-/* A compressor and its output, made on first use. */
+/* A compressor (its state and working memory, a few hundred KB) and its output, made on first
+ * use. */
 typedef struct ifxi_gzip {
-    struct libdeflate_compressor *z;
+    struct ifxi_deflater *z;
     ifx_buf out;
 } ifxi_gzip;
 

@@ -39,7 +39,7 @@ check_installed() { # prefix
   [ "$out" = "cpu,host=a usage=64.2 1" ] || { echo "shared: got [$out]"; exit 1; }
   # libifx.a itself, with its dependencies as the system's shared libraries
   cc -std=c11 -Wall -Werror "$src/tests/install/hello.c" -o "$scratch/hello-static" \
-    $(pkg-config --cflags ifx) "$lib/libifx.a" $(pkg-config --libs jansson libcurl libdeflate) \
+    $(pkg-config --cflags ifx) "$lib/libifx.a" $(pkg-config --libs jansson libcurl libisal) \
     -lpthread -lm
   out=$("$scratch/hello-static")
   [ "$out" = "cpu,host=a usage=64.2 1" ] || { echo "static: got [$out]"; exit 1; }
@@ -51,7 +51,7 @@ if $deb; then
   cpack --config "$build/CPackConfig.cmake" -B "$scratch/pkg" >/dev/null
   pkg=$(ls "$scratch"/pkg/ifx_*.deb)
   depends=$(dpkg-deb -f "$pkg" Depends)
-  for d in libc6 libcurl4 libjansson4 libdeflate0; do
+  for d in libc6 libcurl4 libjansson4 libisal2; do
     [[ ", $depends," == *", $d "* ]] || { echo "the package does not depend on $d: [$depends]"; exit 1; }
   done
   dpkg -x "$pkg" "$scratch/root"
