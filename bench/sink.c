@@ -10,7 +10,8 @@
  * than the connector.
  *
  * Configuration: v3, default sink options, batch_size 500. Each run sends batches of 1000
- * messages with ~200-byte JSON payloads, once with gzip on and once with it off, and prints
+ * messages with ~200-byte JSON payloads, once with gzip on and once with it off, then the same
+ * with high-entropy payloads (random words and numbers: gzip's hard case), and prints
  * messages/s and payload MB/s (time spent inside iggy_sink_consume only; encoding the postcard
  * batches is not counted), requests and wire bytes, allocations per message in steady state
  * (malloc/calloc/realloc calls during consume on every thread but the server's: the consuming
@@ -44,10 +45,11 @@
 #include "postcard_host.h"
 #include "iggy/iggy_abi.h"
 
-#define PER_BATCH 1000
-#define MAX_BODY  (16u << 20) /* the largest write body taken, and inflated */
-#define WARMUP    5
-#define VARIANTS  64
+#define PER_BATCH    1000
+#define MAX_BODY     (16u << 20) /* the largest write body taken, and inflated */
+#define WARMUP       5
+#define VARIANTS     64
+#define HIGH_ENTROPY 4096
 
 /* CPU time of the calling thread: inside consume, the encoder (the sender thread compresses and
  * sends), apart from the server's threads on the same cores. */
@@ -206,20 +208,59 @@ static void on_log(uint8_t level, const uint8_t *target, size_t target_len, cons
                 (int)msg_len, (const char *)msg);
 }
 
-static char payloads[VARIANTS][512];
-static size_t payload_lens[VARIANTS];
+static char payloads[HIGH_ENTROPY][512];
+static size_t payload_lens[HIGH_ENTROPY];
+static size_t n_payloads;
 
-static void make_payloads(void)
+static uint64_t next_random(uint64_t *x)
 {
-    /* Pretty-ish JSON of about 200 bytes, as a producer would send it. */
-    for (int i = 0; i < VARIANTS; i++) {
-        int n = snprintf(payloads[i], sizeof payloads[i],
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17; /* xorshift64 */
+    return *x;
+}
+
+static void random_word(uint64_t *x, char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        w[i] = (char)('a' + next_random(x) % 26);
+    w[n] = '\0';
+}
+
+/* Pretty-ish JSON of about 200 bytes, as a producer would send it. The usual set is VARIANTS
+ * payloads that differ in a few digits, which deflate squeezes to 0.05 of the line protocol.
+ * The high-entropy set (gzip's hard case) is HIGH_ENTROPY payloads of the same layout whose
+ * numbers and words are random, more payloads than a 32 KB deflate window holds: about 0.3. */
+static void make_payloads(bool high_entropy)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    n_payloads = high_entropy ? HIGH_ENTROPY : VARIANTS;
+    for (size_t v = 0; v < n_payloads; v++) {
+        int i = (int)v, n;
+        if (!high_entropy) {
+            n = snprintf(payloads[v], sizeof payloads[v],
                          "{\"order_id\": %d, \"customer\": \"c-%05d\", \"items\": [{\"sku\": "
                          "\"A-%03d\", \"qty\": %d}, {\"sku\": \"B-7\", \"qty\": 1}], \"total\": "
                          "%d.%02d, \"currency\": \"EUR\", \"paid\": true, \"note\": \"leave at "
                          "door \\\"B\\\"\", \"ts\": \"2026-11-26T01:00:%02dZ\"}",
                          100000 + i * 7919, i * 31, i, 1 + i % 5, 10 + i, i % 100, i % 60);
-        payload_lens[i] = (size_t)n;
+        } else {
+            char cust[12], sku[8], w1[10], w2[8], w3[9];
+            random_word(&x, cust, 10), random_word(&x, sku, 6);
+            random_word(&x, w1, 8), random_word(&x, w2, 6), random_word(&x, w3, 7);
+            n = snprintf(payloads[v], sizeof payloads[v],
+                         "{\"order_id\": %u, \"customer\": \"%s-%05u\", \"items\": [{\"sku\": "
+                         "\"%s\", \"qty\": %u}, {\"sku\": \"B-%u\", \"qty\": %u}], \"total\": "
+                         "%u.%02u, \"currency\": \"EUR\", \"paid\": %s, \"note\": \"%s %s %s\", "
+                         "\"ts\": \"2026-11-%02uT%02u:%02u:%02u.%06uZ\"}",
+                         (unsigned)(next_random(&x) % 1000000000), cust,
+                         (unsigned)(next_random(&x) % 100000), sku,
+                         (unsigned)(next_random(&x) % 9 + 1), (unsigned)(next_random(&x) % 1000),
+                         (unsigned)(next_random(&x) % 9 + 1), (unsigned)(next_random(&x) % 10000),
+                         (unsigned)(next_random(&x) % 100), next_random(&x) % 2 ? "true" : "false",
+                         w1, w2, w3, (unsigned)(next_random(&x) % 28 + 1),
+                         (unsigned)(next_random(&x) % 24), (unsigned)(next_random(&x) % 60),
+                         (unsigned)(next_random(&x) % 60), (unsigned)(next_random(&x) % 1000000));
+        }
+        payload_lens[v] = (size_t)n;
     }
 }
 
@@ -237,7 +278,7 @@ static size_t encode_batch(batch_bufs *bb, uint64_t b)
     ifx_buf_reset(&bb->raw);
     for (size_t i = 0; i < PER_BATCH; i++) {
         uint64_t off = b * PER_BATCH + i;
-        size_t v = (size_t)(off % VARIANTS);
+        size_t v = (size_t)(off % n_payloads);
         bb->msgs[i] = (ifx_raw_message){
             .id = {0x0190ABCDEF012345ULL, off + 1},
             .offset = off,
@@ -374,7 +415,7 @@ int main(int argc, char **argv)
         .handle = sink_answer, .after = sink_count, .ud = &counts, .max_body = MAX_BODY};
     bench_http_server *srv;
     static batch_bufs bb;
-    run_result gz, plain;
+    run_result gz, plain, gz_he, plain_he; /* _he: the high-entropy payloads */
 
     verbose = getenv("IFX_BENCH_VERBOSE") != NULL;
     if (batches < 1)
@@ -396,7 +437,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_sink: cannot start the HTTP sink server: %s\n", strerror(errno));
         return 1;
     }
-    make_payloads();
+    make_payloads(false);
     ifx_buf_init(&bb.tm, 1 << 10);
     ifx_buf_init(&bb.mm, 1 << 6);
     ifx_buf_init(&bb.raw, 64u << 20);
@@ -408,9 +449,17 @@ int main(int argc, char **argv)
     if (run(srv, &counts, 1, true, batches, &bb, &gz) ||
         run(srv, &counts, 2, false, batches, &bb, &plain))
         return 1;
+    make_payloads(true);
+    if (run(srv, &counts, 3, true, batches, &bb, &gz_he) ||
+        run(srv, &counts, 4, false, batches, &bb, &plain_he))
+        return 1;
     bench_http_stop(srv);
     print_run("gzip on", &gz);
     print_run("gzip off", &plain);
+    printf("  high-entropy payloads (%d different ones, random words and numbers):\n",
+           HIGH_ENTROPY);
+    print_run("gzip on", &gz_he);
+    print_run("gzip off", &plain_he);
     printf(
         "  inside consume, CPU of the consuming thread: %.2f us/message gzip off, %.2f gzip on\n",
         plain.cpu_secs / (double)plain.messages * 1e6, gz.cpu_secs / (double)gz.messages * 1e6);
@@ -431,6 +480,11 @@ int main(int argc, char **argv)
     bench_table("sink: gzip on / gzip off",
                 ((double)gz.messages / gz.secs) / ((double)plain.messages / plain.secs), "ratio", 0,
                 "-");
+    bench_table("sink: gzip on / off, high-entropy payloads",
+                ((double)gz_he.messages / gz_he.secs) / ((double)plain_he.messages / plain_he.secs),
+                "ratio", 0, "-");
+    bench_table("sink: gzip on, high-entropy: wire / line protocol",
+                (double)gz_he.wire_bytes / (double)gz_he.lp_bytes, "ratio", 0, "-");
     if (alloc_track_available())
         bench_table("sink: allocations", (double)plain.allocs / (double)plain.messages,
                     "per message", 0, "-");
