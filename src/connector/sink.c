@@ -903,10 +903,22 @@ static void mark_delivered(ifx_sink *s, uint32_t n)
              failed);
 }
 
+/* Memory that runs out in the spool's delivery thread is a failure like a server's: the record
+ * stays in the spool, the failure is logged (once, as writes failing), and the thread tries again
+ * after a pause. Before, an encoder it could not get ended the thread without a word, and the
+ * spool was not delivered again until a restart. false when the sink is closing. */
+static bool spool_wait_for_memory(ifx_sink *s, const char *what)
+{
+    ifx_err oom;
+    ifx_err_set(&oom, IFX_E_NOMEM, "out of memory for %s in the spool's delivery", what);
+    note_failure(s, IFX_E_NOMEM, &oom);
+    return sink_wait(s, 50000000ULL); /* 50 ms */
+}
+
 static void *deliver_spool(void *arg)
 {
     ifx_sink *s = arg;
-    encoder *e = encoder_take(s);
+    encoder *e = NULL;
     ifx_buf rec;
     ifx_line_span *spans = NULL;
     ifx_line_origin *o = NULL;
@@ -914,6 +926,8 @@ static void *deliver_spool(void *arg)
     ifx_err err;
 
     ifx_buf_init(&rec, (size_t)1 << 31);
+    while (!(e = encoder_take(s)) && spool_wait_for_memory(s, "an encoder")) {
+    }
     while (e && !is_closing(s)) {
         bool empty;
         if (ifxi_spool_peek(s->spool, &rec, &empty, &err)) {
@@ -934,9 +948,11 @@ static void *deliver_spool(void *arg)
                 spans = ns;
             if (no)
                 o = no;
-            ok = ns && no;
-            if (ok)
-                cap = n;
+            if (!ns || !no) {
+                spool_wait_for_memory(s, "a record's lines");
+                continue;
+            }
+            cap = n;
         }
         ok = ok && ifxi_spool_record_decode(rec.data, rec.len, n, spans, o);
         if (!ok) {

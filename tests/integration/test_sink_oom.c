@@ -214,6 +214,10 @@ static void run_all(const char *label, bool with_spool, oom_mode mode)
         else
             alloc_fail_arm(k, mode == FROM_THERE_ON);
         ifx_rc rc = ifx_sink_consume(s, m, N, &e);
+        /* Any thread: the spool's delivery thread sends after consume returns, so its
+         * allocations stay armed until the spool has settled. */
+        if (with_spool && mode == ANY_THREAD)
+            wait_settled(s);
         alloc_fail_disarm();
         bool hit = alloc_fail_hit();
         if (with_spool)
@@ -232,9 +236,11 @@ static void run_all(const char *label, bool with_spool, oom_mode mode)
         }
         /* the counters add up, and nothing waits: the server is up */
         if (st.received != N || st.written + st.rejected + st.pending != N || st.pending != 0)
-            fail_msg("%s k=%ld: received %llu written %llu rejected %llu pending %llu\nlog:\n%s",
+            fail_msg("%s k=%ld: received %llu written %llu rejected %llu pending %llu (spooled "
+                     "%llu, spool records %llu)\nlog:\n%s",
                      label, k, (unsigned long long)st.received, (unsigned long long)st.written,
-                     (unsigned long long)st.rejected, (unsigned long long)st.pending, out.log);
+                     (unsigned long long)st.rejected, (unsigned long long)st.pending,
+                     (unsigned long long)st.spooled, (unsigned long long)st.spool_records, out.log);
         size_t in_log = check_each_once(label, k, &out);
         assert_int_equal(json_array_size(out.pts), st.written);
         assert_int_equal(count_lines(out.records) + in_log, st.rejected);
@@ -296,6 +302,16 @@ static void test_oom_any_thread(void **state)
 {
     (void)state;
     run_all("any-thread", false, ANY_THREAD);
+}
+
+/* The same with a spool: the k-th allocation of any thread fails, the spool's delivery thread's
+ * included (reading a record, its tables, the requests, marking it delivered), until the spool
+ * is empty. Each record still reaches the server once: a failed allocation there is a failure
+ * like a server's, retried, never a lost or repeated record. */
+static void test_oom_any_thread_spool(void **state)
+{
+    (void)state;
+    run_all("any-thread-spool", true, ANY_THREAD);
 }
 
 /* ---- the plugin: the same, one level up -------------------------------------------------- */
@@ -434,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_oom_from_each_allocation_on),
         cmocka_unit_test(test_oom_from_each_allocation_on_spool),
         cmocka_unit_test(test_oom_any_thread),
+        cmocka_unit_test(test_oom_any_thread_spool),
         cmocka_unit_test(test_plugin_oom_each_allocation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
