@@ -10,7 +10,9 @@
  * the v3 test server (SQL, JSONL answers), the v2 server (Flux, annotated CSV; the stand-in, or
  * the real InfluxDB 2.7 when registered as test_source_oom_real_v2) and a real InfluxDB 1.x
  * (InfluxQL, JSON). Allocation failures are injected on the host's thread only
- * (support/alloc_fail.h), and not inside the host's own send callback. Plain build only. */
+ * (support/alloc_fail.h), and not inside the host's own send callback. The same one level up:
+ * the Iggy source plugin, whose polling thread (libcurl included) has every allocation fail in
+ * turn (test_plugin_each_allocation). Plain build only. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+#include <stdatomic.h>
+
 #include "alloc_fail.h"
+#include "iggy/iggy_abi.h"
+#include "postcard_host.h"
 #include "fixture.h"
 #include "ifx/client.h"
 #include "ifx/config.h"
@@ -101,15 +108,15 @@ static void write_rows(target t)
     ifx_config_free(&cfg);
 }
 
-static void source_config(ifx_config *cfg, target t)
+/* The source's configuration as JSON text: the engine's and the plugin's (the runtime passes
+ * [plugin_config] as this JSON). */
+static void source_json(target t, char *json, size_t cap)
 {
-    char json[1024];
-    ifx_err e;
     int port = t == V3 ? v3.port : t == V2 ? v2.port : v1.port;
     json_t *q = json_string(t == V2 ? FLUX : SQL);
     char *qtext = json_dumps(q, JSON_ENCODE_ANY);
     json_decref(q);
-    snprintf(json, sizeof json,
+    snprintf(json, cap,
              "{\"version\":\"%s\",\"url\":\"http://127.0.0.1:%d\",%s\"query\":%s,"
              "\"batch_size\":%d,\"poll_interval\":\"1ms\",\"retry_delay\":\"1ms\","
              "\"retry_max_delay\":\"50ms\",\"max_open_retries\":2}",
@@ -119,6 +126,13 @@ static void source_config(ifx_config *cfg, target t)
                        : "\"db\":\"oom\",",
              qtext, BATCH);
     free(qtext);
+}
+
+static void source_config(ifx_config *cfg, target t)
+{
+    char json[1024];
+    ifx_err e;
+    source_json(t, json, sizeof json);
     if (ifx_config_parse_json(cfg, IFX_ROLE_SOURCE, json, strlen(json), NULL, &e))
         fail_msg("source config %s: %s", json, e.msg);
 }
@@ -135,14 +149,13 @@ typedef struct host {
 } host;
 
 /* The row a payload holds: its v (v2: _value). */
-static long value_of(target t, const ifx_source_message *m)
+static long value_of(target t, const uint8_t *payload, size_t len)
 {
     json_error_t je;
-    json_t *j = json_loadb((const char *)m->payload, m->payload_len, 0, &je);
+    json_t *j = json_loadb((const char *)payload, len, 0, &je);
     json_t *v = json_object_get(j, t == V2 ? "_value" : "v");
     if (!json_is_integer(v))
-        fail_msg("a payload without an integer v: %.*s", (int)m->payload_len,
-                 (const char *)m->payload);
+        fail_msg("a payload without an integer v: %.*s", (int)len, (const char *)payload);
     long r = (long)json_integer_value(v);
     json_decref(j);
     return r;
@@ -156,7 +169,7 @@ static ifx_rc take(void *ud, const ifx_source_batch *b)
     host *h = ud;
     bool was = alloc_fail_pause();
     for (size_t i = 0; i < b->n; i++) {
-        long v = value_of(current, &b->msgs[i]);
+        long v = value_of(current, b->msgs[i].payload, b->msgs[i].payload_len);
         assert_true(v >= 0 && v < ROWS);
         assert_true(h->delivered < ROWS * 4);
         h->seen[v]++;
@@ -327,6 +340,162 @@ static void test_v1_each_allocation(void **state)
         run_target(V1, false);
 }
 
+/* ---- the plugin: the same, one level up --------------------------------------------------- */
+
+/* The Iggy source plugin, loaded as the runtime loads it. Its polling thread (and libcurl inside
+ * it) is where the allocations fail: every thread counts (alloc_fail_arm_all) but the host's send
+ * callback, which stands for the runtime. */
+static iggy_source_open_fn p_open;
+static iggy_source_handle_v2_fn p_handle;
+static iggy_source_batch_result_fn p_result;
+static iggy_source_close_fn p_close;
+
+typedef struct plugin_host {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int seen[ROWS];
+    long order[ROWS * 4];
+    size_t delivered;
+    bool bad; /* a batch that did not decode */
+} plugin_host;
+
+static plugin_host ph = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+static atomic_size_t oom_lines; /* log lines that say "out of memory" */
+
+static void plugin_log(uint8_t level, const uint8_t *target_ptr, size_t target_len,
+                       const uint8_t *msg, size_t msg_len)
+{
+    bool was = alloc_fail_pause();
+    (void)target_ptr;
+    (void)target_len;
+    char line[1024];
+    snprintf(line, sizeof line, "%.*s", (int)msg_len, (const char *)msg);
+    if (strstr(line, "out of memory"))
+        atomic_fetch_add(&oom_lines, 1);
+    if (getenv("IFX_TEST_VERBOSE"))
+        fprintf(stderr, "[plugin %u] %s\n", level, line);
+    alloc_fail_resume(was);
+}
+
+/* The runtime's send: decodes the batch, counts its rows and acknowledges it at once (a verdict
+ * may come before the send returns). Once every row is in, the injection ends: what the plugin
+ * allocates while it polls on is not part of the run. */
+static int32_t plugin_send(uint32_t id, uint64_t batch_id, const uint8_t *p, size_t len)
+{
+    bool was = alloc_fail_pause();
+    ifx_pc_produced it;
+    ifx_err e;
+    bool done = false;
+    pthread_mutex_lock(&ph.mu);
+    if (pc_host_produced_begin(&it, p, len, &e))
+        ph.bad = true;
+    while (!ph.bad && !done) {
+        ifx_produced_view v;
+        if (pc_host_produced_next(&it, &v, &done, &e)) {
+            ph.bad = true;
+            break;
+        }
+        if (done)
+            break;
+        long row = value_of(V3, v.payload, v.payload_len);
+        if (row < 0 || row >= ROWS || ph.delivered >= ROWS * 4) {
+            ph.bad = true;
+            break;
+        }
+        ph.seen[row]++;
+        ph.order[ph.delivered++] = row;
+    }
+    if (ph.delivered >= ROWS)
+        alloc_fail_disarm();
+    pthread_cond_broadcast(&ph.cond);
+    pthread_mutex_unlock(&ph.mu);
+    int32_t rc = p_result(id, batch_id, 0);
+    alloc_fail_resume(was);
+    return rc == 0 ? 0 : -1;
+}
+
+/* The k-th allocation after handle_v2 is called fails, on any of the plugin's threads, once.
+ * The plugin gets over it on its own (a failed poll is retried, a batch it cannot build is
+ * produced again) and delivers every row exactly once, in time order, within 5 s. */
+static void test_plugin_each_allocation(void **state)
+{
+    char json[1024];
+    long k;
+    size_t handle_failed = 0;
+    (void)state;
+    if (real_v2)
+        return;
+    void *lib = dlopen(IFX_SOURCE_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(lib);
+    *(void **)&p_open = dlsym(lib, "iggy_source_open");
+    *(void **)&p_handle = dlsym(lib, "iggy_source_handle_v2");
+    *(void **)&p_result = dlsym(lib, "iggy_source_batch_result");
+    *(void **)&p_close = dlsym(lib, "iggy_source_close");
+    assert_true(p_open && p_handle && p_result && p_close);
+    source_json(V3, json, sizeof json);
+    atomic_store(&oom_lines, 0);
+
+    for (k = 1; k <= MAX_K; k++) {
+        uint32_t id = (uint32_t)(1000 + k);
+        pthread_mutex_lock(&ph.mu);
+        memset(ph.seen, 0, sizeof ph.seen);
+        ph.delivered = 0;
+        ph.bad = false;
+        pthread_mutex_unlock(&ph.mu);
+        assert_int_equal(p_open(id, (const uint8_t *)json, strlen(json), NULL, 0, plugin_log), 0);
+
+        alloc_fail_arm_all(k);
+        int32_t handled = p_handle(id, plugin_send);
+        bool complete = false;
+        if (handled == 0) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 5;
+            pthread_mutex_lock(&ph.mu);
+            while (ph.delivered < ROWS && !ph.bad &&
+                   pthread_cond_timedwait(&ph.cond, &ph.mu, &until) == 0)
+                ;
+            complete = ph.delivered >= ROWS;
+            pthread_mutex_unlock(&ph.mu);
+        }
+        alloc_fail_disarm();
+        bool hit = alloc_fail_hit();
+        assert_int_equal(p_close(id), 0);
+
+        if (handled != 0) {
+            /* handle_v2 could not start polling (its thread): it says so, delivers nothing */
+            if (!hit)
+                fail_msg("k=%ld: handle_v2 returned %d with no failed allocation", k, handled);
+            assert_int_equal(ph.delivered, 0);
+            handle_failed++;
+            continue;
+        }
+        if (ph.bad)
+            fail_msg("k=%ld: a batch the host could not read", k);
+        if (!complete)
+            fail_msg("k=%ld: %zu of %d rows after 5 s (a failure the plugin does not get over)", k,
+                     ph.delivered, ROWS);
+        for (int v = 0; v < ROWS; v++)
+            if (ph.seen[v] != 1)
+                fail_msg("plugin k=%ld: row %d delivered %d times", k, v, ph.seen[v]);
+        for (size_t i = 1; i < ROWS; i++)
+            if (ph.order[i] / PER_T < ph.order[i - 1] / PER_T)
+                fail_msg("plugin k=%ld: row %ld delivered after row %ld", k, ph.order[i],
+                         ph.order[i - 1]);
+        if (!hit)
+            break;
+    }
+    if (k > MAX_K)
+        fail_msg("plugin: a run still met an injected failure after %d runs", MAX_K);
+    fprintf(stderr,
+            "plugin: %ld allocations failed in turn; handle_v2 refused %zu times; %zu log lines "
+            "said out of memory\n",
+            k - 1, handle_failed, atomic_load(&oom_lines));
+    assert_true(k > 10);
+    assert_true(atomic_load(&oom_lines) > 0);
+    dlclose(lib);
+}
+
 static int setup(void **state)
 {
     char *a1[] = {"python3", IFX_SOURCE_DIR "/tests/fixtures/influxdb1.py", "--influxd", INFLUXD,
@@ -368,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_v3_from_each_allocation_on),
         cmocka_unit_test(test_v2_each_allocation),
         cmocka_unit_test(test_v1_each_allocation),
+        cmocka_unit_test(test_plugin_each_allocation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,7 @@
 /* See alloc_fail.h. */
 #include "alloc_fail.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h> /* the prototypes of what is interposed */
@@ -16,9 +17,11 @@ static atomic_bool persist;      /* every allocation after it fails too */
 
 static atomic_bool all_threads; /* alloc_fail_arm_all: every thread counts */
 
+static _Thread_local bool paused; /* alloc_fail_pause: not this thread, whatever is armed */
+
 static bool fail_now(void)
 {
-    if (!armed && !atomic_load(&all_threads))
+    if (paused || (!armed && !atomic_load(&all_threads)))
         return false;
     if (atomic_load(&injected))
         return atomic_load(&persist);
@@ -29,19 +32,26 @@ static bool fail_now(void)
     return false;
 }
 
+/* A failure as the C library's: NULL with errno ENOMEM (glibc's own callers assert the errno). */
+static void *failed(void)
+{
+    errno = ENOMEM;
+    return NULL;
+}
+
 void *malloc(size_t n)
 {
-    return fail_now() ? NULL : __libc_malloc(n);
+    return fail_now() ? failed() : __libc_malloc(n);
 }
 
 void *calloc(size_t a, size_t b)
 {
-    return fail_now() ? NULL : __libc_calloc(a, b);
+    return fail_now() ? failed() : __libc_calloc(a, b);
 }
 
 void *realloc(void *p, size_t n)
 {
-    return fail_now() ? NULL : __libc_realloc(p, n);
+    return fail_now() ? failed() : __libc_realloc(p, n);
 }
 
 void alloc_fail_arm(long k, bool until_disarmed)
@@ -75,10 +85,12 @@ bool alloc_fail_pause(void)
 {
     bool was = armed;
     armed = false;
+    paused = true;
     return was;
 }
 
 void alloc_fail_resume(bool was)
 {
     armed = was;
+    paused = false;
 }

@@ -25,7 +25,8 @@ void alloc_fail_disarm(void);
 bool alloc_fail_hit(void);
 
 /* For a callback the armed code calls (a log, a host's send): its own allocations are not the
- * code's under test. pause returns whether the thread was armed; resume takes that back. */
+ * code's under test, also after alloc_fail_arm_all. pause returns whether the thread was armed;
+ * resume takes that back. Not nested. */
 bool alloc_fail_pause(void);
 void alloc_fail_resume(bool was);
 
