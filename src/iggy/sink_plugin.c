@@ -7,6 +7,7 @@
  * reference count per instance so that close frees nothing a consume still uses.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +24,24 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* A batch's message table, kept between consumes (see instance.spare). */
+typedef struct msg_table {
+    size_t cap;
+    ifx_sink_message m[];
+} msg_table;
+
+/* Tables of up to this many messages (~5 MiB) are kept for the next consume; a larger one, from an
+ * unusual batch, is given back. */
+#define KEEP_TABLE_MAX ((size_t)1 << 16)
+
 typedef struct instance {
     ifx_plugin_entry entry; /* first: the table hands it back as an instance */
     ifx_sink *sink;
     ifx_plugin_log lu; /* the runtime's log callback for this id */
+    /* The last consume's message table, taken by the next one: a steady stream of batches then
+     * allocates nothing here. Consumes of one id may run at once: each takes the table or makes
+     * its own, and the last to finish keeps its own. */
+    _Atomic(msg_table *) spare;
 } instance;
 
 static ifx_plugin_table table = IFX_PLUGIN_TABLE_INIT;
@@ -128,6 +143,7 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
     ifx_messages_meta mm = {0};
     ifx_pc_messages iter;
     ifx_sink_message *msgs = NULL;
+    msg_table *tab = NULL;
     ifx_sink_undecodable *bad = NULL;
     char meta_why[700] = "", frame_why[700] = "", after_why[800] = "", line[2048];
     bool has_topic, has_partition;
@@ -178,11 +194,18 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
                  "the batch's metadata cannot be decoded (stream, topic or partition unknown): %s",
                  meta_why);
     if (has_topic && has_partition) {
-        /* One allocation for the whole batch: the count is bounded by the bytes (postcard.h). */
-        msgs = malloc((size_t)iter.count * sizeof *msgs);
-        if (!msgs)
-            goto oom;
-        cap = (size_t)iter.count;
+        /* One table for the whole batch, the count bounded by the bytes (postcard.h): the last
+         * consume's when it is large enough. */
+        tab = atomic_exchange(&it->spare, NULL);
+        if (!tab || tab->cap < (size_t)iter.count) {
+            free(tab);
+            tab = malloc(sizeof *tab + (size_t)iter.count * sizeof *msgs);
+            if (!tab)
+                goto oom;
+            tab->cap = (size_t)iter.count;
+        }
+        msgs = tab->m;
+        cap = tab->cap;
     }
     for (;;) {
         ifx_raw_message rm;
@@ -246,8 +269,8 @@ EXPORT int32_t iggy_sink_consume(uint32_t id, const uint8_t *topic_meta_ptr, siz
             nbad++;
             continue;
         }
-        if (!room_for_one((void **)&msgs, &cap, n, sizeof *msgs))
-            goto oom;
+        if (n == cap) /* cannot happen: the iterator ends after iter.count messages */
+            break;
         msgs[n++] = (ifx_sink_message){.stream = tm.stream,
                                        .stream_len = tm.stream_len,
                                        .topic = tm.topic,
@@ -289,7 +312,9 @@ oom:
              (int)tm.topic_len, tm.topic ? tm.topic : "?", (unsigned)mm.partition_id);
     ifxi_plugin_log_line(&it->lu, IFX_LOG_ERROR, line);
 out:
-    free(msgs);
+    if (tab && tab->cap <= KEEP_TABLE_MAX)
+        tab = atomic_exchange(&it->spare, tab);
+    free(tab);
     free(bad);
     release(it);
     return result;
@@ -303,6 +328,7 @@ EXPORT int32_t iggy_sink_close(uint32_t id)
     ifx_sink_request_stop(it->sink);
     ifxi_plugin_table_wait_unused(&table, &it->entry);
     ifx_sink_close(it->sink);
+    free(atomic_load(&it->spare));
     free(it);
     return 0;
 }
