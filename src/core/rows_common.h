@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ifx/rows.h"
 
@@ -144,16 +145,12 @@ bool ifxi_rows_fast_double(const char *p, size_t len, double *out);
  * '?', a cut never splits a UTF-8 sequence and is marked "...". Returns out. */
 const char *ifxi_rows_excerpt(const char *p, size_t len, char *out, size_t size);
 
-/* Whether p[0..len) is exactly the NUL-terminated lit. */
+/* Whether p[0..len) is exactly the NUL-terminated lit. The length first: with a literal, strlen
+ * and memcmp fold into a compare and a load or two (the readers ask it of every column of every
+ * row; a byte loop was 1 % of v3 and v2). */
 static inline bool ifx_rows_eq(const char *p, size_t len, const char *lit)
 {
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (lit[i] == '\0' || lit[i] != p[i])
-            return false;
-    }
-    return lit[len] == '\0';
+    return strlen(lit) == len && memcmp(p, lit, len) == 0;
 }
 
 #endif
