@@ -91,7 +91,8 @@ ifx_rc ifxi_rows_deliver(ifx_rows_ctx *c, const ifx_row *row)
     return rc;
 }
 
-ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr)
+ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr,
+                            ifxi_time_memo *memo)
 {
     char zoned[48];
     bool offset;
@@ -99,7 +100,8 @@ ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *ter
     /* v3 renders its zone-less Timestamp(ns) as "1970-01-01T00:00:00.000000123": UTC. A zone-less
      * form ends in a digit, and so does a "+HH:MM" offset; anything else is parsed as it is. The
      * check comes first because a refused parse costs a formatted message. */
-    if (ifxi_time_parse_utc_fast(p, len, false, ns) || ifxi_time_parse_utc_fast(p, len, true, ns))
+    if (ifxi_time_parse_utc_memo(p, len, false, ns, memo) ||
+        ifxi_time_parse_utc_memo(p, len, true, ns, memo))
         return IFX_OK;
     offset = len >= 6 && (p[len - 6] == '+' || p[len - 6] == '-') && p[len - 3] == ':';
     if (len == 0 || len >= sizeof zoned || (unsigned)(p[len - 1] - '0') > 9 || offset)

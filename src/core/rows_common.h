@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ifx/rows.h"
+#include "core/timeutil_internal.h"
 
 /* Value types of an annotated CSV column (#datatype). */
 enum ifx_rows_coltype {
@@ -47,6 +48,7 @@ typedef struct ifx_rows_colinfo {
     unsigned char last_len;
     char last_text[IFX_ROWS_TIME_MEMO];
     int64_t last_ns;
+    ifxi_time_memo minute; /* a dateTime column's last minute (_time changes every row) */
 } ifx_rows_colinfo;
 
 /* Where a CSV reader stands between two records: what the schema block read so far says. */
@@ -83,7 +85,8 @@ typedef struct ifx_rows_priv {
     bool v1_saw_results, v1_saw_doc;
     size_t v1_doc_at; /* offset of the document's '{' in the answer */
     int64_t v1_series;
-    ifx_buf v1_head; /* a series' text up to its "values" array, closed: "...[]}" */
+    ifx_buf v1_head;          /* a series' text up to its "values" array, closed: "...[]}" */
+    ifxi_time_memo v3_minute; /* the minute of the last v3 "time" read (JSON, JSONL, CSV) */
 } ifx_rows_priv;
 
 /* One ifx_rows_read call. */
@@ -133,8 +136,10 @@ void *ifxi_rows_grow(void *arr, size_t *cap, size_t need, size_t elem);
 ifx_rc ifxi_rows_deliver(ifx_rows_ctx *c, const ifx_row *row);
 
 /* RFC 3339 with a zone, or v3's ISO form without one, read as UTC. On failure terr holds the
- * reason from ifx_time_parse_rfc3339. */
-ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr);
+ * reason from ifx_time_parse_rfc3339. memo (may be NULL): the column's last minute, see
+ * ifxi_time_parse_utc_memo. */
+ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr,
+                            ifxi_time_memo *memo);
 
 /* The double of a plain decimal (-?d+(.d+)?([eE][+-]?d+)?) of at most 15 significant digits and
  * a power of ten within 1e22 either way, exactly as strtod reads it, without strtod (its locale

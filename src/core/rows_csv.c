@@ -386,8 +386,9 @@ static bool parse_i64(const char *p, size_t len, int64_t *out)
 }
 
 /* Converts a non-empty cell to its column type: IFX_OK, IFX_E_INVALID (why may hold a reason) or
- * IFX_E_NOMEM. */
-static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *out, ifx_err *why)
+ * IFX_E_NOMEM. minute (may be NULL): a dateTime column's memo (ifxi_time_parse_utc_memo). */
+static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *out, ifx_err *why,
+                         ifxi_time_memo *minute)
 {
     ifx_json_val num;
     ifx_rc rc;
@@ -447,6 +448,8 @@ static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *ou
         out->type = IFX_VAL_TIME;
         out->text.p = p;
         out->text.len = len;
+        if (ifxi_time_parse_utc_memo(p, len, true, &out->v.i, minute))
+            return IFX_OK;
         return ifx_time_parse_rfc3339(p, len, &out->v.i, why);
     default:
         return IFX_E_INVALID;
@@ -542,12 +545,14 @@ static ifx_rc v2_header(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
         if (!st->have_types)
             inf->type = IFX_COL_STRING;
         inf->last_len = 0;
+        inf->minute.set = false;
         inf->has_default = st->have_defaults && inf->def_len > 0;
         if (!inf->has_default)
             continue;
         /* keep no longer grows in this block, so defaults may point into it. */
         ifx_err_clear(&why);
-        rc = v2_convert(inf->type, pv->keep.data + inf->def_off, inf->def_len, &inf->def, &why);
+        rc = v2_convert(inf->type, pv->keep.data + inf->def_off, inf->def_len, &inf->def, &why,
+                        NULL);
         if (rc == IFX_E_NOMEM)
             return ifxi_rows_oom(c, rc);
         if (rc) {
@@ -629,7 +634,7 @@ static ifx_rc v2_data(ifx_rows_ctx *c, v2_state *st, size_t line, size_t n)
             continue;
         }
         why.msg[0] = '\0';
-        rc = v2_convert(inf->type, cell->p, cell->len, val, &why);
+        rc = v2_convert(inf->type, cell->p, cell->len, val, &why, &inf->minute);
         if (rc == IFX_E_NOMEM)
             return ifxi_rows_oom(c, rc);
         if (rc == IFX_OK && inf->type == IFX_COL_TIME && cell->len < IFX_ROWS_TIME_MEMO) {
@@ -762,7 +767,8 @@ ifx_rc ifxi_rows_read_v3_csv(ifx_rows_ctx *c)
                 val->text.p = cells[k].p;
                 val->text.len = cells[k].len;
                 ifx_err_clear(&why);
-                if (ifxi_rows_parse_time(cells[k].p, cells[k].len, &val->v.i, &why) != IFX_OK)
+                if (ifxi_rows_parse_time(cells[k].p, cells[k].len, &val->v.i, &why,
+                                         &pv->v3_minute) != IFX_OK)
                     return ifxi_rows_fail(
                         c, rec_line, cells[k].at,
                         "cell \"%s\" of column \"time\" is not a timestamp: %s",

@@ -189,7 +189,7 @@ static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_va
         ifx_err_clear(&e);
         out->text.p = p;
         out->text.len = len;
-        if (ifxi_rows_parse_time(p, len, &out->v.i, &e) == IFX_OK)
+        if (ifxi_rows_parse_time(p, len, &out->v.i, &e, &c->pv->v3_minute) == IFX_OK)
             return IFX_OK;
         return ifxi_rows_fail(c, n, offset_of(c, v->p), "\"time\" value is not a timestamp: %s",
                               e.msg);

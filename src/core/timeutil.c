@@ -138,26 +138,40 @@ static inline uint64_t non_digits(uint64_t w, uint64_t mask)
 /* The digit in byte i of w (a word of digits). */
 #define DIGIT(w, i) ((int)(((w) >> (8 * (i))) & 0x0F))
 
-bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
+/* The head "YYYY-MM-DDTHH:MM" of the usual form, in the words a and b: the nanoseconds from the
+ * epoch to that minute, or false. */
+static inline bool utc_head(uint64_t a, uint64_t b, int64_t *minute_ns)
+{
+    if (non_digits(a, 0x00FFFF00FFFFFFFFULL) | non_digits(b, 0xFFFF00FFFF00FFFFULL) ||
+        (a & 0xFF0000FF00000000ULL) != 0x2D00002D00000000ULL ||
+        (b & 0x0000FF0000FF0000ULL) != 0x00003A0000540000ULL)
+        return false;
+    int year = DIGIT(a, 0) * 1000 + DIGIT(a, 1) * 100 + DIGIT(a, 2) * 10 + DIGIT(a, 3);
+    int month = DIGIT(a, 5) * 10 + DIGIT(a, 6), day = DIGIT(b, 0) * 10 + DIGIT(b, 1);
+    int hour = DIGIT(b, 3) * 10 + DIGIT(b, 4), min = DIGIT(b, 6) * 10 + DIGIT(b, 7);
+    /* 1678 to 2261: far enough from the int64 limits that secs * 1e9 + frac cannot overflow,
+     * and equals the general path's value on both sides of 1970, without its range checks */
+    if (year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 ||
+        day > days_in_month(year, month) || hour > 23 || min > 59)
+        return false;
+    long long secs =
+        ifx_days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600LL + min * 60LL;
+    *minute_ns = (int64_t)(secs * IFX_NS_PER_SEC);
+    return true;
+}
+
+/* ":SS" and the optional fraction after the head of u[0..len) (len without the zone): the
+ * nanoseconds into the minute, or false. */
+static inline bool utc_tail(const unsigned char *u, size_t len, int64_t *into_ns)
 {
     static const int32_t scale[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
                                       10000,      1000,      100,      10,      1};
-    const unsigned char *u = (const unsigned char *)s;
     uint32_t frac = 0; /* unsigned: a non-digit may wrap it before the check refuses the text */
 
-    if (zone) {
-        if (len < 20 || u[len - 1] != 'Z')
-            return false;
-        len--;
-    }
-    if (len < 19 || len == 20 || len > 29)
+    if (u[16] != ':' || (unsigned)(u[17] - '0') > 9 || (unsigned)(u[18] - '0') > 9)
         return false;
-    /* "YYYY-MM-" and "DDTHH:MM" as words, then ":SS" */
-    uint64_t a = ifx_le_get64(u), b = ifx_le_get64(u + 8);
-    if (non_digits(a, 0x00FFFF00FFFFFFFFULL) | non_digits(b, 0xFFFF00FFFF00FFFFULL) ||
-        (a & 0xFF0000FF00000000ULL) != 0x2D00002D00000000ULL ||
-        (b & 0x0000FF0000FF0000ULL) != 0x00003A0000540000ULL || u[16] != ':' ||
-        (unsigned)(u[17] - '0') > 9 || (unsigned)(u[18] - '0') > 9)
+    int sec = (u[17] - '0') * 10 + (u[18] - '0');
+    if (sec > 59)
         return false;
     if (len > 19) {
         unsigned bad = u[19] != '.';
@@ -170,19 +184,42 @@ bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
             return false;
         frac *= (uint32_t)scale[len - 20];
     }
-    int year = DIGIT(a, 0) * 1000 + DIGIT(a, 1) * 100 + DIGIT(a, 2) * 10 + DIGIT(a, 3);
-    int month = DIGIT(a, 5) * 10 + DIGIT(a, 6), day = DIGIT(b, 0) * 10 + DIGIT(b, 1);
-    int hour = DIGIT(b, 3) * 10 + DIGIT(b, 4), min = DIGIT(b, 6) * 10 + DIGIT(b, 7);
-    int sec = (u[17] - '0') * 10 + (u[18] - '0');
-    /* 1678 to 2261: far enough from the int64 limits that secs * 1e9 + frac cannot overflow,
-     * and equals the general path's value on both sides of 1970, without its range checks */
-    if (year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 ||
-        day > days_in_month(year, month) || hour > 23 || min > 59 || sec > 59)
-        return false;
-    long long secs =
-        ifx_days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600LL + min * 60LL + sec;
-    *ns = (int64_t)(secs * IFX_NS_PER_SEC + (long long)frac);
+    *into_ns = sec * IFX_NS_PER_SEC + (int64_t)frac;
     return true;
+}
+
+bool ifxi_time_parse_utc_memo(const char *s, size_t len, bool zone, int64_t *ns,
+                              ifxi_time_memo *memo)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    int64_t minute_ns, into_ns;
+
+    if (zone) {
+        if (len < 20 || u[len - 1] != 'Z')
+            return false;
+        len--;
+    }
+    if (len < 19 || len == 20 || len > 29)
+        return false;
+    /* "YYYY-MM-" and "DDTHH:MM" as words, then ":SS" and the fraction */
+    uint64_t a = ifx_le_get64(u), b = ifx_le_get64(u + 8);
+    if (memo && memo->set && a == memo->a && b == memo->b) {
+        minute_ns = memo->minute_ns;
+    } else {
+        if (!utc_head(a, b, &minute_ns))
+            return false;
+        if (memo)
+            *memo = (ifxi_time_memo){.a = a, .b = b, .minute_ns = minute_ns, .set = true};
+    }
+    if (!utc_tail(u, len, &into_ns))
+        return false;
+    *ns = minute_ns + into_ns;
+    return true;
+}
+
+bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
+{
+    return ifxi_time_parse_utc_memo(s, len, zone, ns, NULL);
 }
 
 ifx_rc ifx_time_parse_rfc3339(const char *s, size_t len, int64_t *ns, ifx_err *err)
