@@ -150,11 +150,13 @@ static size_t time_text(const char *p, size_t len)
     if (p[10] != 'T' || p[13] != ':' || p[16] != ':')
         return 0;
     if (len > 19) {
-        if (p[19] != '.' || p[len - 1] == '0')
+        /* the fraction's digits (1 to 9): the last 8 bytes (those of the fraction), then a 9th */
+        size_t f = len - 20, k = f < 8 ? f : 8;
+        if (p[19] != '.' || p[len - 1] == '0' ||
+            ifxi_scan_nondigits(ifxi_scan_word((const unsigned char *)p + len - 8),
+                                ~0ULL << (8 * (8 - k))) ||
+            (f == 9 && (unsigned)(p[20] - '0') > 9))
             return 0;
-        for (size_t i = 20; i < len; i++)
-            if ((unsigned)(p[i] - '0') > 9)
-                return 0;
     }
     return len;
 }
