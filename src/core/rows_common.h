@@ -146,6 +146,24 @@ ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *ter
  * lookup and big-number path were a tenth of the source's time); false: use strtod. */
 bool ifxi_rows_fast_double(const char *p, size_t len, double *out);
 
+/* 10^k for k <= 22, the powers of ten that are exact doubles. */
+static inline double ifxi_rows_pow10(unsigned k)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    return pow10[k];
+}
+
+/* m / 10^nfrac, negated when neg, for m < 10^15 and nfrac <= 22: both exact doubles, so one
+ * correctly rounded division gives the correctly rounded value (Clinger's fast path), strtod's
+ * and ifxi_rows_fast_double's. */
+static inline double ifxi_rows_decimal(uint64_t m, unsigned nfrac, bool neg)
+{
+    double d = (double)m / ifxi_rows_pow10(nfrac);
+    return neg ? -d : d;
+}
+
 /* Copies at most about 40 bytes of p into out (size >= 48) for a message: control bytes become
  * '?', a cut never splits a UTF-8 sequence and is marked "...". Returns out. */
 const char *ifxi_rows_excerpt(const char *p, size_t len, char *out, size_t size);
