@@ -41,33 +41,37 @@ static size_t count_newlines(const char *p, size_t n)
 
 /* The record at *pos when it is plain, read with less bookkeeping than csv_record's loop (a
  * Flux answer's data records nearly all are; the loop was an eighth of the v2 source): no quote
- * before its line end, and every scan a whole 16-byte block inside the window. The cells and
- * *pos are csv_record's; the caller counts the line end. Returns false, with nothing done, for
- * anything else (a quote, the window's last bytes, more cells than pv->cells holds yet):
- * csv_record then reads the record, and words the errors. test_v2_csv_plain_records holds the
- * two to the same rows. */
+ * before its line end, and every block it spans whole inside the window. Each 16-byte block is
+ * scanned once for all its stops (ifxi_scan16_csv_mask), whose bits are then walked, instead of
+ * one scan per cell. The cells and *pos are csv_record's; the caller counts the line end.
+ * Returns false, with nothing done, for anything else (a quote, the window's last bytes, more
+ * cells than pv->cells holds yet): csv_record then reads the record, and words the errors.
+ * test_v2_csv_plain_records holds the two to the same rows. */
 static bool plain_record(ifx_rows_ctx *c, size_t *pos, size_t *ncells)
 {
     ifx_rows_priv *pv = c->pv;
     const unsigned char *b = (const unsigned char *)c->body;
     const size_t len = c->len;
-    size_t i = *pos, start = i, n = 0;
+    size_t block = *pos, start = block, n = 0;
+    unsigned stops;
 
+    if (len - block < 16)
+        return false;
+    stops = ifxi_scan16_csv_mask(b + block);
     for (;;) {
-        unsigned run;
-        do {
-            if (len - i < 16)
+        while (!stops) {
+            block += 16;
+            if (len - block < 16)
                 return false;
-            run = ifxi_scan16_csv(b + i);
-            i += run;
-        } while (run == 16);
+            stops = ifxi_scan16_csv_mask(b + block);
+        }
+        size_t i = block + (unsigned)__builtin_ctz(stops);
+        stops &= stops - 1;
         unsigned char ch = b[i];
         if (ch == '"' || (ch == '\r' && i + 1 == len))
             return false;
-        if (ch == '\r' && b[i + 1] != '\n') {
-            i++; /* a CR that does not end the line is data */
-            continue;
-        }
+        if (ch == '\r' && b[i + 1] != '\n')
+            continue; /* a CR that does not end the line is data */
         if (n == pv->cap_cells)
             return false;
         ifx_rows_cell *cell = &pv->cells[n++];
@@ -77,7 +81,7 @@ static bool plain_record(ifx_rows_ctx *c, size_t *pos, size_t *ncells)
         cell->off = SIZE_MAX;
         cell->quoted = false;
         if (ch == ',') {
-            start = ++i;
+            start = i + 1;
             continue;
         }
         *pos = i + (ch == '\r' ? 2 : 1);
