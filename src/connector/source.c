@@ -15,6 +15,7 @@
 #include "connector/source_rows.h"
 #include "ifx/client.h"
 #include "core/codec.h"
+#include "core/row_key.h"
 #include "connector/cursor.h"
 #include "ifx/lp.h"
 #include "ifx/resilience.h"
@@ -55,7 +56,8 @@ struct ifx_source {
     ifx_source_message *msgs;
     bool *emit;
     size_t cap_msgs;
-    ifx_err row_err; /* the first problem met while reading rows */
+    ifx_err row_err;         /* the first problem met while reading rows */
+    ifxi_row_key cursor_key; /* cfg.cursor_field, looked up in every row */
 
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -91,7 +93,7 @@ static ifx_rc keep_row(void *ud, const ifx_row *row, ifx_err *err)
 {
     ifx_source *s = ud;
     const ifx_config *c = &s->cfg;
-    long tcol = ifx_row_find(row, c->cursor_field);
+    long tcol = ifxi_row_find_key(row, &s->cursor_key);
     int64_t t;
     ifx_rc rc;
 
@@ -542,6 +544,7 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
     ifxi_cursor_init(&s->cursor, cfg->initial_offset_ns);
     if ((rc = ifx_config_copy(&s->cfg, cfg, err)))
         goto fail;
+    ifxi_row_key_init(&s->cursor_key, s->cfg.cursor_field);
     if (state && state_len) {
         ifx_cursor restored;
         if ((rc = ifxi_cursor_decode(state, state_len, &restored, err))) {

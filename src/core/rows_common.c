@@ -91,7 +91,8 @@ ifx_rc ifxi_rows_deliver(ifx_rows_ctx *c, const ifx_row *row)
     return rc;
 }
 
-ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr)
+ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *terr,
+                            ifxi_time_memo *memo)
 {
     char zoned[48];
     bool offset;
@@ -99,7 +100,8 @@ ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *ter
     /* v3 renders its zone-less Timestamp(ns) as "1970-01-01T00:00:00.000000123": UTC. A zone-less
      * form ends in a digit, and so does a "+HH:MM" offset; anything else is parsed as it is. The
      * check comes first because a refused parse costs a formatted message. */
-    if (ifxi_time_parse_utc_fast(p, len, false, ns) || ifxi_time_parse_utc_fast(p, len, true, ns))
+    if (ifxi_time_parse_utc_memo(p, len, false, ns, memo) ||
+        ifxi_time_parse_utc_memo(p, len, true, ns, memo))
         return IFX_OK;
     offset = len >= 6 && (p[len - 6] == '+' || p[len - 6] == '-') && p[len - 3] == ':';
     if (len == 0 || len >= sizeof zoned || (unsigned)(p[len - 1] - '0') > 9 || offset)
@@ -137,42 +139,36 @@ const char *ifxi_rows_excerpt(const char *p, size_t len, char *out, size_t size)
 
 bool ifxi_rows_fast_double(const char *p, size_t len, double *out)
 {
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     uint64_t m = 0;
-    size_t i = 0, digits = 0;
+    size_t i = 0, start;
     int exp10 = 0;
     bool neg = false;
 
+    /* The digits are gathered without counting the significant ones as they come: at most 19 of
+     * them cannot overflow m, and then m < 10^15 says there are at most 15 significant ones
+     * (leading zeros add nothing to m). A check per digit was half of this function. */
     if (len && p[0] == '-')
         neg = true, i++;
     if (i == len || (unsigned)(p[i] - '0') > 9)
         return false;
-    for (; i < len && (unsigned)(p[i] - '0') <= 9; i++) {
-        if (m || p[i] != '0')
-            digits++;
+    start = i;
+    for (; i < len && (unsigned)(p[i] - '0') <= 9; i++)
         m = m * 10 + (uint64_t)(p[i] - '0');
-        if (digits > 15)
-            return false;
-    }
+    size_t ndigits = i - start;
     if (i < len && p[i] == '.') {
-        size_t start = ++i;
-        for (; i < len && (unsigned)(p[i] - '0') <= 9; i++) {
-            if (m || p[i] != '0')
-                digits++;
+        start = ++i;
+        for (; i < len && (unsigned)(p[i] - '0') <= 9; i++)
             m = m * 10 + (uint64_t)(p[i] - '0');
-            exp10--;
-            if (digits > 15)
-                return false;
-        }
         if (i == start)
             return false;
+        ndigits += i - start;
+        exp10 = -(int)(i - start);
     }
+    if (ndigits > 19 || m >= 1000000000000000ULL)
+        return false;
     if (i < len && (p[i] == 'e' || p[i] == 'E')) {
         bool eneg = false;
         int e = 0;
-        size_t start;
         if (++i < len && (p[i] == '+' || p[i] == '-'))
             eneg = p[i++] == '-';
         start = i;
@@ -189,8 +185,11 @@ bool ifxi_rows_fast_double(const char *p, size_t len, double *out)
         return false;
     /* m < 10^15 < 2^53 and 10^|exp10| <= 10^22 are exact doubles: one correctly rounded
      * operation gives the correctly rounded value (Clinger's fast path), as strtod does. */
-    double d = (double)m;
-    d = exp10 < 0 ? d / pow10[-exp10] : d * pow10[exp10];
-    *out = neg ? -d : d;
+    if (exp10 <= 0) {
+        *out = ifxi_rows_decimal(m, (unsigned)-exp10, neg);
+    } else {
+        double d = (double)m * ifxi_rows_pow10((unsigned)exp10);
+        *out = neg ? -d : d;
+    }
     return true;
 }

@@ -32,9 +32,12 @@
 
 /* ---- JSON values ---------------------------------------------------------------------------- */
 
+/* One compare for the bytes that are not (every byte over the space, which is all of the
+ * readers' structure and data): skip_ws runs a dozen times per row. */
 static bool is_ws(char ch)
 {
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+    unsigned char u = (unsigned char)ch;
+    return u <= ' ' && (u == ' ' || u == '\t' || u == '\n' || u == '\r');
 }
 
 static size_t skip_ws(const char *b, size_t len, size_t i)
@@ -186,7 +189,7 @@ static ifx_rc json_time(ifx_rows_ctx *c, size_t n, const ifx_json_val *v, ifx_va
         ifx_err_clear(&e);
         out->text.p = p;
         out->text.len = len;
-        if (ifxi_rows_parse_time(p, len, &out->v.i, &e) == IFX_OK)
+        if (ifxi_rows_parse_time(p, len, &out->v.i, &e, &c->pv->v3_minute) == IFX_OK)
             return IFX_OK;
         return ifxi_rows_fail(c, n, offset_of(c, v->p), "\"time\" value is not a timestamp: %s",
                               e.msg);
@@ -255,18 +258,23 @@ static ifx_rc v3_object_row(ifx_rows_ctx *c, size_t n, const ifx_json_val *obj)
 
 /* The end of the plain string whose opening quote is at b[i] (the index after its closing
  * quote), or 0 when it holds a backslash, a control byte or a byte over 0x7F (the general path
- * then decodes or checks it) or is not closed in b[0..n). */
-static size_t flat_string(const char *b, size_t n, size_t i)
+ * then decodes or checks it) or is not closed in b[0..n). b[0..lim) may be read (lim >= n): a v3
+ * line is followed by the rest of the window, so its strings are scanned 16 bytes at a time to
+ * their ends, and a stop found at or past n means the string is not closed in the line. The byte
+ * loop is left for the last bytes of the window (it was a fifth of the v3 reader). */
+static size_t flat_string(const char *b, size_t n, size_t lim, size_t i)
 {
     const unsigned char *u = (const unsigned char *)b;
     bool quote;
 
     i++;
-    while (n - i >= 16) {
+    while (lim - i >= 16) {
         unsigned k = ifxi_scan16_json_q(u + i, &quote);
         if (k < 16)
-            return quote ? i + k + 1 : 0;
+            return quote && i + k < n ? i + k + 1 : 0;
         i += 16;
+        if (i >= n)
+            return 0;
     }
     for (; i < n; i++) {
         if (u[i] == '"')
@@ -282,33 +290,55 @@ static bool is_digit_byte(char ch)
     return (unsigned)(ch - '0') <= 9;
 }
 
+/* A number's value, found while the flat readers scan it, when it is the one json_value would
+ * give by reading the text again: an integer of at most 18 digits (I64, as ifxi_json_get_i64
+ * reads it), or a decimal without an exponent that ifxi_rows_fast_double takes (F64, by the
+ * same m and division). type IFX_VAL_NULL: none, json_value reads the number. Reading every
+ * number twice (scan, then convert) was a twelfth of the v3 and v1 readers' rows. */
+typedef struct flat_num {
+    ifx_value_type type;
+    int64_t i;
+    double f;
+} flat_num;
+
 /* The end of the JSON number at b[i], with its flags, as the validator reads it; 0 when it is
- * not one. */
-static size_t flat_number(const char *b, size_t n, size_t i, unsigned *flags)
+ * not one. *num: its value, see flat_num. */
+static size_t flat_number(const char *b, size_t n, size_t i, unsigned *flags, flat_num *num)
 {
+    uint64_t m = 0; /* every digit, in order: it wraps past 19 digits, and is not used then */
+    size_t nint, nfrac = 0, start;
+    bool neg = false, exp = false;
+
     *flags = 0;
+    num->type = IFX_VAL_NULL;
     if (b[i] == '-') {
         *flags |= IFX_JSON_F_NEG;
+        neg = true;
         i++;
     }
     if (i >= n || !is_digit_byte(b[i]))
         return 0;
+    start = i;
     if (b[i] == '0') {
         if (++i < n && is_digit_byte(b[i]))
             return 0;
     } else {
         while (i < n && is_digit_byte(b[i]))
-            i++;
+            m = m * 10 + (uint64_t)(b[i++] - '0');
     }
+    nint = i - start;
     if (i < n && b[i] == '.') {
         *flags |= IFX_JSON_F_FRAC;
         if (++i >= n || !is_digit_byte(b[i]))
             return 0;
+        start = i;
         while (i < n && is_digit_byte(b[i]))
-            i++;
+            m = m * 10 + (uint64_t)(b[i++] - '0');
+        nfrac = i - start;
     }
     if (i < n && (b[i] | 0x20) == 'e') {
         *flags |= IFX_JSON_F_FRAC;
+        exp = true;
         if (++i < n && (b[i] == '+' || b[i] == '-'))
             i++;
         if (i >= n || !is_digit_byte(b[i]))
@@ -316,21 +346,53 @@ static size_t flat_number(const char *b, size_t n, size_t i, unsigned *flags)
         while (i < n && is_digit_byte(b[i]))
             i++;
     }
+    if (exp || nint + nfrac > 19)
+        return i;
+    if (nfrac == 0 && nint <= 18) {
+        num->type = IFX_VAL_I64;
+        num->i = neg ? -(int64_t)m : (int64_t)m;
+    } else if (nfrac > 0 && nfrac <= 22 && m < 1000000000000000ULL) {
+        num->type = IFX_VAL_F64;
+        num->f = ifxi_rows_decimal(m, (unsigned)nfrac, neg);
+    }
     return i;
 }
 
+/* val from num (a number's value found by flat_number) where there is one: true; false for
+ * json_value to convert v. Sets what json_value sets. */
+static inline bool flat_convert(const flat_num *num, const ifx_json_val *v, ifx_value *val)
+{
+    switch (num->type) {
+    case IFX_VAL_I64:
+        val->type = IFX_VAL_I64;
+        val->v.i = num->i;
+        return true;
+    case IFX_VAL_F64:
+        val->type = IFX_VAL_F64;
+        val->v.f = num->f;
+        val->text.p = v->p;
+        val->text.len = v->len;
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* The scalar value at b[i] (i < n): *v set as the validator sets it, and the index past it; 0
- * for anything but a plain string, a number, true, false or null (or one cut by n). */
-static size_t flat_value(const char *b, size_t n, size_t i, ifx_json_val *v)
+ * for anything but a plain string, a number, true, false or null (or one cut by n). b[0..lim)
+ * may be read (see flat_string). *num: a number's value, see flat_num. */
+static size_t flat_value(const char *b, size_t n, size_t lim, size_t i, ifx_json_val *v,
+                         flat_num *num)
 {
     size_t end;
 
     v->flags = 0;
+    num->type = IFX_VAL_NULL;
     v->p = b + i;
     switch (b[i]) {
     case '"':
         v->type = IFX_JSON_STRING;
-        end = flat_string(b, n, i);
+        end = flat_string(b, n, lim, i);
         break;
     case 't':
         v->type = IFX_JSON_TRUE;
@@ -346,7 +408,7 @@ static size_t flat_value(const char *b, size_t n, size_t i, ifx_json_val *v)
         break;
     default:
         v->type = IFX_JSON_NUMBER;
-        end = flat_number(b, n, i, &v->flags);
+        end = flat_number(b, n, i, &v->flags, num);
         break;
     }
     if (end)
@@ -358,10 +420,13 @@ static size_t flat_value(const char *b, size_t n, size_t i, ifx_json_val *v)
  * {"key":value,...} with optional whitespace, plain strings (see flat_string), numbers, true,
  * false and null; then the row is built from the spans as v3_object_row builds it from the
  * validator's, and handed over. The whole line is read before any value is converted, so a value
- * error comes only from a line the validator accepts, as on the general path. */
-static ifx_rc v3_flat_row(ifx_rows_ctx *c, size_t line, const char *b, size_t n, bool *taken)
+ * error comes only from a line the validator accepts, as on the general path. b[0..lim) may be
+ * read: the line and the rest of the window after it. */
+static ifx_rc v3_flat_row(ifx_rows_ctx *c, size_t line, const char *b, size_t n, size_t lim,
+                          bool *taken)
 {
     ifx_json_val keys[FLAT_MAX], vals[FLAT_MAX];
+    flat_num nums[FLAT_MAX];
     size_t m = 0, i = skip_ws(b, n, 0), end;
     ifx_rows_reader *r = c->r;
     ifx_row row = {0};
@@ -375,7 +440,7 @@ static ifx_rc v3_flat_row(ifx_rows_ctx *c, size_t line, const char *b, size_t n,
         i++;
     } else {
         for (;;) {
-            if (m == FLAT_MAX || i >= n || b[i] != '"' || !(end = flat_string(b, n, i)))
+            if (m == FLAT_MAX || i >= n || b[i] != '"' || !(end = flat_string(b, n, lim, i)))
                 return IFX_OK;
             keys[m] = (ifx_json_val){.type = IFX_JSON_STRING, .p = b + i, .len = end - i};
             i = skip_ws(b, n, end);
@@ -384,7 +449,7 @@ static ifx_rc v3_flat_row(ifx_rows_ctx *c, size_t line, const char *b, size_t n,
             i = skip_ws(b, n, i + 1);
             if (i >= n)
                 return IFX_OK;
-            if (!(end = flat_value(b, n, i, &vals[m])))
+            if (!(end = flat_value(b, n, lim, i, &vals[m], &nums[m])))
                 return IFX_OK;
             m++;
             i = skip_ws(b, n, end);
@@ -411,6 +476,10 @@ static ifx_rc v3_flat_row(ifx_rows_ctx *c, size_t line, const char *b, size_t n,
         ifx_column *col = &r->cols[k];
         col->name = keys[k].p + 1;
         col->len = keys[k].len - 2;
+        /* "time" is read by json_time whatever its type */
+        if (nums[k].type != IFX_VAL_NULL && !ifx_rows_eq(col->name, col->len, "time") &&
+            flat_convert(&nums[k], &vals[k], &r->vals[k]))
+            continue;
         if ((rc = v3_member(c, line, &row, col, &vals[k], &r->vals[k])))
             return rc;
     }
@@ -441,7 +510,7 @@ ifx_rc ifxi_rows_read_v3_jsonl(ifx_rows_ctx *c)
             break; /* the rest of the line is still to come */
         size_t line = ++pv->line;
         bool taken;
-        if ((rc = v3_flat_row(c, line, b, n, &taken)))
+        if ((rc = v3_flat_row(c, line, b, n, c->len - pos, &taken)))
             return rc;
         if (!taken && skip_ws(b, n, 0) < n) {
             ifx_err_clear(&e);
@@ -720,6 +789,7 @@ static ifx_rc v1_flat_row(ifx_rows_ctx *c, size_t i, size_t *end, bool *taken)
     const char *b = c->body;
     const size_t n = c->len, ncolumns = c->pv->v1_ncolumns;
     ifx_json_val vals[FLAT_MAX];
+    flat_num nums[FLAT_MAX];
     ifx_rows_reader *r = c->r;
     size_t m = 0, at, start = i;
     ifx_rc rc;
@@ -729,7 +799,7 @@ static ifx_rc v1_flat_row(ifx_rows_ctx *c, size_t i, size_t *end, bool *taken)
         return IFX_OK;
     i = skip_ws(b, n, i + 1);
     for (;;) {
-        if (m == ncolumns || i >= n || !(at = flat_value(b, n, i, &vals[m])))
+        if (m == ncolumns || i >= n || !(at = flat_value(b, n, n, i, &vals[m], &nums[m])))
             return IFX_OK;
         m++;
         i = skip_ws(b, n, at);
@@ -746,9 +816,13 @@ static ifx_rc v1_flat_row(ifx_rows_ctx *c, size_t i, size_t *end, bool *taken)
     ifx_buf_reset(&r->scratch);
     if ((rc = ifx_buf_reserve(&r->scratch, *end - start)))
         return ifxi_rows_oom(c, rc);
-    for (size_t k = 0; k < m; k++)
+    for (size_t k = 0; k < m; k++) {
+        /* the time column is read by json_time whatever its type */
+        if ((long)k != c->pv->v1_time_col && flat_convert(&nums[k], &vals[k], &r->vals[k]))
+            continue;
         if ((rc = v1_cell(c, k, &vals[k])))
             return rc;
+    }
     return v1_deliver(c);
 }
 

@@ -60,6 +60,16 @@ static inline uint64_t ifxi_scan_lt(uint64_t w, unsigned char n)
     return (w - IFXI_SCAN_ONES * n) & ~w & IFXI_SCAN_HIGHS;
 }
 
+/* Bytes of w at the positions of mask that are not ASCII digits: 0 when every one is (an any-test,
+ * not a mask of them). A byte is a digit when its high nibble is 3 and adding 6 leaves it 3 (no
+ * carry leaves a byte whose high nibble is 3, so the bytes do not disturb each other where the
+ * first test passes). */
+static inline uint64_t ifxi_scan_nondigits(uint64_t w, uint64_t mask)
+{
+    const uint64_t highs = 0xF0F0F0F0F0F0F0F0ULL & mask, threes = 0x3030303030303030ULL & mask;
+    return ((w & highs) ^ threes) | (((w + (0x0606060606060606ULL & mask)) & highs) ^ threes);
+}
+
 static inline uint64_t ifxi_scan_json_word(uint64_t w)
 {
     return ifxi_scan_eq(w, '"') | ifxi_scan_eq(w, '\\') | ifxi_scan_lt(w, 0x20) |

@@ -7,6 +7,7 @@
 #include "ifx/timeutil.h"
 #include "core/timeutil_internal.h"
 #include "core/le.h"
+#include "core/scan16.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -126,24 +127,77 @@ static ifx_rc refuse(ifx_err *err, size_t at, const char *kind, const char *s, s
 #define time_refuse(err, at, s, len, ...)     refuse(err, at, "RFC 3339 timestamp", s, len, __VA_ARGS__)
 #define duration_refuse(err, at, s, len, ...) refuse(err, at, "duration", s, len, __VA_ARGS__)
 
-/* Bytes of w at the positions of mask that are not ASCII digits: 0 when every one is. A byte is a
- * digit when its high nibble is 3 and adding 6 leaves it 3 (no carry leaves a byte whose high
- * nibble is 3, so the bytes do not disturb each other where the first test passes). */
-static inline uint64_t non_digits(uint64_t w, uint64_t mask)
+/* The value of the eight ASCII digits of w, the first in its lowest byte: pairs of digits joined
+ * in 16-bit lanes, then pairs of pairs in 32-bit lanes, then the two halves (no lane carries
+ * into the next: 99 and 9 999 fit). Three steps instead of eight multiply-adds in a chain. */
+static inline uint32_t digits8(uint64_t w)
 {
-    const uint64_t highs = 0xF0F0F0F0F0F0F0F0ULL & mask, threes = 0x3030303030303030ULL & mask;
-    return ((w & highs) ^ threes) | (((w + (0x0606060606060606ULL & mask)) & highs) ^ threes);
+    w -= 0x3030303030303030ULL;
+    w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFULL;
+    w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFULL;
+    return (uint32_t)((w & 0xFFFFFFFFULL) * 10000 + (w >> 32));
 }
 
 /* The digit in byte i of w (a word of digits). */
 #define DIGIT(w, i) ((int)(((w) >> (8 * (i))) & 0x0F))
 
-bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
+/* The head "YYYY-MM-DDTHH:MM" of the usual form, in the words a and b: the nanoseconds from the
+ * epoch to that minute, or false. */
+static inline bool utc_head(uint64_t a, uint64_t b, int64_t *minute_ns)
+{
+    if (ifxi_scan_nondigits(a, 0x00FFFF00FFFFFFFFULL) |
+            ifxi_scan_nondigits(b, 0xFFFF00FFFF00FFFFULL) ||
+        (a & 0xFF0000FF00000000ULL) != 0x2D00002D00000000ULL ||
+        (b & 0x0000FF0000FF0000ULL) != 0x00003A0000540000ULL)
+        return false;
+    int year = DIGIT(a, 0) * 1000 + DIGIT(a, 1) * 100 + DIGIT(a, 2) * 10 + DIGIT(a, 3);
+    int month = DIGIT(a, 5) * 10 + DIGIT(a, 6), day = DIGIT(b, 0) * 10 + DIGIT(b, 1);
+    int hour = DIGIT(b, 3) * 10 + DIGIT(b, 4), min = DIGIT(b, 6) * 10 + DIGIT(b, 7);
+    /* 1678 to 2261: far enough from the int64 limits that secs * 1e9 + frac cannot overflow,
+     * and equals the general path's value on both sides of 1970, without its range checks */
+    if (year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 ||
+        day > days_in_month(year, month) || hour > 23 || min > 59)
+        return false;
+    long long secs =
+        ifx_days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600LL + min * 60LL;
+    *minute_ns = (int64_t)(secs * IFX_NS_PER_SEC);
+    return true;
+}
+
+/* ":SS" and the optional fraction after the head of u[0..len) (len without the zone): the
+ * nanoseconds into the minute, or false. */
+static inline bool utc_tail(const unsigned char *u, size_t len, int64_t *into_ns)
 {
     static const int32_t scale[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
                                       10000,      1000,      100,      10,      1};
+    uint32_t frac = 0;
+
+    if (u[16] != ':' || (unsigned)(u[17] - '0') > 9 || (unsigned)(u[18] - '0') > 9)
+        return false;
+    int sec = (u[17] - '0') * 10 + (u[18] - '0');
+    if (sec > 59)
+        return false;
+    if (len > 19) {
+        /* the fraction's last 8 digits (or all of them) as one word, the bytes before them read
+         * as '0', then a ninth digit */
+        size_t f = len - 20, k = f < 8 ? f : 8;
+        uint64_t keep = ~0ULL << (8 * (8 - k)), w = ifx_le_get64(u + len - 8);
+        if (u[19] != '.' || ifxi_scan_nondigits(w, keep) || (f == 9 && (unsigned)(u[20] - '0') > 9))
+            return false;
+        frac = digits8((w & keep) | (0x3030303030303030ULL & ~keep));
+        if (f == 9)
+            frac += (uint32_t)(u[20] - '0') * 100000000u;
+        frac *= (uint32_t)scale[f];
+    }
+    *into_ns = sec * IFX_NS_PER_SEC + (int64_t)frac;
+    return true;
+}
+
+bool ifxi_time_parse_utc_memo(const char *s, size_t len, bool zone, int64_t *ns,
+                              ifxi_time_memo *memo)
+{
     const unsigned char *u = (const unsigned char *)s;
-    uint32_t frac = 0; /* unsigned: a non-digit may wrap it before the check refuses the text */
+    int64_t minute_ns, into_ns;
 
     if (zone) {
         if (len < 20 || u[len - 1] != 'Z')
@@ -152,37 +206,25 @@ bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
     }
     if (len < 19 || len == 20 || len > 29)
         return false;
-    /* "YYYY-MM-" and "DDTHH:MM" as words, then ":SS" */
+    /* "YYYY-MM-" and "DDTHH:MM" as words, then ":SS" and the fraction */
     uint64_t a = ifx_le_get64(u), b = ifx_le_get64(u + 8);
-    if (non_digits(a, 0x00FFFF00FFFFFFFFULL) | non_digits(b, 0xFFFF00FFFF00FFFFULL) ||
-        (a & 0xFF0000FF00000000ULL) != 0x2D00002D00000000ULL ||
-        (b & 0x0000FF0000FF0000ULL) != 0x00003A0000540000ULL || u[16] != ':' ||
-        (unsigned)(u[17] - '0') > 9 || (unsigned)(u[18] - '0') > 9)
-        return false;
-    if (len > 19) {
-        unsigned bad = u[19] != '.';
-        for (size_t i = 20; i < len; i++) {
-            unsigned k = (unsigned)u[i] - '0';
-            bad |= k > 9;
-            frac = frac * 10 + k;
-        }
-        if (bad)
+    if (memo && memo->set && a == memo->a && b == memo->b) {
+        minute_ns = memo->minute_ns;
+    } else {
+        if (!utc_head(a, b, &minute_ns))
             return false;
-        frac *= (uint32_t)scale[len - 20];
+        if (memo)
+            *memo = (ifxi_time_memo){.a = a, .b = b, .minute_ns = minute_ns, .set = true};
     }
-    int year = DIGIT(a, 0) * 1000 + DIGIT(a, 1) * 100 + DIGIT(a, 2) * 10 + DIGIT(a, 3);
-    int month = DIGIT(a, 5) * 10 + DIGIT(a, 6), day = DIGIT(b, 0) * 10 + DIGIT(b, 1);
-    int hour = DIGIT(b, 3) * 10 + DIGIT(b, 4), min = DIGIT(b, 6) * 10 + DIGIT(b, 7);
-    int sec = (u[17] - '0') * 10 + (u[18] - '0');
-    /* 1678 to 2261: far enough from the int64 limits that secs * 1e9 + frac cannot overflow,
-     * and equals the general path's value on both sides of 1970, without its range checks */
-    if (year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 ||
-        day > days_in_month(year, month) || hour > 23 || min > 59 || sec > 59)
+    if (!utc_tail(u, len, &into_ns))
         return false;
-    long long secs =
-        ifx_days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600LL + min * 60LL + sec;
-    *ns = (int64_t)(secs * IFX_NS_PER_SEC + (long long)frac);
+    *ns = minute_ns + into_ns;
     return true;
+}
+
+bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns)
+{
+    return ifxi_time_parse_utc_memo(s, len, zone, ns, NULL);
 }
 
 ifx_rc ifx_time_parse_rfc3339(const char *s, size_t len, int64_t *ns, ifx_err *err)

@@ -16,6 +16,23 @@
  * the caller hands to the general parser (it accepts more, and words the refusals). */
 bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns);
 
+/* The minute of the last time ifxi_time_parse_utc_memo read: its first 16 bytes
+ * ("YYYY-MM-DDTHH:MM", little-endian words) and their instant. A reader keeps one per time column
+ * (zeroed to start): an answer's times share their minute for thousands of rows, and reading and
+ * checking the date and converting it was most of the fast path. The caller owns it; it is a
+ * cache of a pure function, so it never goes stale. */
+typedef struct ifxi_time_memo {
+    uint64_t a, b;
+    int64_t minute_ns;
+    bool set;
+} ifxi_time_memo;
+
+/* ifxi_time_parse_utc_fast, the same answer and value for every input, taking the minute from
+ * *memo when the text starts with its 16 bytes, and remembering the minute of a text that does
+ * not. memo may be NULL. */
+bool ifxi_time_parse_utc_memo(const char *s, size_t len, bool zone, int64_t *ns,
+                              ifxi_time_memo *memo);
+
 /* ifx_time_parse_rfc3339 without the fast path above: the reference the tests hold it to. */
 ifx_rc ifxi_time_parse_rfc3339_general(const char *s, size_t len, int64_t *ns, ifx_err *err);
 

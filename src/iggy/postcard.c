@@ -15,6 +15,7 @@
 
 #include "core/utf8_internal.h"
 #include "core/codec.h"
+#include "core/le.h"
 #include "core/scan16.h" /* ifxi_scan_word: eight bytes as a little-endian word */
 #include "ifx/lp.h"
 
@@ -432,13 +433,32 @@ static size_t u128_len(ifx_u128 v)
     return bits ? (bits + 6) / 7 : 1;
 }
 
+/* The low 56 bits of v as eight 7-bit groups, group k in byte k with its top bit clear: three
+ * steps that each move the upper half of every lane up, 28-bit groups into 32-bit lanes, then
+ * 14 into 16, then 7 into 8. */
+static inline uint64_t spread7(uint64_t v)
+{
+    uint64_t x = (v & 0x000000000FFFFFFFULL) | (v & 0x00FFFFFFF0000000ULL) << 4;
+    x = (x & 0x00003FFF00003FFFULL) | (x & 0x0FFFC0000FFFC000ULL) << 2;
+    return (x & 0x007F007F007F007FULL) | (x & 0x3F803F803F803F80ULL) << 1;
+}
+
 /* Writes the n-byte varint of v at w (room checked by the caller, n from varint_len); returns
- * the end. Each byte is taken from v by its own shift, with no chain from one to the next. */
+ * the end. Varints of 8 bytes or more (every message's id and timestamp) take their first 8 as
+ * one word (spread7); shorter ones a byte each, each taken from v by its own shift. */
 static uint8_t *raw_varint_n(uint8_t *w, uint64_t v, size_t n)
 {
-    for (size_t k = 0; k + 1 < n; k++)
+    size_t k = 0;
+
+    if (n >= 8) {
+        uint64_t x = spread7(v) | 0x8080808080808080ULL;
+        ifx_le_put64(w, n == 8 ? x & ~(0x80ULL << 56) : x);
+        k = 8;
+    }
+    for (; k + 1 < n; k++)
         w[k] = (uint8_t)(v >> (7 * k)) | 0x80;
-    w[n - 1] = (uint8_t)(v >> (7 * (n - 1)));
+    if (k < n)
+        w[n - 1] = (uint8_t)(v >> (7 * (n - 1)));
     return w + n;
 }
 
@@ -450,8 +470,8 @@ static uint8_t *raw_varint(uint8_t *w, uint64_t v)
 /* Nine bytes of a varint holding v's low 63 bits, each marked "more follows". */
 static uint8_t *raw_continued9(uint8_t *w, uint64_t v)
 {
-    for (size_t k = 0; k < 9; k++)
-        w[k] = (uint8_t)(v >> (7 * k)) | 0x80;
+    ifx_le_put64(w, spread7(v) | 0x8080808080808080ULL);
+    w[8] = (uint8_t)(v >> 56) | 0x80;
     return w + 9;
 }
 

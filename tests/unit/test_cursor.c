@@ -776,6 +776,27 @@ static void test_hash_known_values(void **state)
     assert_true(ifxi_cursor_hash64("the quick brown fox", 19, 1) == 0xB8E6E7BC0FC51BCEULL);
 }
 
+/* Every length from 0 to 24, so every tail length (1..7) after 0, 1 and 2 whole words, with bytes
+ * over 0x7F in the tail: tail_word gathers the tail with overlapping loads instead of a byte
+ * loop, and must give the word the loop gave. The values are those of the byte loop. */
+static void test_hash_known_values_every_tail(void **state)
+{
+    static const uint64_t want[25] = {
+        0xFCDE5BCEC5F4E3CDULL, 0x9F178A412ED2F034ULL, 0xFF1CA481F22D1FF4ULL, 0x63912F28CC639B49ULL,
+        0x6A0531E684DC4803ULL, 0x594FD146736F9E7EULL, 0x86326C41C84358CAULL, 0x21C5A1A3E102D13FULL,
+        0xD9C86C5247B48EF0ULL, 0x222B79B972DF6E14ULL, 0xD189003D4E00D941ULL, 0xD278A3D8952A5C9CULL,
+        0x72912F4FC8615BC6ULL, 0xA1FE9D5D46533437ULL, 0x50C05B1F55A0CD7AULL, 0x37CA5D0649E7C8E4ULL,
+        0xD11EDE1C8B384FBAULL, 0x5619448C4470C9E7ULL, 0x61119F3EB356A730ULL, 0xADC66E8D1A292124ULL,
+        0xC4935C63B7BE9029ULL, 0x3A454E1CFE50B219ULL, 0x44462CEF6DA5F940ULL, 0x4FAC0EDD7D48CD7CULL,
+        0xBFEFA880C5FF56CBULL,
+    };
+    const char *s = "\x01\x80\xff"
+                    "abcdefghijklmnopqrstuvw";
+    (void)state;
+    for (size_t len = 0; len <= 24; len++)
+        assert_true(ifxi_cursor_hash64(s, len, 0x5EED) == want[len]);
+}
+
 static void test_hash_length_seed_and_every_byte(void **state)
 {
     uint8_t zeros[64] = {0}, buf[72];
@@ -1427,6 +1448,7 @@ int main(void)
         cmocka_unit_test(test_encode_decode_round_trips),
         cmocka_unit_test(test_decode_refusals),
         cmocka_unit_test(test_hash_known_values),
+        cmocka_unit_test(test_hash_known_values_every_tail),
         cmocka_unit_test(test_hash_length_seed_and_every_byte),
         cmocka_unit_test(test_hash_two_lanes_equal_two_hashes),
         cmocka_unit_test(test_hash_avalanche),

@@ -1344,6 +1344,45 @@ static void ref_bytes(ifx_buf *b, const void *p, size_t n)
     assert_int_equal(ifx_buf_append(b, p, n), IFX_OK);
 }
 
+/* Varints written a word at a time (the first 8 bytes of a long one as one word, spread7) give
+ * the byte loops' bytes: random values of every bit length, u64 and u128, and all ones below
+ * each bit. */
+static void test_varint_words_written(void **state)
+{
+    uint64_t x = 0xD1B54A32D192ED03ull;
+    ifx_buf got, want;
+    (void)state;
+    ifx_buf_init(&got, 1 << 16);
+    ifx_buf_init(&want, 1 << 16);
+    for (int round = 0; round < 20000; round++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        unsigned bits = (unsigned)(round % 129);
+        uint64_t lo = round % 2 ? x : UINT64_MAX;
+        uint64_t hi = round % 2 ? x * 0x9E3779B97F4A7C15ull : UINT64_MAX;
+        /* keep the low `bits` bits */
+        if (bits < 64)
+            lo &= bits ? UINT64_MAX >> (64 - bits) : 0, hi = 0;
+        else if (bits < 128)
+            hi &= bits > 64 ? UINT64_MAX >> (128 - bits) : 0;
+        ifx_buf_reset(&got);
+        ifx_buf_reset(&want);
+        assert_int_equal(ifxi_pc_put_u128(&got, (ifx_u128){.hi = hi, .lo = lo}), IFX_OK);
+        ref_u128(&want, (ifx_u128){.hi = hi, .lo = lo});
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, want.len);
+        ifx_buf_reset(&got);
+        ifx_buf_reset(&want);
+        assert_int_equal(ifxi_pc_put_varint(&got, lo), IFX_OK);
+        ref_varint(&want, lo);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, want.len);
+    }
+    ifx_buf_free(&got);
+    ifx_buf_free(&want);
+}
+
 /* ProducedMessages without headers are written after one reservation of their exact size, with
  * varints from their bit lengths: the bytes are those of the field-by-field writers, for ids and
  * timestamps of every bit length (2^k - 1 and 2^k), present or absent, and payload lengths
@@ -1473,6 +1512,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_schema_names),
         cmocka_unit_test(test_varint_words),
+        cmocka_unit_test(test_varint_words_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/row_key.h"
 #include "ifx/rows.h"
 #include "ifx/timeutil.h"
 
@@ -1261,6 +1262,14 @@ static void flat_line(ifx_buf *b)
                                        "-0",
                                        "123",
                                        "-45",
+                                       "-0.5",
+                                       "0.1",
+                                       "123456789012345678",
+                                       "-123456789012345678",
+                                       "1234567890123456789",
+                                       "1234567890.12345",
+                                       "12345678901234.56789",
+                                       "0.0000000000000000000001",
                                        "9223372036854775807",
                                        "9223372036854775808",
                                        "18446744073709551616",
@@ -1383,6 +1392,50 @@ static void test_v3_flat_fast_path(void **state)
     ifx_rows_reader_free(&r);
 }
 
+/* ifxi_row_find_key gives ifx_row_find's answer: random rows of names of 0 to 12 bytes that
+ * share their length, first or last bytes with the name looked up, duplicates, and names not
+ * NUL-terminated (the columns point into a longer text). */
+static void test_row_find_key(void **state)
+{
+    static const char *const names[] = {
+        "",       "t",        "ti",       "tim",         "time",        "timf",
+        "uime",   "_time",    "_stop",    "table",       "_timex",      "_xxxxe",
+        "_start", "_measure", "_measurf", "aeasurement", "measurement", "time_ns"};
+    static const char *const wanted[] = {"time", "_time", "_start",  "_measure", "measurement",
+                                         "t",    "",      "time_ns", "tim"};
+    const size_t nnames = sizeof names / sizeof names[0];
+    uint64_t x = 0x6A09E667F3BCC908ULL;
+    char text[16 * 32];
+    ifx_column cols[16];
+    ifx_value vals[16];
+    (void)state;
+
+    for (int round = 0; round < 20000; round++) {
+        ifx_row row = {0};
+        size_t at = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        row.ncols = (size_t)(x % 12);
+        for (size_t k = 0; k < row.ncols; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *nm = names[x % nnames];
+            size_t len = strlen(nm);
+            memcpy(text + at, nm, len);
+            memcpy(text + at + len, "zzzzzzzz", 8); /* what follows the name is no NUL */
+            cols[k].name = text + at;
+            cols[k].len = len;
+            at += len + 8;
+        }
+        row.cols = cols;
+        row.vals = vals;
+        ifxi_row_key key;
+        ifxi_row_key_init(&key, wanted[round % (sizeof wanted / sizeof wanted[0])]);
+        assert_int_equal(ifxi_row_find_key(&row, &key), ifx_row_find(&row, key.name));
+    }
+    ifxi_row_key key;
+    ifxi_row_key_init(&key, NULL);
+    assert_int_equal(ifxi_row_find_key(NULL, &key), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1416,6 +1469,7 @@ int main(void)
         cmocka_unit_test(test_reader_reuse_and_growth),
         cmocka_unit_test(test_row_find),
         cmocka_unit_test(test_v3_flat_fast_path),
+        cmocka_unit_test(test_row_find_key),
         cmocka_unit_test(test_v2_time_memo),
         cmocka_unit_test(test_usage),
     };

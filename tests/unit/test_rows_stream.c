@@ -408,6 +408,71 @@ static void test_v1_flat_rows(void **state)
     }
 }
 
+/* v2 records are read by plain_record where they hold no quote and lie in whole 16-byte blocks
+ * of the window, and by csv_record's loop otherwise. A stream fed byte by byte ends its window
+ * at each record's line end, so its records go to the loop (but for a last cell of 14 bytes or
+ * more); read whole, most go to plain_record. Random answers mixing long and short cells,
+ * empty ones (defaults), quoted cells with commas, "" and CR LF, lone CRs, LF and CR LF line
+ * ends, and the errors (a quote in an unquoted cell, a record wider than its header) give the
+ * same rows and outcome either way. */
+static void test_v2_csv_plain_records(void **state)
+{
+    static const char *const cells[] = {"",
+                                        "x",
+                                        "1",
+                                        "-42",
+                                        "3.25",
+                                        "cpu",
+                                        "a cell longer than sixteen bytes",
+                                        "server-01.example.com",
+                                        "a\rb",
+                                        "lone CR\r inside a long cell",
+                                        "\"quoted, with a comma\"",
+                                        "\"a \"\"quote\"\"\"",
+                                        "\"multi\r\nline\"",
+                                        "\"\"",
+                                        "2026-01-01T00:00:00.123456789Z",
+                                        "a\"b",
+                                        "caf\xc3\xa9"};
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    char doc[16384];
+    (void)state;
+
+    for (int round = 0; round < 24; round++) {
+        size_t k = 0;
+        int ncols = 2 + round % 5;
+        const char *eol = round % 3 == 2 ? "\n" : "\r\n";
+        if (round % 2) { /* annotations: a default for the last column */
+            k += (size_t)snprintf(doc + k, sizeof doc - k, "#datatype,string,long");
+            for (int c = 2; c < ncols; c++)
+                k += (size_t)snprintf(doc + k, sizeof doc - k, ",string");
+            k += (size_t)snprintf(doc + k, sizeof doc - k, "%s#default,_result,", eol);
+            for (int c = 2; c < ncols; c++)
+                k += (size_t)snprintf(doc + k, sizeof doc - k, ",%s", c + 1 == ncols ? "dflt" : "");
+            k += (size_t)snprintf(doc + k, sizeof doc - k, "%s", eol);
+        }
+        k += (size_t)snprintf(doc + k, sizeof doc - k, ",result,table");
+        for (int c = 2; c < ncols; c++)
+            k += (size_t)snprintf(doc + k, sizeof doc - k, ",c%d", c);
+        k += (size_t)snprintf(doc + k, sizeof doc - k, "%s", eol);
+        for (int row = 0; row < 24; row++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* now and then one cell too many (an error that ends the answer) */
+            int n = ncols + (x % 97 == 0 ? 1 : 0);
+            k += (size_t)snprintf(doc + k, sizeof doc - k, ",,%d", row % 3);
+            for (int c = 2; c < n; c++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                /* the rarer cells (quotes, CRs, errors) one time in four */
+                size_t pick = x % 4 ? (x >> 8) % 8 : (x >> 8) % (sizeof cells / sizeof cells[0]);
+                k += (size_t)snprintf(doc + k, sizeof doc - k, ",%s", cells[pick]);
+            }
+            k += (size_t)snprintf(doc + k, sizeof doc - k, "%s", eol);
+        }
+        assert_true(k < sizeof doc);
+        check_answer(IFX_RESULT_V2_CSV, doc, k);
+    }
+}
+
 static void test_v1_late_failures(void **state)
 {
     (void)state;
@@ -526,28 +591,13 @@ static void test_bounded_carry(void **state)
 /* The readers' fast path for doubles gives strtod's value, bit for bit, or declines. */
 static void test_fast_double(void **state)
 {
-    static const char *const cases[] = {"0",
-                                        "-0",
-                                        "-0.0",
-                                        "1.5",
-                                        "12.34",
-                                        "1e22",
-                                        "1e23",
-                                        "123456789012345",
-                                        "1234567890123456",
-                                        "0.1",
-                                        "-7.25e-3",
-                                        "9007199254740993",
-                                        "1E5",
-                                        "1e+5",
-                                        "00.5",
-                                        "1.",
-                                        ".5",
-                                        "-",
-                                        "1e",
-                                        "1e-22",
-                                        "1e-23",
-                                        "4.9406564584124654e-324"};
+    static const char *const cases[] = {
+        "0", "-0", "-0.0", "1.5", "12.34", "1e22", "1e23", "123456789012345", "1234567890123456",
+        "0.1", "-7.25e-3", "9007199254740993", "1E5", "1e+5", "00.5", "1.", ".5", "-", "1e",
+        "1e-22", "1e-23", "4.9406564584124654e-324",
+        /* digits past 19, whose sum would wrap to a small m */
+        "18446744073709551616", "1844674407370955161.6", "-0.18446744073709551617",
+        "0.0000000000000000000001", "000000000000000000001.5"};
     char text[64];
     uint64_t x = 0x243F6A8885A308D3ULL;
     size_t taken = 0;
@@ -588,11 +638,12 @@ static void test_fast_double(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v3_jsonl),      cmocka_unit_test(test_v2_csv),
-        cmocka_unit_test(test_v3_csv),        cmocka_unit_test(test_v1_json),
-        cmocka_unit_test(test_v1_flat_rows),  cmocka_unit_test(test_v1_late_failures),
-        cmocka_unit_test(test_whole_formats), cmocka_unit_test(test_callback_stops),
-        cmocka_unit_test(test_bounded_carry), cmocka_unit_test(test_fast_double),
+        cmocka_unit_test(test_v3_jsonl),         cmocka_unit_test(test_v2_csv),
+        cmocka_unit_test(test_v3_csv),           cmocka_unit_test(test_v1_json),
+        cmocka_unit_test(test_v1_flat_rows),     cmocka_unit_test(test_v2_csv_plain_records),
+        cmocka_unit_test(test_v1_late_failures), cmocka_unit_test(test_whole_formats),
+        cmocka_unit_test(test_callback_stops),   cmocka_unit_test(test_bounded_carry),
+        cmocka_unit_test(test_fast_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,11 +20,22 @@ static unsigned naive(const unsigned char *p)
     return 16;
 }
 
+static unsigned naive_mask(const unsigned char *p)
+{
+    unsigned m = 0;
+    for (unsigned i = 0; i < 16; i++)
+        if (p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n')
+            m |= 1u << i;
+    return m;
+}
+
 static void check(const unsigned char *block)
 {
-    unsigned want = naive(block);
+    unsigned want = naive(block), mask = naive_mask(block);
     assert_int_equal(ifxi_scan16_csv(block), want);
     assert_int_equal(ifxi_scan16_csv_portable(block), want);
+    assert_int_equal(ifxi_scan16_csv_mask(block), mask);
+    assert_int_equal(ifxi_scan16_csv_mask_portable(block), mask);
 }
 
 static void test_every_byte_everywhere(void **state)

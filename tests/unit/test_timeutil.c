@@ -349,8 +349,9 @@ static void test_duration_format(void **state)
     assert_duration_format(UINT64_MAX, "5124095h34m33s709ms551us615ns");
 }
 
-/* One input through the fast path, with and without a zone, against the general parser. */
-static void check_fast(const char *s, size_t len)
+/* One input through the fast path, with and without a zone, against the general parser; and
+ * through the memo's path (memo kept from the inputs before), against the fast path. */
+static void check_fast(const char *s, size_t len, ifxi_time_memo *memo)
 {
     int64_t fast = -1, slow = -2, full = -3;
     char zoned[64];
@@ -360,6 +361,13 @@ static void check_fast(const char *s, size_t len)
     assert_int_equal(ifx_time_parse_rfc3339(s, len, &full, NULL), want);
     if (want == IFX_OK)
         assert_true(full == slow);
+    for (int zone = 0; zone < 2; zone++) {
+        int64_t plain = -4, memoed = -5;
+        bool took = ifxi_time_parse_utc_fast(s, len, zone, &plain);
+        assert_int_equal(ifxi_time_parse_utc_memo(s, len, zone, &memoed, memo), took);
+        if (took)
+            assert_true(memoed == plain);
+    }
     if (ifxi_time_parse_utc_fast(s, len, true, &fast)) {
         assert_int_equal(want, IFX_OK);
         assert_true(fast == slow);
@@ -382,7 +390,9 @@ static void test_rfc3339_fast_path(void **state)
     static const char alphabet[] = "0123456789-:.TtZz +9";
     uint64_t rng = 0x9E3779B97F4A7C15ULL;
     char text[IFX_RFC3339_MAX + 8];
+    ifxi_time_memo memo = {0};
     size_t taken = 0;
+    int64_t prev = 1767225600000000000LL;
     (void)state;
 
     for (int round = 0; round < 200000; round++) {
@@ -390,6 +400,11 @@ static void test_rfc3339_fast_path(void **state)
         int64_t ns = (int64_t)rng;
         if (round % 4 == 0)
             ns = (int64_t)(rng % 300000000000000000ULL) + 1600000000000000000LL; /* near now */
+        /* near the time before: the same minute, or the same day and another hour or minute,
+         * for the memo */
+        if (round % 4 == 2 && prev > -9000000000000000000LL && prev < 9000000000000000000LL)
+            ns = prev + (int64_t)(rng % (round % 8 == 2 ? 60000000000ULL : 86400000000000ULL));
+        prev = ns;
         if (round % 8 == 1)
             ns -= ns % 1000000000LL; /* no fraction */
         size_t len = ifx_time_format_rfc3339(ns, text);
@@ -400,15 +415,15 @@ static void test_rfc3339_fast_path(void **state)
             assert_true(got == ns);
             taken++;
         }
-        check_fast(text, len);
+        check_fast(text, len, &memo);
         /* one to three bytes changed, or the text cut */
         int changes = 1 + (int)(rng >> 60) % 3;
         for (int k = 0; k < changes; k++) {
             rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
             text[(rng >> 8) % len] = alphabet[(rng >> 32) % (sizeof alphabet - 1)];
         }
-        check_fast(text, len);
-        check_fast(text, (size_t)(rng >> 40) % (len + 1));
+        check_fast(text, len, &memo);
+        check_fast(text, (size_t)(rng >> 40) % (len + 1), &memo);
     }
     assert_true(taken > 50000); /* the fast path did run */
 }
