@@ -60,15 +60,14 @@ ifx_rc ifx_source_render_query(const char *tmpl, int64_t cursor_ns, int64_t curs
     return IFX_OK;
 }
 
-/* Which of $cursor and $cursor_end the template uses outside comments (inside quotes counts:
- * '$cursor' is the usual way to write it). Quotes are tracked before comments, so a "//" or
- * "--" inside a string literal (a URL in Flux) starts no comment (upstream R17). */
-void ifxi_query_template_placeholders(const char *q, bool *cursor, bool *cursor_end)
+/* Whether the template uses $name outside comments (inside quotes counts: '$cursor' is the usual
+ * way to write it). Quotes are tracked before comments, so a "//" or "--" inside a string literal
+ * (a URL in Flux) starts no comment (upstream R17). */
+bool ifxi_query_template_uses(const char *q, const char *name)
 {
     bool in_line = false, in_block = false;
     char quote = 0;
 
-    *cursor = *cursor_end = false;
     for (size_t i = 0; q[i]; i++) {
         if (in_line) {
             in_line = q[i] != '\n';
@@ -80,19 +79,25 @@ void ifxi_query_template_placeholders(const char *q, bool *cursor, bool *cursor_
                 i++;
             else if (q[i] == quote)
                 quote = 0;
-            *cursor |= placeholder_at(q, i, "cursor");
-            *cursor_end |= placeholder_at(q, i, "cursor_end");
+            else if (placeholder_at(q, i, name))
+                return true;
         } else if ((q[i] == '-' && q[i + 1] == '-') || (q[i] == '/' && q[i + 1] == '/')) {
             in_line = true;
         } else if (q[i] == '/' && q[i + 1] == '*') {
             in_block = true, i++;
         } else if (q[i] == '\'' || q[i] == '"') {
             quote = q[i];
-        } else {
-            *cursor |= placeholder_at(q, i, "cursor");
-            *cursor_end |= placeholder_at(q, i, "cursor_end");
+        } else if (placeholder_at(q, i, name)) {
+            return true;
         }
     }
+    return false;
+}
+
+void ifxi_query_template_placeholders(const char *q, bool *cursor, bool *cursor_end)
+{
+    *cursor = ifxi_query_template_uses(q, "cursor");
+    *cursor_end = ifxi_query_template_uses(q, "cursor_end");
 }
 
 /* $cursor must appear outside comments: without it every poll returns the same rows. With

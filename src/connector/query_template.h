@@ -10,9 +10,12 @@
 #include "ifx/config.h"
 #include "ifx/error.h"
 
-/* Which of $cursor and $cursor_end the template q uses outside comments (inside quotes counts:
+/* Whether the template q uses $name (e.g. "limit") outside comments (inside quotes counts:
  * '$cursor' is the usual way to write it). Quotes are tracked before comments, so a "//" or
  * "--" inside a string literal (a URL in Flux) starts no comment (upstream R17). */
+bool ifxi_query_template_uses(const char *q, const char *name);
+
+/* Which of $cursor and $cursor_end q uses outside comments (ifxi_query_template_uses). */
 void ifxi_query_template_placeholders(const char *q, bool *cursor, bool *cursor_end);
 
 /* IFX_E_CONFIG, with the fix in the message, unless cfg->query uses $cursor outside comments,

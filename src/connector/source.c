@@ -587,6 +587,12 @@ ifx_rc ifx_source_open(const ifx_config *cfg, const uint8_t *state, size_t state
              "than that are never read and initial_offset has no effect; bound it by the cursor "
              "instead (range(start: time(v: \"$cursor\")), or time > '$cursor')",
              relative);
+    if (!ifxi_query_template_uses(s->cfg.query, "limit"))
+        slog(s, IFX_LOG_WARN,
+             "key 'query' does not use $limit: each answer becomes one batch however many rows it "
+             "holds (all held in memory until the runtime acknowledges them), and a fixed LIMIT "
+             "below batch_size plus the rows already seen at the cursor's time skips rows; add "
+             "LIMIT $limit (Flux: |> limit(n: $limit))");
     char when[IFX_RFC3339_MAX];
     ifx_time_format_rfc3339(s->cursor.time_ns, when);
     ifxi_engine_log_open(s->log, s->log_ud, &s->cfg, "source",

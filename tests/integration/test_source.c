@@ -1081,6 +1081,46 @@ static void test_r4_relative_start_warned(void **state)
     }
 }
 
+/* A query without $limit is warned about at open (its answers are whole batches, and a fixed
+ * LIMIT can skip rows); one with it, or with $limit only in a comment, is (or is not) as said. */
+static void test_query_without_limit_warned(void **state)
+{
+    static const struct {
+        target t;
+        const char *query;
+        bool warned;
+    } cases[] = {
+        {T_V3_SQL, "SELECT * FROM m WHERE time > '$cursor' ORDER BY time", true},
+        {T_V3_SQL, "SELECT * FROM m WHERE time > '$cursor' ORDER BY time LIMIT 1000", true},
+        {T_V3_SQL, "SELECT * FROM m WHERE time > '$cursor' ORDER BY time -- LIMIT $limit", true},
+        {T_V2_FLUX,
+         "from(bucket: \"events\") |> range(start: time(v: \"$cursor\")) |> sort(columns: "
+         "[\"_time\"])",
+         true},
+        {T_V3_SQL, "SELECT * FROM m WHERE time > '$cursor' ORDER BY time LIMIT $limit", false},
+        {T_V2_FLUX, NULL, false},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ifx_config cfg;
+        ifx_source *s;
+        ifx_err e;
+        source_config(&cfg, cases[i].t, "nolimit", 10, cases[i].query, NULL);
+        book_reset();
+        if (ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e))
+            fail_msg("case %zu: open: %s", i, e.msg);
+        pthread_mutex_lock(&book.mu);
+        bool warned = strstr(book.last_warn, "does not use $limit") != NULL;
+        pthread_mutex_unlock(&book.mu);
+        if (warned != cases[i].warned)
+            fail_msg("case %zu: warned %d, last warning: %s", i, warned, book.last_warn);
+        if (warned)
+            assert_non_null(strstr(book.last_warn, "add LIMIT $limit"));
+        ifx_source_close(s);
+        ifx_config_free(&cfg);
+    }
+}
+
 /* Message timestamps and payload types: integers stay integers (unsigned exact where the server
  * has them), floats floats, strings strings, booleans booleans; the message time is the row's
  * in microseconds, or the poll's with timestamp_source "poll". */
@@ -1954,6 +1994,7 @@ int main(void)
         cmocka_unit_test(test_catch_up_without_sleeping),
         cmocka_unit_test(test_large_answer_buffers_released),
         cmocka_unit_test(test_r4_relative_start_warned),
+        cmocka_unit_test(test_query_without_limit_warned),
         cmocka_unit_test(test_types_and_timestamps),
         cmocka_unit_test(test_payload_column),
         cmocka_unit_test(test_query_errors_logged_once),
