@@ -1033,6 +1033,25 @@ static void test_large_answer_buffers_released(void **state)
 
 /* R4: a query that starts reading at a time relative to now (the upstream examples'
  * range(start: -1h)) loses rows after downtime: it opens, with a warning that says so. */
+/* Opens a source of target t with query (NULL: the target's usual one), then closes it: whether
+ * the last warning logged by then contains what; the warning in last[0..cap). */
+static bool open_warns(target t, const char *query, const char *what, char *last, size_t cap)
+{
+    ifx_config cfg;
+    ifx_source *s;
+    ifx_err e;
+    source_config(&cfg, t, "warn", 10, query, NULL);
+    book_reset();
+    if (ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e))
+        fail_msg("open with %s: %s", query ? query : "the usual query", e.msg);
+    pthread_mutex_lock(&book.mu);
+    snprintf(last, cap, "%s", book.last_warn);
+    pthread_mutex_unlock(&book.mu);
+    ifx_source_close(s);
+    ifx_config_free(&cfg);
+    return strstr(last, what) != NULL;
+}
+
 static void test_r4_relative_start_warned(void **state)
 {
     static const struct {
@@ -1062,22 +1081,12 @@ static void test_r4_relative_start_warned(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ifx_config cfg;
-        ifx_source *s;
-        ifx_err e;
-        source_config(&cfg, cases[i].t, "r4", 10, cases[i].query, NULL);
-        book_reset();
-        if (ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e))
-            fail_msg("case %zu: open: %s", i, e.msg);
-        pthread_mutex_lock(&book.mu);
-        bool warned = strstr(book.last_warn, "relative to now") != NULL;
-        pthread_mutex_unlock(&book.mu);
+        char last[1024];
+        bool warned = open_warns(cases[i].t, cases[i].query, "relative to now", last, sizeof last);
         if (warned != cases[i].warned)
-            fail_msg("case %zu: warned %d, last warning: %s", i, warned, book.last_warn);
+            fail_msg("case %zu: warned %d, last warning: %s", i, warned, last);
         if (warned)
-            assert_non_null(strstr(book.last_warn, "initial_offset has no effect"));
-        ifx_source_close(s);
-        ifx_config_free(&cfg);
+            assert_non_null(strstr(last, "initial_offset has no effect"));
     }
 }
 
@@ -1102,22 +1111,13 @@ static void test_query_without_limit_warned(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ifx_config cfg;
-        ifx_source *s;
-        ifx_err e;
-        source_config(&cfg, cases[i].t, "nolimit", 10, cases[i].query, NULL);
-        book_reset();
-        if (ifx_source_open(&cfg, NULL, 0, on_log, NULL, &s, &e))
-            fail_msg("case %zu: open: %s", i, e.msg);
-        pthread_mutex_lock(&book.mu);
-        bool warned = strstr(book.last_warn, "does not use $limit") != NULL;
-        pthread_mutex_unlock(&book.mu);
+        char last[1024];
+        bool warned =
+            open_warns(cases[i].t, cases[i].query, "does not use $limit", last, sizeof last);
         if (warned != cases[i].warned)
-            fail_msg("case %zu: warned %d, last warning: %s", i, warned, book.last_warn);
+            fail_msg("case %zu: warned %d, last warning: %s", i, warned, last);
         if (warned)
-            assert_non_null(strstr(book.last_warn, "add LIMIT $limit"));
-        ifx_source_close(s);
-        ifx_config_free(&cfg);
+            assert_non_null(strstr(last, "add LIMIT $limit"));
     }
 }
 
