@@ -51,16 +51,6 @@ static inline unsigned ifxi_scan16_csv_mask_portable(const unsigned char *p)
 }
 
 #ifdef IFXI_SCAN16_SSE2
-static inline unsigned ifxi_scan16_csv(const unsigned char *p)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i m = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
-                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
-    return ifxi_scan_first((unsigned)_mm_movemask_epi8(m));
-}
-
 static inline unsigned ifxi_scan16_csv_mask(const unsigned char *p)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
@@ -69,6 +59,11 @@ static inline unsigned ifxi_scan16_csv_mask(const unsigned char *p)
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
                      _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
     return (unsigned)_mm_movemask_epi8(m);
+}
+
+static inline unsigned ifxi_scan16_csv(const unsigned char *p)
+{
+    return ifxi_scan_first(ifxi_scan16_csv_mask(p));
 }
 #elif defined(IFXI_SCAN16_NEON)
 static inline unsigned ifxi_scan16_csv(const unsigned char *p)
