@@ -157,14 +157,19 @@ static inline unsigned ifxi_scan_first(unsigned bits)
     return bits ? (unsigned)__builtin_ctz(bits) : 16;
 }
 
+/* 0xFF in each byte of v where a JSON scan stops: '"', '\\', below 0x20, or 0x80 and above (a
+ * signed compare: those bytes are negative, so "below 0x20" takes them too). */
+static inline __m128i ifxi_scan_json_stops_sse2(__m128i v)
+{
+    return _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+}
+
 static inline unsigned ifxi_scan16_json(const unsigned char *p)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* A signed compare: bytes >= 0x80 are negative, so "below 0x20" takes them too. */
-    __m128i m = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-    return ifxi_scan_first((unsigned)_mm_movemask_epi8(m));
+    return ifxi_scan_first((unsigned)_mm_movemask_epi8(ifxi_scan_json_stops_sse2(v)));
 }
 
 static inline unsigned ifxi_scan16_text(const unsigned char *p)
@@ -199,11 +204,9 @@ static inline unsigned ifxi_scan16_nonws(const unsigned char *p)
 static inline unsigned ifxi_scan16_json_q(const unsigned char *p, bool *quote)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-    __m128i m = _mm_or_si128(_mm_or_si128(q, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-    unsigned bits = (unsigned)_mm_movemask_epi8(m);
-    *quote = (bits & (0u - bits) & (unsigned)_mm_movemask_epi8(q)) != 0;
+    unsigned bits = (unsigned)_mm_movemask_epi8(ifxi_scan_json_stops_sse2(v));
+    unsigned quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+    *quote = (bits & (0u - bits) & quotes) != 0;
     return ifxi_scan_first(bits);
 }
 #elif defined(IFXI_SCAN16_NEON)
@@ -221,12 +224,16 @@ static inline uint8x16_t ifxi_scan_ctl_or_high_neon(uint8x16_t v)
     return vcltq_s8(vreinterpretq_s8_u8(v), vdupq_n_s8(0x20));
 }
 
+/* 0xFF in each byte of v where a JSON scan stops, as ifxi_scan_json_stops_sse2. */
+static inline uint8x16_t ifxi_scan_json_stops_neon(uint8x16_t v)
+{
+    return vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8('"')), vceqq_u8(v, vdupq_n_u8('\\'))),
+                    ifxi_scan_ctl_or_high_neon(v));
+}
+
 static inline unsigned ifxi_scan16_json(const unsigned char *p)
 {
-    uint8x16_t v = vld1q_u8(p);
-    uint8x16_t m = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8('"')), vceqq_u8(v, vdupq_n_u8('\\'))),
-                            ifxi_scan_ctl_or_high_neon(v));
-    return ifxi_scan_first_neon(m);
+    return ifxi_scan_first_neon(ifxi_scan_json_stops_neon(vld1q_u8(p)));
 }
 
 static inline unsigned ifxi_scan16_text(const unsigned char *p)
@@ -255,11 +262,7 @@ static inline unsigned ifxi_scan16_nonws(const unsigned char *p)
 
 static inline unsigned ifxi_scan16_json_q(const unsigned char *p, bool *quote)
 {
-    uint8x16_t v = vld1q_u8(p);
-    uint8x16_t q = vceqq_u8(v, vdupq_n_u8('"'));
-    uint8x16_t m =
-        vorrq_u8(vorrq_u8(q, vceqq_u8(v, vdupq_n_u8('\\'))), ifxi_scan_ctl_or_high_neon(v));
-    unsigned i = ifxi_scan_first_neon(m);
+    unsigned i = ifxi_scan16_json(p);
     *quote = i < 16 && p[i] == '"';
     return i;
 }
