@@ -404,6 +404,18 @@ static void note_recovered(ifx_sink *s)
         slog(s, IFX_LOG_INFO, "writes succeed again");
 }
 
+/* Memory that runs out while a chunk or a spool record is being delivered (on the sender
+ * thread, the spool's delivery thread, or a consume sending a chunk itself) is a failure like a
+ * server's: the lines stay pending, the failure is logged once (as writes failing), and the
+ * caller tries again after this pause. false when the sink is closing. */
+static bool wait_for_memory(ifx_sink *s, const char *what)
+{
+    ifx_err oom;
+    ifx_err_set(&oom, IFX_E_NOMEM, "out of memory for %s", what);
+    note_failure(s, IFX_E_NOMEM, &oom);
+    return sink_wait(s, 50000000ULL); /* 50 ms */
+}
+
 /* What one delivery has counted so far, so that the sink's totals are current while a consume
  * runs (the writer's own counters belong to its encoder). */
 typedef struct delivery {
@@ -439,16 +451,11 @@ static size_t deliver(ifx_sink *s, encoder *e, const char *body, const ifx_line_
     reject_ctx ctx = {s, body, spans, origins};
     delivery d = {s, &e->w, e->w.requests, e->w.retries, e->w.bytes_sent};
 
-    /* Out of memory for the lines' states: a failure like a server's, so the lines stay pending
-     * while the consume holds them and this is tried again after a pause (the writer does the
-     * same with its own allocations), until memory comes back or the sink closes. */
-    while (!grow((void **)&e->state, &e->cap_state, n, 1)) {
-        ifx_err oom;
-        ifx_err_set(&oom, IFX_E_NOMEM, "out of memory for the states of %zu lines", n);
-        note_failure(s, IFX_E_NOMEM, &oom);
-        if (!sink_wait(s, 50000000ull)) /* 50 ms */
-            return n;                   /* closing: they stay pending */
-    }
+    /* Out of memory for the lines' states: the lines stay pending while the consume holds them
+     * (the writer does the same with its own allocations). */
+    while (!grow((void **)&e->state, &e->cap_state, n, 1))
+        if (!wait_for_memory(s, "the states of a chunk's lines"))
+            return n; /* closing: they stay pending */
     memset(e->state, IFX_LINE_PENDING, n);
     e->w.sleep = sink_wait;
     e->w.sleep_ud = s;
@@ -903,18 +910,6 @@ static void mark_delivered(ifx_sink *s, uint32_t n)
              failed);
 }
 
-/* Memory that runs out in the spool's delivery thread is a failure like a server's: the record
- * stays in the spool, the failure is logged (once, as writes failing), and the thread tries again
- * after a pause. Before, an encoder it could not get ended the thread without a word, and the
- * spool was not delivered again until a restart. false when the sink is closing. */
-static bool spool_wait_for_memory(ifx_sink *s, const char *what)
-{
-    ifx_err oom;
-    ifx_err_set(&oom, IFX_E_NOMEM, "out of memory for %s in the spool's delivery", what);
-    note_failure(s, IFX_E_NOMEM, &oom);
-    return sink_wait(s, 50000000ULL); /* 50 ms */
-}
-
 static void *deliver_spool(void *arg)
 {
     ifx_sink *s = arg;
@@ -926,7 +921,8 @@ static void *deliver_spool(void *arg)
     ifx_err err;
 
     ifx_buf_init(&rec, (size_t)1 << 31);
-    while (!(e = encoder_take(s)) && spool_wait_for_memory(s, "an encoder")) {
+    /* an encoder it cannot get waits like a record (it used to end the thread without a word) */
+    while (!(e = encoder_take(s)) && wait_for_memory(s, "an encoder in the spool's delivery")) {
     }
     while (e && !is_closing(s)) {
         bool empty;
@@ -949,7 +945,7 @@ static void *deliver_spool(void *arg)
             if (no)
                 o = no;
             if (!ns || !no) {
-                spool_wait_for_memory(s, "a record's lines");
+                wait_for_memory(s, "a spool record's lines");
                 continue;
             }
             cap = n;
