@@ -103,15 +103,16 @@ ifx_rc ifxi_rows_parse_time(const char *p, size_t len, int64_t *ns, ifx_err *ter
     if (ifxi_time_parse_utc_memo(p, len, false, ns, memo) ||
         ifxi_time_parse_utc_memo(p, len, true, ns, memo))
         return IFX_OK;
+    /* The fast path refused p with and without a Z: only the general parser is left. */
     offset = len >= 6 && (p[len - 6] == '+' || p[len - 6] == '-') && p[len - 3] == ':';
     if (len == 0 || len >= sizeof zoned || (unsigned)(p[len - 1] - '0') > 9 || offset)
-        return ifx_time_parse_rfc3339(p, len, ns, terr);
+        return ifxi_time_parse_rfc3339_general(p, len, ns, terr);
     memcpy(zoned, p, len);
     zoned[len] = 'Z';
-    if (ifx_time_parse_rfc3339(zoned, len + 1, ns, NULL) == IFX_OK)
+    if (ifxi_time_parse_rfc3339_general(zoned, len + 1, ns, NULL) == IFX_OK)
         return IFX_OK;
     /* Refused: say so about the text as the server sent it. */
-    return ifx_time_parse_rfc3339(p, len, ns, terr);
+    return ifxi_time_parse_rfc3339_general(p, len, ns, terr);
 }
 
 const char *ifxi_rows_excerpt(const char *p, size_t len, char *out, size_t size)

@@ -454,7 +454,7 @@ static ifx_rc v2_convert(unsigned type, const char *p, size_t len, ifx_value *ou
         out->text.len = len;
         if (ifxi_time_parse_utc_memo(p, len, true, &out->v.i, minute))
             return IFX_OK;
-        return ifx_time_parse_rfc3339(p, len, &out->v.i, why);
+        return ifxi_time_parse_rfc3339_general(p, len, &out->v.i, why); /* fast path tried */
     default:
         return IFX_E_INVALID;
     }

@@ -10,7 +10,7 @@
 
 /* The form nearly every answer writes its times in, read without the general parser's
  * bookkeeping: "YYYY-MM-DDTHH:MM:SS" with an optional fraction of 1 to 9 digits, then "Z" when
- * zone is true, or nothing when it is false (v3's zone-less UTC), for the years 1970 to 2261.
+ * zone is true, or nothing when it is false (v3's zone-less UTC), for the years 1678 to 2261.
  * Returns true with *ns set exactly as ifx_time_parse_rfc3339 would set it (for zone false: as
  * it would for the same text with "Z" added); false, *ns untouched, for anything else, which
  * the caller hands to the general parser (it accepts more, and words the refusals). */
@@ -33,7 +33,8 @@ typedef struct ifxi_time_memo {
 bool ifxi_time_parse_utc_memo(const char *s, size_t len, bool zone, int64_t *ns,
                               ifxi_time_memo *memo);
 
-/* ifx_time_parse_rfc3339 without the fast path above: the reference the tests hold it to. */
+/* ifx_time_parse_rfc3339 without the fast path above: the reference the tests hold it to, and
+ * what a caller that has tried the fast path already calls. */
 ifx_rc ifxi_time_parse_rfc3339_general(const char *s, size_t len, int64_t *ns, ifx_err *err);
 
 #endif
