@@ -7,9 +7,10 @@
  *  - rejected: refused by the encoder (invalid JSON, non-UTF-8 text, a TAB in a tag, a value over
  *    64 KiB, ...) or by the server for that line; it goes to dead_letter_file (JSONL, with its
  *    coordinates, the reason, and the payload or line) or to a WARN log line, and its neighbours
- *    carry on. A message the sink cannot take or send for want of memory is rejected too, with
- *    the reason "out of memory: ..." (an ERROR log line names it when even its dead-letter
- *    record cannot be built), and consume returns IFX_E_NOMEM;
+ *    carry on. A message the consume cannot take (encode, or hold for delivery) for want of
+ *    memory is rejected too, with the reason "out of memory: ..." (an ERROR log line names it
+ *    when even its dead-letter record cannot be built), and consume returns IFX_E_NOMEM; one
+ *    that delivery has taken waits instead, as for a server outage (docs/delivery.md);
  *  - pending: not yet written because the server is unavailable. Without spool_dir, consume keeps
  *    retrying (backpressure: it returns only when the batch is settled or the sink closes); with
  *    spool_dir, the batch is appended durably to the spool and delivered in order by a background

@@ -147,11 +147,10 @@ static ifx_rc send_with_retries(job *j, const size_t *idx, size_t n, ifx_err *er
                                (unsigned long long)(wait / 1000000ULL));
         w->requests++;
         w->bytes_sent += len;
-        if (w->pre_gz && data == w->pre_data && len == w->pre_len)
-            rc = ifxi_client_write_gzipped(w->client, data, len, w->pre_gz, w->precision, &w->res,
-                                           err);
-        else
-            rc = ifx_client_write(w->client, data, len, w->precision, &w->res, err);
+        /* the body gzipped ahead only for the request that sends exactly it */
+        rc = ifxi_client_write_gzipped(w->client, data, len,
+                                       data == w->pre_data && len == w->pre_len ? w->pre_gz : NULL,
+                                       w->precision, &w->res, err);
         if (rc == IFX_OK)
             w->refusal_held = false; /* the server takes writes again */
         if (w->breaker) {

@@ -26,15 +26,16 @@ void ifxi_gzip_init(ifxi_gzip *g);
 void ifxi_gzip_free(ifxi_gzip *g);
 
 /* Compresses data[0..len) into g->out (replacing it) at the level the client writes with.
- * IFX_OK; IFX_E_NOMEM; IFX_E_INVALID when the output would not be shorter than the input's
- * bound (the body then goes as it is). */
+ * IFX_OK; IFX_E_NOMEM; IFX_E_INVALID when igzip cannot (an input over 2 GiB, or an output past
+ * its bound): the body then goes as it is. */
 ifx_rc ifxi_gzip_compress(ifxi_gzip *g, const char *data, size_t len);
 
 /* Whether c sends a write body of len bytes gzipped (gzip on and len >= gzip_threshold). */
 bool ifxi_client_gzips_write(const ifx_client *c, size_t len);
 
 /* ifx_client_write, with gz the gzip of lp[0..len) made by ifxi_gzip_compress: sent as the
- * body when the client gzips a body of len bytes; otherwise lp is sent as usual. */
+ * body when the client gzips a body of len bytes; otherwise, or with gz NULL, lp is sent as
+ * ifx_client_write sends it. */
 ifx_rc ifxi_client_write_gzipped(ifx_client *c, const char *lp, size_t len, const ifx_buf *gz,
                                  ifx_precision precision, ifx_write_result *res, ifx_err *err);
 
