@@ -8,6 +8,7 @@
 
 #include "core/codec.h"
 #include "core/scan16.h"
+#include "core/timeutil_internal.h"
 #include "connector/cursor.h"
 #include "ifx/lp.h"
 #include "ifx/timeutil.h"
@@ -181,15 +182,10 @@ static size_t time_text(const char *p, size_t len)
         return 0;
     if (p[10] != 'T' || p[13] != ':' || p[16] != ':')
         return 0;
-    if (len > 19) {
-        /* the fraction's digits (1 to 9): the last 8 bytes (those of the fraction), then a 9th */
-        size_t f = len - 20, k = f < 8 ? f : 8;
-        if (p[19] != '.' || p[len - 1] == '0' ||
-            ifxi_scan_nondigits(ifxi_scan_word((const unsigned char *)p + len - 8),
-                                ~0ULL << (8 * (8 - k))) ||
-            (f == 9 && (unsigned)(p[20] - '0') > 9))
-            return 0;
-    }
+    uint64_t digits;
+    if (len > 19 &&
+        (p[len - 1] == '0' || !ifxi_time_fraction((const unsigned char *)p, len, &digits)))
+        return 0; /* a fraction of 1 to 9 digits without trailing zeros, or none */
     return len;
 }
 

@@ -178,13 +178,12 @@ static inline bool utc_tail(const unsigned char *u, size_t len, int64_t *into_ns
     if (sec > 59)
         return false;
     if (len > 19) {
-        /* the fraction's last 8 digits (or all of them) as one word, the bytes before them read
-         * as '0', then a ninth digit */
-        size_t f = len - 20, k = f < 8 ? f : 8;
-        uint64_t keep = ~0ULL << (8 * (8 - k)), w = ifx_le_get64(u + len - 8);
-        if (u[19] != '.' || ifxi_scan_nondigits(w, keep) || (f == 9 && (unsigned)(u[20] - '0') > 9))
+        /* the fraction's last 8 digits (or all of them) as one word, then a ninth digit */
+        size_t f = len - 20;
+        uint64_t w;
+        if (!ifxi_time_fraction(u, len, &w))
             return false;
-        frac = digits8((w & keep) | (0x3030303030303030ULL & ~keep));
+        frac = digits8(w);
         if (f == 9)
             frac += (uint32_t)(u[20] - '0') * 100000000u;
         frac *= (uint32_t)scale[f];

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "ifx/error.h"
+#include "core/le.h"
+#include "core/scan16.h" /* ifxi_scan_nondigits */
 
 /* The form nearly every answer writes its times in, read without the general parser's
  * bookkeeping: "YYYY-MM-DDTHH:MM:SS" with an optional fraction of 1 to 9 digits, then "Z" when
@@ -15,6 +17,18 @@
  * it would for the same text with "Z" added); false, *ns untouched, for anything else, which
  * the caller hands to the general parser (it accepts more, and words the refusals). */
 bool ifxi_time_parse_utc_fast(const char *s, size_t len, bool zone, int64_t *ns);
+
+/* Whether u[19..len) (len 21 to 29) is '.' and 1 to 9 ASCII digits, the fraction of the usual
+ * form: its last 8 bytes checked as one word (the bytes before the fraction's masked out), then a
+ * ninth digit. *digits: that word with the masked bytes read as '0', the fraction's last 8 digits
+ * for a parser to take the value from. */
+static inline bool ifxi_time_fraction(const unsigned char *u, size_t len, uint64_t *digits)
+{
+    size_t f = len - 20, k = f < 8 ? f : 8;
+    uint64_t keep = ~0ULL << (8 * (8 - k)), w = ifx_le_get64(u + len - 8);
+    *digits = (w & keep) | (0x3030303030303030ULL & ~keep);
+    return u[19] == '.' && !ifxi_scan_nondigits(w, keep) && (f < 9 || (unsigned)(u[20] - '0') <= 9);
+}
 
 /* The minute of the last time ifxi_time_parse_utc_memo read: its first 16 bytes
  * ("YYYY-MM-DDTHH:MM", little-endian words) and their instant. A reader keeps one per time column
