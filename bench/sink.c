@@ -36,9 +36,9 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "alloc_track.h"
+#include "gunzip.h"
 #include "table.h"
 #include "http_server.h"
 #include "ifx/buf.h"
@@ -156,22 +156,6 @@ static void sink_count(void *ud, const bench_http_request *req, const bench_http
     atomic_fetch_add(&k->lines, count_lines(body, n));
 }
 
-/* Whole gzip body p[0..n) into out[0..cap) with zlib (not the plugin's compressor), *out_len
- * its length; false when it is not one whole gzip member that fits. */
-static bool gunzip(const char *p, size_t n, char *out, size_t cap, size_t *out_len)
-{
-    z_stream z = {.next_in = (Bytef *)(uintptr_t)p,
-                  .avail_in = (uInt)n,
-                  .next_out = (Bytef *)out,
-                  .avail_out = (uInt)cap};
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-        return false;
-    bool ok = inflate(&z, Z_FINISH) == Z_STREAM_END && z.avail_in == 0;
-    *out_len = z.total_out;
-    inflateEnd(&z);
-    return ok;
-}
-
 /* Inflates the gzip bodies kept since the last call and counts their lines. */
 static void inflate_kept(sink_counts *k)
 {
@@ -179,7 +163,7 @@ static void inflate_kept(sink_counts *k)
     pthread_mutex_lock(&k->lock);
     for (size_t i = 0; i < k->nkept; i++) {
         size_t out_len = 0;
-        if (!plain || !gunzip(k->kept[i].p, k->kept[i].n, plain, MAX_BODY, &out_len))
+        if (!plain || !test_gunzip(k->kept[i].p, k->kept[i].n, plain, MAX_BODY, &out_len))
             atomic_fetch_add(&k->bad_bodies, 1);
         else {
             atomic_fetch_add(&k->raw_bytes, out_len);
